@@ -1,0 +1,87 @@
+"""How this project runs Pulumi: which CLI, which state backend, which secrets.
+
+One place decides it, for the shell wrapper (`scripts/pulumi`), the fabric
+layer and the tests alike:
+
+- the CLI: `.tools/bin/pulumi` built by `scripts/setup` when present (with its
+  language host beside it), else a `pulumi` already on PATH;
+- plugins: `$PULUMI_HOME`, by default `.pulumi/home` in this repository, where
+  `scripts/setup` installs the Kubernetes provider it built (shared by every
+  project directory the toolchain runs, such as the tests' copies);
+- state: a local file backend in `.pulumi/state` unless `PULUMI_BACKEND_URL` is
+  set (any Pulumi backend works);
+- secrets: the passphrase provider, with a random passphrase generated once into
+  `.pulumi/passphrase` (owner-only) unless `PULUMI_CONFIG_PASSPHRASE` or
+  `PULUMI_CONFIG_PASSPHRASE_FILE` is set.
+
+Every variable the user already set wins; nothing is downloaded at run time.
+
+Run as `python -m clusterfabric.toolchain ARGS...` it execs `pulumi ARGS...`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import Mapping
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def state_dir(project_dir: Path = PROJECT_DIR) -> Path:
+    """The project's private folder for state, plugins and the passphrase."""
+    return project_dir / ".pulumi"
+
+
+def ensure_passphrase(project_dir: Path = PROJECT_DIR) -> Path:
+    """Create the project's passphrase file once, readable by its owner only."""
+    path = state_dir(project_dir) / "passphrase"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(32))
+    return path
+
+
+def pulumi_env(project_dir: Path = PROJECT_DIR, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment to run the Pulumi CLI with for `project_dir`."""
+    env = dict(os.environ if base is None else base)
+    tools = PROJECT_DIR / ".tools" / "bin"
+    venv_bin = PROJECT_DIR / ".venv" / "bin"
+    path = [str(p) for p in (tools, venv_bin) if p.is_dir()]
+    env["PATH"] = os.pathsep.join(path + [env.get("PATH", "")])
+    env.setdefault("PULUMI_HOME", str(state_dir(PROJECT_DIR) / "home"))
+    if "PULUMI_BACKEND_URL" not in env:
+        backend = state_dir(project_dir) / "state"
+        backend.mkdir(parents=True, exist_ok=True)
+        env["PULUMI_BACKEND_URL"] = backend.as_uri()
+    if "PULUMI_CONFIG_PASSPHRASE" not in env and "PULUMI_CONFIG_PASSPHRASE_FILE" not in env:
+        env["PULUMI_CONFIG_PASSPHRASE_FILE"] = str(ensure_passphrase(project_dir))
+    # No download site is reachable: fail fast and clearly instead of trying.
+    env.setdefault("PULUMI_SKIP_UPDATE_CHECK", "true")
+    env.setdefault("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "true")
+    return env
+
+
+def pulumi_command(env: Mapping[str, str]) -> str:
+    """The `pulumi` executable that `env`'s PATH resolves to."""
+    for folder in env.get("PATH", "").split(os.pathsep):
+        candidate = Path(folder) / "pulumi"
+        if folder and candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    raise SystemExit("pulumi: no Pulumi CLI found; run scripts/setup first")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    project_dir = Path(os.environ.get("CLUSTERFABRIC_PROJECT", PROJECT_DIR))
+    env = pulumi_env(project_dir)
+    pulumi = pulumi_command(env)
+    os.execve(pulumi, [pulumi, *args], env)
+
+
+if __name__ == "__main__":
+    main()
