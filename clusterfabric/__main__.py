@@ -1,0 +1,3 @@
+from clusterfabric.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Component resources of the fabric, built from the typed model in `components.model`."""

@@ -1,0 +1,49 @@
+"""The fabric: `fabric.yaml` lists the clusters, one Pulumi stack each."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .kubernetes import DNSLabel
+
+FABRIC_FILE = "fabric.yaml"
+
+
+class ClusterSpec(BaseModel):
+    """One cluster of the fabric; its stack has the same name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: DNSLabel = Field(description="Cluster and stack name, a DNS-1123 label.")
+    dataplane: Literal["clusterlink", "lattice"] = Field(
+        description="How this cluster shares services: ClusterLink or Amazon VPC Lattice."
+    )
+    # Dataplane settings; typed by the ClusterLink and Lattice halves of the model.
+    clusterlink: dict[str, Any] | None = None
+    lattice: dict[str, Any] | None = None
+
+
+class FabricSpec(BaseModel):
+    """The whole of `fabric.yaml`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    clusters: list[ClusterSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> "FabricSpec":
+        seen: set[str] = set()
+        for cluster in self.clusters:
+            if cluster.name in seen:
+                raise ValueError(f"cluster {cluster.name!r} is listed twice; each cluster is one stack")
+            seen.add(cluster.name)
+        return self
+
+    def cluster(self, name: str) -> ClusterSpec:
+        for cluster in self.clusters:
+            if cluster.name == name:
+                return cluster
+        known = ", ".join(c.name for c in self.clusters)
+        raise KeyError(f"no cluster {name!r} in {FABRIC_FILE} (clusters: {known})")

@@ -1,0 +1,126 @@
+"""Reading a fabric directory: `fabric.yaml` and each cluster's manifests.
+
+Every problem found is collected and raised together as one InputError, so a
+user fixes a whole file in one pass. Nothing here touches Pulumi.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import yaml
+from pydantic import BaseModel
+
+from .errors import InputError, Problem
+from .fabric import FABRIC_FILE, FabricSpec
+from .kubernetes import Service
+from .validation import parse
+
+# (apiVersion, kind) -> model. The ClusterLink and Lattice halves add theirs.
+KINDS: dict[tuple[str, str], type[BaseModel]] = {
+    ("v1", "Service"): Service,
+}
+
+
+def display(path: Path) -> str:
+    """A path as the user would type it: relative to the working directory when inside it."""
+    relative = os.path.relpath(path)
+    return str(path) if relative.startswith("..") else relative
+
+
+def read_yaml_documents(path: Path) -> Iterator[Any]:
+    """The documents of a YAML file, with syntax errors reported by file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError([Problem(display(path), "-", "-", f"cannot read the file: {err}")]) from None
+    try:
+        docs = list(yaml.safe_load_all(text))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        reason = getattr(err, "problem", None) or str(err)
+        raise InputError([Problem(display(path), "-", "-", f"YAML syntax error{where}: {reason}")]) from None
+    yield from (doc for doc in docs if doc is not None)
+
+
+def load_fabric_spec(fabric_dir: Path) -> FabricSpec:
+    path = fabric_dir / FABRIC_FILE
+    if not path.is_file():
+        raise InputError([Problem(display(path), "-", "-", "no fabric.yaml: a fabric directory lists its clusters there")])
+    docs = list(read_yaml_documents(path))
+    if len(docs) != 1:
+        raise InputError([Problem(display(path), "-", "-", f"expected one YAML document, found {len(docs)}")])
+    return parse(FabricSpec, docs[0], display(path), "Fabric")
+
+
+@dataclass
+class ClusterManifests:
+    """The objects found in one cluster's directory, in file order."""
+
+    cluster: str
+    objects: list[BaseModel] = field(default_factory=list)
+    sources: dict[int, str] = field(default_factory=dict)  # id(object) -> file it came from
+
+    def of_kind(self, model: type[BaseModel]) -> list[Any]:
+        return [o for o in self.objects if isinstance(o, model)]
+
+    @property
+    def services(self) -> list[Service]:
+        return self.of_kind(Service)
+
+
+def object_ref(doc: Any) -> str:
+    """`Kind/namespace/name` of a raw manifest, as far as it can be read."""
+    if not isinstance(doc, dict):
+        return "-"
+    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    return f"{doc.get('kind', '?')}/{meta.get('namespace', 'default')}/{meta.get('name', '?')}"
+
+
+def load_cluster_manifests(fabric_dir: Path, cluster: str) -> ClusterManifests:
+    """Parse every `*.yaml`/`*.yml` under `<fabric_dir>/<cluster>/`."""
+    result = ClusterManifests(cluster)
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    folder = fabric_dir / cluster
+    files = sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()) if folder.is_dir() else []
+    for path in files:
+        try:
+            docs = list(read_yaml_documents(path))
+        except InputError as err:
+            problems += err.problems
+            continue
+        for doc in docs:
+            obj = _parse_object(doc, display(path))
+            if isinstance(obj, InputError):
+                problems += obj.problems
+                continue
+            ref = object_ref(doc)
+            if ref in seen:
+                problems.append(Problem(display(path), ref, "metadata.name", f"defined twice (first in {seen[ref]})"))
+                continue
+            seen[ref] = display(path)
+            result.objects.append(obj)
+            result.sources[id(obj)] = display(path)
+    if problems:
+        raise InputError(problems)
+    return result
+
+
+def _parse_object(doc: Any, file: str) -> BaseModel | InputError:
+    ref = object_ref(doc)
+    if not isinstance(doc, dict):
+        return InputError([Problem(file, "-", "-", f"expected a Kubernetes object (a mapping), got {type(doc).__name__}")])
+    key = (doc.get("apiVersion"), doc.get("kind"))
+    model = KINDS.get(key)  # type: ignore[arg-type]
+    if model is None:
+        known = ", ".join(f"{k} ({v})" for v, k in sorted(KINDS))
+        return InputError([Problem(file, ref, "kind", f"unknown apiVersion/kind {key[0]}/{key[1]}; known: {known}")])
+    try:
+        return parse(model, doc, file, ref)
+    except InputError as err:
+        return err

@@ -1,0 +1,44 @@
+"""Turning pydantic's validation errors into problems that name file, object and field."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import InputError, Problem
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """`("spec", "ports", 0, "port")` -> `spec.ports[0].port`."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "-"
+
+
+def parse(model: type[M], data: Any, file: str, obj: str) -> M:
+    """Validate `data` as `model`, raising InputError with one problem per bad field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise InputError([
+            Problem(file, obj, field_path(e["loc"]), _message(e)) for e in err.errors(include_url=False)
+        ]) from None
+
+
+def _message(error: dict[str, Any]) -> str:
+    message = error["msg"]
+    # pydantic prefixes the messages of custom validators; the field already says where.
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    if error["type"] == "missing":
+        return "required field is missing"
+    if error["type"] == "extra_forbidden":
+        return "unknown field (check its spelling)"
+    return message
