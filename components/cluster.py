@@ -1,17 +1,31 @@
-"""The cluster: one stack's Kubernetes provider and the objects it owns."""
+"""The cluster: one stack's Kubernetes provider, namespaces, Services and dataplane."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import BaseModel, ConfigDict
 
+from .clusterlink.cluster import ClusterLinkArgs, ClusterLinkCluster
 from .model import ClusterManifests, ClusterSpec, Service
+from .model.checks import PeerInfo
 
 # Namespaces every cluster has; declaring them would fight the API server.
 BUILTIN_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+
+
+class ClusterLinkInputs(BaseModel):
+    """What a ClusterLink cluster takes from other stacks."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
+
+    remote_peers: dict[str, PeerInfo]
+    ca_cert: Any  # pulumi.Output[str]
+    cert: Any  # pulumi.Output[str]
+    key: Any  # pulumi.Output[str], secret
 
 
 class ClusterArgs(BaseModel):
@@ -23,13 +37,16 @@ class ClusterArgs(BaseModel):
     manifests: ClusterManifests
     render_directory: Path | None
     """Write manifests here instead of applying them (the local default, and GitOps output)."""
+    clusterlink: ClusterLinkInputs | None = None
 
 
 class Cluster(pulumi.ComponentResource):
-    """A cluster of the fabric: its Kubernetes provider, namespaces and Services."""
+    """A cluster of the fabric: its Kubernetes provider, namespaces, Services, and its dataplane."""
 
     provider: k8s.Provider
+    namespaces: dict[str, k8s.core.v1.Namespace]
     services: dict[str, k8s.core.v1.Service]
+    clusterlink: ClusterLinkCluster | None
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("clusterfabric:index:Cluster", name, None, opts)
@@ -39,23 +56,40 @@ class Cluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         child = pulumi.ResourceOptions(parent=self, provider=self.provider)
-        namespaces = {
+        self.namespaces = {
             ns: k8s.core.v1.Namespace(f"{name}-{ns}", metadata={"name": ns}, opts=child)
-            for ns in sorted({s.namespace for s in args.manifests.services} - BUILTIN_NAMESPACES)
+            for ns in sorted(_namespaces(args) - BUILTIN_NAMESPACES)
         }
         self.services = {
-            f"{s.namespace}/{s.name}": _service(name, s, namespaces.get(s.namespace), child)
+            f"{s.namespace}/{s.name}": _service(name, s, self._in_namespace(s.namespace))
             for s in args.manifests.services
         }
-        self.register_outputs({"services": sorted(self.services)})
+        self.clusterlink = None
+        if args.clusterlink is not None:
+            self.clusterlink = ClusterLinkCluster(f"{name}-clusterlink", ClusterLinkArgs(
+                spec=args.spec, manifests=args.manifests, remote_peers=args.clusterlink.remote_peers,
+                ca_cert=args.clusterlink.ca_cert, cert=args.clusterlink.cert, key=args.clusterlink.key,
+                namespace_options=self._in_namespace,
+            ), opts=pulumi.ResourceOptions(parent=self, providers={"kubernetes": self.provider}))
+        self.register_outputs({"services": sorted(self.services), "namespaces": sorted(self.namespaces)})
+
+    def _in_namespace(self, namespace: str) -> pulumi.ResourceOptions:
+        """Options for an object of `namespace`: this cluster's provider, created after its namespace."""
+        depends = [self.namespaces[namespace]] if namespace in self.namespaces else []
+        return pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=depends)
 
 
-def _service(cluster: str, service: Service, namespace: k8s.core.v1.Namespace | None,
-             opts: pulumi.ResourceOptions) -> k8s.core.v1.Service:
-    depends = [namespace] if namespace else []
+def _namespaces(args: ClusterArgs) -> set[str]:
+    found = {getattr(o.metadata, "namespace", None) for o in args.manifests.objects}
+    if args.spec.clusterlink is not None:
+        found.add(args.spec.clusterlink.namespace)
+    return {ns for ns in found if ns}
+
+
+def _service(cluster: str, service: Service, opts: pulumi.ResourceOptions) -> k8s.core.v1.Service:
     return k8s.core.v1.Service(
         f"{cluster}-{service.namespace}-{service.name}",
-        metadata=service.metadata.model_dump(exclude_defaults=False),
+        metadata=service.metadata.model_dump(),
         spec=service.spec.model_dump(exclude_none=True),
-        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=depends)),
+        opts=opts,
     )

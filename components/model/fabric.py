@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .clusterlink import ClusterLinkSettings
 from .kubernetes import DNSLabel
 
 FABRIC_FILE = "fabric.yaml"
@@ -20,9 +21,20 @@ class ClusterSpec(BaseModel):
     dataplane: Literal["clusterlink", "lattice"] = Field(
         description="How this cluster shares services: ClusterLink or Amazon VPC Lattice."
     )
-    # Dataplane settings; typed by the ClusterLink and Lattice halves of the model.
-    clusterlink: dict[str, Any] | None = None
+    clusterlink: ClusterLinkSettings | None = None
+    """ClusterLink settings (dataplane clusterlink); defaults apply when absent."""
     lattice: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _settings_match_dataplane(self) -> "ClusterSpec":
+        if self.dataplane == "clusterlink":
+            if self.lattice is not None:
+                raise ValueError(f"cluster {self.name!r} uses dataplane clusterlink: remove its lattice settings")
+            if self.clusterlink is None:
+                self.clusterlink = ClusterLinkSettings()
+        elif self.clusterlink is not None:
+            raise ValueError(f"cluster {self.name!r} uses dataplane {self.dataplane}: remove its clusterlink settings")
+        return self
 
 
 class FabricSpec(BaseModel):
@@ -30,6 +42,7 @@ class FabricSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    name: DNSLabel = Field(default="clusterfabric", description="The fabric's name (the CA's subject).")
     clusters: list[ClusterSpec] = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel
 
 from .errors import InputError, Problem
+from . import clusterlink
 from .fabric import FABRIC_FILE, FabricSpec
 from .kubernetes import Service
 from .validation import parse
@@ -22,7 +23,9 @@ from .validation import parse
 # (apiVersion, kind) -> model. The ClusterLink and Lattice halves add theirs.
 KINDS: dict[tuple[str, str], type[BaseModel]] = {
     ("v1", "Service"): Service,
+    **clusterlink.KINDS,
 }
+CLUSTER_SCOPED = frozenset({"PrivilegedAccessPolicy"})
 
 
 def display(path: Path) -> str:
@@ -68,6 +71,12 @@ class ClusterManifests:
     def of_kind(self, model: type[BaseModel]) -> list[Any]:
         return [o for o in self.objects if isinstance(o, model)]
 
+    def file_of(self, obj: BaseModel) -> str:
+        return self.sources[id(obj)]
+
+    def service(self, namespace: str, name: str) -> Service | None:
+        return next((s for s in self.services if s.namespace == namespace and s.name == name), None)
+
     @property
     def services(self) -> list[Service]:
         return self.of_kind(Service)
@@ -78,7 +87,16 @@ def object_ref(doc: Any) -> str:
     if not isinstance(doc, dict):
         return "-"
     meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
-    return f"{doc.get('kind', '?')}/{meta.get('namespace', 'default')}/{meta.get('name', '?')}"
+    kind = doc.get("kind", "?")
+    namespace = "-" if kind in CLUSTER_SCOPED else meta.get("namespace", "default")
+    return f"{kind}/{namespace}/{meta.get('name', '?')}"
+
+
+def ref(obj: BaseModel) -> str:
+    """`Kind/namespace/name` of a parsed manifest."""
+    kind = obj.kind  # type: ignore[attr-defined]
+    meta = obj.metadata  # type: ignore[attr-defined]
+    return f"{kind}/{'-' if kind in CLUSTER_SCOPED else meta.namespace}/{meta.name}"
 
 
 def load_cluster_manifests(fabric_dir: Path, cluster: str) -> ClusterManifests:

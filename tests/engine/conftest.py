@@ -10,22 +10,32 @@ import pytest
 from clusterfabric.toolchain import PROJECT_DIR
 from tests.pulumi_project import PulumiProject, copy_program, point_at_venv, project
 
-EXAMPLE_STACK = "cluster-east"
+# The example fabric's stacks, exporters before the importer that reads them.
+EXAMPLE_STACKS = ("east", "west", "central")
 
 
 @pytest.fixture(scope="session")
 def backend(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One file backend shared by every project of the session, so stack references resolve."""
+    """One file backend for the example fabric, so stack references resolve."""
     return tmp_path_factory.mktemp("backend")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def example(tmp_path_factory: pytest.TempPathFactory, backend: Path) -> PulumiProject:
-    """The example fabric's cluster-east stack, deployed once for the module."""
+    """The example fabric, every stack deployed once for the session."""
     proj = project(copy_program(tmp_path_factory.mktemp("example")), backend)
-    proj.init_stack(EXAMPLE_STACK)
-    proj.deployed = proj.up(EXAMPLE_STACK)  # type: ignore[attr-defined]
+    for stack in EXAMPLE_STACKS:
+        proj.init_stack(stack)
+        proj.up(stack)
     return proj
+
+
+@pytest.fixture()
+def example_copy(tmp_path: Path, backend: Path, example: PulumiProject) -> PulumiProject:
+    """Another checkout of the program on the example's backend: change its files, preview against real state."""
+    checkout = project(copy_program(tmp_path / "checkout"), backend)
+    checkout.env["PULUMI_CONFIG_PASSPHRASE_FILE"] = example.env["PULUMI_CONFIG_PASSPHRASE_FILE"]
+    return checkout
 
 
 @pytest.fixture()

@@ -1,0 +1,164 @@
+"""The links between cluster stacks: what a stack publishes, and reading it back elsewhere.
+
+A ClusterLink cluster publishes one stack output, `clusterlink`: its peer name,
+gateways, labels, exports and access policies. The stack that owns the fabric
+CA also publishes `fabricCertificates` (a secret). An importing stack makes one
+StackReference per stack it needs, never one per fabric member.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import pulumi
+
+from .cluster import Cluster, ClusterArgs, ClusterLinkInputs
+from .clusterlink.certificates import FabricCertificates
+from .clusterlink.ports import assign_target_ports
+from .model.access import Policies, Side, blocked_sources
+from .model.checks import (ExportInfo, Fabric, PeerInfo, check_cluster, check_import_sources, imported_peers,
+                           peer_info)
+from .model.clusterlink import AccessPolicy, Import, PrivilegedAccessPolicy
+from .model.load import ref
+from .model.validation import parse
+
+CLUSTERLINK_OUTPUT = "clusterlink"
+CERTIFICATES_OUTPUT = "fabricCertificates"
+
+
+def stack_reference_name(stack: str) -> str:
+    """The fully qualified name of a sibling stack of this project."""
+    return f"{pulumi.get_organization()}/{pulumi.get_project()}/{stack}"
+
+
+def clusterlink_output(peer: PeerInfo, policies: Policies, namespace: str) -> dict[str, Any]:
+    """The `clusterlink` stack output: all an importer and the access analysis need, nothing secret."""
+    dump = lambda p: p.model_dump(by_alias=True, exclude_defaults=True)  # noqa: E731
+    return {
+        "peer": peer.name,
+        "namespace": namespace,
+        "gateways": [{"host": h, "port": p} for h, p in peer.gateways],
+        "labels": dict(peer.labels),
+        "exports": [{"name": e.name, "namespace": e.namespace, "port": e.port} for e in peer.exports],
+        "policies": {"privileged": [dump(p) for p in policies.privileged],
+                     "namespaced": [dump(p) for p in policies.namespaced]},
+    }
+
+
+def side_from_output(data: Mapping[str, Any]) -> tuple[PeerInfo, Side]:
+    """Read a peer's `clusterlink` output back into the model (the same checks then apply)."""
+    source = f"stack {data['peer']}"
+    peer = PeerInfo(
+        name=data["peer"],
+        exports=tuple(ExportInfo(e["name"], e["namespace"], int(e["port"])) for e in data.get("exports", [])),
+        gateways=tuple((g["host"], int(g["port"])) for g in data.get("gateways", [])),
+        labels=dict(data.get("labels", {})),
+    )
+    policies = data.get("policies", {})
+    sides = Policies(
+        tuple(parse(PrivilegedAccessPolicy, p, source, "PrivilegedAccessPolicy") for p in policies.get("privileged", [])),
+        tuple(parse(AccessPolicy, p, source, "AccessPolicy") for p in policies.get("namespaced", [])),
+    )
+    return peer, Side(peer.name, peer.labels, sides)
+
+
+class PeerStacks:
+    """One StackReference for each stack in `stacks`, read together."""
+
+    def __init__(self, stacks: Iterable[str], opts: pulumi.ResourceOptions | None = None):
+        self.references = {s: pulumi.StackReference(stack_reference_name(s), opts=opts) for s in sorted(set(stacks))}
+
+    def outputs(self, name: str) -> pulumi.Output[dict[str, Any]]:
+        """`{stack: value of output name (None when the stack has not published it)}`."""
+        return pulumi.Output.all(**{s: ref.get_output(name) for s, ref in self.references.items()})
+
+    def output_of(self, stack: str, name: str) -> pulumi.Output[Any]:
+        return self.references[stack].get_output(name)
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise pulumi.RunError(message)
+
+
+def build_stack(fabric: Fabric, cluster: str, render_directory: Path | None) -> dict[str, Any]:
+    """Declare one cluster's stack and return its outputs.
+
+    Everything this stack declares waits for the stacks it reads and for every
+    check across them, so a failed check leaves nothing half-applied: no
+    resource is registered before all input is known to be good.
+    """
+    spec = fabric.spec.cluster(cluster)
+    manifests = fabric.manifests[cluster]
+    problems = check_cluster(spec, manifests)
+    if problems:
+        raise pulumi.RunError("invalid fabric input:\n" + "\n".join(map(str, problems)))
+    outputs: dict[str, Any] = {
+        "cluster": cluster,
+        "dataplane": spec.dataplane,
+        "renderDirectory": str(render_directory) if render_directory else None,
+        "services": sorted(f"{s.namespace}/{s.name}" for s in manifests.services),
+    }
+    if spec.dataplane != "clusterlink":
+        Cluster(cluster, ClusterArgs(spec=spec, manifests=manifests, render_directory=render_directory))
+        return outputs
+
+    settings = spec.clusterlink
+    assert settings is not None
+    fabric_peers = [c.name for c, _ in fabric.clusterlink_clusters()]
+    ca_owner = fabric_peers[0]
+    sources = [p for p in imported_peers(manifests) if p in fabric_peers and p != cluster]
+    stacks = PeerStacks(sources + ([ca_owner] if ca_owner != cluster else []))
+    local = Side(cluster, settings.labels, Policies.of(manifests.objects))
+
+    def certificates() -> tuple[Any, Any, Any, Any]:
+        """(ca cert, own cert, own key, bundle to publish or None)."""
+        if ca_owner == cluster:
+            certs = FabricCertificates(f"{cluster}-certificates", fabric.spec.name, fabric_peers)
+            own = certs.peers[cluster]
+            return certs.ca.cert_pem, own.cert_pem, own.key_pem, certs.bundle()
+        bundle = stacks.output_of(ca_owner, CERTIFICATES_OUTPUT)
+
+        def own(b: Any, part: str) -> str:
+            _require(bool(b) and cluster in b.get("peers", {}),
+                     f"stack {ca_owner!r} (the fabric CA's owner) has no certificate for peer {cluster!r} yet: "
+                     f"run `pulumi up` on {ca_owner!r} first")
+            return b["peers"][cluster][part]
+
+        return bundle.apply(lambda b: b["ca"] if b else None), bundle.apply(lambda b: own(b, "cert")), \
+            bundle.apply(lambda b: own(b, "key")), None
+
+    def declare(published: dict[str, Any]) -> Any:
+        catalog: dict[str, PeerInfo] = {}
+        exporters: dict[str, Side] = {}
+        for peer in sources:
+            _require(published.get(peer) is not None,
+                     f"stack {peer!r} has published no ClusterLink outputs, so {cluster!r} cannot import from it: "
+                     f"run `pulumi up` on {peer!r} first")
+            catalog[peer], exporters[peer] = side_from_output(published[peer])
+        # Peers of the fabric this cluster does not import from still count as known names.
+        for peer in fabric_peers:
+            catalog.setdefault(peer, PeerInfo(peer))
+        problems = check_import_sources(cluster, manifests, catalog)
+        _require(not problems, "invalid fabric input:\n" + "\n".join(map(str, problems)))
+        for imp in manifests.of_kind(Import):
+            for i, reason in blocked_sources(imp, local, exporters):
+                pulumi.log.warn(f"{manifests.file_of(imp)}: {ref(imp)}: spec.sources[{i}]: {reason}")
+        ca_cert, cert, key, bundle = certificates()
+        Cluster(cluster, ClusterArgs(
+            spec=spec, manifests=manifests, render_directory=render_directory,
+            clusterlink=ClusterLinkInputs(remote_peers={p: catalog[p] for p in sources},
+                                          ca_cert=ca_cert, cert=cert, key=key),
+        ))
+        return bundle
+
+    published = stacks.outputs(CLUSTERLINK_OUTPUT) if stacks.references else pulumi.Output.from_input({})
+    bundle = published.apply(declare)
+    outputs[CLUSTERLINK_OUTPUT] = clusterlink_output(peer_info(spec, manifests), local.policies, settings.namespace)
+    outputs["importTargetPorts"] = {
+        f"{ns}/{name}": port for (ns, name), port in sorted(assign_target_ports(manifests.of_kind(Import)).items())
+    }
+    if ca_owner == cluster:
+        outputs[CERTIFICATES_OUTPUT] = bundle
+    return outputs

@@ -1,0 +1,213 @@
+"""Checks across objects and across clusters, beyond what one manifest can say about itself.
+
+The same checks run offline (`clusterfabric validate`, peers described by their
+manifests) and at preview (peers described by their stacks' published outputs):
+both build a catalog of `PeerInfo` and call `check_import_sources`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from .access import Policies, Side, blocked_sources
+from .clusterlink import AccessPolicy, Export, Import, Peer, PrivilegedAccessPolicy
+from .errors import InputError, Problem
+from .fabric import FABRIC_FILE, ClusterSpec, FabricSpec
+from .load import ClusterManifests, display, load_cluster_manifests, load_fabric_spec, ref
+
+CLUSTERLINK_KINDS = (Export, Import, Peer, AccessPolicy, PrivilegedAccessPolicy)
+
+
+@dataclass(frozen=True)
+class ExportInfo:
+    """An export as a peer publishes it."""
+
+    name: str
+    namespace: str
+    port: int
+
+
+@dataclass(frozen=True)
+class PeerInfo:
+    """What an importing cluster knows of a peer: from its manifests offline, its outputs at preview."""
+
+    name: str
+    exports: tuple[ExportInfo, ...] = ()
+    gateways: tuple[tuple[str, int], ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def export(self, namespace: str, name: str) -> ExportInfo | None:
+        return next((e for e in self.exports if e.namespace == namespace and e.name == name), None)
+
+
+def exports_of(manifests: ClusterManifests) -> tuple[ExportInfo, ...]:
+    return tuple(
+        ExportInfo(e.metadata.name, e.metadata.namespace, e.spec.port)
+        for e in sorted(manifests.of_kind(Export), key=lambda e: (e.metadata.namespace, e.metadata.name))
+    )
+
+
+def peer_info(spec: ClusterSpec, manifests: ClusterManifests) -> PeerInfo:
+    """A ClusterLink cluster as its peers see it, from fabric.yaml and its manifests."""
+    settings = spec.clusterlink
+    assert settings is not None, "peer_info is for ClusterLink clusters"
+    gateway = ((settings.gateway.host, settings.gateway.port),) if settings.gateway else ()
+    return PeerInfo(spec.name, exports_of(manifests), gateway, dict(settings.labels))
+
+
+def check_cluster(spec: ClusterSpec, manifests: ClusterManifests) -> list[Problem]:
+    """Problems inside one cluster: references to its own Services, ports, kinds and namespaces."""
+    problems: list[Problem] = []
+
+    def problem(obj: object, field_path: str, message: str) -> None:
+        problems.append(Problem(manifests.file_of(obj), ref(obj), field_path, message))  # type: ignore[arg-type]
+
+    if spec.dataplane != "clusterlink":
+        for obj in manifests.objects:
+            if isinstance(obj, CLUSTERLINK_KINDS):
+                problem(obj, "kind", f"cluster {spec.name!r} uses dataplane {spec.dataplane}; "
+                        "ClusterLink objects belong to clusters with dataplane clusterlink")
+        return problems
+    settings = spec.clusterlink
+    assert settings is not None
+
+    for export in manifests.of_kind(Export):
+        service = manifests.service(export.metadata.namespace, export.service)
+        field_path = "spec.host" if export.spec.host else "metadata.name"
+        if service is None:
+            problem(export, field_path, f"no Service {export.metadata.namespace}/{export.service} in this cluster's "
+                    "manifests; an Export shares a Service of its own namespace")
+        elif export.spec.port not in {p.port for p in service.spec.ports}:
+            ports = ", ".join(str(p.port) for p in service.spec.ports)
+            problem(export, "spec.port", f"Service {export.metadata.namespace}/{export.service} has no port "
+                    f"{export.spec.port} (its ports: {ports})")
+
+    taken: dict[int, Import] = {}
+    for imp in manifests.of_kind(Import):
+        if imp.merge and manifests.service(imp.metadata.namespace, imp.metadata.name) is None:
+            problem(imp, "metadata.labels", f"a merge import needs the Service {imp.metadata.namespace}/"
+                    f"{imp.metadata.name} to exist in this cluster's manifests")
+        port = imp.spec.targetPort
+        if port is not None:
+            if port in taken:
+                problem(imp, "spec.targetPort", f"targetPort {port} is already used by {ref(taken[port])}; "
+                        "each Import needs its own data plane port (or leave it out to have one chosen)")
+            else:
+                taken[port] = imp
+        for i, source in enumerate(imp.spec.sources):
+            if source.peer == spec.name:
+                problem(imp, f"spec.sources[{i}].peer", "a cluster cannot import from itself")
+
+    for peer in manifests.of_kind(Peer):
+        if peer.metadata.namespace != settings.namespace:
+            problem(peer, "metadata.namespace", f"ClusterLink reads Peers from its own namespace "
+                    f"{settings.namespace!r} only")
+    return problems
+
+
+def check_import_sources(importer: str, manifests: ClusterManifests, catalog: Mapping[str, PeerInfo]) -> list[Problem]:
+    """Every Import source names a known peer and an export that peer publishes.
+
+    `catalog` holds the fabric's ClusterLink peers; Peers declared by hand in
+    the cluster's manifests (outside the fabric) are accepted unchecked.
+    """
+    problems: list[Problem] = []
+    external = {p.metadata.name for p in manifests.of_kind(Peer)}
+    for imp in manifests.of_kind(Import):
+        for i, source in enumerate(imp.spec.sources):
+            where = f"spec.sources[{i}]"
+            peer = catalog.get(source.peer)
+            if peer is None:
+                if source.peer not in external and source.peer != importer:
+                    known = ", ".join(sorted(catalog)) or "none"
+                    problems.append(Problem(manifests.file_of(imp), ref(imp), f"{where}.peer",
+                                            f"no ClusterLink peer {source.peer!r} in the fabric (peers: {known})"))
+                continue
+            if peer.export(source.exportNamespace, source.exportName) is None:
+                seen = ", ".join(f"{e.namespace}/{e.name}" for e in peer.exports) or "none"
+                problems.append(Problem(manifests.file_of(imp), ref(imp), f"{where}.exportName",
+                                        f"peer {peer.name!r} exports no {source.exportNamespace}/{source.exportName} "
+                                        f"(its exports: {seen})"))
+    return problems
+
+
+def imported_peers(manifests: ClusterManifests) -> list[str]:
+    """The peers this cluster imports from, sorted."""
+    return sorted({s.peer for imp in manifests.of_kind(Import) for s in imp.spec.sources})
+
+
+def check_gateways(clusters: list[tuple[ClusterSpec, ClusterManifests]], fabric_file: str) -> list[Problem]:
+    """A cluster others import from must say where its gateway is."""
+    specs = {spec.name: spec for spec, _ in clusters}
+    problems = []
+    for name in sorted({p for _, m in clusters for p in imported_peers(m)}):
+        spec = specs.get(name)
+        if spec and spec.clusterlink and spec.clusterlink.gateway is None:
+            importers = sorted(s.name for s, m in clusters if name in imported_peers(m))
+            problems.append(Problem(fabric_file, f"Cluster/-/{name}", "clusterlink.gateway",
+                                    f"required: {', '.join(importers)} import from {name!r} and need "
+                                    "the host and port where its gateway is reachable"))
+    return problems
+
+
+@dataclass
+class Fabric:
+    """A whole fabric as read from its directory."""
+
+    spec: FabricSpec
+    manifests: dict[str, ClusterManifests]
+    fabric_file: str
+
+    def clusterlink_clusters(self) -> list[tuple[ClusterSpec, ClusterManifests]]:
+        return [(c, self.manifests[c.name]) for c in self.spec.clusters if c.dataplane == "clusterlink"]
+
+    def catalog(self) -> dict[str, PeerInfo]:
+        return {spec.name: peer_info(spec, m) for spec, m in self.clusterlink_clusters()}
+
+    def side(self, name: str) -> Side:
+        spec = self.spec.cluster(name)
+        labels = spec.clusterlink.labels if spec.clusterlink else {}
+        return Side(name, labels, Policies.of(self.manifests[name].objects))
+
+
+def load_fabric(fabric_dir: Path) -> Fabric:
+    """Read fabric.yaml and every cluster's manifests, reporting the problems of all files at once."""
+    spec = load_fabric_spec(fabric_dir)
+    manifests: dict[str, ClusterManifests] = {}
+    problems: list[Problem] = []
+    for cluster in spec.clusters:
+        try:
+            manifests[cluster.name] = load_cluster_manifests(fabric_dir, cluster.name)
+        except InputError as err:
+            problems += err.problems
+    if problems:
+        raise InputError(problems)
+    return Fabric(spec, manifests, display(fabric_dir / FABRIC_FILE))
+
+
+def check_fabric(fabric: Fabric) -> tuple[list[Problem], list[Problem]]:
+    """(problems, warnings) of a whole fabric, offline: every peer described by its manifests."""
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    catalog = fabric.catalog()
+    for spec in fabric.spec.clusters:
+        manifests = fabric.manifests[spec.name]
+        problems += check_cluster(spec, manifests)
+        if spec.dataplane == "clusterlink":
+            problems += check_import_sources(spec.name, manifests, catalog)
+    problems += check_gateways(fabric.clusterlink_clusters(), fabric.fabric_file)
+    if not problems:
+        warnings = access_warnings(fabric)
+    return problems, warnings
+
+
+def access_warnings(fabric: Fabric) -> list[Problem]:
+    sides = {spec.name: fabric.side(spec.name) for spec, _ in fabric.clusterlink_clusters()}
+    warnings = []
+    for spec, manifests in fabric.clusterlink_clusters():
+        for imp in manifests.of_kind(Import):
+            for i, reason in blocked_sources(imp, sides[spec.name], sides):
+                warnings.append(Problem(manifests.file_of(imp), ref(imp), f"spec.sources[{i}]", reason))
+    return warnings

@@ -1,0 +1,239 @@
+"""ClusterLink: the cluster settings in fabric.yaml and the CRs of `clusterlink.net/v1alpha1`.
+
+The models mirror the upstream CRDs (shared/crds/clusterlink) and accept every
+example of the ClusterLink documentation verbatim. Where the CRD is loose and
+ClusterLink would fail later at run time, the model says so now: ports are
+1-65535 (uint16 in the Go types), Import names are at most 63 characters (they
+become Service names), lbScheme is one of the three schemes, an access policy
+selector names exactly one of workloadSets and workloadSelector.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from .kubernetes import DNS1035Label, DNSLabel, DNSSubdomain, ObjectMeta, Port, Strict
+
+API_VERSION = "clusterlink.net/v1alpha1"
+DEFAULT_NAMESPACE = "clusterlink-system"
+DEFAULT_IMAGE_TAG = "v0.4.1"
+MERGE_LABEL = "import.clusterlink.net/merge"
+TARGET_PORT_RANGE = (1024, 49151)
+"""Where the program picks an Import's targetPort: the registered-ports range, clear of NodePorts' default 30000-32767 only by luck; see components.clusterlink.ports."""
+
+LBScheme = Literal["random", "round-robin", "static"]
+
+
+# --- fabric.yaml: `clusterlink:` settings of a cluster ------------------------
+
+
+class IngressSettings(Strict):
+    """The `clusterlink` Service through which peers reach this cluster's data plane."""
+
+    type: Literal["LoadBalancer", "NodePort", "ClusterIP"] = "LoadBalancer"
+    port: Port = 443
+
+
+class GatewayEndpoint(Strict):
+    """An address at which a peer's gateway is reachable (the Peer CR's `gateways[]`)."""
+
+    host: Annotated[str, Field(min_length=1, max_length=253)]
+    port: Port
+
+
+class DataplaneSettings(Strict):
+    type: Literal["envoy", "go"] = "envoy"
+    replicas: Annotated[int, Field(ge=1, le=10)] = 1
+
+
+class ClusterLinkSettings(Strict):
+    """`clusters[].clusterlink` in fabric.yaml."""
+
+    namespace: DNSLabel = DEFAULT_NAMESPACE
+    ingress: IngressSettings = Field(default_factory=IngressSettings)
+    gateway: GatewayEndpoint | None = None
+    """How other peers reach this one; required once another cluster imports from it."""
+    labels: dict[str, str] = Field(default_factory=dict)
+    """Peer attributes, usable in access policies as `peer.clusterlink.net/labels.<key>`."""
+    dataplane: DataplaneSettings = Field(default_factory=DataplaneSettings)
+    imageTag: Annotated[str, Field(pattern=r"^[\w][\w.-]{0,127}$")] = DEFAULT_IMAGE_TAG
+    registry: str = "ghcr.io/clusterlink-net"
+
+
+# --- the CRs -----------------------------------------------------------------
+
+
+def _label_value(value: Any) -> Any:
+    # The documentation writes `import.clusterlink.net/merge: true`, a YAML boolean;
+    # Kubernetes label values are strings, so take the boolean as its string.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+class CRMeta(ObjectMeta):
+    labels: dict[str, Annotated[str, BeforeValidator(_label_value)]] = Field(default_factory=dict)
+
+
+class ExportSpec(Strict):
+    host: DNS1035Label | None = None
+    """The Service being exported, in the Export's namespace; default: the Export's name."""
+    port: Port
+    """The Service port being exported (required: one Export per port)."""
+
+
+class Export(Strict):
+    apiVersion: Literal["clusterlink.net/v1alpha1"]
+    kind: Literal["Export"]
+    metadata: CRMeta
+    spec: ExportSpec
+
+    @property
+    def service(self) -> str:
+        return self.spec.host or self.metadata.name
+
+
+class ImportSource(Strict):
+    peer: DNSSubdomain
+    exportName: DNSSubdomain
+    exportNamespace: DNSLabel
+
+
+class ImportSpec(Strict):
+    port: Port
+    """The port of the Service the Import creates."""
+    targetPort: Port | None = None
+    """The data plane's listening port; chosen by the program when absent."""
+    sources: list[ImportSource] = Field(min_length=1)
+    lbScheme: LBScheme = "random"
+    """How a connection picks a source; written explicitly, default `random` as documented."""
+
+    @model_validator(mode="after")
+    def _distinct_sources(self) -> "ImportSpec":
+        seen = set()
+        for i, s in enumerate(self.sources):
+            key = (s.peer, s.exportNamespace, s.exportName)
+            if key in seen:
+                raise ValueError(f"sources[{i}] repeats peer {s.peer!r} export {s.exportNamespace}/{s.exportName}")
+            seen.add(key)
+        return self
+
+
+class ImportMeta(CRMeta):
+    name: DNS1035Label  # becomes a Service name
+
+
+class Import(Strict):
+    apiVersion: Literal["clusterlink.net/v1alpha1"]
+    kind: Literal["Import"]
+    metadata: ImportMeta
+    spec: ImportSpec
+
+    @property
+    def merge(self) -> bool:
+        return self.metadata.labels.get(MERGE_LABEL) == "true"
+
+
+_HOST_PORT = re.compile(r"^(?P<host>[^:\s]+):(?P<port>\d{1,5})$")
+
+
+def _gateway(value: Any) -> Any:
+    # The Peer sample of the ClusterLink site writes gateways as "host:port".
+    if isinstance(value, str) and (m := _HOST_PORT.match(value)):
+        return {"host": m["host"], "port": int(m["port"])}
+    return value
+
+
+class PeerSpec(Strict):
+    gateways: list[Annotated[GatewayEndpoint, BeforeValidator(_gateway)]] = Field(min_length=1)
+    attributes: list[dict[str, str]] | None = Field(default=None, exclude=True)
+    """In the site's Peer sample only; not in the CRD, so not written (labels come from fabric.yaml)."""
+
+
+class Peer(Strict):
+    apiVersion: Literal["clusterlink.net/v1alpha1"]
+    kind: Literal["Peer"]
+    metadata: CRMeta
+    spec: PeerSpec
+
+
+class LabelSelectorRequirement(Strict):
+    key: Annotated[str, Field(min_length=1)]
+    operator: Literal["In", "NotIn", "Exists", "DoesNotExist"]
+    values: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _values_fit_operator(self) -> "LabelSelectorRequirement":
+        if self.operator in ("In", "NotIn") and not self.values:
+            raise ValueError(f"operator {self.operator} needs at least one value")
+        if self.operator in ("Exists", "DoesNotExist") and self.values:
+            raise ValueError(f"operator {self.operator} takes no values")
+        return self
+
+
+class LabelSelector(Strict):
+    matchLabels: dict[str, str] = Field(default_factory=dict)
+    matchExpressions: list[LabelSelectorRequirement] = Field(default_factory=list)
+
+
+class WorkloadSetOrSelector(Strict):
+    workloadSets: list[str] | None = None
+    workloadSelector: LabelSelector | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "WorkloadSetOrSelector":
+        if (self.workloadSets is None) == (self.workloadSelector is None):
+            raise ValueError("exactly one of workloadSets and workloadSelector must be given")
+        if self.workloadSets is not None:
+            raise ValueError("workloadSets are not supported by ClusterLink yet; use workloadSelector")
+        return self
+
+
+class AccessPolicySpec(Strict):
+    action: Literal["allow", "deny"]
+    from_: list[WorkloadSetOrSelector] = Field(alias="from", min_length=1)
+    to: list[WorkloadSetOrSelector] = Field(min_length=1)
+
+
+class AccessPolicy(Strict):
+    """A namespaced policy: applies to the Imports (egress) and Exports (ingress) of its namespace."""
+
+    apiVersion: Literal["clusterlink.net/v1alpha1"]
+    kind: Literal["AccessPolicy"]
+    metadata: CRMeta
+    spec: AccessPolicySpec
+
+
+class ClusterMeta(CRMeta):
+    """Metadata of a cluster-scoped object: a namespace is an error, not ignored."""
+
+    namespace: None = None  # type: ignore[assignment]
+
+    @field_validator("namespace", mode="before")
+    @classmethod
+    def _no_namespace(cls, value: Any) -> None:
+        if value is not None:
+            raise ValueError("PrivilegedAccessPolicy is cluster-scoped: remove metadata.namespace")
+        return None
+
+
+class PrivilegedAccessPolicy(Strict):
+    """A cluster-wide policy, evaluated before every AccessPolicy."""
+
+    apiVersion: Literal["clusterlink.net/v1alpha1"]
+    kind: Literal["PrivilegedAccessPolicy"]
+    metadata: ClusterMeta
+    spec: AccessPolicySpec
+
+
+KINDS: dict[tuple[str, str], type[BaseModel]] = {
+    (API_VERSION, m.__name__): m for m in (Export, Import, Peer, AccessPolicy, PrivilegedAccessPolicy)
+}
+
+
+def cr_body(obj: BaseModel) -> dict[str, Any]:
+    """The spec to write for a CR: field names as in YAML (`from`), only what was given."""
+    return obj.spec.model_dump(by_alias=True, exclude_defaults=True)  # type: ignore[attr-defined]
