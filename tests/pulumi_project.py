@@ -50,7 +50,8 @@ def copy_program(destination: Path, source: Path = PROJECT_DIR) -> Path:
     for name in PROGRAM_FILES:
         path = source / name
         if path.is_dir():
-            shutil.copytree(path, destination / name, ignore=shutil.ignore_patterns("__pycache__"))
+            # Stack files are per machine (they carry its encryption salt): a copy starts without them.
+            shutil.copytree(path, destination / name, ignore=shutil.ignore_patterns("__pycache__", "Pulumi.*.yaml"))
         else:
             shutil.copy2(path, destination / name)
     point_at_venv(destination / "Pulumi.yaml")
