@@ -10,8 +10,10 @@ import pulumi_kubernetes as k8s
 from pydantic import BaseModel, ConfigDict
 
 from .clusterlink.cluster import ClusterLinkArgs, ClusterLinkCluster
+from .lattice.cluster import BackendKey, LatticeArgs, LatticeCluster, node_ports
 from .model import ClusterManifests, ClusterSpec, Service
 from .model.checks import PeerInfo
+from .model.lattice_checks import LatticeExport
 
 # Namespaces every cluster has; declaring them would fight the API server.
 BUILTIN_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
@@ -28,6 +30,16 @@ class ClusterLinkInputs(BaseModel):
     key: Any  # pulumi.Output[str], secret
 
 
+class LatticeInputs(BaseModel):
+    """What a Lattice cluster takes from other stacks (and from resolving its ServiceImports)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
+
+    owned_networks: list[str]
+    network_ids: dict[str, Any]
+    resolved: dict[BackendKey, list[LatticeExport]]
+
+
 class ClusterArgs(BaseModel):
     """What a cluster stack is built from."""
 
@@ -38,6 +50,7 @@ class ClusterArgs(BaseModel):
     render_directory: Path | None
     """Write manifests here instead of applying them (the local default, and GitOps output)."""
     clusterlink: ClusterLinkInputs | None = None
+    lattice: LatticeInputs | None = None
 
 
 class Cluster(pulumi.ComponentResource):
@@ -47,6 +60,7 @@ class Cluster(pulumi.ComponentResource):
     namespaces: dict[str, k8s.core.v1.Namespace]
     services: dict[str, k8s.core.v1.Service]
     clusterlink: ClusterLinkCluster | None
+    lattice: LatticeCluster | None
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("clusterfabric:index:Cluster", name, None, opts)
@@ -60,8 +74,9 @@ class Cluster(pulumi.ComponentResource):
             ns: k8s.core.v1.Namespace(f"{name}-{ns}", metadata={"name": ns}, opts=child)
             for ns in sorted(_namespaces(args) - BUILTIN_NAMESPACES)
         }
+        nodes = node_ports(args.spec, args.manifests)
         self.services = {
-            f"{s.namespace}/{s.name}": _service(name, s, self._in_namespace(s.namespace))
+            f"{s.namespace}/{s.name}": _service(name, s, self._in_namespace(s.namespace), nodes)
             for s in args.manifests.services
         }
         self.clusterlink = None
@@ -71,6 +86,12 @@ class Cluster(pulumi.ComponentResource):
                 ca_cert=args.clusterlink.ca_cert, cert=args.clusterlink.cert, key=args.clusterlink.key,
                 namespace_options=self._in_namespace,
             ), opts=pulumi.ResourceOptions(parent=self, providers={"kubernetes": self.provider}))
+        self.lattice = None
+        if args.lattice is not None:
+            self.lattice = LatticeCluster(f"{name}-lattice", LatticeArgs(
+                spec=args.spec, manifests=args.manifests, owned_networks=args.lattice.owned_networks,
+                network_ids=args.lattice.network_ids, resolved=args.lattice.resolved, node_ports=nodes,
+            ), opts=pulumi.ResourceOptions(parent=self))
         self.register_outputs({"services": sorted(self.services), "namespaces": sorted(self.namespaces)})
 
     def _in_namespace(self, namespace: str) -> pulumi.ResourceOptions:
@@ -86,10 +107,19 @@ def _namespaces(args: ClusterArgs) -> set[str]:
     return {ns for ns in found if ns}
 
 
-def _service(cluster: str, service: Service, opts: pulumi.ResourceOptions) -> k8s.core.v1.Service:
+def _service(cluster: str, service: Service, opts: pulumi.ResourceOptions,
+             nodes: dict[tuple[str, str, int], int]) -> k8s.core.v1.Service:
+    spec = service.spec.model_dump(exclude_none=True)
+    chosen = {port: node for (ns, name, port), node in nodes.items() if (ns, name) == (service.namespace, service.name)}
+    if chosen:
+        # Lattice instance targets reach the Service on every node: a NodePort, pinned so it never moves.
+        spec["type"] = "NodePort" if spec["type"] == "ClusterIP" else spec["type"]
+        for port in spec["ports"]:
+            if port["port"] in chosen:
+                port["nodePort"] = chosen[port["port"]]
     return k8s.core.v1.Service(
         f"{cluster}-{service.namespace}-{service.name}",
         metadata=service.metadata.model_dump(),
-        spec=service.spec.model_dump(exclude_none=True),
+        spec=spec,
         opts=opts,
     )

@@ -13,18 +13,22 @@ from typing import Any, Iterable, Mapping
 
 import pulumi
 
-from .cluster import Cluster, ClusterArgs, ClusterLinkInputs
+from .cluster import Cluster, ClusterArgs, ClusterLinkInputs, LatticeInputs
 from .clusterlink.certificates import FabricCertificates
-from .clusterlink.ports import assign_target_ports
+from .ports import assign_target_ports
 from .model.access import Policies, Side, blocked_sources
 from .model.checks import (ExportInfo, Fabric, PeerInfo, check_cluster, check_import_sources, imported_peers,
                            peer_info)
+from .model import lattice_checks
 from .model.clusterlink import AccessPolicy, Import, PrivilegedAccessPolicy
+from .model.gateway import Gateway
+from .model.lattice_checks import LatticeExport
 from .model.load import ref
 from .model.validation import parse
 
 CLUSTERLINK_OUTPUT = "clusterlink"
 CERTIFICATES_OUTPUT = "fabricCertificates"
+LATTICE_OUTPUT = "lattice"
 
 
 def stack_reference_name(stack: str) -> str:
@@ -91,19 +95,25 @@ def build_stack(fabric: Fabric, cluster: str, render_directory: Path | None) -> 
     """
     spec = fabric.spec.cluster(cluster)
     manifests = fabric.manifests[cluster]
-    problems = check_cluster(spec, manifests)
-    if problems:
-        raise pulumi.RunError("invalid fabric input:\n" + "\n".join(map(str, problems)))
+    lattice_problems, lattice_warnings = lattice_checks.check_cluster(spec, manifests)
+    problems = check_cluster(spec, manifests) + lattice_problems
+    _require(not problems, "invalid fabric input:\n" + "\n".join(map(str, problems)))
+    for warning in lattice_warnings:
+        pulumi.log.warn(str(warning))
     outputs: dict[str, Any] = {
         "cluster": cluster,
         "dataplane": spec.dataplane,
         "renderDirectory": str(render_directory) if render_directory else None,
         "services": sorted(f"{s.namespace}/{s.name}" for s in manifests.services),
     }
-    if spec.dataplane != "clusterlink":
-        Cluster(cluster, ClusterArgs(spec=spec, manifests=manifests, render_directory=render_directory))
-        return outputs
+    build = _clusterlink_stack if spec.dataplane == "clusterlink" else _lattice_stack
+    outputs.update(build(fabric, spec, manifests, render_directory))
+    return outputs
 
+
+def _clusterlink_stack(fabric: Fabric, spec, manifests, render_directory: Path | None) -> dict[str, Any]:
+    cluster = spec.name
+    outputs: dict[str, Any] = {}
     settings = spec.clusterlink
     assert settings is not None
     fabric_peers = [c.name for c, _ in fabric.clusterlink_clusters()]
@@ -133,9 +143,13 @@ def build_stack(fabric: Fabric, cluster: str, render_directory: Path | None) -> 
         catalog: dict[str, PeerInfo] = {}
         exporters: dict[str, Side] = {}
         for peer in sources:
-            _require(published.get(peer) is not None,
-                     f"stack {peer!r} has published no ClusterLink outputs, so {cluster!r} cannot import from it: "
-                     f"run `pulumi up` on {peer!r} first")
+            if published.get(peer) is None:
+                # Not deployed yet (two clusters may import from each other): what a ClusterLink peer
+                # publishes is what its manifests say, so check against those.
+                pulumi.log.warn(f"stack {peer!r} has published no ClusterLink outputs yet; {cluster!r} is checked "
+                                f"against {peer!r}'s manifests instead")
+                catalog[peer], exporters[peer] = fabric.catalog()[peer], fabric.side(peer)
+                continue
             catalog[peer], exporters[peer] = side_from_output(published[peer])
         # Peers of the fabric this cluster does not import from still count as known names.
         for peer in fabric_peers:
@@ -162,3 +176,49 @@ def build_stack(fabric: Fabric, cluster: str, render_directory: Path | None) -> 
     if ca_owner == cluster:
         outputs[CERTIFICATES_OUTPUT] = bundle
     return outputs
+
+
+def _lattice_stack(fabric: Fabric, spec, manifests, render_directory: Path | None) -> dict[str, Any]:
+    cluster = spec.name
+    settings = spec.lattice
+    assert settings is not None
+    owners = lattice_checks.network_owners(fabric.spec, fabric.manifests)
+    offline_exports = fabric.lattice_exports()
+    gateways = sorted(g.metadata.name for g in manifests.of_kind(Gateway))
+    owned = sorted(n for n, owner in owners.items() if owner == cluster)
+    sources = lattice_checks.import_sources(manifests, offline_exports, cluster)
+    stacks = PeerStacks(set(sources) | {owners[g] for g in gateways if owners[g] != cluster})
+
+    def declare(published: dict[str, Any]) -> Any:
+        remote: list[LatticeExport] = []
+        network_ids: dict[str, Any] = {}
+        for stack in sorted(stacks.references):
+            data = published.get(stack)
+            _require(data is not None, f"stack {stack!r} has published no Lattice outputs, so {cluster!r} cannot "
+                     f"use what it shares: run `pulumi up` on {stack!r} first")
+            remote += [LatticeExport(stack, data["vpcId"], e["name"], e["namespace"], int(e["port"]), e["routeType"],
+                                     e.get("targetGroupArn")) for e in data.get("exports", [])]
+            for network, ids in data.get("serviceNetworks", {}).items():
+                network_ids[network] = ids["id"]
+        for gateway in gateways:
+            _require(gateway in owned or gateway in network_ids,
+                     f"stack {owners[gateway]!r} owns service network {gateway!r} but does not publish it yet: "
+                     f"run `pulumi up` on {owners[gateway]!r} first")
+        local = [e for e in offline_exports if e.cluster == cluster]
+        resolved, problems = lattice_checks.resolve_imports(manifests, remote + local)
+        _require(not problems, "invalid fabric input:\n" + "\n".join(map(str, problems)))
+        built = Cluster(cluster, ClusterArgs(
+            spec=spec, manifests=manifests, render_directory=render_directory,
+            lattice=LatticeInputs(owned_networks=owned, network_ids={g: network_ids[g] for g in gateways
+                                                                     if g not in owned}, resolved=resolved),
+        ))
+        lattice = built.lattice
+        return pulumi.Output.from_input({
+            "cluster": cluster, "accountId": settings.accountId, "region": settings.region, "vpcId": settings.vpcId,
+            "exports": lattice.exports_output(),
+            "serviceNetworks": {n: {"id": sn.id, "arn": sn.arn} for n, sn in lattice.networks.items()},
+        })
+
+    published = stacks.outputs(LATTICE_OUTPUT) if stacks.references else pulumi.Output.from_input({})
+    return {LATTICE_OUTPUT: published.apply(declare)}
+

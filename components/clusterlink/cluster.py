@@ -12,7 +12,7 @@ from ..model.clusterlink import AccessPolicy, Export, Import, Peer, PrivilegedAc
 from ..model.fabric import ClusterSpec
 from ..model.load import ClusterManifests
 from .platform import Platform, PlatformArgs
-from .ports import assign_target_ports
+from ..ports import assign_target_ports
 from .sharing import AccessPolicyResource, ExportResource, ImportResource, PeerResource
 
 

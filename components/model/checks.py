@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from . import lattice_checks
 from .access import Policies, Side, blocked_sources
 from .clusterlink import AccessPolicy, Export, Import, Peer, PrivilegedAccessPolicy
 from .errors import InputError, Problem
 from .fabric import FABRIC_FILE, ClusterSpec, FabricSpec
+from .lattice_checks import LatticeExport
 from .load import ClusterManifests, display, load_cluster_manifests, load_fabric_spec, ref
 
 CLUSTERLINK_KINDS = (Export, Import, Peer, AccessPolicy, PrivilegedAccessPolicy)
@@ -166,6 +168,11 @@ class Fabric:
     def catalog(self) -> dict[str, PeerInfo]:
         return {spec.name: peer_info(spec, m) for spec, m in self.clusterlink_clusters()}
 
+    def lattice_exports(self) -> list[LatticeExport]:
+        """Every exported port of the fabric's Lattice clusters, as their manifests declare them."""
+        return [e for c in self.spec.clusters if c.dataplane == "lattice"
+                for e in lattice_checks.exports_of(c, self.manifests[c.name])]
+
     def side(self, name: str) -> Side:
         spec = self.spec.cluster(name)
         labels = spec.clusterlink.labels if spec.clusterlink else {}
@@ -194,12 +201,17 @@ def check_fabric(fabric: Fabric) -> tuple[list[Problem], list[Problem]]:
     catalog = fabric.catalog()
     for spec in fabric.spec.clusters:
         manifests = fabric.manifests[spec.name]
-        problems += check_cluster(spec, manifests)
+        lattice_problems, lattice_warnings = lattice_checks.check_cluster(spec, manifests)
+        problems += check_cluster(spec, manifests) + lattice_problems
+        warnings += lattice_warnings
         if spec.dataplane == "clusterlink":
             problems += check_import_sources(spec.name, manifests, catalog)
     problems += check_gateways(fabric.clusterlink_clusters(), fabric.fabric_file)
     if not problems:
-        warnings = access_warnings(fabric)
+        problems += lattice_checks.check_fabric(fabric.spec, fabric.manifests, fabric.fabric_file,
+                                                fabric.lattice_exports())
+    if not problems:
+        warnings += access_warnings(fabric)
     return problems, warnings
 
 

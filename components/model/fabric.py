@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .clusterlink import ClusterLinkSettings
 from .kubernetes import DNSLabel
+from .lattice import LatticeSettings
 
 FABRIC_FILE = "fabric.yaml"
 
@@ -23,7 +24,8 @@ class ClusterSpec(BaseModel):
     )
     clusterlink: ClusterLinkSettings | None = None
     """ClusterLink settings (dataplane clusterlink); defaults apply when absent."""
-    lattice: dict[str, Any] | None = None
+    lattice: LatticeSettings | None = None
+    """VPC Lattice settings (dataplane lattice); required for such a cluster."""
 
     @model_validator(mode="after")
     def _settings_match_dataplane(self) -> "ClusterSpec":
@@ -32,8 +34,12 @@ class ClusterSpec(BaseModel):
                 raise ValueError(f"cluster {self.name!r} uses dataplane clusterlink: remove its lattice settings")
             if self.clusterlink is None:
                 self.clusterlink = ClusterLinkSettings()
-        elif self.clusterlink is not None:
-            raise ValueError(f"cluster {self.name!r} uses dataplane {self.dataplane}: remove its clusterlink settings")
+        else:
+            if self.clusterlink is not None:
+                raise ValueError(f"cluster {self.name!r} uses dataplane lattice: remove its clusterlink settings")
+            if self.lattice is None:
+                raise ValueError(f"cluster {self.name!r} uses dataplane lattice: it needs lattice settings "
+                                 "(accountId, region, vpcId, targets)")
         return self
 
 

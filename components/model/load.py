@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel
 
 from .errors import InputError, Problem
-from . import clusterlink
+from . import clusterlink, gateway, lattice
 from .fabric import FABRIC_FILE, FabricSpec
 from .kubernetes import Service
 from .validation import parse
@@ -24,6 +24,8 @@ from .validation import parse
 KINDS: dict[tuple[str, str], type[BaseModel]] = {
     ("v1", "Service"): Service,
     **clusterlink.KINDS,
+    **lattice.KINDS,
+    **gateway.KINDS,
 }
 CLUSTER_SCOPED = frozenset({"PrivilegedAccessPolicy"})
 
@@ -136,7 +138,7 @@ def _parse_object(doc: Any, file: str) -> BaseModel | InputError:
     key = (doc.get("apiVersion"), doc.get("kind"))
     model = KINDS.get(key)  # type: ignore[arg-type]
     if model is None:
-        known = ", ".join(f"{k} ({v})" for v, k in sorted(KINDS))
+        known = ", ".join(sorted({f"{k} ({v.split('/')[0]})" for v, k in KINDS}))
         return InputError([Problem(file, ref, "kind", f"unknown apiVersion/kind {key[0]}/{key[1]}; known: {known}")])
     try:
         return parse(model, doc, file, ref)

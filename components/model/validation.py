@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -9,6 +10,8 @@ from pydantic import BaseModel, ValidationError
 from .errors import InputError, Problem
 
 M = TypeVar("M", bound=BaseModel)
+# A check on the whole object may say which field it is about: "metadata.annotations: message".
+_FIELD_PREFIX = re.compile(r"^((?:metadata|spec)(?:\.[\w/-]+|\[\d+\])*): (.+)$", re.S)
 
 
 def field_path(loc: tuple[int | str, ...]) -> str:
@@ -27,9 +30,15 @@ def parse(model: type[M], data: Any, file: str, obj: str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as err:
-        raise InputError([
-            Problem(file, obj, field_path(e["loc"]), _message(e)) for e in err.errors(include_url=False)
-        ]) from None
+        raise InputError([_problem(e, file, obj) for e in err.errors(include_url=False)]) from None
+
+
+def _problem(error: dict[str, Any], file: str, obj: str) -> Problem:
+    path, message = field_path(error["loc"]), _message(error)
+    prefixed = _FIELD_PREFIX.match(message)
+    if prefixed and error["loc"] in ((), ("spec",), ("metadata",)):
+        path, message = prefixed.group(1), prefixed.group(2)
+    return Problem(file, obj, path, message)
 
 
 def _message(error: dict[str, Any]) -> str:

@@ -37,7 +37,8 @@ spec:
 def test_example_fabric_loads_its_clusters_and_services():
     spec = load_fabric_spec(EXAMPLE)
     assert [(c.name, c.dataplane) for c in spec.clusters] == [
-        ("east", "clusterlink"), ("west", "clusterlink"), ("central", "clusterlink")
+        ("east", "clusterlink"), ("west", "clusterlink"), ("central", "clusterlink"),
+        ("cluster1", "lattice"), ("cluster2", "lattice"), ("cluster3", "lattice"),
     ]
     services = load_cluster_manifests(EXAMPLE, "east").services
     assert [(s.namespace, s.name, s.spec.ports[0].port) for s in services] == [
@@ -71,7 +72,7 @@ def test_unknown_kind_lists_the_known_ones(tmp_path: Path):
     d = fabric(tmp_path, "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n")
     [line] = problems(d)
     assert ": Widget/default/w: kind: unknown apiVersion/kind example.com/v1/Widget; known: " in line
-    assert "Export (clusterlink.net/v1alpha1)" in line and "Service (v1)" in line
+    assert "Export (clusterlink.net)" in line and "Service (v1)" in line and "HTTPRoute (gateway.networking.k8s.io)" in line
 
 
 def test_yaml_syntax_error_gives_the_line(tmp_path: Path):
@@ -95,7 +96,7 @@ def test_every_problem_is_reported_not_only_the_first(tmp_path: Path):
 
 
 def test_cluster_listed_twice_is_refused(tmp_path: Path):
-    d = fabric(tmp_path, "", "clusters:\n  - {name: c1, dataplane: clusterlink}\n  - {name: c1, dataplane: lattice}\n")
+    d = fabric(tmp_path, "", "clusters:\n  - {name: c1, dataplane: clusterlink}\n  - {name: c1, dataplane: clusterlink}\n")
     with pytest.raises(InputError) as err:
         load_fabric_spec(d)
     assert [str(p) for p in err.value.problems] == [

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from components.clusterlink.ports import assign_target_ports, preferred_port
+from components.ports import TARGET_PORT_RANGE, assign_target_ports, preferred_port as _preferred
+
+
+def preferred_port(namespace, name):
+    return _preferred(f"{namespace}/{name}", TARGET_PORT_RANGE)
 from components.model.clusterlink import Import
 
 

@@ -1,0 +1,172 @@
+"""The offline plan: every cluster program evaluated under Pulumi's mocks, no engine, no credentials.
+
+Stacks run in dependency order, each in a process of its own (the Pulumi
+runtime is process-global); a StackReference is answered with the offline
+outputs of the stack it names. Mocked resources get ids and ARNs shaped like
+the real ones. Nothing secret exists offline: certificates are not issued, and
+their outputs are placeholders.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Callable
+
+from components.model.checks import load_fabric
+from components.model.graph import dependencies, run_order
+
+PROJECT = "clusterfabric"
+ORGANIZATION = "organization"
+PLACEHOLDER = "(issued at deploy time)"
+
+# Resource type -> (id prefix, ARN resource kind) for the Lattice objects that have ARNs.
+LATTICE_IDS = {
+    "aws:vpclattice/serviceNetwork:ServiceNetwork": ("sn", "servicenetwork"),
+    "aws:vpclattice/service:Service": ("svc", "service"),
+    "aws:vpclattice/targetGroup:TargetGroup": ("tg", "targetgroup"),
+    "aws:vpclattice/listener:Listener": ("listener", "listener"),
+    "aws:vpclattice/listenerRule:ListenerRule": ("rule", "rule"),
+    "aws:vpclattice/serviceNetworkVpcAssociation:ServiceNetworkVpcAssociation": ("snva", "servicenetworkvpcassociation"),
+    "aws:vpclattice/serviceNetworkServiceAssociation:ServiceNetworkServiceAssociation": ("snsa", "servicenetworkserviceassociation"),
+}
+
+
+def _fake_id(prefix: str, name: str) -> str:
+    return f"{prefix}-{hashlib.sha256(name.encode()).hexdigest()[:17]}"
+
+
+def _public(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Inputs as shown in the plan: the dynamic provider's serialized code left out."""
+    return {k: v for k, v in inputs.items() if not k.startswith("__")}
+
+
+def run_stack(request: dict[str, Any]) -> dict[str, Any]:
+    """Evaluate one stack under mocks (in this process); returns resources, outputs, warnings, errors."""
+    import pulumi
+    from pulumi.runtime import mocks as pulumi_mocks
+    from pulumi.runtime.stack import run_pulumi_func
+    from pulumi.runtime.sync_await import _sync_await
+
+    from components.program import run
+
+    stack, outputs_of, account, region = request["stack"], request["outputs"], request["account"], request["region"]
+    resources: list[dict[str, Any]] = []
+    messages: list[tuple[str, str]] = []
+
+    class Mocks(pulumi.runtime.Mocks):
+        def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+            outputs = dict(args.inputs)
+            if args.typ == "pulumi:pulumi:StackReference":
+                referenced = args.inputs["name"].split("/")[-1]
+                return args.inputs["name"], {"name": args.inputs["name"], "outputs": outputs_of.get(referenced) or {},
+                                             "secretOutputNames": []}
+            resources.append({"type": args.typ, "name": args.name, "inputs": _public(args.inputs)})
+            resource_id = f"{args.name}-id"
+            if args.typ in LATTICE_IDS:
+                prefix, kind = LATTICE_IDS[args.typ]
+                resource_id = _fake_id(prefix, f"{stack}/{args.name}")
+                outputs["arn"] = f"arn:aws:vpc-lattice:{region}:{account}:{kind}/{resource_id}"
+                if prefix == "listener":
+                    outputs["listener_id"] = resource_id
+            elif args.typ == "pulumi-python:dynamic:Resource":
+                outputs.update(cert_pem=PLACEHOLDER, key_pem=PLACEHOLDER)
+            return resource_id, outputs
+
+        def call(self, args: pulumi.runtime.MockCallArgs):
+            return {}
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append((record.levelname.lower(), record.getMessage()))
+
+    logger = logging.getLogger(f"clusterfabric.offline.{stack}")
+    logger.propagate = False
+    logger.addHandler(Capture())
+    logger.setLevel(logging.INFO)
+    pulumi_mocks.set_mocks(Mocks(), project=PROJECT, stack=stack, preview=True, logger=logger,
+                           organization=ORGANIZATION)
+    config = {f"{PROJECT}:fabric": request["fabric"], f"{PROJECT}:renderDirectory": ""}
+    pulumi.runtime.set_all_config(config, [])
+    result: dict[str, Any] = {}
+
+    def program():
+        outputs = run(Path(request["root"]), stack, pulumi.Config(PROJECT))
+        return pulumi.Output.from_input(outputs).apply(result.update).future()
+
+    errors: list[str] = []
+    try:
+        _sync_await(run_pulumi_func(lambda: _sync_await(program())))
+    except pulumi.RunError as err:
+        errors.append(str(err))
+    errors += [m for level, m in messages if level == "error"]
+    return {"resources": resources, "outputs": result,
+            "warnings": [m for level, m in messages if level == "warning"], "errors": errors}
+
+
+def _settings_of(fabric, stack: str) -> tuple[str, str]:
+    lattice = fabric.spec.cluster(stack).lattice
+    return (lattice.accountId, lattice.region) if lattice else ("000000000000", "none")
+
+
+def plan(root: Path, fabric_dir: Path, stacks: list[str] | None = None,
+         progress: Callable[[str, dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """`{"stacks": {name: {"resources", "outputs", "warnings"[, "errors"]}}}` for `stacks` (default all).
+
+    The stacks they read are evaluated too (in dependency order), so their
+    outputs can answer the StackReferences, but only `stacks` are reported.
+    """
+    fabric = load_fabric(fabric_dir)
+    order = run_order(fabric)
+    graph = dependencies(fabric)
+    wanted = set(stacks or order)
+    unknown = wanted - set(order)
+    if unknown:
+        raise KeyError(f"no stack {', '.join(sorted(unknown))} in the fabric (stacks: {', '.join(order)})")
+    needed = set(wanted)
+    while True:
+        more = {d for s in needed for d in graph.needs(s)} - needed
+        if not more:
+            break
+        needed |= more
+    outputs: dict[str, Any] = {}
+    report: dict[str, Any] = {}
+    pending = [s for s in order if s in needed]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        while pending:
+            # Ready: every stack it reads that comes earlier in the run order is done (independent ones in parallel).
+            ready = [s for s in pending if all(d in outputs for d in graph.needs(s) & needed
+                                               if order.index(d) < order.index(s))]
+            futures = {s: pool.submit(_evaluate, root, fabric_dir, s, outputs, *_settings_of(fabric, s)) for s in ready}
+            for s, future in futures.items():
+                result = future.result()
+                outputs[s] = result["outputs"]
+                if s in wanted:
+                    entry = {k: result[k] for k in ("resources", "outputs", "warnings")}
+                    if result["errors"]:
+                        entry["errors"] = result["errors"]
+                    report[s] = entry
+                    if progress:
+                        progress(s, entry)
+            pending = [s for s in pending if s not in ready]
+    return {"stacks": {s: report[s] for s in order if s in report}}
+
+
+def _evaluate(root: Path, fabric_dir: Path, stack: str, outputs: dict[str, Any], account: str, region: str):
+    request = {"root": str(root), "fabric": str(fabric_dir), "stack": stack, "outputs": outputs,
+               "account": account, "region": region}
+    done = subprocess.run([sys.executable, "-m", "clusterfabric.offline"], input=json.dumps(request),
+                          capture_output=True, text=True, cwd=root)
+    if done.returncode != 0:
+        return {"resources": [], "outputs": {}, "warnings": [],
+                "errors": [f"offline evaluation of {stack} failed: {done.stderr.strip().splitlines()[-1:]}"]}
+    return json.loads(done.stdout)
+
+
+if __name__ == "__main__":
+    print(json.dumps(run_stack(json.loads(sys.stdin.read())), default=str))

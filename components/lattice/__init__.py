@@ -1,0 +1,1 @@
+"""VPC Lattice components, provisioned the way the AWS Gateway API Controller would."""

@@ -1,0 +1,80 @@
+"""Which stack needs which: the fabric's dependency graph and the order to run its stacks in.
+
+An edge `a -> b` means stack `a` reads stack `b`'s outputs. Hard edges carry
+what only exists once `b` is deployed (certificates, target group ARNs, service
+network ids); soft edges carry what `b`'s manifests already say (a ClusterLink
+peer's gateways, exports and policies), so a cycle of soft edges (two clusters
+importing from each other) is broken by checking against the manifests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import lattice_checks
+from .checks import Fabric, imported_peers
+from .errors import InputError, Problem
+from .gateway import Gateway
+
+
+@dataclass(frozen=True)
+class Graph:
+    hard: dict[str, set[str]]
+    soft: dict[str, set[str]]
+
+    def needs(self, stack: str) -> set[str]:
+        return self.hard[stack] | self.soft[stack]
+
+    def dependents(self, stacks: set[str]) -> set[str]:
+        """`stacks` and every stack that reads them, directly or not."""
+        found = set(stacks)
+        while True:
+            more = {s for s in self.hard if self.needs(s) & found} - found
+            if not more:
+                return found
+            found |= more
+
+
+def dependencies(fabric: Fabric) -> Graph:
+    names = [c.name for c in fabric.spec.clusters]
+    hard: dict[str, set[str]] = {n: set() for n in names}
+    soft: dict[str, set[str]] = {n: set() for n in names}
+    clusterlink = [c.name for c, _ in fabric.clusterlink_clusters()]
+    owners = lattice_checks.network_owners(fabric.spec, fabric.manifests)
+    exports = fabric.lattice_exports()
+    for cluster in fabric.spec.clusters:
+        name, manifests = cluster.name, fabric.manifests[cluster.name]
+        if cluster.dataplane == "clusterlink":
+            if clusterlink[0] != name:
+                hard[name].add(clusterlink[0])  # the fabric CA issues this peer's certificate
+            soft[name] |= {p for p in imported_peers(manifests) if p in clusterlink and p != name}
+        else:
+            hard[name] |= {owners[g.metadata.name] for g in manifests.of_kind(Gateway)} - {name}
+            hard[name] |= set(lattice_checks.import_sources(manifests, exports, name))
+        soft[name] -= hard[name]
+    return Graph(hard, soft)
+
+
+def _topological(names: list[str], edges: dict[str, set[str]]) -> list[str] | None:
+    order: list[str] = []
+    pending = list(names)
+    while pending:
+        ready = [n for n in pending if edges[n] <= set(order)]
+        if not ready:
+            return None
+        order += ready
+        pending = [n for n in pending if n not in ready]
+    return order
+
+
+def run_order(fabric: Fabric, fabric_file: str = "fabric.yaml") -> list[str]:
+    """Stacks in an order where each comes after the stacks it reads (fabric.yaml order among equals)."""
+    graph = dependencies(fabric)
+    names = [c.name for c in fabric.spec.clusters]
+    order = _topological(names, {n: graph.needs(n) for n in names}) or _topological(names, graph.hard)
+    if order is None:
+        stuck = sorted(n for n in names if graph.hard[n])
+        raise InputError([Problem(fabric_file, "Fabric", "clusters", "the clusters need each other's deployed "
+                                  f"resources in a cycle ({', '.join(stuck)}); break it by moving a service network "
+                                  "owner or an export")])
+    return order

@@ -1,0 +1,303 @@
+"""VPC Lattice through the AWS Gateway API Controller's kinds, and the cluster settings in fabric.yaml.
+
+Kinds of `application-networking.k8s.aws/v1alpha1` (shared/crds/aws-gateway-api-controller):
+ServiceExport, ServiceImport, TargetGroupPolicy, IAMAuthPolicy, VpcAssociationPolicy.
+The annotations are the controller's, under the prefix `application-networking.k8s.aws/`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from .kubernetes import DNSLabel, DNSSubdomain, ObjectMeta, Port, Strict
+
+API_VERSION = "application-networking.k8s.aws/v1alpha1"
+PREFIX = "application-networking.k8s.aws/"
+FEDERATION = PREFIX + "federation"
+FEDERATION_VALUE = "amazon-vpc-lattice"
+SERVICE_NAME = PREFIX + "service-name"
+PORT = PREFIX + "port"
+TAGS = PREFIX + "tags"
+EXPORT_NAME = PREFIX + "export-name"
+CLUSTER_NAME = PREFIX + "aws-eks-cluster-name"
+VPC = PREFIX + "aws-vpc"
+TARGET_GROUP_ARN = PREFIX + "target-group-arn"
+SERVICE_NAME_OVERRIDE = PREFIX + "service-name-override"
+
+AccountId = Annotated[str, Field(pattern=r"^\d{12}$")]
+Region = Annotated[str, Field(pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")]
+VpcId = Annotated[str, Field(pattern=r"^vpc-[0-9a-f]{8,17}$")]
+SecurityGroupId = Annotated[str, Field(min_length=3, max_length=32, pattern=r"^sg-[0-9a-z]+$")]
+TARGET_GROUP_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:vpc-lattice:[a-z0-9-]+:\d{12}:targetgroup/tg-[0-9a-z]{17}$")
+ALB_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer/app/[\w-]{1,32}/[0-9a-f]{16}$")
+RouteType = Literal["HTTP", "GRPC", "TLS"]
+
+
+# --- fabric.yaml: `lattice:` settings of a cluster -----------------------------
+
+
+class LatticeTargets(Strict):
+    """Where an exported Service's traffic lands; no controller registers pods at deploy time."""
+
+    mode: Literal["instance", "ip", "alb"] = "instance"
+    autoScalingGroup: Annotated[str, Field(min_length=1, max_length=1600)] | None = None
+    """instance: the node group's Auto Scaling group, attached to each target group as a traffic source."""
+    ips: list[str] = Field(default_factory=list)
+    """ip: the target IP addresses."""
+    albArn: str | None = None
+    """alb: an internal Application Load Balancer in the cluster's VPC."""
+
+    @field_validator("ips")
+    @classmethod
+    def _addresses(cls, ips: list[str]) -> list[str]:
+        for ip in ips:
+            ipaddress.ip_address(ip)
+        return ips
+
+    @field_validator("albArn")
+    @classmethod
+    def _alb(cls, arn: str | None) -> str | None:
+        if arn is not None and not ALB_ARN_PATTERN.match(arn):
+            raise ValueError(f"{arn!r} is not an Application Load Balancer ARN")
+        return arn
+
+    @model_validator(mode="after")
+    def _mode_needs(self) -> "LatticeTargets":
+        needed = {"instance": ("autoScalingGroup", self.autoScalingGroup), "ip": ("ips", self.ips),
+                  "alb": ("albArn", self.albArn)}[self.mode]
+        if not needed[1]:
+            raise ValueError(f"targets mode {self.mode} needs targets.{needed[0]}")
+        return self
+
+
+class LatticeSettings(Strict):
+    """`clusters[].lattice` in fabric.yaml."""
+
+    accountId: AccountId
+    region: Region
+    vpcId: VpcId
+    targets: LatticeTargets
+    securityGroupIds: list[SecurityGroupId] = Field(default_factory=list, max_length=5)
+    """Security groups of the VPC's association with each service network (a VpcAssociationPolicy overrides)."""
+    serviceNetworks: list[DNSLabel] = Field(default_factory=list)
+    """Service networks (Gateway names) this cluster's stack creates; others find them through its outputs."""
+
+
+# --- the controller's CRs ------------------------------------------------------
+
+
+class ExportedPort(Strict):
+    port: Port
+    routeType: RouteType
+
+
+class ServiceExportSpec(Strict):
+    exportedPorts: list[ExportedPort] = Field(default_factory=list)
+
+
+def _ports_annotation(value: str) -> list[int]:
+    ports = []
+    for part in value.split(","):
+        part = part.strip()
+        if not part.isdigit() or not 1 <= int(part) <= 65535:
+            raise ValueError(f"annotation {PORT} must be a comma-separated list of ports 1-65535, got {value!r}")
+        ports.append(int(part))
+    return ports
+
+
+def _tags_annotation(value: str) -> dict[str, str]:
+    tags = {}
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        key, sep, val = part.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"annotation {TAGS} is a comma-separated list of key=value, got {part!r}")
+        tags[key.strip()] = val.strip()
+    return tags
+
+
+class ServiceExport(Strict):
+    apiVersion: Literal["application-networking.k8s.aws/v1alpha1"]
+    kind: Literal["ServiceExport"]
+    metadata: ObjectMeta
+    spec: ServiceExportSpec = Field(default_factory=ServiceExportSpec)
+
+    @model_validator(mode="after")
+    def _annotations(self) -> "ServiceExport":
+        annotations = self.metadata.annotations
+        if annotations.get(FEDERATION) != FEDERATION_VALUE:
+            raise ValueError(
+                f"metadata.annotations: a ServiceExport needs the annotation {FEDERATION}: {FEDERATION_VALUE} "
+                "(the AWS controller silently ignores an export without it)")
+        if PORT in annotations:
+            _ports_annotation(annotations[PORT])
+        if TAGS in annotations:
+            _tags_annotation(annotations[TAGS])
+        return self
+
+    @property
+    def service(self) -> str:
+        """The backing Service: the service-name annotation, else the export's name."""
+        return self.metadata.annotations.get(SERVICE_NAME, self.metadata.name)
+
+    @property
+    def user_tags(self) -> dict[str, str]:
+        return _tags_annotation(self.metadata.annotations.get(TAGS, ""))
+
+    def exported_ports(self, service_ports: list[int]) -> list[ExportedPort]:
+        """spec.exportedPorts, else the legacy port annotation, else every Service port, as HTTP."""
+        if self.spec.exportedPorts:
+            return self.spec.exportedPorts
+        ports = _ports_annotation(self.metadata.annotations[PORT]) if PORT in self.metadata.annotations else service_ports
+        return [ExportedPort(port=p, routeType="HTTP") for p in ports]
+
+
+class ServiceImportPort(Strict):
+    name: str | None = None
+    port: Annotated[int, Field(ge=1, le=65535)]
+    protocol: Literal["TCP", "UDP", "SCTP"] | None = None
+    appProtocol: str | None = None
+
+
+class ServiceImportSpec(Strict):
+    type: Literal["ClusterSetIP", "Headless"]
+    ports: list[ServiceImportPort] = Field(min_length=1)
+    ips: list[str] = Field(default_factory=list, max_length=1)
+    sessionAffinity: str | None = None
+    sessionAffinityConfig: dict | None = None
+
+
+class ServiceImport(Strict):
+    apiVersion: Literal["application-networking.k8s.aws/v1alpha1"]
+    kind: Literal["ServiceImport"]
+    metadata: ObjectMeta
+    spec: ServiceImportSpec
+
+    @model_validator(mode="after")
+    def _modes(self) -> "ServiceImport":
+        a = self.metadata.annotations
+        if TARGET_GROUP_ARN in a:
+            conflicting = [k for k in (EXPORT_NAME, CLUSTER_NAME, VPC) if k in a]
+            if conflicting:
+                raise ValueError(f"metadata.annotations: {TARGET_GROUP_ARN} names the target group directly and "
+                                 f"conflicts with {', '.join(conflicting)}: keep one mode")
+            if not TARGET_GROUP_ARN_PATTERN.match(a[TARGET_GROUP_ARN]):
+                raise ValueError(f"metadata.annotations: {a[TARGET_GROUP_ARN]!r} is not a VPC Lattice target group "
+                                 "ARN (arn:aws:vpc-lattice:REGION:ACCOUNT:targetgroup/tg-...)")
+        return self
+
+    @property
+    def export_name(self) -> str:
+        return self.metadata.annotations.get(EXPORT_NAME, self.metadata.name)
+
+    @property
+    def cluster_filter(self) -> str | None:
+        return self.metadata.annotations.get(CLUSTER_NAME)
+
+    @property
+    def vpc_filter(self) -> str | None:
+        return self.metadata.annotations.get(VPC)
+
+    @property
+    def target_group_arn(self) -> str | None:
+        return self.metadata.annotations.get(TARGET_GROUP_ARN)
+
+
+class TargetRef(Strict):
+    group: Annotated[str, Field(max_length=253)]
+    kind: Annotated[str, Field(min_length=1, max_length=63)]
+    name: DNSSubdomain
+    namespace: DNSLabel | None = None
+
+
+class HealthCheck(Strict):
+    enabled: bool | None = None
+    intervalSeconds: Annotated[int, Field(ge=5, le=300)] | None = None
+    timeoutSeconds: Annotated[int, Field(ge=1, le=120)] | None = None
+    healthyThresholdCount: Annotated[int, Field(ge=2, le=10)] | None = None
+    unhealthyThresholdCount: Annotated[int, Field(ge=2, le=10)] | None = None
+    statusMatch: Annotated[str, Field(pattern=r"^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$")] | None = None
+    path: Annotated[str, Field(pattern=r"^/", max_length=2048)] | None = None
+    port: Port | None = None
+    protocol: Literal["HTTP", "HTTPS"] | None = None
+    protocolVersion: Literal["HTTP1", "HTTP2"] | None = None
+
+
+class TargetGroupPolicySpec(Strict):
+    targetRef: TargetRef
+    protocol: Literal["HTTP", "HTTPS", "TCP"] | None = None
+    protocolVersion: Literal["HTTP1", "HTTP2", "GRPC"] | None = None
+    healthCheck: HealthCheck | None = None
+
+    @field_validator("targetRef")
+    @classmethod
+    def _targets_service(cls, ref: TargetRef) -> TargetRef:
+        if ref.kind not in ("Service", "ServiceExport"):
+            raise ValueError(f"a TargetGroupPolicy targets a Service or a ServiceExport, not {ref.kind}")
+        return ref
+
+
+class TargetGroupPolicy(Strict):
+    apiVersion: Literal["application-networking.k8s.aws/v1alpha1"]
+    kind: Literal["TargetGroupPolicy"]
+    metadata: ObjectMeta
+    spec: TargetGroupPolicySpec
+
+
+class IAMAuthPolicySpec(Strict):
+    targetRef: TargetRef
+    policy: Annotated[str, Field(min_length=2, max_length=10_000)]
+
+    @field_validator("policy")
+    @classmethod
+    def _json(cls, policy: str) -> str:
+        try:
+            document = json.loads(policy)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"policy is not a JSON document: {err.msg} at line {err.lineno}") from None
+        if not isinstance(document, dict) or "Statement" not in document:
+            raise ValueError("policy must be an IAM policy document with a Statement")
+        return policy
+
+    @field_validator("targetRef")
+    @classmethod
+    def _targets(cls, ref: TargetRef) -> TargetRef:
+        if ref.kind not in ("Gateway", "HTTPRoute", "GRPCRoute", "TLSRoute"):
+            raise ValueError(f"an IAMAuthPolicy targets a Gateway or a route, not {ref.kind}")
+        return ref
+
+
+class IAMAuthPolicy(Strict):
+    apiVersion: Literal["application-networking.k8s.aws/v1alpha1"]
+    kind: Literal["IAMAuthPolicy"]
+    metadata: ObjectMeta
+    spec: IAMAuthPolicySpec
+
+
+class VpcAssociationPolicySpec(Strict):
+    targetRef: TargetRef
+    securityGroupIds: list[SecurityGroupId] | None = Field(default=None, min_length=1, max_length=5)
+    associateWithVpc: bool | None = None
+
+    @field_validator("targetRef")
+    @classmethod
+    def _targets_gateway(cls, ref: TargetRef) -> TargetRef:
+        if ref.kind != "Gateway":
+            raise ValueError(f"a VpcAssociationPolicy targets a Gateway, not {ref.kind}")
+        return ref
+
+
+class VpcAssociationPolicy(Strict):
+    apiVersion: Literal["application-networking.k8s.aws/v1alpha1"]
+    kind: Literal["VpcAssociationPolicy"]
+    metadata: ObjectMeta
+    spec: VpcAssociationPolicySpec
+
+
+KINDS = {(API_VERSION, m.__name__): m for m in
+         (ServiceExport, ServiceImport, TargetGroupPolicy, IAMAuthPolicy, VpcAssociationPolicy)}
+

@@ -1,0 +1,267 @@
+"""VPC Lattice checks across objects and clusters, and ServiceImport resolution.
+
+As for ClusterLink, the same functions serve offline (exports described by the
+fabric's manifests) and at preview (exports as the exporting stacks publish
+them, with their target group ARNs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import lcm
+from typing import Iterable, Sequence
+
+from .errors import Problem
+from .fabric import ClusterSpec, FabricSpec
+from .gateway import LISTENER_PROTOCOLS, ROUTE_KINDS, ROUTE_TYPE, BackendRef, Gateway, Listener
+from .lattice import (SERVICE_NAME_OVERRIDE, IAMAuthPolicy, ServiceExport, ServiceImport, TargetGroupPolicy,
+                      VpcAssociationPolicy)
+from .limits import service_name_problem
+from .load import ClusterManifests, ref
+
+LATTICE_KINDS = (ServiceExport, ServiceImport, TargetGroupPolicy, IAMAuthPolicy, VpcAssociationPolicy, Gateway,
+                 *ROUTE_KINDS)
+MAX_WEIGHT = 999
+
+
+@dataclass(frozen=True)
+class LatticeExport:
+    """One exported port, as a cluster publishes it."""
+
+    cluster: str
+    vpc: str
+    name: str
+    namespace: str
+    port: int
+    route_type: str
+    target_group_arn: str | None = None  # known once the exporting stack is deployed (or mocked)
+
+
+def exports_of(spec: ClusterSpec, manifests: ClusterManifests) -> list[LatticeExport]:
+    settings = spec.lattice
+    assert settings is not None
+    found = []
+    for export in manifests.of_kind(ServiceExport):
+        service = manifests.service(export.metadata.namespace, export.service)
+        ports = [p.port for p in service.spec.ports] if service else []
+        for exported in export.exported_ports(ports):
+            found.append(LatticeExport(spec.name, settings.vpcId, export.metadata.name, export.metadata.namespace,
+                                       exported.port, exported.routeType))
+    return found
+
+
+def route_service_name(route) -> str:
+    """The Lattice service of a route: `<route[:20]>-<ns[:18]>`, or the override annotation."""
+    override = route.metadata.annotations.get(SERVICE_NAME_OVERRIDE)
+    return override or f"{route.metadata.name[:20]}-{route.metadata.namespace[:18]}"
+
+
+def backend_namespace(route, backend: BackendRef) -> str:
+    return backend.namespace or route.metadata.namespace
+
+
+def gateway_listeners(route, gateways: dict[str, Gateway]) -> list[tuple[str, Listener]]:
+    """(gateway name, listener) pairs a route attaches to: the named section, else every compatible listener."""
+    found = []
+    for parent in route.spec.parentRefs:
+        gateway = gateways.get(parent.name)
+        if gateway is None:
+            continue
+        for listener in gateway.spec.listeners:
+            if parent.sectionName and listener.name != parent.sectionName:
+                continue
+            if listener.protocol in LISTENER_PROTOCOLS[route.kind] and (parent.port in (None, listener.port)):
+                found.append((gateway.metadata.name, listener))
+    return found
+
+
+def check_cluster(spec: ClusterSpec, manifests: ClusterManifests) -> tuple[list[Problem], list[Problem]]:
+    """(problems, warnings) inside one Lattice cluster."""
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+
+    def say(into: list[Problem], obj, field: str, message: str) -> None:
+        into.append(Problem(manifests.file_of(obj), ref(obj), field, message))
+
+    if spec.dataplane != "lattice":
+        for obj in manifests.objects:
+            if isinstance(obj, LATTICE_KINDS):
+                say(problems, obj, "kind", f"cluster {spec.name!r} uses dataplane {spec.dataplane}; VPC Lattice "
+                    "objects belong to clusters with dataplane lattice")
+        return problems, warnings
+
+    for export in manifests.of_kind(ServiceExport):
+        ns = export.metadata.namespace
+        service = manifests.service(ns, export.service)
+        if service is None:
+            say(problems, export, "metadata.name", f"no Service {ns}/{export.service} in this cluster's manifests "
+                "to export (the service-name annotation names another one)")
+            continue
+        ports = {p.port for p in service.spec.ports}
+        for i, exported in enumerate(export.exported_ports(sorted(ports))):
+            if exported.port not in ports:
+                say(problems, export, f"spec.exportedPorts[{i}].port",
+                    f"Service {ns}/{export.service} has no port {exported.port} (its ports: "
+                    f"{', '.join(map(str, sorted(ports)))})")
+
+    gateways = {g.metadata.name: g for g in manifests.of_kind(Gateway)}
+    imports = {(i.metadata.namespace, i.metadata.name): i for i in manifests.of_kind(ServiceImport)}
+    used_imports: set[tuple[str, str]] = set()
+    routes = [o for o in manifests.objects if isinstance(o, ROUTE_KINDS)]
+    route_names = {(r.kind, r.metadata.namespace, r.metadata.name) for r in routes}
+    for route in routes:
+        problem = service_name_problem(route_service_name(route))
+        if problem:
+            say(problems, route, "metadata.name", f"{problem}; set the annotation {SERVICE_NAME_OVERRIDE}")
+        for i, parent in enumerate(route.spec.parentRefs):
+            gateway = gateways.get(parent.name)
+            if gateway is None:
+                say(problems, route, f"spec.parentRefs[{i}].name", f"no Gateway {parent.name!r} in this cluster's "
+                    f"manifests (Gateways: {', '.join(sorted(gateways)) or 'none'})")
+                continue
+            names = [listener.name for listener in gateway.spec.listeners]
+            if parent.sectionName and parent.sectionName not in names:
+                say(problems, route, f"spec.parentRefs[{i}].sectionName", f"Gateway {parent.name!r} has no listener "
+                    f"{parent.sectionName!r} (listeners: {', '.join(names)})")
+        if not problems and not gateway_listeners(route, gateways):
+            say(problems, route, "spec.parentRefs", f"no listener of its Gateways accepts a {route.kind} (protocols "
+                f"{' or '.join(LISTENER_PROTOCOLS[route.kind])})")
+        for r, rule in enumerate(route.spec.rules):
+            for b, backend in enumerate(rule.backendRefs):
+                where = f"spec.rules[{r}].backendRefs[{b}]"
+                ns = backend_namespace(route, backend)
+                if backend.kind == "Service":
+                    service = manifests.service(ns, backend.name)
+                    if service is None:
+                        say(problems, route, f"{where}.name", f"no Service {ns}/{backend.name} in this cluster's "
+                            "manifests")
+                    elif backend.port is None:
+                        say(problems, route, f"{where}.port", "a Service backend needs its port")
+                    elif backend.port not in {p.port for p in service.spec.ports}:
+                        say(problems, route, f"{where}.port", f"Service {ns}/{backend.name} has no port {backend.port}")
+                    continue
+                if (ns, backend.name) not in imports:
+                    say(problems, route, f"{where}.name", f"no ServiceImport {ns}/{backend.name} in this cluster's "
+                        "manifests")
+                    continue
+                used_imports.add((ns, backend.name))
+                if backend.port is not None:
+                    say(warnings, route, f"{where}.port", "the port of a ServiceImport backend is ignored (the "
+                        "exported port is used, as with the AWS controller)")
+
+    for (ns, name), imp in sorted(imports.items()):
+        if (ns, name) not in used_imports:
+            say(warnings, imp, "metadata.name", "no route uses this ServiceImport: a ServiceImport only takes effect "
+                "as a route's backendRef")
+
+    for policy in manifests.of_kind(TargetGroupPolicy):
+        target = policy.spec.targetRef
+        ns = target.namespace or policy.metadata.namespace
+        found = (manifests.service(ns, target.name) if target.kind == "Service" else
+                 any(e.metadata.namespace == ns and e.metadata.name == target.name
+                     for e in manifests.of_kind(ServiceExport)))
+        if not found:
+            say(problems, policy, "spec.targetRef", f"no {target.kind} {ns}/{target.name} in this cluster's manifests")
+    for policy in (*manifests.of_kind(IAMAuthPolicy), *manifests.of_kind(VpcAssociationPolicy)):
+        target = policy.spec.targetRef
+        ns = target.namespace or policy.metadata.namespace
+        found = target.name in gateways if target.kind == "Gateway" else (target.kind, ns, target.name) in route_names
+        if not found:
+            say(problems, policy, "spec.targetRef", f"no {target.kind} {target.name!r} in this cluster's manifests")
+    return problems, warnings
+
+
+# --- resolution -------------------------------------------------------------------
+
+
+def candidates(imp: ServiceImport, namespace: str, route_type: str,
+               exports: Iterable[LatticeExport]) -> list[LatticeExport]:
+    """The exports a ServiceImport backend resolves to, sorted by cluster (deterministic)."""
+    return sorted(
+        (e for e in exports
+         if e.name == imp.export_name and e.namespace == namespace and e.route_type == route_type
+         and imp.cluster_filter in (None, e.cluster) and imp.vpc_filter in (None, e.vpc)),
+        key=lambda e: (e.cluster, e.port),
+    )
+
+
+def no_match_message(imp: ServiceImport, namespace: str, route_type: str, exports: Sequence[LatticeExport]) -> str:
+    filters = [f"export-name={imp.export_name}", f"namespace={namespace}", f"routeType={route_type}"]
+    if imp.cluster_filter:
+        filters.append(f"aws-eks-cluster-name={imp.cluster_filter}")
+    if imp.vpc_filter:
+        filters.append(f"aws-vpc={imp.vpc_filter}")
+    seen = ", ".join(f"{e.namespace}/{e.name}:{e.port}/{e.route_type} in {e.cluster} ({e.vpc})" for e in exports)
+    return f"no exported service matches {', '.join(filters)}; exports seen: {seen or 'none'}"
+
+
+def split_weights(weights: Sequence[int], shares: Sequence[int]) -> list[list[int]]:
+    """Split each backend's weight evenly over its `shares` matches, keeping the rule's proportions.
+
+    All weights are scaled by the least common multiple of the shares, so each
+    share is whole; when that would pass Lattice's maximum weight (999), each
+    weight is split with the remainder going to the first matches.
+    """
+    scale = lcm(*shares) if shares else 1
+    if max((w * scale for w in weights), default=0) <= MAX_WEIGHT:
+        return [[w * scale // n] * n for w, n in zip(weights, shares)]
+    return [[w // n + (1 if i < w % n else 0) for i in range(n)] for w, n in zip(weights, shares)]
+
+
+def network_owners(fabric: FabricSpec, manifests: dict[str, ClusterManifests]) -> dict[str, str]:
+    """Service network (Gateway name) -> the cluster whose stack creates it."""
+    owners: dict[str, str] = {}
+    for cluster in fabric.clusters:
+        for network in (cluster.lattice.serviceNetworks if cluster.lattice else []):
+            owners.setdefault(network, cluster.name)
+    for cluster in fabric.clusters:
+        if cluster.dataplane == "lattice":
+            for gateway in manifests[cluster.name].of_kind(Gateway):
+                owners.setdefault(gateway.metadata.name, cluster.name)
+    return owners
+
+
+def check_fabric(fabric: FabricSpec, manifests: dict[str, ClusterManifests], fabric_file: str,
+                 exports: list[LatticeExport]) -> list[Problem]:
+    """Problems across Lattice clusters: network ownership and ServiceImport resolution."""
+    problems: list[Problem] = []
+    claimed: dict[str, str] = {}
+    for cluster in fabric.clusters:
+        for network in (cluster.lattice.serviceNetworks if cluster.lattice else []):
+            if network in claimed:
+                problems.append(Problem(fabric_file, f"Cluster/-/{cluster.name}", "lattice.serviceNetworks",
+                                        f"service network {network!r} is already owned by {claimed[network]!r}; "
+                                        "one stack creates it"))
+            claimed.setdefault(network, cluster.name)
+    for cluster in fabric.clusters:
+        if cluster.dataplane == "lattice":
+            problems += resolve_imports(manifests[cluster.name], exports)[1]
+    return problems
+
+
+def resolve_imports(manifests: ClusterManifests, exports: Sequence[LatticeExport]) -> tuple[dict, list[Problem]]:
+    """Each ServiceImport backend's matching exports, keyed by (route kind, namespace, route, rule, backend),
+    and a problem for each backend that matches none."""
+    imports = {(i.metadata.namespace, i.metadata.name): i for i in manifests.of_kind(ServiceImport)}
+    resolved, problems = {}, []
+    for route in (o for o in manifests.objects if isinstance(o, ROUTE_KINDS)):
+        route_type = ROUTE_TYPE[route.kind]
+        for r, rule in enumerate(route.spec.rules):
+            for b, backend in enumerate(rule.backendRefs):
+                ns = backend_namespace(route, backend)
+                imp = imports.get((ns, backend.name))
+                if backend.kind != "ServiceImport" or imp is None or imp.target_group_arn:
+                    continue
+                matches = candidates(imp, ns, route_type, exports)
+                if not matches:
+                    problems.append(Problem(manifests.file_of(route), ref(route), f"spec.rules[{r}].backendRefs[{b}]",
+                                            f"ServiceImport {ns}/{backend.name}: "
+                                            + no_match_message(imp, ns, route_type, exports)))
+                resolved[(route.kind, route.metadata.namespace, route.metadata.name, r, b)] = matches
+    return resolved, problems
+
+
+def import_sources(manifests: ClusterManifests, exports: Sequence[LatticeExport], self_name: str) -> list[str]:
+    """The clusters whose exports this cluster's ServiceImports may resolve to (its stack references)."""
+    resolved, _ = resolve_imports(manifests, exports)
+    return sorted({e.cluster for matches in resolved.values() for e in matches} - {self_name})

@@ -1,0 +1,31 @@
+"""The cluster program: what `__main__.py` runs for the stack, and the offline plan runs under mocks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pulumi
+
+from .links import build_stack
+from .model import InputError
+from .model.checks import load_fabric
+
+
+def run(root: Path, stack: str, config: pulumi.Config) -> dict[str, Any]:
+    """Declare stack `stack` of the project at `root`; returns the stack outputs.
+
+    Stack config: `clusterfabric:fabric` (fabric directory, default `config`),
+    `clusterfabric:renderDirectory` (default `rendered/<stack>`; "" applies to
+    the cluster of the ambient kubeconfig instead of rendering).
+    """
+    render = config.get("renderDirectory")
+    render_directory = root / "rendered" / stack if render is None else (root / render if render else None)
+    try:
+        fabric = load_fabric(root / (config.get("fabric") or "config"))
+        fabric.spec.cluster(stack)
+    except InputError as err:
+        raise pulumi.RunError(f"invalid fabric input:\n{err}") from None
+    except KeyError as err:
+        raise pulumi.RunError(str(err.args[0])) from None
+    return build_stack(fabric, stack, render_directory)

@@ -1,0 +1,106 @@
+"""Every YAML example of the ServiceImport reference is accepted as written and maps to the documented Lattice objects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from components.lattice.cluster import LatticeArgs, LatticeCluster
+from components.model import InputError
+from components.model.lattice import ServiceExport, ServiceImport
+from components.model.lattice_checks import LatticeExport, resolve_imports
+from components.model.load import read_yaml_documents
+from components.model.validation import parse
+from tests.mocks import declare
+from tests.unit.lattice_helpers import FIXTURES, MY_GATEWAY, fabric_with
+
+ROUTES = ["httproute-my-route.yaml", "grpcroute-my-grpc-route.yaml", "tlsroute-my-tls-route.yaml"]
+OWNER_TG = "arn:aws:vpc-lattice:us-west-2:111122223333:targetgroup/tg-{}0000000000000000"
+
+
+def load(name: str, model):
+    [doc] = list(read_yaml_documents(FIXTURES / name))
+    return parse(model, doc, name, model.__name__)
+
+
+def owner_exports() -> list[LatticeExport]:
+    """service-1 as its owner cluster would publish it: one port per route type."""
+    return [LatticeExport("service-1-owner-cluster", "service-1-owner-vpc-id", "service-1", "default", 80, kind,
+                          OWNER_TG.format(i)) for i, kind in enumerate(("HTTP", "GRPC", "TLS"))]
+
+
+def test_service_import_example_filters_on_cluster_and_vpc():
+    imp = load("service-import-1.yaml", ServiceImport)
+    assert (imp.export_name, imp.cluster_filter, imp.vpc_filter) == ("service-1", "service-1-owner-cluster",
+                                                                      "service-1-owner-vpc-id")
+    assert imp.metadata.namespace == "default"
+
+
+def test_export_name_example_imports_checkout_cluster1_of_cluster1():
+    imp = load("service-import-checkout.yaml", ServiceImport)
+    assert (imp.metadata.name, imp.export_name, imp.cluster_filter) == ("checkout-import-1", "checkout-cluster1",
+                                                                       "cluster1")
+
+
+def test_target_group_arn_example_names_the_target_group_directly():
+    imp = load("service-import-orders-legacy-tg.yaml", ServiceImport)
+    assert imp.target_group_arn == "arn:aws:vpc-lattice:us-east-2:123456789012:targetgroup/tg-0abc123def4567890"
+
+
+def test_service_export_example_without_the_federation_annotation_is_refused():
+    with pytest.raises(InputError) as err:
+        load("service-export-service-1.yaml", ServiceExport)
+    [problem] = err.value.problems
+    assert (problem.field, problem.message) == (
+        "metadata.annotations", "a ServiceExport needs the annotation application-networking.k8s.aws/federation: "
+        "amazon-vpc-lattice (the AWS controller silently ignores an export without it)")
+
+
+def test_each_route_example_resolves_to_the_export_of_its_route_type(tmp_path: Path):
+    fabric = fabric_with(tmp_path, {"gateway.yaml": MY_GATEWAY}, ["service-import-1.yaml", *ROUTES])
+    resolved, problems = resolve_imports(fabric.manifests["importer"], owner_exports())
+    assert problems == []
+    assert {key[0]: [e.route_type for e in matches] for key, matches in resolved.items()} == {
+        "HTTPRoute": ["HTTP"], "GRPCRoute": ["GRPC"], "TLSRoute": ["TLS"]}
+
+
+def test_route_examples_map_to_lattice_services_listeners_and_forwards(tmp_path: Path):
+    fabric = fabric_with(tmp_path, {"gateway.yaml": MY_GATEWAY}, ["service-import-1.yaml", *ROUTES])
+    manifests = fabric.manifests["importer"]
+    resolved, _ = resolve_imports(manifests, owner_exports())
+    declared = declare(lambda: LatticeCluster("importer", LatticeArgs(
+        spec=fabric.spec.cluster("importer"), manifests=manifests, owned_networks=["my-gateway"], network_ids={},
+        resolved=resolved, node_ports={})))
+    services = sorted(r["inputs"]["name"] for r in declared.of_type("vpclattice/service:Service"))
+    assert services == ["my-grpc-route-default", "my-route-default", "my-tls-route-default"]
+    listeners = {r["inputs"]["name"]: r["inputs"] for r in declared.of_type("vpclattice/listener:Listener")}
+    assert {n: (l["protocol"], l["port"]) for n, l in listeners.items()} == {
+        "http-80": ("HTTP", 80), "https-443": ("HTTPS", 443), "tls-443": ("TLS_PASSTHROUGH", 443)}
+    assert listeners["http-80"]["defaultAction"] == {"fixedResponse": {"statusCode": 404}}
+    assert listeners["tls-443"]["defaultAction"] == {
+        "forwards": [{"targetGroups": [{"targetGroupIdentifier": OWNER_TG.format(2), "weight": 1}]}]}
+    rules = {r["inputs"]["name"]: r["inputs"] for r in declared.of_type("listenerRule:ListenerRule")}
+    assert rules["my-route-r1"]["action"] == {"forward": {"targetGroups": [
+        {"targetGroupIdentifier": OWNER_TG.format(0), "weight": 1}]}}
+    assert rules["my-grpc-route-r1"]["match"] == {"httpMatch": {"method": "POST", "pathMatch": {
+        "caseSensitive": True, "match": {"prefix": "/"}}}}
+    assert rules["my-grpc-route-r1"]["action"]["forward"]["targetGroups"][0]["targetGroupIdentifier"] == OWNER_TG.format(1)
+    tls = next(r for r in declared.of_type("vpclattice/service:Service") if r["inputs"]["name"] == "my-tls-route-default")
+    assert tls["inputs"]["customDomainName"] == "my-service.example.com"
+
+
+def test_route_to_the_target_group_arn_import_forwards_to_that_arn(tmp_path: Path):
+    route = (FIXTURES / "httproute-my-route.yaml").read_text().replace("service-1", "orders-legacy-tg") \
+        .replace("name: my-route", "name: my-route\n  namespace: production")
+    fabric = fabric_with(tmp_path, {"gateway.yaml": MY_GATEWAY.replace("name: my-gateway", "name: my-gateway\n  namespace: production"),
+                                    "route.yaml": route}, ["service-import-orders-legacy-tg.yaml"])
+    manifests = fabric.manifests["importer"]
+    declared = declare(lambda: LatticeCluster("importer", LatticeArgs(
+        spec=fabric.spec.cluster("importer"), manifests=manifests, owned_networks=["my-gateway"], network_ids={},
+        resolved={}, node_ports={})))
+    [rule] = declared.of_type("listenerRule:ListenerRule")
+    assert rule["inputs"]["action"]["forward"]["targetGroups"] == [
+        {"targetGroupIdentifier": "arn:aws:vpc-lattice:us-east-2:123456789012:targetgroup/tg-0abc123def4567890",
+         "weight": 1}]
+    assert declared.of_type("targetGroup:TargetGroup") == []  # reference only: never created or tagged
