@@ -41,9 +41,22 @@ def _fake_id(prefix: str, name: str) -> str:
     return f"{prefix}-{hashlib.sha256(name.encode()).hexdigest()[:17]}"
 
 
+def _masked(value: Any) -> Any:
+    """Secret values shown as `[secret]`, as `pulumi preview` shows them."""
+    from pulumi.runtime import rpc
+
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return "[secret]"
+        return {k: _masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    return value
+
+
 def _public(inputs: dict[str, Any]) -> dict[str, Any]:
-    """Inputs as shown in the plan: the dynamic provider's serialized code left out."""
-    return {k: v for k, v in inputs.items() if not k.startswith("__")}
+    """Inputs as shown in the plan: secrets masked, the dynamic provider's serialized code left out."""
+    return {k: _masked(v) for k, v in inputs.items() if not k.startswith("__")}
 
 
 def run_stack(request: dict[str, Any]) -> dict[str, Any]:

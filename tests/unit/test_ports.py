@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from components.ports import TARGET_PORT_RANGE, assign_target_ports, preferred_port as _preferred
-
-
-def preferred_port(namespace, name):
-    return _preferred(f"{namespace}/{name}", TARGET_PORT_RANGE)
 from components.model.clusterlink import Import
+from components.ports import TARGET_PORT_RANGE, assign_target_ports
+from components.ports import preferred_port as hashed_port
+
+
+def preferred_port(namespace: str, name: str) -> int:
+    return hashed_port(f"{namespace}/{name}", TARGET_PORT_RANGE)
 
 
 def imp(name: str, namespace: str = "shop", target_port: int | None = None) -> Import:

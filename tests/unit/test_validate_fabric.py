@@ -141,3 +141,107 @@ def test_cli_exits_0_on_the_example_fabric():
     result = subprocess.run([sys.executable, "-m", "clusterfabric", "validate", "--fabric", str(PROJECT_DIR / "config")],
                             capture_output=True, text=True)
     assert (result.returncode, result.stderr) == (0, "")
+
+
+LATTICE_CASES = {
+    "export without the federation annotation": (
+        "cluster2/exports.yaml", '  name: inventory\n  namespace: default\n  annotations:\n    application-networking.k8s.aws/federation: "amazon-vpc-lattice"\n',
+        "  name: inventory\n  namespace: default\n",
+        "cluster2/exports.yaml: ServiceExport/default/inventory: metadata.annotations: a ServiceExport needs the "
+        "annotation application-networking.k8s.aws/federation: amazon-vpc-lattice (the AWS controller silently "
+        "ignores an export without it)"),
+    "import naming a target group and an export at once": (
+        "cluster3/imports.yaml", '    application-networking.k8s.aws/aws-eks-cluster-name: "cluster1"\n',
+        '    application-networking.k8s.aws/aws-eks-cluster-name: "cluster1"\n    application-networking.k8s.aws/'
+        'target-group-arn: "arn:aws:vpc-lattice:us-west-2:111122223333:targetgroup/tg-0abc123def4567890"\n',
+        "cluster3/imports.yaml: ServiceImport/default/checkout-import-1: metadata.annotations: "
+        "application-networking.k8s.aws/target-group-arn names the target group directly and conflicts with "
+        "application-networking.k8s.aws/export-name, application-networking.k8s.aws/aws-eks-cluster-name: keep one mode"),
+    "import matching no export": (
+        "cluster3/imports.yaml", 'aws-eks-cluster-name: "cluster1"', 'aws-eks-cluster-name: "cluster9"',
+        "cluster3/routes.yaml: HTTPRoute/default/checkout: spec.rules[0].backendRefs[0]: ServiceImport "
+        "default/checkout-import-1: no exported service matches export-name=checkout-cluster1, namespace=default, "
+        "routeType=HTTP, aws-eks-cluster-name=cluster9; exports seen: default/checkout:80/HTTP in cluster1 "
+        "(vpc-0a1b2c3d4e5f60001), default/checkout-cluster1:80/HTTP in cluster1 (vpc-0a1b2c3d4e5f60001), "
+        "default/payments:443/TLS in cluster1 (vpc-0a1b2c3d4e5f60001), default/checkout:80/HTTP in cluster2 "
+        "(vpc-0a1b2c3d4e5f60002), default/inventory:50051/GRPC in cluster2 (vpc-0a1b2c3d4e5f60002)"),
+    "import of an export of another route type": (
+        "cluster3/routes.yaml", "        - name: inventory\n          kind: ServiceImport",
+        "        - name: payments\n          kind: ServiceImport",
+        "cluster3/routes.yaml: GRPCRoute/default/inventory: spec.rules[0].backendRefs[0]: ServiceImport "
+        "default/payments: no exported service matches export-name=payments, namespace=default, routeType=GRPC; "
+        "exports seen: default/checkout:80/HTTP in cluster1 (vpc-0a1b2c3d4e5f60001), default/checkout-cluster1:80/"
+        "HTTP in cluster1 (vpc-0a1b2c3d4e5f60001), default/payments:443/TLS in cluster1 (vpc-0a1b2c3d4e5f60001), "
+        "default/checkout:80/HTTP in cluster2 (vpc-0a1b2c3d4e5f60002), default/inventory:50051/GRPC in cluster2 "
+        "(vpc-0a1b2c3d4e5f60002)"),
+    "regular-expression path": (
+        "cluster3/routes.yaml", "path: {type: PathPrefix, value: /legacy}", "path: {type: RegularExpression, value: /legacy.*}",
+        "cluster3/routes.yaml: HTTPRoute/default/checkout: spec.rules[0].matches[0].path.type: Input should be "
+        "'Exact' or 'PathPrefix'"),
+    "two matches in one rule": (
+        "cluster3/routes.yaml", "        - path: {type: PathPrefix, value: /legacy}\n",
+        "        - path: {type: PathPrefix, value: /legacy}\n        - path: {type: PathPrefix, value: /old}\n",
+        "cluster3/routes.yaml: HTTPRoute/default/checkout: spec.rules[0]: VPC Lattice rules take one match each: "
+        "split this rule into one rule per match"),
+    "unknown gateway listener": (
+        "cluster3/routes.yaml", "sectionName: https", "sectionName: grpc",
+        "cluster3/routes.yaml: GRPCRoute/default/inventory: spec.parentRefs[0].sectionName: Gateway 'fabric-network' "
+        "has no listener 'grpc' (listeners: http, https, tls)"),
+    "Service backend without its port": (
+        "cluster3/routes.yaml", "        - name: checkout\n          port: 80\n", "        - name: checkout\n",
+        "cluster3/routes.yaml: HTTPRoute/default/checkout: spec.rules[2].backendRefs[0].port: a Service backend "
+        "needs its port"),
+    "route whose Lattice service name is reserved": (
+        "cluster3/routes.yaml", "  name: checkout\n  namespace: default\nspec:\n  parentRefs:",
+        "  name: svc-checkout\n  namespace: default\nspec:\n  parentRefs:",
+        "cluster3/routes.yaml: HTTPRoute/default/svc-checkout: metadata.name: service name 'svc-checkout-default' "
+        "must not start with 'svc-' (reserved by VPC Lattice); set the annotation "
+        "application-networking.k8s.aws/service-name-override"),
+    "exported port the Service does not have": (
+        "cluster1/exports.yaml", "    - port: 443\n      routeType: TLS", "    - port: 8443\n      routeType: TLS",
+        "cluster1/exports.yaml: ServiceExport/default/payments: spec.exportedPorts[0].port: Service default/payments "
+        "has no port 8443 (its ports: 443)"),
+    "ip targets without addresses": (
+        "fabric.yaml", "targets: {mode: ip, ips: [10.2.1.10, 10.2.2.10]}", "targets: {mode: ip}",
+        "fabric.yaml: Fabric: clusters[4].lattice.targets: targets mode ip needs targets.ips"),
+    "malformed VPC id": (
+        "fabric.yaml", "vpcId: vpc-0a1b2c3d4e5f60001", "vpcId: vpc-main",
+        "fabric.yaml: Fabric: clusters[3].lattice.vpcId: String should match pattern '^vpc-[0-9a-f]{8,17}$'"),
+    "service network owned twice": (
+        "fabric.yaml", "      securityGroupIds: [sg-0a1b2c3d4e5f60002]\n",
+        "      securityGroupIds: [sg-0a1b2c3d4e5f60002]\n      serviceNetworks: [fabric-network]\n",
+        "fabric.yaml: Cluster/-/cluster2: lattice.serviceNetworks: service network 'fabric-network' is already owned "
+        "by 'cluster1'; one stack creates it"),
+    "Lattice object in a ClusterLink cluster": (
+        "cluster1/gateway.yaml", "x", "x",
+        None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LATTICE_CASES))
+def test_broken_lattice_fabric_is_rejected_with_the_right_line(fabric: Path, case: str):
+    file, old, new, expected = LATTICE_CASES[case]
+    if expected is None:
+        shutil.copy(fabric / file, fabric / "east" / "gateway.yaml")
+        expected = ("east/gateway.yaml: Gateway/default/fabric-network: kind: cluster 'east' uses dataplane "
+                    "clusterlink; VPC Lattice objects belong to clusters with dataplane lattice")
+    else:
+        edit(fabric, file, old, new)
+    assert lines(fabric) == [expected]
+
+
+def test_unused_service_import_and_ignored_backend_port_are_warnings(fabric: Path):
+    edit(fabric, "cluster3/routes.yaml", "        - name: inventory\n          kind: ServiceImport",
+         "        - name: inventory\n          kind: ServiceImport\n          port: 50051")
+    imports = fabric / "cluster3" / "imports.yaml"
+    imports.write_text(imports.read_text() + "---\napiVersion: application-networking.k8s.aws/v1alpha1\n"
+                       "kind: ServiceImport\nmetadata: {name: orders, namespace: default}\n"
+                       "spec: {type: ClusterSetIP, ports: [{port: 80}]}\n")
+    problems, warnings = validate(fabric)
+    assert problems == []
+    assert [w.replace(f"{fabric}/", "") for w in warnings] == [
+        "cluster3/routes.yaml: GRPCRoute/default/inventory: spec.rules[0].backendRefs[0].port: the port of a "
+        "ServiceImport backend is ignored (the exported port is used, as with the AWS controller)",
+        "cluster3/imports.yaml: ServiceImport/default/orders: metadata.name: no route uses this ServiceImport: a "
+        "ServiceImport only takes effect as a route's backendRef",
+    ]

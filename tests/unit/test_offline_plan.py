@@ -1,0 +1,112 @@
+"""`clusterfabric plan --offline`: every stack evaluated under mocks, StackReferences answered in dependency order."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from clusterfabric.offline import plan
+from clusterfabric.toolchain import PROJECT_DIR
+from tests.schemas import errors
+
+EXAMPLE = PROJECT_DIR / "config"
+
+
+@pytest.fixture(scope="module")
+def example_plan() -> dict:
+    return plan(PROJECT_DIR, EXAMPLE)["stacks"]
+
+
+def named(stack: dict, suffix: str) -> dict[str, dict]:
+    return {r["inputs"].get("name", r["name"]): r["inputs"] for r in stack["resources"] if r["type"].endswith(suffix)}
+
+
+def test_cli_prints_the_documented_json_shape():
+    result = subprocess.run([sys.executable, "-m", "clusterfabric", "plan", "--offline", "--stack", "cluster3", "--json"],
+                            capture_output=True, text=True, cwd=PROJECT_DIR)
+    assert result.returncode == 0, result.stderr
+    stacks = json.loads(result.stdout)["stacks"]
+    assert list(stacks) == ["cluster3"]  # the stacks it reads are evaluated, only the asked one is shown
+    assert set(stacks["cluster3"]) == {"resources", "outputs", "warnings"}
+    assert all(set(r) == {"type", "name", "inputs"} for r in stacks["cluster3"]["resources"])
+
+
+def test_every_stack_of_both_dataplanes_plans_without_errors_or_warnings(example_plan):
+    assert list(example_plan) == ["east", "cluster1", "west", "cluster2", "central", "cluster3"]
+    assert {s: (e.get("errors"), e["warnings"]) for s, e in example_plan.items()} == {s: (None, []) for s in example_plan}
+
+
+def test_route_spreads_over_the_local_service_and_the_import_of_two_clusters(example_plan):
+    exported = {s: {e["name"]: e["targetGroupArn"] for e in example_plan[s]["outputs"]["lattice"]["exports"]}
+                for s in ("cluster1", "cluster2")}
+    local = named(example_plan["cluster3"], "targetGroup:TargetGroup")["k8s-checkout-default-80-http-http1"]
+    rules = named(example_plan["cluster3"], "listenerRule:ListenerRule")
+    assert local["type"] == "ALB"
+    targets = [(g["targetGroupIdentifier"], g["weight"]) for g in rules["checkout-r3"]["action"]["forward"]["targetGroups"]]
+    assert targets[1:] == [(exported["cluster1"]["checkout"], 50), (exported["cluster2"]["checkout"], 50)]
+    assert targets[0][1] == 100 and targets[0][0].startswith("arn:aws:vpc-lattice:us-west-2:111122223333:targetgroup/")
+
+
+def test_export_name_import_resolves_to_checkout_cluster1_of_cluster1(example_plan):
+    checkout_cluster1 = next(e for e in example_plan["cluster1"]["outputs"]["lattice"]["exports"]
+                             if e["name"] == "checkout-cluster1")
+    rule = named(example_plan["cluster3"], "listenerRule:ListenerRule")["checkout-r1"]
+    assert rule["match"]["httpMatch"]["pathMatch"]["match"] == {"prefix": "/legacy"}
+    assert rule["action"]["forward"]["targetGroups"] == [
+        {"targetGroupIdentifier": checkout_cluster1["targetGroupArn"], "weight": 1}]
+
+
+def test_service_network_is_created_by_its_owner_and_joined_by_the_others(example_plan):
+    network = named(example_plan["cluster1"], "serviceNetwork:ServiceNetwork")["fabric-network"]
+    assert network["authType"] == "AWS_IAM"
+    assert len(example_plan["cluster1"]["resources"]) and named(example_plan["cluster1"], "authPolicy:AuthPolicy")
+    network_id = example_plan["cluster1"]["outputs"]["lattice"]["serviceNetworks"]["fabric-network"]["id"]
+    for stack in ("cluster2", "cluster3"):
+        assert named(example_plan[stack], "serviceNetwork:ServiceNetwork") == {}
+        [association] = named(example_plan[stack], "ServiceNetworkVpcAssociation").values()
+        assert association["serviceNetworkIdentifier"] == network_id
+    [cluster3] = named(example_plan["cluster3"], "ServiceNetworkVpcAssociation").values()
+    assert cluster3["securityGroupIds"] == ["sg-0a1b2c3d4e5f6aaaa"]  # its VpcAssociationPolicy wins
+
+
+def test_instance_mode_makes_the_exported_service_a_pinned_node_port(example_plan):
+    [checkout] = [r["inputs"] for r in example_plan["cluster1"]["resources"]
+                  if r["type"] == "kubernetes:core/v1:Service" and r["inputs"]["metadata"]["name"] == "checkout"]
+    [port] = checkout["spec"]["ports"]
+    assert checkout["spec"]["type"] == "NodePort" and 30000 <= port["nodePort"] <= 32767
+    tg = named(example_plan["cluster1"], "targetGroup:TargetGroup")["k8s-checkout-default-80-http-http1"]
+    assert tg["config"]["port"] == port["nodePort"]
+
+
+def test_every_kubernetes_object_of_the_plan_validates_against_its_schema(example_plan):
+    checked = 0
+    for stack in example_plan.values():
+        for r in stack["resources"]:
+            if r["type"].startswith("kubernetes:") and not r["type"].startswith("kubernetes:apiextensions"):
+                _, group_version, kind = r["type"].split(":")
+                api = group_version.removeprefix("core/")
+                obj = {"apiVersion": api, "kind": kind, **{k: v for k, v in r["inputs"].items()
+                                                              if k in ("metadata", "spec", "rules", "roleRef",
+                                                                       "subjects", "type", "stringData")}}
+                if kind == "Secret":
+                    assert obj.pop("stringData") == "[secret]"  # certificate material is never shown in a plan
+                assert errors(json.loads(json.dumps(obj).replace(".0,", ",").replace(".0}", "}"))) == [], r["name"]
+                checked += 1
+    assert checked > 20
+
+
+def test_import_matching_nothing_fails_the_plan_naming_the_filters(tmp_path: Path):
+    fabric = Path(shutil.copytree(EXAMPLE, tmp_path / "fabric"))
+    imports = fabric / "cluster3" / "imports.yaml"
+    imports.write_text(imports.read_text().replace('aws-eks-cluster-name: "cluster1"', 'aws-eks-cluster-name: "cluster2"'))
+    result = plan(PROJECT_DIR, fabric, ["cluster3"])["stacks"]["cluster3"]
+    [error] = result["errors"]
+    assert ("routes.yaml: HTTPRoute/default/checkout: spec.rules[0].backendRefs[0]: ServiceImport default/"
+            "checkout-import-1: no exported service matches export-name=checkout-cluster1, namespace=default, "
+            "routeType=HTTP, aws-eks-cluster-name=cluster2; exports seen: ") in error
+    assert result["resources"] == []  # nothing declared before the check
