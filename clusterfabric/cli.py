@@ -33,6 +33,18 @@ def main(argv: list[str] | None = None) -> None:
     offline.add_argument("--fabric", type=Path, default=Path("config"), help="fabric directory (default: config)")
     offline.add_argument("--stack", action="append", help="only this stack (repeatable; default: all)")
     offline.add_argument("--json", action="store_true", help="print the plan as JSON")
+    for operation, help_text in (("preview", "preview the fabric's stacks"), ("up", "deploy the fabric's stacks"),
+                                 ("refresh", "refresh the stacks' state from the clusters"),
+                                 ("destroy", "destroy the stacks (in reverse dependency order)")):
+        command = commands.add_parser(operation, help=help_text)
+        _fabric_options(command)
+    graph_command = commands.add_parser("graph", help="the fabric as a Mermaid or DOT graph")
+    graph_command.add_argument("--fabric", type=Path, default=Path("config"), help="fabric directory (default: config)")
+    graph_command.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
+    comment = commands.add_parser("comment", help="preview what changed since a git ref, as a PR comment")
+    _fabric_options(comment)
+    comment.add_argument("--base", required=True, help="git ref the change is compared with (e.g. origin/main)")
+    comment.add_argument("--output", type=Path, help="write the Markdown here (default: stdout)")
     args = parser.parse_args(argv)
 
     try:
@@ -47,6 +59,22 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{args.fabric}: valid")
         elif args.command == "plan":
             sys.exit(plan_command(args))
+        elif args.command in ("preview", "up", "refresh", "destroy"):
+            sys.exit(operation_command(args))
+        elif args.command == "graph":
+            from .graph import dot, mermaid
+
+            fabric = load_fabric(args.fabric)
+            print(mermaid(fabric) if args.format == "mermaid" else dot(fabric))
+        elif args.command == "comment":
+            sys.exit(comment_command(args))
+    except InputError as err:
+        for problem in err.problems:
+            print(problem, file=sys.stderr)
+        sys.exit(1)
+    except KeyError as err:
+        print(f"clusterfabric: {err.args[0]}", file=sys.stderr)
+        sys.exit(1)
     except Exception as err:  # never a traceback: say what failed, in one line
         print(f"clusterfabric: internal error: {type(err).__name__}: {err}", file=sys.stderr)
         sys.exit(2)
@@ -79,3 +107,62 @@ def plan_command(args: argparse.Namespace) -> int:
             for message in entry.get("errors", []):
                 print(f"  error: {message}")
     return 1 if failed else 0
+
+
+def _fabric_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--fabric", type=Path, default=Path("config"), help="fabric directory (default: config)")
+    command.add_argument("--stack", action="append", help="only this stack (repeatable; default: all)")
+    command.add_argument("--parallel", type=int, default=1, help="stacks run at once when independent (default 1)")
+    command.add_argument("--force", action="store_true",
+                         help="remove exports others still import, destroy stacks others still read")
+    command.add_argument("--policy-pack", action="append", default=[], help="CrossGuard policy pack directory")
+
+
+def _fabric(args: argparse.Namespace):
+    from .fabric import Fabric
+
+    def progress(event) -> None:
+        if event.kind != "diagnostic" or "error" in event.message or "policy" in event.message.lower():
+            print(f"[{event.stack}] {event.kind}: {event.message}", file=sys.stderr, flush=True)
+
+    return Fabric(args.fabric, parallel=args.parallel, force=args.force, on_event=progress,
+                  policy_packs=[str(p) for p in args.policy_pack])
+
+
+def table(result) -> str:
+    """The final table: stack, result, creates/updates/deletes, duration."""
+    rows = [("stack", "result", "create", "update", "delete", "duration")]
+    for s in result.stacks:
+        c = s.changes
+        rows.append((s.stack, s.result, str(c.get("create", 0)), str(c.get("update", 0)),
+                     str(c.get("delete", 0)), f"{s.duration:.1f}s"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    for s in result.stacks:
+        if s.message and not s.ok:
+            lines.append(f"{s.stack}: {s.message}")
+        elif s.result == "planned offline":
+            lines.append(f"{s.stack}: {s.message}")
+    return "\n".join(lines)
+
+
+def operation_command(args: argparse.Namespace) -> int:
+    fabric = _fabric(args)
+    result = getattr(fabric, args.command)(args.stack)
+    print(table(result))
+    return 0 if result.ok else 1
+
+
+def comment_command(args: argparse.Namespace) -> int:
+    from .comment import pr_comment
+
+    fabric = _fabric(args)
+    text, result = pr_comment(args.fabric, args.base, parallel=args.parallel, force=args.force,
+                              on_event=fabric.on_event, policy_packs=fabric.policy_packs)
+    if args.output:
+        args.output.write_text(text)
+    else:
+        print(text)
+    print(table(result), file=sys.stderr)
+    return 0 if result.ok else 1

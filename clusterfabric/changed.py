@@ -1,0 +1,16 @@
+"""`python -m clusterfabric.changed --base REF [--fabric DIR]`: the stacks a change since REF affects, one a line."""
+
+import argparse
+from pathlib import Path
+
+from .comment import changed_stacks
+from .fabric import Fabric
+
+parser = argparse.ArgumentParser(prog="python -m clusterfabric.changed", description=__doc__)
+parser.add_argument("--base", required=True)
+parser.add_argument("--fabric", type=Path, default=Path("config"))
+args = parser.parse_args()
+fabric = Fabric(args.fabric)
+changed = changed_stacks(fabric.load(), fabric.project_dir, fabric.fabric_dir, args.base)
+for stack in sorted(fabric.graph().dependents(changed)) if changed else []:
+    print(stack)

@@ -1,0 +1,365 @@
+"""The fabric as one thing: preview, up, refresh and destroy over its stacks, through the Automation API.
+
+    from clusterfabric import Fabric
+
+    fabric = Fabric("config", parallel=2, on_event=print)
+    result = fabric.up()
+    for stack in result.stacks:
+        print(stack.stack, stack.result, stack.changes)
+
+Stacks run in dependency order (an importer after the stacks it reads, destroy
+in reverse), independent ones in parallel. Each stack is created on first use
+with its config from fabric.yaml. Before a stack changes, the exports it would
+remove and the stacks it would leave without what they read are checked: such
+a change is refused, naming the importers, unless `force=True`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Literal
+
+from pulumi import automation as auto
+
+from components.links import CLUSTERLINK_OUTPUT, LATTICE_OUTPUT
+from components.model import InputError
+from components.model.checks import Fabric as FabricModel
+from components.model.checks import check_fabric, load_fabric
+from components.model.clusterlink import Import
+from components.model.gateway import ROUTE_KINDS, ROUTE_TYPE
+from components.model.graph import Graph, dependencies, run_order
+from components.model.lattice import ServiceImport
+from components.model.lattice_checks import LatticeExport, backend_namespace, candidates
+from components.model.load import ref
+
+from .toolchain import PROJECT_DIR, pulumi_env
+
+Operation = Literal["preview", "up", "refresh", "destroy"]
+Result = Literal["succeeded", "failed", "refused", "skipped", "planned offline"]
+PROJECT = "clusterfabric"
+
+
+@dataclass
+class StackResult:
+    """How one stack's operation went."""
+
+    stack: str
+    operation: Operation
+    result: Result
+    changes: dict[str, int] = field(default_factory=dict)
+    """Resource operations: create, update, delete, replace, same."""
+    duration: float = 0.0
+    message: str = ""
+    warnings: list[str] = field(default_factory=list)
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    """For previews: each planned step (op, urn, type, diffs)."""
+
+    @property
+    def ok(self) -> bool:
+        return self.result in ("succeeded", "planned offline")
+
+
+@dataclass
+class FabricResult:
+    operation: Operation
+    stacks: list[StackResult]
+
+    @property
+    def ok(self) -> bool:
+        return all(s.ok for s in self.stacks)
+
+    def stack(self, name: str) -> StackResult:
+        return next(s for s in self.stacks if s.stack == name)
+
+
+@dataclass
+class Event:
+    """Progress, as it happens: `started`, `step` (a resource operation), `diagnostic`, `finished`."""
+
+    stack: str
+    kind: str
+    message: str
+
+
+class Fabric:
+    """A fabric directory and the Pulumi project that deploys it."""
+
+    def __init__(self, fabric_dir: str | Path = "config", *, project_dir: Path = PROJECT_DIR, parallel: int = 1,
+                 on_event: Callable[[Event], None] | None = None, force: bool = False,
+                 policy_packs: list[str] | None = None, env: dict[str, str] | None = None):
+        self.project_dir = Path(project_dir).resolve()
+        directory = Path(fabric_dir)
+        self.fabric_dir = (directory if directory.is_absolute() else self.project_dir / directory).resolve()
+        self.parallel = max(1, parallel)
+        self.on_event = on_event or (lambda event: None)
+        self.force = force
+        self.policy_packs = list(policy_packs or [])
+        self.env = env if env is not None else pulumi_env(self.project_dir)
+        self._lock = threading.Lock()
+        self._plugins: set[str] | None = None
+
+    # --- the model ----------------------------------------------------------------
+
+    def load(self) -> FabricModel:
+        """The fabric, checked offline; raises InputError with every problem.
+
+        With `force`, problems across clusters (an import of an export being
+        removed) do not stop the run: each stack's own program still refuses
+        what is wrong with its own inputs.
+        """
+        fabric = load_fabric(self.fabric_dir)
+        problems, _ = check_fabric(fabric)
+        if problems and not self.force:
+            raise InputError(problems)
+        return fabric
+
+    def graph(self) -> Graph:
+        return dependencies(self.load())
+
+    # --- operations ---------------------------------------------------------------
+
+    def preview(self, stacks: list[str] | None = None) -> FabricResult:
+        return self._run("preview", stacks)
+
+    def up(self, stacks: list[str] | None = None) -> FabricResult:
+        return self._run("up", stacks)
+
+    def refresh(self, stacks: list[str] | None = None) -> FabricResult:
+        return self._run("refresh", stacks)
+
+    def destroy(self, stacks: list[str] | None = None) -> FabricResult:
+        return self._run("destroy", stacks)
+
+    def _run(self, operation: Operation, stacks: list[str] | None) -> FabricResult:
+        fabric = self.load()
+        graph = dependencies(fabric)
+        order = run_order(fabric)
+        selected = [s for s in order if stacks is None or s in stacks]
+        unknown = set(stacks or []) - set(order)
+        if unknown:
+            raise KeyError(f"no stack {', '.join(sorted(unknown))} in the fabric (stacks: {', '.join(order)})")
+        if operation == "destroy":
+            selected.reverse()
+        # What each stack waits for: what it reads (or, to destroy, what reads it) among the selected stacks.
+        waits = {s: {d for d in selected if (d in graph.needs(s) if operation != "destroy" else s in graph.needs(d))
+                     and selected.index(d) < selected.index(s)} for s in selected}
+        results: dict[str, StackResult] = {}
+        with ThreadPoolExecutor(max_workers=self.parallel) as pool:
+            running: dict[Future, str] = {}
+            pending = list(selected)
+            while pending or running:
+                for stack in [s for s in pending if waits[s] <= set(results)]:
+                    if len(running) >= self.parallel:
+                        break
+                    pending.remove(stack)
+                    failed = [d for d in waits[stack] if not results[d].ok]
+                    if failed:
+                        results[stack] = StackResult(stack, operation, "skipped",
+                                                     message=f"not run: {', '.join(failed)} did not succeed")
+                        self._emit(stack, "finished", results[stack].message)
+                        continue
+                    running[pool.submit(self._one, fabric, graph, operation, stack, set(selected))] = stack
+                if not running:
+                    continue
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    stack = running.pop(future)
+                    results[stack] = future.result()
+        return FabricResult(operation, [results[s] for s in selected])
+
+    # --- one stack ----------------------------------------------------------------
+
+    def _emit(self, stack: str, kind: str, message: str) -> None:
+        with self._lock:
+            self.on_event(Event(stack, kind, message))
+
+    def _one(self, fabric: FabricModel, graph: Graph, operation: Operation, name: str,
+             selected: set[str]) -> StackResult:
+        started = time.monotonic()
+        self._emit(name, "started", operation)
+        try:
+            result = self._operate(fabric, graph, operation, name, selected)
+        except auto.errors.CommandError as err:
+            result = StackResult(name, operation, "failed", message=_command_error(err))
+        except Exception as err:  # a stack's failure is reported in its row, never as a traceback
+            result = StackResult(name, operation, "failed", message=f"{type(err).__name__}: {err}")
+        result.duration = time.monotonic() - started
+        self._emit(name, "finished", f"{result.result} {_changes_text(result.changes)}".strip())
+        return result
+
+    def _operate(self, fabric: FabricModel, graph: Graph, operation: Operation, name: str,
+                 selected: set[str]) -> StackResult:
+        spec = fabric.spec.cluster(name)
+        if spec.dataplane == "lattice" and "aws" not in self._installed_plugins():
+            return self._offline(operation, name, "no AWS provider plugin on this machine")
+        if operation == "preview":
+            # What a stack reads from another only exists once that one is deployed.
+            missing = sorted(d for d in graph.hard[name] if not self._published(d))
+            if missing:
+                return self._offline(operation, name, f"{', '.join(missing)} not deployed yet")
+        stack = self._stack(name)
+        refusal = None if self.force else self._refusal(fabric, graph, operation, name, stack, selected)
+        if refusal:
+            return StackResult(name, operation, "refused", message=refusal)
+        warnings: list[str] = []
+        errors: list[str] = []
+        steps: list[dict[str, Any]] = []
+        options: dict[str, Any] = {"on_event": self._event_handler(name, warnings, errors, steps), "color": "never"}
+        if self.policy_packs and operation in ("preview", "up"):
+            options["policy_packs"] = self.policy_packs
+        try:
+            if operation == "preview":
+                changes = dict(stack.preview(**options).change_summary)
+            elif operation == "up":
+                changes = dict(stack.up(**options).summary.resource_changes or {})
+            elif operation == "refresh":
+                changes = dict(stack.refresh(**options).summary.resource_changes or {})
+            else:
+                changes = dict(stack.destroy(**options).summary.resource_changes or {})
+        except auto.errors.CommandError as err:
+            message = "\n".join(e for e in errors if "program exited with non-zero exit code" not in e)
+            return StackResult(name, operation, "failed", message=message or _command_error(err),
+                               warnings=warnings, steps=steps)
+        return StackResult(name, operation, "succeeded", changes={k: int(v) for k, v in changes.items()},
+                           warnings=warnings, steps=steps)
+
+    def _published(self, name: str) -> bool:
+        workspace = auto.LocalWorkspace(work_dir=str(self.project_dir), env_vars=self.env,
+                                        pulumi_command=_pulumi_command())
+        try:
+            return bool(workspace.stack_outputs(name))
+        except auto.errors.CommandError:
+            return False
+
+    def _offline(self, operation: Operation, name: str, reason: str) -> StackResult:
+        if operation not in ("preview", "up"):
+            return StackResult(name, operation, "skipped", message=reason)
+        from .offline import plan
+
+        entry = plan(self.project_dir, self.fabric_dir, [name])["stacks"][name]
+        if entry.get("errors"):
+            return StackResult(name, operation, "failed", message="\n".join(entry["errors"]))
+        return StackResult(name, operation, "planned offline", changes={"create": len(entry["resources"])},
+                           warnings=entry["warnings"],
+                           message=f"{reason}: evaluated under mocks instead")
+
+    def _installed_plugins(self) -> set[str]:
+        if self._plugins is None:
+            workspace = auto.LocalWorkspace(work_dir=str(self.project_dir), env_vars=self.env,
+                                            pulumi_command=_pulumi_command())
+            self._plugins = {p.name for p in workspace.list_plugins()}
+        return self._plugins
+
+    def _stack(self, name: str) -> auto.Stack:
+        stack = auto.create_or_select_stack(
+            name, work_dir=str(self.project_dir),
+            opts=auto.LocalWorkspaceOptions(env_vars=self.env, pulumi_command=_pulumi_command()))
+        fabric = os.path.relpath(self.fabric_dir, self.project_dir)
+        stack.set_config(f"{PROJECT}:fabric", auto.ConfigValue(value=fabric if not fabric.startswith("..")
+                                                                else str(self.fabric_dir)))
+        return stack
+
+    def _event_handler(self, name: str, warnings: list[str], errors: list[str], steps: list[dict[str, Any]]):
+        def handle(event: auto.events.EngineEvent) -> None:
+            if event.resource_pre_event:
+                meta = event.resource_pre_event.metadata
+                op = str(meta.op.value if hasattr(meta.op, "value") else meta.op)
+                if op not in ("same", "read"):
+                    changed = list(meta.diffs or []) or sorted((meta.detailed_diff or {}).keys())
+                    steps.append({"op": op, "urn": meta.urn, "type": meta.type, "diffs": changed})
+                    self._emit(name, "step", f"{op} {meta.type} {meta.urn.split('::')[-1]}")
+            elif event.diagnostic_event and event.diagnostic_event.severity in ("warning", "error"):
+                message = event.diagnostic_event.message.strip()
+                (warnings if event.diagnostic_event.severity == "warning" else errors).append(message)
+                self._emit(name, "diagnostic", f"{event.diagnostic_event.severity}: {message}")
+        return handle
+
+    # --- safe deletion ------------------------------------------------------------
+
+    def _refusal(self, fabric: FabricModel, graph: Graph, operation: Operation, name: str, stack: auto.Stack,
+                 selected: set[str]) -> str | None:
+        if operation == "destroy":
+            readers = sorted(s for s in graph.dependents({name}) - {name} if s not in selected)
+            if readers:
+                return (f"refusing to destroy {name!r}: {', '.join(readers)} still read it (imports, certificates or "
+                        "service networks); destroy them too, change them first, or use --force")
+            return None
+        if operation not in ("preview", "up"):
+            return None
+        published = {k: v.value for k, v in stack.outputs().items()}
+        removed = _removed_exports(fabric, name, published)
+        importers = _importers(fabric, name, removed)
+        if not importers:
+            return None
+        lines = [f"refusing to remove what {name!r} exports while others import it (use --force to do it anyway):"]
+        lines += [f"  {export}: imported by {', '.join(users)}" for export, users in sorted(importers.items())]
+        return "\n".join(lines)
+
+
+def _removed_exports(fabric: FabricModel, name: str, published: dict[str, Any]) -> list[Any]:
+    """Exports the stack publishes now that its manifests no longer declare."""
+    spec = fabric.spec.cluster(name)
+    if spec.dataplane == "clusterlink":
+        old = {(e["namespace"], e["name"]) for e in (published.get(CLUSTERLINK_OUTPUT) or {}).get("exports", [])}
+        new = {(e.namespace, e.name) for e in fabric.catalog()[name].exports}
+        return sorted(old - new)
+    data = published.get(LATTICE_OUTPUT) or {}
+    old = {LatticeExport(name, data.get("vpcId", ""), e["name"], e["namespace"], int(e["port"]), e["routeType"])
+           for e in data.get("exports", [])}
+    new = {e for e in fabric.lattice_exports() if e.cluster == name}
+    return sorted(old - new, key=lambda e: (e.namespace, e.name, e.port))
+
+
+def _importers(fabric: FabricModel, name: str, removed: list[Any]) -> dict[str, list[str]]:
+    """Removed export -> the objects in other clusters that import it."""
+    found: dict[str, list[str]] = {}
+    if not removed:
+        return found
+    if fabric.spec.cluster(name).dataplane == "clusterlink":
+        for spec, manifests in fabric.clusterlink_clusters():
+            for imp in manifests.of_kind(Import):
+                for source in imp.spec.sources:
+                    if source.peer == name and (source.exportNamespace, source.exportName) in removed:
+                        key = f"export {source.exportNamespace}/{source.exportName}"
+                        found.setdefault(key, []).append(f"{spec.name} ({manifests.file_of(imp)}: {ref(imp)})")
+        return found
+    exports = fabric.lattice_exports() + list(removed)
+    for spec in fabric.spec.clusters:
+        manifests = fabric.manifests[spec.name]
+        if spec.dataplane != "lattice" or spec.name == name:
+            continue
+        imports = {(i.metadata.namespace, i.metadata.name): i for i in manifests.of_kind(ServiceImport)}
+        for route in (o for o in manifests.objects if isinstance(o, ROUTE_KINDS)):
+            for rule in route.spec.rules:
+                for backend in rule.backendRefs:
+                    imp = imports.get((backend_namespace(route, backend), backend.name))
+                    if backend.kind != "ServiceImport" or imp is None:
+                        continue
+                    for e in candidates(imp, backend_namespace(route, backend), ROUTE_TYPE[route.kind], exports):
+                        if e in removed:
+                            key = f"export {e.namespace}/{e.name}:{e.port}/{e.route_type}"
+                            found.setdefault(key, []).append(f"{spec.name} ({manifests.file_of(route)}: {ref(route)})")
+    return found
+
+
+def _pulumi_command() -> auto.PulumiCommand:
+    tools = PROJECT_DIR / ".tools"
+    if (tools / "bin" / "pulumi").is_file():
+        return auto.PulumiCommand(root=str(tools))
+    return auto.PulumiCommand()
+
+
+def _command_error(err: auto.errors.CommandError) -> str:
+    """The useful part of a failed Pulumi command: its error lines, not the whole transcript."""
+    text = str(err)
+    lines = [line.strip() for line in text.splitlines() if "error:" in line]
+    return "\n".join(dict.fromkeys(lines)) or text.strip().splitlines()[-1]
+
+
+def _changes_text(changes: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in changes.items() if v and k != "same")
