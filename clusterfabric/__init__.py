@@ -3,6 +3,13 @@
 `Fabric` is the Python API (see clusterfabric/fabric.py); `clusterfabric` the CLI.
 """
 
-from .fabric import Event, Fabric, FabricResult, StackResult
-
 __all__ = ["Event", "Fabric", "FabricResult", "StackResult"]
+
+
+def __getattr__(name: str):
+    # Loaded on first use: the CLI's other commands and scripts/pulumi stay quick to start.
+    if name in __all__:
+        from . import fabric
+
+        return getattr(fabric, name)
+    raise AttributeError(name)

@@ -115,18 +115,19 @@ def _fabric_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--parallel", type=int, default=1, help="stacks run at once when independent (default 1)")
     command.add_argument("--force", action="store_true",
                          help="remove exports others still import, destroy stacks others still read")
-    command.add_argument("--policy-pack", action="append", default=[], help="CrossGuard policy pack directory")
+    command.add_argument("--policy-pack", action="append", help="CrossGuard policy pack directory "
+                         "(repeatable; default: the project's policy/)")
 
 
 def _fabric(args: argparse.Namespace):
     from .fabric import Fabric
 
     def progress(event) -> None:
-        if event.kind != "diagnostic" or "error" in event.message or "policy" in event.message.lower():
+        if event.kind != "diagnostic" or "error" in event.message:
             print(f"[{event.stack}] {event.kind}: {event.message}", file=sys.stderr, flush=True)
 
     return Fabric(args.fabric, parallel=args.parallel, force=args.force, on_event=progress,
-                  policy_packs=[str(p) for p in args.policy_pack])
+                  policy_packs=args.policy_pack)
 
 
 def table(result) -> str:
@@ -140,10 +141,10 @@ def table(result) -> str:
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     for s in result.stacks:
-        if s.message and not s.ok:
+        if s.message and (not s.ok or s.result == "planned offline"):
             lines.append(f"{s.stack}: {s.message}")
-        elif s.result == "planned offline":
-            lines.append(f"{s.stack}: {s.message}")
+        lines += [f"{s.stack}: policy [{p['level']}] {p['policy']} ({p['resource']}): {p['message']}"
+                  for p in s.policy if s.ok]
     return "\n".join(lines)
 
 

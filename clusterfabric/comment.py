@@ -76,11 +76,12 @@ def render(result: FabricResult, fabric: FabricModel, changed: set[str], base: s
     out.append("")
     for s in result.stacks:
         out += _stack_section(s)
-    policy = [(s.stack, w) for s in result.stacks for w in s.warnings if "policy" in w.lower()]
-    out += ["### Policy results", ""]
-    out += [f"- `{stack}`: {w}" for stack, w in policy] or ["No policy violations reported."]
+    packs = ", ".join(f"`{Path(p).name}`" for p in result.policy_packs) or "none"
+    out += ["### Policy results", "", f"Policy packs: {packs}.", ""]
+    out += [f"- `{s.stack}` **{p['level']}** `{p['policy']}` ({p['resource']}): {p['message']}"
+            for s in result.stacks for p in s.policy] or ["No policy violations."]
     out.append("")
-    warnings = [(s.stack, w) for s in result.stacks for w in s.warnings if "policy" not in w.lower()]
+    warnings = [(s.stack, w) for s in result.stacks for w in s.warnings]
     out += ["### Warnings", ""]
     out += [f"- `{stack}`: {_one_line(w)}" for stack, w in warnings] or ["None."]
     out += ["", "### Fabric", "", "Changed clusters are highlighted; an arrow goes from an importer to the cluster "

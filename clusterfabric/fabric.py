@@ -58,6 +58,8 @@ class StackResult:
     warnings: list[str] = field(default_factory=list)
     steps: list[dict[str, Any]] = field(default_factory=list)
     """For previews: each planned step (op, urn, type, diffs)."""
+    policy: list[dict[str, str]] = field(default_factory=list)
+    """Policy pack results: policy, enforcement level, resource, message."""
 
     @property
     def ok(self) -> bool:
@@ -68,6 +70,7 @@ class StackResult:
 class FabricResult:
     operation: Operation
     stacks: list[StackResult]
+    policy_packs: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -98,7 +101,9 @@ class Fabric:
         self.parallel = max(1, parallel)
         self.on_event = on_event or (lambda event: None)
         self.force = force
-        self.policy_packs = list(policy_packs or [])
+        # The project's own pack (policy/) applies unless packs are named.
+        default_pack = [p for p in (self.project_dir / "policy", PROJECT_DIR / "policy") if p.is_dir()][:1]
+        self.policy_packs = [str(p) for p in (policy_packs if policy_packs is not None else default_pack)]
         self.env = env if env is not None else pulumi_env(self.project_dir)
         self._lock = threading.Lock()
         self._plugins: set[str] | None = None
@@ -170,7 +175,7 @@ class Fabric:
                 for future in done:
                     stack = running.pop(future)
                     results[stack] = future.result()
-        return FabricResult(operation, [results[s] for s in selected])
+        return FabricResult(operation, [results[s] for s in selected], self.policy_packs)
 
     # --- one stack ----------------------------------------------------------------
 
@@ -209,7 +214,9 @@ class Fabric:
         warnings: list[str] = []
         errors: list[str] = []
         steps: list[dict[str, Any]] = []
-        options: dict[str, Any] = {"on_event": self._event_handler(name, warnings, errors, steps), "color": "never"}
+        policy: list[dict[str, str]] = []
+        options: dict[str, Any] = {"on_event": self._event_handler(name, warnings, errors, steps, policy),
+                                   "color": "never"}
         if self.policy_packs and operation in ("preview", "up"):
             options["policy_packs"] = self.policy_packs
         try:
@@ -223,10 +230,13 @@ class Fabric:
                 changes = dict(stack.destroy(**options).summary.resource_changes or {})
         except auto.errors.CommandError as err:
             message = "\n".join(e for e in errors if "program exited with non-zero exit code" not in e)
+            if any(p["level"] == "mandatory" for p in policy):
+                message = "\n".join(f"[{p['level']}] {p['policy']}: {p['message']}" for p in policy
+                                    if p["level"] == "mandatory")
             return StackResult(name, operation, "failed", message=message or _command_error(err),
-                               warnings=warnings, steps=steps)
+                               warnings=warnings, steps=steps, policy=policy)
         return StackResult(name, operation, "succeeded", changes={k: int(v) for k, v in changes.items()},
-                           warnings=warnings, steps=steps)
+                           warnings=warnings, steps=steps, policy=policy)
 
     def _published(self, name: str) -> bool:
         workspace = auto.LocalWorkspace(work_dir=str(self.project_dir), env_vars=self.env,
@@ -264,8 +274,17 @@ class Fabric:
                                                                 else str(self.fabric_dir)))
         return stack
 
-    def _event_handler(self, name: str, warnings: list[str], errors: list[str], steps: list[dict[str, Any]]):
+    def _event_handler(self, name: str, warnings: list[str], errors: list[str], steps: list[dict[str, Any]],
+                       policy: list[dict[str, str]]):
         def handle(event: auto.events.EngineEvent) -> None:
+            if event.policy_event:
+                p = event.policy_event
+                level = str(p.enforcement_level.value if hasattr(p.enforcement_level, "value") else p.enforcement_level)
+                message = " ".join(p.message.split())
+                policy.append({"policy": p.policy_name, "level": level.lower(),
+                               "resource": (p.resource_urn or "").split("::")[-1] or "stack", "message": message})
+                self._emit(name, "policy", f"[{level.lower()}] {p.policy_name}: {message}")
+                return
             if event.resource_pre_event:
                 meta = event.resource_pre_event.metadata
                 op = str(meta.op.value if hasattr(meta.op, "value") else meta.op)

@@ -38,13 +38,13 @@ def _any(matches: Iterable[Match]) -> Match:
     return max(matches, key=lambda m: m.value, default=Match.NO)
 
 
-def _term(key: str, test, attributes: Mapping[str, str]) -> Match:
-    if key.startswith(CLIENT_PREFIX):
-        return Match.MAYBE  # the client workload is not known before it connects
+def _term(key: str, test, attributes: Mapping[str, str] | None) -> Match:
+    if attributes is None or key.startswith(CLIENT_PREFIX):
+        return Match.MAYBE  # the client workload (or, with None, the whole side) is not known ahead of time
     return Match.YES if test(attributes.get(key)) else Match.NO
 
 
-def selector_match(selector: LabelSelector, attributes: Mapping[str, str]) -> Match:
+def selector_match(selector: LabelSelector, attributes: Mapping[str, str] | None) -> Match:
     terms = [_term(k, lambda v, want=v: v == want, attributes) for k, v in selector.matchLabels.items()]
     for expr in selector.matchExpressions:
         test = {
@@ -57,15 +57,18 @@ def selector_match(selector: LabelSelector, attributes: Mapping[str, str]) -> Ma
     return _all(terms)
 
 
-def list_match(selectors: Sequence[WorkloadSetOrSelector], attributes: Mapping[str, str]) -> Match:
+def list_match(selectors: Sequence[WorkloadSetOrSelector], attributes: Mapping[str, str] | None) -> Match:
     return _any(selector_match(s.workloadSelector, attributes) for s in selectors if s.workloadSelector is not None)
 
 
 @dataclass(frozen=True)
 class Connection:
-    """What is known of a connection on one side: the client's and the service's attributes."""
+    """What is known of a connection on one side: the client's and the service's attributes.
 
-    client: Mapping[str, str]
+    `client` is None when nothing is known of the client (any peer may import an export).
+    """
+
+    client: Mapping[str, str] | None
     service: Mapping[str, str]
 
 

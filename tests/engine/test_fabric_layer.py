@@ -127,6 +127,24 @@ def test_pr_comment_renders_its_sections_and_marks_the_change_in_the_graph(deplo
     assert text.startswith(MARKER + "\n## clusterfabric preview")
     assert "| `central` | succeeded | 0 | 1 | 0 | 0 |" in text
     assert "~ kubernetes:clusterlink.net/v1alpha1:Import central-clusterlink-import-bookinfo-reviews-cr (spec.lbScheme)" in text
+    assert "Policy packs: `policy`." in text and "No policy violations." in text
     for section in ("### Policy results", "### Warnings", "### Fabric", "```mermaid"):
         assert section in text
     assert "class n_central changed" in text and 'n_central["central (changed)"]' in text
+
+
+def test_fabric_preview_applies_the_policy_pack_and_reports_its_results(deployed):
+    fabric, _ = deployed
+    sharing = fabric.project_dir / "config" / "central" / "sharing.yaml"
+    original = sharing.read_text()
+    sharing.write_text(original.replace("  port: 9080\n  lbScheme: round-robin", "  port: 9080\n  targetPort: 80\n  lbScheme: round-robin"))
+    try:
+        result = fabric.preview(["central", "west"])
+    finally:
+        sharing.write_text(original)
+    central, west = result.stack("central"), result.stack("west")
+    assert central.result == "failed"
+    assert central.message.startswith("[mandatory] clusterlink-import-target-port: An Import's targetPort is in "
+                                      "1024-49151. Import bookinfo/reviews has targetPort 80")
+    assert west.result == "succeeded"
+    assert [(p["policy"], p["level"]) for p in west.policy] == [("clusterlink-namespaced-sharing", "advisory")]
