@@ -12,40 +12,29 @@ DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 
-def _label(value: str) -> str:
-    if len(value) > 63 or not DNS1123_LABEL.match(value):
-        raise ValueError(
-            f"{value!r} is not a DNS-1123 label: at most 63 characters of a-z, 0-9 and '-', "
-            "starting and ending with a letter or digit"
-        )
-    return value
+def _name_rule(pattern: re.Pattern[str], max_length: int, what: str) -> AfterValidator:
+    """A validator for one of Kubernetes' name formats, saying what is allowed when it fails."""
+
+    def check(value: str) -> str:
+        if len(value) > max_length or not pattern.match(value):
+            raise ValueError(f"{value!r} is not a {what}")
+        return value
+
+    return AfterValidator(check)
 
 
-def _dns1035(value: str) -> str:
-    if len(value) > 63 or not DNS1035_LABEL.match(value):
-        raise ValueError(
-            f"{value!r} is not a DNS-1035 label: at most 63 characters of a-z, 0-9 and '-', "
-            "starting with a letter and ending with a letter or digit"
-        )
-    return value
-
-
-def _subdomain(value: str) -> str:
-    if len(value) > 253 or not DNS1123_SUBDOMAIN.match(value):
-        raise ValueError(
-            f"{value!r} is not a DNS-1123 subdomain: at most 253 characters of a-z, 0-9, '-' and '.', "
-            "each part starting and ending with a letter or digit"
-        )
-    return value
-
-
-DNSLabel = Annotated[str, AfterValidator(_label)]
+DNSLabel = Annotated[str, _name_rule(DNS1123_LABEL, 63, "DNS-1123 label: at most 63 characters of a-z, 0-9 and '-', "
+                                                       "starting and ending with a letter or digit")]
 """A Kubernetes name limited to a DNS-1123 label (Services, Namespaces, Pulumi stacks here)."""
 
-DNS1035Label = Annotated[str, AfterValidator(_dns1035)]
+DNS1035Label = Annotated[str, _name_rule(DNS1035_LABEL, 63, "DNS-1035 label: at most 63 characters of a-z, 0-9 and "
+                                                           "'-', starting with a letter and ending with a letter or "
+                                                           "digit")]
 """A Service name: a DNS-1035 label."""
 
-DNSSubdomain = Annotated[str, AfterValidator(_subdomain)]
+DNSSubdomain = Annotated[str, _name_rule(DNS1123_SUBDOMAIN, 253, "DNS-1123 subdomain: at most 253 characters of "
+                                                               "a-z, 0-9, '-' and '.', each part starting and "
+                                                               "ending with a letter or digit")]
 """A Kubernetes object name (most kinds): a DNS-1123 subdomain."""
 
 Port = Annotated[int, Field(ge=1, le=65535, strict=True)]

@@ -214,6 +214,17 @@ class TargetRef(Strict):
     namespace: DNSLabel | None = None
 
 
+def _target_kinds(*kinds: str, what: str):
+    """A field validator: the policy's targetRef names one of `kinds`."""
+
+    def check(cls, ref: TargetRef) -> TargetRef:
+        if ref.kind not in kinds:
+            raise ValueError(f"{what} targets {' or '.join(kinds)}, not {ref.kind}")
+        return ref
+
+    return field_validator("targetRef")(classmethod(check))
+
+
 class HealthCheck(Strict):
     enabled: bool | None = None
     intervalSeconds: Annotated[int, Field(ge=5, le=300)] | None = None
@@ -233,12 +244,7 @@ class TargetGroupPolicySpec(Strict):
     protocolVersion: Literal["HTTP1", "HTTP2", "GRPC"] | None = None
     healthCheck: HealthCheck | None = None
 
-    @field_validator("targetRef")
-    @classmethod
-    def _targets_service(cls, ref: TargetRef) -> TargetRef:
-        if ref.kind not in ("Service", "ServiceExport"):
-            raise ValueError(f"a TargetGroupPolicy targets a Service or a ServiceExport, not {ref.kind}")
-        return ref
+    _targets = _target_kinds("Service", "ServiceExport", what="a TargetGroupPolicy")
 
 
 class TargetGroupPolicy(Strict):
@@ -263,12 +269,7 @@ class IAMAuthPolicySpec(Strict):
             raise ValueError("policy must be an IAM policy document with a Statement")
         return policy
 
-    @field_validator("targetRef")
-    @classmethod
-    def _targets(cls, ref: TargetRef) -> TargetRef:
-        if ref.kind not in ("Gateway", "HTTPRoute", "GRPCRoute", "TLSRoute"):
-            raise ValueError(f"an IAMAuthPolicy targets a Gateway or a route, not {ref.kind}")
-        return ref
+    _targets = _target_kinds("Gateway", "HTTPRoute", "GRPCRoute", "TLSRoute", what="an IAMAuthPolicy")
 
 
 class IAMAuthPolicy(Strict):
@@ -283,12 +284,7 @@ class VpcAssociationPolicySpec(Strict):
     securityGroupIds: list[SecurityGroupId] | None = Field(default=None, min_length=1, max_length=5)
     associateWithVpc: bool | None = None
 
-    @field_validator("targetRef")
-    @classmethod
-    def _targets_gateway(cls, ref: TargetRef) -> TargetRef:
-        if ref.kind != "Gateway":
-            raise ValueError(f"a VpcAssociationPolicy targets a Gateway, not {ref.kind}")
-        return ref
+    _targets = _target_kinds("Gateway", what="a VpcAssociationPolicy")
 
 
 class VpcAssociationPolicy(Strict):
