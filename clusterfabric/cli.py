@@ -141,7 +141,7 @@ def table(result) -> str:
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     for s in result.stacks:
-        if s.message and (not s.ok or s.result == "planned offline"):
+        if s.message and (not s.ok or s.result in ("planned offline", "not applicable")):
             lines.append(f"{s.stack}: {s.message}")
         lines += [f"{s.stack}: policy [{p['level']}] {p['policy']} ({p['resource']}): {p['message']}"
                   for p in s.policy if s.ok]

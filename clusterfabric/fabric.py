@@ -40,7 +40,7 @@ from components.model.load import ref
 from .toolchain import PROJECT_DIR, pulumi_env
 
 Operation = Literal["preview", "up", "refresh", "destroy"]
-Result = Literal["succeeded", "failed", "refused", "skipped", "planned offline"]
+Result = Literal["succeeded", "failed", "refused", "skipped", "planned offline", "not applicable"]
 PROJECT = "clusterfabric"
 
 
@@ -63,7 +63,7 @@ class StackResult:
 
     @property
     def ok(self) -> bool:
-        return self.result in ("succeeded", "planned offline")
+        return self.result in ("succeeded", "planned offline", "not applicable")
 
 
 @dataclass
@@ -208,6 +208,9 @@ class Fabric:
             if missing:
                 return self._offline(operation, name, f"{', '.join(missing)} not deployed yet")
         stack = self._stack(name)
+        if operation == "refresh" and _renders(stack):
+            return StackResult(name, operation, "not applicable", message="renders its manifests (no cluster to refresh "
+                               "from); set clusterfabric:renderDirectory to \"\" to apply to a cluster instead")
         refusal = None if self.force else self._refusal(fabric, graph, operation, name, stack, selected)
         if refusal:
             return StackResult(name, operation, "refused", message=refusal)
@@ -248,7 +251,7 @@ class Fabric:
 
     def _offline(self, operation: Operation, name: str, reason: str) -> StackResult:
         if operation not in ("preview", "up"):
-            return StackResult(name, operation, "skipped", message=reason)
+            return StackResult(name, operation, "not applicable", message=reason)
         from .offline import plan
 
         entry = plan(self.project_dir, self.fabric_dir, [name])["stacks"][name]
@@ -364,6 +367,13 @@ def _importers(fabric: FabricModel, name: str, removed: list[Any]) -> dict[str, 
                             key = f"export {e.namespace}/{e.name}:{e.port}/{e.route_type}"
                             found.setdefault(key, []).append(f"{spec.name} ({manifests.file_of(route)}: {ref(route)})")
     return found
+
+
+def _renders(stack: auto.Stack) -> bool:
+    """Whether the stack writes manifests instead of applying them (the default, see components/program.py)."""
+    config = stack.get_all_config()
+    value = config.get(f"{PROJECT}:renderDirectory")
+    return value is None or value.value != ""
 
 
 def _pulumi_command() -> auto.PulumiCommand:

@@ -148,3 +148,12 @@ def test_fabric_preview_applies_the_policy_pack_and_reports_its_results(deployed
                                       "1024-49151. Import bookinfo/reviews has targetPort 80")
     assert west.result == "succeeded"
     assert [(p["policy"], p["level"]) for p in west.policy] == [("clusterlink-namespaced-sharing", "advisory")]
+
+
+def test_refresh_of_rendering_stacks_says_there_is_no_cluster_to_refresh_from(deployed):
+    fabric, _ = deployed
+    result = fabric.refresh()
+    assert result.ok
+    assert {s.stack: s.result for s in result.stacks} == {s: "not applicable" for s in
+                                                         ("east", "west", "central", "cluster1", "cluster2", "cluster3")}
+    assert result.stack("east").message.startswith("renders its manifests (no cluster to refresh from)")
