@@ -97,6 +97,11 @@ def build_stack(fabric: Fabric, cluster: str, render_directory: Path | None) -> 
     manifests = fabric.manifests[cluster]
     lattice_problems, lattice_warnings = lattice_checks.check_cluster(spec, manifests)
     problems = check_cluster(spec, manifests) + lattice_problems
+    # What the other clusters' manifests say they share, before what their stacks published (checked later).
+    if not problems and spec.dataplane == "clusterlink":
+        problems = check_import_sources(cluster, manifests, fabric.catalog())
+    elif not problems:
+        problems = lattice_checks.resolve_imports(manifests, fabric.lattice_exports())[1]
     _require(not problems, "invalid fabric input:\n" + "\n".join(map(str, problems)))
     for warning in lattice_warnings:
         pulumi.log.warn(str(warning))

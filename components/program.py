@@ -10,6 +10,7 @@ import pulumi
 from .links import build_stack
 from .model import InputError
 from .model.checks import load_fabric
+from .model.graph import run_order
 
 
 def run(root: Path, stack: str, config: pulumi.Config) -> dict[str, Any]:
@@ -24,6 +25,7 @@ def run(root: Path, stack: str, config: pulumi.Config) -> dict[str, Any]:
     try:
         fabric = load_fabric(root / (config.get("fabric") or "config"))
         fabric.spec.cluster(stack)
+        run_order(fabric, fabric.fabric_file)  # a cycle of stacks needing each other can never deploy
     except InputError as err:
         raise pulumi.RunError(f"invalid fabric input:\n{err}") from None
     except KeyError as err:

@@ -211,6 +211,13 @@ def check_fabric(fabric: Fabric) -> tuple[list[Problem], list[Problem]]:
         problems += lattice_checks.check_fabric(fabric.spec, fabric.manifests, fabric.fabric_file,
                                                 fabric.lattice_exports())
     if not problems:
+        from .graph import run_order  # graph builds on this module
+
+        try:
+            run_order(fabric, fabric.fabric_file)
+        except InputError as err:
+            problems += err.problems
+    if not problems:
         warnings += access_warnings(fabric)
     return problems, warnings
 

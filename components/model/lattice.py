@@ -133,10 +133,13 @@ class ServiceExport(Strict):
             raise ValueError(
                 f"metadata.annotations: a ServiceExport needs the annotation {FEDERATION}: {FEDERATION_VALUE} "
                 "(the AWS controller silently ignores an export without it)")
-        if PORT in annotations:
-            _ports_annotation(annotations[PORT])
-        if TAGS in annotations:
-            _tags_annotation(annotations[TAGS])
+        try:
+            if PORT in annotations:
+                _ports_annotation(annotations[PORT])
+            if TAGS in annotations:
+                _tags_annotation(annotations[TAGS])
+        except ValueError as err:
+            raise ValueError(f"metadata.annotations: {err}") from None
         return self
 
     @property

@@ -36,9 +36,17 @@ def display(path: Path) -> str:
     return str(path) if relative.startswith("..") else relative
 
 
+MAX_FILE_BYTES = 4 * 1024 * 1024
+"""A manifest file larger than this is refused: no fabric needs it, and YAML parsing time grows with it."""
+
+
 def read_yaml_documents(path: Path) -> Iterator[Any]:
-    """The documents of a YAML file, with syntax errors reported by file and line."""
+    """The documents of a YAML file, with syntax errors reported by file and line; an empty file is an error."""
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError([Problem(display(path), "-", "-", f"the file has {size} bytes; manifest files are "
+                                      f"limited to {MAX_FILE_BYTES} bytes (split it)")])
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise InputError([Problem(display(path), "-", "-", f"cannot read the file: {err}")]) from None
@@ -49,7 +57,11 @@ def read_yaml_documents(path: Path) -> Iterator[Any]:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         reason = getattr(err, "problem", None) or str(err)
         raise InputError([Problem(display(path), "-", "-", f"YAML syntax error{where}: {reason}")]) from None
-    yield from (doc for doc in docs if doc is not None)
+    docs = [doc for doc in docs if doc is not None]
+    if not docs:
+        raise InputError([Problem(display(path), "-", "-", "the file holds no object (empty, or only comments): "
+                                  "remove it or add the manifest")])
+    yield from docs
 
 
 def load_fabric_spec(fabric_dir: Path) -> FabricSpec:
