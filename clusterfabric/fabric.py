@@ -387,7 +387,35 @@ def _command_error(err: auto.errors.CommandError) -> str:
     """The useful part of a failed Pulumi command: its error lines, not the whole transcript."""
     text = str(err)
     lines = [line.strip() for line in text.splitlines() if "error:" in line]
-    return "\n".join(dict.fromkeys(lines)) or text.strip().splitlines()[-1]
+    message = "\n".join(dict.fromkeys(lines)) or text.strip().splitlines()[-1]
+    stale = _stale_lock(text)
+    return f"{message}\n{stale}" if stale else message
+
+
+def _stale_lock(text: str) -> str | None:
+    """When a local-backend lock belongs to a run that no longer exists (killed), say so and what to do."""
+    import json
+    import re
+    import socket
+
+    match = re.search(r"(file://\S+/locks/\S+?\.json)", text)
+    if not match:
+        return None
+    try:
+        lock = json.loads(Path(match.group(1).removeprefix("file://")).read_text())
+        pid = int(lock.get("pid", 0))
+        os.kill(pid, 0)
+        return None  # that run is still going: wait for it
+    except ProcessLookupError:
+        if lock.get("hostname") not in (None, socket.gethostname()):
+            return None
+        stack = re.search(r"/locks/[^/]+/[^/]+/([^/]+)/", match.group(1))
+        name = stack.group(1) if stack else "STACK"
+        return (f"the lock was left by a run that no longer exists (pid {pid}, interrupted?): nothing is running, "
+                f"so clear it with `scripts/pulumi cancel --yes --stack {name}` and run again; the next run "
+                "converges from the saved state")
+    except (OSError, ValueError, PermissionError):
+        return None
 
 
 def _changes_text(changes: dict[str, int]) -> str:

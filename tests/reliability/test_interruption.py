@@ -1,0 +1,71 @@
+"""An `up` interrupted part-way (SIGINT, then SIGKILL) is followed by an `up` that converges, losing nothing."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from clusterfabric import Fabric
+from tests.pulumi_project import PulumiProject, copy_program, project, pulumi_command
+
+
+@pytest.fixture()
+def exporters_up(tmp_path: Path) -> PulumiProject:
+    proj = project(copy_program(tmp_path / "project"))
+    for stack in ("east", "west", "central"):
+        proj.init_stack(stack)
+    proj.up("east")
+    proj.up("west")
+    return proj
+
+
+def interrupt_up(proj: PulumiProject, stack: str, sig: signal.Signals) -> int:
+    """Start `up`, send `sig` once the first resource is being created, return the exit code."""
+    run = subprocess.Popen([pulumi_command(proj.env), "up", "--yes", "--skip-preview", "--stack", stack,
+                            "--non-interactive"], cwd=proj.directory, env=proj.env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+    for line in run.stdout:
+        if "creating" in line:
+            break
+    run.send_signal(sig)
+    run.communicate(timeout=300)
+    return run.returncode
+
+
+def converged(proj: PulumiProject, stack: str) -> None:
+    """State and rendered files are those of an uninterrupted run: 33 resources, each rendered once."""
+    proj.up(stack, "--expect-no-changes")
+    state = json.loads(proj.pulumi("stack", "export", "--stack", stack).stdout)["deployment"]
+    assert not state.get("pending_operations")
+    urns = [r["urn"] for r in state["resources"]]
+    assert len(urns) == len(set(urns))
+    kubernetes = [r for r in state["resources"] if r["type"].startswith("kubernetes:") and r.get("custom")
+                  and not r["type"].startswith("pulumi:providers")]
+    files = sorted((proj.directory / "rendered" / stack).rglob("*.yaml"))
+    assert len(files) == len(kubernetes) == 21
+    assert {(d["kind"], d["metadata"]["name"]) for d in (yaml.safe_load(f.read_text()) for f in files)} >= {
+        ("Import", "reviews"), ("Peer", "east"), ("Peer", "west"), ("Deployment", "cl-dataplane")}
+
+
+def test_up_interrupted_with_sigint_is_followed_by_an_up_that_converges(exporters_up: PulumiProject):
+    interrupt_up(exporters_up, "central", signal.SIGINT)
+    exporters_up.up("central")
+    converged(exporters_up, "central")
+
+
+def test_up_killed_leaves_a_lock_that_the_fabric_layer_explains_and_then_converges(exporters_up: PulumiProject):
+    assert interrupt_up(exporters_up, "central", signal.SIGKILL) == -signal.SIGKILL
+    fabric = Fabric("config", project_dir=exporters_up.directory, policy_packs=[])
+    [central] = fabric.up(["central"]).stacks
+    assert central.result == "failed"
+    assert "the stack is currently locked" in central.message
+    assert "the lock was left by a run that no longer exists" in central.message
+    assert "scripts/pulumi cancel --yes --stack central" in central.message
+    exporters_up.pulumi("cancel", "--yes", "--stack", "central")
+    exporters_up.up("central")
+    converged(exporters_up, "central")
