@@ -99,7 +99,7 @@ def build_stack(fabric: Fabric, cluster: str, render_directory: Path | None) -> 
     problems = check_cluster(spec, manifests) + lattice_problems
     # What the other clusters' manifests say they share, before what their stacks published (checked later).
     if not problems and spec.dataplane == "clusterlink":
-        problems = check_import_sources(cluster, manifests, fabric.catalog())
+        problems = check_import_sources(cluster, manifests, fabric.catalog())  # offline: the manifests
     elif not problems:
         problems = lattice_checks.resolve_imports(manifests, fabric.lattice_exports())[1]
     _require(not problems, "invalid fabric input:\n" + "\n".join(map(str, problems)))
@@ -144,6 +144,8 @@ def _clusterlink_stack(fabric: Fabric, spec, manifests, render_directory: Path |
         return bundle.apply(lambda b: b["ca"] if b else None), bundle.apply(lambda b: own(b, "cert")), \
             bundle.apply(lambda b: own(b, "key")), None
 
+    offline = fabric.catalog()
+
     def declare(published: dict[str, Any]) -> Any:
         catalog: dict[str, PeerInfo] = {}
         exporters: dict[str, Side] = {}
@@ -153,7 +155,7 @@ def _clusterlink_stack(fabric: Fabric, spec, manifests, render_directory: Path |
                 # publishes is what its manifests say, so check against those.
                 pulumi.log.warn(f"stack {peer!r} has published no ClusterLink outputs yet; {cluster!r} is checked "
                                 f"against {peer!r}'s manifests instead")
-                catalog[peer], exporters[peer] = fabric.catalog()[peer], fabric.side(peer)
+                catalog[peer], exporters[peer] = offline[peer], fabric.side(peer)
                 continue
             catalog[peer], exporters[peer] = side_from_output(published[peer])
         # Peers of the fabric this cluster does not import from still count as known names.

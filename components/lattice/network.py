@@ -8,7 +8,6 @@ import pulumi
 import pulumi_aws as aws
 
 from ..model.limits import AUTH_TYPES, check, name_problem
-from .names import fit
 
 
 class ServiceNetwork(pulumi.ComponentResource):
@@ -45,7 +44,3 @@ class VpcAssociation(pulumi.ComponentResource):
         self.association = aws.vpclattice.ServiceNetworkVpcAssociation(
             name, **args, opts=pulumi.ResourceOptions(parent=self))
         self.register_outputs({"id": self.association.id})
-
-
-def network_resource_name(cluster: str, network: str) -> str:
-    return fit("service network", cluster, network)

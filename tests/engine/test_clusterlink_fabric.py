@@ -116,3 +116,16 @@ def test_preview_warns_when_no_policy_can_allow_an_import(example_copy: PulumiPr
     result = example_copy.pulumi("preview", "--stack", "central")
     assert ("warning: config/central/sharing.yaml: Import/bookinfo/details: spec.sources[0]: no policy can allow it "
             "on the egress side (cluster 'central', namespace 'bookinfo')") in result.stdout
+
+
+def test_a_source_peer_not_deployed_yet_is_checked_against_its_manifests(tmp_path: Path):
+    proj = project(copy_program(tmp_path / "p"))
+    for stack in ("east", "west", "central"):
+        proj.init_stack(stack)
+    proj.up("east")
+    result = proj.up("central")  # west, which central imports from, is not deployed yet
+    assert ("warning: stack 'west' has published no ClusterLink outputs yet; 'central' is checked against "
+            "'west''s manifests instead") in result.stdout
+    peers = {o["metadata"]["name"] for _, o in rendered_objects(proj.directory / "rendered" / "central")
+             if o["kind"] == "Peer"}
+    assert peers == {"east", "west"}
