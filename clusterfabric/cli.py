@@ -145,6 +145,7 @@ def table(result) -> str:
             lines.append(f"{s.stack}: {s.message}")
         lines += [f"{s.stack}: policy [{p['level']}] {p['policy']} ({p['resource']}): {p['message']}"
                   for p in s.policy if s.ok]
+        lines += [f"{s.stack}: {d}" for d in s.drift]
     return "\n".join(lines)
 
 

@@ -37,6 +37,7 @@ from components.model.lattice import ServiceImport
 from components.model.lattice_checks import LatticeExport, backend_namespace, candidates
 from components.model.load import ref
 
+from .drift import Drift, rendered_drift
 from .toolchain import PROJECT_DIR, pulumi_env
 
 Operation = Literal["preview", "up", "refresh", "destroy"]
@@ -60,6 +61,8 @@ class StackResult:
     """For previews: each planned step (op, urn, type, diffs)."""
     policy: list[dict[str, str]] = field(default_factory=list)
     """Policy pack results: policy, enforcement level, resource, message."""
+    drift: list[str] = field(default_factory=list)
+    """Rendered manifests changed by hand (found by preview and refresh; up restores them)."""
 
     @property
     def ok(self) -> bool:
@@ -208,9 +211,12 @@ class Fabric:
             if missing:
                 return self._offline(operation, name, f"{', '.join(missing)} not deployed yet")
         stack = self._stack(name)
+        drift = self._drift(stack)
         if operation == "refresh" and _renders(stack):
-            return StackResult(name, operation, "not applicable", message="renders its manifests (no cluster to refresh "
-                               "from); set clusterfabric:renderDirectory to \"\" to apply to a cluster instead")
+            # No cluster to read: a rendering stack's truth is its files, compared with what it wrote.
+            return StackResult(name, operation, "succeeded", drift=[str(d) for d in drift],
+                               message="renders its manifests: compared them with the state"
+                               + (f"; {len(drift)} changed by hand" if drift else ", no drift"))
         refusal = None if self.force else self._refusal(fabric, graph, operation, name, stack, selected)
         if refusal:
             return StackResult(name, operation, "refused", message=refusal)
@@ -222,6 +228,9 @@ class Fabric:
                                    "color": "never"}
         if self.policy_packs and operation in ("preview", "up"):
             options["policy_packs"] = self.policy_packs
+        restore = sorted({d.urn for d in drift if d.urn})
+        if operation == "up" and restore:
+            options["replace"] = restore  # rewriting the object rewrites its file
         try:
             if operation == "preview":
                 changes = dict(stack.preview(**options).change_summary)
@@ -238,8 +247,20 @@ class Fabric:
                                     if p["level"] == "mandatory")
             return StackResult(name, operation, "failed", message=message or _command_error(err),
                                warnings=warnings, steps=steps, policy=policy)
+        drifted = [str(d) for d in drift if operation == "preview" or not d.urn]
         return StackResult(name, operation, "succeeded", changes={k: int(v) for k, v in changes.items()},
-                           warnings=warnings, steps=steps, policy=policy)
+                           warnings=warnings + drifted, steps=steps, policy=policy, drift=[str(d) for d in drift],
+                           message=f"restored {len(restore)} hand-changed manifests" if operation == "up" and restore
+                           else "")
+
+    def _drift(self, stack: auto.Stack) -> list[Drift]:
+        if not _renders(stack):
+            return []
+        outputs = stack.outputs()
+        directory = outputs.get("renderDirectory")
+        if not directory or not directory.value:
+            return []
+        return rendered_drift(stack.export_stack().deployment or {}, Path(directory.value))
 
     def _published(self, name: str) -> bool:
         workspace = auto.LocalWorkspace(work_dir=str(self.project_dir), env_vars=self.env,

@@ -63,6 +63,10 @@ class Cluster(pulumi.ComponentResource):
     lattice: LatticeCluster | None
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
+        if args.render_directory:
+            # A rendered object's replacement writes the same file: the old one must go first, or its
+            # deletion would remove the new file. (Applied to a cluster, the default order is kept.)
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transforms=[_delete_before_replace]))
         super().__init__("clusterfabric:index:Cluster", name, None, opts)
         self.provider = k8s.Provider(
             f"{name}-kubernetes",
@@ -98,6 +102,11 @@ class Cluster(pulumi.ComponentResource):
         """Options for an object of `namespace`: this cluster's provider, created after its namespace."""
         depends = [self.namespaces[namespace]] if namespace in self.namespaces else []
         return pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=depends)
+
+
+def _delete_before_replace(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult:
+    return pulumi.ResourceTransformResult(
+        args.props, pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(delete_before_replace=True)))
 
 
 def _namespaces(args: ClusterArgs) -> set[str]:

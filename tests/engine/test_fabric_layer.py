@@ -150,10 +150,34 @@ def test_fabric_preview_applies_the_policy_pack_and_reports_its_results(deployed
     assert [(p["policy"], p["level"]) for p in west.policy] == [("clusterlink-namespaced-sharing", "advisory")]
 
 
-def test_refresh_of_rendering_stacks_says_there_is_no_cluster_to_refresh_from(deployed):
+def test_refresh_compares_rendered_manifests_with_the_state(deployed):
     fabric, _ = deployed
     result = fabric.refresh()
     assert result.ok
-    assert {s.stack: s.result for s in result.stacks} == {s: "not applicable" for s in
-                                                         ("east", "west", "central", "cluster1", "cluster2", "cluster3")}
-    assert result.stack("east").message.startswith("renders its manifests (no cluster to refresh from)")
+    assert {s.stack: (s.result, s.drift) for s in result.stacks if s.stack in CLUSTERLINK} == {
+        s: ("succeeded", []) for s in CLUSTERLINK}
+    assert result.stack("east").message == "renders its manifests: compared them with the state, no drift"
+    assert result.stack("cluster1").result == "not applicable"  # no AWS plugin here
+
+
+def test_hand_edited_and_deleted_manifests_are_found_and_restored_by_up(deployed):
+    fabric, _ = deployed
+    manifests = fabric.project_dir / "rendered" / "central" / "1-manifest"
+    edited = manifests / "clusterlink.net_v1alpha1-import-bookinfo-reviews.yaml"
+    deleted = manifests / "clusterlink.net_v1alpha1-peer-clusterlink-system-east.yaml"
+    original_edited, original_deleted = edited.read_text(), deleted.read_text()
+    edited.write_text(original_edited.replace("lbScheme: round-robin", "lbScheme: static"))
+    deleted.unlink()
+
+    [refreshed] = fabric.refresh(["central"]).stacks
+    assert sorted(refreshed.drift) == [
+        f"rendered manifest (missing) (Peer/clusterlink-system/east) was deleted by hand; `up` restores it",
+        f"rendered manifest {edited} (Import/bookinfo/reviews) was edited by hand; `up` restores it",
+    ]
+    [previewed] = fabric.preview(["central"]).stacks
+    assert len(previewed.drift) == 2 and any("was edited by hand" in w for w in previewed.warnings)
+
+    [restored] = fabric.up(["central"]).stacks
+    assert restored.result == "succeeded" and restored.message == "restored 2 hand-changed manifests"
+    assert edited.read_text() == original_edited and deleted.read_text() == original_deleted
+    assert fabric.refresh(["central"]).stacks[0].drift == []

@@ -1,0 +1,79 @@
+"""Drift of rendered manifests: files edited, deleted or added by hand since the stack wrote them.
+
+A rendering stack's Kubernetes provider cannot refresh (there is no cluster to
+read), but the state holds, for each object, exactly what it wrote: the
+resource's outputs are the file's content. So drift is the difference between
+the state and the files, and `up` restores a drifted object by replacing it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+@dataclass(frozen=True)
+class Drift:
+    what: str  # Kind/namespace/name
+    change: str  # edited | deleted | added
+    path: str
+    urn: str | None  # the resource to replace to restore it (None for a file no resource wrote)
+
+    def __str__(self) -> str:
+        restore = "`up` restores it" if self.urn else "no resource of the stack wrote it: remove it"
+        return f"rendered manifest {self.path} ({self.what}) was {self.change} by hand; {restore}"
+
+
+SECRET_SIG = ("4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270")
+
+
+def _revealed(value: Any) -> Any:
+    """A state value with its secrets opened (`stack export --show-secrets` wraps them in an envelope)."""
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG[0]) == SECRET_SIG[1] and "plaintext" in value:
+            return _revealed(json.loads(value["plaintext"]))
+        return {k: _revealed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_revealed(v) for v in value]
+    return value
+
+
+def _key(obj: dict[str, Any]) -> tuple[str, str, str, str]:
+    meta = obj.get("metadata") or {}
+    return obj.get("apiVersion", ""), obj.get("kind", ""), meta.get("namespace", ""), meta.get("name", "")
+
+
+def _what(key: tuple[str, str, str, str]) -> str:
+    return f"{key[1]}/{key[2] or '-'}/{key[3]}"
+
+
+def rendered_drift(deployment: dict[str, Any], render_directory: Path) -> list[Drift]:
+    """Every difference between the objects in the state and the files in `render_directory`."""
+    expected: dict[tuple, tuple[str, dict]] = {}
+    for resource in deployment.get("resources", []):
+        outputs = _revealed(resource.get("outputs") or {})
+        if resource.get("type", "").startswith("kubernetes:") and resource.get("custom") and "kind" in outputs:
+            obj = {k: v for k, v in outputs.items() if not k.startswith("__")}
+            expected[_key(obj)] = (resource["urn"], obj)
+    found: dict[tuple, tuple[Path, Any]] = {}
+    for path in sorted(render_directory.rglob("*.yaml")) if render_directory.is_dir() else []:
+        try:
+            doc = yaml.safe_load(path.read_text())
+        except (OSError, yaml.YAMLError):
+            doc = None
+        key = _key(doc) if isinstance(doc, dict) else ("", "", "", path.name)
+        found[key] = (path, doc)
+    drift = []
+    for key, (urn, obj) in sorted(expected.items()):
+        if key not in found:
+            drift.append(Drift(_what(key), "deleted", "(missing)", urn))
+        elif found[key][1] != obj:
+            drift.append(Drift(_what(key), "edited", str(found[key][0]), urn))
+    for key, (path, _) in sorted(found.items()):
+        if key not in expected:
+            drift.append(Drift(_what(key), "added", str(path), None))
+    return drift
