@@ -95,7 +95,7 @@ class LatticeCluster(pulumi.ComponentResource):
         auth = {(p.spec.targetRef.kind, p.spec.targetRef.name): p.spec.policy for p in m.of_kind(IAMAuthPolicy)}
         self.networks = {
             network: ServiceNetwork(f"{name}-{network}", network, auth.get(("Gateway", network)), self._tags,
-                                    opts=self._child)
+                                    access_logs=s.accessLogs, opts=self._child)
             for network in args.owned_networks
         }
         network_ids = {**args.network_ids, **{n: sn.id for n, sn in self.networks.items()}}

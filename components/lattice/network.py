@@ -18,7 +18,7 @@ class ServiceNetwork(pulumi.ComponentResource):
     arn: pulumi.Output[str]
 
     def __init__(self, name: str, network_name: str, auth_policy: str | None, tags: dict[str, str],
-                 opts: pulumi.ResourceOptions | None = None):
+                 access_logs: str | None = None, opts: pulumi.ResourceOptions | None = None):
         super().__init__("clusterfabric:lattice:ServiceNetwork", name, None, opts)
         auth_type = "AWS_IAM" if auth_policy else "NONE"
         check(name_problem("service network", network_name), None if auth_type in AUTH_TYPES else auth_type)
@@ -28,6 +28,9 @@ class ServiceNetwork(pulumi.ComponentResource):
         if auth_policy:
             aws.vpclattice.AuthPolicy(f"{name}-auth", resource_identifier=self.network.arn, policy=auth_policy,
                                       opts=child)
+        if access_logs:
+            aws.vpclattice.AccessLogSubscription(f"{name}-access-logs", resource_identifier=self.network.arn,
+                                                 destination_arn=access_logs, tags=tags, opts=child)
         self.id, self.arn = self.network.id, self.network.arn
         self.register_outputs({"id": self.id, "arn": self.arn, "authType": auth_type})
 

@@ -86,6 +86,9 @@ class LatticeSettings(Strict):
     """Security groups of the VPC's association with each service network (a VpcAssociationPolicy overrides)."""
     serviceNetworks: list[DNSLabel] = Field(default_factory=list)
     """Service networks (Gateway names) this cluster's stack creates; others find them through its outputs."""
+    accessLogs: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:(s3|logs|firehose):[a-z0-9-]*:\d{0,12}:.+$")] | None = None
+    """Where the access logs of the service networks this stack creates go: an S3 bucket, CloudWatch
+    Logs group or Firehose delivery stream ARN (a Lattice access log subscription)."""
 
 
 # --- the controller's CRs ------------------------------------------------------

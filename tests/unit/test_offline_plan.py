@@ -74,6 +74,12 @@ def test_service_network_is_created_by_its_owner_and_joined_by_the_others(exampl
     assert cluster3["securityGroupIds"] == ["sg-0a1b2c3d4e5f6aaaa"]  # its VpcAssociationPolicy wins
 
 
+def test_owner_subscribes_the_network_access_logs(example_plan):
+    [subscription] = named(example_plan["cluster1"], "accessLogSubscription:AccessLogSubscription").values()
+    assert subscription["destinationArn"] == "arn:aws:logs:us-west-2:111122223333:log-group:/vpc-lattice/fabric-network"
+    assert subscription["resourceIdentifier"].startswith("arn:aws:vpc-lattice:us-west-2:111122223333:servicenetwork/sn-")
+
+
 def test_instance_mode_makes_the_exported_service_a_pinned_node_port(example_plan):
     [checkout] = [r["inputs"] for r in example_plan["cluster1"]["resources"]
                   if r["type"] == "kubernetes:core/v1:Service" and r["inputs"]["metadata"]["name"] == "checkout"]
