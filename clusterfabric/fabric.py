@@ -193,7 +193,7 @@ class Fabric:
         try:
             result = self._operate(fabric, graph, operation, name, selected)
         except auto.errors.CommandError as err:
-            result = StackResult(name, operation, "failed", message=_command_error(err))
+            result = StackResult(name, operation, "failed", message=_command_error(err, self._checkpoint(name)))
         except Exception as err:  # a stack's failure is reported in its row, never as a traceback
             result = StackResult(name, operation, "failed", message=f"{type(err).__name__}: {err}")
         result.duration = time.monotonic() - started
@@ -261,6 +261,13 @@ class Fabric:
         if not directory or not directory.value:
             return []
         return rendered_drift(stack.export_stack().deployment or {}, Path(directory.value))
+
+    def _checkpoint(self, name: str) -> Path | None:
+        """The stack's checkpoint file, on a local file backend."""
+        url = self.env.get("PULUMI_BACKEND_URL", "")
+        if not url.startswith("file://"):
+            return None
+        return Path(url.removeprefix("file://").split("?")[0]) / ".pulumi" / "stacks" / PROJECT / f"{name}.json"
 
     def _published(self, name: str) -> bool:
         workspace = auto.LocalWorkspace(work_dir=str(self.project_dir), env_vars=self.env,
@@ -404,13 +411,17 @@ def _pulumi_command() -> auto.PulumiCommand:
     return auto.PulumiCommand()
 
 
-def _command_error(err: auto.errors.CommandError) -> str:
-    """The useful part of a failed Pulumi command: its error lines, not the whole transcript."""
+def _command_error(err: auto.errors.CommandError, checkpoint: Path | None = None) -> str:
+    """The useful part of a failed Pulumi command: its error lines, not the whole transcript, and what to do."""
     text = str(err)
     lines = [line.strip() for line in text.splitlines() if "error:" in line]
     message = "\n".join(dict.fromkeys(lines)) or text.strip().splitlines()[-1]
-    stale = _stale_lock(text)
-    return f"{message}\n{stale}" if stale else message
+    advice = _stale_lock(text)
+    if "failed to load checkpoint" in text and checkpoint is not None:
+        advice = (f"the stack's checkpoint {checkpoint} was cut short by an interrupted run: put back the previous "
+                  f"one, `cp {checkpoint}.bak {checkpoint}` (or `pulumi stack history` and `pulumi stack import`), "
+                  "then run again; the next run converges from it")
+    return f"{message}\n{advice}" if advice else message
 
 
 def _stale_lock(text: str) -> str | None:
