@@ -416,12 +416,26 @@ def _command_error(err: auto.errors.CommandError, checkpoint: Path | None = None
     text = str(err)
     lines = [line.strip() for line in text.splitlines() if "error:" in line]
     message = "\n".join(dict.fromkeys(lines)) or text.strip().splitlines()[-1]
-    advice = _stale_lock(text)
-    if "failed to load checkpoint" in text and checkpoint is not None:
-        advice = (f"the stack's checkpoint {checkpoint} was cut short by an interrupted run: put back the previous "
-                  f"one, `cp {checkpoint}.bak {checkpoint}` (or `pulumi stack history` and `pulumi stack import`), "
-                  "then run again; the next run converges from it")
-    return f"{message}\n{advice}" if advice else message
+    advice = [a for a in (_stale_lock(text), _cut_short(checkpoint)) if a]
+    return "\n".join([message, *advice])
+
+
+def _cut_short(checkpoint: Path | None) -> str | None:
+    """When a killed run left the stack's checkpoint (or its metadata file) unreadable, say what to put back."""
+    import json
+
+    if checkpoint is None or not checkpoint.is_file():
+        return None
+    attrs = checkpoint.with_name(checkpoint.name + ".attrs")
+    try:
+        json.loads(checkpoint.read_text())
+        if attrs.is_file():
+            json.loads(attrs.read_text())
+        return None
+    except (ValueError, OSError):
+        return (f"the stack's checkpoint {checkpoint} was cut short by an interrupted run: put back the previous "
+                f"one, `cp {checkpoint}.bak {checkpoint} && cp {checkpoint}.bak.attrs {attrs}` (or `pulumi stack "
+                "history` and `pulumi stack import`), then run again; the next run converges from it")
 
 
 def _stale_lock(text: str) -> str | None:
