@@ -416,7 +416,7 @@ def _command_error(err: auto.errors.CommandError, checkpoint: Path | None = None
     text = str(err)
     lines = [line.strip() for line in text.splitlines() if "error:" in line]
     message = "\n".join(dict.fromkeys(lines)) or text.strip().splitlines()[-1]
-    advice = [a for a in (_stale_lock(text), _cut_short(checkpoint)) if a]
+    advice = [a for a in (_stale_lock(text, checkpoint), _cut_short(checkpoint)) if a]
     return "\n".join([message, *advice])
 
 
@@ -438,30 +438,35 @@ def _cut_short(checkpoint: Path | None) -> str | None:
                 "history` and `pulumi stack import`), then run again; the next run converges from it")
 
 
-def _stale_lock(text: str) -> str | None:
-    """When a local-backend lock belongs to a run that no longer exists (killed), say so and what to do."""
+def _stale_lock(text: str, checkpoint: Path | None) -> str | None:
+    """When a local-backend lock belongs to a run that no longer exists (killed), say so and what to do.
+
+    The locks are looked up beside the checkpoint, not only in the error: Pulumi may report a cut-short
+    checkpoint before the lock.
+    """
     import json
     import re
     import socket
 
-    match = re.search(r"(file://\S+/locks/\S+?\.json)", text)
-    if not match:
-        return None
-    try:
-        lock = json.loads(Path(match.group(1).removeprefix("file://")).read_text())
-        pid = int(lock.get("pid", 0))
-        os.kill(pid, 0)
-        return None  # that run is still going: wait for it
-    except ProcessLookupError:
-        if lock.get("hostname") not in (None, socket.gethostname()):
-            return None
-        stack = re.search(r"/locks/[^/]+/[^/]+/([^/]+)/", match.group(1))
-        name = stack.group(1) if stack else "STACK"
-        return (f"the lock was left by a run that no longer exists (pid {pid}, interrupted?): nothing is running, "
-                f"so clear it with `scripts/pulumi cancel --yes --stack {name}` and run again; the next run "
-                "converges from the saved state")
-    except (OSError, ValueError, PermissionError):
-        return None
+    paths = [Path(m.removeprefix("file://")) for m in re.findall(r"(file://\S+/locks/\S+?\.json)", text)]
+    if checkpoint is not None:
+        backend = checkpoint.parents[3]  # <backend>/.pulumi/stacks/<project>/<stack>.json
+        paths += sorted((backend / ".pulumi" / "locks").glob(f"*/{PROJECT}/{checkpoint.stem}/*.json"))
+    for path in paths:
+        try:
+            lock = json.loads(path.read_text())
+            pid = int(lock.get("pid", 0))
+            if lock.get("hostname") not in (None, socket.gethostname()):
+                continue
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            stack = checkpoint.stem if checkpoint else path.parent.name
+            return (f"the lock was left by a run that no longer exists (pid {pid}, interrupted?): nothing is running, "
+                    f"so clear it with `scripts/pulumi cancel --yes --stack {stack}` and run again; the next run "
+                    "converges from the saved state")
+        except (OSError, ValueError):
+            continue
+    return None
 
 
 def _changes_text(changes: dict[str, int]) -> str:

@@ -59,27 +59,6 @@ def test_up_interrupted_with_sigint_is_followed_by_an_up_that_converges(exporter
     converged(exporters_up, "central")
 
 
-def test_up_killed_is_explained_by_the_fabric_layer_and_then_converges(exporters_up: PulumiProject):
-    assert interrupt_up(exporters_up, "central", signal.SIGKILL) == -signal.SIGKILL
-    fabric = Fabric("config", project_dir=exporters_up.directory, policy_packs=[])
-    [central] = fabric.up(["central"]).stacks
-    assert central.result == "failed"
-    # The lock stays; killed while saving, the checkpoint is also cut short. Each time: what to do.
-    if "the stack is currently locked" in central.message:
-        assert "the lock was left by a run that no longer exists" in central.message
-        assert "scripts/pulumi cancel --yes --stack central" in central.message
-        exporters_up.pulumi("cancel", "--yes", "--stack", "central")
-    checkpoint = fabric._checkpoint("central")
-    if "was cut short" in central.message:
-        assert f"`cp {checkpoint}.bak {checkpoint} && cp {checkpoint}.bak.attrs {checkpoint}.attrs`" in central.message
-        shutil.copy(f"{checkpoint}.bak", checkpoint)
-        shutil.copy(f"{checkpoint}.bak.attrs", f"{checkpoint}.attrs")
-    json.loads(checkpoint.read_text())  # nothing left unexplained
-    json.loads(Path(f"{checkpoint}.attrs").read_text())
-    exporters_up.up("central")
-    converged(exporters_up, "central")
-
-
 def test_a_checkpoint_cut_short_is_explained_with_how_to_put_the_previous_one_back(exporters_up: PulumiProject):
     fabric = Fabric("config", project_dir=exporters_up.directory, policy_packs=[])
     exporters_up.up("west", "--expect-no-changes")  # leaves a .bak of the same state
