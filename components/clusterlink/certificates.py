@@ -35,14 +35,21 @@ def _pem(key) -> str:
     ).decode()
 
 
-def _issue(name: str, years: int, is_ca: bool, issuer_cert_pem: str | None, issuer_key_pem: str | None) -> dict[str, str]:
-    """A certificate for `name` (CN and DNS SAN), self-signed when no issuer is given."""
+def issue(name: str, years: int, is_ca: bool, issuer_cert_pem: str | None, issuer_key_pem: str | None, *,
+          dns_names: list[str] | None = None, ip_addresses: list[str] | None = None,
+          organization: str | None = None) -> dict[str, str]:
+    """A certificate for `name` (CN, and DNS SAN unless `dns_names` says otherwise), self-signed when no
+    issuer is given. The local control plane uses the extra names: IP SANs for its loopback API server, and
+    an organization, which Kubernetes reads as a client certificate's group."""
+    import ipaddress
+
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
     key = _key()
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]
+                        + ([x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization)] if organization else []))
     if issuer_cert_pem and issuer_key_pem:
         issuer = x509.load_pem_x509_certificate(issuer_cert_pem.encode())
         signer = serialization.load_pem_private_key(issuer_key_pem.encode(), password=None)
@@ -66,9 +73,12 @@ def _issue(name: str, years: int, is_ca: bool, issuer_cert_pem: str | None, issu
                           key_encipherment=False, data_encipherment=False, key_agreement=False,
                           encipher_only=False, decipher_only=False), critical=True)
     else:
+        alternative_names = ([x509.DNSName(n) for n in (dns_names if dns_names is not None else [name])]
+                             + [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ip_addresses or []])
+        if alternative_names:
+            builder = builder.add_extension(x509.SubjectAlternativeName(alternative_names), critical=False)
         builder = (
-            builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-            .add_extension(x509.KeyUsage(digital_signature=True, key_encipherment=True, key_cert_sign=False,
+            builder.add_extension(x509.KeyUsage(digital_signature=True, key_encipherment=True, key_cert_sign=False,
                                          crl_sign=False, content_commitment=False, data_encipherment=False,
                                          key_agreement=False, encipher_only=False, decipher_only=False),
                            critical=True)
@@ -86,7 +96,7 @@ class _CertificateProvider(ResourceProvider):
     IDENTITY = ("name", "is_ca", "issuer_cert_pem")
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        issued = _issue(props["name"], int(props["years"]), bool(props["is_ca"]),
+        issued = issue(props["name"], int(props["years"]), bool(props["is_ca"]),
                         props.get("issuer_cert_pem"), props.get("issuer_key_pem"))
         outs = {k: v for k, v in props.items() if k != "issuer_key_pem"}
         fingerprint = hashlib.sha256(issued["cert_pem"].encode()).hexdigest()[:16]

@@ -6,12 +6,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from components.clusterlink.certificates import _CertificateProvider, _issue
+from components.clusterlink.certificates import _CertificateProvider, issue
 
 
 def test_peer_certificate_names_the_peer_and_serves_both_ends():
-    ca = _issue("example fabric CA", 10, True, None, None)
-    peer = _issue("east", 5, False, ca["cert_pem"], ca["key_pem"])
+    ca = issue("example fabric CA", 10, True, None, None)
+    peer = issue("east", 5, False, ca["cert_pem"], ca["key_pem"])
     cert = x509.load_pem_x509_certificate(peer["cert_pem"].encode())
     assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "east"
     assert cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName) == ["east"]
@@ -21,8 +21,8 @@ def test_peer_certificate_names_the_peer_and_serves_both_ends():
 
 
 def test_peer_certificate_is_signed_by_the_fabric_ca():
-    ca = _issue("example fabric CA", 10, True, None, None)
-    peer = _issue("east", 5, False, ca["cert_pem"], ca["key_pem"])
+    ca = issue("example fabric CA", 10, True, None, None)
+    peer = issue("east", 5, False, ca["cert_pem"], ca["key_pem"])
     ca_cert = x509.load_pem_x509_certificate(ca["cert_pem"].encode())
     cert = x509.load_pem_x509_certificate(peer["cert_pem"].encode())
     cert.verify_directly_issued_by(ca_cert)
@@ -40,5 +40,5 @@ def test_certificate_is_kept_while_its_identity_is_unchanged():
 def test_private_key_is_pkcs8_ec_p256():
     from cryptography.hazmat.primitives import serialization
 
-    key = serialization.load_pem_private_key(_issue("east", 5, False, None, None)["key_pem"].encode(), password=None)
+    key = serialization.load_pem_private_key(issue("east", 5, False, None, None)["key_pem"].encode(), password=None)
     assert isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == "secp256r1"

@@ -1,0 +1,298 @@
+"""Local control planes: a real `etcd` and `kube-apiserver` per cluster, on loopback.
+
+`scripts/setup` builds both binaries from the Go module proxy (pinned by
+`toolchain/apiserver/go.mod`) into `.tools/bin`. Each cluster gets a folder
+(by default `.apiservers/<cluster>` in the project, git-ignored) holding its
+etcd data, its certificates (a CA, the server's, an admin client's in group
+`system:masters`, and the service-account signing key, all owner-only files:
+this is a throwaway local cluster, not the fabric's secrets), its kubeconfig,
+the two logs and `state.json` (ports and process ids).
+
+No controller manager or kubelet runs: objects are stored, validated and
+admitted by the real API server, pods never start. So the fabric skips the
+provider's readiness waits in this mode, and `finalize_namespaces` does the
+one job of the namespace controller a `destroy` depends on: a namespace the
+fabric deleted, once empty, is finalized so that it really goes.
+
+Servers are started in their own session, so they outlive the command that
+started them (`clusterfabric apiservers start`) until `stop`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from components.clusterlink.certificates import issue
+
+from .kubeapi import KubeClient, KubeError
+from .toolchain import PROJECT_DIR
+
+TOOLS = PROJECT_DIR / ".tools" / "bin"
+SERVICE_CLUSTER_IP_RANGE = "10.96.0.0/16"
+START_TIMEOUT = 120.0
+
+
+class ControlPlaneError(RuntimeError):
+    """A local control plane could not be started or reached; the message says which and why."""
+
+
+def binaries() -> dict[str, Path]:
+    """The two server binaries; a clear error when setup has not built them."""
+    found = {name: TOOLS / name for name in ("etcd", "kube-apiserver")}
+    missing = [name for name, path in found.items() if not os.access(path, os.X_OK)]
+    if missing:
+        raise ControlPlaneError(f"{', '.join(missing)} not found in {TOOLS}: run scripts/setup")
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child still answers kill(0); its /proc state says it is gone.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+@dataclass
+class ControlPlane:
+    """One cluster's etcd and kube-apiserver; `start`, `stop`, and its `kubeconfig`."""
+
+    name: str
+    directory: Path
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.directory / "kubeconfig"
+
+    @property
+    def _state_file(self) -> Path:
+        return self.directory / "state.json"
+
+    def _state(self) -> dict[str, Any]:
+        try:
+            return json.loads(self._state_file.read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def _save(self, state: dict[str, Any]) -> None:
+        _write_private(self._state_file, json.dumps(state, indent=2))
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self._state()['apiserver_port']}"
+
+    def running(self) -> bool:
+        state = self._state()
+        return _alive(state.get("etcd_pid")) and _alive(state.get("apiserver_pid"))
+
+    def client(self) -> KubeClient:
+        return KubeClient.from_kubeconfig(self.kubeconfig)
+
+    # --- start / stop ---------------------------------------------------------
+
+    def start(self, timeout: float = START_TIMEOUT) -> "ControlPlane":
+        """Start what is not running (same ports and data as before, so a restart keeps every object),
+        then wait until the API server answers /readyz."""
+        found = binaries()
+        state = self._state()
+        if not state:
+            state = {"etcd_port": _free_port(), "peer_port": _free_port(), "apiserver_port": _free_port()}
+        self._ensure_pki()
+        self._write_kubeconfig(state["apiserver_port"])
+        if not _alive(state.get("etcd_pid")):
+            state["etcd_pid"] = self._spawn("etcd", [str(found["etcd"]), *self._etcd_args(state)])
+        self._save(state)
+        self._wait(lambda: self._etcd_healthy(state["etcd_port"]), timeout, "etcd", "etcd.log", state["etcd_pid"])
+        if not _alive(state.get("apiserver_pid")):
+            state["apiserver_pid"] = self._spawn("apiserver", [str(found["kube-apiserver"]), *self._apiserver_args(state)])
+        self._save(state)
+        self._wait(self._apiserver_ready, timeout, "kube-apiserver", "apiserver.log", state["apiserver_pid"])
+        return self
+
+    def stop_apiserver(self) -> None:
+        """Stop only the API server (etcd and its data stay): a control plane outage, as in a fault test."""
+        self._terminate("apiserver_pid")
+
+    def stop(self) -> None:
+        """Stop both servers cleanly (SIGTERM, then SIGKILL after 20 s); data and certificates stay."""
+        self._terminate("apiserver_pid")
+        self._terminate("etcd_pid")
+
+    def _terminate(self, key: str, grace: float = 20.0) -> None:
+        state = self._state()
+        pid = state.get(key)
+        if _alive(pid):
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + grace
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+            try:
+                os.waitpid(pid, 0)  # reap it when we are its parent
+            except ChildProcessError:
+                pass
+        state.pop(key, None)
+        if state:
+            self._save(state)
+
+    def _spawn(self, log: str, argv: list[str]) -> int:
+        with open(self.directory / f"{log}.log", "ab") as out:
+            process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                       start_new_session=True, cwd=self.directory)
+        return process.pid
+
+    def _wait(self, ready, timeout: float, what: str, log: str, pid: int) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and _alive(pid):
+            if ready():
+                return
+            time.sleep(0.25)
+        why = f"not ready after {timeout:.0f}s" if _alive(pid) else "exited"
+        tail = (self.directory / log).read_text(errors="replace").splitlines()[-15:]
+        raise ControlPlaneError(f"{self.name}: {what} {why}; last lines of {self.directory / log}:\n  "
+                                + "\n  ".join(tail))
+
+    # --- configuration ----------------------------------------------------------
+
+    def _etcd_args(self, state: dict[str, Any]) -> list[str]:
+        client, peer = f"http://127.0.0.1:{state['etcd_port']}", f"http://127.0.0.1:{state['peer_port']}"
+        return [
+            f"--name={self.name}", f"--data-dir={self.directory / 'etcd'}",
+            f"--listen-client-urls={client}", f"--advertise-client-urls={client}",
+            f"--listen-peer-urls={peer}", f"--initial-advertise-peer-urls={peer}",
+            f"--initial-cluster={self.name}={peer}", "--log-level=warn",
+        ]
+
+    def _apiserver_args(self, state: dict[str, Any]) -> list[str]:
+        pki = self.directory / "pki"
+        return [
+            f"--etcd-servers=http://127.0.0.1:{state['etcd_port']}",
+            "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
+            f"--secure-port={state['apiserver_port']}",
+            f"--tls-cert-file={pki / 'apiserver.crt'}", f"--tls-private-key-file={pki / 'apiserver.key'}",
+            f"--client-ca-file={pki / 'ca.crt'}",
+            f"--service-account-key-file={pki / 'service-accounts.pub'}",
+            f"--service-account-signing-key-file={pki / 'service-accounts.key'}",
+            "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+            f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
+            "--authorization-mode=RBAC", "--allow-privileged=true", "--profiling=false",
+            f"--cert-dir={pki}", "-v=1",
+        ]
+
+    def _ensure_pki(self) -> None:
+        pki = self.directory / "pki"
+        if (pki / "admin.key").exists():
+            return
+        ca = issue(f"{self.name} local control plane CA", 1, True, None, None)
+        server = issue("kube-apiserver", 1, False, ca["cert_pem"], ca["key_pem"],
+                       dns_names=["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"],
+                       ip_addresses=["127.0.0.1", "10.96.0.1"])
+        admin = issue("clusterfabric-admin", 1, False, ca["cert_pem"], ca["key_pem"], dns_names=[],
+                      organization="system:masters")
+        accounts = issue("service-accounts", 1, False, None, None)
+        for file, text in {"ca.crt": ca["cert_pem"], "ca.key": ca["key_pem"],
+                           "apiserver.crt": server["cert_pem"], "apiserver.key": server["key_pem"],
+                           "admin.crt": admin["cert_pem"], "service-accounts.key": accounts["key_pem"],
+                           "service-accounts.pub": _public_key(accounts["key_pem"]),
+                           "admin.key": admin["key_pem"]}.items():  # admin.key last: it marks the set complete
+            _write_private(pki / file, text)
+
+    def _write_kubeconfig(self, port: int) -> None:
+        pki = self.directory / "pki"
+        config = {
+            "apiVersion": "v1", "kind": "Config", "current-context": self.name,
+            "clusters": [{"name": self.name, "cluster": {
+                "server": f"https://127.0.0.1:{port}", "certificate-authority": str(pki / "ca.crt")}}],
+            "users": [{"name": "admin", "user": {
+                "client-certificate": str(pki / "admin.crt"), "client-key": str(pki / "admin.key")}}],
+            "contexts": [{"name": self.name, "context": {"cluster": self.name, "user": "admin"}}],
+        }
+        _write_private(self.kubeconfig, json.dumps(config, indent=2))
+
+    # --- health -------------------------------------------------------------------
+
+    @staticmethod
+    def _etcd_healthy(port: int) -> bool:
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
+                return json.loads(response.read()).get("health") == "true"
+        except (OSError, ValueError):
+            return False
+
+    def _apiserver_ready(self) -> bool:
+        try:
+            return self.client().raw("GET", "/readyz") == "ok"
+        except (KubeError, OSError):
+            return False
+
+
+def _public_key(key_pem: str) -> str:
+    from cryptography.hazmat.primitives import serialization
+
+    key = serialization.load_pem_private_key(key_pem.encode(), password=None)
+    return key.public_key().public_bytes(serialization.Encoding.PEM,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def control_planes(clusters: list[str], root: Path | None = None) -> dict[str, ControlPlane]:
+    """The control plane of each cluster, in `root` (default `.apiservers` in the project)."""
+    base = root or PROJECT_DIR / ".apiservers"
+    return {name: ControlPlane(name, base / name) for name in clusters}
+
+
+def start_all(planes: dict[str, ControlPlane], progress=print) -> None:
+    """Start every control plane; each one's servers boot while the next is launched."""
+    for name, plane in planes.items():
+        progress(f"{name}: starting etcd and kube-apiserver")
+        plane.start()
+        progress(f"{name}: API server ready at {plane.url} (kubeconfig {plane.kubeconfig})")
+
+
+def finalize_namespaces(client: KubeClient, names: list[str]) -> list[str]:
+    """The namespace controller's last step, for namespaces `names` that are terminating and empty:
+    clear their `kubernetes` finalizer so they go. Returns those finalized; a namespace still holding
+    objects is left alone (its objects were not the fabric's to delete)."""
+    finalized = []
+    for name in names:
+        try:
+            namespace = client.get(f"/api/v1/namespaces/{name}")
+        except KeyError:
+            continue
+        if not namespace["metadata"].get("deletionTimestamp") or client.namespace_objects(name):
+            continue
+        namespace["spec"]["finalizers"] = []
+        client.request("PUT", f"/api/v1/namespaces/{name}/finalize", namespace)
+        finalized.append(name)
+    return finalized
