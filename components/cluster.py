@@ -40,6 +40,20 @@ class LatticeInputs(BaseModel):
     resolved: dict[BackendKey, list[LatticeExport]]
 
 
+class Target(BaseModel):
+    """Where a cluster's Kubernetes objects go: written to files, or applied to an API server."""
+
+    model_config = ConfigDict(frozen=True)
+
+    render_directory: Path | None = None
+    """Write manifests here instead of applying them (the local default, and GitOps output)."""
+    kubeconfig: str | None = None
+    """Apply with this kubeconfig (a path); None, when not rendering: the ambient kubeconfig."""
+    await_readiness: bool = True
+    """Wait for each object to become ready. Off for an API server with no controllers or nodes (the local
+    control planes): there a Deployment is stored and validated, but never rolls out."""
+
+
 class ClusterArgs(BaseModel):
     """What a cluster stack is built from."""
 
@@ -47,8 +61,7 @@ class ClusterArgs(BaseModel):
 
     spec: ClusterSpec
     manifests: ClusterManifests
-    render_directory: Path | None
-    """Write manifests here instead of applying them (the local default, and GitOps output)."""
+    target: Target
     clusterlink: ClusterLinkInputs | None = None
     lattice: LatticeInputs | None = None
 
@@ -63,14 +76,18 @@ class Cluster(pulumi.ComponentResource):
     lattice: LatticeCluster | None
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
-        if args.render_directory:
+        target = args.target
+        if target.render_directory:
             # A rendered object's replacement writes the same file: the old one must go first, or its
             # deletion would remove the new file. (Applied to a cluster, the default order is kept.)
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transforms=[_delete_before_replace]))
+        elif not target.await_readiness:
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transforms=[_skip_await]))
         super().__init__("clusterfabric:index:Cluster", name, None, opts)
         self.provider = k8s.Provider(
             f"{name}-kubernetes",
-            render_yaml_to_directory=str(args.render_directory) if args.render_directory else None,
+            render_yaml_to_directory=str(target.render_directory) if target.render_directory else None,
+            kubeconfig=None if target.render_directory else target.kubeconfig,
             opts=pulumi.ResourceOptions(parent=self),
         )
         child = pulumi.ResourceOptions(parent=self, provider=self.provider)
@@ -107,6 +124,20 @@ class Cluster(pulumi.ComponentResource):
 def _delete_before_replace(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult:
     return pulumi.ResourceTransformResult(
         args.props, pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(delete_before_replace=True)))
+
+
+def _skip_await(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+    """The provider's documented opt-out of readiness waits, on every Kubernetes object of the cluster."""
+    if not args.type_.startswith("kubernetes:") or args.custom is False:
+        return None
+    def annotated(metadata: dict[str, Any] | None) -> dict[str, Any]:
+        metadata = dict(metadata or {})
+        metadata["annotations"] = {**(metadata.get("annotations") or {}), "pulumi.com/skipAwait": "true"}
+        return metadata
+
+    metadata = args.props.get("metadata")
+    metadata = metadata.apply(annotated) if isinstance(metadata, pulumi.Output) else annotated(metadata)
+    return pulumi.ResourceTransformResult({**args.props, "metadata": metadata}, args.opts)
 
 
 def _namespaces(args: ClusterArgs) -> set[str]:

@@ -13,7 +13,7 @@ from typing import Any, Iterable, Mapping
 
 import pulumi
 
-from .cluster import Cluster, ClusterArgs, ClusterLinkInputs, LatticeInputs
+from .cluster import Cluster, ClusterArgs, ClusterLinkInputs, LatticeInputs, Target
 from .clusterlink.certificates import FabricCertificates
 from .ports import assign_target_ports
 from .model.access import Policies, Side, blocked_sources
@@ -86,7 +86,7 @@ def _require(condition: bool, message: str) -> None:
         raise pulumi.RunError(message)
 
 
-def build_stack(fabric: Fabric, cluster: str, render_directory: Path | None) -> dict[str, Any]:
+def build_stack(fabric: Fabric, cluster: str, target: Target) -> dict[str, Any]:
     """Declare one cluster's stack and return its outputs.
 
     Everything this stack declares waits for the stacks it reads and for every
@@ -108,15 +108,15 @@ def build_stack(fabric: Fabric, cluster: str, render_directory: Path | None) -> 
     outputs: dict[str, Any] = {
         "cluster": cluster,
         "dataplane": spec.dataplane,
-        "renderDirectory": str(render_directory) if render_directory else None,
+        "renderDirectory": str(target.render_directory) if target.render_directory else None,
         "services": sorted(f"{s.namespace}/{s.name}" for s in manifests.services),
     }
     build = _clusterlink_stack if spec.dataplane == "clusterlink" else _lattice_stack
-    outputs.update(build(fabric, spec, manifests, render_directory))
+    outputs.update(build(fabric, spec, manifests, target))
     return outputs
 
 
-def _clusterlink_stack(fabric: Fabric, spec, manifests, render_directory: Path | None) -> dict[str, Any]:
+def _clusterlink_stack(fabric: Fabric, spec, manifests, target: Target) -> dict[str, Any]:
     cluster = spec.name
     outputs: dict[str, Any] = {}
     settings = spec.clusterlink
@@ -168,7 +168,7 @@ def _clusterlink_stack(fabric: Fabric, spec, manifests, render_directory: Path |
                 pulumi.log.warn(f"{manifests.file_of(imp)}: {ref(imp)}: spec.sources[{i}]: {reason}")
         ca_cert, cert, key, bundle = certificates()
         Cluster(cluster, ClusterArgs(
-            spec=spec, manifests=manifests, render_directory=render_directory,
+            spec=spec, manifests=manifests, target=target,
             clusterlink=ClusterLinkInputs(remote_peers={p: catalog[p] for p in sources},
                                           ca_cert=ca_cert, cert=cert, key=key),
         ))
@@ -185,7 +185,7 @@ def _clusterlink_stack(fabric: Fabric, spec, manifests, render_directory: Path |
     return outputs
 
 
-def _lattice_stack(fabric: Fabric, spec, manifests, render_directory: Path | None) -> dict[str, Any]:
+def _lattice_stack(fabric: Fabric, spec, manifests, target: Target) -> dict[str, Any]:
     cluster = spec.name
     settings = spec.lattice
     assert settings is not None
@@ -215,7 +215,7 @@ def _lattice_stack(fabric: Fabric, spec, manifests, render_directory: Path | Non
         resolved, problems = lattice_checks.resolve_imports(manifests, remote + local)
         _require(not problems, "invalid fabric input:\n" + "\n".join(map(str, problems)))
         built = Cluster(cluster, ClusterArgs(
-            spec=spec, manifests=manifests, render_directory=render_directory,
+            spec=spec, manifests=manifests, target=target,
             lattice=LatticeInputs(owned_networks=owned, network_ids={g: network_ids[g] for g in gateways
                                                                      if g not in owned}, resolved=resolved),
         ))

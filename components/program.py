@@ -7,6 +7,7 @@ from typing import Any
 
 import pulumi
 
+from .cluster import Target
 from .links import build_stack
 from .model import InputError
 from .model.checks import load_fabric
@@ -18,10 +19,17 @@ def run(root: Path, stack: str, config: pulumi.Config) -> dict[str, Any]:
 
     Stack config: `clusterfabric:fabric` (fabric directory, default `config`),
     `clusterfabric:renderDirectory` (default `rendered/<stack>`; "" applies to
-    the cluster of the ambient kubeconfig instead of rendering).
+    a cluster instead of rendering), `clusterfabric:kubeconfig` (the path of
+    that cluster's kubeconfig; default the ambient one), and
+    `clusterfabric:awaitReadiness` (default true; false for an API server with
+    no controllers, such as the local control planes).
     """
     render = config.get("renderDirectory")
-    render_directory = root / "rendered" / stack if render is None else (root / render if render else None)
+    target = Target(
+        render_directory=root / "rendered" / stack if render is None else (root / render if render else None),
+        kubeconfig=config.get("kubeconfig") or None,
+        await_readiness=config.get_bool("awaitReadiness") is not False,
+    )
     try:
         fabric = load_fabric(root / (config.get("fabric") or "config"))
         fabric.spec.cluster(stack)
@@ -30,4 +38,4 @@ def run(root: Path, stack: str, config: pulumi.Config) -> dict[str, Any]:
         raise pulumi.RunError(f"invalid fabric input:\n{err}") from None
     except KeyError as err:
         raise pulumi.RunError(str(err.args[0])) from None
-    return build_stack(fabric, stack, render_directory)
+    return build_stack(fabric, stack, target)
