@@ -39,6 +39,10 @@ def display(path: Path) -> str:
 MAX_FILE_BYTES = 4 * 1024 * 1024
 """A manifest file larger than this is refused: no fabric needs it, and YAML parsing time grows with it."""
 
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader when PyYAML has it (its wheels do): the same documents, parsed about nine times
+faster than by the pure-Python one, which was most of `validate`'s time on a large fabric (bench/RESULTS.md)."""
+
 
 def read_yaml_documents(path: Path) -> Iterator[Any]:
     """The documents of a YAML file, with syntax errors reported by file and line; an empty file is an error."""
@@ -51,7 +55,7 @@ def read_yaml_documents(path: Path) -> Iterator[Any]:
     except (OSError, UnicodeDecodeError) as err:
         raise InputError([Problem(display(path), "-", "-", f"cannot read the file: {err}")]) from None
     try:
-        docs = list(yaml.safe_load_all(text))
+        docs = list(yaml.load_all(text, Loader=YAML_LOADER))
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -81,15 +85,38 @@ class ClusterManifests:
     cluster: str
     objects: list[BaseModel] = field(default_factory=list)
     sources: dict[int, str] = field(default_factory=dict)  # id(object) -> file it came from
+    _by_kind: dict[type, list[Any]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _services: dict[tuple[str, str], Service] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _indexed: tuple[int, int] = field(default=(0, 0), init=False, repr=False, compare=False)
+
+    def _index(self) -> dict[type, list[Any]]:
+        """Objects by their exact class, rebuilt when `objects` changed (it is only ever appended to or replaced).
+
+        Lookups were scans of every object, once per export or import: quadratic in a cluster's size.
+        """
+        state = (id(self.objects), len(self.objects))
+        if state != self._indexed:
+            self._by_kind = {}
+            for obj in self.objects:
+                self._by_kind.setdefault(type(obj), []).append(obj)
+            services = [o for o in self.objects if isinstance(o, Service)]
+            self._services = {(s.namespace, s.name): s for s in reversed(services)}  # the first one wins
+            self._indexed = state
+        return self._by_kind
 
     def of_kind(self, model: type[BaseModel]) -> list[Any]:
+        by_kind = self._index()
+        kinds = [k for k in by_kind if issubclass(k, model)]
+        if len(kinds) <= 1:  # one class: its list is already in file order
+            return list(by_kind[kinds[0]]) if kinds else []
         return [o for o in self.objects if isinstance(o, model)]
 
     def file_of(self, obj: BaseModel) -> str:
         return self.sources[id(obj)]
 
     def service(self, namespace: str, name: str) -> Service | None:
-        return next((s for s in self.services if s.namespace == namespace and s.name == name), None)
+        self._index()
+        return self._services.get((namespace, name))
 
     @property
     def services(self) -> list[Service]:
@@ -126,18 +153,19 @@ def load_cluster_manifests(fabric_dir: Path, cluster: str) -> ClusterManifests:
         except InputError as err:
             problems += err.problems
             continue
+        shown = display(path)  # once per file: it asks the file system for the working directory
         for doc in docs:
-            obj = _parse_object(doc, display(path))
+            obj = _parse_object(doc, shown)
             if isinstance(obj, InputError):
                 problems += obj.problems
                 continue
             ref = object_ref(doc)
             if ref in seen:
-                problems.append(Problem(display(path), ref, "metadata.name", f"defined twice (first in {seen[ref]})"))
+                problems.append(Problem(shown, ref, "metadata.name", f"defined twice (first in {seen[ref]})"))
                 continue
-            seen[ref] = display(path)
+            seen[ref] = shown
             result.objects.append(obj)
-            result.sources[id(obj)] = display(path)
+            result.sources[id(obj)] = shown
     if problems:
         raise InputError(problems)
     return result
