@@ -135,8 +135,8 @@ def plan(root: Path, fabric_dir: Path, stacks: list[str] | None = None,
     outputs can answer the StackReferences, but only `stacks` are reported.
     """
     fabric = load_fabric(fabric_dir)
-    order = run_order(fabric)
     graph = dependencies(fabric)
+    order = run_order(fabric, graph=graph)
     wanted = set(stacks or order)
     unknown = wanted - set(order)
     if unknown:

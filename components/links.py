@@ -8,6 +8,7 @@ StackReference per stack it needs, never one per fabric member.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -98,10 +99,16 @@ def build_stack(fabric: Fabric, cluster: str, target: Target) -> dict[str, Any]:
     lattice_problems, lattice_warnings = lattice_checks.check_cluster(spec, manifests)
     problems = check_cluster(spec, manifests) + lattice_problems
     # What the other clusters' manifests say they share, before what their stacks published (checked later).
+    # Computed once here and handed down: each is a pass over the whole fabric.
+    build: Any = None
     if not problems and spec.dataplane == "clusterlink":
-        problems = check_import_sources(cluster, manifests, fabric.catalog())  # offline: the manifests
+        catalog = fabric.catalog()  # offline: the manifests
+        problems = check_import_sources(cluster, manifests, catalog)
+        build = partial(_clusterlink_stack, offline=catalog)
     elif not problems:
-        problems = lattice_checks.resolve_imports(manifests, fabric.lattice_exports())[1]
+        exports = lattice_checks.ExportIndex(fabric.lattice_exports())
+        resolved, problems = lattice_checks.resolve_imports(manifests, exports)
+        build = partial(_lattice_stack, exports=exports, sources=lattice_checks.sources_of(resolved, cluster))
     _require(not problems, "invalid fabric input:\n" + "\n".join(map(str, problems)))
     for warning in lattice_warnings:
         pulumi.log.warn(str(warning))
@@ -111,12 +118,12 @@ def build_stack(fabric: Fabric, cluster: str, target: Target) -> dict[str, Any]:
         "renderDirectory": str(target.render_directory) if target.render_directory else None,
         "services": sorted(f"{s.namespace}/{s.name}" for s in manifests.services),
     }
-    build = _clusterlink_stack if spec.dataplane == "clusterlink" else _lattice_stack
     outputs.update(build(fabric, spec, manifests, target))
     return outputs
 
 
-def _clusterlink_stack(fabric: Fabric, spec, manifests, target: Target) -> dict[str, Any]:
+def _clusterlink_stack(fabric: Fabric, spec, manifests, target: Target, offline: dict[str, PeerInfo]) -> dict[str, Any]:
+    """`offline`: every ClusterLink peer as its manifests describe it (the fabric's catalog)."""
     cluster = spec.name
     outputs: dict[str, Any] = {}
     settings = spec.clusterlink
@@ -143,8 +150,6 @@ def _clusterlink_stack(fabric: Fabric, spec, manifests, target: Target) -> dict[
 
         return bundle.apply(lambda b: b["ca"] if b else None), bundle.apply(lambda b: own(b, "cert")), \
             bundle.apply(lambda b: own(b, "key")), None
-
-    offline = fabric.catalog()
 
     def declare(published: dict[str, Any]) -> Any:
         catalog: dict[str, PeerInfo] = {}
@@ -185,15 +190,15 @@ def _clusterlink_stack(fabric: Fabric, spec, manifests, target: Target) -> dict[
     return outputs
 
 
-def _lattice_stack(fabric: Fabric, spec, manifests, target: Target) -> dict[str, Any]:
+def _lattice_stack(fabric: Fabric, spec, manifests, target: Target, exports: lattice_checks.ExportIndex,
+                   sources: list[str]) -> dict[str, Any]:
     cluster = spec.name
     settings = spec.lattice
     assert settings is not None
     owners = lattice_checks.network_owners(fabric.spec, fabric.manifests)
-    offline_exports = fabric.lattice_exports()
+    offline_exports = exports.exports
     gateways = sorted(g.metadata.name for g in manifests.of_kind(Gateway))
     owned = sorted(n for n, owner in owners.items() if owner == cluster)
-    sources = lattice_checks.import_sources(manifests, offline_exports, cluster)
     stacks = PeerStacks(set(sources) | {owners[g] for g in gateways if owners[g] != cluster})
 
     def declare(published: dict[str, Any]) -> Any:

@@ -41,7 +41,7 @@ def dependencies(fabric: Fabric) -> Graph:
     soft: dict[str, set[str]] = {n: set() for n in names}
     clusterlink = [c.name for c, _ in fabric.clusterlink_clusters()]
     owners = lattice_checks.network_owners(fabric.spec, fabric.manifests)
-    exports = fabric.lattice_exports()
+    exports = lattice_checks.ExportIndex(fabric.lattice_exports())
     for cluster in fabric.spec.clusters:
         name, manifests = cluster.name, fabric.manifests[cluster.name]
         if cluster.dataplane == "clusterlink":
@@ -67,9 +67,12 @@ def _topological(names: list[str], edges: dict[str, set[str]]) -> list[str] | No
     return order
 
 
-def run_order(fabric: Fabric, fabric_file: str = "fabric.yaml") -> list[str]:
-    """Stacks in an order where each comes after the stacks it reads (fabric.yaml order among equals)."""
-    graph = dependencies(fabric)
+def run_order(fabric: Fabric, fabric_file: str = "fabric.yaml", graph: Graph | None = None) -> list[str]:
+    """Stacks in an order where each comes after the stacks it reads (fabric.yaml order among equals).
+
+    `graph`: the fabric's `dependencies`, when the caller has them already.
+    """
+    graph = graph or dependencies(fabric)
     names = [c.name for c in fabric.spec.clusters]
     order = _topological(names, {n: graph.needs(n) for n in names}) or _topological(names, graph.hard)
     if order is None:

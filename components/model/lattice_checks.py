@@ -174,13 +174,31 @@ def check_cluster(spec: ClusterSpec, manifests: ClusterManifests) -> tuple[list[
 # --- resolution -------------------------------------------------------------------
 
 
+class ExportIndex:
+    """A fabric's exports by (name, namespace), so resolving a ServiceImport looks at its few candidates
+    instead of every export of the fabric (that scan, per import per cluster, was quadratic in the fabric)."""
+
+    def __init__(self, exports: Iterable[LatticeExport]):
+        self.exports = list(exports)
+        self.by_name: dict[tuple[str, str], list[LatticeExport]] = {}
+        for e in self.exports:
+            self.by_name.setdefault((e.name, e.namespace), []).append(e)
+
+    @classmethod
+    def of(cls, exports: "Sequence[LatticeExport] | ExportIndex") -> "ExportIndex":
+        return exports if isinstance(exports, ExportIndex) else cls(exports)
+
+
 def candidates(imp: ServiceImport, namespace: str, route_type: str,
                exports: Iterable[LatticeExport]) -> list[LatticeExport]:
     """The exports a ServiceImport backend resolves to, sorted by cluster (deterministic)."""
+    name, cluster, vpc = imp.export_name, imp.cluster_filter, imp.vpc_filter
+    if isinstance(exports, ExportIndex):
+        exports = exports.by_name.get((name, namespace), [])
     return sorted(
         (e for e in exports
-         if e.name == imp.export_name and e.namespace == namespace and e.route_type == route_type
-         and imp.cluster_filter in (None, e.cluster) and imp.vpc_filter in (None, e.vpc)),
+         if e.name == name and e.namespace == namespace and e.route_type == route_type
+         and cluster in (None, e.cluster) and vpc in (None, e.vpc)),
         key=lambda e: (e.cluster, e.port),
     )
 
@@ -233,15 +251,18 @@ def check_fabric(fabric: FabricSpec, manifests: dict[str, ClusterManifests], fab
                                         f"service network {network!r} is already owned by {claimed[network]!r}; "
                                         "one stack creates it"))
             claimed.setdefault(network, cluster.name)
+    index = ExportIndex(exports)
     for cluster in fabric.clusters:
         if cluster.dataplane == "lattice":
-            problems += resolve_imports(manifests[cluster.name], exports)[1]
+            problems += resolve_imports(manifests[cluster.name], index)[1]
     return problems
 
 
-def resolve_imports(manifests: ClusterManifests, exports: Sequence[LatticeExport]) -> tuple[dict, list[Problem]]:
+def resolve_imports(manifests: ClusterManifests,
+                    exports: Sequence[LatticeExport] | ExportIndex) -> tuple[dict, list[Problem]]:
     """Each ServiceImport backend's matching exports, keyed by (route kind, namespace, route, rule, backend),
     and a problem for each backend that matches none."""
+    index = ExportIndex.of(exports)
     imports = {(i.metadata.namespace, i.metadata.name): i for i in manifests.of_kind(ServiceImport)}
     resolved, problems = {}, []
     for route in (o for o in manifests.objects if isinstance(o, ROUTE_KINDS)):
@@ -252,16 +273,21 @@ def resolve_imports(manifests: ClusterManifests, exports: Sequence[LatticeExport
                 imp = imports.get((ns, backend.name))
                 if backend.kind != "ServiceImport" or imp is None or imp.target_group_arn:
                     continue
-                matches = candidates(imp, ns, route_type, exports)
+                matches = candidates(imp, ns, route_type, index)
                 if not matches:
                     problems.append(Problem(manifests.file_of(route), ref(route), f"spec.rules[{r}].backendRefs[{b}]",
                                             f"ServiceImport {ns}/{backend.name}: "
-                                            + no_match_message(imp, ns, route_type, exports)))
+                                            + no_match_message(imp, ns, route_type, index.exports)))
                 resolved[(route.kind, route.metadata.namespace, route.metadata.name, r, b)] = matches
     return resolved, problems
 
 
-def import_sources(manifests: ClusterManifests, exports: Sequence[LatticeExport], self_name: str) -> list[str]:
+def import_sources(manifests: ClusterManifests, exports: Sequence[LatticeExport] | ExportIndex,
+                   self_name: str) -> list[str]:
     """The clusters whose exports this cluster's ServiceImports may resolve to (its stack references)."""
-    resolved, _ = resolve_imports(manifests, exports)
+    return sources_of(resolve_imports(manifests, exports)[0], self_name)
+
+
+def sources_of(resolved: dict, self_name: str) -> list[str]:
+    """The clusters other than `self_name` that resolved imports point at."""
     return sorted({e.cluster for matches in resolved.values() for e in matches} - {self_name})
