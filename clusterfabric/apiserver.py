@@ -32,16 +32,12 @@ from typing import Any
 
 from components.clusterlink.certificates import issue
 
-from .kubeapi import KubeClient, KubeError
+from .kubeapi import ControlPlaneError, KubeClient, KubeError
 from .toolchain import PROJECT_DIR
 
 TOOLS = PROJECT_DIR / ".tools" / "bin"
 SERVICE_CLUSTER_IP_RANGE = "10.96.0.0/16"
 START_TIMEOUT = 120.0
-
-
-class ControlPlaneError(RuntimeError):
-    """A local control plane could not be started or reached; the message says which and why."""
 
 
 def binaries() -> dict[str, Path]:
@@ -107,8 +103,9 @@ class ControlPlane:
         _write_private(self._state_file, json.dumps(state, indent=2))
 
     @property
-    def url(self) -> str:
-        return f"https://127.0.0.1:{self._state()['apiserver_port']}"
+    def url(self) -> str | None:
+        port = self._state().get("apiserver_port")
+        return f"https://127.0.0.1:{port}" if port else None
 
     def running(self) -> bool:
         state = self._state()
@@ -272,12 +269,20 @@ def control_planes(clusters: list[str], root: Path | None = None) -> dict[str, C
     return {name: ControlPlane(name, base / name) for name in clusters}
 
 
-def start_all(planes: dict[str, ControlPlane], progress=print) -> None:
-    """Start every control plane; each one's servers boot while the next is launched."""
+def start_all(planes: dict[str, ControlPlane], crds: Path | None = None, progress=print) -> None:
+    """Start every control plane (reusing those running) and install the CRDs in each."""
+    documents = crd_documents(crds) if crds is not None else []
     for name, plane in planes.items():
         progress(f"{name}: starting etcd and kube-apiserver")
         plane.start()
-        progress(f"{name}: API server ready at {plane.url} (kubeconfig {plane.kubeconfig})")
+        if documents:
+            install_crds(plane.client(), documents)
+        progress(f"{name}: API server ready at {plane.url} ({len(documents)} CRDs; kubeconfig {plane.kubeconfig})")
+
+
+def default_crds() -> Path:
+    """The upstream CRDs kept beside the project (`../shared/crds`)."""
+    return PROJECT_DIR.parent / "shared" / "crds"
 
 
 def finalize_namespaces(client: KubeClient, names: list[str]) -> list[str]:
@@ -296,3 +301,31 @@ def finalize_namespaces(client: KubeClient, names: list[str]) -> list[str]:
         client.request("PUT", f"/api/v1/namespaces/{name}/finalize", namespace)
         finalized.append(name)
     return finalized
+
+
+def crd_documents(directory: Path) -> list[dict[str, Any]]:
+    """Every CustomResourceDefinition under `directory`, one per name; where Gateway API ships a standard
+    and an experimental channel, the experimental one (it alone has TLSRoute and the fields Lattice uses)."""
+    import yaml
+
+    if not directory.is_dir():
+        raise ControlPlaneError(f"no CRD directory {directory} (give the upstream CRDs with --crds)")
+    chosen: dict[str, tuple[bool, dict[str, Any]]] = {}
+    for path in sorted(directory.rglob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text()):
+            if not isinstance(doc, dict) or doc.get("kind") != "CustomResourceDefinition":
+                continue
+            experimental = "experimental" in path.parts
+            name = doc["metadata"]["name"]
+            if name not in chosen or (experimental and not chosen[name][0]):
+                chosen[name] = (experimental, doc)
+    return [doc for _, doc in sorted(chosen.values(), key=lambda item: item[1]["metadata"]["name"])]
+
+
+def install_crds(client: KubeClient, documents: list[dict[str, Any]]) -> list[str]:
+    """Apply the CRDs (server-side, so a rerun changes nothing) and wait until their kinds are served."""
+    for doc in documents:
+        client.apply(doc)
+    names = [doc["metadata"]["name"] for doc in documents]
+    client.wait_established(names)
+    return names

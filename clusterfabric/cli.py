@@ -10,6 +10,7 @@ from pathlib import Path
 from components.model import InputError
 from components.model.checks import check_fabric, load_fabric
 
+from .kubeapi import ControlPlaneError
 from .toolchain import PROJECT_DIR
 
 
@@ -38,6 +39,11 @@ def main(argv: list[str] | None = None) -> None:
                                  ("destroy", "destroy the stacks (in reverse dependency order)")):
         command = commands.add_parser(operation, help=help_text)
         _fabric_options(command)
+    servers = commands.add_parser("apiservers", help="local control planes: a real kube-apiserver and etcd per "
+                                  "cluster, on loopback (built by scripts/setup)")
+    servers.add_argument("action", choices=("start", "stop", "status"))
+    servers.add_argument("--fabric", type=Path, default=Path("config"), help="fabric directory (default: config)")
+    servers.add_argument("--crds", type=Path, help="CRDs to install (default: ../shared/crds beside the project)")
     graph_command = commands.add_parser("graph", help="the fabric as a Mermaid or DOT graph")
     graph_command.add_argument("--fabric", type=Path, default=Path("config"), help="fabric directory (default: config)")
     graph_command.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
@@ -61,6 +67,8 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(plan_command(args))
         elif args.command in ("preview", "up", "refresh", "destroy"):
             sys.exit(operation_command(args))
+        elif args.command == "apiservers":
+            sys.exit(apiservers_command(args))
         elif args.command == "graph":
             from .graph import dot, mermaid
 
@@ -74,6 +82,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(1)
     except KeyError as err:
         print(f"clusterfabric: {err.args[0]}", file=sys.stderr)
+        sys.exit(1)
+    except ControlPlaneError as err:
+        print(f"clusterfabric: {err}", file=sys.stderr)
         sys.exit(1)
     except Exception as err:  # never a traceback: say what failed, in one line
         print(f"clusterfabric: internal error: {type(err).__name__}: {err}", file=sys.stderr)
@@ -117,6 +128,20 @@ def _fabric_options(command: argparse.ArgumentParser) -> None:
                          help="remove exports others still import, destroy stacks others still read")
     command.add_argument("--policy-pack", action="append", help="CrossGuard policy pack directory "
                          "(repeatable; default: the project's policy/)")
+    command.add_argument("--apiservers", action="store_true",
+                         help="apply to local control planes, one real API server per cluster (started if needed, "
+                         "CRDs installed), instead of rendering manifests; objects are read back after up")
+    command.add_argument("--crds", type=Path, help="with --apiservers: the CRDs to install "
+                         "(default: ../shared/crds beside the project)")
+
+
+def _control_planes(args: argparse.Namespace, start: bool):
+    from .apiserver import control_planes, default_crds, start_all
+
+    planes = control_planes([c.name for c in load_fabric(args.fabric).spec.clusters])
+    if start:
+        start_all(planes, args.crds or default_crds(), progress=lambda line: print(line, file=sys.stderr, flush=True))
+    return planes
 
 
 def _fabric(args: argparse.Namespace):
@@ -126,8 +151,14 @@ def _fabric(args: argparse.Namespace):
         if event.kind != "diagnostic" or "error" in event.message:
             print(f"[{event.stack}] {event.kind}: {event.message}", file=sys.stderr, flush=True)
 
+    from .fabric import ClusterTarget
+
+    targets = None
+    if getattr(args, "apiservers", False):
+        planes = _control_planes(args, start=True)
+        targets = {name: ClusterTarget(plane.kubeconfig, controllers=False) for name, plane in planes.items()}
     return Fabric(args.fabric, parallel=args.parallel, force=args.force, on_event=progress,
-                  policy_packs=args.policy_pack)
+                  policy_packs=args.policy_pack, targets=targets)
 
 
 def table(result) -> str:
@@ -146,6 +177,8 @@ def table(result) -> str:
         lines += [f"{s.stack}: policy [{p['level']}] {p['policy']} ({p['resource']}): {p['message']}"
                   for p in s.policy if s.ok]
         lines += [f"{s.stack}: {d}" for d in s.drift]
+        if s.ok and s.read_back == [] and s.message.startswith("read back"):
+            lines.append(f"{s.stack}: {s.message}")
     return "\n".join(lines)
 
 
@@ -154,6 +187,16 @@ def operation_command(args: argparse.Namespace) -> int:
     result = getattr(fabric, args.command)(args.stack)
     print(table(result))
     return 0 if result.ok else 1
+
+
+def apiservers_command(args: argparse.Namespace) -> int:
+    planes = _control_planes(args, start=args.action == "start")
+    for name, plane in planes.items():
+        if args.action == "stop":
+            plane.stop()
+        state = f"running at {plane.url}" if plane.running() else "stopped"
+        print(f"{name}: {state} (kubeconfig {plane.kubeconfig})")
+    return 0
 
 
 def comment_command(args: argparse.Namespace) -> int:

@@ -8,7 +8,10 @@
         print(stack.stack, stack.result, stack.changes)
 
 Stacks run in dependency order (an importer after the stacks it reads, destroy
-in reverse), independent ones in parallel. Each stack is created on first use
+in reverse), independent ones in parallel. By default a stack renders its
+manifests; given `targets`, a stack applies them to that cluster's API server
+instead and, after `up`, reads every object back to compare it with what it
+declared (see `clusterfabric.apiserver` for local control planes). Each stack is created on first use
 with its config from fabric.yaml. Before a stack changes, the exports it would
 remove and the stacks it would leave without what they read are checked: such
 a change is refused, naming the importers, unless `force=True`.
@@ -38,6 +41,7 @@ from components.model.lattice_checks import LatticeExport, backend_namespace, ca
 from components.model.load import ref
 
 from .drift import Drift, rendered_drift
+from .kubeapi import KubeClient
 from .toolchain import PROJECT_DIR, pulumi_env
 
 Operation = Literal["preview", "up", "refresh", "destroy"]
@@ -63,6 +67,8 @@ class StackResult:
     """Policy pack results: policy, enforcement level, resource, message."""
     drift: list[str] = field(default_factory=list)
     """Rendered manifests changed by hand (found by preview and refresh; up restores them)."""
+    read_back: list[str] = field(default_factory=list)
+    """After `up` on an API server: objects whose live state differs from what the stack declared."""
 
     @property
     def ok(self) -> bool:
@@ -92,12 +98,23 @@ class Event:
     message: str
 
 
+@dataclass(frozen=True)
+class ClusterTarget:
+    """A cluster's API server for its stack to apply to, instead of rendering manifests."""
+
+    kubeconfig: Path
+    controllers: bool = True
+    """False for an API server with no controllers or nodes (a local control plane): then objects are not
+    awaited (a Deployment never rolls out there), and the namespaces a destroy deletes are finalized by us."""
+
+
 class Fabric:
     """A fabric directory and the Pulumi project that deploys it."""
 
     def __init__(self, fabric_dir: str | Path = "config", *, project_dir: Path = PROJECT_DIR, parallel: int = 1,
                  on_event: Callable[[Event], None] | None = None, force: bool = False,
-                 policy_packs: list[str] | None = None, env: dict[str, str] | None = None):
+                 policy_packs: list[str] | None = None, env: dict[str, str] | None = None,
+                 targets: dict[str, ClusterTarget] | None = None):
         self.project_dir = Path(project_dir).resolve()
         directory = Path(fabric_dir)
         self.fabric_dir = (directory if directory.is_absolute() else self.project_dir / directory).resolve()
@@ -108,6 +125,7 @@ class Fabric:
         default_pack = [p for p in (self.project_dir / "policy", PROJECT_DIR / "policy") if p.is_dir()][:1]
         self.policy_packs = [str(p) for p in (policy_packs if policy_packs is not None else default_pack)]
         self.env = env if env is not None else pulumi_env(self.project_dir)
+        self.targets = dict(targets or {})
         self._lock = threading.Lock()
         self._plugins: set[str] | None = None
 
@@ -231,6 +249,8 @@ class Fabric:
         restore = sorted({d.urn for d in drift if d.urn})
         if operation == "up" and restore:
             options["replace"] = restore  # rewriting the object rewrites its file
+        target = self.targets.get(name)
+        namespaces = _namespaces(stack) if operation == "destroy" and target and not target.controllers else []
         try:
             if operation == "preview":
                 changes = dict(stack.preview(**options).change_summary)
@@ -248,10 +268,33 @@ class Fabric:
             return StackResult(name, operation, "failed", message=message or _command_error(err),
                                warnings=warnings, steps=steps, policy=policy)
         drifted = [str(d) for d in drift if operation == "preview" or not d.urn]
-        return StackResult(name, operation, "succeeded", changes={k: int(v) for k, v in changes.items()},
-                           warnings=warnings + drifted, steps=steps, policy=policy, drift=[str(d) for d in drift],
-                           message=f"restored {len(restore)} hand-changed manifests" if operation == "up" and restore
-                           else "")
+        result = StackResult(name, operation, "succeeded", changes={k: int(v) for k, v in changes.items()},
+                             warnings=warnings + drifted, steps=steps, policy=policy, drift=[str(d) for d in drift],
+                             message=f"restored {len(restore)} hand-changed manifests" if operation == "up" and restore
+                             else "")
+        if target and operation == "up":
+            self._read_back(stack, target, result)
+        elif target and operation == "destroy" and namespaces:
+            from .apiserver import finalize_namespaces
+
+            finalized = finalize_namespaces(KubeClient.from_kubeconfig(target.kubeconfig), namespaces)
+            result.message = f"finalized namespaces {', '.join(finalized)}" if finalized else ""
+        return result
+
+    def _read_back(self, stack: auto.Stack, target: ClusterTarget, result: StackResult) -> None:
+        """Compare every object the stack declared with the API server's; a difference fails the stack."""
+        from .readback import read_back
+
+        compared, differences = read_back(KubeClient.from_kubeconfig(target.kubeconfig),
+                                          stack.export_stack().deployment or {})
+        result.read_back = [str(d) for d in differences]
+        if differences:
+            result.result = "failed"
+            result.message = f"{len(differences)} differences between declared and live objects:\n" + "\n".join(
+                result.read_back)
+        else:
+            result.message = f"read back {compared} objects from the API server: as declared"
+        self._emit(stack.name, "read back", result.message.splitlines()[0])
 
     def _drift(self, stack: auto.Stack) -> list[Drift]:
         if not _renders(stack):
@@ -300,9 +343,17 @@ class Fabric:
         stack = auto.create_or_select_stack(
             name, work_dir=str(self.project_dir),
             opts=auto.LocalWorkspaceOptions(env_vars=self.env, pulumi_command=_pulumi_command()))
-        fabric = os.path.relpath(self.fabric_dir, self.project_dir)
-        stack.set_config(f"{PROJECT}:fabric", auto.ConfigValue(value=fabric if not fabric.startswith("..")
-                                                                else str(self.fabric_dir)))
+        relative = os.path.relpath(self.fabric_dir, self.project_dir)
+        wanted = {"fabric": relative if not relative.startswith("..") else str(self.fabric_dir)}
+        target = self.targets.get(name)
+        if target:
+            wanted.update(renderDirectory="", kubeconfig=str(Path(target.kubeconfig).resolve()),
+                          awaitReadiness=str(target.controllers).lower())
+        current = stack.get_all_config()
+        changed = {f"{PROJECT}:{k}": auto.ConfigValue(value=v) for k, v in wanted.items()
+                   if f"{PROJECT}:{k}" not in current or current[f"{PROJECT}:{k}"].value != v}
+        if changed:  # each config write is a CLI call: skip them when the stack already has its config
+            stack.set_all_config(changed)
         return stack
 
     def _event_handler(self, name: str, warnings: list[str], errors: list[str], steps: list[dict[str, Any]],
@@ -395,6 +446,13 @@ def _importers(fabric: FabricModel, name: str, removed: list[Any]) -> dict[str, 
                             key = f"export {e.namespace}/{e.name}:{e.port}/{e.route_type}"
                             found.setdefault(key, []).append(f"{spec.name} ({manifests.file_of(route)}: {ref(route)})")
     return found
+
+
+def _namespaces(stack: auto.Stack) -> list[str]:
+    """The namespaces a stack declared (to finalize after destroy, where no namespace controller runs)."""
+    resources = (stack.export_stack().deployment or {}).get("resources", [])
+    return sorted(r["inputs"]["metadata"]["name"] for r in resources
+                  if r.get("type") == "kubernetes:core/v1:Namespace" and r.get("inputs", {}).get("metadata"))
 
 
 def _renders(stack: auto.Stack) -> bool:

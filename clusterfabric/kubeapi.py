@@ -22,6 +22,10 @@ import yaml
 FIELD_MANAGER = "clusterfabric"
 
 
+class ControlPlaneError(RuntimeError):
+    """A local control plane could not be started or reached; the message says which and why."""
+
+
 class KubeError(RuntimeError):
     """The API server refused a request; `status` is the HTTP code, the message the server's own."""
 

@@ -81,8 +81,8 @@ class Cluster(pulumi.ComponentResource):
             # A rendered object's replacement writes the same file: the old one must go first, or its
             # deletion would remove the new file. (Applied to a cluster, the default order is kept.)
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transforms=[_delete_before_replace]))
-        elif not target.await_readiness:
-            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transforms=[_skip_await]))
+        else:
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transforms=[_applied(target)]))
         super().__init__("clusterfabric:index:Cluster", name, None, opts)
         self.provider = k8s.Provider(
             f"{name}-kubernetes",
@@ -126,18 +126,29 @@ def _delete_before_replace(args: pulumi.ResourceTransformArgs) -> pulumi.Resourc
         args.props, pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(delete_before_replace=True)))
 
 
-def _skip_await(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
-    """The provider's documented opt-out of readiness waits, on every Kubernetes object of the cluster."""
-    if not args.type_.startswith("kubernetes:") or args.custom is False:
-        return None
+def _applied(target: Target):
+    """Annotations for objects applied to an API server. The fabric owns what it declares, so `up` takes
+    back a field someone changed by hand (server-side apply with force: a hand edit is drift to undo, not a
+    co-owner to yield to). With no controllers (a local control plane), the provider neither waits for
+    objects to become ready nor deletes in the foreground: only the garbage collector would ever clear a
+    foreground deletion's finalizer."""
+    annotations = {"pulumi.com/patchForce": "true"}
+    if not target.await_readiness:
+        annotations.update({"pulumi.com/skipAwait": "true", "pulumi.com/deletionPropagationPolicy": "background"})
+
     def annotated(metadata: dict[str, Any] | None) -> dict[str, Any]:
         metadata = dict(metadata or {})
-        metadata["annotations"] = {**(metadata.get("annotations") or {}), "pulumi.com/skipAwait": "true"}
+        metadata["annotations"] = {**(metadata.get("annotations") or {}), **annotations}
         return metadata
 
-    metadata = args.props.get("metadata")
-    metadata = metadata.apply(annotated) if isinstance(metadata, pulumi.Output) else annotated(metadata)
-    return pulumi.ResourceTransformResult({**args.props, "metadata": metadata}, args.opts)
+    def transform(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+        if not args.type_.startswith("kubernetes:") or not args.custom:
+            return None
+        metadata = args.props.get("metadata")
+        metadata = metadata.apply(annotated) if isinstance(metadata, pulumi.Output) else annotated(metadata)
+        return pulumi.ResourceTransformResult({**args.props, "metadata": metadata}, args.opts)
+
+    return transform
 
 
 def _namespaces(args: ClusterArgs) -> set[str]:
