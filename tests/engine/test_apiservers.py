@@ -1,0 +1,169 @@
+"""The ClusterLink example fabric on real API servers: a kube-apiserver and etcd per cluster (no controllers).
+
+The objects are stored, validated and admitted by Kubernetes itself, then read
+back and compared with what each stack declared.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+
+from clusterfabric import Fabric
+from clusterfabric.apiserver import ControlPlane, control_planes, default_crds, start_all
+from clusterfabric.fabric import ClusterTarget
+from clusterfabric.kubeapi import KubeClient
+from clusterfabric.readback import declared_objects
+from tests.engine.conftest import EXAMPLE_STACKS
+from tests.pulumi_project import copy_program
+
+BUILTIN_NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-lease"}
+
+
+def on_servers(project: Path, planes: dict[str, ControlPlane], **kwargs) -> Fabric:
+    targets = {name: ClusterTarget(plane.kubeconfig, controllers=False) for name, plane in planes.items()}
+    return Fabric("config", project_dir=project, targets=targets, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory):
+    planes = control_planes(list(EXAMPLE_STACKS), tmp_path_factory.mktemp("apiservers"))
+    try:
+        start_all(planes, default_crds(), progress=lambda line: None)
+        yield planes
+    finally:
+        for plane in planes.values():
+            plane.stop()
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory: pytest.TempPathFactory, servers: dict[str, ControlPlane]):
+    fabric = on_servers(copy_program(tmp_path_factory.mktemp("fabric") / "project"), servers)
+    return fabric, fabric.up(list(EXAMPLE_STACKS))
+
+
+def client(servers: dict[str, ControlPlane], cluster: str) -> KubeClient:
+    return servers[cluster].client()
+
+
+def test_the_crds_are_installed_in_every_cluster_first(servers):
+    for cluster in EXAMPLE_STACKS:
+        kinds = {kind for (_, kind) in client(servers, cluster).resource_types()}
+        assert {"Export", "Import", "Peer", "AccessPolicy", "HTTPRoute", "TLSRoute", "ServiceExport"} <= kinds
+
+
+def test_clusterlink_fabric_comes_up_and_every_object_reads_back_as_declared(deployed):
+    _, result = deployed
+    assert [(s.stack, s.result) for s in result.stacks] == [(s, "succeeded") for s in EXAMPLE_STACKS]
+    for stack in result.stacks:
+        assert stack.read_back == []
+        assert stack.message.startswith("read back ") and stack.message.endswith("objects from the API server: "
+                                                                                  "as declared")
+    assert result.stack("central").message == "read back 21 objects from the API server: as declared"
+
+
+def test_the_importer_finds_its_import_and_peers_on_its_api_server(deployed, servers):
+    central = client(servers, "central")
+    reviews = central.read("clusterlink.net/v1alpha1", "Import", "reviews", "bookinfo")
+    assert [s["peer"] for s in reviews["spec"]["sources"]] == ["east", "west"]
+    assert reviews["spec"]["lbScheme"] == "round-robin"
+    assert 1024 <= reviews["spec"]["targetPort"] <= 49151
+    peer = central.read("clusterlink.net/v1alpha1", "Peer", "east", "clusterlink-system")
+    assert peer["spec"]["gateways"] == [{"host": "clusterlink.east.example.com", "port": 443}]
+    # The exporters' own servers hold no Import: each cluster has only its own objects.
+    with pytest.raises(KeyError):
+        client(servers, "east").read("clusterlink.net/v1alpha1", "Import", "reviews", "bookinfo")
+
+
+def test_second_up_changes_nothing(deployed):
+    fabric, _ = deployed
+    again = fabric.up(list(EXAMPLE_STACKS))
+    assert [(s.stack, s.result, set(s.changes)) for s in again.stacks] == [
+        (stack, "succeeded", {"same"}) for stack in EXAMPLE_STACKS]
+
+
+def test_a_hand_made_change_is_found_by_refresh_and_undone_by_up(deployed, servers):
+    fabric, _ = deployed
+    west = client(servers, "west")
+    path = west.path("apps/v1", "Deployment", "cl-dataplane", "clusterlink-system")
+    west.request("PATCH", path, {"spec": {"replicas": 7}}, content_type="application/merge-patch+json")
+
+    refreshed = fabric.refresh(["west"]).stack("west")
+    assert refreshed.result == "succeeded" and refreshed.changes.get("update") == 1
+
+    restored = fabric.up(["west"]).stack("west")
+    assert restored.result == "succeeded" and restored.changes.get("update") == 1
+    assert restored.read_back == []
+    assert west.get(path)["spec"]["replicas"] == 2  # as fabric.yaml says for west
+
+
+def test_an_object_the_api_server_rejects_is_reported_with_its_reason(tmp_path: Path, servers):
+    # A node port outside the server's --service-node-port-range: only the cluster knows its range.
+    project = copy_program(tmp_path / "project")
+    services = project / "config" / "east" / "services.yaml"
+    docs = list(yaml.safe_load_all(services.read_text()))
+    docs.append({"apiVersion": "v1", "kind": "Service",
+                 "metadata": {"name": "low-node-port", "namespace": "bookinfo"},
+                 "spec": {"type": "NodePort", "selector": {"app": "x"},
+                          "ports": [{"port": 80, "nodePort": 80}]}})
+    services.write_text(yaml.safe_dump_all(docs))
+    planes = {"east": ControlPlane("east", tmp_path / "planes" / "east")}
+    start_all(planes, default_crds(), progress=lambda line: None)
+    try:
+        result = on_servers(project, planes).up(["east"]).stack("east")
+    finally:
+        planes["east"].stop()
+    assert result.result == "failed"
+    assert 'Service "low-node-port" is invalid' in result.message
+    assert "spec.ports[0].nodePort: Invalid value: 80: provided port is not in the valid range" in result.message
+
+
+def test_an_api_server_stopped_mid_up_then_restarted_lets_the_up_converge(tmp_path: Path):
+    planes = {"east": ControlPlane("east", tmp_path / "planes" / "east")}
+    start_all(planes, default_crds(), progress=lambda line: None)
+    stopped = threading.Event()
+
+    def stop_on_first_object(event) -> None:
+        if event.kind == "step" and " kubernetes:" in event.message and not stopped.is_set():
+            stopped.set()
+            planes["east"].stop_apiserver()
+
+    try:
+        project = copy_program(tmp_path / "project")
+        interrupted = on_servers(project, planes, on_event=stop_on_first_object).up(["east"]).stack("east")
+        assert stopped.is_set() and interrupted.result == "failed"
+        assert "connection refused" in interrupted.message
+
+        planes["east"].start()  # the same etcd: whatever was stored before the outage is still there
+        retried = on_servers(project, planes).up(["east"]).stack("east")
+        assert retried.result == "succeeded", retried.message
+        assert retried.read_back == []
+        # Nothing twice, nothing left over: the namespaces hold exactly the declared objects.
+        fabric = on_servers(project, planes)
+        declared = declared_objects(fabric._stack("east").export_stack().deployment)
+        east = planes["east"].client()
+        for namespace in ("bookinfo", "clusterlink-system"):
+            assert east.namespace_objects(namespace) == sorted(
+                f"{o['kind']}/{o['metadata']['name']}" for o in declared
+                if o["metadata"].get("namespace") == namespace)
+    finally:
+        planes["east"].stop()
+
+
+def test_destroy_leaves_nothing_behind(deployed, servers):
+    fabric, _ = deployed
+    declared = {s: declared_objects(fabric._stack(s).export_stack().deployment) for s in EXAMPLE_STACKS}
+    result = fabric.destroy(list(EXAMPLE_STACKS))
+    assert [(s.stack, s.result) for s in result.stacks] == [(s, "succeeded") for s in reversed(EXAMPLE_STACKS)]
+    for cluster, objects in declared.items():
+        api = client(servers, cluster)
+        assert len(objects) >= 19
+        for obj in objects:
+            meta = obj["metadata"]
+            with pytest.raises(KeyError):
+                api.read(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"))
+        namespaces = {n["metadata"]["name"] for n in api.get("/api/v1/namespaces")["items"]}
+        assert namespaces == BUILTIN_NAMESPACES
