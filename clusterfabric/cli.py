@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None) -> None:
     servers.add_argument("action", choices=("start", "stop", "status"))
     servers.add_argument("--fabric", type=Path, default=Path("config"), help="fabric directory (default: config)")
     servers.add_argument("--crds", type=Path, help="CRDs to install (default: ../shared/crds beside the project)")
+    rotation = commands.add_parser("rotate-passphrase", help="re-encrypt every stack's secrets under a new "
+                                   "random passphrase (all stacks or none) and keep it in the passphrase file")
+    rotation.add_argument("--fabric", type=Path, default=Path("config"), help="fabric directory (default: config)")
     graph_command = commands.add_parser("graph", help="the fabric as a Mermaid or DOT graph")
     graph_command.add_argument("--fabric", type=Path, default=Path("config"), help="fabric directory (default: config)")
     graph_command.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
@@ -69,6 +72,15 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(operation_command(args))
         elif args.command == "apiservers":
             sys.exit(apiservers_command(args))
+        elif args.command == "rotate-passphrase":
+            from .fabric import Fabric
+            from .passphrase import RotationError
+
+            try:
+                Fabric(args.fabric).rotate_passphrase(progress=lambda line: print(line, file=sys.stderr))
+            except RotationError as err:
+                print(f"clusterfabric: {err}", file=sys.stderr)
+                sys.exit(1)
         elif args.command == "graph":
             from .graph import dot, mermaid
 

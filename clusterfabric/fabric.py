@@ -198,6 +198,17 @@ class Fabric:
                     results[stack] = future.result()
         return FabricResult(operation, [results[s] for s in selected], self.policy_packs)
 
+    def rotate_passphrase(self, progress: Callable[[str], None] = lambda line: None) -> list[str]:
+        """Re-encrypt every stack of the project's backend under a new random passphrase, all or none
+        (see `clusterfabric.passphrase`); returns the stacks rotated."""
+        from .passphrase import rotate
+
+        workspace = auto.LocalWorkspace(work_dir=str(self.project_dir), env_vars=self.env,
+                                        pulumi_command=_pulumi_command())
+        stacks = sorted(s.name for s in workspace.list_stacks())
+        rotate(self.project_dir, self.env, stacks, progress)
+        return stacks
+
     # --- one stack ----------------------------------------------------------------
 
     def _emit(self, stack: str, kind: str, message: str) -> None:
