@@ -90,6 +90,9 @@ def _program(args: argparse.Namespace) -> Callable[[], Any]:
         return lambda: replay(spec)
     from components.program import run
 
+    if args.spec and args.spec.exists() and args.mode == "components":
+        preload(read_spec(args.spec))  # the same SDK classes loaded as the baseline loads before its clock
+
     def components() -> Any:
         outputs = run(args.root, args.stack, pulumi.Config(PROJECT))
         return _sync_await(pulumi.Output.from_input(outputs).future())

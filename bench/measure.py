@@ -44,7 +44,13 @@ class Run:
 
 def python_child(module: str, *args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None,
                  stdin: str | None = None) -> Run:
-    """`python -m module args...` with the project's interpreter, measured."""
+    """`python -m module args...` with the project's interpreter, measured.
+
+    The tree this benchmark runs from comes first on PYTHONPATH, for the child and whatever it starts (the
+    engine's Python programs too), so what is measured is this tree's code.
+    """
+    env = dict(os.environ if env is None else env)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     return run_measured([PYTHON, "-m", module, *args], cwd=cwd or REPO, env=env, stdin=stdin)
 
 

@@ -80,15 +80,22 @@ def _rendered(directory: Path) -> dict[str, Any]:
     return found
 
 
-def _engine_up(directory: Path, backend: Path) -> dict[str, Any]:
+SKIP_CHECKPOINTS = {"PULUMI_SKIP_CHECKPOINTS": "true"}
+"""The diagnostic variant: the file backend then saves the state once at the end instead of after every step."""
+
+
+def _engine_up(directory: Path, backend: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
     proj = on_fresh_backend(directory, backend, [STACK])
     stats = directory / "program-stats.json"
     proj.env["BENCH_PROGRAM_STATS"] = str(stats)
+    proj.env.update(env or {})
     run = timed_up(proj, STACK)
     return {"up_seconds": run.wall, "tree_maxrss_kb": run.maxrss_kb, **json.loads(stats.read_text())}
 
 
 def engine_size(work: Path, exports: int, repeats: int) -> dict[str, Any]:
+    """One size with the engine: the main comparison, then the same without the file backend's per-step
+    checkpoints (PULUMI_SKIP_CHECKPOINTS, a diagnostic: it tells the state's cost from the program's)."""
     shape = Shape(1, exports, 0, "clusterlink")
     comp = program_project(work / f"components-{exports}", "components", shape)
     base = program_project(work / f"baseline-{exports}", "baseline")
@@ -96,21 +103,30 @@ def engine_size(work: Path, exports: int, repeats: int) -> dict[str, Any]:
     runs = interleave(repeats, {"components": lambda: _engine_up(comp, work / "backend-components"),
                                 "baseline": lambda: _engine_up(base, work / "backend-baseline")})
     c, b = medians(runs["components"]), medians(runs["baseline"])
+    same = _rendered(comp) == _rendered(base)
+    skipped = interleave(repeats, {
+        "components": lambda: _engine_up(comp, work / "backend-components", SKIP_CHECKPOINTS),
+        "baseline": lambda: _engine_up(base, work / "backend-baseline", SKIP_CHECKPOINTS)})
+    sc, sb = medians(skipped["components"]), medians(skipped["baseline"])
     resources = len(json.loads((base / "replay.json").read_text())["resources"])
-    return {"exports": exports, "resources": resources, "same_rendered": _rendered(comp) == _rendered(base),
+    return {"exports": exports, "resources": resources, "same_rendered": same,
             "components_run": c, "baseline_run": b, "ratio_seconds": c["up_seconds"] / b["up_seconds"],
-            "ratio_program_maxrss": c["program_maxrss_kb"] / b["program_maxrss_kb"]}
+            "ratio_program_maxrss": c["program_maxrss_kb"] / b["program_maxrss_kb"],
+            "no_checkpoints": {"components": sc["up_seconds"], "baseline": sb["up_seconds"],
+                               "ratio_seconds": sc["up_seconds"] / sb["up_seconds"]}}
 
 
 # --- the benchmark ---------------------------------------------------------------
 
 
 def measure(sizes: list[int], engine_sizes: list[int], repeats: int, engine_repeats: int,
-            dataplanes: list[str]) -> dict[str, Any]:
+            dataplanes: list[str], large: int = 200) -> dict[str, Any]:
+    """`large`: engine sizes above it run once each way (an `up` of M=500 takes minutes)."""
     with tempfile.TemporaryDirectory(prefix="bench-program-") as tmp:
         work = Path(tmp)
         offline = {d: [offline_size(work, d, m, repeats) for m in sizes] for d in dataplanes}
-        engine = [engine_size(work, m, engine_repeats) for m in engine_sizes] if "clusterlink" in dataplanes else []
+        engine = ([engine_size(work, m, engine_repeats if m <= large else 1) for m in engine_sizes]
+                  if "clusterlink" in dataplanes else [])
     return {"repeats": repeats, "engine_repeats": engine_repeats, "offline": offline, "engine": {"clusterlink": engine}}
 
 
@@ -133,7 +149,8 @@ def _fit_text(fit: dict[str, Any], unit: float, label: str) -> str:
 
 
 def markdown(results: dict[str, Any]) -> str:
-    lines = [f"Median of {results['repeats']} runs each way offline, {results['engine_repeats']} with the engine, "
+    lines = [f"Median of {results['repeats']} runs each way offline, {results['engine_repeats']} with the engine "
+             "(1 above M=200), "
              "components and baseline interleaved. *resources*: provider resources declared (the same on both sides, "
              "checked); *components*: the ComponentResources the program adds.", ""]
     for dataplane, rows in results["offline"].items():
@@ -152,13 +169,16 @@ def markdown(results: dict[str, Any]) -> str:
         if not rows:
             continue
         table = Table(["M exports", "resources", "same manifests", "components `up`", "baseline `up`", "time ratio",
-                       "program peak memory (components / baseline)", "memory ratio"])
+                       "program peak memory (components / baseline)", "memory ratio",
+                       "without per-step checkpoints: components / baseline", "ratio"])
         for r in rows:
             c, b = r["components_run"], r["baseline_run"]
             table.add(r["exports"], r["resources"], "yes" if r["same_rendered"] else "**no**", seconds(c["up_seconds"]),
                       seconds(b["up_seconds"]), f"**{ratio(r['ratio_seconds'])}**",
                       f"{c['program_maxrss_kb'] / 1024:.0f} / {b['program_maxrss_kb'] / 1024:.0f} MB",
-                      ratio(r["ratio_program_maxrss"]))
+                      ratio(r["ratio_program_maxrss"]),
+                      f"{seconds(r['no_checkpoints']['components'])} / {seconds(r['no_checkpoints']['baseline'])}",
+                      ratio(r["no_checkpoints"]["ratio_seconds"]))
         lines += [f"**Engine (`pulumi up`, rendered manifests), {dataplane}**", "", table.markdown(), ""]
         if len(rows) > 1:
             lines += ["- " + _fit_text(fits(rows, "up_seconds"), 1000, "`up` time"), ""]

@@ -48,8 +48,18 @@ def class_path(cls: type) -> str:
 
 
 def load_class(path: str) -> type:
+    """The class at `module:qualname`, taken from the package that exports it when it does.
+
+    The SDKs define `Service` in module `...core.v1.Service` and export it from `...core.v1`; importing the
+    module itself would rebind the package's `Service` attribute to the module, so the package comes first.
+    """
     module, _, name = path.partition(":")
-    found: Any = importlib.import_module(module)
+    package = module.rpartition(".")[0]
+    if package and "." not in name:
+        found = getattr(importlib.import_module(package), name, None)
+        if isinstance(found, type) and f"{found.__module__}:{found.__qualname__}" == path:
+            return found
+    found = importlib.import_module(module)
     for part in name.split("."):
         found = getattr(found, part)
     return found
