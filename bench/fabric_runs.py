@@ -30,7 +30,7 @@ from components.model.graph import dependencies, run_order
 
 from .generate import Shape, generate
 from .measure import REPO, Table, interleave, medians, python_child, ratio, seconds
-from .program_cost import save, sizes
+from .cli import main_of, sizes
 
 NAME = "fabric_runs"
 OPERATIONS = ("up", "preview")
@@ -146,12 +146,7 @@ def main(argv: list[str] | None = None) -> None:
     if argv[:1] == ["child"]:
         child(Path(argv[1]), int(argv[2]))
         return
-    parser = argparse.ArgumentParser(prog=f"python -m bench.{NAME}", description=__doc__.split("\n\n")[0])
-    arguments(parser)
-    results = run(parser.parse_args(argv))
-    save(NAME, results)
-    print(markdown(results))
-    print(summary(results))
+    main_of(NAME, __doc__, arguments, run, markdown, summary, argv)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from typing import Any
 import yaml
 
 from .generate import Shape, generate
+from .cli import main_of, sizes
 from .measure import REPO, Fit, Table, growth_exponents, interleave, linear_fit, medians, python_child, ratio, seconds
 from .projects import on_fresh_backend, program_project, timed_up
 
@@ -193,10 +194,6 @@ def summary(results: dict[str, Any]) -> str:
     return f"program cost, components/baseline time (target <= {TARGET}x): " + "; ".join(parts)
 
 
-def sizes(text: str) -> list[int]:
-    return [int(s) for s in text.split(",") if s]
-
-
 def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sizes", type=sizes, default=[10, 100, 1000], help="offline M (exports), comma-separated")
     parser.add_argument("--engine-sizes", type=sizes, default=[10, 100, 500], help="engine M ('' to skip)")
@@ -209,20 +206,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return measure(args.sizes, args.engine_sizes, args.repeats, args.engine_repeats, args.dataplanes.split(","))
 
 
-def save(name: str, results: dict[str, Any]) -> Path:
-    path = REPO / "bench" / "results" / f"{name}.json"
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(json.dumps(results, indent=1) + "\n")
-    return path
-
-
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog=f"python -m bench.{NAME}", description=__doc__.split("\n\n")[0])
-    arguments(parser)
-    results = run(parser.parse_args(argv))
-    save(NAME, results)
-    print(markdown(results))
-    print(summary(results))
+    main_of(NAME, __doc__, arguments, run, markdown, summary, argv)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from components.model.graph import run_order
 
 from .generate import Shape, cluster_name, generate, source_stacks
 from .measure import REPO, Table, median, python_child, seconds
-from .program_cost import save, sizes
+from .cli import main_of, sizes
 from .projects import on_fresh_backend, program_project, timed_up
 
 NAME = "stack_refs"
@@ -139,12 +139,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog=f"python -m bench.{NAME}", description=__doc__.split("\n\n")[0])
-    arguments(parser)
-    results = run(parser.parse_args(argv))
-    save(NAME, results)
-    print(markdown(results))
-    print(summary(results))
+    main_of(NAME, __doc__, arguments, run, markdown, summary, argv)
 
 
 if __name__ == "__main__":

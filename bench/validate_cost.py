@@ -24,7 +24,7 @@ from typing import Any
 
 from .generate import Shape, generate, object_count
 from .measure import Table, interleave, medians, python_child, ratio, seconds
-from .program_cost import save
+from .cli import main_of
 
 NAME = "validate_cost"
 MODES = ("validate", "parse", "parse-pure")
@@ -113,12 +113,7 @@ def main(argv: list[str] | None = None) -> None:
     if argv[:1] == ["child"]:
         child(argv[1], Path(argv[2]))
         return
-    parser = argparse.ArgumentParser(prog=f"python -m bench.{NAME}", description=__doc__.split("\n\n")[0])
-    arguments(parser)
-    results = run(parser.parse_args(argv))
-    save(NAME, results)
-    print(markdown(results))
-    print(summary(results))
+    main_of(NAME, __doc__, arguments, run, markdown, summary, argv)
 
 
 if __name__ == "__main__":

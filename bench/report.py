@@ -1,0 +1,143 @@
+"""bench/RESULTS.md and bench/scaling.png, from the figures the benchmarks kept in bench/results/.
+
+The targets are judged here, from the numbers, so the verdicts cannot drift
+from the tables; bench/FINDINGS.md (written by hand: what the numbers showed,
+what was fixed, before and after) is included as it is.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from pathlib import Path
+from typing import Any, Callable
+
+from . import fabric_runs, program_cost, stack_refs, validate_cost
+from .cli import RESULTS
+from .measure import REPO, ratio
+from .plot import Panel, Series, write
+
+BENCH = REPO / "bench"
+SECTIONS: list[tuple[str, str, Any]] = [
+    ("program_cost", "Program cost: components against the same resources declared flat", program_cost),
+    ("stack_refs", "Cross-stack cost: StackReference reads", stack_refs),
+    ("fabric_runs", "Whole-fabric runs: serial against `--parallel 2`", fabric_runs),
+    ("validate_cost", "`validate` of a large fabric against parsing its YAML", validate_cost),
+]
+
+
+def load() -> dict[str, dict[str, Any]]:
+    return {name: json.loads((RESULTS / f"{name}.json").read_text())
+            for name, _, _ in SECTIONS if (RESULTS / f"{name}.json").exists()}
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "**not met**"
+
+
+def targets(results: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """(target, measured, verdict) for each target of issue 7 that was measured."""
+    rows: list[tuple[str, str, str]] = []
+    program = results.get("program_cost")
+    if program:
+        for mode, by_dataplane in (("offline", program["offline"]), ("engine", program["engine"])):
+            for dataplane, sizes in by_dataplane.items():
+                if sizes:
+                    worst = max(sizes, key=lambda r: r["ratio_seconds"])
+                    rows.append((f"program cost <= {program_cost.TARGET}x the flat baseline ({mode}, {dataplane})",
+                                 ", ".join(f"M={r['exports']}: {ratio(r['ratio_seconds'])}" for r in sizes),
+                                 _verdict(worst["ratio_seconds"] <= program_cost.TARGET)))
+    refs = results.get("stack_refs")
+    if refs:
+        worst = stack_refs._per_source(refs)
+        rows.append(("one StackReference read per source stack, never one per fabric member",
+                     f"at most {worst:.2f} reads per needed source stack", _verdict(worst <= 1.0)))
+    runs = results.get("fabric_runs")
+    if runs:
+        for dataplane, sizes in runs["fabrics"].items():
+            if sizes:
+                top = sizes[-1]
+                met = min(top["speedup_up"], top["speedup_preview"]) >= fabric_runs.TARGET
+                rows.append((f"`--parallel 2` at least {fabric_runs.TARGET}x serial ({dataplane}, N={top['clusters']})",
+                             f"up {ratio(top['speedup_up'])}, preview {ratio(top['speedup_preview'])} "
+                             f"(best possible {ratio(top['best_speedup'])})", _verdict(met)))
+    return rows
+
+
+def _points(rows: list[dict[str, Any]], x: str, value: Callable[[dict[str, Any]], float]) -> list[tuple[float, float]]:
+    return [(float(r[x]), value(r)) for r in rows]
+
+
+def panels(results: dict[str, dict[str, Any]]) -> list[Panel]:
+    found = []
+    program = results.get("program_cost")
+    if program:
+        offline = Panel("program, offline (mocks)", "provider resources", "seconds", log_x=True, log_y=True)
+        for dataplane, rows in program["offline"].items():
+            for side, dashed in (("components", False), ("baseline", True)):
+                offline.series.append(Series(f"{dataplane} {side}", _points(
+                    rows, "resources", lambda r, s=side: r[f"{s}_run"]["seconds"]), dashed))
+        found.append(offline)
+        engine = Panel("program, pulumi up (clusterlink)", "provider resources", "seconds", log_x=True, log_y=True)
+        rows = program["engine"].get("clusterlink", [])
+        for side, dashed in (("components", False), ("baseline", True)):
+            engine.series.append(Series(side, _points(rows, "resources", lambda r, s=side: r[f"{s}_run"]["up_seconds"]),
+                                        dashed))
+            engine.series.append(Series(f"{side}, no checkpoints", _points(
+                rows, "resources", lambda r, s=side: r["no_checkpoints"][s]), dashed))
+        found.append(engine)
+    runs = results.get("fabric_runs")
+    if runs:
+        fabric = Panel("fabric up", "n clusters", "seconds")
+        for dataplane, rows in runs["fabrics"].items():
+            for side, dashed in (("serial", False), ("parallel", True)):
+                fabric.series.append(Series(f"{dataplane} {side}", _points(rows, "clusters",
+                                                                            lambda r, s=side: r[s]["up"]), dashed))
+        found.append(fabric)
+    return found
+
+
+def machine() -> str:
+    cores = os.cpu_count()
+    return f"{cores} cores ({platform.machine()}), Linux {platform.release()}, Python {platform.python_version()}"
+
+
+def markdown(results: dict[str, dict[str, Any]]) -> str:
+    measured = sorted(r["measured_at"] for r in results.values() if "measured_at" in r)
+    lines = ["# Benchmarks (issue 7)", "",
+             "How the product's cost grows with the fabric, each figure a ratio to a baseline measured in the same "
+             "run. Regenerate everything with `bench/run` (or `.venv/bin/python -m bench`); one benchmark with "
+             "`.venv/bin/python -m bench.<name> --help` for its sizes, then `.venv/bin/python -m bench --report` "
+             "to rewrite this file and `scaling.png` from `bench/results/`.", "",
+             f"- **When**: {measured[0] if measured else '?'} to {measured[-1] if measured else '?'}",
+             f"- **Machine**: {machine()}; shared with another engineer's Go builds and engine tests during the run, "
+             "so absolute times are noisy; the ratios are taken within one run, sides interleaved.",
+             "- **Commands**: " + "; ".join(f"`{r['command']}`" for r in results.values() if "command" in r), "",
+             "## Targets", ""]
+    lines += ["| target | measured | verdict |", "|---|---|---|"]
+    lines += [f"| {t} | {m} | {v} |" for t, m, v in targets(results)]
+    lines += ["", "![scaling](scaling.png)", "",
+              "*Left to right*: one cluster program under mocks, components (solid) and the flat baseline (dashed); "
+              "the same program brought up by the engine, with and without the file backend's per-step "
+              "checkpoints; whole-fabric `up`, serial (solid) and `--parallel 2` (dashed).", ""]
+    findings = BENCH / "FINDINGS.md"
+    if findings.exists():
+        lines += [findings.read_text().strip(), ""]
+    for name, title, module in SECTIONS:
+        if name not in results:
+            continue
+        r = results[name]
+        lines += [f"## {title}", "", f"`{r.get('command', 'python -m bench.' + name)}`"
+                  + (f", {r['duration_seconds'] / 60:.1f} min" if "duration_seconds" in r else ""), "",
+                  module.markdown(r).strip(), "", f"**{module.summary(r)}**", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write_all() -> tuple[Path, Path]:
+    """Rewrite bench/RESULTS.md and bench/scaling.png; returns their paths."""
+    results = load()
+    image = write(BENCH / "scaling.png", panels(results))
+    report = BENCH / "RESULTS.md"
+    report.write_text(markdown(results))
+    return report, image
