@@ -11,7 +11,6 @@ on both sides alike.
 from __future__ import annotations
 
 import json
-import math
 import os
 import statistics
 import subprocess
@@ -119,15 +118,6 @@ def linear_fit(xs: Sequence[float], ys: Sequence[float]) -> Fit:
     total = sum((y - my) ** 2 for y in ys)
     residual = sum((y - (slope * x + intercept)) ** 2 for x, y in zip(xs, ys))
     return Fit(slope, intercept, 1 - residual / total if total else 1.0)
-
-
-def growth_exponents(xs: Sequence[float], ys: Sequence[float], fixed: float = 0.0) -> list[float]:
-    """b in (y - fixed) ~ x^b between successive sizes: 1 is linear, 2 quadratic (fixed: the cost at size 0)."""
-    found = []
-    for (x0, y0), (x1, y1) in zip(zip(xs, ys), zip(xs[1:], ys[1:])):
-        a, b = y0 - fixed, y1 - fixed
-        found.append(math.log(b / a) / math.log(x1 / x0) if a > 0 and b > 0 else float("nan"))
-    return found
 
 
 @dataclass

@@ -30,7 +30,7 @@ import yaml
 
 from .generate import Shape, generate
 from .cli import main_of, sizes
-from .measure import REPO, Fit, Table, growth_exponents, interleave, linear_fit, medians, python_child, ratio, seconds
+from .measure import Table, interleave, linear_fit, medians, python_child, ratio, seconds
 from .projects import on_fresh_backend, program_project, timed_up
 
 NAME = "program_cost"
@@ -131,22 +131,39 @@ def measure(sizes: list[int], engine_sizes: list[int], repeats: int, engine_repe
     return {"repeats": repeats, "engine_repeats": engine_repeats, "offline": offline, "engine": {"clusterlink": engine}}
 
 
-def fits(rows: list[dict[str, Any]], key: str) -> dict[str, Any]:
-    """Per-resource slope of both sides, and how the components' time grows (exponents between sizes)."""
+LINEAR = 1.5
+"""Growth counts as linear while the cost of one more resource stays within this factor of its first value."""
+
+
+def marginal(rows: list[dict[str, Any]], side: str, key: str) -> list[float]:
+    """Seconds per provider resource added, between each pair of successive sizes."""
+    return [(b[side][key] - a[side][key]) / (b["resources"] - a["resources"]) for a, b in zip(rows, rows[1:])]
+
+
+def growth(rows: list[dict[str, Any]], key: str) -> dict[str, Any]:
+    """Per-resource slope of both sides (least squares), the marginal costs, and whether growth is linear."""
     xs = [r["resources"] for r in rows]
-    comp, base = ([r[side][key] for r in rows] for side in ("components_run", "baseline_run"))
-    c, b = linear_fit(xs, comp), linear_fit(xs, base)
-    return {"components": c.__dict__, "baseline": b.__dict__, "slope_ratio": c.slope / b.slope if b.slope else None,
-            "exponents": growth_exponents(xs, comp, fixed=c.intercept if c.intercept > 0 else 0.0)}
+    found: dict[str, Any] = {}
+    for side in ("components_run", "baseline_run"):
+        fit = linear_fit(xs, [r[side][key] for r in rows])
+        steps = marginal(rows, side, key)
+        found[side] = {"slope": fit.slope, "r2": fit.r2, "marginal": steps,
+                       "linear": bool(steps) and steps[-1] <= LINEAR * max(steps[0], 1e-9)}
+    return found
 
 
-def _fit_text(fit: dict[str, Any], unit: float, label: str) -> str:
-    c, b = Fit(**fit["components"]), Fit(**fit["baseline"])
-    exps = ", ".join(f"{e:.2f}" for e in fit["exponents"])
-    linear = "linear" if all(0.8 <= e <= 1.2 for e in fit["exponents"]) and c.r2 > 0.98 else "not linear"
-    return (f"{label}: components {c.slope * unit:.2f} ms per provider resource (r² {c.r2:.3f}), baseline "
-            f"{b.slope * unit:.2f} ms (r² {b.r2:.3f}), slope ratio {ratio(fit['slope_ratio'] or float('nan'))}; "
-            f"growth exponents between sizes {exps}: **{linear}**")
+def _growth_text(rows: list[dict[str, Any]], key: str, label: str) -> str:
+    found = growth(rows, key)
+    sizes = " / ".join(f"{a['exports']}->{b['exports']}" for a, b in zip(rows, rows[1:]))
+    parts = []
+    for side, name in (("components_run", "components"), ("baseline_run", "baseline")):
+        g = found[side]
+        steps = " / ".join(f"{m * 1000:.2f}" for m in g["marginal"])
+        verdict = "linear" if g["linear"] else f"**superlinear** (x{g['marginal'][-1] / g['marginal'][0]:.1f})"
+        parts.append(f"{name} {g['slope'] * 1000:.2f} ms per provider resource (fit, r² {g['r2']:.3f}); marginal "
+                     f"{steps} ms for M {sizes}: {verdict}")
+    slope_ratio = found["components_run"]["slope"] / found["baseline_run"]["slope"]
+    return f"{label}: " + "; ".join(parts) + f"; slope ratio {ratio(slope_ratio)}"
 
 
 def markdown(results: dict[str, Any]) -> str:
@@ -165,7 +182,7 @@ def markdown(results: dict[str, Any]) -> str:
                       ratio(r["ratio_maxrss"]))
         lines += [f"**Offline (mocks), {dataplane}**", "", table.markdown(), ""]
         if len(rows) > 1:
-            lines += ["- " + _fit_text(fits(rows, "seconds"), 1000, "time"), ""]
+            lines += ["- " + _growth_text(rows, "seconds", "time"), ""]
     for dataplane, rows in results["engine"].items():
         if not rows:
             continue
@@ -182,7 +199,7 @@ def markdown(results: dict[str, Any]) -> str:
                       ratio(r["no_checkpoints"]["ratio_seconds"]))
         lines += [f"**Engine (`pulumi up`, rendered manifests), {dataplane}**", "", table.markdown(), ""]
         if len(rows) > 1:
-            lines += ["- " + _fit_text(fits(rows, "up_seconds"), 1000, "`up` time"), ""]
+            lines += ["- " + _growth_text(rows, "up_seconds", "`up` time"), ""]
     return "\n".join(lines)
 
 
