@@ -47,6 +47,10 @@ def main(argv: list[str] | None = None) -> None:
     rotation = commands.add_parser("rotate-passphrase", help="re-encrypt every stack's secrets under a new "
                                    "random passphrase (all stacks or none) and keep it in the passphrase file")
     rotation.add_argument("--fabric", type=Path, default=Path("config"), help="fabric directory (default: config)")
+    clear = commands.add_parser("clear-pending", help="drop the operations an interrupted run left pending in "
+                                "a stack's state (the next up makes their resources again)")
+    clear.add_argument("--fabric", type=Path, default=Path("config"), help="fabric directory (default: config)")
+    clear.add_argument("--stack", action="append", required=True, help="the stack (repeatable)")
     graph_command = commands.add_parser("graph", help="the fabric as a Mermaid or DOT graph")
     graph_command.add_argument("--fabric", type=Path, default=Path("config"), help="fabric directory (default: config)")
     graph_command.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
@@ -81,6 +85,13 @@ def main(argv: list[str] | None = None) -> None:
             except RotationError as err:
                 print(f"clusterfabric: {err}", file=sys.stderr)
                 sys.exit(1)
+        elif args.command == "clear-pending":
+            from .fabric import Fabric
+
+            fabric = Fabric(args.fabric)
+            for stack in args.stack:
+                cleared = fabric.clear_pending(stack)
+                print(f"{stack}: cleared {len(cleared)} pending operations" + "".join(f"\n  {c}" for c in cleared))
         elif args.command == "graph":
             from .graph import dot, mermaid
 

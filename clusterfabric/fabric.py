@@ -209,6 +209,34 @@ class Fabric:
         rotate(self.project_dir, self.env, stacks, progress)
         return stacks
 
+    def pending_operations(self, name: str) -> list[str]:
+        """Operations an interrupted run left in the stack's state (`creating Kind name`...), read from the
+        checkpoint on a local file backend (other backends: `pulumi stack export`)."""
+        import json
+
+        checkpoint = self._checkpoint(name)
+        try:
+            latest = json.loads(checkpoint.read_text())["checkpoint"].get("latest") or {} if checkpoint else {}
+        except (OSError, ValueError, KeyError):
+            return []
+        return [f"{op['type']} {op['resource']['type']} {op['resource']['urn'].split('::')[-1]}"
+                for op in latest.get("pending_operations") or []]
+
+    def clear_pending(self, name: str) -> list[str]:
+        """Drop the pending operations from the stack's state; returns them. Safe because the next `up`
+        makes again whatever an interrupted create may have made (a file rewritten; an object applied
+        server-side, which takes over one that already exists)."""
+        stack = self._stack(name)
+        state = stack.export_stack()
+        pending = self.pending_operations(name)
+        if state.deployment and state.deployment.get("pending_operations"):
+            state.deployment["pending_operations"] = []
+            try:
+                stack.import_stack(state)
+            except auto.errors.CommandError as err:  # locked, most likely: say by what and what to do
+                raise RuntimeError(_command_error(err, self._checkpoint(name))) from None
+        return pending
+
     # --- one stack ----------------------------------------------------------------
 
     def _emit(self, stack: str, kind: str, message: str) -> None:
@@ -225,6 +253,11 @@ class Fabric:
             result = StackResult(name, operation, "failed", message=_command_error(err, self._checkpoint(name)))
         except Exception as err:  # a stack's failure is reported in its row, never as a traceback
             result = StackResult(name, operation, "failed", message=f"{type(err).__name__}: {err}")
+        pending = self.pending_operations(name)
+        if pending:
+            advice = _pending_advice(name, pending)
+            result.warnings.append(advice)
+            result.message = "\n".join(m for m in (result.message, advice) if m)
         result.duration = time.monotonic() - started
         self._emit(name, "finished", f"{result.result} {_changes_text(result.changes)}".strip())
         return result
@@ -490,7 +523,13 @@ def _command_error(err: auto.errors.CommandError, checkpoint: Path | None = None
 
 
 def _cut_short(checkpoint: Path | None) -> str | None:
-    """When a killed run left the stack's checkpoint (or its metadata file) unreadable, say what to put back."""
+    """When a killed run left the stack's checkpoint, or the metadata file beside it, unreadable: what to do.
+
+    The file backend writes a checkpoint atomically (a temporary file, renamed), but its `.attrs` metadata
+    sidecar (content type and checksum, no state) in place: a kill between truncating and writing it leaves
+    it empty, and Pulumi then cannot load the stack ("EOF"). Removing that file loses nothing; the backend
+    reads a checkpoint without one. A checkpoint itself cut short is put back from its backup.
+    """
     import json
 
     if checkpoint is None or not checkpoint.is_file():
@@ -498,13 +537,17 @@ def _cut_short(checkpoint: Path | None) -> str | None:
     attrs = checkpoint.with_name(checkpoint.name + ".attrs")
     try:
         json.loads(checkpoint.read_text())
-        if attrs.is_file():
-            json.loads(attrs.read_text())
-        return None
     except (ValueError, OSError):
         return (f"the stack's checkpoint {checkpoint} was cut short by an interrupted run: put back the previous "
                 f"one, `cp {checkpoint}.bak {checkpoint} && cp {checkpoint}.bak.attrs {attrs}` (or `pulumi stack "
                 "history` and `pulumi stack import`), then run again; the next run converges from it")
+    try:
+        if attrs.is_file():
+            json.loads(attrs.read_text())
+        return None
+    except (ValueError, OSError):
+        return (f"the checkpoint's metadata file {attrs} was cut short by an interrupted run (the backend writes "
+                f"it in place); it holds no state: remove it, `rm {attrs}`, and run again")
 
 
 def _stale_lock(text: str, checkpoint: Path | None) -> str | None:
@@ -536,6 +579,13 @@ def _stale_lock(text: str, checkpoint: Path | None) -> str | None:
         except (OSError, ValueError):
             continue
     return None
+
+
+def _pending_advice(name: str, pending: list[str]) -> str:
+    shown = "; ".join(pending[:5]) + (f"; and {len(pending) - 5} more" if len(pending) > 5 else "")
+    return (f"{len(pending)} operations were interrupted in an earlier run and are still pending in the state "
+            f"({shown}): `up` makes their resources again, so clear them with `clusterfabric clear-pending "
+            f"--stack {name}` and run `up`")
 
 
 def _changes_text(changes: dict[str, int]) -> str:
