@@ -156,6 +156,8 @@ def _fabric_options(command: argparse.ArgumentParser) -> None:
                          "CRDs installed), instead of rendering manifests; objects are read back after up")
     command.add_argument("--crds", type=Path, help="with --apiservers: the CRDs to install "
                          "(default: ../shared/crds beside the project)")
+    command.add_argument("--kubeconfig", action="append", metavar="CLUSTER=PATH", default=[],
+                         help="apply this cluster's stack with this kubeconfig instead of rendering (repeatable)")
 
 
 def _control_planes(args: argparse.Namespace, start: bool):
@@ -176,10 +178,15 @@ def _fabric(args: argparse.Namespace):
 
     from .fabric import ClusterTarget
 
-    targets = None
+    targets = {}
     if getattr(args, "apiservers", False):
         planes = _control_planes(args, start=True)
         targets = {name: ClusterTarget(plane.kubeconfig, controllers=False) for name, plane in planes.items()}
+    for given in getattr(args, "kubeconfig", []):
+        cluster, _, path = given.partition("=")
+        if not path or not Path(path).is_file():
+            raise KeyError(f"--kubeconfig {given}: expected CLUSTER=PATH of a kubeconfig file")
+        targets[cluster] = ClusterTarget(Path(path))
     return Fabric(args.fabric, parallel=args.parallel, force=args.force, on_event=progress,
                   policy_packs=args.policy_pack, targets=targets)
 

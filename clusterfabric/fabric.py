@@ -398,6 +398,10 @@ class Fabric:
                    if f"{PROJECT}:{k}" not in current or current[f"{PROJECT}:{k}"].value != v}
         if changed:  # each config write is a CLI call: skip them when the stack already has its config
             stack.set_all_config(changed)
+        if not target and f"{PROJECT}:kubeconfig" in current:
+            # Targeted before, rendering now: a run targets what it is given, never what an earlier run was.
+            stack.remove_all_config([f"{PROJECT}:{k}" for k in ("kubeconfig", "awaitReadiness", "renderDirectory")
+                                     if f"{PROJECT}:{k}" in current])
         return stack
 
     def _event_handler(self, name: str, warnings: list[str], errors: list[str], steps: list[dict[str, Any]],

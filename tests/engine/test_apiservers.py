@@ -153,6 +153,15 @@ def test_an_api_server_stopped_mid_up_then_restarted_lets_the_up_converge(tmp_pa
         planes["east"].stop()
 
 
+def test_a_run_without_a_target_renders_the_stack_again(deployed):
+    fabric, _ = deployed
+    config = Fabric("config", project_dir=fabric.project_dir)._stack("east").get_all_config()
+    assert not {"clusterfabric:kubeconfig", "clusterfabric:renderDirectory"} & set(config)
+    targeted = fabric._stack("east").get_all_config()  # and a targeted run puts the target back
+    assert targeted["clusterfabric:kubeconfig"].value == str(fabric.targets["east"].kubeconfig.resolve())
+    assert targeted["clusterfabric:awaitReadiness"].value == "false"
+
+
 def test_destroy_leaves_nothing_behind(deployed, servers):
     fabric, _ = deployed
     declared = {s: declared_objects(fabric._stack(s).export_stack().deployment) for s in EXAMPLE_STACKS}
