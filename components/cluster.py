@@ -82,7 +82,8 @@ class Cluster(pulumi.ComponentResource):
             # deletion would remove the new file. (Applied to a cluster, the default order is kept.)
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transforms=[_delete_before_replace]))
         else:
-            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transforms=[_applied(target)]))
+            # In-process transformations: unlike `transforms`, they also run under the offline plan's mocks.
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transformations=[_applied(target)]))
         super().__init__("clusterfabric:index:Cluster", name, None, opts)
         self.provider = k8s.Provider(
             f"{name}-kubernetes",
@@ -141,12 +142,12 @@ def _applied(target: Target):
         metadata["annotations"] = {**(metadata.get("annotations") or {}), **annotations}
         return metadata
 
-    def transform(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
-        if not args.type_.startswith("kubernetes:") or not args.custom:
+    def transform(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
+        if not args.type_.startswith("kubernetes:") or not isinstance(args.resource, pulumi.CustomResource):
             return None
         metadata = args.props.get("metadata")
         metadata = metadata.apply(annotated) if isinstance(metadata, pulumi.Output) else annotated(metadata)
-        return pulumi.ResourceTransformResult({**args.props, "metadata": metadata}, args.opts)
+        return pulumi.ResourceTransformationResult({**args.props, "metadata": metadata}, args.opts)
 
     return transform
 
