@@ -158,6 +158,9 @@ def _fabric_options(command: argparse.ArgumentParser) -> None:
                          "(default: ../shared/crds beside the project)")
     command.add_argument("--kubeconfig", action="append", metavar="CLUSTER=PATH", default=[],
                          help="apply this cluster's stack with this kubeconfig instead of rendering (repeatable)")
+    command.add_argument("--render", action="store_true",
+                         help="render the stacks' manifests again, moving their objects off the API servers an "
+                         "earlier run targeted (without a flag, a stack keeps its target)")
 
 
 def _control_planes(args: argparse.Namespace, start: bool):
@@ -178,7 +181,9 @@ def _fabric(args: argparse.Namespace):
 
     from .fabric import ClusterTarget
 
-    targets = {}
+    targets: dict = {}
+    if getattr(args, "render", False):
+        targets = {c.name: None for c in load_fabric(args.fabric).spec.clusters}
     if getattr(args, "apiservers", False):
         planes = _control_planes(args, start=True)
         targets = {name: ClusterTarget(plane.kubeconfig, controllers=False) for name, plane in planes.items()}
@@ -192,12 +197,12 @@ def _fabric(args: argparse.Namespace):
 
 
 def table(result) -> str:
-    """The final table: stack, result, creates/updates/deletes, duration."""
-    rows = [("stack", "result", "create", "update", "delete", "duration")]
+    """The final table: stack, result, creates/updates/replaces/deletes, duration."""
+    rows = [("stack", "result", "create", "update", "replace", "delete", "duration")]
     for s in result.stacks:
         c = s.changes
-        rows.append((s.stack, s.result, str(c.get("create", 0)), str(c.get("update", 0)),
-                     str(c.get("delete", 0)), f"{s.duration:.1f}s"))
+        rows.append((s.stack, s.result, *(str(c.get(k, 0)) for k in ("create", "update", "replace", "delete")),
+                     f"{s.duration:.1f}s"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))

@@ -114,7 +114,7 @@ class Fabric:
     def __init__(self, fabric_dir: str | Path = "config", *, project_dir: Path = PROJECT_DIR, parallel: int = 1,
                  on_event: Callable[[Event], None] | None = None, force: bool = False,
                  policy_packs: list[str] | None = None, env: dict[str, str] | None = None,
-                 targets: dict[str, ClusterTarget] | None = None):
+                 targets: dict[str, ClusterTarget | None] | None = None):
         self.project_dir = Path(project_dir).resolve()
         directory = Path(fabric_dir)
         self.fabric_dir = (directory if directory.is_absolute() else self.project_dir / directory).resolve()
@@ -293,7 +293,7 @@ class Fabric:
         restore = sorted({d.urn for d in drift if d.urn})
         if operation == "up" and restore:
             options["replace"] = restore  # rewriting the object rewrites its file
-        target = self.targets.get(name)
+        target = self.targets.get(name) or _remembered_target(stack)
         namespaces = _namespaces(stack) if operation == "destroy" and target and not target.controllers else []
         try:
             if operation == "preview":
@@ -309,6 +309,11 @@ class Fabric:
             if any(p["level"] == "mandatory" for p in policy):
                 message = "\n".join(f"[{p['level']}] {p['policy']}: {p['message']}" for p in policy
                                     if p["level"] == "mandatory")
+            if "cluster is unreachable" in message and target:
+                message += (f"\n{name} applies to the API server of {target.kubeconfig}: start it (a local control "
+                            "plane: `clusterfabric apiservers start` or `up --apiservers`) and run again; to render "
+                            "this stack instead, run with `--render` while that server is up (its objects move "
+                            "into files)")
             return StackResult(name, operation, "failed", message=message or _command_error(err),
                                warnings=warnings, steps=steps, policy=policy)
         drifted = [str(d) for d in drift if operation == "preview" or not d.urn]
@@ -398,10 +403,11 @@ class Fabric:
                    if f"{PROJECT}:{k}" not in current or current[f"{PROJECT}:{k}"].value != v}
         if changed:  # each config write is a CLI call: skip them when the stack already has its config
             stack.set_all_config(changed)
-        if not target and f"{PROJECT}:kubeconfig" in current:
-            # Targeted before, rendering now: a run targets what it is given, never what an earlier run was.
-            stack.remove_all_config([f"{PROJECT}:{k}" for k in ("kubeconfig", "awaitReadiness", "renderDirectory")
-                                     if f"{PROJECT}:{k}" in current])
+        stale = [f"{PROJECT}:{k}" for k in ("kubeconfig", "awaitReadiness", "renderDirectory") if f"{PROJECT}:{k}" in current]
+        if name in self.targets and target is None and stale:
+            # Asked to render again. Without an explicit ask the stack keeps its target: a forgotten flag must
+            # never move a cluster's objects into files (that deletes them from the cluster).
+            stack.remove_all_config(stale)
         return stack
 
     def _event_handler(self, name: str, warnings: list[str], errors: list[str], steps: list[dict[str, Any]],
@@ -494,6 +500,16 @@ def _importers(fabric: FabricModel, name: str, removed: list[Any]) -> dict[str, 
                             key = f"export {e.namespace}/{e.name}:{e.port}/{e.route_type}"
                             found.setdefault(key, []).append(f"{spec.name} ({manifests.file_of(route)}: {ref(route)})")
     return found
+
+
+def _remembered_target(stack: auto.Stack) -> ClusterTarget | None:
+    """The target an earlier run gave the stack, from its config (None when it renders)."""
+    config = stack.get_all_config()
+    kubeconfig = config.get(f"{PROJECT}:kubeconfig")
+    if kubeconfig is None or _renders(stack):
+        return None
+    readiness = config.get(f"{PROJECT}:awaitReadiness")
+    return ClusterTarget(Path(kubeconfig.value), controllers=readiness is None or readiness.value != "false")
 
 
 def _namespaces(stack: auto.Stack) -> list[str]:
