@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -67,8 +68,9 @@ def best_speedup(fabric_dir: Path, workers: int) -> float:
 
 def one_run(work: Path, shape: Shape, parallel: int) -> dict[str, Any]:
     project = fresh_project(work / f"{shape.dataplane}-{shape.clusters}-p{parallel}", shape)
+    load = os.getloadavg()[0]  # two workers only help when the two cores are not busy with something else
     report = python_child("bench.fabric_runs", "child", str(project), str(parallel)).report()
-    return report
+    return {**report, "load": load}
 
 
 def measure_size(work: Path, shape: Shape, repeats: int) -> dict[str, Any]:
@@ -110,15 +112,17 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [f"Each cluster exports {results['exports']} services, imports none; median of {results['repeats']} "
              "run(s) each way, serial and parallel alternating; every run from an empty backend: `up` creates "
              "everything, then `preview` finds nothing to change. *best possible*: with two workers and stacks of "
-             "equal cost, given the dependency graph.", ""]
+             "equal cost, given the dependency graph. *load average*: the machine's 1-minute load when the run "
+             "started (2 cores: above about 1, the second worker competes for a core).", ""]
     for dataplane, rows in results["fabrics"].items():
         table = Table(["N stacks", "what ran", "`up` serial", "`up` --parallel 2", "speedup", "`preview` serial",
-                       "`preview` --parallel 2", "speedup", "best possible"])
+                       "`preview` --parallel 2", "speedup", "best possible", "load average before (serial / parallel)"])
         for r in rows:
             table.add(r["clusters"], ", ".join(r["results"]), seconds(r["serial"]["up"]), seconds(r["parallel"]["up"]),
                       f"**{ratio(r['speedup_up'])}**", seconds(r["serial"]["preview"]),
                       seconds(r["parallel"]["preview"]), f"**{ratio(r['speedup_preview'])}**",
-                      ratio(r["best_speedup"]))
+                      ratio(r["best_speedup"]),
+                      f"{r['serial'].get('load', float('nan')):.1f} / {r['parallel'].get('load', float('nan')):.1f}")
         lines += [f"**{dataplane}**", "", table.markdown(), ""]
     return "\n".join(lines)
 
