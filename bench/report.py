@@ -79,13 +79,14 @@ def panels(results: dict[str, dict[str, Any]]) -> list[Panel]:
                 offline.series.append(Series(f"{dataplane} {side}", _points(
                     rows, "resources", lambda r, s=side: r[f"{s}_run"]["seconds"]), dashed))
         found.append(offline)
-        engine = Panel("program, pulumi up (clusterlink)", "provider resources", "seconds", log_x=True, log_y=True)
+        engine = Panel("program, engine up", "provider resources", "seconds", log_x=True, log_y=True)
         rows = program["engine"].get("clusterlink", [])
-        for side, dashed in (("components", False), ("baseline", True)):
-            engine.series.append(Series(side, _points(rows, "resources", lambda r, s=side: r[f"{s}_run"]["up_seconds"]),
-                                        dashed))
-            engine.series.append(Series(f"{side}, no checkpoints", _points(
-                rows, "resources", lambda r, s=side: r["no_checkpoints"][s]), dashed))
+        for checkpoints in (True, False):
+            for side in ("components", "baseline"):
+                value = (lambda r, s=side: r[f"{s}_run"]["up_seconds"]) if checkpoints else \
+                    (lambda r, s=side: r["no_checkpoints"][s])
+                engine.series.append(Series(side + ("" if checkpoints else ", no checkpoints"),
+                                            _points(rows, "resources", value), dashed=not checkpoints))
         found.append(engine)
     runs = results.get("fabric_runs")
     if runs:
@@ -110,7 +111,7 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
              "run. Regenerate everything with `bench/run` (or `.venv/bin/python -m bench`); one benchmark with "
              "`.venv/bin/python -m bench.<name> --help` for its sizes, then `.venv/bin/python -m bench --report` "
              "to rewrite this file and `scaling.png` from `bench/results/`.", "",
-             f"- **When**: {measured[0] if measured else '?'} to {measured[-1] if measured else '?'}",
+             f"- **When**: the benchmarks started between {measured[0] if measured else '?'} and {measured[-1] if measured else '?'}",
              f"- **Machine**: {machine()}; shared with another engineer's Go builds and engine tests during the run, "
              "so absolute times are noisy; the ratios are taken within one run, sides interleaved.",
              "- **Commands**: " + "; ".join(f"`{r['command']}`" for r in results.values() if "command" in r), "",
@@ -119,8 +120,8 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
     lines += [f"| {t} | {m} | {v} |" for t, m, v in targets(results)]
     lines += ["", "![scaling](scaling.png)", "",
               "*Left to right*: one cluster program under mocks, components (solid) and the flat baseline (dashed); "
-              "the same program brought up by the engine, with and without the file backend's per-step "
-              "checkpoints; whole-fabric `up`, serial (solid) and `--parallel 2` (dashed).", ""]
+              "the same program brought up by the engine (ClusterLink, rendered manifests), with the file "
+              "backend's per-step checkpoints (solid) and without (dashed); whole-fabric `up`, serial (solid) and `--parallel 2` (dashed).", ""]
     findings = BENCH / "FINDINGS.md"
     if findings.exists():
         lines += [findings.read_text().strip(), ""]
