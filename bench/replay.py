@@ -20,6 +20,8 @@ program run under mocks:
 Mocks cannot run transforms (the engine runs them), so the recording drops
 them; the one the product uses when rendering (delete before replace, on
 every resource of the cluster) is given to every replayed resource instead.
+In-process transformations do run: the recording keeps the properties they
+return, so the replay declares what they made.
 
 StackReferences are reads, not provider resources, and are left out.
 """
@@ -65,7 +67,7 @@ def load_class(path: str) -> type:
     return found
 
 
-def constructor_arguments(cls: type) -> dict[str, Any]:
+def constructor_arguments(cls: type, transformed: dict[str, Any] | None = None) -> dict[str, Any]:
     """The arguments the class's constructor passed on, read from its `_internal_init` frame (set ones only).
 
     Generated SDK classes funnel every constructor through `_internal_init`,
@@ -80,7 +82,23 @@ def constructor_arguments(cls: type) -> dict[str, Any]:
     if frame is None:
         raise RuntimeError(f"{class_path(cls)} was not built through _internal_init: the replay cannot copy it")
     skip = {"__self__", "resource_name", "opts", "__props__"}
-    return {k: v for k, v in frame.f_locals.items() if k in accepted and k not in skip and v is not None}
+    given = {**frame.f_locals, **(transformed or {})}  # what a transformation returned, under the same names
+    return {k: v for k, v in given.items() if k in accepted and k not in skip and v is not None}
+
+
+def _noting(transformation: Any) -> Any:
+    """`transformation`, also leaving the properties it returns on the resource (the last one's win)."""
+    if getattr(transformation, "_bench_noting", False):
+        return transformation
+
+    def noting(args: pulumi.ResourceTransformationArgs) -> Any:
+        result = transformation(args)
+        if result is not None:
+            args.resource._bench_transformed = dict(result.props)
+        return result
+
+    noting._bench_noting = True  # type: ignore[attr-defined]
+    return noting
 
 
 @dataclass
@@ -124,9 +142,10 @@ class Recorder:
         def resource_init(res, *args, **kwargs):
             bound = inspect.signature(original_resource).bind(res, *args, **kwargs)
             opts = bound.arguments.get("opts")
-            if opts is not None and opts.transforms:
-                bound.arguments["opts"] = pulumi.ResourceOptions.merge(opts, None)
-                bound.arguments["opts"].transforms = None
+            if opts is not None and (opts.transforms or opts.transformations):
+                bound.arguments["opts"] = opts = pulumi.ResourceOptions.merge(opts, None)
+                opts.transforms = None
+                opts.transformations = [_noting(t) for t in opts.transformations or []] or None
             original_resource(*bound.args, **bound.kwargs)
 
         pulumi.Resource.__init__ = resource_init  # type: ignore[method-assign]
@@ -138,7 +157,7 @@ class Recorder:
         if provider is not None:
             arguments = {k: v for k, v in res._bench_props.items() if k != DYNAMIC_PROVIDER_KEY}  # type: ignore[attr-defined]
         else:
-            arguments = constructor_arguments(type(res))
+            arguments = constructor_arguments(type(res), getattr(res, "_bench_transformed", None))
         depends = opts.depends_on if isinstance(opts.depends_on, list) else ([opts.depends_on] if opts.depends_on else [])
         self.entries.append(Recorded(res, class_path(type(res)), t, name, arguments,
                                      class_path(type(provider)) if provider is not None else None,
