@@ -164,7 +164,7 @@ class Fabric:
     def _run(self, operation: Operation, stacks: list[str] | None) -> FabricResult:
         fabric = self.load()
         graph = dependencies(fabric)
-        order = run_order(fabric)
+        order = run_order(fabric, graph=graph)
         selected = [s for s in order if stacks is None or s in stacks]
         unknown = set(stacks or []) - set(order)
         if unknown:

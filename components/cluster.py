@@ -80,10 +80,12 @@ class Cluster(pulumi.ComponentResource):
         if target.render_directory:
             # A rendered object's replacement writes the same file: the old one must go first, or its
             # deletion would remove the new file. (Applied to a cluster, the default order is kept.)
-            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transforms=[_delete_before_replace]))
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transformations=[_delete_before_replace]))
         else:
-            # In-process transformations: unlike `transforms`, they also run under the offline plan's mocks.
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transformations=[_applied(target)]))
+        # In-process transformations, not `transforms`: those cost an engine callback per resource (2.4x the
+        # time of a 300-object `up` without per-step checkpoints, bench/FINDINGS.md) and need a callback server
+        # the offline plan's mocks lack.
         super().__init__("clusterfabric:index:Cluster", name, None, opts)
         self.provider = k8s.Provider(
             f"{name}-kubernetes",
@@ -122,8 +124,8 @@ class Cluster(pulumi.ComponentResource):
         return pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=depends)
 
 
-def _delete_before_replace(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult:
-    return pulumi.ResourceTransformResult(
+def _delete_before_replace(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult:
+    return pulumi.ResourceTransformationResult(
         args.props, pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(delete_before_replace=True)))
 
 
