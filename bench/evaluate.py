@@ -28,7 +28,7 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from clusterfabric.offline import LATTICE_IDS, ORGANIZATION, PROJECT, _fake_id
+from clusterfabric.offline import ORGANIZATION, PROJECT, mocked_resource
 
 from .replay import REFERENCED_ATTRIBUTES, SKIPPED, Recorder, preload, read_spec, replay
 
@@ -56,16 +56,8 @@ class BenchMocks(pulumi.runtime.Mocks):
         if self.declared is not None and args.custom and args.typ not in SKIPPED:
             self.declared.append({"type": args.typ, "name": args.name, "inputs": args.inputs,
                                   "provider": (args.provider or "").split("::")[-1]})
-        outputs = dict(args.inputs)
-        resource_id = f"{args.name}-id"
-        if args.typ in LATTICE_IDS:
-            prefix, kind = LATTICE_IDS[args.typ]
-            resource_id = _fake_id(prefix, f"{self.stack}/{args.name}")
-            outputs["arn"] = f"arn:aws:vpc-lattice:us-west-2:111122223333:{kind}/{resource_id}"
-            if prefix == "listener":
-                outputs["listener_id"] = resource_id
-        elif args.typ == "pulumi-python:dynamic:Resource":
-            outputs.update(cert_pem=f"<{args.name}.cert_pem>", key_pem=f"<{args.name}.key_pem>")
+        resource_id, outputs = mocked_resource(args.typ, args.name, args.inputs, self.stack, "us-west-2",
+                                               "111122223333", certificate=f"<{args.name} certificate>")
         if self.recorder is not None:
             self.recorder.outputs[(args.typ, args.name)] = {
                 "id": resource_id, **{k: outputs[k] for k in REFERENCED_ATTRIBUTES if k in outputs}}

@@ -41,6 +41,23 @@ def _fake_id(prefix: str, name: str) -> str:
     return f"{prefix}-{hashlib.sha256(name.encode()).hexdigest()[:17]}"
 
 
+def mocked_resource(typ: str, name: str, inputs: dict[str, Any], stack: str, region: str, account: str,
+                    certificate: str = PLACEHOLDER) -> tuple[str, dict[str, Any]]:
+    """The id and outputs a mocked resource gets: ids and ARNs shaped like the real ones for Lattice objects,
+    placeholders for certificates (nothing is issued offline), the inputs for the rest."""
+    outputs = dict(inputs)
+    resource_id = f"{name}-id"
+    if typ in LATTICE_IDS:
+        prefix, kind = LATTICE_IDS[typ]
+        resource_id = _fake_id(prefix, f"{stack}/{name}")
+        outputs["arn"] = f"arn:aws:vpc-lattice:{region}:{account}:{kind}/{resource_id}"
+        if prefix == "listener":
+            outputs["listener_id"] = resource_id
+    elif typ == "pulumi-python:dynamic:Resource":
+        outputs.update(cert_pem=certificate, key_pem=certificate)
+    return resource_id, outputs
+
+
 def _masked(value: Any) -> Any:
     """Secret values shown as `[secret]`, as `pulumi preview` shows them."""
     from pulumi.runtime import rpc
@@ -74,22 +91,12 @@ def run_stack(request: dict[str, Any]) -> dict[str, Any]:
 
     class Mocks(pulumi.runtime.Mocks):
         def new_resource(self, args: pulumi.runtime.MockResourceArgs):
-            outputs = dict(args.inputs)
             if args.typ == "pulumi:pulumi:StackReference":
                 referenced = args.inputs["name"].split("/")[-1]
                 return args.inputs["name"], {"name": args.inputs["name"], "outputs": outputs_of.get(referenced) or {},
                                              "secretOutputNames": []}
             resources.append({"type": args.typ, "name": args.name, "inputs": _public(args.inputs)})
-            resource_id = f"{args.name}-id"
-            if args.typ in LATTICE_IDS:
-                prefix, kind = LATTICE_IDS[args.typ]
-                resource_id = _fake_id(prefix, f"{stack}/{args.name}")
-                outputs["arn"] = f"arn:aws:vpc-lattice:{region}:{account}:{kind}/{resource_id}"
-                if prefix == "listener":
-                    outputs["listener_id"] = resource_id
-            elif args.typ == "pulumi-python:dynamic:Resource":
-                outputs.update(cert_pem=PLACEHOLDER, key_pem=PLACEHOLDER)
-            return resource_id, outputs
+            return mocked_resource(args.typ, args.name, args.inputs, stack, region, account)
 
         def call(self, args: pulumi.runtime.MockCallArgs):
             return {}
