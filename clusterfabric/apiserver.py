@@ -33,7 +33,7 @@ from typing import Any
 from components.clusterlink.certificates import issue
 
 from .kubeapi import ControlPlaneError, KubeClient, KubeError
-from .toolchain import PROJECT_DIR
+from .toolchain import PROJECT_DIR, write_private
 
 TOOLS = PROJECT_DIR / ".tools" / "bin"
 SERVICE_CLUSTER_IP_RANGE = "10.96.0.0/16"
@@ -53,13 +53,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
 
 
 def _alive(pid: int | None) -> bool:
@@ -100,7 +93,7 @@ class ControlPlane:
             return {}
 
     def _save(self, state: dict[str, Any]) -> None:
-        _write_private(self._state_file, json.dumps(state, indent=2))
+        write_private(self._state_file, json.dumps(state, indent=2))
 
     @property
     def url(self) -> str | None:
@@ -222,7 +215,7 @@ class ControlPlane:
                            "admin.crt": admin["cert_pem"], "service-accounts.key": accounts["key_pem"],
                            "service-accounts.pub": _public_key(accounts["key_pem"]),
                            "admin.key": admin["key_pem"]}.items():  # admin.key last: it marks the set complete
-            _write_private(pki / file, text)
+            write_private(pki / file, text)
 
     def _write_kubeconfig(self, port: int) -> None:
         pki = self.directory / "pki"
@@ -234,7 +227,7 @@ class ControlPlane:
                 "client-certificate": str(pki / "admin.crt"), "client-key": str(pki / "admin.key")}}],
             "contexts": [{"name": self.name, "context": {"cluster": self.name, "user": "admin"}}],
         }
-        _write_private(self.kubeconfig, json.dumps(config, indent=2))
+        write_private(self.kubeconfig, json.dumps(config, indent=2))
 
     # --- health -------------------------------------------------------------------
 

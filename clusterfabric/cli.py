@@ -163,10 +163,14 @@ def _fabric_options(command: argparse.ArgumentParser) -> None:
                          "earlier run targeted (without a flag, a stack keeps its target)")
 
 
-def _control_planes(args: argparse.Namespace, start: bool):
+def _cluster_names(args: argparse.Namespace) -> list[str]:
+    return [c.name for c in load_fabric(args.fabric).spec.clusters]
+
+
+def _control_planes(args: argparse.Namespace, clusters: list[str], start: bool):
     from .apiserver import control_planes, default_crds, start_all
 
-    planes = control_planes([c.name for c in load_fabric(args.fabric).spec.clusters])
+    planes = control_planes(clusters)
     if start:
         start_all(planes, args.crds or default_crds(), progress=lambda line: print(line, file=sys.stderr, flush=True))
     return planes
@@ -182,10 +186,11 @@ def _fabric(args: argparse.Namespace):
     from .fabric import ClusterTarget
 
     targets: dict = {}
+    clusters = _cluster_names(args) if getattr(args, "render", False) or getattr(args, "apiservers", False) else []
     if getattr(args, "render", False):
-        targets = {c.name: None for c in load_fabric(args.fabric).spec.clusters}
+        targets = dict.fromkeys(clusters)
     if getattr(args, "apiservers", False):
-        planes = _control_planes(args, start=True)
+        planes = _control_planes(args, clusters, start=True)
         targets = {name: ClusterTarget(plane.kubeconfig, controllers=False) for name, plane in planes.items()}
     for given in getattr(args, "kubeconfig", []):
         cluster, _, path = given.partition("=")
@@ -225,10 +230,11 @@ def operation_command(args: argparse.Namespace) -> int:
 
 
 def apiservers_command(args: argparse.Namespace) -> int:
-    planes = _control_planes(args, start=args.action == "start")
-    for name, plane in planes.items():
-        if args.action == "stop":
+    planes = _control_planes(args, _cluster_names(args), start=args.action == "start")
+    if args.action == "stop":
+        for plane in planes.values():  # all of them before any output: a closed pipe must not stop this half-way
             plane.stop()
+    for name, plane in planes.items():
         state = f"running at {plane.url}" if plane.running() else "stopped"
         print(f"{name}: {state} (kubeconfig {plane.kubeconfig})")
     return 0

@@ -42,12 +42,12 @@ def _revealed(value: Any) -> Any:
     return value
 
 
-def _key(obj: dict[str, Any]) -> tuple[str, str, str, str]:
+def object_key(obj: dict[str, Any]) -> tuple[str, str, str, str]:
     meta = obj.get("metadata") or {}
     return obj.get("apiVersion", ""), obj.get("kind", ""), meta.get("namespace", ""), meta.get("name", "")
 
 
-def _what(key: tuple[str, str, str, str]) -> str:
+def object_name(key: tuple[str, str, str, str]) -> str:
     return f"{key[1]}/{key[2] or '-'}/{key[3]}"
 
 
@@ -58,22 +58,22 @@ def rendered_drift(deployment: dict[str, Any], render_directory: Path) -> list[D
         outputs = _revealed(resource.get("outputs") or {})
         if resource.get("type", "").startswith("kubernetes:") and resource.get("custom") and "kind" in outputs:
             obj = {k: v for k, v in outputs.items() if not k.startswith("__")}
-            expected[_key(obj)] = (resource["urn"], obj)
+            expected[object_key(obj)] = (resource["urn"], obj)
     found: dict[tuple, tuple[Path, Any]] = {}
     for path in sorted(render_directory.rglob("*.yaml")) if render_directory.is_dir() else []:
         try:
             doc = yaml.safe_load(path.read_text())
         except (OSError, yaml.YAMLError):
             doc = None
-        key = _key(doc) if isinstance(doc, dict) else ("", "", "", path.name)
+        key = object_key(doc) if isinstance(doc, dict) else ("", "", "", path.name)
         found[key] = (path, doc)
     drift = []
     for key, (urn, obj) in sorted(expected.items()):
         if key not in found:
-            drift.append(Drift(_what(key), "deleted", "(missing)", urn))
+            drift.append(Drift(object_name(key), "deleted", "(missing)", urn))
         elif found[key][1] != obj:
-            drift.append(Drift(_what(key), "edited", str(found[key][0]), urn))
+            drift.append(Drift(object_name(key), "edited", str(found[key][0]), urn))
     for key, (path, _) in sorted(found.items()):
         if key not in expected:
-            drift.append(Drift(_what(key), "added", str(path), None))
+            drift.append(Drift(object_name(key), "added", str(path), None))
     return drift

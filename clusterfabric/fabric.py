@@ -272,9 +272,9 @@ class Fabric:
             missing = sorted(d for d in graph.hard[name] if not self._published(d))
             if missing:
                 return self._offline(operation, name, f"{', '.join(missing)} not deployed yet")
-        stack = self._stack(name)
-        drift = self._drift(stack)
-        if operation == "refresh" and _renders(stack):
+        stack, config = self._prepared(name)
+        drift = self._drift(stack, config)
+        if operation == "refresh" and _renders(config):
             # No cluster to read: a rendering stack's truth is its files, compared with what it wrote.
             return StackResult(name, operation, "succeeded", drift=[str(d) for d in drift],
                                message="renders its manifests: compared them with the state"
@@ -293,7 +293,7 @@ class Fabric:
         restore = sorted({d.urn for d in drift if d.urn})
         if operation == "up" and restore:
             options["replace"] = restore  # rewriting the object rewrites its file
-        target = self.targets.get(name) or _remembered_target(stack)
+        target = _target(config)
         namespaces = _namespaces(stack) if operation == "destroy" and target and not target.controllers else []
         try:
             if operation == "preview":
@@ -345,8 +345,8 @@ class Fabric:
             result.message = f"read back {compared} objects from the API server: as declared"
         self._emit(stack.name, "read back", result.message.splitlines()[0])
 
-    def _drift(self, stack: auto.Stack) -> list[Drift]:
-        if not _renders(stack):
+    def _drift(self, stack: auto.Stack, config: dict[str, str]) -> list[Drift]:
+        if not _renders(config):
             return []
         outputs = stack.outputs()
         directory = outputs.get("renderDirectory")
@@ -389,6 +389,12 @@ class Fabric:
         return self._plugins
 
     def _stack(self, name: str) -> auto.Stack:
+        """The stack, its config brought in line with this run."""
+        return self._prepared(name)[0]
+
+    def _prepared(self, name: str) -> tuple[auto.Stack, dict[str, str]]:
+        """The stack with its config brought in line with this run (fabric directory, target), and that config:
+        read once, since each config read or write is a CLI call."""
         stack = auto.create_or_select_stack(
             name, work_dir=str(self.project_dir),
             opts=auto.LocalWorkspaceOptions(env_vars=self.env, pulumi_command=_pulumi_command()))
@@ -398,17 +404,19 @@ class Fabric:
         if target:
             wanted.update(renderDirectory="", kubeconfig=str(Path(target.kubeconfig).resolve()),
                           awaitReadiness=str(target.controllers).lower())
-        current = stack.get_all_config()
-        changed = {f"{PROJECT}:{k}": auto.ConfigValue(value=v) for k, v in wanted.items()
-                   if f"{PROJECT}:{k}" not in current or current[f"{PROJECT}:{k}"].value != v}
-        if changed:  # each config write is a CLI call: skip them when the stack already has its config
-            stack.set_all_config(changed)
-        stale = [f"{PROJECT}:{k}" for k in ("kubeconfig", "awaitReadiness", "renderDirectory") if f"{PROJECT}:{k}" in current]
+        config = {k: v.value for k, v in stack.get_all_config().items()}
+        changed = {f"{PROJECT}:{k}": v for k, v in wanted.items() if config.get(f"{PROJECT}:{k}") != v}
+        if changed:
+            stack.set_all_config({k: auto.ConfigValue(value=v) for k, v in changed.items()})
+            config.update(changed)
+        stale = [f"{PROJECT}:{k}" for k in ("kubeconfig", "awaitReadiness", "renderDirectory") if f"{PROJECT}:{k}" in config]
         if name in self.targets and target is None and stale:
             # Asked to render again. Without an explicit ask the stack keeps its target: a forgotten flag must
             # never move a cluster's objects into files (that deletes them from the cluster).
             stack.remove_all_config(stale)
-        return stack
+            for key in stale:
+                del config[key]
+        return stack, config
 
     def _event_handler(self, name: str, warnings: list[str], errors: list[str], steps: list[dict[str, Any]],
                        policy: list[dict[str, str]]):
@@ -502,14 +510,13 @@ def _importers(fabric: FabricModel, name: str, removed: list[Any]) -> dict[str, 
     return found
 
 
-def _remembered_target(stack: auto.Stack) -> ClusterTarget | None:
-    """The target an earlier run gave the stack, from its config (None when it renders)."""
-    config = stack.get_all_config()
+def _target(config: dict[str, str]) -> ClusterTarget | None:
+    """The API server the stack applies to, from its config: given to this run or remembered from an earlier
+    one (None when it renders)."""
     kubeconfig = config.get(f"{PROJECT}:kubeconfig")
-    if kubeconfig is None or _renders(stack):
+    if kubeconfig is None or _renders(config):
         return None
-    readiness = config.get(f"{PROJECT}:awaitReadiness")
-    return ClusterTarget(Path(kubeconfig.value), controllers=readiness is None or readiness.value != "false")
+    return ClusterTarget(Path(kubeconfig), controllers=config.get(f"{PROJECT}:awaitReadiness") != "false")
 
 
 def _namespaces(stack: auto.Stack) -> list[str]:
@@ -519,11 +526,9 @@ def _namespaces(stack: auto.Stack) -> list[str]:
                   if r.get("type") == "kubernetes:core/v1:Namespace" and r.get("inputs", {}).get("metadata"))
 
 
-def _renders(stack: auto.Stack) -> bool:
+def _renders(config: dict[str, str]) -> bool:
     """Whether the stack writes manifests instead of applying them (the default, see components/program.py)."""
-    config = stack.get_all_config()
-    value = config.get(f"{PROJECT}:renderDirectory")
-    return value is None or value.value != ""
+    return config.get(f"{PROJECT}:renderDirectory") != ""
 
 
 def _pulumi_command() -> auto.PulumiCommand:

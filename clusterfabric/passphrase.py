@@ -22,7 +22,7 @@ import subprocess
 from pathlib import Path
 from typing import Callable, Mapping
 
-from .toolchain import pulumi_command
+from .toolchain import pulumi_command, write_private
 
 
 class RotationError(RuntimeError):
@@ -57,12 +57,6 @@ def _change(env: Mapping[str, str], project_dir: Path, stack: str, old: str, new
     return "\n".join(lines[-3:]) or f"exited {done.returncode}"
 
 
-def _write_private(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-
-
 def rotate(project_dir: Path, env: Mapping[str, str], stacks: list[str],
            progress: Callable[[str], None] = lambda line: None) -> None:
     """Move `stacks` to a new random passphrase and make it the one in the passphrase file."""
@@ -77,7 +71,7 @@ def rotate(project_dir: Path, env: Mapping[str, str], stacks: list[str],
         progress(f"resuming the rotation begun with {pending}")
     else:
         new = secrets.token_urlsafe(32)
-        _write_private(pending, new)
+        write_private(pending, new)
     moved: list[str] = []
     for stack in stacks:
         if _opens(env, project_dir, stack, new):

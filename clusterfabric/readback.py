@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from .drift import SECRET_SIG
+from .drift import SECRET_SIG, object_key, object_name
 from .kubeapi import KubeClient, KubeError
 
 
@@ -93,24 +93,20 @@ def declared_objects(deployment: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
-def _what(obj: dict[str, Any]) -> str:
-    meta = obj.get("metadata") or {}
-    return f"{obj['kind']}/{meta.get('namespace') or '-'}/{meta.get('name')}"
-
-
 def read_back(client: KubeClient, deployment: dict[str, Any]) -> tuple[int, list[Difference]]:
     """(objects compared, differences) between a stack's declared objects and the API server's."""
     objects = declared_objects(deployment)
     differences = []
     for obj in objects:
         meta = obj.get("metadata") or {}
+        name = object_name(object_key(obj))
         try:
             live = client.read(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"))
         except KeyError:
-            differences.append(Difference(_what(obj), "", obj, None))
+            differences.append(Difference(name, "", obj, None))
             continue
         except KubeError as err:
-            differences.append(Difference(_what(obj), "", obj, str(err)))
+            differences.append(Difference(name, "", obj, str(err)))
             continue
         declared = dict(obj)
         if obj["kind"] == "Secret" and "stringData" in declared:
@@ -118,6 +114,6 @@ def read_back(client: KubeClient, deployment: dict[str, Any]) -> tuple[int, list
             keys = declared.pop("stringData")
             keys = {} if _is_secret(keys) else keys
             missing = sorted(set(keys) - set(live.get("data") or {}))
-            differences += [Difference(_what(obj), f"data.{k}", "[declared]", None) for k in missing]
-        differences += [Difference(_what(obj), field, d, l) for field, d, l in contained(declared, live)]
+            differences += [Difference(name, f"data.{k}", "[declared]", None) for k in missing]
+        differences += [Difference(name, field, d, l) for field, d, l in contained(declared, live)]
     return len(objects), differences

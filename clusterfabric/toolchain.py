@@ -35,6 +35,14 @@ def state_dir(project_dir: Path = PROJECT_DIR) -> Path:
     return project_dir / ".pulumi"
 
 
+def write_private(path: Path, text: str) -> None:
+    """Write `text` to `path`, readable by its owner only from the first byte (its folder too, if new)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+
+
 def ensure_passphrase(project_dir: Path = PROJECT_DIR) -> Path:
     """Create the project's passphrase file once, readable by its owner only."""
     path = state_dir(project_dir) / "passphrase"
