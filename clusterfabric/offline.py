@@ -18,8 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
-from components.model.checks import load_fabric
-from components.model.graph import dependencies, run_order
+from components.model.checks import Fabric, load_fabric
+from components.model.graph import Graph, dependencies, run_order
 
 PROJECT = "clusterfabric"
 ORGANIZATION = "organization"
@@ -135,14 +135,24 @@ def _settings_of(fabric, stack: str) -> tuple[str, str]:
 
 
 def plan(root: Path, fabric_dir: Path, stacks: list[str] | None = None,
-         progress: Callable[[str, dict[str, Any]], None] | None = None) -> dict[str, Any]:
+         progress: Callable[[str, dict[str, Any]], None] | None = None, *,
+         known: dict[str, Any] | None = None, on_evaluated: Callable[[str, dict[str, Any]], None] | None = None,
+         fabric: Fabric | None = None, graph: Graph | None = None) -> dict[str, Any]:
     """`{"stacks": {name: {"resources", "outputs", "warnings"[, "errors"]}}}` for `stacks` (default all).
 
     The stacks they read are evaluated too (in dependency order), so their
     outputs can answer the StackReferences, but only `stacks` are reported.
+
+    `known`: offline outputs of stacks of this fabric evaluated earlier (by an
+    earlier plan); they are not evaluated again, but answer the StackReferences
+    as if they had been, at the same point of the order (what only they read is
+    still evaluated unless known too). `on_evaluated(stack, outputs)` is told the
+    outputs of every stack evaluated without errors, reported or not: the
+    `known` of a later plan. `fabric` and `graph`: the loaded fabric and its
+    `dependencies`, when the caller has them already.
     """
-    fabric = load_fabric(fabric_dir)
-    graph = dependencies(fabric)
+    fabric = fabric if fabric is not None else load_fabric(fabric_dir)
+    graph = graph or dependencies(fabric)
     order = run_order(fabric, graph=graph)
     wanted = set(stacks or order)
     unknown = wanted - set(order)
@@ -154,6 +164,7 @@ def plan(root: Path, fabric_dir: Path, stacks: list[str] | None = None,
         if not more:
             break
         needed |= more
+    known = {s: o for s, o in (known or {}).items() if s in needed and s not in wanted}  # a reported one is evaluated
     outputs: dict[str, Any] = {}
     report: dict[str, Any] = {}
     pending = [s for s in order if s in needed]
@@ -162,10 +173,15 @@ def plan(root: Path, fabric_dir: Path, stacks: list[str] | None = None,
             # Ready: every stack it reads that comes earlier in the run order is done (independent ones in parallel).
             ready = [s for s in pending if all(d in outputs for d in graph.needs(s) & needed
                                                if order.index(d) < order.index(s))]
-            futures = {s: pool.submit(_evaluate, root, fabric_dir, s, outputs, *_settings_of(fabric, s)) for s in ready}
+            # Each sees the outputs of the stacks done before it (a copy: the others' results arrive meanwhile).
+            futures = {s: pool.submit(_evaluate, root, fabric_dir, s, dict(outputs), *_settings_of(fabric, s))
+                       for s in ready if s not in known}
+            outputs.update({s: known[s] for s in ready if s in known})
             for s, future in futures.items():
                 result = future.result()
                 outputs[s] = result["outputs"]
+                if on_evaluated and not result["errors"]:
+                    on_evaluated(s, result["outputs"])
                 if s in wanted:
                     entry = {k: result[k] for k in ("resources", "outputs", "warnings")}
                     if result["errors"]:

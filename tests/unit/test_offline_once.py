@@ -1,0 +1,64 @@
+"""Each stack is evaluated under mocks once: a plan reuses the outputs of stacks evaluated earlier."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.generate import Shape, generate
+from clusterfabric import offline
+from clusterfabric.offline import plan
+from clusterfabric.toolchain import PROJECT_DIR
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Lattice fabric where each cluster imports from every cluster before it: c001 reads c000, c002 both."""
+    return generate(tmp_path_factory.mktemp("chain") / "fabric", Shape(clusters=3, exports=1, imports=2,
+                                                                       dataplane="lattice"))
+
+
+@pytest.fixture(scope="module")
+def alone(chain: Path) -> dict[str, Any]:
+    """Each stack's plan made on its own, evaluating every stack it reads."""
+    return {s: plan(PROJECT_DIR, chain, [s])["stacks"][s] for s in ("c000", "c001", "c002")}
+
+
+@pytest.fixture
+def evaluations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The stacks evaluated under mocks from now on, in order."""
+    seen: list[str] = []
+    evaluate = offline._evaluate
+
+    def counted(root: Path, fabric_dir: Path, stack: str, *args: Any) -> dict[str, Any]:
+        seen.append(stack)
+        return evaluate(root, fabric_dir, stack, *args)
+
+    monkeypatch.setattr(offline, "_evaluate", counted)
+    return seen
+
+
+def test_plan_hands_over_the_outputs_of_every_stack_it_evaluates_not_only_the_reported_one(chain, alone, evaluations):
+    handed: dict[str, Any] = {}
+    result = plan(PROJECT_DIR, chain, ["c001"], on_evaluated=handed.__setitem__)
+    assert list(result["stacks"]) == ["c001"]
+    assert evaluations == ["c000", "c001"]
+    assert handed == {"c000": alone["c000"]["outputs"], "c001": alone["c001"]["outputs"]}
+
+
+def test_plan_given_known_outputs_evaluates_only_the_stacks_not_known_and_plans_the_same(chain, alone, evaluations):
+    known = {s: alone[s]["outputs"] for s in ("c000", "c001")}
+    result = plan(PROJECT_DIR, chain, ["c002"], known=known)["stacks"]
+    assert evaluations == ["c002"]
+    assert result == {"c002": alone["c002"]}
+    assert any(alone["c000"]["outputs"]["lattice"]["exports"][0]["targetGroupArn"] in str(r["inputs"])
+               for r in result["c002"]["resources"])  # what c002 imports from c000 came from the known outputs
+
+
+def test_a_reported_stack_is_evaluated_even_when_its_outputs_are_known(chain, alone, evaluations):
+    result = plan(PROJECT_DIR, chain, ["c000"], known={"c000": alone["c000"]["outputs"]})["stacks"]
+    assert evaluations == ["c000"]
+    assert result == {"c000": alone["c000"]}
