@@ -99,8 +99,12 @@ class Cluster(pulumi.ComponentResource):
             for ns in sorted(_namespaces(args) - BUILTIN_NAMESPACES)
         }
         nodes = node_ports(args.spec, args.manifests)
+        chosen: dict[tuple[str, str], dict[int, int]] = {}
+        for (ns, service, port), node in nodes.items():
+            chosen.setdefault((ns, service), {})[port] = node
         self.services = {
-            f"{s.namespace}/{s.name}": _service(name, s, self._in_namespace(s.namespace), nodes)
+            f"{s.namespace}/{s.name}": _service(name, s, self._in_namespace(s.namespace),
+                                                chosen.get((s.namespace, s.name), {}))
             for s in args.manifests.services
         }
         self.clusterlink = None
@@ -162,9 +166,9 @@ def _namespaces(args: ClusterArgs) -> set[str]:
 
 
 def _service(cluster: str, service: Service, opts: pulumi.ResourceOptions,
-             nodes: dict[tuple[str, str, int], int]) -> k8s.core.v1.Service:
+             chosen: dict[int, int]) -> k8s.core.v1.Service:
+    """The Service; `chosen`: the NodePort pinned for each of its ports that Lattice reaches (port -> node)."""
     spec = service.spec.model_dump(exclude_none=True)
-    chosen = {port: node for (ns, name, port), node in nodes.items() if (ns, name) == (service.namespace, service.name)}
     if chosen:
         # Lattice instance targets reach the Service on every node: a NodePort, pinned so it never moves.
         spec["type"] = "NodePort" if spec["type"] == "ClusterIP" else spec["type"]

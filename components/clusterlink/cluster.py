@@ -13,7 +13,7 @@ from ..model.fabric import ClusterSpec
 from ..model.load import ClusterManifests
 from .platform import Platform, PlatformArgs
 from ..ports import assign_target_ports
-from .sharing import AccessPolicyResource, ExportResource, ImportResource, PeerResource
+from .sharing import access_policy_cr, export_cr, import_cr, peer_cr
 
 
 class ClusterLinkArgs(BaseModel):
@@ -51,19 +51,19 @@ class ClusterLinkCluster(pulumi.ComponentResource):
         peers = dict(args.remote_peers)
         for peer in m.of_kind(Peer):  # peers outside the fabric, declared by hand
             peers[peer.metadata.name] = PeerInfo(peer.metadata.name, gateways=tuple((g.host, g.port) for g in peer.spec.gateways))
-        self.peers = [PeerResource(f"{name}-peer-{p}", peers[p], settings.namespace, opts=under(settings.namespace))
+        self.peers = [peer_cr(f"{name}-peer-{p}", peers[p], settings.namespace, opts=under(settings.namespace))
                       for p in sorted(peers)]
 
-        self.exports = [ExportResource(f"{name}-export-{e.metadata.namespace}-{e.metadata.name}", e,
+        self.exports = [export_cr(f"{name}-export-{e.metadata.namespace}-{e.metadata.name}", e,
                                        opts=under(e.metadata.namespace)) for e in m.of_kind(Export)]
         self.target_ports = assign_target_ports(m.of_kind(Import))
         self.imports = [
-            ImportResource(f"{name}-import-{i.metadata.namespace}-{i.metadata.name}", i,
+            import_cr(f"{name}-import-{i.metadata.namespace}-{i.metadata.name}", i,
                            self.target_ports[(i.metadata.namespace, i.metadata.name)], opts=under(i.metadata.namespace))
             for i in m.of_kind(Import)
         ]
         self.policies = [
-            AccessPolicyResource(f"{name}-policy-{p.metadata.namespace or 'cluster'}-{p.metadata.name}", p,
+            access_policy_cr(f"{name}-policy-{p.metadata.namespace or 'cluster'}-{p.metadata.name}", p,
                                  opts=under(p.metadata.namespace))
             for p in m.objects if isinstance(p, (AccessPolicy, PrivilegedAccessPolicy))
         ]

@@ -1,4 +1,8 @@
-"""The sharing CRs, one component each: Export, Import, Peer, AccessPolicy (and its privileged twin)."""
+"""The sharing CRs: Export, Import, Peer, AccessPolicy (and its privileged twin), each declared as its CR.
+
+A preview shows each by its ClusterLink kind already (`kubernetes:clusterlink.net/v1alpha1:Export`),
+so no component wraps them (see components/moved.py for the aliases from release 0.1's wrappers).
+"""
 
 from __future__ import annotations
 
@@ -9,20 +13,15 @@ import pulumi_kubernetes as k8s
 
 from ..model.checks import PeerInfo
 from ..model.clusterlink import API_VERSION, AccessPolicy, Export, Import, PrivilegedAccessPolicy, cr_body
+from ..moved import formerly_in, with_alias
 
 
-class _SharingObject(pulumi.ComponentResource):
-    """A component around one ClusterLink CR, so the preview shows it by its ClusterLink kind."""
-
-    resource: k8s.apiextensions.CustomResource
-
-    def __init__(self, token: str, name: str, kind: str, metadata: dict[str, Any], spec: dict[str, Any],
-                 opts: pulumi.ResourceOptions | None):
-        super().__init__(token, name, None, opts)
-        self.resource = k8s.apiextensions.CustomResource(
-            f"{name}-cr", api_version=API_VERSION, kind=kind, metadata=metadata, spec=spec,
-            opts=pulumi.ResourceOptions(parent=self))
-        self.register_outputs({"kind": kind, "name": metadata["name"], "spec": spec})
+def _cr(token: str, name: str, kind: str, metadata: dict[str, Any], spec: dict[str, Any],
+        opts: pulumi.ResourceOptions) -> k8s.apiextensions.CustomResource:
+    """One ClusterLink CR, known to release 0.1 as `<name>-cr` inside a `token` component of `name`."""
+    moved = formerly_in(f"clusterfabric:clusterlink:{token}", name, opts.parent, f"{name}-cr")
+    return k8s.apiextensions.CustomResource(name, api_version=API_VERSION, kind=kind, metadata=metadata, spec=spec,
+                                            opts=with_alias(opts, moved))
 
 
 def _metadata(obj: Any, cluster_scoped: bool = False) -> dict[str, Any]:
@@ -36,36 +35,28 @@ def _metadata(obj: Any, cluster_scoped: bool = False) -> dict[str, Any]:
     return meta
 
 
-class ExportResource(_SharingObject):
+def export_cr(name: str, export: Export, opts: pulumi.ResourceOptions) -> k8s.apiextensions.CustomResource:
     """An Export CR: makes a Service of its namespace available to peers (with a policy allowing it)."""
-
-    def __init__(self, name: str, export: Export, opts: pulumi.ResourceOptions | None = None):
-        spec = {"host": export.service, "port": export.spec.port}
-        super().__init__("clusterfabric:clusterlink:Export", name, "Export", _metadata(export), spec, opts)
+    spec = {"host": export.service, "port": export.spec.port}
+    return _cr("Export", name, "Export", _metadata(export), spec, opts)
 
 
-class ImportResource(_SharingObject):
+def import_cr(name: str, imp: Import, target_port: int,
+              opts: pulumi.ResourceOptions) -> k8s.apiextensions.CustomResource:
     """An Import CR with its targetPort and lbScheme written explicitly."""
-
-    def __init__(self, name: str, imp: Import, target_port: int, opts: pulumi.ResourceOptions | None = None):
-        spec = cr_body(imp) | {"targetPort": target_port, "lbScheme": imp.spec.lbScheme}
-        super().__init__("clusterfabric:clusterlink:Import", name, "Import", _metadata(imp), spec, opts)
+    spec = cr_body(imp) | {"targetPort": target_port, "lbScheme": imp.spec.lbScheme}
+    return _cr("Import", name, "Import", _metadata(imp), spec, opts)
 
 
-class PeerResource(_SharingObject):
+def peer_cr(name: str, peer: PeerInfo, namespace: str, opts: pulumi.ResourceOptions) -> k8s.apiextensions.CustomResource:
     """A Peer CR for a remote peer, built from what that peer's stack publishes."""
-
-    def __init__(self, name: str, peer: PeerInfo, namespace: str, opts: pulumi.ResourceOptions | None = None):
-        metadata = {"name": peer.name, "namespace": namespace}
-        spec = {"gateways": [{"host": h, "port": p} for h, p in peer.gateways]}
-        super().__init__("clusterfabric:clusterlink:Peer", name, "Peer", metadata, spec, opts)
+    metadata = {"name": peer.name, "namespace": namespace}
+    spec = {"gateways": [{"host": h, "port": p} for h, p in peer.gateways]}
+    return _cr("Peer", name, "Peer", metadata, spec, opts)
 
 
-class AccessPolicyResource(_SharingObject):
+def access_policy_cr(name: str, policy: AccessPolicy | PrivilegedAccessPolicy,
+                     opts: pulumi.ResourceOptions) -> k8s.apiextensions.CustomResource:
     """An AccessPolicy (namespaced) or PrivilegedAccessPolicy (cluster-wide) CR."""
-
-    def __init__(self, name: str, policy: AccessPolicy | PrivilegedAccessPolicy,
-                 opts: pulumi.ResourceOptions | None = None):
-        privileged = isinstance(policy, PrivilegedAccessPolicy)
-        super().__init__("clusterfabric:clusterlink:AccessPolicy", name, policy.kind,
-                         _metadata(policy, cluster_scoped=privileged), cr_body(policy), opts)
+    privileged = isinstance(policy, PrivilegedAccessPolicy)
+    return _cr("AccessPolicy", name, policy.kind, _metadata(policy, cluster_scoped=privileged), cr_body(policy), opts)

@@ -15,7 +15,7 @@ from ..model.lattice import IAMAuthPolicy, ServiceExport, ServiceImport, TargetG
 from ..model.lattice_checks import LatticeExport, backend_namespace, gateway_listeners, route_service_name, split_weights
 from ..model.load import ClusterManifests
 from ..ports import NODE_PORT_RANGE, stable_ports
-from .network import ServiceNetwork, VpcAssociation
+from .network import ServiceNetwork, vpc_association
 from .route import Route, RouteArgs, WeightedTarget
 from .target_group import TargetGroup, TargetGroupArgs
 
@@ -86,7 +86,7 @@ class LatticeCluster(pulumi.ComponentResource):
         self._args = args
         self.provider = aws.Provider(f"{name}-aws", region=s.region, allowed_account_ids=[s.accountId],
                                      opts=pulumi.ResourceOptions(parent=self))
-        self._child = pulumi.ResourceOptions(parent=self, providers={"aws": self.provider})
+        self._child = pulumi.ResourceOptions(parent=self, provider=self.provider)
         self._tags = {"application-networking.k8s.aws/ManagedBy": f"{s.accountId}/{spec.name}/{s.vpcId}"}
         self._policies = {(p.spec.targetRef.kind, p.spec.targetRef.namespace or p.metadata.namespace,
                            p.spec.targetRef.name): p for p in m.of_kind(TargetGroupPolicy)}
@@ -126,7 +126,7 @@ class LatticeCluster(pulumi.ComponentResource):
             if policy and policy.spec.associateWithVpc is False:
                 continue
             groups = (policy.spec.securityGroupIds if policy and policy.spec.securityGroupIds else s.securityGroupIds)
-            VpcAssociation(f"{name}-{gateway.metadata.name}-vpc", network_ids[gateway.metadata.name], s.vpcId,
+            vpc_association(f"{name}-{gateway.metadata.name}-vpc", network_ids[gateway.metadata.name], s.vpcId,
                            list(groups), self._tags, opts=self._child)
 
     def _target_group(self, name: str, service: Service, port: int, route_type: str, source_kind: str,

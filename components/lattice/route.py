@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from ..model.gateway import GRPCRoute, HTTPRoute, Listener, TLSRoute
 from ..model.limits import (FORWARD_TARGET_GROUPS, HEADER_MATCHES, MATCH_VALUE_LENGTH, PORT, PROTOCOLS, RULE_PRIORITY,
                             WEIGHT, check, count_problem, in_range, name_problem)
+from ..moved import formerly_in, with_alias
 from .names import listener_name, rule_name
 
 PRIORITY_ANNOTATION = "application-networking.k8s.aws/rule-{}-priority"
@@ -94,21 +95,25 @@ def priority(route, index: int) -> int:
     return number
 
 
-class Route(pulumi.ComponentResource):
-    """`clusterfabric:lattice:Route`: one Lattice service, associated with its Gateways' networks."""
+class Route:
+    """One Lattice service for a route, its network associations, listeners and rules parented to it.
+
+    Declared directly, not as a component (components/moved.py): `opts` places the service (parent,
+    provider); release 0.1's `clusterfabric:lattice:Route` wrapper is its alias."""
 
     service: aws.vpclattice.Service
 
     def __init__(self, name: str, args: RouteArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("clusterfabric:lattice:Route", name, None, opts)
         route = args.route
         check(name_problem("service", args.service_name))
-        child = pulumi.ResourceOptions(parent=self)
+        opts = opts or pulumi.ResourceOptions()
+        moved = formerly_in("clusterfabric:lattice:Route", name, opts.parent)
         service_args: dict[str, Any] = {"name": args.service_name, "auth_type": "AWS_IAM" if args.auth_policy else "NONE",
                                         "tags": args.tags}
         if route.spec.hostnames:
             service_args["custom_domain_name"] = route.spec.hostnames[0]
-        self.service = aws.vpclattice.Service(name, **service_args, opts=child)
+        self.service = aws.vpclattice.Service(name, **service_args, opts=with_alias(opts, moved))
+        child = pulumi.ResourceOptions(parent=self.service, provider=opts.provider, aliases=[moved])
         if args.auth_policy:
             aws.vpclattice.AuthPolicy(f"{name}-auth", resource_identifier=self.service.arn, policy=args.auth_policy,
                                       opts=child)
@@ -118,8 +123,6 @@ class Route(pulumi.ComponentResource):
                 service_network_identifier=args.networks[gateway], tags=args.tags, opts=child)
         for gateway, listener in args.listeners:
             self._listener(f"{name}-{gateway}-{listener.name}", args, listener, child)
-        self.register_outputs({"service": args.service_name, "arn": self.service.arn,
-                               "listeners": [f"{g}/{listener.name}" for g, listener in args.listeners]})
 
     def _listener(self, name: str, args: RouteArgs, listener: Listener, child: pulumi.ResourceOptions) -> None:
         route = args.route

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ..model.lattice import HealthCheck, LatticeTargets, TargetGroupPolicy
 from ..model.limits import HEALTH_CHECK, PORT, PROTOCOL_VERSIONS, PROTOCOLS, check, in_range
+from ..moved import formerly_in, with_alias
 from .names import target_group_name
 
 TAG_PREFIX = "application-networking.k8s.aws/"
@@ -95,15 +96,17 @@ def tags(args: TargetGroupArgs, protocol_version: str | None) -> dict[str, str]:
     return {**args.user_tags, **found}
 
 
-class TargetGroup(pulumi.ComponentResource):
-    """`clusterfabric:lattice:TargetGroup`: the target group and its targets."""
+class TargetGroup:
+    """The target group of one Service port, its targets (attachments) parented to it.
+
+    Declared directly, not as a component (components/moved.py): `opts` places the target group (parent,
+    provider); release 0.1's `clusterfabric:lattice:TargetGroup` wrapper is its alias."""
 
     target_group: aws.vpclattice.TargetGroup
     arn: pulumi.Output[str]
     name: str
 
     def __init__(self, name: str, args: TargetGroupArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("clusterfabric:lattice:TargetGroup", name, None, opts)
         protocol, version = protocol_of(args)
         check(in_range("target group port", args.port, PORT),
               None if protocol in PROTOCOLS["target group"] else f"target group protocol {protocol}",
@@ -117,12 +120,13 @@ class TargetGroup(pulumi.ComponentResource):
             config["protocol_version"] = version
         if kind == "IP":
             config["ip_address_type"] = "IPV4"
-        child = pulumi.ResourceOptions(parent=self)
+        opts = opts or pulumi.ResourceOptions()
+        moved = formerly_in("clusterfabric:lattice:TargetGroup", name, opts.parent)
         self.target_group = aws.vpclattice.TargetGroup(name, name=self.name, type=kind, config=config,
-                                                       tags=tags(args, version), opts=child)
+                                                       tags=tags(args, version), opts=with_alias(opts, moved))
         self.arn = self.target_group.arn
-        self._targets(name, args, child)
-        self.register_outputs({"name": self.name, "arn": self.arn, "type": kind, "protocol": protocol})
+        self._targets(name, args, pulumi.ResourceOptions(parent=self.target_group, provider=opts.provider,
+                                                          aliases=[moved]))
 
     def _targets(self, name: str, args: TargetGroupArgs, child: pulumi.ResourceOptions) -> None:
         targets = args.targets

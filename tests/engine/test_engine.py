@@ -32,7 +32,7 @@ def test_preview_plans_the_objects_without_writing_manifests(tmp_path: Path):
     plan = json.loads(proj.pulumi("preview", "--json", "--stack", "east").stdout)
     created = {step["urn"].split("::")[-1] for step in plan["steps"] if step["op"] == "create"}
     assert {"east-bookinfo", "east-bookinfo-reviews", "east-default-iperf3-server",
-            "east-clusterlink-export-default-iperf3-server-cr", "east-certificates-ca"} <= created
+            "east-clusterlink-export-default-iperf3-server", "east-certificates-ca"} <= created
     assert not (tmp_path / "p" / "rendered").exists()
 
 
