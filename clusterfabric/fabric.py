@@ -128,6 +128,8 @@ class Fabric:
         self.targets = dict(targets or {})
         self._lock = threading.Lock()
         self._plugins: set[str] | None = None
+        self._cli: auto.PulumiCommand | None = None
+        self._cli_lock = threading.Lock()
 
     # --- the model ----------------------------------------------------------------
 
@@ -204,7 +206,7 @@ class Fabric:
         from .passphrase import rotate
 
         workspace = auto.LocalWorkspace(work_dir=str(self.project_dir), env_vars=self.env,
-                                        pulumi_command=_pulumi_command())
+                                        pulumi_command=self._command())
         stacks = sorted(s.name for s in workspace.list_stacks())
         rotate(self.project_dir, self.env, stacks, progress)
         return stacks
@@ -361,9 +363,16 @@ class Fabric:
             return None
         return Path(url.removeprefix("file://").split("?")[0]) / ".pulumi" / "stacks" / PROJECT / f"{name}.json"
 
+    def _command(self) -> auto.PulumiCommand:
+        """The Pulumi CLI, found once (making one runs `pulumi version`)."""
+        with self._cli_lock:
+            if self._cli is None:
+                self._cli = _pulumi_command()
+            return self._cli
+
     def _published(self, name: str) -> bool:
         workspace = auto.LocalWorkspace(work_dir=str(self.project_dir), env_vars=self.env,
-                                        pulumi_command=_pulumi_command())
+                                        pulumi_command=self._command())
         try:
             return bool(workspace.stack_outputs(name))
         except auto.errors.CommandError:
@@ -384,7 +393,7 @@ class Fabric:
     def _installed_plugins(self) -> set[str]:
         if self._plugins is None:
             workspace = auto.LocalWorkspace(work_dir=str(self.project_dir), env_vars=self.env,
-                                            pulumi_command=_pulumi_command())
+                                            pulumi_command=self._command())
             self._plugins = {p.name for p in workspace.list_plugins()}
         return self._plugins
 
@@ -397,7 +406,7 @@ class Fabric:
         read once, since each config read or write is a CLI call."""
         stack = auto.create_or_select_stack(
             name, work_dir=str(self.project_dir),
-            opts=auto.LocalWorkspaceOptions(env_vars=self.env, pulumi_command=_pulumi_command()))
+            opts=auto.LocalWorkspaceOptions(env_vars=self.env, pulumi_command=self._command()))
         relative = os.path.relpath(self.fabric_dir, self.project_dir)
         wanted = {"fabric": relative if not relative.startswith("..") else str(self.fabric_dir)}
         target = self.targets.get(name)
