@@ -19,6 +19,8 @@ a change is refused, naming the importers, unless `force=True`.
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import threading
 import time
@@ -177,6 +179,7 @@ class Fabric:
         waits = {s: {d for d in selected if (d in graph.needs(s) if operation != "destroy" else s in graph.needs(d))
                      and selected.index(d) < selected.index(s)} for s in selected}
         results: dict[str, StackResult] = {}
+        run = _Run(operation)
         with ThreadPoolExecutor(max_workers=self.parallel) as pool:
             running: dict[Future, str] = {}
             pending = list(selected)
@@ -191,7 +194,7 @@ class Fabric:
                                                      message=f"not run: {', '.join(failed)} did not succeed")
                         self._emit(stack, "finished", results[stack].message)
                         continue
-                    running[pool.submit(self._one, fabric, graph, operation, stack, set(selected))] = stack
+                    running[pool.submit(self._one, fabric, graph, run, stack, set(selected))] = stack
                 if not running:
                     continue
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -245,12 +248,12 @@ class Fabric:
         with self._lock:
             self.on_event(Event(stack, kind, message))
 
-    def _one(self, fabric: FabricModel, graph: Graph, operation: Operation, name: str,
-             selected: set[str]) -> StackResult:
+    def _one(self, fabric: FabricModel, graph: Graph, run: _Run, name: str, selected: set[str]) -> StackResult:
+        operation = run.operation
         started = time.monotonic()
         self._emit(name, "started", operation)
         try:
-            result = self._operate(fabric, graph, operation, name, selected)
+            result = self._operate(fabric, graph, run, name, selected)
         except auto.errors.CommandError as err:
             result = StackResult(name, operation, "failed", message=_command_error(err, self._checkpoint(name)))
         except Exception as err:  # a stack's failure is reported in its row, never as a traceback
@@ -264,24 +267,25 @@ class Fabric:
         self._emit(name, "finished", f"{result.result} {_changes_text(result.changes)}".strip())
         return result
 
-    def _operate(self, fabric: FabricModel, graph: Graph, operation: Operation, name: str,
-                 selected: set[str]) -> StackResult:
+    def _operate(self, fabric: FabricModel, graph: Graph, run: _Run, name: str, selected: set[str]) -> StackResult:
+        operation = run.operation
         spec = fabric.spec.cluster(name)
         if spec.dataplane == "lattice" and "aws" not in self._installed_plugins():
-            return self._offline(operation, name, "no AWS provider plugin on this machine")
+            return self._offline(fabric, graph, run, name, "no AWS provider plugin on this machine")
         if operation == "preview":
             # What a stack reads from another only exists once that one is deployed.
-            missing = sorted(d for d in graph.hard[name] if not self._published(d))
+            missing = sorted(d for d in graph.hard[name] if not self._published(d, run))
             if missing:
-                return self._offline(operation, name, f"{', '.join(missing)} not deployed yet")
+                return self._offline(fabric, graph, run, name, f"{', '.join(missing)} not deployed yet")
         stack, config = self._prepared(name)
-        drift = self._drift(stack, config)
+        outputs = functools.cache(lambda: self._outputs(name, run))  # read once, and only if needed
+        drift = self._drift(stack, config, outputs)
         if operation == "refresh" and _renders(config):
             # No cluster to read: a rendering stack's truth is its files, compared with what it wrote.
             return StackResult(name, operation, "succeeded", drift=[str(d) for d in drift],
                                message="renders its manifests: compared them with the state"
                                + (f"; {len(drift)} changed by hand" if drift else ", no drift"))
-        refusal = None if self.force else self._refusal(fabric, graph, operation, name, stack, selected)
+        refusal = None if self.force else self._refusal(fabric, graph, operation, name, outputs, selected)
         if refusal:
             return StackResult(name, operation, "refused", message=refusal)
         warnings: list[str] = []
@@ -347,14 +351,13 @@ class Fabric:
             result.message = f"read back {compared} objects from the API server: as declared"
         self._emit(stack.name, "read back", result.message.splitlines()[0])
 
-    def _drift(self, stack: auto.Stack, config: dict[str, str]) -> list[Drift]:
+    def _drift(self, stack: auto.Stack, config: dict[str, str], outputs: Callable[[], dict[str, Any]]) -> list[Drift]:
         if not _renders(config):
             return []
-        outputs = stack.outputs()
-        directory = outputs.get("renderDirectory")
-        if not directory or not directory.value:
+        directory = outputs().get("renderDirectory")
+        if not directory:
             return []
-        return rendered_drift(stack.export_stack().deployment or {}, Path(directory.value))
+        return rendered_drift(stack.export_stack().deployment or {}, Path(directory))
 
     def _checkpoint(self, name: str) -> Path | None:
         """The stack's checkpoint file, on a local file backend."""
@@ -370,15 +373,32 @@ class Fabric:
                 self._cli = _pulumi_command()
             return self._cli
 
-    def _published(self, name: str) -> bool:
-        workspace = auto.LocalWorkspace(work_dir=str(self.project_dir), env_vars=self.env,
-                                        pulumi_command=self._command())
+    def _read_outputs(self, name: str) -> dict[str, Any]:
+        """The stack's outputs, secrets shown as "[secret]": one CLI call (`Stack.outputs()` makes a second one,
+        to show the secrets, which nothing here reads). Raises CommandError when there is no such stack."""
+        done = self._command().run(["stack", "output", "--json", "--stack", name], str(self.project_dir), self.env)
+        return json.loads(done.stdout)
+
+    def _outputs(self, name: str, run: _Run) -> dict[str, Any]:
+        """The stack's outputs; in a preview read once for the whole run (a preview changes no stack's outputs)."""
+        if run.operation != "preview":
+            return self._read_outputs(name)
+        with run.lock:
+            outputs = run.outputs.get(name)
+        if outputs is None:
+            outputs = self._read_outputs(name)
+            with run.lock:
+                run.outputs[name] = outputs
+        return outputs
+
+    def _published(self, name: str, run: _Run) -> bool:
         try:
-            return bool(workspace.stack_outputs(name))
+            return bool(self._outputs(name, run))
         except auto.errors.CommandError:
             return False
 
-    def _offline(self, operation: Operation, name: str, reason: str) -> StackResult:
+    def _offline(self, fabric: FabricModel, graph: Graph, run: _Run, name: str, reason: str) -> StackResult:
+        operation = run.operation
         if operation not in ("preview", "up"):
             return StackResult(name, operation, "not applicable", message=reason)
         from .offline import plan
@@ -453,8 +473,8 @@ class Fabric:
 
     # --- safe deletion ------------------------------------------------------------
 
-    def _refusal(self, fabric: FabricModel, graph: Graph, operation: Operation, name: str, stack: auto.Stack,
-                 selected: set[str]) -> str | None:
+    def _refusal(self, fabric: FabricModel, graph: Graph, operation: Operation, name: str,
+                 outputs: Callable[[], dict[str, Any]], selected: set[str]) -> str | None:
         if operation == "destroy":
             readers = sorted(s for s in graph.dependents({name}) - {name} if s not in selected)
             if readers:
@@ -463,14 +483,22 @@ class Fabric:
             return None
         if operation not in ("preview", "up"):
             return None
-        published = {k: v.value for k, v in stack.outputs().items()}
-        removed = _removed_exports(fabric, name, published)
+        removed = _removed_exports(fabric, name, outputs())
         importers = _importers(fabric, name, removed)
         if not importers:
             return None
         lines = [f"refusing to remove what {name!r} exports while others import it (use --force to do it anyway):"]
         lines += [f"  {export}: imported by {', '.join(users)}" for export, users in sorted(importers.items())]
         return "\n".join(lines)
+
+
+@dataclass
+class _Run:
+    """What one run's stacks share, from their threads: the outputs a preview read."""
+
+    operation: Operation
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def _removed_exports(fabric: FabricModel, name: str, published: dict[str, Any]) -> list[Any]:
