@@ -403,7 +403,15 @@ class Fabric:
             return StackResult(name, operation, "not applicable", message=reason)
         from .offline import plan
 
-        entry = plan(self.project_dir, self.fabric_dir, [name])["stacks"][name]
+        def evaluated(stack: str, outputs: dict[str, Any]) -> None:
+            with run.lock:
+                run.offline[stack] = outputs
+
+        with run.lock:
+            known = dict(run.offline)
+        # The stacks evaluated for an earlier stack of this run are not evaluated again.
+        entry = plan(self.project_dir, self.fabric_dir, [name], known=known, on_evaluated=evaluated,
+                     fabric=fabric, graph=graph)["stacks"][name]
         if entry.get("errors"):
             return StackResult(name, operation, "failed", message="\n".join(entry["errors"]))
         return StackResult(name, operation, "planned offline", changes={"create": len(entry["resources"])},
@@ -494,10 +502,12 @@ class Fabric:
 
 @dataclass
 class _Run:
-    """What one run's stacks share, from their threads: the outputs a preview read."""
+    """What one run's stacks share, from their threads: the outputs a preview read, and the offline outputs of the
+    stacks evaluated under mocks (each evaluated once per run)."""
 
     operation: Operation
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    offline: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 

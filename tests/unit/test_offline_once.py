@@ -1,4 +1,5 @@
-"""Each stack is evaluated under mocks once: a plan reuses the outputs of stacks evaluated earlier."""
+"""Each stack is evaluated under mocks once: a plan reuses the outputs of stacks evaluated earlier, and a fabric run
+hands its plans the outputs of the stacks its earlier plans evaluated."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 
 from bench.generate import Shape, generate
-from clusterfabric import offline
+from clusterfabric import Fabric, offline
 from clusterfabric.offline import plan
 from clusterfabric.toolchain import PROJECT_DIR
 
@@ -67,3 +68,20 @@ def test_a_reported_stack_is_evaluated_even_when_its_outputs_are_known(chain, al
     result = plan(PROJECT_DIR, chain, ["c000"], known={"c000": alone["c000"]["outputs"]})["stacks"]
     assert evaluations == ["c000"]
     assert list(result) == ["c000"] and by_name(result["c000"]) == by_name(alone["c000"])
+
+
+def test_fabric_run_evaluates_each_stack_offline_exactly_once(chain, alone, evaluations,
+                                                              monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(Fabric, "_installed_plugins", lambda self: set())  # no AWS provider: Lattice goes offline
+    result = Fabric(chain, parallel=2).preview()
+    assert Counter(evaluations) == {"c000": 1, "c001": 1, "c002": 1}
+    assert [(s.stack, s.result, s.changes) for s in result.stacks] == [
+        (s, "planned offline", {"create": len(alone[s]["resources"])}) for s in ("c000", "c001", "c002")]
+
+
+def test_a_second_fabric_run_evaluates_its_stacks_again(chain, evaluations, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(Fabric, "_installed_plugins", lambda self: set())
+    fabric = Fabric(chain)
+    fabric.preview(["c001"])
+    fabric.preview(["c001"])
+    assert evaluations == ["c000", "c001", "c000", "c001"]  # nothing offline is kept from one run to the next
