@@ -42,7 +42,7 @@ def interrupt_up(proj: PulumiProject, stack: str, sig: signal.Signals) -> int:
 
 
 def converged(proj: PulumiProject, stack: str) -> None:
-    """State and rendered files are those of an uninterrupted run: 33 resources, each rendered once."""
+    """State and rendered files are those of an uninterrupted run: 26 resources, each rendered once."""
     proj.up(stack, "--expect-no-changes")
     state = json.loads(proj.pulumi("stack", "export", "--stack", stack).stdout)["deployment"]
     assert not state.get("pending_operations")
@@ -113,9 +113,9 @@ def test_up_killed_at_random_moments_converges_by_following_the_advice(exporters
     moments = random.Random(8)
     landed = []
     for _ in range(KILL_TRIALS):
-        # A moment in the run, counted in resources being created (central creates 33), not in seconds:
+        # A moment in the run, counted in resources being created (central creates 26), not in seconds:
         # a loaded machine is slower, not differently ordered.
-        if kill_up(exporters_up, "central", after_creating=moments.randint(1, 33)):
+        if kill_up(exporters_up, "central", after_creating=moments.randint(1, 26)):
             landed.append(recover(fabric, exporters_up, "central"))
         else:
             recover(fabric, exporters_up, "central")
