@@ -181,6 +181,10 @@ class LatticeCluster(pulumi.ComponentResource):
             auth_policy=auth.get((route.kind, route.metadata.name)), tags=self._tags,
         ), opts=self._child)
 
-    def exports_output(self) -> list[dict[str, Any]]:
-        return [{"name": e.name, "namespace": e.namespace, "port": e.port, "routeType": e.route_type,
-                 "targetGroupName": tg.name, "targetGroupArn": tg.arn} for e, tg in self.exports]
+    def exports_output(self) -> pulumi.Output[list[dict[str, Any]]]:
+        """The exports as the stack publishes them, each with its target group's ARN. One Output for the
+        list: an Output in each entry would cost the SDK an `Output.all` per export to lift it."""
+        entries = [{"name": e.name, "namespace": e.namespace, "port": e.port, "routeType": e.route_type,
+                    "targetGroupName": tg.name} for e, tg in self.exports]
+        return pulumi.Output.all(*(tg.arn for _, tg in self.exports)).apply(
+            lambda arns: [{**entry, "targetGroupArn": arn} for entry, arn in zip(entries, arns)])
