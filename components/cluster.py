@@ -10,6 +10,7 @@ import pulumi_kubernetes as k8s
 from pydantic import BaseModel, ConfigDict
 
 from .clusterlink.cluster import ClusterLinkArgs, ClusterLinkCluster
+from .moved import urn_type
 from .lattice.cluster import BackendKey, LatticeArgs, LatticeCluster, node_ports
 from .model import ClusterManifests, ClusterSpec, Service
 from .model.checks import PeerInfo
@@ -87,6 +88,7 @@ class Cluster(pulumi.ComponentResource):
         # time of a 300-object `up` without per-step checkpoints, bench/FINDINGS.md) and need a callback server
         # the offline plan's mocks lack.
         super().__init__("clusterfabric:index:Cluster", name, None, opts)
+        self.urn_type = urn_type("clusterfabric:index:Cluster", opts.parent)  # for release 0.1's aliases
         self.provider = k8s.Provider(
             f"{name}-kubernetes",
             render_yaml_to_directory=str(target.render_directory) if target.render_directory else None,

@@ -12,6 +12,8 @@ import json
 import sys
 from pathlib import Path
 
+PROJECT = "clusterfabric"
+
 
 def main() -> None:
     program_dir, fabric_dir, stack = sys.argv[1:4]
@@ -42,7 +44,7 @@ def main() -> None:
         # The mock monitor keeps only the parent's own type; the engine qualifies a type by every ancestor's.
         if parent and parent.split("::")[2] != "pulumi:pulumi:Stack":
             type_ = f"{parent.split('::')[2]}${type_}"
-        return f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{type_}::{name}"
+        return f"urn:pulumi:{stack}::{PROJECT}::{type_}::{name}"  # the monitor runs outside the program's settings
 
     pulumi_mocks.MockMonitor.make_urn = engine_urn
     declared: list[pulumi.Resource] = []
@@ -50,13 +52,13 @@ def main() -> None:
     def note(args: pulumi.ResourceTransformationArgs) -> None:
         declared.append(args.resource)
 
-    pulumi_mocks.set_mocks(Mocks(), project="clusterfabric", stack=stack, preview=True, organization="organization")
-    pulumi.runtime.set_all_config({"clusterfabric:fabric": fabric_dir, "clusterfabric:renderDirectory": ""}, [])
+    pulumi_mocks.set_mocks(Mocks(), project=PROJECT, stack=stack, preview=True, organization="organization")
+    pulumi.runtime.set_all_config({f"{PROJECT}:fabric": fabric_dir, f"{PROJECT}:renderDirectory": ""}, [])
     found: dict[str, object] = {}
 
     def program():
         pulumi.runtime.register_stack_transformation(note)
-        outputs = run(Path(program_dir), stack, pulumi.Config("clusterfabric"))
+        outputs = run(Path(program_dir), stack, pulumi.Config(PROJECT))
         return pulumi.Output.from_input(outputs).apply(found.update).future()
 
     _sync_await(run_pulumi_func(lambda: _sync_await(program())))

@@ -11,6 +11,7 @@ from ..model.checks import PeerInfo
 from ..model.clusterlink import AccessPolicy, Export, Import, Peer, PrivilegedAccessPolicy
 from ..model.fabric import ClusterSpec
 from ..model.load import ClusterManifests
+from ..moved import urn_type
 from .platform import Platform, PlatformArgs
 from ..ports import assign_target_ports
 from .sharing import access_policy_cr, export_cr, import_cr, peer_cr
@@ -37,6 +38,7 @@ class ClusterLinkCluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ClusterLinkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("clusterfabric:clusterlink:Cluster", name, None, opts)
+        self.urn_type = urn_type("clusterfabric:clusterlink:Cluster", opts.parent if opts else None)
         settings = args.spec.clusterlink
         assert settings is not None
         m = args.manifests

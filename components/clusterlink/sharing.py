@@ -13,15 +13,16 @@ import pulumi_kubernetes as k8s
 
 from ..model.checks import PeerInfo
 from ..model.clusterlink import API_VERSION, AccessPolicy, Export, Import, PrivilegedAccessPolicy, cr_body
-from ..moved import formerly_in, with_alias
+from ..moved import FormerWrapper
 
 
 def _cr(token: str, name: str, kind: str, metadata: dict[str, Any], spec: dict[str, Any],
         opts: pulumi.ResourceOptions) -> k8s.apiextensions.CustomResource:
     """One ClusterLink CR, known to release 0.1 as `<name>-cr` inside a `token` component of `name`."""
-    moved = formerly_in(f"clusterfabric:clusterlink:{token}", name, opts.parent, f"{name}-cr")
+    wrapper = FormerWrapper(f"clusterfabric:clusterlink:{token}", name, opts.parent)
+    opts = wrapper.options(opts, f"kubernetes:{API_VERSION}:{kind}", f"{name}-cr")
     return k8s.apiextensions.CustomResource(name, api_version=API_VERSION, kind=kind, metadata=metadata, spec=spec,
-                                            opts=with_alias(opts, moved))
+                                            opts=opts)
 
 
 def _metadata(obj: Any, cluster_scoped: bool = False) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from ..model.lattice import IAMAuthPolicy, ServiceExport, ServiceImport, TargetG
 from ..model.lattice_checks import LatticeExport, backend_namespace, gateway_listeners, route_service_name, split_weights
 from ..model.load import ClusterManifests
 from ..ports import NODE_PORT_RANGE, stable_ports
+from ..moved import urn_type
 from .network import ServiceNetwork, vpc_association
 from .route import Route, RouteArgs, WeightedTarget
 from .target_group import TargetGroup, TargetGroupArgs
@@ -80,6 +81,7 @@ class LatticeCluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: LatticeArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("clusterfabric:lattice:Cluster", name, None, opts)
+        self.urn_type = urn_type("clusterfabric:lattice:Cluster", opts.parent if opts else None)
         spec, m = args.spec, args.manifests
         s = spec.lattice
         assert s is not None

@@ -7,8 +7,15 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from ..moved import formerly_in, with_alias
+from ..moved import FormerWrapper
 from ..model.limits import AUTH_TYPES, check, name_problem
+
+
+# Type tokens of what this module declares (their aliases from release 0.1 name them: components/moved.py).
+NETWORK_TYPE = "aws:vpclattice/serviceNetwork:ServiceNetwork"
+AUTH_POLICY_TYPE = "aws:vpclattice/authPolicy:AuthPolicy"
+ACCESS_LOGS_TYPE = "aws:vpclattice/accessLogSubscription:AccessLogSubscription"
+VPC_ASSOCIATION_TYPE = "aws:vpclattice/serviceNetworkVpcAssociation:ServiceNetworkVpcAssociation"
 
 
 class ServiceNetwork:
@@ -24,16 +31,17 @@ class ServiceNetwork:
         auth_type = "AWS_IAM" if auth_policy else "NONE"
         check(name_problem("service network", network_name), None if auth_type in AUTH_TYPES else auth_type)
         opts = opts or pulumi.ResourceOptions()
-        moved = formerly_in("clusterfabric:lattice:ServiceNetwork", name, opts.parent)
+        former = FormerWrapper("clusterfabric:lattice:ServiceNetwork", name, opts.parent)
         self.network = aws.vpclattice.ServiceNetwork(name, name=network_name, auth_type=auth_type, tags=tags,
-                                                     opts=with_alias(opts, moved))
-        child = pulumi.ResourceOptions(parent=self.network, provider=opts.provider, aliases=[moved])
+                                                     opts=former.options(opts, NETWORK_TYPE, name))
+        child = pulumi.ResourceOptions(parent=self.network, provider=opts.provider)
         if auth_policy:
             aws.vpclattice.AuthPolicy(f"{name}-auth", resource_identifier=self.network.arn, policy=auth_policy,
-                                      opts=child)
+                                      opts=former.options(child, AUTH_POLICY_TYPE, f"{name}-auth"))
         if access_logs:
             aws.vpclattice.AccessLogSubscription(f"{name}-access-logs", resource_identifier=self.network.arn,
-                                                 destination_arn=access_logs, tags=tags, opts=child)
+                                                 destination_arn=access_logs, tags=tags,
+                                                 opts=former.options(child, ACCESS_LOGS_TYPE, f"{name}-access-logs"))
         self.id, self.arn = self.network.id, self.network.arn
 
 
@@ -44,5 +52,6 @@ def vpc_association(name: str, network_id: Any, vpc_id: str, security_group_ids:
     if security_group_ids:
         args["security_group_ids"] = security_group_ids
     opts = opts or pulumi.ResourceOptions()
-    moved = formerly_in("clusterfabric:lattice:VpcAssociation", name, opts.parent)
-    return aws.vpclattice.ServiceNetworkVpcAssociation(name, **args, opts=with_alias(opts, moved))
+    former = FormerWrapper("clusterfabric:lattice:VpcAssociation", name, opts.parent)
+    return aws.vpclattice.ServiceNetworkVpcAssociation(name, **args,
+                                                       opts=former.options(opts, VPC_ASSOCIATION_TYPE, name))

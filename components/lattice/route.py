@@ -11,10 +11,16 @@ from pydantic import BaseModel, ConfigDict
 from ..model.gateway import GRPCRoute, HTTPRoute, Listener, TLSRoute
 from ..model.limits import (FORWARD_TARGET_GROUPS, HEADER_MATCHES, MATCH_VALUE_LENGTH, PORT, PROTOCOLS, RULE_PRIORITY,
                             WEIGHT, check, count_problem, in_range, name_problem)
-from ..moved import formerly_in, with_alias
+from ..moved import FormerWrapper
 from .names import listener_name, rule_name
 
 PRIORITY_ANNOTATION = "application-networking.k8s.aws/rule-{}-priority"
+# Type tokens of what a route declares (its aliases from release 0.1 name them: components/moved.py).
+SERVICE_TYPE = "aws:vpclattice/service:Service"
+AUTH_POLICY_TYPE = "aws:vpclattice/authPolicy:AuthPolicy"
+SERVICE_ASSOCIATION_TYPE = "aws:vpclattice/serviceNetworkServiceAssociation:ServiceNetworkServiceAssociation"
+LISTENER_TYPE = "aws:vpclattice/listener:Listener"
+RULE_TYPE = "aws:vpclattice/listenerRule:ListenerRule"
 
 
 class WeightedTarget(BaseModel):
@@ -107,24 +113,30 @@ class Route:
         route = args.route
         check(name_problem("service", args.service_name))
         opts = opts or pulumi.ResourceOptions()
-        moved = formerly_in("clusterfabric:lattice:Route", name, opts.parent)
+        self._former = FormerWrapper("clusterfabric:lattice:Route", name, opts.parent)
         service_args: dict[str, Any] = {"name": args.service_name, "auth_type": "AWS_IAM" if args.auth_policy else "NONE",
                                         "tags": args.tags}
         if route.spec.hostnames:
             service_args["custom_domain_name"] = route.spec.hostnames[0]
-        self.service = aws.vpclattice.Service(name, **service_args, opts=with_alias(opts, moved))
-        child = pulumi.ResourceOptions(parent=self.service, provider=opts.provider, aliases=[moved])
+        self.service = aws.vpclattice.Service(name, **service_args,
+                                              opts=self._former.options(opts, SERVICE_TYPE, name))
+        self._child = pulumi.ResourceOptions(parent=self.service, provider=opts.provider)
         if args.auth_policy:
             aws.vpclattice.AuthPolicy(f"{name}-auth", resource_identifier=self.service.arn, policy=args.auth_policy,
-                                      opts=child)
+                                      opts=self._options(AUTH_POLICY_TYPE, f"{name}-auth"))
         for gateway in sorted({g for g, _ in args.listeners}):
             aws.vpclattice.ServiceNetworkServiceAssociation(
                 f"{name}-{gateway}", service_identifier=self.service.id,
-                service_network_identifier=args.networks[gateway], tags=args.tags, opts=child)
+                service_network_identifier=args.networks[gateway], tags=args.tags,
+                opts=self._options(SERVICE_ASSOCIATION_TYPE, f"{name}-{gateway}"))
         for gateway, listener in args.listeners:
-            self._listener(f"{name}-{gateway}-{listener.name}", args, listener, child)
+            self._listener(f"{name}-{gateway}-{listener.name}", args, listener)
 
-    def _listener(self, name: str, args: RouteArgs, listener: Listener, child: pulumi.ResourceOptions) -> None:
+    def _options(self, resource_type: str, name: str) -> pulumi.ResourceOptions:
+        """A child of the service: parented to it, with its alias from release 0.1."""
+        return self._former.options(self._child, resource_type, name)
+
+    def _listener(self, name: str, args: RouteArgs, listener: Listener) -> None:
         route = args.route
         protocol = "TLS_PASSTHROUGH" if listener.protocol == "TLS" else listener.protocol
         check(in_range("listener port", listener.port, PORT),
@@ -136,7 +148,8 @@ class Route:
             default = {"fixed_response": {"status_code": 404}}
         lattice_listener = aws.vpclattice.Listener(
             name, name=listener_name(listener.name, listener.port), protocol=protocol, port=listener.port,
-            service_identifier=self.service.id, default_action=default, tags=args.tags, opts=child)
+            service_identifier=self.service.id, default_action=default, tags=args.tags,
+            opts=self._options(LISTENER_TYPE, name))
         if isinstance(route, TLSRoute):
             return
         for i, rule in enumerate(route.spec.rules):
@@ -144,4 +157,4 @@ class Route:
                 f"{name}-{i + 1}", name=rule_name(route.metadata.name, i), listener_identifier=lattice_listener.listener_id,
                 service_identifier=self.service.id, priority=priority(route, i),
                 match={"http_match": http_match(route, rule)}, action=rule_action(args.forwards[i]),
-                tags=args.tags, opts=child)
+                tags=args.tags, opts=self._options(RULE_TYPE, f"{name}-{i + 1}"))

@@ -10,13 +10,17 @@ from pydantic import BaseModel, ConfigDict
 
 from ..model.lattice import HealthCheck, LatticeTargets, TargetGroupPolicy
 from ..model.limits import HEALTH_CHECK, PORT, PROTOCOL_VERSIONS, PROTOCOLS, check, in_range
-from ..moved import formerly_in, with_alias
+from ..moved import FormerWrapper
 from .names import target_group_name
 
 TAG_PREFIX = "application-networking.k8s.aws/"
 # The controller's protocol by the route type a port is exported for.
 PROTOCOL_BY_ROUTE_TYPE = {"HTTP": ("HTTP", "HTTP1"), "GRPC": ("HTTP", "GRPC"), "TLS": ("TCP", None)}
 TYPE_BY_MODE = {"instance": "INSTANCE", "ip": "IP", "alb": "ALB"}
+# Type tokens of what a target group declares (its aliases from release 0.1 name them: components/moved.py).
+TARGET_GROUP_TYPE = "aws:vpclattice/targetGroup:TargetGroup"
+ATTACHMENT_TYPE = "aws:vpclattice/targetGroupAttachment:TargetGroupAttachment"
+TRAFFIC_SOURCE_TYPE = "aws:autoscaling/trafficSourceAttachment:TrafficSourceAttachment"
 
 
 class TargetGroupArgs(BaseModel):
@@ -121,25 +125,28 @@ class TargetGroup:
         if kind == "IP":
             config["ip_address_type"] = "IPV4"
         opts = opts or pulumi.ResourceOptions()
-        moved = formerly_in("clusterfabric:lattice:TargetGroup", name, opts.parent)
+        self._former = FormerWrapper("clusterfabric:lattice:TargetGroup", name, opts.parent)
         self.target_group = aws.vpclattice.TargetGroup(name, name=self.name, type=kind, config=config,
-                                                       tags=tags(args, version), opts=with_alias(opts, moved))
+                                                       tags=tags(args, version),
+                                                       opts=self._former.options(opts, TARGET_GROUP_TYPE, name))
         self.arn = self.target_group.arn
-        self._targets(name, args, pulumi.ResourceOptions(parent=self.target_group, provider=opts.provider,
-                                                          aliases=[moved]))
+        self._targets(name, args, pulumi.ResourceOptions(parent=self.target_group, provider=opts.provider))
 
     def _targets(self, name: str, args: TargetGroupArgs, child: pulumi.ResourceOptions) -> None:
         targets = args.targets
         if targets.mode == "instance":
             aws.autoscaling.TrafficSourceAttachment(
                 f"{name}-asg", autoscaling_group_name=targets.autoScalingGroup,
-                traffic_source={"identifier": self.target_group.arn, "type": "vpc-lattice"}, opts=child)
+                traffic_source={"identifier": self.target_group.arn, "type": "vpc-lattice"},
+                opts=self._former.options(child, TRAFFIC_SOURCE_TYPE, f"{name}-asg"))
         elif targets.mode == "ip":
             for ip in targets.ips:
+                attachment = f"{name}-{ip.replace(':', '-').replace('.', '-')}"
                 aws.vpclattice.TargetGroupAttachment(
-                    f"{name}-{ip.replace(':', '-').replace('.', '-')}", target_group_identifier=self.target_group.id,
-                    target={"id": ip, "port": args.port}, opts=child)
+                    attachment, target_group_identifier=self.target_group.id, target={"id": ip, "port": args.port},
+                    opts=self._former.options(child, ATTACHMENT_TYPE, attachment))
         else:
             aws.vpclattice.TargetGroupAttachment(
                 f"{name}-alb", target_group_identifier=self.target_group.id,
-                target={"id": targets.albArn, "port": args.port}, opts=child)
+                target={"id": targets.albArn, "port": args.port},
+                opts=self._former.options(child, ATTACHMENT_TYPE, f"{name}-alb"))
