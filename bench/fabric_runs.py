@@ -11,6 +11,11 @@ AWS plugin), each one an offline plan in a process of its own.
 Each run goes through the fabric layer (`Fabric(...).up()` then `.preview()`,
 what `clusterfabric up|preview --parallel P` calls) in a child process, on a
 copy of the project with an empty backend; serial and parallel runs alternate.
+Each run also reports the CPU time it used (this process and every process
+it waited for: Pulumi CLIs, plugins, programs, policy packs) over its wall
+time, the cores a run keeps busy: a serial run that already keeps more than
+one core busy leaves a second worker less than a whole core to gain.
+
 The figure printed last: the speedup of `--parallel 2` at the largest N.
 """
 
@@ -19,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -98,9 +104,10 @@ def child(project: Path, parallel: int) -> None:
     fabric = Fabric("config", project_dir=project, parallel=parallel)
     report: dict[str, Any] = {"ok": True, "results": []}
     for op in OPERATIONS:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _cpu_seconds()
         result = getattr(fabric, op)()
         report[op] = time.perf_counter() - started
+        report[f"{op}_cores"] = (_cpu_seconds() - cpu) / report[op]
         report["ok"] = report["ok"] and result.ok
         report["results"] += sorted({f"{op}: {s.result}" for s in result.stacks})
         if not result.ok:
@@ -108,21 +115,31 @@ def child(project: Path, parallel: int) -> None:
     print(json.dumps(report))
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and of the processes it has waited for (they include their own children)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def markdown(results: dict[str, Any]) -> str:
     lines = [f"Each cluster exports {results['exports']} services, imports none; median of {results['repeats']} "
              "run(s) each way, serial and parallel alternating; every run from an empty backend: `up` creates "
              "everything, then `preview` finds nothing to change. *best possible*: with two workers and stacks of "
              "equal cost, given the dependency graph. *load average*: the machine's 1-minute load when the run "
-             "started (2 cores: above about 1, the second worker competes for a core).", ""]
+             "started (2 cores: above about 1, the second worker competes for a core). *cores busy*: CPU seconds over wall "
+             "seconds of the serial / parallel `up` and `preview` (processes the run waited for included).", ""]
     for dataplane, rows in results["fabrics"].items():
         table = Table(["N stacks", "what ran", "`up` serial", "`up` --parallel 2", "speedup", "`preview` serial",
-                       "`preview` --parallel 2", "speedup", "best possible", "load average before (serial / parallel)"])
+                       "`preview` --parallel 2", "speedup", "best possible", "load average before (serial / parallel)",
+                       "cores busy, `up` (serial / parallel)", "cores busy, `preview`"])
         for r in rows:
             table.add(r["clusters"], ", ".join(r["results"]), seconds(r["serial"]["up"]), seconds(r["parallel"]["up"]),
                       f"**{ratio(r['speedup_up'])}**", seconds(r["serial"]["preview"]),
                       seconds(r["parallel"]["preview"]), f"**{ratio(r['speedup_preview'])}**",
                       ratio(r["best_speedup"]),
-                      f"{r['serial'].get('load', float('nan')):.1f} / {r['parallel'].get('load', float('nan')):.1f}")
+                      f"{r['serial'].get('load', float('nan')):.1f} / {r['parallel'].get('load', float('nan')):.1f}",
+                      *(f"{r['serial'].get(f'{op}_cores', float('nan')):.2f} / "
+                        f"{r['parallel'].get(f'{op}_cores', float('nan')):.2f}" for op in OPERATIONS))
         lines += [f"**{dataplane}**", "", table.markdown(), ""]
     return "\n".join(lines)
 
