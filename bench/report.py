@@ -58,10 +58,19 @@ def targets(results: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
         for dataplane, sizes in runs["fabrics"].items():
             if sizes:
                 top = sizes[-1]
-                met = min(top["speedup_up"], top["speedup_preview"]) >= fabric_runs.TARGET
-                rows.append((f"`--parallel 2` at least {fabric_runs.TARGET}x serial ({dataplane}, N={top['clusters']})",
-                             f"up {ratio(top['speedup_up'])}, preview {ratio(top['speedup_preview'])} "
-                             f"(best possible {ratio(top['best_speedup'])})", _verdict(met)))
+                measured = (f"up {ratio(top['speedup_up'])}, preview {ratio(top['speedup_preview'])} "
+                            f"(best possible {ratio(top['best_speedup'])} with equal stacks")
+                if "best_speedup_up" in top:
+                    measured += (f"; {ratio(top['best_speedup_up'])} / {ratio(top['best_speedup_preview'])} "
+                                 "with the stacks' measured times")
+                measured += ")"
+                if top["best_speedup"] < 2:
+                    # The issue's target is for independent stacks; these wait for another (ClusterLink: the CA's owner).
+                    verdict = "not applicable: the stacks are not independent"
+                else:
+                    verdict = _verdict(min(top["speedup_up"], top["speedup_preview"]) >= fabric_runs.TARGET)
+                rows.append((f"`--parallel 2` at least {fabric_runs.TARGET}x serial for independent stacks "
+                             f"({dataplane}, N={top['clusters']})", measured, verdict))
     return rows
 
 
