@@ -121,8 +121,9 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
              "`.venv/bin/python -m bench.<name> --help` for its sizes, then `.venv/bin/python -m bench --report` "
              "to rewrite this file and `scaling.png` from `bench/results/`.", "",
              f"- **When**: the benchmarks started between {measured[0] if measured else '?'} and {measured[-1] if measured else '?'}",
-             f"- **Machine**: {machine()}; shared with another engineer's Go builds and engine tests during the run, "
-             "so absolute times are noisy; the ratios are taken within one run, sides interleaved.",
+             f"- **Machine**: {machine()}; the ratios are taken within one run, sides interleaved, so a load both "
+             "sides share cancels out of them (the fabric runs record the load average each run started at; "
+             "bench/FINDINGS.md says what else ran).",
              "- **Commands**: " + "; ".join(f"`{r['command']}`" for r in results.values() if "command" in r), "",
              "## Targets", ""]
     lines += ["| target | measured | verdict |", "|---|---|---|"]
