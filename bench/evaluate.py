@@ -56,10 +56,10 @@ class BenchMocks(pulumi.runtime.Mocks):
         if self.declared is not None and args.custom and args.typ not in SKIPPED:
             self.declared.append({"type": args.typ, "name": args.name, "inputs": args.inputs,
                                   "provider": (args.provider or "").split("::")[-1]})
+        # Every value its own: the recording finds references by value, so a key must not read as a certificate.
         resource_id, outputs = mocked_resource(args.typ, args.name, args.inputs, self.stack, "us-west-2",
-                                               "111122223333", certificate=f"<{args.name} certificate>")
-        if "key_pem" in outputs:  # the recording finds references by value: a key must not read as a certificate
-            outputs["key_pem"] = f"<{args.name} key>"
+                                               "111122223333", certificate=f"<{args.name} certificate>",
+                                               key=f"<{args.name} key>")
         if self.recorder is not None:
             self.recorder.outputs[(args.typ, args.name)] = {
                 "id": resource_id, **{k: outputs[k] for k in REFERENCED_ATTRIBUTES if k in outputs}}

@@ -42,9 +42,9 @@ def _fake_id(prefix: str, name: str) -> str:
 
 
 def mocked_resource(typ: str, name: str, inputs: dict[str, Any], stack: str, region: str, account: str,
-                    certificate: str = PLACEHOLDER) -> tuple[str, dict[str, Any]]:
+                    certificate: str = PLACEHOLDER, key: str = PLACEHOLDER) -> tuple[str, dict[str, Any]]:
     """The id and outputs a mocked resource gets: ids and ARNs shaped like the real ones for Lattice objects,
-    placeholders for certificates (nothing is issued offline), the inputs for the rest."""
+    placeholders for a certificate and its key (nothing is issued offline), the inputs for the rest."""
     outputs = dict(inputs)
     resource_id = f"{name}-id"
     if typ in LATTICE_IDS:
@@ -54,7 +54,7 @@ def mocked_resource(typ: str, name: str, inputs: dict[str, Any], stack: str, reg
         if prefix == "listener":
             outputs["listener_id"] = resource_id
     elif typ == "pulumi-python:dynamic:Resource":
-        outputs.update(cert_pem=certificate, key_pem=certificate)
+        outputs.update(cert_pem=certificate, key_pem=key)
     return resource_id, outputs
 
 

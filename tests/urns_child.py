@@ -25,6 +25,7 @@ def main() -> None:
     from pulumi.runtime.stack import run_pulumi_func
     from pulumi.runtime.sync_await import _sync_await
 
+    from clusterfabric.offline import mocked_resource
     from components.program import run
 
     class Mocks(pulumi.runtime.Mocks):
@@ -32,10 +33,7 @@ def main() -> None:
             if args.typ == "pulumi:pulumi:StackReference":
                 name = args.inputs["name"]
                 return name, {"name": name, "outputs": published.get(name.split("/")[-1]) or {}, "secretOutputNames": []}
-            outputs = dict(args.inputs)
-            outputs.update(arn=f"arn:aws:vpc-lattice:us-west-2:111122223333:x/{args.name}", listener_id=args.name,
-                           cert_pem=f"<{args.name}>", key_pem=f"<{args.name}>")
-            return f"{args.name}-id", outputs
+            return mocked_resource(args.typ, args.name, args.inputs, stack, "us-west-2", "111122223333")
 
         def call(self, args: pulumi.runtime.MockCallArgs):
             return {}

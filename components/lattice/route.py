@@ -13,11 +13,11 @@ from ..model.limits import (FORWARD_TARGET_GROUPS, HEADER_MATCHES, MATCH_VALUE_L
                             WEIGHT, check, count_problem, in_range, name_problem)
 from ..moved import FormerWrapper
 from .names import listener_name, rule_name
+from .network import AUTH_POLICY_TYPE
 
 PRIORITY_ANNOTATION = "application-networking.k8s.aws/rule-{}-priority"
 # Type tokens of what a route declares (its aliases from release 0.1 name them: components/moved.py).
 SERVICE_TYPE = "aws:vpclattice/service:Service"
-AUTH_POLICY_TYPE = "aws:vpclattice/authPolicy:AuthPolicy"
 SERVICE_ASSOCIATION_TYPE = "aws:vpclattice/serviceNetworkServiceAssociation:ServiceNetworkServiceAssociation"
 LISTENER_TYPE = "aws:vpclattice/listener:Listener"
 RULE_TYPE = "aws:vpclattice/listenerRule:ListenerRule"
