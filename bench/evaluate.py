@@ -28,7 +28,7 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from clusterfabric.offline import ORGANIZATION, PROJECT, mocked_resource
+from clusterfabric.offline import ORGANIZATION, PROJECT, mocked_resource, resolved
 
 from .replay import REFERENCED_ATTRIBUTES, SKIPPED, Recorder, preload, read_spec, replay
 
@@ -88,8 +88,7 @@ def _program(args: argparse.Namespace) -> Callable[[], Any]:
         preload(read_spec(args.spec))  # the same SDK classes loaded as the baseline loads before its clock
 
     def components() -> Any:
-        outputs = run(args.root, args.stack, pulumi.Config(PROJECT))
-        return _sync_await(pulumi.Output.from_input(outputs).future())
+        return resolved(run(args.root, args.stack, pulumi.Config(PROJECT)))  # as the offline plan publishes them
 
     return components
 

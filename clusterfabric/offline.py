@@ -71,6 +71,20 @@ def _masked(value: Any) -> Any:
     return value
 
 
+async def resolved(value: Any) -> Any:
+    """Stack outputs as plain values. Unlike `Output.from_input`, an Output is awaited, not re-wrapped: from_input
+    makes an Output of every value inside a resolved Output's value, thousands for a stack's export list."""
+    from pulumi import Output  # imported where a program runs: the fabric layer imports this module too
+
+    if isinstance(value, Output):
+        return await resolved(await value.future())
+    if isinstance(value, dict):
+        return {k: await resolved(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [await resolved(v) for v in value]
+    return value
+
+
 def _public(inputs: dict[str, Any]) -> dict[str, Any]:
     """Inputs as shown in the plan: secrets masked, the dynamic provider's serialized code left out."""
     return {k: _masked(v) for k, v in inputs.items() if not k.startswith("__")}
@@ -117,11 +131,14 @@ def run_stack(request: dict[str, Any]) -> dict[str, Any]:
 
     def program():
         outputs = run(Path(request["root"]), stack, pulumi.Config(PROJECT))
-        return pulumi.Output.from_input(outputs).apply(result.update).future()
+
+        async def publish() -> None:
+            result.update(await resolved(outputs))
+        return publish()
 
     errors: list[str] = []
     try:
-        _sync_await(run_pulumi_func(lambda: _sync_await(program())))
+        _sync_await(run_pulumi_func(program))
     except pulumi.RunError as err:
         errors.append(str(err))
     errors += [m for level, m in messages if level == "error"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import pulumi
 
@@ -80,6 +80,13 @@ class PeerStacks:
 
     def output_of(self, stack: str, name: str) -> pulumi.Output[Any]:
         return self.references[stack].get_output(name)
+
+    def then(self, name: str, declare: Callable[[dict[str, Any]], Any]) -> Any:
+        """`declare(outputs(name))` once the stacks are read; at once when there are none to read. (Not in an
+        apply then: the SDK records each registration's whole call stack, and an apply adds the event loop's.)"""
+        if not self.references:
+            return declare({})
+        return self.outputs(name).apply(declare)
 
 
 def _require(condition: bool, message: str) -> None:
@@ -179,8 +186,7 @@ def _clusterlink_stack(fabric: Fabric, spec, manifests, target: Target, offline:
         ))
         return bundle
 
-    published = stacks.outputs(CLUSTERLINK_OUTPUT) if stacks.references else pulumi.Output.from_input({})
-    bundle = published.apply(declare)
+    bundle = stacks.then(CLUSTERLINK_OUTPUT, declare)
     outputs[CLUSTERLINK_OUTPUT] = clusterlink_output(peer_info(spec, manifests), local.policies, settings.namespace)
     outputs["importTargetPorts"] = {
         f"{ns}/{name}": port for (ns, name), port in sorted(assign_target_ports(manifests.of_kind(Import)).items())
@@ -225,12 +231,13 @@ def _lattice_stack(fabric: Fabric, spec, manifests, target: Target, exports: lat
                                                                      if g not in owned}, resolved=resolved),
         ))
         lattice = built.lattice
-        return pulumi.Output.from_input({
+        networks = pulumi.Output.from_input({n: {"id": sn.id, "arn": sn.arn} for n, sn in lattice.networks.items()})
+        # `apply`, not `from_input` of a dict holding the exports: from_input would walk the resolved list again,
+        # an Output per value of every export.
+        return lattice.exports_output().apply(lambda exports: networks.apply(lambda ids: {
             "cluster": cluster, "accountId": settings.accountId, "region": settings.region, "vpcId": settings.vpcId,
-            "exports": lattice.exports_output(),
-            "serviceNetworks": {n: {"id": sn.id, "arn": sn.arn} for n, sn in lattice.networks.items()},
-        })
+            "exports": exports, "serviceNetworks": ids,
+        }))
 
-    published = stacks.outputs(LATTICE_OUTPUT) if stacks.references else pulumi.Output.from_input({})
-    return {LATTICE_OUTPUT: published.apply(declare)}
+    return {LATTICE_OUTPUT: stacks.then(LATTICE_OUTPUT, declare)}
 
