@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -11,10 +11,13 @@ from pydantic import BaseModel, ConfigDict
 
 from .clusterlink.cluster import ClusterLinkArgs, ClusterLinkCluster
 from .moved import urn_type
-from .lattice.cluster import BackendKey, LatticeArgs, LatticeCluster, node_ports
 from .model import ClusterManifests, ClusterSpec, Service
 from .model.checks import PeerInfo
-from .model.lattice_checks import LatticeExport
+from .model.lattice_checks import BackendKey, LatticeExport
+from .ports import node_ports
+
+if TYPE_CHECKING:
+    from .lattice.cluster import LatticeCluster
 
 # Namespaces every cluster has; declaring them would fight the API server.
 BUILTIN_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
@@ -74,7 +77,8 @@ class Cluster(pulumi.ComponentResource):
     namespaces: dict[str, k8s.core.v1.Namespace]
     services: dict[str, k8s.core.v1.Service]
     clusterlink: ClusterLinkCluster | None
-    lattice: LatticeCluster | None
+    # `lattice` (LatticeCluster | None) is annotated where it is set: the SDK resolves a component's class
+    # annotations at run time, and the Lattice code is imported only for a Lattice cluster.
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
         target = args.target
@@ -116,8 +120,11 @@ class Cluster(pulumi.ComponentResource):
                 ca_cert=args.clusterlink.ca_cert, cert=args.clusterlink.cert, key=args.clusterlink.key,
                 namespace_options=self._in_namespace,
             ), opts=pulumi.ResourceOptions(parent=self, providers={"kubernetes": self.provider}))
-        self.lattice = None
+        self.lattice: LatticeCluster | None = None
         if args.lattice is not None:
+            # Imported here: the AWS SDK and the Lattice components would cost every ClusterLink stack ~0.1 s.
+            from .lattice.cluster import LatticeArgs, LatticeCluster
+
             self.lattice = LatticeCluster(f"{name}-lattice", LatticeArgs(
                 spec=args.spec, manifests=args.manifests, owned_networks=args.lattice.owned_networks,
                 network_ids=args.lattice.network_ids, resolved=args.lattice.resolved, node_ports=nodes,

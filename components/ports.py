@@ -12,6 +12,11 @@ import hashlib
 from typing import Hashable, Mapping, Sequence
 
 from .model.clusterlink import TARGET_PORT_RANGE, Import  # noqa: F401 (re-exported)
+from .model.fabric import ClusterSpec
+from .model.gateway import ROUTE_KINDS
+from .model.lattice import ServiceExport
+from .model.lattice_checks import backend_namespace
+from .model.load import ClusterManifests
 
 NODE_PORT_RANGE = (30000, 32767)
 
@@ -45,3 +50,28 @@ def assign_target_ports(imports: list[Import]) -> dict[tuple[str, str], int]:
     fixed = {key(i): i.spec.targetPort for i in imports if i.spec.targetPort}
     wanted = [(key(i), "/".join(key(i))) for i in imports if not i.spec.targetPort]
     return stable_ports(wanted, TARGET_PORT_RANGE, fixed)  # type: ignore[return-value]
+
+
+def backing_services(manifests: ClusterManifests) -> set[tuple[str, str]]:
+    """The Services Lattice target groups reach: exported ones and routes' Service backends."""
+    found = {(e.metadata.namespace, e.service) for e in manifests.of_kind(ServiceExport)}
+    for route in (o for o in manifests.objects if isinstance(o, ROUTE_KINDS)):
+        for rule in route.spec.rules:
+            found.update((backend_namespace(route, b), b.name) for b in rule.backendRefs if b.kind == "Service")
+    return found
+
+
+def node_ports(spec: ClusterSpec, manifests: ClusterManifests) -> dict[tuple[str, str, int], int]:
+    """(namespace, service, port) -> NodePort, for Lattice's instance mode: explicit ones kept, others stable."""
+    if spec.lattice is None or spec.lattice.targets.mode != "instance":
+        return {}
+    fixed, wanted = {}, []
+    for ns, name in sorted(backing_services(manifests)):
+        service = manifests.service(ns, name)
+        for port in service.spec.ports if service else []:
+            key = (ns, name, port.port)
+            if port.nodePort:
+                fixed[key] = port.nodePort
+            else:
+                wanted.append((key, f"{ns}/{name}/{port.port}"))
+    return stable_ports(wanted, NODE_PORT_RANGE, fixed)  # type: ignore[return-value]

@@ -12,42 +12,13 @@ from ..model.fabric import ClusterSpec
 from ..model.gateway import ROUTE_KINDS, ROUTE_TYPE, Gateway
 from ..model.kubernetes import Service
 from ..model.lattice import IAMAuthPolicy, ServiceExport, ServiceImport, TargetGroupPolicy, VpcAssociationPolicy
-from ..model.lattice_checks import LatticeExport, backend_namespace, gateway_listeners, route_service_name, split_weights
+from ..model.lattice_checks import (BackendKey, LatticeExport, backend_namespace, gateway_listeners,
+                                   route_service_name, split_weights)
 from ..model.load import ClusterManifests
-from ..ports import NODE_PORT_RANGE, stable_ports
 from ..moved import urn_type
 from .network import ServiceNetwork, vpc_association
 from .route import Route, RouteArgs, WeightedTarget
 from .target_group import TargetGroup, TargetGroupArgs
-
-BackendKey = tuple[str, str, str, int, int]
-"""(route kind, namespace, route name, rule index, backend index)."""
-
-
-def backing_services(manifests: ClusterManifests) -> set[tuple[str, str]]:
-    """The Services Lattice target groups reach: exported ones and routes' Service backends."""
-    found = {(e.metadata.namespace, e.service) for e in manifests.of_kind(ServiceExport)}
-    for route in (o for o in manifests.objects if isinstance(o, ROUTE_KINDS)):
-        for rule in route.spec.rules:
-            found.update((backend_namespace(route, b), b.name) for b in rule.backendRefs if b.kind == "Service")
-    return found
-
-
-def node_ports(spec: ClusterSpec, manifests: ClusterManifests) -> dict[tuple[str, str, int], int]:
-    """(namespace, service, port) -> NodePort, for instance mode: explicit ones kept, others stable."""
-    if spec.lattice is None or spec.lattice.targets.mode != "instance":
-        return {}
-    fixed, wanted = {}, []
-    for ns, name in sorted(backing_services(manifests)):
-        service = manifests.service(ns, name)
-        for port in service.spec.ports if service else []:
-            key = (ns, name, port.port)
-            if port.nodePort:
-                fixed[key] = port.nodePort
-            else:
-                wanted.append((key, f"{ns}/{name}/{port.port}"))
-    return stable_ports(wanted, NODE_PORT_RANGE, fixed)  # type: ignore[return-value]
-
 
 def target_port(mode: str, service: Service, port: int, nodes: dict[tuple[str, str, int], int]) -> int:
     """What the target group sends to: the NodePort (instance), the pod port (ip), the Service port (alb)."""

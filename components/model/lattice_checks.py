@@ -19,6 +19,9 @@ from .lattice import (SERVICE_NAME_OVERRIDE, IAMAuthPolicy, ServiceExport, Servi
 from .limits import service_name_problem
 from .load import ClusterManifests, ref
 
+BackendKey = tuple[str, str, str, int, int]
+"""A ServiceImport backend of a route: (route kind, namespace, route name, rule index, backend index)."""
+
 LATTICE_KINDS = (ServiceExport, ServiceImport, TargetGroupPolicy, IAMAuthPolicy, VpcAssociationPolicy, Gateway,
                  *ROUTE_KINDS)
 MAX_WEIGHT = 999
@@ -260,8 +263,8 @@ def check_fabric(fabric: FabricSpec, manifests: dict[str, ClusterManifests], fab
 
 def resolve_imports(manifests: ClusterManifests,
                     exports: Sequence[LatticeExport] | ExportIndex) -> tuple[dict, list[Problem]]:
-    """Each ServiceImport backend's matching exports, keyed by (route kind, namespace, route, rule, backend),
-    and a problem for each backend that matches none."""
+    """Each ServiceImport backend's matching exports, keyed by its `BackendKey`, and a problem for each backend
+    that matches none."""
     index = ExportIndex.of(exports)
     imports = {(i.metadata.namespace, i.metadata.name): i for i in manifests.of_kind(ServiceImport)}
     resolved, problems = {}, []
