@@ -76,13 +76,16 @@ async def resolved(value: Any) -> Any:
     makes an Output of every value inside a resolved Output's value, thousands for a stack's export list."""
     from pulumi import Output  # imported where a program runs: the fabric layer imports this module too
 
-    if isinstance(value, Output):
-        return await resolved(await value.future())
-    if isinstance(value, dict):
-        return {k: await resolved(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [await resolved(v) for v in value]
-    return value
+    async def plain(value: Any) -> Any:
+        if isinstance(value, Output):
+            return await plain(await value.future())
+        if isinstance(value, dict):
+            return {k: await plain(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [await plain(v) for v in value]
+        return value
+
+    return await plain(value)
 
 
 def _public(inputs: dict[str, Any]) -> dict[str, Any]:
