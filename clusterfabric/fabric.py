@@ -373,6 +373,10 @@ class Fabric:
                 self._cli = _pulumi_command()
             return self._cli
 
+    def outputs(self, name: str) -> dict[str, Any]:
+        """Stack `name`'s outputs, as its last `up` published them (secrets shown as "[secret]")."""
+        return self._read_outputs(name)
+
     def _read_outputs(self, name: str) -> dict[str, Any]:
         """The stack's outputs, secrets shown as "[secret]": one CLI call (`Stack.outputs()` makes a second one,
         to show the secrets, which nothing here reads). Raises CommandError when there is no such stack."""

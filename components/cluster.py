@@ -29,9 +29,12 @@ class ClusterLinkInputs(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
 
     remote_peers: dict[str, PeerInfo]
-    ca_cert: Any  # pulumi.Output[str]
-    cert: Any  # pulumi.Output[str]
-    key: Any  # pulumi.Output[str], secret
+    fabric_ca_cert: pulumi.Output[str] | str
+    """The fabric CA's certificate (PEM)."""
+    peer_cert: pulumi.Output[str] | str
+    """This peer's certificate (PEM), issued by the fabric CA."""
+    peer_key: pulumi.Output[str] | str
+    """This peer's private key (PEM), a Pulumi secret."""
 
 
 class LatticeInputs(BaseModel):
@@ -117,7 +120,8 @@ class Cluster(pulumi.ComponentResource):
         if args.clusterlink is not None:
             self.clusterlink = ClusterLinkCluster(f"{name}-clusterlink", ClusterLinkArgs(
                 spec=args.spec, manifests=args.manifests, remote_peers=args.clusterlink.remote_peers,
-                ca_cert=args.clusterlink.ca_cert, cert=args.clusterlink.cert, key=args.clusterlink.key,
+                fabric_ca_cert=args.clusterlink.fabric_ca_cert, peer_cert=args.clusterlink.peer_cert,
+                peer_key=args.clusterlink.peer_key,
                 namespace_options=self._in_namespace,
             ), opts=pulumi.ResourceOptions(parent=self, providers={"kubernetes": self.provider}))
         self.lattice: LatticeCluster | None = None

@@ -183,7 +183,7 @@ def _clusterlink_stack(fabric: Fabric, spec, manifests, target: Target, offline:
         Cluster(cluster, ClusterArgs(
             spec=spec, manifests=manifests, target=target,
             clusterlink=ClusterLinkInputs(remote_peers={p: catalog[p] for p in sources},
-                                          ca_cert=ca_cert, cert=cert, key=key),
+                                          fabric_ca_cert=ca_cert, peer_cert=cert, peer_key=key),
         ))
         return bundle
 

@@ -35,12 +35,19 @@ def _pem(key) -> str:
     ).decode()
 
 
+SERVER, CLIENT = "server", "client"
+BOTH = (SERVER, CLIENT)
+
+
 def issue(name: str, years: int, is_ca: bool, issuer_cert_pem: str | None, issuer_key_pem: str | None, *,
           dns_names: list[str] | None = None, ip_addresses: list[str] | None = None,
-          organization: str | None = None) -> dict[str, str]:
+          organization: str | None = None, usages: tuple[str, ...] | list[str] = BOTH) -> dict[str, str]:
     """A certificate for `name` (CN, and DNS SAN unless `dns_names` says otherwise), self-signed when no
-    issuer is given. The local control plane uses the extra names: IP SANs for its loopback API server, and
-    an organization, which Kubernetes reads as a client certificate's group."""
+    issuer is given, in the profile ClusterLink's CLI issues (`pkg/bootstrap/crypt.go`): a CA has key usages
+    certSign and cRLSign; a leaf has its SANs and the extended usages `usages` (server, client) only. The
+    key is ECDSA P-256 where the CLI makes RSA-4096 (the binaries take either; a 4096-bit key costs seconds
+    to make). The local control plane uses the extra names: IP SANs for its loopback API server, and an
+    organization, which Kubernetes reads as a client certificate's group."""
     import ipaddress
 
     from cryptography import x509
@@ -53,9 +60,9 @@ def issue(name: str, years: int, is_ca: bool, issuer_cert_pem: str | None, issue
     if issuer_cert_pem and issuer_key_pem:
         issuer = x509.load_pem_x509_certificate(issuer_cert_pem.encode())
         signer = serialization.load_pem_private_key(issuer_key_pem.encode(), password=None)
-        issuer_name = issuer.subject
+        issuer_name, issuer_public = issuer.subject, issuer.public_key()
     else:
-        signer, issuer_name = key, subject
+        signer, issuer_name, issuer_public = key, subject, key.public_key()
     now = datetime.datetime.now(datetime.timezone.utc)
     builder = (
         x509.CertificateBuilder()
@@ -65,26 +72,25 @@ def issue(name: str, years: int, is_ca: bool, issuer_cert_pem: str | None, issue
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=365 * years))
-        .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), critical=True)
+        # As Go's x509 writes them: verifiers find the issuer by these.
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_public), critical=False)
     )
     if is_ca:
-        builder = builder.add_extension(
-            x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
-                          key_encipherment=False, data_encipherment=False, key_agreement=False,
-                          encipher_only=False, decipher_only=False), critical=True)
+        builder = (
+            builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=False, key_cert_sign=True, crl_sign=True,
+                                         content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                         key_agreement=False, encipher_only=False, decipher_only=False),
+                           critical=True)
+        )
     else:
         alternative_names = ([x509.DNSName(n) for n in (dns_names if dns_names is not None else [name])]
                              + [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ip_addresses or []])
         if alternative_names:
             builder = builder.add_extension(x509.SubjectAlternativeName(alternative_names), critical=False)
-        builder = (
-            builder.add_extension(x509.KeyUsage(digital_signature=True, key_encipherment=True, key_cert_sign=False,
-                                         crl_sign=False, content_commitment=False, data_encipherment=False,
-                                         key_agreement=False, encipher_only=False, decipher_only=False),
-                           critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
-                           critical=False)
-        )
+        extended = {SERVER: ExtendedKeyUsageOID.SERVER_AUTH, CLIENT: ExtendedKeyUsageOID.CLIENT_AUTH}
+        builder = builder.add_extension(x509.ExtendedKeyUsage([extended[u] for u in usages]), critical=False)
     cert = builder.sign(signer, hashes.SHA256())
     return {"cert_pem": cert.public_bytes(serialization.Encoding.PEM).decode(), "key_pem": _pem(key)}
 
@@ -92,18 +98,20 @@ def issue(name: str, years: int, is_ca: bool, issuer_cert_pem: str | None, issue
 class _CertificateProvider(ResourceProvider):
     """Issues on create; keeps the certificate while its subject and issuer stay the same."""
 
-    # Inputs whose change means a new identity (and so a new key).
-    IDENTITY = ("name", "is_ca", "issuer_cert_pem")
+    # Inputs whose change means a new identity (and so a new key), with the value a certificate issued
+    # before the input existed has (release 0.2 issued every leaf for both ends, named by its CN).
+    IDENTITY = {"name": None, "is_ca": None, "issuer_cert_pem": None, "dns_names": None, "usages": list(BOTH)}
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         issued = issue(props["name"], int(props["years"]), bool(props["is_ca"]),
-                        props.get("issuer_cert_pem"), props.get("issuer_key_pem"))
+                       props.get("issuer_cert_pem"), props.get("issuer_key_pem"),
+                       dns_names=props.get("dns_names"), usages=props.get("usages") or BOTH)
         outs = {k: v for k, v in props.items() if k != "issuer_key_pem"}
         fingerprint = hashlib.sha256(issued["cert_pem"].encode()).hexdigest()[:16]
         return CreateResult(id_=f"{props['name']}-{fingerprint}", outs={**outs, **issued})
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        replaces = [k for k in self.IDENTITY if olds.get(k) != news.get(k)]
+        replaces = [k for k, default in self.IDENTITY.items() if olds.get(k, default) != news.get(k, default)]
         return DiffResult(changes=bool(replaces), replaces=replaces, delete_before_replace=False)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -111,13 +119,17 @@ class _CertificateProvider(ResourceProvider):
 
 
 class Certificate(Resource):
-    """An X.509 certificate and its private key (a secret output)."""
+    """An X.509 certificate and its private key (a secret output).
+
+    `cert_pem` is the certificate alone; `chain_pem` is it followed by its issuer's certificate, the form
+    ClusterLink's CLI writes into its Secrets and files (`Certificate.RawCert` upstream)."""
 
     cert_pem: pulumi.Output[str]
     key_pem: pulumi.Output[str]
 
     def __init__(self, name: str, common_name: str, *, is_ca: bool = False,
-                 issuer: "Certificate | None" = None, opts: pulumi.ResourceOptions | None = None):
+                 issuer: "Certificate | None" = None, dns_names: list[str] | None = None,
+                 usages: tuple[str, ...] | None = None, opts: pulumi.ResourceOptions | None = None):
         props = {
             "name": common_name,
             "is_ca": is_ca,
@@ -127,8 +139,19 @@ class Certificate(Resource):
             "cert_pem": None,
             "key_pem": None,
         }
+        # Written only when given, so certificates issued before these inputs existed see no change.
+        if dns_names is not None:
+            props["dns_names"] = list(dns_names)
+        if usages is not None:
+            props["usages"] = list(usages)
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=SECRET_OUTPUTS))
         super().__init__(_CertificateProvider(), name, props, opts)
+        self.chain_pem = chain(self.cert_pem, issuer.cert_pem) if issuer else self.cert_pem
+
+
+def chain(cert_pem: Any, issuer_cert_pem: Any) -> pulumi.Output[str]:
+    """A certificate followed by its issuer's."""
+    return pulumi.Output.concat(cert_pem, issuer_cert_pem)
 
 
 class FabricCertificates(pulumi.ComponentResource):

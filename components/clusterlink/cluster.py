@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 import pulumi
 from pydantic import BaseModel, ConfigDict
@@ -24,9 +24,12 @@ class ClusterLinkArgs(BaseModel):
     manifests: ClusterManifests
     remote_peers: dict[str, PeerInfo]
     """The fabric peers this cluster imports from, as their stacks publish them."""
-    ca_cert: Any  # pulumi.Output[str]
-    cert: Any  # pulumi.Output[str]
-    key: Any  # pulumi.Output[str], secret
+    fabric_ca_cert: pulumi.Output[str] | str
+    """The fabric CA's certificate (PEM)."""
+    peer_cert: pulumi.Output[str] | str
+    """This peer's certificate (PEM), issued by the fabric CA."""
+    peer_key: pulumi.Output[str] | str
+    """This peer's private key (PEM), a Pulumi secret."""
     namespace_options: Callable[[str], pulumi.ResourceOptions]
     """Options making a child wait for its namespace."""
 
@@ -47,7 +50,8 @@ class ClusterLinkCluster(pulumi.ComponentResource):
             return pulumi.ResourceOptions.merge(args.namespace_options(namespace or ""), pulumi.ResourceOptions(parent=self))
 
         self.platform = Platform(f"{name}-platform", PlatformArgs(
-            peer=args.spec.name, settings=settings, ca_cert=args.ca_cert, cert=args.cert, key=args.key,
+            peer=args.spec.name, settings=settings, fabric_ca_cert=args.fabric_ca_cert, peer_cert=args.peer_cert,
+            peer_key=args.peer_key,
         ), opts=under(settings.namespace))
 
         peers = dict(args.remote_peers)

@@ -1,9 +1,22 @@
-"""The ClusterLink platform of one cluster: what the ClusterLink operator would deploy.
+"""The ClusterLink platform of one cluster, as ClusterLink v0.4.1 deploys it.
 
-In the ClusterLink namespace: the certificate Secrets, the control plane's
-ServiceAccount and RBAC, the `cl-controlplane` and `cl-dataplane` Deployments,
-the `cl-controlplane` Service, and the `clusterlink` Service through which peers
-reach the data plane.
+The reference is ClusterLink's own CLI, `clusterlink deploy peer --start none`
+(template `pkg/bootstrap/platform/k8s.go`; the operator's instance controller
+builds the same): in the ClusterLink namespace the certificate Secrets, the
+`cl-controlplane` and `cl-dataplane` Deployments, the `cl-controlplane` Service,
+the `clusterlink` ingress Service, and the control plane's cluster RBAC. The
+binaries read fixed paths and ports (constants below, from `cmd/cl-controlplane/app`
+and `cmd/cl-go-dataplane/app`); tests run those binaries against what is declared
+here (tests/engine/test_clusterlink_upstream.py). Where this differs from the CLI,
+on purpose, docs/clusterlink-platform.md says so and why.
+
+Two trust roots, as upstream: the fabric CA signs each peer's certificate
+(`cl-peer`, peer to peer mTLS); a CA of this cluster's own (`cl-ca`, issued here)
+signs the control plane's server certificate and the data plane's client
+certificate, so no peer's certificate can pass for a data plane of this cluster.
+
+The desired objects are built as plain data first (`platform_objects`), then
+declared; only the Secrets carry Outputs (key material, Pulumi secrets).
 """
 
 from __future__ import annotations
@@ -15,126 +28,216 @@ import pulumi_kubernetes as k8s
 from pydantic import BaseModel, ConfigDict
 
 from ..model.clusterlink import ClusterLinkSettings
+from .certificates import CLIENT, SERVER, Certificate, chain
 
 CONTROLPLANE = "cl-controlplane"
 DATAPLANE = "cl-dataplane"
+GO_DATAPLANE_IMAGE = "cl-go-dataplane"
 INGRESS = "clusterlink"
+CA_SECRET = "cl-ca"
+PEER_SECRET = "cl-peer"
 CONTROLPLANE_PORT = 4444
 DATAPLANE_PORT = 4443
 READINESS_PORT = 4445
 NAMESPACE_ENV = "CL_NAMESPACE"
-# Where ClusterLink's binaries read their certificates.
+LOG_LEVEL = "info"
+
+# Where the binaries read their certificates (fixed in them, not flags).
 CA_FILE = "/etc/ssl/certs/clink_ca.pem"
-CERT_FILE = "/etc/ssl/certs/clink-cert.pem"
-KEY_FILE = "/etc/ssl/private/clink-key.pem"
+CERT_FILE = "/etc/ssl/certs/clink-{component}.pem"
+KEY_FILE = "/etc/ssl/key/clink-{component}.pem"
+PEER_TLS_DIRECTORY = "/etc/ssl/certs/clink"
+PEER_FILES = ("cert.pem", "key.pem", "ca.pem")
+
+_PART_OF = {"app.kubernetes.io/part-of": "clusterlink", "app.kubernetes.io/managed-by": "clusterfabric"}
 
 
 class PlatformArgs(BaseModel):
-    """A peer's platform: its name, settings, and its certificate (Outputs, secret key)."""
+    """A peer's platform: its name, its settings, and its fabric identity."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
 
     peer: str
+    """The peer's name (the cluster's): CN and DNS SAN of its peer certificate."""
     settings: ClusterLinkSettings
-    ca_cert: Any  # pulumi.Output[str]
-    cert: Any  # pulumi.Output[str]
-    key: Any  # pulumi.Output[str], secret
+    """The cluster's `clusterlink:` settings of fabric.yaml (namespace, ingress, labels, data plane, images)."""
+    fabric_ca_cert: pulumi.Output[str] | str
+    """The fabric CA's certificate (PEM): peers trust each other through it."""
+    peer_cert: pulumi.Output[str] | str
+    """This peer's certificate (PEM), issued by the fabric CA."""
+    peer_key: pulumi.Output[str] | str
+    """This peer's private key (PEM); a Pulumi secret."""
 
 
-def _labels(component: str) -> dict[str, str]:
-    return {"app": component, "app.kubernetes.io/part-of": "clusterlink", "app.kubernetes.io/managed-by": "clusterfabric"}
+def controlplane_args(settings: ClusterLinkSettings) -> list[str]:
+    """`cl-controlplane`'s arguments: the log level, then one `--peer-label k=v` per label, by key (as the
+    CLI's template ranges over them); access policies match the peer's labels."""
+    labels = [arg for key in sorted(settings.labels) for arg in ("--peer-label", f"{key}={settings.labels[key]}")]
+    return ["--log-level", LOG_LEVEL, *labels]
+
+
+def image(settings: ClusterLinkSettings, name: str) -> str:
+    registry = f"{settings.registry}/" if settings.registry else ""
+    return f"{registry}{name}:{settings.imageTag}"
+
+
+def _mounts(component: str) -> list[dict[str, Any]]:
+    return [
+        {"name": "ca", "mountPath": CA_FILE, "subPath": "ca", "readOnly": True},
+        {"name": "tls", "mountPath": CERT_FILE.format(component=component.removeprefix("cl-")), "subPath": "cert",
+         "readOnly": True},
+        {"name": "tls", "mountPath": KEY_FILE.format(component=component.removeprefix("cl-")), "subPath": "key",
+         "readOnly": True},
+    ]
+
+
+def _deployment(namespace: str, name: str, replicas: int, pod: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": name, "namespace": namespace, "labels": {"app": name, **_PART_OF}},
+        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
+                 "template": {"metadata": {"labels": {"app": name}}, "spec": pod}},
+    }
+
+
+def ingress_service(settings: ClusterLinkSettings) -> dict[str, Any]:
+    """The `clusterlink` Service peers reach this cluster through: a NodePort pins its node port (the
+    ingress `port`), the others listen on it; every type forwards to the data plane's 4443."""
+    ingress = settings.ingress
+    port: dict[str, Any] = {"name": "dataplane", "port": ingress.service_port, "targetPort": DATAPLANE_PORT}
+    if ingress.node_port is not None:
+        port["nodePort"] = ingress.node_port
+    return {
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": INGRESS, "namespace": settings.namespace, "labels": {"app": DATAPLANE, **_PART_OF}},
+        "spec": {"type": ingress.type, "ports": [port], "selector": {"app": DATAPLANE}},
+    }
+
+
+def platform_objects(settings: ClusterLinkSettings) -> list[dict[str, Any]]:
+    """Every object of the platform but its Secrets, as plain manifests."""
+    ns = settings.namespace
+    metadata = lambda name: {"name": name, "namespace": ns, "labels": {"app": name, **_PART_OF}}  # noqa: E731
+    controlplane_pod = {
+        "serviceAccountName": CONTROLPLANE,
+        "volumes": [{"name": "ca", "secret": {"secretName": CA_SECRET}},
+                    {"name": "tls", "secret": {"secretName": CONTROLPLANE}},
+                    {"name": "peer-tls", "secret": {"secretName": PEER_SECRET}}],
+        "containers": [{
+            "name": CONTROLPLANE,
+            "image": image(settings, CONTROLPLANE),
+            "args": controlplane_args(settings),
+            "imagePullPolicy": "IfNotPresent",
+            "readinessProbe": {"httpGet": {"port": READINESS_PORT}},
+            "ports": [{"containerPort": CONTROLPLANE_PORT}],
+            "volumeMounts": [*_mounts(CONTROLPLANE),
+                             {"name": "peer-tls", "mountPath": PEER_TLS_DIRECTORY, "readOnly": True}],
+            "env": [{"name": NAMESPACE_ENV, "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}],
+        }],
+    }
+    dataplane_pod = {
+        "volumes": [{"name": "ca", "secret": {"secretName": CA_SECRET}},
+                    {"name": "tls", "secret": {"secretName": DATAPLANE}}],
+        "containers": [{
+            "name": "dataplane",
+            "image": image(settings, DATAPLANE if settings.dataplane.type == "envoy" else GO_DATAPLANE_IMAGE),
+            "args": ["--log-level", LOG_LEVEL, "--controlplane-host", CONTROLPLANE],
+            "imagePullPolicy": "IfNotPresent",
+            "ports": [{"containerPort": DATAPLANE_PORT}],
+            "readinessProbe": {"httpGet": {"port": READINESS_PORT}},
+            "volumeMounts": _mounts(DATAPLANE),
+        }],
+    }
+    cluster_meta = {"name": CONTROLPLANE, "labels": {"app": CONTROLPLANE, **_PART_OF}}
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata(CONTROLPLANE)},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": cluster_meta,
+         "rules": CONTROLPLANE_RULES},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": cluster_meta,
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": CONTROLPLANE},
+         "subjects": [{"kind": "ServiceAccount", "name": CONTROLPLANE, "namespace": ns}]},
+        _deployment(ns, CONTROLPLANE, 1, controlplane_pod),
+        _deployment(ns, DATAPLANE, settings.dataplane.replicas, dataplane_pod),
+        {"apiVersion": "v1", "kind": "Service", "metadata": metadata(CONTROLPLANE),
+         "spec": {"selector": {"app": CONTROLPLANE}, "ports": [{"name": "controlplane", "port": CONTROLPLANE_PORT}]}},
+        ingress_service(settings),
+    ]
 
 
 class Platform(pulumi.ComponentResource):
     """ClusterLink's control plane and data plane, with their certificates and RBAC."""
 
+    secrets: list[k8s.core.v1.Secret]
+    ingress: k8s.core.v1.Service
+
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("clusterfabric:clusterlink:Platform", name, None, opts)
-        s = args.settings
-        ns = s.namespace
+        settings = args.settings
+        ns = settings.namespace
         child = pulumi.ResourceOptions(parent=self)
 
-        def meta(resource: str, component: str | None = None) -> dict[str, Any]:
-            return {"name": resource, "namespace": ns, "labels": _labels(component or resource)}
+        # This cluster's own CA and the two certificates it signs, as `deploy peer` makes them.
+        ca = Certificate(f"{name}-{CA_SECRET}", CA_SECRET, is_ca=True, opts=child)
+        controlplane = Certificate(f"{name}-{CONTROLPLANE}-certificate", CONTROLPLANE, issuer=ca,
+                                   dns_names=[CONTROLPLANE], usages=(SERVER,), opts=child)
+        dataplane = Certificate(f"{name}-{DATAPLANE}-certificate", DATAPLANE, issuer=ca,
+                                dns_names=[DATAPLANE], usages=(CLIENT,), opts=child)
 
         def secret(resource: str, data: dict[str, Any]) -> k8s.core.v1.Secret:
-            return k8s.core.v1.Secret(f"{name}-{resource}", metadata=meta(resource), type="Opaque",
-                                      string_data={k: pulumi.Output.secret(v) for k, v in data.items()}, opts=child)
+            return k8s.core.v1.Secret(
+                f"{name}-{resource}", metadata={"name": resource, "namespace": ns, "labels": dict(_PART_OF)},
+                type="Opaque", string_data={k: pulumi.Output.secret(v) for k, v in data.items()}, opts=child)
 
         self.secrets = [
-            secret("cl-ca", {"ca": args.ca_cert}),
-            secret(CONTROLPLANE, {"cert": args.cert, "key": args.key}),
-            secret(DATAPLANE, {"cert": args.cert, "key": args.key}),
-            secret("cl-peer", {"cert.pem": args.cert, "key.pem": args.key, "ca.pem": args.ca_cert}),
+            secret(CA_SECRET, {"ca": ca.cert_pem}),
+            secret(CONTROLPLANE, {"cert": controlplane.chain_pem, "key": controlplane.key_pem}),
+            secret(DATAPLANE, {"cert": dataplane.chain_pem, "key": dataplane.key_pem}),
+            secret(PEER_SECRET, dict(zip(PEER_FILES, (chain(args.peer_cert, args.fabric_ca_cert), args.peer_key,
+                                                      args.fabric_ca_cert)))),
         ]
-        account = k8s.core.v1.ServiceAccount(f"{name}-{CONTROLPLANE}", metadata=meta(CONTROLPLANE), opts=child)
-        cluster_meta = {"name": CONTROLPLANE, "labels": _labels(CONTROLPLANE)}
-        role = k8s.rbac.v1.ClusterRole(f"{name}-{CONTROLPLANE}", metadata=cluster_meta,
-                                       rules=_CONTROLPLANE_RULES, opts=child)
-        k8s.rbac.v1.ClusterRoleBinding(
-            f"{name}-{CONTROLPLANE}-binding",
-            metadata=cluster_meta,
-            role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role.metadata["name"]},
-            subjects=[{"kind": "ServiceAccount", "name": CONTROLPLANE, "namespace": ns}],
-            opts=child,
-        )
-        after_secrets = pulumi.ResourceOptions(parent=self, depends_on=[*self.secrets, account])
-        image = f"{s.registry}/{{}}:{s.imageTag}"
-        self._deployment(name, CONTROLPLANE, meta, 1, image.format(CONTROLPLANE), CONTROLPLANE_PORT,
-                         ["--log-level", "info"], CONTROLPLANE, after_secrets,
-                         env=[{"name": NAMESPACE_ENV, "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}],
-                         service_account=CONTROLPLANE)
-        dataplane_image = "cl-dataplane" if s.dataplane.type == "envoy" else "cl-go-dataplane"
-        self._deployment(name, DATAPLANE, meta, s.dataplane.replicas, image.format(dataplane_image), DATAPLANE_PORT,
-                         ["--log-level", "info", "--controlplane-host", CONTROLPLANE], DATAPLANE, after_secrets)
-        k8s.core.v1.Service(f"{name}-{CONTROLPLANE}-service", metadata=meta(CONTROLPLANE),
-                            spec={"selector": {"app": CONTROLPLANE},
-                                  "ports": [{"name": "controlplane", "port": CONTROLPLANE_PORT}]}, opts=child)
-        self.ingress = k8s.core.v1.Service(
-            f"{name}-{INGRESS}", metadata=meta(INGRESS, DATAPLANE),
-            spec={"type": s.ingress.type, "selector": {"app": DATAPLANE},
-                  "ports": [{"name": "dataplane", "port": s.ingress.port, "targetPort": DATAPLANE_PORT}]},
-            opts=child)
+        declared: dict[tuple[str, str], pulumi.CustomResource] = {}
+        for obj in platform_objects(settings):
+            # Pods mount the Secrets and run as the ServiceAccount: declared after them.
+            after = [*self.secrets, declared[("ServiceAccount", CONTROLPLANE)]] if obj["kind"] == "Deployment" else []
+            declared[(obj["kind"], obj["metadata"]["name"])] = _declare(name, obj, pulumi.ResourceOptions(
+                parent=self, depends_on=after))
+        self.ingress = declared[("Service", INGRESS)]  # type: ignore[assignment]
         self.register_outputs({"namespace": ns, "ingress": self.ingress.metadata["name"]})
 
-    def _deployment(self, name, component, meta, replicas, image, port, args, secret_name, opts, env=None,
-                    service_account=None) -> k8s.apps.v1.Deployment:
-        pod: dict[str, Any] = {
-            "volumes": [{"name": "ca", "secret": {"secretName": "cl-ca"}},
-                        {"name": "tls", "secret": {"secretName": secret_name}}],
-            "containers": [{
-                "name": component,
-                "image": image,
-                "imagePullPolicy": "IfNotPresent",
-                "args": args,
-                "ports": [{"containerPort": port}],
-                "readinessProbe": {"httpGet": {"path": "/", "port": READINESS_PORT}},
-                "volumeMounts": [
-                    {"name": "ca", "mountPath": CA_FILE, "subPath": "ca", "readOnly": True},
-                    {"name": "tls", "mountPath": CERT_FILE, "subPath": "cert", "readOnly": True},
-                    {"name": "tls", "mountPath": KEY_FILE, "subPath": "key", "readOnly": True},
-                ],
-                **({"env": env} if env else {}),
-            }],
-            **({"serviceAccountName": service_account} if service_account else {}),
-        }
-        return k8s.apps.v1.Deployment(
-            f"{name}-{component}", metadata=meta(component),
-            spec={"replicas": replicas, "selector": {"matchLabels": {"app": component}},
-                  "template": {"metadata": {"labels": _labels(component)}, "spec": pod}},
-            opts=opts)
+
+# Resource names of release 0.2, kept so an upgrade updates these objects in place.
+_RESOURCE_SUFFIX = {("ClusterRoleBinding", CONTROLPLANE): f"{CONTROLPLANE}-binding",
+                    ("Service", CONTROLPLANE): f"{CONTROLPLANE}-service"}
+_SNAKE = {"roleRef": "role_ref"}
+_KINDS = {
+    "ServiceAccount": k8s.core.v1.ServiceAccount, "Service": k8s.core.v1.Service,
+    "ClusterRole": k8s.rbac.v1.ClusterRole, "ClusterRoleBinding": k8s.rbac.v1.ClusterRoleBinding,
+    "Deployment": k8s.apps.v1.Deployment,
+}
 
 
-_CONTROLPLANE_RULES = [
-    # Imports become Services (or EndpointSlices of merged Services) pointing at the data plane.
+def _declare(name: str, obj: dict[str, Any], opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
+    kind, object_name = obj["kind"], obj["metadata"]["name"]
+    resource = f"{name}-{_RESOURCE_SUFFIX.get((kind, object_name), object_name)}"
+    # Top-level fields as the SDK names its arguments (`roleRef` is `role_ref`); nested ones as in YAML.
+    body = {_SNAKE.get(k, k): v for k, v in obj.items() if k not in ("apiVersion", "kind")}
+    return _KINDS[kind](resource, **body, opts=opts)
+
+
+CONTROLPLANE_RULES = [
+    # As upstream's ClusterRole: recording events; Imports become Services (or EndpointSlices of merged
+    # Services) pointing at the data plane; leader election; its JWKS Secret; client workloads identified by
+    # their pods; the CRs it reconciles, and their status.
+    {"apiGroups": [""], "resources": ["events"], "verbs": ["create", "update"]},
     {"apiGroups": [""], "resources": ["services"], "verbs": ["get", "list", "watch", "create", "delete", "update"]},
+    {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["get", "create", "update"]},
+    {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list", "watch", "create", "update"]},
     {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"],
      "verbs": ["get", "list", "watch", "create", "delete", "update"]},
-    # Client workloads are identified by their pods.
     {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
-    {"apiGroups": ["clusterlink.net"],
-     "resources": ["exports", "imports", "peers", "accesspolicies", "privilegedaccesspolicies"],
+    {"apiGroups": ["clusterlink.net"], "resources": ["exports", "peers", "accesspolicies", "privilegedaccesspolicies"],
      "verbs": ["get", "list", "watch"]},
-    {"apiGroups": ["clusterlink.net"], "resources": ["exports/status", "imports/status", "peers/status"],
+    {"apiGroups": ["clusterlink.net"], "resources": ["imports"], "verbs": ["get", "list", "watch", "update"]},
+    {"apiGroups": ["clusterlink.net"], "resources": ["imports/status", "exports/status", "peers/status"],
      "verbs": ["update"]},
 ]

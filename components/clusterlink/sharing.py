@@ -37,8 +37,9 @@ def _metadata(obj: Any, cluster_scoped: bool = False) -> dict[str, Any]:
 
 
 def export_cr(name: str, export: Export, opts: pulumi.ResourceOptions) -> k8s.apiextensions.CustomResource:
-    """An Export CR: makes a Service of its namespace available to peers (with a policy allowing it)."""
-    spec = {"host": export.service, "port": export.spec.port}
+    """An Export CR: makes a Service of its namespace (or `spec.host`) available to peers (with a policy
+    allowing it). The host is written only when given: ClusterLink's default is the Service's full name."""
+    spec = cr_body(export)
     return _cr("Export", name, "Export", _metadata(export), spec, opts)
 
 

@@ -76,15 +76,24 @@ def check_cluster(spec: ClusterSpec, manifests: ClusterManifests) -> list[Proble
     assert settings is not None
 
     for export in manifests.of_kind(Export):
-        service = manifests.service(export.metadata.namespace, export.service)
-        field_path = "spec.host" if export.spec.host else "metadata.name"
+        ns = export.metadata.namespace
+        if export.service is None:
+            host = export.spec.host or ""
+            if "." not in host and ":" not in host and ns != settings.namespace:
+                # The data plane resolves the host from its own namespace: a bare name is a Service there.
+                problem(export, "spec.host", f"ClusterLink's data plane resolves {host!r} in its own namespace "
+                        f"{settings.namespace!r}, not in {ns!r}: leave host out to share the Service "
+                        f"{ns}/{export.metadata.name} (ClusterLink then dials "
+                        f"{export.metadata.name}.{ns}.svc.cluster.local), or give a fully qualified name")
+            continue
+        service = manifests.service(ns, export.service)
         if service is None:
-            problem(export, field_path, f"no Service {export.metadata.namespace}/{export.service} in this cluster's "
-                    "manifests; an Export shares a Service of its own namespace")
+            problem(export, "metadata.name", f"no Service {ns}/{export.service} in this cluster's manifests; an "
+                    "Export without spec.host shares the Service of its name in its namespace")
         elif export.spec.port not in {p.port for p in service.spec.ports}:
             ports = ", ".join(str(p.port) for p in service.spec.ports)
-            problem(export, "spec.port", f"Service {export.metadata.namespace}/{export.service} has no port "
-                    f"{export.spec.port} (its ports: {ports})")
+            problem(export, "spec.port", f"Service {ns}/{export.service} has no port {export.spec.port} "
+                    f"(its ports: {ports})")
 
     taken: dict[int, Import] = {}
     for imp in manifests.of_kind(Import):
@@ -154,6 +163,24 @@ def check_gateways(clusters: list[tuple[ClusterSpec, ClusterManifests]], fabric_
     return problems
 
 
+def gateway_warnings(clusters: list[tuple[ClusterSpec, ClusterManifests]], fabric_file: str) -> list[Problem]:
+    """A gateway published on another port than the one its cluster's ingress opens (a LoadBalancer's port,
+    a NodePort's node port) is most likely a typo: peers would dial a port nothing listens on."""
+    warnings = []
+    for spec, _ in clusters:
+        settings = spec.clusterlink
+        if settings is None or settings.gateway is None or settings.ingress.type == "ClusterIP":
+            continue
+        ingress = settings.ingress
+        opened = ingress.node_port if ingress.type == "NodePort" else ingress.service_port
+        if opened is not None and opened != settings.gateway.port:
+            what = "node port" if ingress.type == "NodePort" else "port"
+            warnings.append(Problem(fabric_file, f"Cluster/-/{spec.name}", "clusterlink.gateway.port",
+                                    f"{settings.gateway.port} is not the {what} its {ingress.type} ingress opens "
+                                    f"({opened}); peers dial the gateway's port"))
+    return warnings
+
+
 @dataclass
 class Fabric:
     """A whole fabric as read from its directory."""
@@ -207,6 +234,7 @@ def check_fabric(fabric: Fabric) -> tuple[list[Problem], list[Problem]]:
         if spec.dataplane == "clusterlink":
             problems += check_import_sources(spec.name, manifests, catalog)
     problems += check_gateways(fabric.clusterlink_clusters(), fabric.fabric_file)
+    warnings += gateway_warnings(fabric.clusterlink_clusters(), fabric.fabric_file)
     if not problems:
         problems += lattice_checks.check_fabric(fabric.spec, fabric.manifests, fabric.fabric_file,
                                                 fabric.lattice_exports())

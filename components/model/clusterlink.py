@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from .kubernetes import DNS1035Label, DNSLabel, DNSSubdomain, ObjectMeta, Port, Strict
+from .kubernetes import DNS1035Label, DNSLabel, DNSSubdomain, Hostname, ObjectMeta, Port, Strict
 
 API_VERSION = "clusterlink.net/v1alpha1"
 DEFAULT_NAMESPACE = "clusterlink-system"
@@ -30,17 +30,44 @@ LBScheme = Literal["random", "round-robin", "static"]
 # --- fabric.yaml: `clusterlink:` settings of a cluster ------------------------
 
 
+NODE_PORT_RANGE = (30000, 32767)
+DEFAULT_INGRESS_PORT = 443
+"""ClusterLink's `DefaultExternalPort`: the ingress Service's port unless told otherwise."""
+
+
 class IngressSettings(Strict):
-    """The `clusterlink` Service through which peers reach this cluster's data plane."""
+    """The `clusterlink` Service through which peers reach this cluster's data plane (4443), as
+    `clusterlink deploy peer --ingress TYPE --ingress-port PORT` makes it."""
 
     type: Literal["LoadBalancer", "NodePort", "ClusterIP"] = "LoadBalancer"
-    port: Port = 443
+    """LoadBalancer (the default), NodePort, or ClusterIP (reached through something else you run)."""
+    port: Port | None = None
+    """LoadBalancer and ClusterIP: the Service's port, default 443. NodePort: the node port every node opens,
+    30000-32767, pinned in the Service (the Service's own port stays 443); default: one Kubernetes picks."""
+
+    @model_validator(mode="after")
+    def _node_port_in_range(self) -> "IngressSettings":
+        low, high = NODE_PORT_RANGE
+        if self.type == "NodePort" and self.port is not None and not low <= self.port <= high:
+            raise ValueError(f"a NodePort ingress's port is the node port, {low}-{high} (got {self.port}); "
+                             f"the Service itself listens on {DEFAULT_INGRESS_PORT}")
+        return self
+
+    @property
+    def service_port(self) -> int:
+        """The port the Service listens on."""
+        return DEFAULT_INGRESS_PORT if self.type == "NodePort" else (self.port or DEFAULT_INGRESS_PORT)
+
+    @property
+    def node_port(self) -> int | None:
+        """The node port pinned for a NodePort ingress (None: Kubernetes picks one, or not a NodePort)."""
+        return self.port if self.type == "NodePort" else None
 
 
 class GatewayEndpoint(Strict):
     """An address at which a peer's gateway is reachable (the Peer CR's `gateways[]`)."""
 
-    host: Annotated[str, Field(min_length=1, max_length=253)]
+    host: Hostname
     port: Port
 
 
@@ -79,10 +106,12 @@ class CRMeta(ObjectMeta):
 
 
 class ExportSpec(Strict):
-    host: DNS1035Label | None = None
-    """The Service being exported, in the Export's namespace; default: the Export's name."""
+    host: Hostname | None = None
+    """What the data plane dials, resolved from the data plane's namespace: a DNS name or an IP address.
+    Default (left out, and then not written): the Service of the Export's name in its namespace,
+    `<name>.<namespace>.svc.cluster.local`, which ClusterLink checks exists."""
     port: Port
-    """The Service port being exported (required: one Export per port)."""
+    """The port dialed (required: one Export per port)."""
 
 
 class Export(Strict):
@@ -92,8 +121,10 @@ class Export(Strict):
     spec: ExportSpec
 
     @property
-    def service(self) -> str:
-        return self.spec.host or self.metadata.name
+    def service(self) -> str | None:
+        """The Service of this cluster being shared: the Export's name when `spec.host` is left out
+        (ClusterLink's default); None when the Export dials a host of its own."""
+        return None if self.spec.host else self.metadata.name
 
 
 class ImportSource(Strict):

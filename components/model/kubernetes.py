@@ -37,6 +37,23 @@ DNSSubdomain = Annotated[str, _name_rule(DNS1123_SUBDOMAIN, 253, "DNS-1123 subdo
                                                                "ending with a letter or digit")]
 """A Kubernetes object name (most kinds): a DNS-1123 subdomain."""
 
+def _hostname(value: str) -> str:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(value)
+        return value
+    except ValueError:
+        pass
+    if len(value) > 253 or not DNS1123_SUBDOMAIN.match(value):
+        raise ValueError(f"{value!r} is not a host: a DNS name (at most 253 characters of a-z, 0-9, '-' and '.', "
+                         "each part starting and ending with a letter or digit) or an IP address")
+    return value
+
+
+Hostname = Annotated[str, AfterValidator(_hostname)]
+"""A host to connect to: a DNS name (lower case, as Kubernetes writes them) or an IPv4/IPv6 address."""
+
 Port = Annotated[int, Field(ge=1, le=65535, strict=True)]
 """A TCP/UDP port, 1-65535."""
 

@@ -54,9 +54,21 @@ def test_every_resource_of_the_previous_release_keeps_its_urn_or_is_aliased(rele
     assert {stack: urns for stack, urns in lost.items() if urns} == {}
 
 
-def test_both_releases_declare_as_many_provider_resources_per_stack(releases):
+# What this release adds to a ClusterLink stack: the cluster's own CA and the control plane's and data plane's
+# certificates it signs (ClusterLink's second trust root, which release 0.1 lacked).
+CLUSTER_CERTIFICATES = ("cl-ca", "cl-controlplane-certificate", "cl-dataplane-certificate")
+
+
+def test_this_release_adds_only_each_clusterlink_clusters_own_certificates(releases):
     old, new = releases
-    assert {s: len(u) for s, u in new.items()} == {s: len(u) for s, u in old.items()}
+    added = {stack: sorted(urn.rsplit("::", 1)[1] for urn in set(urns) - {u for urn, aliases in old[stack].items()
+                                                                          for u in (urn, *aliases)}
+                           if not any(a in old[stack] for a in new[stack][urn]))
+             for stack, urns in new.items()}
+    expected = {stack: sorted(f"{stack}-clusterlink-platform-{c}" for c in CLUSTER_CERTIFICATES)
+                if stack in ("east", "west", "central") else [] for stack in new}
+    assert added == expected
+    assert {s: len(u) for s, u in new.items()} == {s: len(u) + len(expected[s]) for s, u in old.items()}
 
 
 def test_lattice_target_groups_listeners_and_rules_moved_by_alias(releases):

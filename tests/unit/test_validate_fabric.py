@@ -42,9 +42,16 @@ CASES = {
         "peer 'east' exports no default/iperf3 (its exports: bookinfo/reviews, default/iperf3-server)"),
     "export of a Service that does not exist": (
         "east/sharing.yaml", "  name: reviews\n  namespace: bookinfo\nspec:\n  port: 9080",
-        "  name: reviews\n  namespace: bookinfo\nspec:\n  host: ratings\n  port: 9080",
-        "east/sharing.yaml: Export/bookinfo/reviews: spec.host: no Service bookinfo/ratings in this cluster's "
-        "manifests; an Export shares a Service of its own namespace"),
+        "  name: reviews\n  namespace: bookinfo\nspec:\n  port: 9080\n---\napiVersion: clusterlink.net/v1alpha1\n"
+        "kind: Export\nmetadata:\n  name: ratings\n  namespace: bookinfo\nspec:\n  port: 9080",
+        "east/sharing.yaml: Export/bookinfo/ratings: metadata.name: no Service bookinfo/ratings in this cluster's "
+        "manifests; an Export without spec.host shares the Service of its name in its namespace"),
+    "export host that the data plane resolves in its own namespace": (
+        "east/sharing.yaml", "  name: reviews\n  namespace: bookinfo\nspec:\n  port: 9080",
+        "  name: reviews\n  namespace: bookinfo\nspec:\n  host: reviews\n  port: 9080",
+        "east/sharing.yaml: Export/bookinfo/reviews: spec.host: ClusterLink's data plane resolves 'reviews' in its "
+        "own namespace 'clusterlink-system', not in 'bookinfo': leave host out to share the Service bookinfo/reviews "
+        "(ClusterLink then dials reviews.bookinfo.svc.cluster.local), or give a fully qualified name"),
     "export of a port the Service does not have": (
         "east/sharing.yaml", "port:  5000", "port:  5001",
         "east/sharing.yaml: Export/default/iperf3-server: spec.port: Service default/iperf3-server has no port "

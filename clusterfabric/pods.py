@@ -1,0 +1,265 @@
+"""A Deployment's pod run as a local process that sees what its Pod would (root only).
+
+No kubelet runs on the local control planes, so a pod of a Deployment the
+fabric declared is run here by hand, from the object the API server holds:
+
+- the container's `args` and `env` (values, and `fieldRef` to the pod's
+  namespace, name and IP), its image's binary from `.tools/bin`;
+- each `volumeMount` of a Secret volume as files at its mount path (one key with
+  `subPath`, every key otherwise), read from the API server: a tmpfs over
+  `/etc/ssl` and `/run` in a private mount namespace holds them, so the host's
+  files are never touched;
+- a token of the pod's ServiceAccount (TokenRequest) with the API server's CA
+  and the namespace, at `/var/run/secrets/kubernetes.io/serviceaccount`, and
+  `KUBERNETES_SERVICE_HOST/PORT` leading to the API server through a loopback
+  port of the pod's network namespace: the API server enforces the pod's RBAC;
+- its own network namespace (`netns.PodNetwork`), and an `/etc/hosts` naming the
+  Services it dials.
+
+A pod runs as one process (`ip netns exec` -> `sh` -> the binary, one PID) in a
+session of its own; `stop` ends it by that PID's group.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shlex
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .kubeapi import KubeClient
+from .netns import PodNetwork
+from .toolchain import PROJECT_DIR
+
+if TYPE_CHECKING:
+    from .apiserver import ControlPlane
+
+TOOLS = PROJECT_DIR / ".tools" / "bin"
+SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+API_PORT_IN_POD = 6443
+# Directories a pod's files may be mounted under; each is a fresh tmpfs in the pod's mount namespace.
+MOUNT_ROOTS = ("/etc/ssl", os.path.realpath("/var/run"))
+
+
+class PodError(RuntimeError):
+    """A pod could not be run locally; the message says which and why."""
+
+
+@dataclass
+class PodSpec:
+    """What one pod needs, read from the API server: its binary, arguments, environment and files."""
+
+    name: str
+    namespace: str
+    binary: Path
+    args: list[str]
+    env: dict[str, str]
+    files: dict[str, bytes]
+    """Absolute path in the pod -> content."""
+
+
+def binary_of(image: str, tools: Path = TOOLS) -> Path:
+    """The local build of a container image's program: `ghcr.io/clusterlink-net/cl-controlplane:v0.4.1` runs
+    `.tools/bin/cl-controlplane`."""
+    name = image.rsplit("/", 1)[-1].split(":", 1)[0].split("@", 1)[0]
+    path = tools / name
+    if not os.access(path, os.X_OK):
+        raise PodError(f"no local build of image {image!r} ({path}): scripts/setup builds the ClusterLink binaries "
+                       "(cl-controlplane, cl-go-dataplane); the Envoy data plane cannot run here")
+    return path
+
+
+def _secret_files(client: KubeClient, namespace: str, volume: dict[str, Any], mount: dict[str, Any]) -> dict[str, bytes]:
+    source = volume.get("secret")
+    if source is None or source.get("items"):
+        raise PodError(f"volume {volume['name']!r}: only Secret volumes without `items` can be mounted locally")
+    secret = client.read("v1", "Secret", source["secretName"], namespace)
+    data = {key: base64.b64decode(value) for key, value in (secret.get("data") or {}).items()}
+    path = mount["mountPath"]
+    if mount.get("subPath"):
+        if mount["subPath"] not in data:
+            raise PodError(f"Secret {namespace}/{source['secretName']} has no key {mount['subPath']!r} "
+                           f"(mounted at {path})")
+        return {path: data[mount["subPath"]]}
+    return {f"{path.rstrip('/')}/{key}": value for key, value in data.items()}
+
+
+def _service_account_files(client: KubeClient, namespace: str, account: str, ca_pem: bytes) -> dict[str, bytes]:
+    token = client.request("POST", f"/api/v1/namespaces/{namespace}/serviceaccounts/{account}/token", {
+        "apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {"expirationSeconds": 3600},
+    })["status"]["token"]
+    return {f"{SERVICE_ACCOUNT_DIR}/token": token.encode(), f"{SERVICE_ACCOUNT_DIR}/ca.crt": ca_pem,
+            f"{SERVICE_ACCOUNT_DIR}/namespace": namespace.encode()}
+
+
+def _env(container: dict[str, Any], fields: dict[str, str]) -> dict[str, str]:
+    env = {}
+    for var in container.get("env", []):
+        if "value" in var:
+            env[var["name"]] = var["value"]
+            continue
+        field_path = (var.get("valueFrom") or {}).get("fieldRef", {}).get("fieldPath")
+        if field_path not in fields:
+            raise PodError(f"env {var['name']!r}: only values and fieldRef to {', '.join(sorted(fields))} "
+                           "are supported locally")
+        env[var["name"]] = fields[field_path]
+    return env
+
+
+def pod_spec(client: KubeClient, ca_pem: bytes, namespace: str, deployment: str, pod_name: str,
+             pod_ip: str, tools: Path = TOOLS) -> PodSpec:
+    """The pod of Deployment `namespace/deployment`, as the API server holds it."""
+    template = client.read("apps/v1", "Deployment", deployment, namespace)["spec"]["template"]["spec"]
+    if len(template["containers"]) != 1 or template.get("initContainers"):
+        raise PodError(f"Deployment {namespace}/{deployment}: only pods of one container run locally")
+    container = template["containers"][0]
+    volumes = {v["name"]: v for v in template.get("volumes", [])}
+    files: dict[str, bytes] = {}
+    for mount in container.get("volumeMounts", []):
+        files.update(_secret_files(client, namespace, volumes[mount["name"]], mount))
+    if template.get("automountServiceAccountToken", True):
+        account = template.get("serviceAccountName") or "default"
+        files.update(_service_account_files(client, namespace, account, ca_pem))
+    fields = {"metadata.namespace": namespace, "metadata.name": pod_name, "status.podIP": pod_ip}
+    return PodSpec(pod_name, namespace, binary_of(container["image"], tools), list(container.get("args", [])),
+                   _env(container, fields), files)
+
+
+def _mount_root(path: str) -> str:
+    resolved = os.path.realpath(os.path.dirname(path))
+    for root in MOUNT_ROOTS:
+        if resolved == root or resolved.startswith(root + "/"):
+            return root
+    raise PodError(f"{path}: the local runner mounts files under {' and '.join(MOUNT_ROOTS)} only")
+
+
+def _script(spec: PodSpec, directory: Path) -> str:
+    """The shell that sets up the pod's mount namespace, then becomes the pod's program."""
+    lines = ["set -eu"]
+    for root in sorted({_mount_root(path) for path in spec.files}):
+        lines.append(f"mount -t tmpfs -o mode=0755 tmpfs {shlex.quote(root)}")
+    for index, path in enumerate(sorted(spec.files)):
+        target = os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
+        lines.append(f"mkdir -p {shlex.quote(os.path.dirname(target))}")
+        lines.append(f"cp {shlex.quote(str(directory / 'files' / str(index)))} {shlex.quote(target)}")
+    lines.append(f"mount --bind {shlex.quote(str(directory / 'hosts'))} /etc/hosts")
+    lines.append("exec " + " ".join(shlex.quote(a) for a in [str(spec.binary), *spec.args]))
+    return "\n".join(lines)
+
+
+@dataclass
+class LocalPod:
+    """A pod running as a process in its own network and mount namespaces."""
+
+    spec: PodSpec
+    network_namespace: str
+    address: str
+    directory: Path
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def log(self) -> Path:
+        return self.directory / "log"
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+    def start(self, hosts: dict[str, str], api_server: tuple[str, int], network: PodNetwork) -> "LocalPod":
+        """Start the pod: `hosts` maps the names it dials to addresses; `api_server` is the host's loopback
+        address of the API server, reached from the pod at 127.0.0.1:6443."""
+        files = self.directory / "files"
+        files.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.directory, 0o700)  # key material: owner only, removed with the directory
+        for index, path in enumerate(sorted(self.spec.files)):
+            (files / str(index)).write_bytes(self.spec.files[path])
+        (self.directory / "hosts").write_text("127.0.0.1 localhost\n" + "".join(
+            f"{address} {name}\n" for name, address in sorted(hosts.items())))
+        network.forward(self.network_namespace, API_PORT_IN_POD, api_server)
+        env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOSTNAME": self.spec.name,
+               "KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": str(API_PORT_IN_POD),
+               **self.spec.env}
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                ["ip", "netns", "exec", self.network_namespace, "sh", "-c", _script(self.spec, self.directory)],
+                env=env, cwd=self.directory, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True)
+        return self
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self, grace: float = 10.0) -> int | None:
+        """End the pod's process group (SIGTERM, then SIGKILL after `grace`); its exit status."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.process.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=grace)
+        return self.process.returncode
+
+
+def wait_until(check, timeout: float, interval: float = 0.25) -> bool:
+    """Poll `check()` until it is true or `timeout` seconds pass (bounded in time)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(interval)
+    return bool(check())
+
+
+def http_status(network_namespace: str, address: str, port: int, path: str = "/", timeout: float = 3.0) -> int | None:
+    """The status of `GET http://address:port/path` made from inside `network_namespace` (None: no answer)."""
+    import http.client
+
+    from .netns import socket_in
+
+    try:
+        sock = socket_in(network_namespace, (address, port), timeout=timeout)
+    except OSError:
+        return None
+    connection = http.client.HTTPConnection(address, port, timeout=timeout)
+    connection.sock = sock
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status
+    except OSError:
+        return None
+    finally:
+        connection.close()
+
+
+def run_deployment_pod(plane: "ControlPlane", network: PodNetwork, namespace: str, deployment: str, directory: Path,
+                       hosts: dict[str, str] | None = None, files: dict[str, bytes] | None = None,
+                       instance: str = "0", tools: Path = TOOLS) -> LocalPod:
+    """Start pod `instance` of Deployment `namespace/deployment` of `plane`'s API server in a new namespace of
+    `network`; `hosts` names what it dials, `files` replaces some of its files (to try it with others)."""
+    from urllib.parse import urlparse
+
+    name = f"{plane.name}-{deployment}-{instance}"
+    network_namespace, address = network.add_pod(name)
+    ca_pem = (plane.directory / "pki" / "ca.crt").read_bytes()
+    spec = pod_spec(plane.client(), ca_pem, namespace, deployment, name, address, tools)
+    spec.files.update(files or {})
+    url = urlparse(plane.url or "")
+    pod = LocalPod(spec, network_namespace, address, directory / name)
+    return pod.start(hosts or {}, (url.hostname or "127.0.0.1", url.port or 443), network)

@@ -1,0 +1,196 @@
+"""ClusterLink v0.4.1's own control plane and Go data plane, run against what the stacks declared.
+
+The example's ClusterLink stacks go up on real API servers (one per cluster,
+RBAC enforced); then `cl-controlplane` and `cl-go-dataplane`, built from the
+Go module proxy, run as processes that see exactly what their pods would
+(clusterfabric/pods.py): the Deployment's args and env, the mounted Secrets'
+files at their mount paths, a token of the pod's ServiceAccount, each pod in a
+network namespace of its own. Every process and namespace is stopped or removed
+by PID / name at the end of the module, also when a test fails.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from pathlib import Path
+
+import pytest
+
+from clusterfabric import Fabric
+from clusterfabric.apiserver import ControlPlane, control_planes, default_crds, start_all
+from clusterfabric.fabric import ClusterTarget
+from clusterfabric.netns import PodNetwork
+from clusterfabric.pods import LocalPod, http_status, run_deployment_pod, wait_until
+from tests.engine.conftest import EXAMPLE_STACKS
+from tests.pulumi_project import copy_program
+
+NAMESPACE = "clusterlink-system"
+CR = "clusterlink.net/v1alpha1"
+READINESS = 4445
+# Where the Go data plane reads its certificate and key (fixed in the binary, as the Deployment mounts them).
+DATAPLANE_CERT, DATAPLANE_KEY = "/etc/ssl/certs/clink-dataplane.pem", "/etc/ssl/key/clink-dataplane.pem"
+
+pytestmark = pytest.mark.skipif(not Path("/run").is_dir(), reason="needs Linux namespaces")
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory):
+    planes = control_planes(list(EXAMPLE_STACKS), tmp_path_factory.mktemp("apiservers"))
+    try:
+        start_all(planes, default_crds(), progress=lambda line: None)
+        yield planes
+    finally:
+        for plane in planes.values():
+            plane.stop()
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory: pytest.TempPathFactory, servers: dict[str, ControlPlane]):
+    targets = {name: ClusterTarget(plane.kubeconfig, controllers=False) for name, plane in servers.items()}
+    fabric = Fabric("config", project_dir=copy_program(tmp_path_factory.mktemp("fabric") / "project"),
+                    targets=targets)
+    result = fabric.up(list(EXAMPLE_STACKS))
+    assert result.ok, [(s.stack, s.result, s.message) for s in result.stacks]
+    return fabric
+
+
+@pytest.fixture(scope="module")
+def network():
+    with PodNetwork() as net:
+        yield net
+
+
+class Pods:
+    """The pods this module started, each stopped by its process group at the end."""
+
+    def __init__(self, servers: dict[str, ControlPlane], network: PodNetwork, directory: Path):
+        self.servers, self.network, self.directory = servers, network, directory
+        self.started: list[LocalPod] = []
+
+    def run(self, cluster: str, deployment: str, **kwargs) -> LocalPod:
+        pod = run_deployment_pod(self.servers[cluster], self.network, NAMESPACE, deployment, self.directory, **kwargs)
+        self.started.append(pod)
+        return pod
+
+    def stop_all(self) -> None:
+        for pod in self.started:
+            pod.stop()
+
+
+@pytest.fixture(scope="module")
+def pods(deployed, servers, network, tmp_path_factory):
+    started = Pods(servers, network, tmp_path_factory.mktemp("pods"))
+    try:
+        yield started
+    finally:
+        started.stop_all()
+
+
+@pytest.fixture(scope="module")
+def controlplanes(pods: Pods) -> dict[str, LocalPod]:
+    """The control plane of the exporter east and of the importer central."""
+    running = {cluster: pods.run(cluster, "cl-controlplane") for cluster in ("east", "central")}
+    for cluster, pod in running.items():
+        assert wait_until(lambda: http_status(pod.network_namespace, pod.address, READINESS) == 200 or not
+                          pod.running(), 60), f"{cluster}: {pod.log_tail()}"
+    return running
+
+
+def dataplane_hosts(controlplane: LocalPod) -> dict[str, str]:
+    """The data plane dials `cl-controlplane`, the control plane's Service (port 4444 = its pod's port)."""
+    return {"cl-controlplane": controlplane.address,
+            f"cl-controlplane.{NAMESPACE}.svc.cluster.local": controlplane.address}
+
+
+def conditions(obj: dict) -> dict[str, str]:
+    return {c["type"]: c["status"] for c in obj.get("status", {}).get("conditions", [])}
+
+
+def test_controlplanes_are_still_running_after_20_seconds_and_ready(controlplanes):
+    started = min(p.log.stat().st_mtime for p in controlplanes.values())
+    time.sleep(max(0.0, started + 20 - time.time()))
+    for cluster, pod in controlplanes.items():
+        assert pod.running(), f"{cluster}'s cl-controlplane exited:\n{pod.log_tail()}"
+        assert http_status(pod.network_namespace, pod.address, READINESS) == 200, pod.log_tail()
+
+
+def test_every_export_is_valid_in_the_exporting_cluster(controlplanes, servers):
+    east = servers["east"].client()
+    names = [(e["metadata"]["namespace"], e["metadata"]["name"])
+             for e in east.get(f"/apis/{CR}/exports")["items"]]
+    assert sorted(names) == [("bookinfo", "reviews"), ("default", "iperf3-server")]
+
+    def valid() -> bool:
+        return all(conditions(east.read(CR, "Export", n, ns)).get("ExportValid") == "True" for ns, n in names)
+
+    assert wait_until(valid, 30), [east.read(CR, "Export", n, ns).get("status") for ns, n in names]
+
+
+def test_every_import_is_valid_and_keeps_the_target_port_the_program_chose(controlplanes, servers, deployed):
+    central = servers["central"].client()
+    chosen = deployed.outputs("central")["importTargetPorts"]
+    assert len(chosen) == 3
+
+    def imports() -> dict[str, dict]:
+        return {f"{i['metadata']['namespace']}/{i['metadata']['name']}": i
+                for i in central.get(f"/apis/{CR}/imports")["items"]}
+
+    def valid() -> bool:
+        return all(conditions(i) == {"ImportTargetPortValid": "True", "ImportServiceValid": "True"}
+                   for i in imports().values())
+
+    assert wait_until(valid, 30), {k: i.get("status") for k, i in imports().items()}
+    assert {k: i["spec"]["targetPort"] for k, i in imports().items()} == chosen
+
+
+def test_services_the_controlplane_creates_for_imports_lead_to_their_target_ports(controlplanes, servers, deployed):
+    central = servers["central"].client()
+    chosen = deployed.outputs("central")["importTargetPorts"]
+
+    def services() -> dict[str, dict]:
+        listed = central.request("GET", "/api/v1/services",
+                                 query={"labelSelector": "app.kubernetes.io/managed-by=clusterlink.net"})
+        return {f"{s['metadata']['labels']['clusterlink.net/import-namespace']}/"
+                f"{s['metadata']['labels']['clusterlink.net/import-name']}:{s['spec']['type']}": s
+                for s in listed["items"]}
+
+    # The merge import (bookinfo/details) joins the Service the cluster already has: nothing is created for it.
+    expected = {"default/iperf3-server:ClusterIP", "bookinfo/reviews:ClusterIP", "bookinfo/reviews:ExternalName"}
+    assert wait_until(lambda: set(services()) == expected, 30), sorted(services())
+    for key, service in services().items():
+        if service["spec"]["type"] == "ClusterIP":
+            assert service["metadata"]["namespace"] == NAMESPACE
+            assert service["spec"]["selector"] == {"app": "cl-dataplane"}
+            assert [p["targetPort"] for p in service["spec"]["ports"]] == [chosen[key.split(":")[0]]]
+
+
+def test_go_dataplane_reaches_its_controlplane_over_mutual_tls_and_becomes_ready(pods, controlplanes):
+    dataplane = pods.run("central", "cl-dataplane", hosts=dataplane_hosts(controlplanes["central"]),
+                         instance="ours")
+    # Ready means it fetched its configuration and the peer certificates from the control plane (xDS, mTLS).
+    assert wait_until(lambda: http_status(dataplane.network_namespace, dataplane.address, READINESS) == 200, 60), \
+        dataplane.log_tail()
+
+
+def refused(dataplane: LocalPod) -> bool:
+    """Never ready within 15 s, while running: the control plane refuses its certificate."""
+    ready = wait_until(lambda: http_status(dataplane.network_namespace, dataplane.address, READINESS) == 200, 15)
+    return not ready and dataplane.running()
+
+
+def test_a_peer_certificate_cannot_pass_for_a_dataplane(pods, controlplanes, servers):
+    """The fabric CA signs peer certificates; the control plane trusts only its cluster's own CA for data planes."""
+    peer = servers["central"].client().read("v1", "Secret", "cl-peer", NAMESPACE)["data"]
+    files = {DATAPLANE_CERT: base64.b64decode(peer["cert.pem"]), DATAPLANE_KEY: base64.b64decode(peer["key.pem"])}
+    dataplane = pods.run("central", "cl-dataplane", hosts=dataplane_hosts(controlplanes["central"]), files=files,
+                         instance="peer-cert")
+    assert refused(dataplane), dataplane.log_tail()
+
+
+def test_a_dataplane_certificate_of_another_cluster_is_refused(pods, controlplanes, servers):
+    other = servers["east"].client().read("v1", "Secret", "cl-dataplane", NAMESPACE)["data"]
+    files = {DATAPLANE_CERT: base64.b64decode(other["cert"]), DATAPLANE_KEY: base64.b64decode(other["key"])}
+    dataplane = pods.run("central", "cl-dataplane", hosts=dataplane_hosts(controlplanes["central"]), files=files,
+                         instance="east-cert")
+    assert refused(dataplane), dataplane.log_tail()
