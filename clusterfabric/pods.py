@@ -90,6 +90,10 @@ def _secret_files(client: KubeClient, namespace: str, volume: dict[str, Any], mo
 
 
 def _service_account_files(client: KubeClient, namespace: str, account: str, ca_pem: bytes) -> dict[str, bytes]:
+    if account == "default":
+        # What the ServiceAccount controller does in every namespace (no controller manager runs here).
+        client.apply({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default",
+                                                                               "namespace": namespace}})
     token = client.request("POST", f"/api/v1/namespaces/{namespace}/serviceaccounts/{account}/token", {
         "apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {"expirationSeconds": 3600},
     })["status"]["token"]

@@ -137,13 +137,16 @@ NORMALIZE = {
 }
 
 
+def key_of(obj: dict[str, Any]) -> Key:
+    meta = obj["metadata"]
+    return obj["kind"], meta.get("namespace", "-"), meta["name"]
+
+
 def normalize(objects: list[dict[str, Any]]) -> dict[Key, dict[str, Any]]:
     """One entry per kind/namespace/name: its labels (without the fabric's ownership labels) and what decides
     how ClusterLink runs with it."""
     normalized = {}
     for obj in objects:
-        meta = obj["metadata"]
-        labels = {k: v for k, v in (meta.get("labels") or {}).items() if k not in OWNERSHIP_LABELS}
-        key = (obj["kind"], meta.get("namespace", "-"), meta["name"])
-        normalized[key] = {"labels": labels, "spec": NORMALIZE[obj["kind"]](obj)}
+        labels = {k: v for k, v in (obj["metadata"].get("labels") or {}).items() if k not in OWNERSHIP_LABELS}
+        normalized[key_of(obj)] = {"labels": labels, "spec": NORMALIZE[obj["kind"]](obj)}
     return normalized

@@ -18,7 +18,7 @@ import pytest
 from clusterfabric.toolchain import PROJECT_DIR
 from components.model.clusterlink import ClusterLinkSettings
 from components.model.load import load_fabric_spec
-from tests.clusterlink_upstream import Key, normalize, upstream_platform
+from tests.clusterlink_upstream import Key, key_of, normalize, upstream_platform
 from tests.engine.conftest import EXAMPLE_STACKS
 from tests.pulumi_project import PulumiProject
 from tests.schemas import rendered_objects
@@ -76,8 +76,8 @@ def compared(example: PulumiProject, settings, tmp_path_factory) -> dict[str, tu
     workdir = tmp_path_factory.mktemp("clusterlink-cli")
     pairs = {}
     for stack in EXAMPLE_STACKS:
-        ours = normalize([o for _, o in rendered_objects(example.directory / "rendered" / stack)])
-        ours = {k: v for k, v in ours.items() if k in PLATFORM}
+        rendered = [o for _, o in rendered_objects(example.directory / "rendered" / stack)]
+        ours = normalize([o for o in rendered if key_of(o) in PLATFORM])
         upstream = normalize(upstream_platform(workdir, stack, "example", settings[stack]))
         for intended in INTENDED:
             intended(upstream)

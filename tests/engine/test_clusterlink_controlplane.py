@@ -155,8 +155,11 @@ def test_services_the_controlplane_creates_for_imports_lead_to_their_target_port
                 f"{s['metadata']['labels']['clusterlink.net/import-name']}:{s['spec']['type']}": s
                 for s in listed["items"]}
 
-    # The merge import (bookinfo/details) joins the Service the cluster already has: nothing is created for it.
-    expected = {"default/iperf3-server:ClusterIP", "bookinfo/reviews:ClusterIP", "bookinfo/reviews:ExternalName"}
+    # Each import outside ClusterLink's namespace: a Service there leading to the data plane's target port, and
+    # one of the import's name in its own namespace pointing at it. The merge import (bookinfo/details) joins
+    # the Service the cluster already has: nothing is created for it.
+    expected = {f"{i}:{kind}" for i in ("default/iperf3-server", "bookinfo/reviews")
+                for kind in ("ClusterIP", "ExternalName")}
     assert wait_until(lambda: set(services()) == expected, 30), sorted(services())
     for key, service in services().items():
         if service["spec"]["type"] == "ClusterIP":
@@ -174,9 +177,10 @@ def test_go_dataplane_reaches_its_controlplane_over_mutual_tls_and_becomes_ready
 
 
 def refused(dataplane: LocalPod) -> bool:
-    """Never ready within 15 s, while running: the control plane refuses its certificate."""
+    """Never ready within 15 s, while running, told by the control plane's TLS that its certificate's
+    authority is unknown."""
     ready = wait_until(lambda: http_status(dataplane.network_namespace, dataplane.address, READINESS) == 200, 15)
-    return not ready and dataplane.running()
+    return not ready and dataplane.running() and "tls: unknown certificate authority" in dataplane.log.read_text()
 
 
 def test_a_peer_certificate_cannot_pass_for_a_dataplane(pods, controlplanes, servers):

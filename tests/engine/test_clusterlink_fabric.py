@@ -49,6 +49,13 @@ def test_importer_gets_a_peer_for_each_source_from_its_stack_outputs(example: Pu
     assert not any(k[0] == "Peer" for k in rendered(example, "east"))  # exporters import nothing
 
 
+def test_an_export_without_host_is_written_without_host(example: PulumiProject):
+    # ClusterLink then dials <name>.<namespace>.svc.cluster.local and checks that Service exists; a host
+    # written as the bare Service name would be resolved in the data plane's own namespace instead.
+    exports = {k[1:]: o["spec"] for k, o in rendered(example, "east").items() if k[0] == "Export"}
+    assert exports == {("bookinfo", "reviews"): {"port": 9080}, ("default", "iperf3-server"): {"port": 5000}}
+
+
 def test_merge_import_keeps_its_label_as_a_string(example: PulumiProject):
     details = rendered(example, "central")[("Import", "bookinfo", "details")]
     assert details["metadata"]["labels"] == {"import.clusterlink.net/merge": "true"}
@@ -60,7 +67,7 @@ def test_platform_has_the_controlplane_dataplane_and_ingress(example: PulumiProj
     assert dataplane["replicas"] == 2
     assert dataplane["template"]["spec"]["containers"][0]["image"] == "ghcr.io/clusterlink-net/cl-go-dataplane:v0.4.1"
     ingress = west[("Service", "clusterlink-system", "clusterlink")]["spec"]
-    assert (ingress["type"], ingress["ports"][0]["port"], ingress["ports"][0]["targetPort"]) == ("NodePort", 443, 4443)
+    assert ingress["ports"] == [{"name": "dataplane", "port": 443, "targetPort": 4443, "nodePort": 30443}]
     control = west[("Deployment", "clusterlink-system", "cl-controlplane")]["spec"]["template"]["spec"]
     assert control["serviceAccountName"] == "cl-controlplane"
     assert control["containers"][0]["env"][0]["name"] == "CL_NAMESPACE"
