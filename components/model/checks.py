@@ -13,7 +13,7 @@ from typing import Iterable, Mapping
 
 from . import lattice_checks
 from .access import Policies, Side, blocked_sources
-from .clusterlink import AccessPolicy, Export, Import, Peer, PrivilegedAccessPolicy
+from .clusterlink import MERGE_LABEL, AccessPolicy, Export, Import, Peer, PrivilegedAccessPolicy
 from .errors import InputError, Problem
 from .fabric import FABRIC_FILE, ClusterSpec, FabricSpec
 from .lattice_checks import LatticeExport
@@ -97,9 +97,14 @@ def check_cluster(spec: ClusterSpec, manifests: ClusterManifests) -> list[Proble
 
     taken: dict[int, Import] = {}
     for imp in manifests.of_kind(Import):
-        if imp.merge and manifests.service(imp.metadata.namespace, imp.metadata.name) is None:
+        declared = manifests.service(imp.metadata.namespace, imp.metadata.name)
+        if imp.merge and declared is None:
             problem(imp, "metadata.labels", f"a merge import needs the Service {imp.metadata.namespace}/"
                     f"{imp.metadata.name} to exist in this cluster's manifests")
+        elif not imp.merge and declared is not None:
+            problem(imp, "metadata.name", f"ClusterLink creates the Service {imp.metadata.namespace}/"
+                    f"{imp.metadata.name} for this import and refuses one it does not manage, as this cluster "
+                    f"declares: label the import {MERGE_LABEL}: \"true\" to join that Service, or rename one")
         port = imp.spec.targetPort
         if port is not None:
             if port in taken:

@@ -3,7 +3,8 @@
 The previous release's program is kept as released (`git archive v0.1.0
 Pulumi.yaml __main__.py components config stacks`), so the test needs no git
 history. The upgrade happens where a user's does: in the same directory, the
-program files swapped, the stack files, state and rendered manifests kept.
+program files swapped, the stack files, state and rendered manifests kept, and
+fabric.yaml edited as docs/upgrading.md says.
 """
 
 from __future__ import annotations
@@ -23,6 +24,15 @@ STACKS = ("east", "west", "central")
 PROGRAM = ("__main__.py", "components", "Pulumi.yaml")
 # Steps that would touch a running cluster's objects: none may happen to what the old release made.
 DISRUPTIVE = {"replace", "create-replacement", "delete-replaced", "delete", "create"}
+# What this release adds to a ClusterLink stack, as docs/upgrading.md says: the cluster's own CA and the
+# control plane's and data plane's certificates it signs (ClusterLink's second trust root).
+CLUSTER_CERTIFICATES = {"cl-ca", "cl-controlplane-certificate", "cl-dataplane-certificate"}
+# ... and the four certificate Secrets, whose contents change: the Kubernetes provider replaces a Secret whose
+# data changes (deleting it first, its name being fixed) rather than updating it.
+REPLACED_SECRETS = {"cl-ca", "cl-controlplane", "cl-dataplane", "cl-peer"}
+REPLACEMENT = {"replace", "create-replacement", "delete-replaced"}
+# docs/upgrading.md: a NodePort ingress's `port` is now the node port it pins (the Service keeps port 443).
+MIGRATION = ("ingress: {type: NodePort, port: 443}", "ingress: {type: NodePort, port: 30443}")
 # Release 0.1 wrapped each shared object in a component of its own; they own nothing, so they simply go
 # (components/moved.py). Their CRs move out of them by alias, untouched.
 WRAPPERS = {f"clusterfabric:clusterlink:{kind}" for kind in ("Export", "Import", "Peer", "AccessPolicy")}
@@ -45,6 +55,9 @@ def upgraded(tmp_path_factory: pytest.TempPathFactory) -> PulumiProject:
     current = copy_program(directory.parent / "current")
     for name in PROGRAM:
         shutil.move(current / name, directory / name)
+    fabric = directory / "config" / "fabric.yaml"
+    assert MIGRATION[0] in fabric.read_text()
+    fabric.write_text(fabric.read_text().replace(*MIGRATION))
     return proj
 
 
@@ -57,11 +70,23 @@ def resource_type(urn: str) -> str:
     return urn.split("::")[2].split("$")[-1]
 
 
+def platform_name(urn: str, stack: str) -> str:
+    return urn.rsplit("::", 1)[1].removeprefix(f"{stack}-clusterlink-platform-")
+
+
 @pytest.mark.parametrize("stack", STACKS)
-def test_the_new_program_plans_no_replacement_deletion_or_creation(upgraded: PulumiProject, stack: str):
-    steps = preview_steps(upgraded, stack)
-    assert [s for s in steps if s["op"] in DISRUPTIVE and resource_type(s["urn"]) not in WRAPPERS] == []
-    assert steps, "the preview reported no steps at all"
+def test_the_new_program_creates_the_cluster_certificates_replaces_their_secrets_and_nothing_else(
+        upgraded: PulumiProject, stack: str):
+    steps = [s for s in preview_steps(upgraded, stack)
+             if s["op"] in DISRUPTIVE | REPLACEMENT and resource_type(s["urn"]) not in WRAPPERS]
+    created = {platform_name(s["urn"], stack) for s in steps if s["op"] == "create"
+               and resource_type(s["urn"]) == "pulumi-python:dynamic:Resource"}
+    replaced = {platform_name(s["urn"], stack) for s in steps if s["op"] == "replace"
+                and resource_type(s["urn"]) == "kubernetes:core/v1:Secret"}
+    assert (created, replaced) == (CLUSTER_CERTIFICATES, REPLACED_SECRETS)
+    rest = [s for s in steps if not ((s["op"] == "create" and platform_name(s["urn"], stack) in created) or
+                                     (s["op"] in REPLACEMENT and platform_name(s["urn"], stack) in replaced))]
+    assert rest == []
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -46,6 +46,13 @@ CASES = {
         "kind: Export\nmetadata:\n  name: ratings\n  namespace: bookinfo\nspec:\n  port: 9080",
         "east/sharing.yaml: Export/bookinfo/ratings: metadata.name: no Service bookinfo/ratings in this cluster's "
         "manifests; an Export without spec.host shares the Service of its name in its namespace"),
+    "import of the name of a Service the cluster declares": (
+        "central/services.yaml", "      port: 9080",
+        "      port: 9080\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: reviews\n  namespace: bookinfo\n"
+        "spec:\n  ports:\n    - port: 9080",
+        "central/sharing.yaml: Import/bookinfo/reviews: metadata.name: ClusterLink creates the Service "
+        "bookinfo/reviews for this import and refuses one it does not manage, as this cluster declares: label the "
+        "import import.clusterlink.net/merge: \"true\" to join that Service, or rename one"),
     "export host that the data plane resolves in its own namespace": (
         "east/sharing.yaml", "  name: reviews\n  namespace: bookinfo\nspec:\n  port: 9080",
         "  name: reviews\n  namespace: bookinfo\nspec:\n  host: reviews\n  port: 9080",
