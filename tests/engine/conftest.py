@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
+from clusterfabric import Fabric
+from clusterfabric.apiserver import ControlPlane, control_planes, default_crds, start_all
+from clusterfabric.fabric import ClusterTarget
 from clusterfabric.toolchain import PROJECT_DIR
 from tests.pulumi_project import PulumiProject, copy_program, point_at_venv, project
 
@@ -44,3 +49,21 @@ def reader(tmp_path: Path, backend: Path) -> PulumiProject:
     shutil.copytree(PROJECT_DIR / "tests" / "engine" / "projects" / "reader", directory)
     point_at_venv(directory / "Pulumi.yaml")
     return project(directory, backend)
+
+
+@contextmanager
+def local_control_planes(directory: Path, clusters=EXAMPLE_STACKS) -> Iterator[dict[str, ControlPlane]]:
+    """A running API server (and etcd) per cluster, with the upstream CRDs; stopped on leaving, also on failure."""
+    planes = control_planes(list(clusters), directory)
+    try:
+        start_all(planes, default_crds(), progress=lambda line: None)
+        yield planes
+    finally:
+        for plane in planes.values():
+            plane.stop()
+
+
+def on_servers(project: Path, planes: dict[str, ControlPlane], **kwargs) -> Fabric:
+    """The fabric of the program copy at `project`, each cluster targeting its local API server."""
+    targets = {name: ClusterTarget(plane.kubeconfig, controllers=False) for name, plane in planes.items()}
+    return Fabric("config", project_dir=project, targets=targets, **kwargs)

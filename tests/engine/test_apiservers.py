@@ -13,30 +13,19 @@ import pytest
 import yaml
 
 from clusterfabric import Fabric
-from clusterfabric.apiserver import ControlPlane, control_planes, default_crds, start_all
-from clusterfabric.fabric import ClusterTarget
+from clusterfabric.apiserver import ControlPlane, default_crds, start_all
 from clusterfabric.kubeapi import KubeClient
 from clusterfabric.readback import declared_objects
-from tests.engine.conftest import EXAMPLE_STACKS
+from tests.engine.conftest import EXAMPLE_STACKS, local_control_planes, on_servers
 from tests.pulumi_project import copy_program
 
 BUILTIN_NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-lease"}
 
 
-def on_servers(project: Path, planes: dict[str, ControlPlane], **kwargs) -> Fabric:
-    targets = {name: ClusterTarget(plane.kubeconfig, controllers=False) for name, plane in planes.items()}
-    return Fabric("config", project_dir=project, targets=targets, **kwargs)
-
-
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory):
-    planes = control_planes(list(EXAMPLE_STACKS), tmp_path_factory.mktemp("apiservers"))
-    try:
-        start_all(planes, default_crds(), progress=lambda line: None)
+    with local_control_planes(tmp_path_factory.mktemp("apiservers")) as planes:
         yield planes
-    finally:
-        for plane in planes.values():
-            plane.stop()
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +145,7 @@ def test_an_api_server_stopped_mid_up_then_restarted_lets_the_up_converge(tmp_pa
 def test_a_run_without_a_target_keeps_the_stack_on_its_api_server(deployed, servers):
     fabric, _ = deployed
     plain = Fabric("config", project_dir=fabric.project_dir)  # a forgotten flag moves nothing
-    assert plain.preview(["east"]).stack("east").changes == {"same": 29}
+    assert plain.preview(["east"]).stack("east").changes == {"same": 32}
     config = plain._stack("east").get_all_config()
     assert config["clusterfabric:kubeconfig"].value == str(fabric.targets["east"].kubeconfig.resolve())
     assert config["clusterfabric:awaitReadiness"].value == "false"

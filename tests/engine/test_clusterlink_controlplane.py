@@ -17,12 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from clusterfabric import Fabric
-from clusterfabric.apiserver import ControlPlane, control_planes, default_crds, start_all
-from clusterfabric.fabric import ClusterTarget
+from clusterfabric.apiserver import ControlPlane
 from clusterfabric.netns import PodNetwork
 from clusterfabric.pods import LocalPod, http_status, run_deployment_pod, wait_until
-from tests.engine.conftest import EXAMPLE_STACKS
+from components.clusterlink.certificates import CLIENT, issue
+from tests.engine.conftest import EXAMPLE_STACKS, local_control_planes, on_servers
 from tests.pulumi_project import copy_program
 
 NAMESPACE = "clusterlink-system"
@@ -36,20 +35,13 @@ pytestmark = pytest.mark.skipif(not Path("/run").is_dir(), reason="needs Linux n
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory):
-    planes = control_planes(list(EXAMPLE_STACKS), tmp_path_factory.mktemp("apiservers"))
-    try:
-        start_all(planes, default_crds(), progress=lambda line: None)
+    with local_control_planes(tmp_path_factory.mktemp("apiservers")) as planes:
         yield planes
-    finally:
-        for plane in planes.values():
-            plane.stop()
 
 
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory: pytest.TempPathFactory, servers: dict[str, ControlPlane]):
-    targets = {name: ClusterTarget(plane.kubeconfig, controllers=False) for name, plane in servers.items()}
-    fabric = Fabric("config", project_dir=copy_program(tmp_path_factory.mktemp("fabric") / "project"),
-                    targets=targets)
+    fabric = on_servers(copy_program(tmp_path_factory.mktemp("fabric") / "project"), servers)
     result = fabric.up(list(EXAMPLE_STACKS))
     assert result.ok, [(s.stack, s.result, s.message) for s in result.stacks]
     return fabric
@@ -176,25 +168,42 @@ def test_go_dataplane_reaches_its_controlplane_over_mutual_tls_and_becomes_ready
         dataplane.log_tail()
 
 
+# How the control plane's TLS refuses a data plane: a certificate whose issuer is named like its CA (every
+# cluster's CA is `cl-ca`) is sent and fails verification; any other is not even sent, the server requiring one.
+REFUSALS = ("tls: unknown certificate authority", "tls: certificate required")
+
+
 def refused(dataplane: LocalPod) -> bool:
-    """Never ready within 15 s, while running, told by the control plane's TLS that its certificate's
-    authority is unknown."""
+    """Never ready within 15 s, while running, its connections to the control plane refused by TLS."""
     ready = wait_until(lambda: http_status(dataplane.network_namespace, dataplane.address, READINESS) == 200, 15)
-    return not ready and dataplane.running() and "tls: unknown certificate authority" in dataplane.log.read_text()
+    log = dataplane.log.read_text()
+    return not ready and dataplane.running() and any(refusal in log for refusal in REFUSALS)
+
+
+def dataplane_presenting(pods: Pods, controlplane: LocalPod, cert: bytes, key: bytes, instance: str) -> LocalPod:
+    """central's data plane, its own certificate and key replaced by `cert` and `key`."""
+    return pods.run("central", "cl-dataplane", hosts=dataplane_hosts(controlplane), instance=instance,
+                    files={DATAPLANE_CERT: cert, DATAPLANE_KEY: key})
+
+
+def secret_data(plane: ControlPlane, name: str) -> dict[str, bytes]:
+    data = plane.client().read("v1", "Secret", name, NAMESPACE)["data"]
+    return {key: base64.b64decode(value) for key, value in data.items()}
 
 
 def test_a_peer_certificate_cannot_pass_for_a_dataplane(pods, controlplanes, servers):
     """The fabric CA signs peer certificates; the control plane trusts only its cluster's own CA for data planes."""
-    peer = servers["central"].client().read("v1", "Secret", "cl-peer", NAMESPACE)["data"]
-    files = {DATAPLANE_CERT: base64.b64decode(peer["cert.pem"]), DATAPLANE_KEY: base64.b64decode(peer["key.pem"])}
-    dataplane = pods.run("central", "cl-dataplane", hosts=dataplane_hosts(controlplanes["central"]), files=files,
-                         instance="peer-cert")
-    assert refused(dataplane), dataplane.log_tail()
+    peer = secret_data(servers["central"], "cl-peer")
+    assert refused(dataplane_presenting(pods, controlplanes["central"], peer["cert.pem"], peer["key.pem"], "peer"))
 
 
 def test_a_dataplane_certificate_of_another_cluster_is_refused(pods, controlplanes, servers):
-    other = servers["east"].client().read("v1", "Secret", "cl-dataplane", NAMESPACE)["data"]
-    files = {DATAPLANE_CERT: base64.b64decode(other["cert"]), DATAPLANE_KEY: base64.b64decode(other["key"])}
-    dataplane = pods.run("central", "cl-dataplane", hosts=dataplane_hosts(controlplanes["central"]), files=files,
-                         instance="east-cert")
-    assert refused(dataplane), dataplane.log_tail()
+    other = secret_data(servers["east"], "cl-dataplane")
+    assert refused(dataplane_presenting(pods, controlplanes["central"], other["cert"], other["key"], "east"))
+
+
+def test_a_dataplane_certificate_from_another_fabrics_ca_is_refused(pods, controlplanes):
+    ca = issue("cl-ca", 1, True, None, None)
+    stranger = issue("cl-dataplane", 1, False, ca["cert_pem"], ca["key_pem"], usages=(CLIENT,))
+    assert refused(dataplane_presenting(pods, controlplanes["central"], (stranger["cert_pem"] + ca["cert_pem"]).encode(),
+                                        stranger["key_pem"].encode(), "stranger"))

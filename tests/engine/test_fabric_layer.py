@@ -87,7 +87,7 @@ def test_removing_an_export_that_another_cluster_imports_is_refused_and_nothing_
     finally:
         sharing.write_text(original)
     assert export_file.read_text() == before
-    assert fabric.preview(["east"]).stack("east").changes == {"same": 29}
+    assert fabric.preview(["east"]).stack("east").changes == {"same": 32}
 
 
 def test_destroying_a_stack_others_read_is_refused_naming_them(deployed):
