@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
 from .kubernetes import DNS1035Label, DNSLabel, DNSSubdomain, Hostname, ObjectMeta, Port, Strict
 
@@ -45,13 +45,14 @@ class IngressSettings(Strict):
     """LoadBalancer and ClusterIP: the Service's port, default 443. NodePort: the node port every node opens,
     30000-32767, pinned in the Service (the Service's own port stays 443); default: one Kubernetes picks."""
 
-    @model_validator(mode="after")
-    def _node_port_in_range(self) -> "IngressSettings":
+    @field_validator("port")
+    @classmethod
+    def _node_port_in_range(cls, port: int | None, info: ValidationInfo) -> int | None:
         low, high = NODE_PORT_RANGE
-        if self.type == "NodePort" and self.port is not None and not low <= self.port <= high:
-            raise ValueError(f"a NodePort ingress's port is the node port, {low}-{high} (got {self.port}); "
+        if info.data.get("type") == "NodePort" and port is not None and not low <= port <= high:
+            raise ValueError(f"a NodePort ingress's port is the node port, {low}-{high} (got {port}); "
                              f"the Service itself listens on {DEFAULT_INGRESS_PORT}")
-        return self
+        return port
 
     @property
     def service_port(self) -> int:

@@ -49,7 +49,7 @@ def test_whole_fabric_comes_up_in_dependency_order(deployed):
     assert {s.stack: s.result for s in result.stacks} == {
         "east": "succeeded", "west": "succeeded", "central": "succeeded",
         "cluster1": "planned offline", "cluster2": "planned offline", "cluster3": "planned offline"}
-    assert result.stack("central").changes["create"] == 26
+    assert result.stack("central").changes["create"] == 29
 
 
 def test_second_up_of_the_whole_fabric_changes_nothing(deployed):
@@ -65,7 +65,7 @@ def test_embedding_example_runs_in_parallel_and_gives_the_serial_result(deployed
     done = subprocess.run([sys.executable, str(PROJECT_DIR / "examples" / "embed_fabric.py"), str(directory)],
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "central: succeeded, 26 created in" in done.stdout
+    assert "central: succeeded, 29 created in" in done.stdout
     assert rendered(directory).keys() == rendered(serial_dir).keys()
     assert rendered(directory) == rendered(serial_dir)
 
@@ -77,7 +77,7 @@ def test_removing_an_export_that_another_cluster_imports_is_refused_and_nothing_
     export_file = fabric.project_dir / "rendered" / "east" / "1-manifest" / "clusterlink.net_v1alpha1-export-bookinfo-reviews.yaml"
     before = export_file.read_text()
     sharing.write_text(original.replace("  name: reviews\n  namespace: bookinfo\nspec:\n  port: 9080\n",
-                                        "  name: ratings\n  namespace: bookinfo\nspec:\n  port: 9080\n  host: reviews\n"))
+                                        "  name: ratings\n  namespace: bookinfo\nspec:\n  port: 9080\n  host: reviews.bookinfo.svc.cluster.local\n"))
     try:
         with pytest.raises(InputError) as err:
             fabric.up(["east"])

@@ -87,8 +87,11 @@ CASES: dict[str, tuple[list[Edit], str]] = {
     "service name over 63 characters": ([add("east/services.yaml", SERVICE.replace("name: web", "name: " + "w" * 64))],
                                         f"east/services.yaml: Service/default/{'w' * 64}: metadata.name:"),
     "replicas 0": ([("fabric.yaml", "replicas: 2", "replicas: 0")], "fabric.yaml: Fabric: clusters[1].clusterlink.dataplane.replicas:"),
-    "ingress type": ([("fabric.yaml", "type: NodePort, port: 443", "type: Ingress, port: 443")],
+    "ingress type": ([("fabric.yaml", "type: NodePort, port: 30443", "type: Ingress, port: 30443")],
                      "fabric.yaml: Fabric: clusters[1].clusterlink.ingress.type:"),
+    "NodePort ingress on a port no node opens": ([("fabric.yaml", "type: NodePort, port: 30443", "type: NodePort, port: 443")],
+                                                "fabric.yaml: Fabric: clusters[1].clusterlink.ingress.port: a NodePort "
+                                                "ingress's port is the node port, 30000-32767 (got 443)"),
     "dataplane type": ([("fabric.yaml", "dataplane: {type: go, replicas: 2}", "dataplane: {type: rust, replicas: 2}")],
                        "fabric.yaml: Fabric: clusters[1].clusterlink.dataplane.type:"),
     "invalid cluster name": ([("fabric.yaml", "  - name: central", "  - name: Central_1")], "fabric.yaml: Fabric: clusters[2].name:"),
@@ -121,8 +124,13 @@ CASES: dict[str, tuple[list[Edit], str]] = {
                                           "namespace: default\n  labels: {import.clusterlink.net/merge: 'true'}\n"))],
                                          "west/sharing.yaml: Import/default/cart: metadata.labels: a merge import needs"),
     "export of a missing Service": ([("west/sharing.yaml", "  name: details\n  namespace: bookinfo\nspec:\n  port: 9080",
-                                      "  name: details\n  namespace: bookinfo\nspec:\n  host: detail\n  port: 9080")],
-                                    "west/sharing.yaml: Export/bookinfo/details: spec.host: no Service bookinfo/detail"),
+                                      "  name: detail\n  namespace: bookinfo\nspec:\n  port: 9080")],
+                                    "west/sharing.yaml: Export/bookinfo/detail: metadata.name: no Service bookinfo/detail"),
+    "export host resolved in the data plane's namespace": (
+        [("west/sharing.yaml", "  name: details\n  namespace: bookinfo\nspec:\n  port: 9080",
+          "  name: details\n  namespace: bookinfo\nspec:\n  host: details\n  port: 9080")],
+        "west/sharing.yaml: Export/bookinfo/details: spec.host: ClusterLink's data plane resolves 'details' in its own "
+        "namespace"),
     "peer outside its namespace": ([add("central/sharing.yaml", "apiVersion: clusterlink.net/v1alpha1\nkind: Peer\n"
                                         "metadata: {name: far, namespace: default}\nspec: {gateways: [{host: a, port: 1}]}\n")],
                                    "central/sharing.yaml: Peer/default/far: metadata.namespace:"),
