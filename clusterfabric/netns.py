@@ -185,19 +185,45 @@ class PodNetwork:
         ip("-n", self.bridge_namespace, "link", "set", "br0", "up")
         return self
 
+    def reserve(self, name: str) -> str:
+        """An address of the network that no pod has: where a load balancer or node port would be, reached only
+        through the address translation each pod is given (`set_dnat`)."""
+        index = len(self._addresses) + 1
+        address = f"10.{self.subnet}.{index // 250}.{index % 250 + 1}"
+        self._addresses[name] = address
+        return address
+
     def add_pod(self, pod: str) -> tuple[str, str]:
         """A namespace for `pod` on the bridge: (namespace name, its address)."""
-        index = len(self._addresses) + 1
+        address = self.reserve(pod)
+        index = len(self._addresses)
         namespace = self._add_namespace(f"{self.prefix}-{pod}"[:60])
-        address = f"10.{self.subnet}.{index // 250}.{index % 250 + 1}"
         outside = f"{self.prefix}v{index}"
         ip("link", "add", outside, "netns", self.bridge_namespace, "type", "veth", "peer", "name", "eth0",
            "netns", namespace)
         ip("-n", self.bridge_namespace, "link", "set", outside, "master", "br0", "up")
         ip("-n", namespace, "addr", "add", f"{address}/16", "dev", "eth0")
         ip("-n", namespace, "link", "set", "eth0", "up")
-        self._addresses[pod] = address
         return namespace, address
+
+    @staticmethod
+    def route(namespace: str, cidr: str) -> None:
+        """Send `cidr` (a cluster's Service addresses) out of the pod's interface, so connections to it reach
+        the address translation of `set_dnat` (Linux routes a packet before translating it)."""
+        ip("-n", namespace, "route", "replace", cidr, "dev", "eth0")
+
+    @staticmethod
+    def set_dnat(namespace: str, rules: list[tuple[str, int, str, int]]) -> None:
+        """kube-proxy's job in one pod: a TCP connection to (address, port) of `rules` goes to (address', port')
+        instead. Replaces the pod's previous rules (an nftables table of its own)."""
+        lines = ["table ip clusterfabric", "delete table ip clusterfabric", "table ip clusterfabric {",
+                 "  chain output {", "    type nat hook output priority -100; policy accept;"]
+        lines += [f"    ip daddr {a} tcp dport {p} dnat to {to}:{to_port}" for a, p, to, to_port in rules]
+        lines += ["  }", "}", ""]
+        result = subprocess.run(["ip", "netns", "exec", namespace, "nft", "-f", "-"], input="\n".join(lines),
+                                capture_output=True, text=True, timeout=30)
+        if result.returncode != 0:
+            raise NetworkError(f"nft in {namespace}: {result.stderr.strip()}")
 
     def forward(self, namespace: str, port: int, target: tuple[str, int]) -> Forwarder:
         """Connections to 127.0.0.1:`port` inside `namespace` reach `target` on the host's loopback."""

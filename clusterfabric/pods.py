@@ -59,8 +59,10 @@ class PodSpec:
     binary: Path
     args: list[str]
     env: dict[str, str]
-    files: dict[str, bytes]
+    files: dict[str, bytes] = field(default_factory=dict)
     """Absolute path in the pod -> content."""
+    labels: dict[str, str] = field(default_factory=dict)
+    """The pod's labels (a Deployment's pod template's)."""
 
 
 def binary_of(image: str, tools: Path = TOOLS) -> Path:
@@ -118,7 +120,8 @@ def _env(container: dict[str, Any], fields: dict[str, str]) -> dict[str, str]:
 def pod_spec(client: KubeClient, ca_pem: bytes, namespace: str, deployment: str, pod_name: str,
              pod_ip: str, tools: Path = TOOLS) -> PodSpec:
     """The pod of Deployment `namespace/deployment`, as the API server holds it."""
-    template = client.read("apps/v1", "Deployment", deployment, namespace)["spec"]["template"]["spec"]
+    pod_template = client.read("apps/v1", "Deployment", deployment, namespace)["spec"]["template"]
+    template = pod_template["spec"]
     if len(template["containers"]) != 1 or template.get("initContainers"):
         raise PodError(f"Deployment {namespace}/{deployment}: only pods of one container run locally")
     container = template["containers"][0]
@@ -131,7 +134,7 @@ def pod_spec(client: KubeClient, ca_pem: bytes, namespace: str, deployment: str,
         files.update(_service_account_files(client, namespace, account, ca_pem))
     fields = {"metadata.namespace": namespace, "metadata.name": pod_name, "status.podIP": pod_ip}
     return PodSpec(pod_name, namespace, binary_of(container["image"], tools), list(container.get("args", [])),
-                   _env(container, fields), files)
+                   _env(container, fields), files, dict(pod_template["metadata"].get("labels", {})))
 
 
 def _mount_root(path: str) -> str:
@@ -174,26 +177,41 @@ class LocalPod:
     def pid(self) -> int | None:
         return self.process.pid if self.process else None
 
-    def start(self, hosts: dict[str, str], api_server: tuple[str, int], network: PodNetwork) -> "LocalPod":
-        """Start the pod: `hosts` maps the names it dials to addresses; `api_server` is the host's loopback
-        address of the API server, reached from the pod at 127.0.0.1:6443."""
+    def write_hosts(self, hosts: dict[str, str]) -> None:
+        """The pod's /etc/hosts: `hosts` maps names to addresses. Rewritten in place, so a running pod sees it."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        (self.directory / "hosts").write_text("127.0.0.1 localhost\n" + "".join(
+            f"{address} {name}\n" for name, address in sorted(hosts.items())))
+
+    def start(self, hosts: dict[str, str], network: PodNetwork, api_server: tuple[str, int] | None = None) -> "LocalPod":
+        """Start the pod: `hosts` maps the names it dials to addresses; `api_server`, the host's loopback address
+        of the API server, is reached from the pod at 127.0.0.1:6443 (None: the pod does not talk to it)."""
         files = self.directory / "files"
         files.mkdir(parents=True, exist_ok=True)
         os.chmod(self.directory, 0o700)  # key material: owner only, removed with the directory
         for index, path in enumerate(sorted(self.spec.files)):
             (files / str(index)).write_bytes(self.spec.files[path])
-        (self.directory / "hosts").write_text("127.0.0.1 localhost\n" + "".join(
-            f"{address} {name}\n" for name, address in sorted(hosts.items())))
-        network.forward(self.network_namespace, API_PORT_IN_POD, api_server)
-        env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOSTNAME": self.spec.name,
-               "KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": str(API_PORT_IN_POD),
-               **self.spec.env}
+        self.write_hosts(hosts)
+        env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOSTNAME": self.spec.name}
+        if api_server is not None:
+            network.forward(self.network_namespace, API_PORT_IN_POD, api_server)
+            env |= {"KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": str(API_PORT_IN_POD)}
+        env |= self.spec.env
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
                 ["ip", "netns", "exec", self.network_namespace, "sh", "-c", _script(self.spec, self.directory)],
                 env=env, cwd=self.directory, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True)
         return self
+
+    def wait(self, timeout: float) -> int | None:
+        """The exit status once the pod's program ends within `timeout` seconds (None: still running)."""
+        if self.process is None:
+            return None
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
 
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -266,4 +284,4 @@ def run_deployment_pod(plane: "ControlPlane", network: PodNetwork, namespace: st
     spec.files.update(files or {})
     url = urlparse(plane.url or "")
     pod = LocalPod(spec, network_namespace, address, directory / name)
-    return pod.start(hosts or {}, (url.hostname or "127.0.0.1", url.port or 443), network)
+    return pod.start(hosts or {}, network, (url.hostname or "127.0.0.1", url.port or 443))
