@@ -9,13 +9,13 @@ import pulumi_aws as aws
 from pydantic import BaseModel, ConfigDict
 
 from ..model.gateway import GRPCRoute, HTTPRoute, Listener, TLSRoute
+from ..model.lattice_checks import rule_priorities
 from ..model.limits import (FORWARD_TARGET_GROUPS, HEADER_MATCHES, MATCH_VALUE_LENGTH, PORT, PROTOCOLS, RULE_PRIORITY,
                             WEIGHT, check, count_problem, in_range, name_problem)
 from ..moved import FormerWrapper
 from .names import listener_name, rule_name
 from .network import AUTH_POLICY_TYPE
 
-PRIORITY_ANNOTATION = "application-networking.k8s.aws/rule-{}-priority"
 # Type tokens of what a route declares (its aliases from release 0.1 name them: components/moved.py).
 SERVICE_TYPE = "aws:vpclattice/service:Service"
 SERVICE_ASSOCIATION_TYPE = "aws:vpclattice/serviceNetworkServiceAssociation:ServiceNetworkServiceAssociation"
@@ -94,13 +94,6 @@ def http_match(route, rule) -> dict[str, Any]:
     return result
 
 
-def priority(route, index: int) -> int:
-    value = route.metadata.annotations.get(PRIORITY_ANNOTATION.format(index))
-    number = int(value) if value and value.isdigit() else index + 1
-    check(in_range("rule priority", number, RULE_PRIORITY))
-    return number
-
-
 class Route:
     """One Lattice service for a route, its network associations, listeners and rules parented to it.
 
@@ -152,9 +145,11 @@ class Route:
             opts=self._options(LISTENER_TYPE, name))
         if isinstance(route, TLSRoute):
             return
+        priorities, problems = rule_priorities(route)
+        check(*(message for _, message in problems))
         for i, rule in enumerate(route.spec.rules):
             aws.vpclattice.ListenerRule(
                 f"{name}-{i + 1}", name=rule_name(route.metadata.name, i), listener_identifier=lattice_listener.listener_id,
-                service_identifier=self.service.id, priority=priority(route, i),
+                service_identifier=self.service.id, priority=priorities[i],
                 match={"http_match": http_match(route, rule)}, action=rule_action(args.forwards[i]),
                 tags=args.tags, opts=self._options(RULE_TYPE, f"{name}-{i + 1}"))

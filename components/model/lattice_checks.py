@@ -16,7 +16,7 @@ from .fabric import ClusterSpec, FabricSpec
 from .gateway import LISTENER_PROTOCOLS, ROUTE_KINDS, ROUTE_TYPE, BackendRef, Gateway, Listener
 from .lattice import (SERVICE_NAME_OVERRIDE, IAMAuthPolicy, ServiceExport, ServiceImport, TargetGroupPolicy,
                       VpcAssociationPolicy)
-from .limits import service_name_problem
+from .limits import RULE_PRIORITY, service_name_problem
 from .load import ClusterManifests, ref
 
 BackendKey = tuple[str, str, str, int, int]
@@ -53,10 +53,54 @@ def exports_of(spec: ClusterSpec, manifests: ClusterManifests) -> list[LatticeEx
     return found
 
 
+def truncate(text: str, length: int) -> str:
+    """The controller's `utils.Truncate`: at most `length` characters, '-' trimmed from both ends."""
+    return text[:length].strip("-")
+
+
 def route_service_name(route) -> str:
     """The Lattice service of a route: `<route[:20]>-<ns[:18]>`, or the override annotation."""
     override = route.metadata.annotations.get(SERVICE_NAME_OVERRIDE)
-    return override or f"{route.metadata.name[:20]}-{route.metadata.namespace[:18]}"
+    return override or f"{truncate(route.metadata.name, 20)}-{truncate(route.metadata.namespace, 18)}"
+
+
+PRIORITY_ANNOTATION = "application-networking.k8s.aws/rule-{}-priority"
+
+
+def rule_priorities(route) -> tuple[list[int], list[tuple[str, str]]]:
+    """Each rule's Lattice priority as the controller assigns it, and (field, message) for each bad one.
+
+    A rule with the annotation `rule-<i>-priority` keeps it; the others follow in order, each one above the
+    priority assigned last (the controller's queue), starting at 1. The controller warns about an annotation
+    that is no number and uses the rule's position instead; a typo there would reorder the routing, so it is
+    refused here.
+    """
+    annotations = route.metadata.annotations
+    assigned: dict[int, int] = {}
+    problems: list[tuple[str, str]] = []
+    for i in range(len(route.spec.rules)):
+        key = PRIORITY_ANNOTATION.format(i)
+        if key in annotations:
+            value = annotations[key].strip()
+            if not value.lstrip("-").isdigit():
+                problems.append(("metadata.annotations", f"{key}: {annotations[key]!r} is not a whole number"))
+            assigned[i] = int(value) if value.lstrip("-").isdigit() else i + 1
+    last = list(assigned.values())[-1] if assigned else 0
+    for i in range(len(route.spec.rules)):
+        if i not in assigned:
+            last = assigned[i] = last + 1
+    low, high = RULE_PRIORITY
+    by_priority: dict[int, int] = {}
+    for i, priority in sorted(assigned.items()):
+        if not low <= priority <= high:
+            problems.append(("metadata.annotations", f"rule {i} gets priority {priority}, outside {low}-{high} "
+                             f"(the controller's range; set {PRIORITY_ANNOTATION.format(i)})"))
+        if priority in by_priority:
+            problems.append(("metadata.annotations", f"rules {by_priority[priority]} and {i} both get priority "
+                             f"{priority}; a Lattice listener takes each priority once (set "
+                             f"{PRIORITY_ANNOTATION.format(i)})"))
+        by_priority.setdefault(priority, i)
+    return [assigned[i] for i in range(len(route.spec.rules))], problems
 
 
 def backend_namespace(route, backend: BackendRef) -> str:
@@ -116,6 +160,8 @@ def check_cluster(spec: ClusterSpec, manifests: ClusterManifests) -> tuple[list[
         problem = service_name_problem(route_service_name(route))
         if problem:
             say(problems, route, "metadata.name", f"{problem}; set the annotation {SERVICE_NAME_OVERRIDE}")
+        for field, message in rule_priorities(route)[1]:
+            say(problems, route, field, message)
         for i, parent in enumerate(route.spec.parentRefs):
             gateway = gateways.get(parent.name)
             if gateway is None:

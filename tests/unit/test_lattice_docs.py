@@ -37,6 +37,13 @@ def test_service_import_example_filters_on_cluster_and_vpc():
     assert imp.metadata.namespace == "default"
 
 
+def test_service_import_example_with_an_empty_spec_is_a_cluster_set_ip_import_of_the_same_export():
+    imp = load("service-import-1-empty-spec.yaml", ServiceImport)
+    assert (imp.spec.type, imp.spec.ports) == ("ClusterSetIP", [])  # ports: the resolved export's
+    assert (imp.export_name, imp.cluster_filter, imp.vpc_filter) == ("service-1", "service-1-owner-cluster",
+                                                                      "service-1-owner-vpc-id")
+
+
 def test_export_name_example_imports_checkout_cluster1_of_cluster1():
     imp = load("service-import-checkout.yaml", ServiceImport)
     assert (imp.metadata.name, imp.export_name, imp.cluster_filter) == ("checkout-import-1", "checkout-cluster1",
@@ -57,8 +64,9 @@ def test_service_export_example_without_the_federation_annotation_is_refused():
         "amazon-vpc-lattice (the AWS controller silently ignores an export without it)")
 
 
-def test_each_route_example_resolves_to_the_export_of_its_route_type(tmp_path: Path):
-    fabric = fabric_with(tmp_path, {"gateway.yaml": MY_GATEWAY}, ["service-import-1.yaml", *ROUTES])
+@pytest.mark.parametrize("service_import", ["service-import-1.yaml", "service-import-1-empty-spec.yaml"])
+def test_each_route_example_resolves_to_the_export_of_its_route_type(tmp_path: Path, service_import: str):
+    fabric = fabric_with(tmp_path, {"gateway.yaml": MY_GATEWAY}, [service_import, *ROUTES])
     resolved, problems = resolve_imports(fabric.manifests["importer"], owner_exports())
     assert problems == []
     assert {key[0]: [e.route_type for e in matches] for key, matches in resolved.items()} == {

@@ -213,7 +213,7 @@ LATTICE_CASES = {
         "fabric.yaml: Fabric: clusters[4].lattice.targets: targets mode ip needs targets.ips"),
     "malformed VPC id": (
         "fabric.yaml", "vpcId: vpc-0a1b2c3d4e5f60001", "vpcId: vpc-main",
-        "fabric.yaml: Fabric: clusters[3].lattice.vpcId: String should match pattern '^vpc-[0-9a-f]{8,17}$'"),
+        "fabric.yaml: Fabric: clusters[3].lattice.vpcId: String should match pattern '^vpc-([0-9a-f]{8}|[0-9a-f]{17})$'"),
     "service network owned twice": (
         "fabric.yaml", "      securityGroupIds: [sg-0a1b2c3d4e5f60002]\n",
         "      securityGroupIds: [sg-0a1b2c3d4e5f60002]\n      serviceNetworks: [fabric-network]\n",
