@@ -88,9 +88,22 @@ async def resolved(value: Any) -> Any:
     return await plain(value)
 
 
+def whole_numbers(value: Any) -> Any:
+    """`value` with every whole float as an int. Mocks see inputs as the engine would, after protobuf, where every
+    number is a float: a port of 8832 arrives as 8832.0, and a plan must show it as the manifest wrote it."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [whole_numbers(v) for v in value]
+    return value
+
+
 def _public(inputs: dict[str, Any]) -> dict[str, Any]:
-    """Inputs as shown in the plan: secrets masked, the dynamic provider's serialized code left out."""
-    return {k: _masked(v) for k, v in inputs.items() if not k.startswith("__")}
+    """Inputs as shown in the plan: whole numbers as ints, secrets masked, the dynamic provider's serialized code
+    left out."""
+    return {k: _masked(whole_numbers(v)) for k, v in inputs.items() if not k.startswith("__")}
 
 
 def run_stack(request: dict[str, Any]) -> dict[str, Any]:

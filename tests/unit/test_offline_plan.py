@@ -26,14 +26,37 @@ def named(stack: dict, suffix: str) -> dict[str, dict]:
     return {r["inputs"].get("name", r["name"]): r["inputs"] for r in stack["resources"] if r["type"].endswith(suffix)}
 
 
-def test_cli_prints_the_documented_json_shape():
+@pytest.fixture(scope="module")
+def cli_json() -> str:
     result = subprocess.run([sys.executable, "-m", "clusterfabric", "plan", "--offline", "--stack", "cluster3", "--json"],
                             capture_output=True, text=True, cwd=PROJECT_DIR)
     assert result.returncode == 0, result.stderr
-    stacks = json.loads(result.stdout)["stacks"]
+    return result.stdout
+
+
+def numbers(value):
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from numbers(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from numbers(v)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        yield value
+
+
+def test_cli_prints_the_documented_json_shape(cli_json):
+    stacks = json.loads(cli_json)["stacks"]
     assert list(stacks) == ["cluster3"]  # the stacks it reads are evaluated, only the asked one is shown
     assert set(stacks["cluster3"]) == {"resources", "outputs", "warnings"}
     assert all(set(r) == {"type", "name", "inputs"} for r in stacks["cluster3"]["resources"])
+
+
+def test_cli_json_prints_whole_numbers_as_integers(cli_json):
+    found = list(numbers(json.loads(cli_json)))
+    assert 8080 in found and 443 in found  # the Service's targetPort, a listener's port
+    assert [n for n in found if isinstance(n, float)] == []
+    assert '"targetPort": 8080.0' not in cli_json  # as the issue saw it
 
 
 def test_every_stack_of_both_dataplanes_plans_without_errors_or_warnings(example_plan):
@@ -101,7 +124,7 @@ def test_every_kubernetes_object_of_the_plan_validates_against_its_schema(exampl
                                                                        "subjects", "type", "stringData")}}
                 if kind == "Secret":
                     assert obj.pop("stringData") == "[secret]"  # certificate material is never shown in a plan
-                assert errors(json.loads(json.dumps(obj).replace(".0,", ",").replace(".0}", "}"))) == [], r["name"]
+                assert errors(obj) == [], r["name"]
                 checked += 1
     assert checked > 20
 
