@@ -39,7 +39,7 @@ from components.model.clusterlink import Import
 from components.model.gateway import ROUTE_KINDS, ROUTE_TYPE
 from components.model.graph import Graph, dependencies, run_order
 from components.model.lattice import ServiceImport
-from components.model.lattice_checks import LatticeExport, backend_namespace, candidates
+from components.model.lattice_checks import LatticeExport, backend_namespace, candidates, scope_of
 from components.model.load import ref
 
 from .drift import Drift, rendered_drift
@@ -523,7 +523,8 @@ def _removed_exports(fabric: FabricModel, name: str, published: dict[str, Any]) 
         new = {(e.namespace, e.name) for e in fabric.catalog()[name].exports}
         return sorted(old - new)
     data = published.get(LATTICE_OUTPUT) or {}
-    old = {LatticeExport(name, data.get("vpcId", ""), e["name"], e["namespace"], int(e["port"]), e["routeType"])
+    scope = scope_of(fabric.spec.cluster(name))
+    old = {LatticeExport(name, data.get("vpcId", ""), e["name"], e["namespace"], int(e["port"]), e["routeType"], scope)
            for e in data.get("exports", [])}
     new = {e for e in fabric.lattice_exports() if e.cluster == name}
     return sorted(old - new, key=lambda e: (e.namespace, e.name, e.port))
@@ -554,7 +555,8 @@ def _importers(fabric: FabricModel, name: str, removed: list[Any]) -> dict[str, 
                     imp = imports.get((backend_namespace(route, backend), backend.name))
                     if backend.kind != "ServiceImport" or imp is None:
                         continue
-                    for e in candidates(imp, backend_namespace(route, backend), ROUTE_TYPE[route.kind], exports):
+                    for e in candidates(imp, backend_namespace(route, backend), ROUTE_TYPE[route.kind], exports,
+                                        scope_of(spec)):
                         if e in removed:
                             key = f"export {e.namespace}/{e.name}:{e.port}/{e.route_type}"
                             found.setdefault(key, []).append(f"{spec.name} ({manifests.file_of(route)}: {ref(route)})")

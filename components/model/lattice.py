@@ -96,6 +96,31 @@ class LatticeSettings(Strict):
     Logs group or Firehose delivery stream ARN (a Lattice access log subscription)."""
 
 
+class LatticeQuota(Strict):
+    """Service Quotas AWS raised for one account and Region (`lattice.quotas` in fabric.yaml). Lattice's defaults
+    are 2 listeners per service and 5 rules per listener; a plan is checked against these, or the raised ones."""
+
+    accountId: AccountId
+    region: Region
+    listenersPerService: Annotated[int, Field(ge=2, strict=True)] = 2
+    rulesPerListener: Annotated[int, Field(ge=5, le=100, strict=True)] = 5
+    """At most 100: the controller gives rules priorities 1-100."""
+
+
+class LatticeFabricSettings(Strict):
+    """`lattice` at the top of fabric.yaml: what holds for the whole fabric's Lattice clusters."""
+
+    quotas: list[LatticeQuota] = Field(default_factory=list)
+
+    @field_validator("quotas")
+    @classmethod
+    def _once_per_region(cls, quotas: list[LatticeQuota]) -> list[LatticeQuota]:
+        seen = [(q.accountId, q.region) for q in quotas]
+        if len(set(seen)) != len(seen):
+            raise ValueError("each account and Region is listed once")
+        return quotas
+
+
 # --- the controller's CRs ------------------------------------------------------
 
 

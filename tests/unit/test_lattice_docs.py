@@ -8,8 +8,10 @@ import pytest
 
 from components.lattice.cluster import LatticeArgs, LatticeCluster
 from components.model import InputError
+from components.model.checks import Fabric
 from components.model.lattice import ServiceExport, ServiceImport
 from components.model.lattice_checks import LatticeExport, resolve_imports
+from components.model.lattice_fabric import build
 from components.model.load import read_yaml_documents
 from components.model.validation import parse
 from tests.mocks import declare
@@ -17,6 +19,9 @@ from tests.unit.lattice_helpers import FIXTURES, MY_GATEWAY, fabric_with
 
 ROUTES = ["httproute-my-route.yaml", "grpcroute-my-grpc-route.yaml", "tlsroute-my-tls-route.yaml"]
 OWNER_TG = "arn:aws:vpc-lattice:us-west-2:111122223333:targetgroup/tg-{}0000000000000000"
+SCOPE = ("111122223333", "us-west-2")
+# The Lattice service of each route example: the one the owner's target group for that route type serves.
+CONSUMERS = {"HTTP": "my-route-default", "GRPC": "my-grpc-route-default", "TLS": "my-tls-route-default"}
 
 
 def load(name: str, model):
@@ -25,9 +30,19 @@ def load(name: str, model):
 
 
 def owner_exports() -> list[LatticeExport]:
-    """service-1 as its owner cluster would publish it: one port per route type."""
-    return [LatticeExport("service-1-owner-cluster", "service-1-owner-vpc-id", "service-1", "default", 80, kind,
-                          OWNER_TG.format(i)) for i, kind in enumerate(("HTTP", "GRPC", "TLS"))]
+    """service-1 as its owner cluster (outside the fabric) would publish it: one port per route type, each with
+    the target group it made for the service of the route example of that type."""
+    return [LatticeExport("service-1-owner-cluster", "service-1-owner-vpc-id", "service-1", "default", 80, kind, SCOPE,
+                          ((CONSUMERS[kind], OWNER_TG.format(i)),)) for i, kind in enumerate(("HTTP", "GRPC", "TLS"))]
+
+
+def declare_importer(fabric: Fabric, outside: list[LatticeExport]):
+    """What cluster `importer` declares, its ServiceImports resolving to the `outside` exports."""
+    desired = build(fabric.spec, fabric.manifests, "fabric.yaml", outside)
+    assert desired.problems() == []
+    return declare(lambda: LatticeCluster("importer", LatticeArgs(
+        spec=fabric.spec.cluster("importer"), manifests=fabric.manifests["importer"], fabric=desired, network_ids={},
+        published={e.key: e for e in outside}, node_ports={})))
 
 
 def test_service_import_example_filters_on_cluster_and_vpc():
@@ -67,7 +82,7 @@ def test_service_export_example_without_the_federation_annotation_is_refused():
 @pytest.mark.parametrize("service_import", ["service-import-1.yaml", "service-import-1-empty-spec.yaml"])
 def test_each_route_example_resolves_to_the_export_of_its_route_type(tmp_path: Path, service_import: str):
     fabric = fabric_with(tmp_path, {"gateway.yaml": MY_GATEWAY}, [service_import, *ROUTES])
-    resolved, problems = resolve_imports(fabric.manifests["importer"], owner_exports())
+    resolved, problems = resolve_imports(fabric.manifests["importer"], owner_exports(), SCOPE)
     assert problems == []
     assert {key[0]: [e.route_type for e in matches] for key, matches in resolved.items()} == {
         "HTTPRoute": ["HTTP"], "GRPCRoute": ["GRPC"], "TLSRoute": ["TLS"]}
@@ -75,18 +90,15 @@ def test_each_route_example_resolves_to_the_export_of_its_route_type(tmp_path: P
 
 def test_route_examples_map_to_lattice_services_listeners_and_forwards(tmp_path: Path):
     fabric = fabric_with(tmp_path, {"gateway.yaml": MY_GATEWAY}, ["service-import-1.yaml", *ROUTES])
-    manifests = fabric.manifests["importer"]
-    resolved, _ = resolve_imports(manifests, owner_exports())
-    declared = declare(lambda: LatticeCluster("importer", LatticeArgs(
-        spec=fabric.spec.cluster("importer"), manifests=manifests, owned_networks=["my-gateway"], network_ids={},
-        resolved=resolved, node_ports={})))
+    declared = declare_importer(fabric, owner_exports())
     services = sorted(r["inputs"]["name"] for r in declared.of_type("vpclattice/service:Service"))
     assert services == ["my-grpc-route-default", "my-route-default", "my-tls-route-default"]
     listeners = {r["inputs"]["name"]: r["inputs"] for r in declared.of_type("vpclattice/listener:Listener")}
     assert {n: (l["protocol"], l["port"]) for n, l in listeners.items()} == {
-        "http-80": ("HTTP", 80), "https-443": ("HTTPS", 443), "tls-443": ("TLS_PASSTHROUGH", 443)}
-    assert listeners["http-80"]["defaultAction"] == {"fixedResponse": {"statusCode": 404}}
-    assert listeners["tls-443"]["defaultAction"] == {
+        "my-route-default-80-http": ("HTTP", 80), "my-grpc-route-default-443-https": ("HTTPS", 443),
+        "my-tls-route-default-443-tls": ("TLS_PASSTHROUGH", 443)}
+    assert listeners["my-route-default-80-http"]["defaultAction"] == {"fixedResponse": {"statusCode": 404}}
+    assert listeners["my-tls-route-default-443-tls"]["defaultAction"] == {
         "forwards": [{"targetGroups": [{"targetGroupIdentifier": OWNER_TG.format(2), "weight": 1}]}]}
     rules = {r["inputs"]["name"]: r["inputs"] for r in declared.of_type("listenerRule:ListenerRule")}
     assert rules["my-route-r1"]["action"] == {"forward": {"targetGroups": [
@@ -102,11 +114,9 @@ def test_route_to_the_target_group_arn_import_forwards_to_that_arn(tmp_path: Pat
     route = (FIXTURES / "httproute-my-route.yaml").read_text().replace("service-1", "orders-legacy-tg") \
         .replace("name: my-route", "name: my-route\n  namespace: production")
     fabric = fabric_with(tmp_path, {"gateway.yaml": MY_GATEWAY.replace("name: my-gateway", "name: my-gateway\n  namespace: production"),
-                                    "route.yaml": route}, ["service-import-orders-legacy-tg.yaml"])
-    manifests = fabric.manifests["importer"]
-    declared = declare(lambda: LatticeCluster("importer", LatticeArgs(
-        spec=fabric.spec.cluster("importer"), manifests=manifests, owned_networks=["my-gateway"], network_ids={},
-        resolved={}, node_ports={})))
+                                    "route.yaml": route}, ["service-import-orders-legacy-tg.yaml"],
+                         account="123456789012", region="us-east-2")  # the example's target group is there
+    declared = declare_importer(fabric, [])
     [rule] = declared.of_type("listenerRule:ListenerRule")
     assert rule["inputs"]["action"]["forward"]["targetGroups"] == [
         {"targetGroupIdentifier": "arn:aws:vpc-lattice:us-east-2:123456789012:targetgroup/tg-0abc123def4567890",

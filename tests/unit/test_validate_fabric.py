@@ -217,8 +217,8 @@ LATTICE_CASES = {
     "service network owned twice": (
         "fabric.yaml", "      securityGroupIds: [sg-0a1b2c3d4e5f60002]\n",
         "      securityGroupIds: [sg-0a1b2c3d4e5f60002]\n      serviceNetworks: [fabric-network]\n",
-        "fabric.yaml: Cluster/-/cluster2: lattice.serviceNetworks: service network 'fabric-network' is already owned "
-        "by 'cluster1'; one stack creates it"),
+        "fabric.yaml: Cluster/-/cluster2: lattice.serviceNetworks: service network 'fabric-network' is already created "
+        "by 'cluster1' in 111122223333/us-west-2; one stack creates it"),
     "Lattice object in a ClusterLink cluster": (
         "cluster1/gateway.yaml", "x", "x",
         None),
