@@ -405,7 +405,7 @@ class Fabric:
         operation = run.operation
         if operation not in ("preview", "up"):
             return StackResult(name, operation, "not applicable", message=reason)
-        from .offline import plan
+        from .offline import lattice_api, plan
 
         def evaluated(stack: str, outputs: dict[str, Any]) -> None:
             with run.lock:
@@ -413,9 +413,12 @@ class Fabric:
 
         with run.lock:
             known = dict(run.offline)
-        # The stacks evaluated for an earlier stack of this run are not evaluated again.
+            if run.lattice is None:
+                run.lattice = lattice_api(fabric)
+        # The stacks evaluated for an earlier stack of this run are not evaluated again; what they created in the
+        # fake Lattice API is there.
         entry = plan(self.project_dir, self.fabric_dir, [name], known=known, on_evaluated=evaluated,
-                     fabric=fabric, graph=graph)["stacks"][name]
+                     fabric=fabric, graph=graph, lattice=run.lattice)["stacks"][name]
         if entry.get("errors"):
             return StackResult(name, operation, "failed", message="\n".join(entry["errors"]))
         return StackResult(name, operation, "planned offline", changes={"create": len(entry["resources"])},
@@ -512,6 +515,8 @@ class _Run:
     operation: Operation
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     offline: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lattice: Any = None
+    """The fake Lattice API the run's offline stacks create in, one after the other (clusterfabric.lattice_fake)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 

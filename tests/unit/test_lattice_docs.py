@@ -10,7 +10,8 @@ from components.lattice.cluster import LatticeArgs, LatticeCluster
 from components.model import InputError
 from components.model.checks import Fabric
 from components.model.lattice import ServiceExport, ServiceImport
-from components.model.lattice_checks import LatticeExport, resolve_imports
+from clusterfabric.lattice_fake import LatticeFake
+from components.model.lattice_checks import LatticeExport, resolve_imports, scope_of
 from components.model.lattice_fabric import build
 from components.model.load import read_yaml_documents
 from components.model.validation import parse
@@ -20,6 +21,7 @@ from tests.unit.lattice_helpers import FIXTURES, MY_GATEWAY, fabric_with
 ROUTES = ["httproute-my-route.yaml", "grpcroute-my-grpc-route.yaml", "tlsroute-my-tls-route.yaml"]
 OWNER_TG = "arn:aws:vpc-lattice:us-west-2:111122223333:targetgroup/tg-{}0000000000000000"
 SCOPE = ("111122223333", "us-west-2")
+LEGACY_TG = "arn:aws:vpc-lattice:us-east-2:123456789012:targetgroup/tg-0abc123def4567890"
 # The Lattice service of each route example: the one the owner's target group for that route type serves.
 CONSUMERS = {"HTTP": "my-route-default", "GRPC": "my-grpc-route-default", "TLS": "my-tls-route-default"}
 
@@ -36,13 +38,18 @@ def owner_exports() -> list[LatticeExport]:
                           ((CONSUMERS[kind], OWNER_TG.format(i)),)) for i, kind in enumerate(("HTTP", "GRPC", "TLS"))]
 
 
-def declare_importer(fabric: Fabric, outside: list[LatticeExport]):
-    """What cluster `importer` declares, its ServiceImports resolving to the `outside` exports."""
+def declare_importer(fabric: Fabric, outside: list[LatticeExport], existing: list[str]):
+    """What cluster `importer` declares, its ServiceImports resolving to the `outside` exports, in an account where
+    the target groups `existing` (ARNs) exist: the Lattice fake refuses what AWS would."""
     desired = build(fabric.spec, fabric.manifests, "fabric.yaml", outside)
     assert desired.problems() == []
+    lattice = LatticeFake()
+    for arn in existing:
+        lattice.existing_target_group(arn)
+    spec = fabric.spec.cluster("importer")
     return declare(lambda: LatticeCluster("importer", LatticeArgs(
-        spec=fabric.spec.cluster("importer"), manifests=fabric.manifests["importer"], fabric=desired, network_ids={},
-        published={e.key: e for e in outside}, node_ports={})))
+        spec=spec, manifests=fabric.manifests["importer"], fabric=desired, network_ids={},
+        published={e.key: e for e in outside}, node_ports={})), lattice, scope_of(spec))
 
 
 def test_service_import_example_filters_on_cluster_and_vpc():
@@ -90,7 +97,7 @@ def test_each_route_example_resolves_to_the_export_of_its_route_type(tmp_path: P
 
 def test_route_examples_map_to_lattice_services_listeners_and_forwards(tmp_path: Path):
     fabric = fabric_with(tmp_path, {"gateway.yaml": MY_GATEWAY}, ["service-import-1.yaml", *ROUTES])
-    declared = declare_importer(fabric, owner_exports())
+    declared = declare_importer(fabric, owner_exports(), [OWNER_TG.format(i) for i in range(3)])
     services = sorted(r["inputs"]["name"] for r in declared.of_type("vpclattice/service:Service"))
     assert services == ["my-grpc-route-default", "my-route-default", "my-tls-route-default"]
     listeners = {r["inputs"]["name"]: r["inputs"] for r in declared.of_type("vpclattice/listener:Listener")}
@@ -116,9 +123,15 @@ def test_route_to_the_target_group_arn_import_forwards_to_that_arn(tmp_path: Pat
     fabric = fabric_with(tmp_path, {"gateway.yaml": MY_GATEWAY.replace("name: my-gateway", "name: my-gateway\n  namespace: production"),
                                     "route.yaml": route}, ["service-import-orders-legacy-tg.yaml"],
                          account="123456789012", region="us-east-2")  # the example's target group is there
-    declared = declare_importer(fabric, [])
+    declared = declare_importer(fabric, [], [LEGACY_TG])
     [rule] = declared.of_type("listenerRule:ListenerRule")
     assert rule["inputs"]["action"]["forward"]["targetGroups"] == [
-        {"targetGroupIdentifier": "arn:aws:vpc-lattice:us-east-2:123456789012:targetgroup/tg-0abc123def4567890",
-         "weight": 1}]
+        {"targetGroupIdentifier": LEGACY_TG, "weight": 1}]
     assert declared.of_type("targetGroup:TargetGroup") == []  # reference only: never created or tagged
+
+
+def test_the_seeds_examples_declared_in_an_account_without_their_target_groups_are_refused(tmp_path: Path):
+    fabric = fabric_with(tmp_path, {"gateway.yaml": MY_GATEWAY}, ["service-import-1-empty-spec.yaml", *ROUTES])
+    with pytest.raises(AssertionError, match="ResourceNotFoundException: CreateRule: TargetGroup "
+                       + OWNER_TG.format(0) + " was not found in this account and Region"):
+        declare_importer(fabric, owner_exports(), existing=[])  # the owner's target groups were never made
