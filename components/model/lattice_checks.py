@@ -230,6 +230,9 @@ def check_cluster(spec: ClusterSpec, manifests: ClusterManifests) -> tuple[list[
                      for e in manifests.of_kind(ServiceExport)))
         if not found:
             say(problems, policy, "spec.targetRef", f"no {target.kind} {ns}/{target.name} in this cluster's manifests")
+        if policy.spec.healthCheck and spec.lattice and spec.lattice.targets.mode == "alb":
+            say(warnings, policy, "spec.healthCheck", "ignored: this cluster's targets are an ALB (targets mode alb), "
+                "and VPC Lattice does not health-check ALB target groups; the ALB's own target groups do")
     for policy in (*manifests.of_kind(IAMAuthPolicy), *manifests.of_kind(VpcAssociationPolicy)):
         target = policy.spec.targetRef
         ns = target.namespace or policy.metadata.namespace
