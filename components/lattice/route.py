@@ -130,13 +130,17 @@ class Route:
             aws.vpclattice.ServiceNetworkServiceAssociation(
                 f"{name}-{gateway}", service_identifier=self.service.id,
                 service_network_identifier=args.networks[gateway], tags=args.tags,
-                opts=self._options(SERVICE_ASSOCIATION_TYPE, f"{name}-{gateway}"))
+                opts=self._options(SERVICE_ASSOCIATION_TYPE, f"{name}-{gateway}", in_place=True))
         for listener in spec.listeners:
             self._listener(f"{name}-{listener.gateway}-{listener.listener.name}", args, listener)
 
-    def _options(self, resource_type: str, name: str) -> pulumi.ResourceOptions:
-        """A child of the service: parented to it, with its alias from release 0.1."""
-        return self._former.options(self._child, resource_type, name)
+    def _options(self, resource_type: str, name: str, in_place: bool = False) -> pulumi.ResourceOptions:
+        """A child of the service: parented to it, with its alias from release 0.1. `in_place`: what holds a place
+        only one can hold (a listener its port, a rule its priority, an association its pair) is deleted before
+        its replacement is created: Lattice refuses the replacement while the old one holds the place."""
+        opts = self._former.options(self._child, resource_type, name)
+        return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(delete_before_replace=True)) if in_place \
+            else opts
 
     def _listener(self, name: str, args: RouteArgs, listener: ListenerSpec) -> None:
         route = args.service.route
@@ -148,7 +152,7 @@ class Route:
         lattice_listener = aws.vpclattice.Listener(
             name, name=listener.name, protocol=listener.protocol, port=listener.port,
             service_identifier=self.service.id, default_action=default, tags=args.tags,
-            opts=self._options(LISTENER_TYPE, name))
+            opts=self._options(LISTENER_TYPE, name, in_place=True))
         if passthrough:
             return
         for rule in args.service.rules:
@@ -157,4 +161,5 @@ class Route:
                 f"{name}-{i + 1}", name=rule_name(route.metadata.name, i),
                 listener_identifier=lattice_listener.listener_id, service_identifier=self.service.id,
                 priority=rule.priority, match={"http_match": http_match(route, route.spec.rules[i])},
-                action=rule_action(args.forwards[i]), tags=args.tags, opts=self._options(RULE_TYPE, f"{name}-{i + 1}"))
+                action=rule_action(args.forwards[i]), tags=args.tags,
+                opts=self._options(RULE_TYPE, f"{name}-{i + 1}", in_place=True))

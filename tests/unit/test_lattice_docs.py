@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pulumi
 import pytest
 
 from components.lattice.cluster import LatticeArgs, LatticeCluster
@@ -38,18 +39,25 @@ def owner_exports() -> list[LatticeExport]:
                           ((CONSUMERS[kind], OWNER_TG.format(i)),)) for i, kind in enumerate(("HTTP", "GRPC", "TLS"))]
 
 
-def declare_importer(fabric: Fabric, outside: list[LatticeExport], existing: list[str]):
+def declare_importer(fabric: Fabric, outside: list[LatticeExport], existing: list[str], watch=None):
     """What cluster `importer` declares, its ServiceImports resolving to the `outside` exports, in an account where
-    the target groups `existing` (ARNs) exist: the Lattice fake refuses what AWS would."""
+    the target groups `existing` (ARNs) exist: the Lattice fake refuses what AWS would. `watch`: a stack
+    transformation that sees each resource's options."""
     desired = build(fabric.spec, fabric.manifests, "fabric.yaml", outside)
     assert desired.problems() == []
     lattice = LatticeFake()
     for arn in existing:
         lattice.existing_target_group(arn)
     spec = fabric.spec.cluster("importer")
-    return declare(lambda: LatticeCluster("importer", LatticeArgs(
-        spec=spec, manifests=fabric.manifests["importer"], fabric=desired, network_ids={},
-        published={e.key: e for e in outside}, node_ports={})), lattice, scope_of(spec))
+
+    def program() -> None:
+        if watch:
+            pulumi.runtime.register_stack_transformation(watch)
+        LatticeCluster("importer", LatticeArgs(
+            spec=spec, manifests=fabric.manifests["importer"], fabric=desired, network_ids={},
+            published={e.key: e for e in outside}, node_ports={}))
+
+    return declare(program, lattice, scope_of(spec))
 
 
 def test_service_import_example_filters_on_cluster_and_vpc():
@@ -135,3 +143,19 @@ def test_the_seeds_examples_declared_in_an_account_without_their_target_groups_a
     with pytest.raises(AssertionError, match="ResourceNotFoundException: CreateRule: TargetGroup "
                        + OWNER_TG.format(0) + " was not found in this account and Region"):
         declare_importer(fabric, owner_exports(), existing=[])  # the owner's target groups were never made
+
+
+def test_what_holds_a_place_only_one_can_hold_is_deleted_before_its_replacement_is_created(tmp_path: Path):
+    fabric = fabric_with(tmp_path, {"gateway.yaml": MY_GATEWAY}, ["service-import-1.yaml", *ROUTES])
+    first: dict[str, set[bool]] = {}
+
+    def watch(args: pulumi.ResourceTransformationArgs) -> None:
+        first.setdefault(args.type_.rsplit(":", 1)[1], set()).add(bool(args.opts.delete_before_replace))
+
+    declare_importer(fabric, owner_exports(), [OWNER_TG.format(i) for i in range(3)], watch)
+    # a listener holds its port, a rule its priority, an association its pair: Lattice refuses a second one
+    assert {kind: first[kind] for kind in ("Listener", "ListenerRule", "ServiceNetworkServiceAssociation",
+                                           "ServiceNetworkVpcAssociation")} == {
+        "Listener": {True}, "ListenerRule": {True}, "ServiceNetworkServiceAssociation": {True},
+        "ServiceNetworkVpcAssociation": {True}}
+    assert first["Service"] == {False}  # a new name: created first, as Pulumi does by default
