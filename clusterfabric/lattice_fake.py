@@ -174,16 +174,46 @@ class Record:
 
 @dataclass
 class Region:
-    """One account and Region's Lattice resources."""
+    """One account and Region's Lattice resources, indexed by kind and by each field they were created with (a
+    fabric of thousands of target groups is checked without scanning them all at each create)."""
 
     records: dict[str, Record] = field(default_factory=dict)
+    _index: dict[tuple, list[Record]] = field(default_factory=dict, repr=False)
+
+    def add(self, record: Record) -> None:
+        self.records[record.id] = record
+        for key in self._keys(record):
+            self._index.setdefault(key, []).append(record)
+
+    def keep(self, wanted: Callable[[Record], bool]) -> None:
+        """Only the records `wanted` says to keep."""
+        kept = [r for r in self.records.values() if wanted(r)]
+        self.records, self._index = {}, {}
+        for record in kept:
+            self.add(record)
+
+    @staticmethod
+    def _keys(record: Record) -> Iterable[tuple]:
+        yield (record.kind,)
+        yield (record.kind, "name", record.name)
+        yield (record.kind, "id", record.id)
+        yield (record.kind, "id", record.arn)
+        for key, value in record.fields.items():
+            if isinstance(value, (str, int)):
+                yield (record.kind, key, value)
 
     def of(self, kind: str, **fields: Any) -> list[Record]:
-        return [r for r in self.records.values() if r.kind == kind
-                and all(r.fields.get(k) == v if k != "name" else r.name == v for k, v in fields.items())]
+        """The records of `kind` created with these fields (those set later, as which service a target group
+        serves, are not looked up here)."""
+        if not fields:
+            return list(self._index.get((kind,), []))
+        (key, value), *rest = fields.items()
+        return [r for r in self._index.get((kind, key, value), [])
+                if all((r.name if k == "name" else r.fields.get(k)) == v for k, v in rest)]
 
     def find(self, kind: str, identifier: str) -> Record | None:
-        return next((r for r in self.records.values() if r.kind == kind and identifier in (r.id, r.arn)), None)
+        found = self._index.get((kind, "id", identifier))
+        return found[0] if found else None
 
 
 def _id_of(identifier: str) -> str:
@@ -209,14 +239,15 @@ class LatticeFake:
     def existing_target_group(self, arn: str) -> None:
         """A target group outside the fabric that its manifests name by ARN: assumed to exist, as AWS has it."""
         parts = arn.split(":")
-        self.region((parts[4], parts[3])).records.setdefault(_id_of(arn), Record(
-            "TargetGroup", _id_of(arn), arn, "", arn, fields={"external": True}))
+        region = self.region((parts[4], parts[3]))
+        if _id_of(arn) not in region.records:
+            region.add(Record("TargetGroup", _id_of(arn), arn, "", arn, fields={"external": True}))
 
     def forget(self, stack: str) -> None:
         """What `stack` created, gone, and the target groups its services used free again: its next plan declares
         it again, as a second `pulumi up` finds its own resources rather than new ones."""
         for region in self.regions.values():
-            region.records = {i: r for i, r in region.records.items() if r.stack != stack}
+            region.keep(lambda r: r.stack != stack)
             for record in region.records.values():
                 if record.fields.get("service") and record.fields["service"] not in region.records:
                     del record.fields["service"], record.fields["served"]
@@ -253,7 +284,7 @@ class LatticeFake:
             self.failed.add(f"{stack}\0{resource_id}")
             return f"{stack}: {name} ({typ.rsplit(':', 1)[1]}): {err}"
         record.id, record.arn, record.stack, record.resource = resource_id, arn, stack, name
-        region.records[resource_id] = record
+        region.add(record)
         return None
 
 

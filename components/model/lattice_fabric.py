@@ -301,11 +301,12 @@ def _export_target_groups(clusters: list[ClusterSpec], manifests: dict[str, Clus
                     consumers[target.export.key].append(service.name)
     found = []
     by_name = {c.name: c for c in clusters}
+    objects = {(c.name, e.metadata.namespace, e.metadata.name): e for c in clusters
+               for e in manifests[c.name].of_kind(ServiceExport)}
+    policies_of = {c.name: _policies(manifests[c.name]) for c in clusters}
     for export in (e for e in exports.exports if e.cluster in by_name):
         cluster, m = by_name[export.cluster], manifests[export.cluster]
-        obj = next(e for e in m.of_kind(ServiceExport)
-                   if (e.metadata.namespace, e.metadata.name) == (export.namespace, export.name))
-        policies = _policies(m)
+        obj, policies = objects[(export.cluster, export.namespace, export.name)], policies_of[export.cluster]
         policy = (policies.get(("ServiceExport", export.namespace, export.name))
                   or policies.get(("Service", export.namespace, obj.service)))
         protocol, version = target_group_protocol("ServiceExport", export.route_type, policy)
