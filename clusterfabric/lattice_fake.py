@@ -304,6 +304,11 @@ def _identifiers(value: Any) -> Iterable[str]:
 # --- the operations -----------------------------------------------------------------------------------------
 
 
+def made(kind: str, name: str | None = None, **fields: Any) -> Record:
+    """What a create makes; `apply` gives it its id, ARN, stack and resource."""
+    return Record(kind, "", None, "", "", name, fields)
+
+
 def _name(call: Call, region: Region, kind: str) -> str:
     """A name valid for `kind`, and free in the account and Region."""
     pattern, low, high = NAMES[kind]
@@ -330,7 +335,7 @@ def create_service_network(fake: LatticeFake, scope: Scope, region: Region, call
     name = _name(call, region, "ServiceNetwork")
     call.enum("authType", AUTH_TYPES, required=False)
     call.tags()
-    return Record("ServiceNetwork", "", None, "", "", name)
+    return made("ServiceNetwork", name)
 
 
 def create_service(fake: LatticeFake, scope: Scope, region: Region, call: Call) -> Record:
@@ -341,7 +346,7 @@ def create_service(fake: LatticeFake, scope: Scope, region: Region, call: Call) 
     if certificate and not domain:
         raise call.refuse("ValidationException", "a custom certificate needs a custom domain name")
     call.tags()
-    return Record("Service", "", None, "", "", name)
+    return made("Service", name)
 
 
 def create_target_group(fake: LatticeFake, scope: Scope, region: Region, call: Call) -> Record:
@@ -349,7 +354,7 @@ def create_target_group(fake: LatticeFake, scope: Scope, region: Region, call: C
     kind = call.enum("type", TARGET_GROUP_TYPES)
     call.tags()
     if kind == "LAMBDA":
-        return Record("TargetGroup", "", None, "", "", name, {"type": kind})
+        return made("TargetGroup", name, type=kind)
     if call.get("config") is None:
         raise _invalid(call.operation, "config", None, "not be null for a target group of type " + str(kind))
     call.integer("config.port", 1, 65535, required=kind != "ALB")
@@ -369,7 +374,7 @@ def create_target_group(fake: LatticeFake, scope: Scope, region: Region, call: C
         call.enum("config.healthCheck.protocolVersion", HEALTH_CHECK_VERSIONS, required=False)
         call.string("config.healthCheck.path", 0, 2048, HEALTH_CHECK_PATH, required=False)
         call.string("config.healthCheck.matcher.value", 0, 2000, HTTP_CODE, required=False)
-    return Record("TargetGroup", "", None, "", "", name, {"type": kind, "protocol": protocol})
+    return made("TargetGroup", name, type=kind, protocol=protocol)
 
 
 def _forward(fake: LatticeFake, region: Region, call: Call, path: str, groups: Any, service: Record,
@@ -437,7 +442,7 @@ def create_listener(fake: LatticeFake, scope: Scope, region: Region, call: Call)
         raise call.refuse("ValidationException", "a TLS_PASSTHROUGH listener's default action must be a forward")
     targets = _action(fake, region, call, "defaultAction", service, protocol)  # type: ignore[arg-type]
     _admit(fake, scope, call, "listenersPerService", f"service {service.name!r}", len(listeners), targets, service)
-    return Record("Listener", "", None, "", "", name, {"service": service.id, "port": port, "protocol": protocol})
+    return made("Listener", name, service=service.id, port=port, protocol=protocol)
 
 
 def create_rule(fake: LatticeFake, scope: Scope, region: Region, call: Call) -> Record:
@@ -471,7 +476,7 @@ def create_rule(fake: LatticeFake, scope: Scope, region: Region, call: Call) -> 
         _header(call, i, header)
     targets = _action(fake, region, call, "action", service, listener.fields["protocol"])
     _admit(fake, scope, call, "rulesPerListener", f"listener {listener.name!r}", len(rules), targets, service)
-    return Record("Rule", "", None, "", "", name, {"listener": listener.id, "priority": priority})
+    return made("Rule", name, listener=listener.id, priority=priority)
 
 
 def _header(call: Call, i: int, header: dict[str, Any]) -> None:
@@ -501,7 +506,7 @@ def create_vpc_association(fake: LatticeFake, scope: Scope, region: Region, call
         raise call.refuse("ConflictException", f"{vpc} is associated with service network {joined.name!r} already "
                           f"({other}); a VPC can be associated with one service network only")
     call.tags()
-    return Record("VpcAssociation", "", None, "", "", None, {"vpc": vpc, "network": network.id})
+    return made("VpcAssociation", vpc=vpc, network=network.id)
 
 
 def create_service_association(fake: LatticeFake, scope: Scope, region: Region, call: Call) -> Record:
@@ -511,7 +516,7 @@ def create_service_association(fake: LatticeFake, scope: Scope, region: Region, 
         raise call.refuse("ConflictException", f"service {service.name!r} is associated with {network.name!r} "
                           f"already: {other}")
     call.tags()
-    return Record("ServiceAssociation", "", None, "", "", None, {"service": service.id, "network": network.id})
+    return made("ServiceAssociation", service=service.id, network=network.id)
 
 
 def _any(call: Call, region: Region, path: str) -> Record:
@@ -526,7 +531,7 @@ def put_auth_policy(fake: LatticeFake, scope: Scope, region: Region, call: Call)
     if len(policy.encode()) > AUTH_POLICY_BYTES:  # type: ignore[union-attr]
         raise call.refuse("ValidationException", f"the auth policy has {len(policy.encode())} bytes; the quota is "
                           f"{AUTH_POLICY_BYTES}")
-    return Record("AuthPolicy", "", None, "", "", None, {"resource": target.id})
+    return made("AuthPolicy", resource=target.id)
 
 
 def create_access_log_subscription(fake: LatticeFake, scope: Scope, region: Region, call: Call) -> Record:
@@ -537,7 +542,7 @@ def create_access_log_subscription(fake: LatticeFake, scope: Scope, region: Regi
         raise call.refuse("ConflictException", f"{target.name!r} has an access log subscription to {kind} already: "
                           f"{other}")
     call.tags()
-    return Record("AccessLogSubscription", "", None, "", "", None, {"resource": target.id, "destination": kind})
+    return made("AccessLogSubscription", resource=target.id, destination=kind)
 
 
 def register_target(fake: LatticeFake, scope: Scope, region: Region, call: Call) -> Record:
@@ -552,7 +557,7 @@ def register_target(fake: LatticeFake, scope: Scope, region: Region, call: Call)
             raise call.refuse("ValidationException", f"{target!r} is no IP address, and {group.name!r} is of type IP")
     if kind == "ALB" and ":elasticloadbalancing:" not in str(target):
         raise call.refuse("ValidationException", f"{target!r} is no load balancer, and {group.name!r} is of type ALB")
-    return Record("Target", "", None, "", "", None, {"group": group.id})
+    return made("Target", group=group.id)
 
 
 def attach_traffic_source(fake: LatticeFake, scope: Scope, region: Region, call: Call) -> Record:
@@ -562,7 +567,7 @@ def attach_traffic_source(fake: LatticeFake, scope: Scope, region: Region, call:
     if group.fields.get("type") not in (None, "INSTANCE"):
         raise call.refuse("ValidationException", f"{group.name!r} is of type {group.fields['type']}: an Auto Scaling "
                           "group registers instances")
-    return Record("Target", "", None, "", "", None, {"group": group.id})
+    return made("Target", group=group.id)
 
 
 LATTICE = "aws:vpclattice/"

@@ -349,7 +349,7 @@ def _service(cluster: ClusterSpec, m: ClusterManifests, route: Any,
         for b, backend in enumerate(rule.backendRefs):
             ns = backend_namespace(route, backend)
             if backend.kind == "Service":
-                group = _route_target_group(cluster, m, route, name, ns, backend, policies,
+                group = _route_target_group(cluster, route, name, ns, backend, policies,
                                             where(m, route, f"spec.rules[{r}].backendRefs[{b}]"))
                 groups.setdefault(group.key, group)
                 per_backend.append([{"local": group.key}])
@@ -368,8 +368,8 @@ def _service(cluster: ClusterSpec, m: ClusterManifests, route: Any,
     return service, list(groups.values())
 
 
-def _route_target_group(cluster: ClusterSpec, m: ClusterManifests, route: Any, service: str, namespace: str,
-                        backend: Any, policies: dict, at: Where) -> TargetGroupSpec:
+def _route_target_group(cluster: ClusterSpec, route: Any, service: str, namespace: str, backend: Any,
+                        policies: dict, at: Where) -> TargetGroupSpec:
     """The target group of a route's Service backend: one per route, as the controller makes it."""
     policy = policies.get(("Service", namespace, backend.name))
     protocol, version = target_group_protocol(route.kind, ROUTE_TYPE[route.kind], policy)
