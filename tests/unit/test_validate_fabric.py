@@ -31,6 +31,13 @@ def lines(fabric: Path) -> list[str]:
     return [p.replace(f"{fabric}/", "") for p in problems]
 
 
+def warning_lines(fabric: Path) -> list[str]:
+    """Warnings without the fabric directory prefix, when there is no problem."""
+    problems, warnings = validate(fabric)
+    assert problems == []
+    return [w.replace(f"{fabric}/", "") for w in warnings]
+
+
 CASES = {
     "import from a peer outside the fabric": (
         "central/sharing.yaml", "peer:             east", "peer:             north",
@@ -244,9 +251,7 @@ def test_unused_service_import_and_ignored_backend_port_are_warnings(fabric: Pat
     imports.write_text(imports.read_text() + "---\napiVersion: application-networking.k8s.aws/v1alpha1\n"
                        "kind: ServiceImport\nmetadata: {name: orders, namespace: default}\n"
                        "spec: {type: ClusterSetIP, ports: [{port: 80}]}\n")
-    problems, warnings = validate(fabric)
-    assert problems == []
-    assert [w.replace(f"{fabric}/", "") for w in warnings] == [
+    assert warning_lines(fabric) == [
         "cluster3/routes.yaml: GRPCRoute/default/inventory: spec.rules[0].backendRefs[0].port: the port of a "
         "ServiceImport backend is ignored (the exported port is used, as with the AWS controller)",
         "cluster3/imports.yaml: ServiceImport/default/orders: metadata.name: no route uses this ServiceImport: a "
