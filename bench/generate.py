@@ -140,8 +140,10 @@ def _lattice_objects(shape: Shape, index: int) -> dict[str, list[dict[str, Any]]
         f"{source}-{service_name(j)}", SHARED, {f"{LATTICE}export-name": service_name(j),
                                                f"{LATTICE}aws-eks-cluster-name": source}),
         "spec": {"type": "ClusterSetIP", "ports": [{"port": 80, "protocol": "TCP"}]}} for source, j in pairs]
+    # Named for the importing cluster too: a route's Lattice service is named after the route, and service names
+    # are unique in the account and Region all these clusters share.
     files["routes.yaml"] = [{"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": _meta(
-        f"{source}-{service_name(j)}", SHARED), "spec": {
+        f"{cluster_name(index)}-{source}-{service_name(j)}", SHARED), "spec": {
         "parentRefs": [{"name": NETWORK, "sectionName": "http"}],
         "rules": [{"backendRefs": [{"name": f"{source}-{service_name(j)}", "kind": "ServiceImport"}]}]}}
         for source, j in pairs]

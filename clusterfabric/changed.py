@@ -12,5 +12,5 @@ parser.add_argument("--fabric", type=Path, default=Path("config"))
 args = parser.parse_args()
 fabric = Fabric(args.fabric)
 changed = changed_stacks(fabric.load(), fabric.project_dir, fabric.fabric_dir, args.base)
-for stack in sorted(fabric.graph().dependents(changed)) if changed else []:
+for stack in sorted(fabric.graph().affected(changed)) if changed else []:
     print(stack)

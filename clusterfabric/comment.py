@@ -122,6 +122,6 @@ def pr_comment(fabric_dir: str | Path, base: str, **fabric_options: Any) -> tupl
     model = fabric.load()
     changed = changed_stacks(model, fabric.project_dir, fabric.fabric_dir, base)
     graph = fabric.graph()
-    affected = sorted(graph.dependents(changed)) if changed else []
+    affected = sorted(graph.affected(changed)) if changed else []
     result = fabric.preview(affected) if affected else FabricResult("preview", [])
     return render(result, model, changed, base), result

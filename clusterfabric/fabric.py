@@ -39,7 +39,7 @@ from components.model.clusterlink import Import
 from components.model.gateway import ROUTE_KINDS, ROUTE_TYPE
 from components.model.graph import Graph, dependencies, run_order
 from components.model.lattice import ServiceImport
-from components.model.lattice_checks import LatticeExport, backend_namespace, candidates
+from components.model.lattice_checks import LatticeExport, backend_namespace, candidates, scope_of
 from components.model.load import ref
 
 from .drift import Drift, rendered_drift
@@ -405,7 +405,7 @@ class Fabric:
         operation = run.operation
         if operation not in ("preview", "up"):
             return StackResult(name, operation, "not applicable", message=reason)
-        from .offline import plan
+        from .offline import lattice_api, plan
 
         def evaluated(stack: str, outputs: dict[str, Any]) -> None:
             with run.lock:
@@ -413,9 +413,12 @@ class Fabric:
 
         with run.lock:
             known = dict(run.offline)
-        # The stacks evaluated for an earlier stack of this run are not evaluated again.
+            if run.lattice is None:
+                run.lattice = lattice_api(fabric)
+        # The stacks evaluated for an earlier stack of this run are not evaluated again; what they created in the
+        # fake Lattice API is there.
         entry = plan(self.project_dir, self.fabric_dir, [name], known=known, on_evaluated=evaluated,
-                     fabric=fabric, graph=graph)["stacks"][name]
+                     fabric=fabric, graph=graph, lattice=run.lattice)["stacks"][name]
         if entry.get("errors"):
             return StackResult(name, operation, "failed", message="\n".join(entry["errors"]))
         return StackResult(name, operation, "planned offline", changes={"create": len(entry["resources"])},
@@ -512,6 +515,8 @@ class _Run:
     operation: Operation
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     offline: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lattice: Any = None
+    """The fake Lattice API the run's offline stacks create in, one after the other (clusterfabric.lattice_fake)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -523,7 +528,8 @@ def _removed_exports(fabric: FabricModel, name: str, published: dict[str, Any]) 
         new = {(e.namespace, e.name) for e in fabric.catalog()[name].exports}
         return sorted(old - new)
     data = published.get(LATTICE_OUTPUT) or {}
-    old = {LatticeExport(name, data.get("vpcId", ""), e["name"], e["namespace"], int(e["port"]), e["routeType"])
+    scope = scope_of(fabric.spec.cluster(name))
+    old = {LatticeExport(name, data.get("vpcId", ""), e["name"], e["namespace"], int(e["port"]), e["routeType"], scope)
            for e in data.get("exports", [])}
     new = {e for e in fabric.lattice_exports() if e.cluster == name}
     return sorted(old - new, key=lambda e: (e.namespace, e.name, e.port))
@@ -554,7 +560,8 @@ def _importers(fabric: FabricModel, name: str, removed: list[Any]) -> dict[str, 
                     imp = imports.get((backend_namespace(route, backend), backend.name))
                     if backend.kind != "ServiceImport" or imp is None:
                         continue
-                    for e in candidates(imp, backend_namespace(route, backend), ROUTE_TYPE[route.kind], exports):
+                    for e in candidates(imp, backend_namespace(route, backend), ROUTE_TYPE[route.kind], exports,
+                                        scope_of(spec)):
                         if e in removed:
                             key = f"export {e.namespace}/{e.name}:{e.port}/{e.route_type}"
                             found.setdefault(key, []).append(f"{spec.name} ({manifests.file_of(route)}: {ref(route)})")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from components.model.checks import Fabric
 from components.model.clusterlink import Import
 from components.model.graph import dependencies
-from components.model.lattice_checks import resolve_imports
+from components.model.lattice_checks import resolve_imports, scope_of
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ def links(fabric: Fabric) -> list[Link]:
     exports = fabric.lattice_exports()
     for spec in fabric.spec.clusters:
         if spec.dataplane == "lattice":
-            resolved, _ = resolve_imports(fabric.manifests[spec.name], exports)
+            resolved, _ = resolve_imports(fabric.manifests[spec.name], exports, scope_of(spec))
             for matches in resolved.values():
                 for e in matches:
                     if e.cluster != spec.name:

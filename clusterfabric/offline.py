@@ -5,6 +5,11 @@ runtime is process-global); a StackReference is answered with the offline
 outputs of the stack it names. Mocked resources get ids and ARNs shaped like
 the real ones. Nothing secret exists offline: certificates are not issued, and
 their outputs are placeholders.
+
+Mocks accept anything, AWS does not: behind them, what each Lattice stack
+declares is created in a stateful fake of the Lattice API (lattice_fake.py),
+stack after stack in the order `up` would run them, per account and Region;
+what the API would refuse is an error of the stack that asked for it.
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ from typing import Any, Callable
 
 from components.model.checks import Fabric, load_fabric
 from components.model.graph import Graph, dependencies, run_order
+from components.model.lattice import ServiceImport
+
+from .lattice_fake import LatticeFake
 
 PROJECT = "clusterfabric"
 ORGANIZATION = "organization"
@@ -88,9 +96,22 @@ async def resolved(value: Any) -> Any:
     return await plain(value)
 
 
+def whole_numbers(value: Any) -> Any:
+    """`value` with every whole float as an int. Mocks see inputs as the engine would, after protobuf, where every
+    number is a float: a port of 8832 arrives as 8832.0, and a plan must show it as the manifest wrote it."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [whole_numbers(v) for v in value]
+    return value
+
+
 def _public(inputs: dict[str, Any]) -> dict[str, Any]:
-    """Inputs as shown in the plan: secrets masked, the dynamic provider's serialized code left out."""
-    return {k: _masked(v) for k, v in inputs.items() if not k.startswith("__")}
+    """Inputs as shown in the plan: whole numbers as ints, secrets masked, the dynamic provider's serialized code
+    left out."""
+    return {k: _masked(whole_numbers(v)) for k, v in inputs.items() if not k.startswith("__")}
 
 
 def run_stack(request: dict[str, Any]) -> dict[str, Any]:
@@ -154,10 +175,39 @@ def _settings_of(fabric, stack: str) -> tuple[str, str]:
     return (lattice.accountId, lattice.region) if lattice else ("000000000000", "none")
 
 
+def lattice_api(fabric: Fabric) -> LatticeFake:
+    """The Lattice API a plan of `fabric` creates its stacks' resources in: the quotas fabric.yaml says AWS raised,
+    and the target groups outside the fabric that its ServiceImports name by ARN (which AWS has, presumably)."""
+    api = LatticeFake({(q.accountId, q.region): {"listenersPerService": q.listenersPerService,
+                                                 "rulesPerListener": q.rulesPerListener}
+                       for q in fabric.spec.lattice.quotas})
+    for spec in fabric.spec.clusters:
+        for imp in fabric.manifests[spec.name].of_kind(ServiceImport) if spec.lattice else []:
+            if imp.target_group_arn:
+                api.existing_target_group(imp.target_group_arn)
+    return api
+
+
+def mocked_identity(stack: str, region: str, account: str) -> Callable[[str, str, dict[str, Any]], tuple[str, Any]]:
+    """The id and ARN the mocks give each resource of `stack` (typ, name, inputs -> id, ARN or None)."""
+    def identify(typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, Any]:
+        resource_id, outputs = mocked_resource(typ, name, inputs, stack, region, account)
+        return resource_id, outputs.get("arn")
+    return identify
+
+
+def _create(lattice: LatticeFake, fabric: Fabric, stack: str, resources: list[dict[str, Any]]) -> list[str]:
+    """What the Lattice API answers to `pulumi up` of `stack`: a line for each create it refuses."""
+    account, region = _settings_of(fabric, stack)
+    if fabric.spec.cluster(stack).lattice is None:
+        return []
+    return lattice.replay(stack, (account, region), resources, mocked_identity(stack, region, account))
+
+
 def plan(root: Path, fabric_dir: Path, stacks: list[str] | None = None,
          progress: Callable[[str, dict[str, Any]], None] | None = None, *,
          known: dict[str, Any] | None = None, on_evaluated: Callable[[str, dict[str, Any]], None] | None = None,
-         fabric: Fabric | None = None, graph: Graph | None = None) -> dict[str, Any]:
+         fabric: Fabric | None = None, graph: Graph | None = None, lattice: LatticeFake | None = None) -> dict[str, Any]:
     """`{"stacks": {name: {"resources", "outputs", "warnings"[, "errors"]}}}` for `stacks` (default all).
 
     The stacks they read are evaluated too (in dependency order), so their
@@ -170,8 +220,13 @@ def plan(root: Path, fabric_dir: Path, stacks: list[str] | None = None,
     outputs of every stack evaluated without errors, reported or not: the
     `known` of a later plan. `fabric` and `graph`: the loaded fabric and its
     `dependencies`, when the caller has them already.
+
+    `lattice`: the fake Lattice API to create in, holding what the earlier plans
+    of the same run created (the `known` stacks' resources); default a new one,
+    where only the stacks this plan evaluates exist.
     """
     fabric = fabric if fabric is not None else load_fabric(fabric_dir)
+    lattice = lattice if lattice is not None else lattice_api(fabric)
     graph = graph or dependencies(fabric)
     order = run_order(fabric, graph=graph)
     wanted = set(stacks or order)
@@ -199,6 +254,7 @@ def plan(root: Path, fabric_dir: Path, stacks: list[str] | None = None,
             outputs.update({s: known[s] for s in ready if s in known})
             for s, future in futures.items():
                 result = future.result()
+                result["errors"] += _create(lattice, fabric, s, result["resources"])
                 outputs[s] = result["outputs"]
                 if on_evaluated and not result["errors"]:
                     on_evaluated(s, result["outputs"])

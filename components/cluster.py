@@ -13,7 +13,8 @@ from .clusterlink.cluster import ClusterLinkArgs, ClusterLinkCluster
 from .moved import urn_type
 from .model import ClusterManifests, ClusterSpec, Service
 from .model.checks import PeerInfo
-from .model.lattice_checks import BackendKey, LatticeExport
+from .model.lattice_checks import ExportKey, LatticeExport
+from .model.lattice_fabric import LatticeFabric
 from .ports import node_ports
 
 if TYPE_CHECKING:
@@ -38,13 +39,13 @@ class ClusterLinkInputs(BaseModel):
 
 
 class LatticeInputs(BaseModel):
-    """What a Lattice cluster takes from other stacks (and from resolving its ServiceImports)."""
+    """What a Lattice cluster takes from the fabric's desired state and from other stacks."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
 
-    owned_networks: list[str]
+    fabric: LatticeFabric
     network_ids: dict[str, Any]
-    resolved: dict[BackendKey, list[LatticeExport]]
+    published: dict[ExportKey, LatticeExport]
 
 
 class Target(BaseModel):
@@ -130,8 +131,8 @@ class Cluster(pulumi.ComponentResource):
             from .lattice.cluster import LatticeArgs, LatticeCluster
 
             self.lattice = LatticeCluster(f"{name}-lattice", LatticeArgs(
-                spec=args.spec, manifests=args.manifests, owned_networks=args.lattice.owned_networks,
-                network_ids=args.lattice.network_ids, resolved=args.lattice.resolved, node_ports=nodes,
+                spec=args.spec, manifests=args.manifests, fabric=args.lattice.fabric,
+                network_ids=args.lattice.network_ids, published=args.lattice.published, node_ports=nodes,
             ), opts=pulumi.ResourceOptions(parent=self))
         self.register_outputs({"services": sorted(self.services), "namespaces": sorted(self.namespaces)})
 

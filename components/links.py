@@ -114,9 +114,10 @@ def build_stack(fabric: Fabric, cluster: str, target: Target) -> dict[str, Any]:
         problems = check_import_sources(cluster, manifests, catalog)
         build = partial(_clusterlink_stack, offline=catalog)
     elif not problems:
-        exports = lattice_checks.ExportIndex(fabric.lattice_exports())
-        resolved, problems = lattice_checks.resolve_imports(manifests, exports)
-        build = partial(_lattice_stack, exports=exports, sources=lattice_checks.sources_of(resolved, cluster))
+        # The fabric's AWS rules, between this stack and the others of its account and Region: at `up` each
+        # stack sees only itself, so a name taken twice or a VPC associated twice would fail half-way.
+        problems = fabric.lattice.problems_of(cluster)
+        build = _lattice_stack
     _require(not problems, "invalid fabric input:\n" + "\n".join(map(str, problems)))
     for warning in lattice_warnings:
         pulumi.log.warn(str(warning))
@@ -197,39 +198,40 @@ def _clusterlink_stack(fabric: Fabric, spec, manifests, target: Target, offline:
     return outputs
 
 
-def _lattice_stack(fabric: Fabric, spec, manifests, target: Target, exports: lattice_checks.ExportIndex,
-                   sources: list[str]) -> dict[str, Any]:
+def _lattice_stack(fabric: Fabric, spec, manifests, target: Target) -> dict[str, Any]:
     cluster = spec.name
     settings = spec.lattice
     assert settings is not None
-    owners = lattice_checks.network_owners(fabric.spec, fabric.manifests)
-    offline_exports = exports.exports
+    desired = fabric.lattice
+    scope = lattice_checks.scope_of(spec)
     gateways = sorted(g.metadata.name for g in manifests.of_kind(Gateway))
-    owned = sorted(n for n, owner in owners.items() if owner == cluster)
-    stacks = PeerStacks(set(sources) | {owners[g] for g in gateways if owners[g] != cluster})
+    owners = {network: desired.owners[(scope, network)] for network in gateways}
+    sources = {t.export.cluster for s in desired.services_of(cluster) for rule in s.rules for t in rule.targets
+               if t.export is not None and t.export.cluster != cluster}
+    stacks = PeerStacks(sources | {owner for owner in owners.values() if owner != cluster})
 
     def declare(published: dict[str, Any]) -> Any:
-        remote: list[LatticeExport] = []
+        exports: dict[lattice_checks.ExportKey, LatticeExport] = {}
         network_ids: dict[str, Any] = {}
         for stack in sorted(stacks.references):
             data = published.get(stack)
             _require(data is not None, f"stack {stack!r} has published no Lattice outputs, so {cluster!r} cannot "
                      f"use what it shares: run `pulumi up` on {stack!r} first")
-            remote += [LatticeExport(stack, data["vpcId"], e["name"], e["namespace"], int(e["port"]), e["routeType"],
-                                     e.get("targetGroupArn")) for e in data.get("exports", [])]
+            for e in data.get("exports", []):
+                export = LatticeExport(stack, data["vpcId"], e["name"], e["namespace"], int(e["port"]), e["routeType"],
+                                       (data["accountId"], data["region"]),
+                                       tuple((g["service"], g["arn"]) for g in e.get("targetGroups", [])))
+                exports[export.key] = export
             for network, ids in data.get("serviceNetworks", {}).items():
                 network_ids[network] = ids["id"]
-        for gateway in gateways:
-            _require(gateway in owned or gateway in network_ids,
-                     f"stack {owners[gateway]!r} owns service network {gateway!r} but does not publish it yet: "
-                     f"run `pulumi up` on {owners[gateway]!r} first")
-        local = [e for e in offline_exports if e.cluster == cluster]
-        resolved, problems = lattice_checks.resolve_imports(manifests, remote + local)
-        _require(not problems, "invalid fabric input:\n" + "\n".join(map(str, problems)))
+        for gateway, owner in owners.items():
+            _require(owner == cluster or gateway in network_ids,
+                     f"stack {owner!r} owns service network {gateway!r} but does not publish it yet: "
+                     f"run `pulumi up` on {owner!r} first")
         built = Cluster(cluster, ClusterArgs(
             spec=spec, manifests=manifests, target=target,
-            lattice=LatticeInputs(owned_networks=owned, network_ids={g: network_ids[g] for g in gateways
-                                                                     if g not in owned}, resolved=resolved),
+            lattice=LatticeInputs(fabric=desired, network_ids={g: network_ids[g] for g, o in owners.items()
+                                                               if o != cluster}, published=exports),
         ))
         lattice = built.lattice
         networks = pulumi.Output.from_input({n: {"id": sn.id, "arn": sn.arn} for n, sn in lattice.networks.items()})
@@ -241,4 +243,3 @@ def _lattice_stack(fabric: Fabric, spec, manifests, target: Target, exports: lat
         }))
 
     return {LATTICE_OUTPUT: stacks.then(LATTICE_OUTPUT, declare)}
-

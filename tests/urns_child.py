@@ -1,5 +1,5 @@
 """A test child: one stack of a program (this release's or an older one) under mocks; prints the URN and the
-alias URNs of every provider resource it declares, and the stack outputs.
+alias URNs of every provider resource it declares, the stack outputs, and each resource's type, name and inputs.
 
     python tests/urns_child.py PROGRAM_DIR FABRIC_DIR STACK < {"stack": outputs of the stacks it reads}
 
@@ -25,14 +25,17 @@ def main() -> None:
     from pulumi.runtime.stack import run_pulumi_func
     from pulumi.runtime.sync_await import _sync_await
 
-    from clusterfabric.offline import mocked_resource
+    from clusterfabric.offline import mocked_resource, whole_numbers
     from components.program import run
+
+    resources: list[dict[str, object]] = []
 
     class Mocks(pulumi.runtime.Mocks):
         def new_resource(self, args: pulumi.runtime.MockResourceArgs):
             if args.typ == "pulumi:pulumi:StackReference":
                 name = args.inputs["name"]
                 return name, {"name": name, "outputs": published.get(name.split("/")[-1]) or {}, "secretOutputNames": []}
+            resources.append({"type": args.typ, "name": args.name, "inputs": whole_numbers(args.inputs)})
             return mocked_resource(args.typ, args.name, args.inputs, stack, "us-west-2", "111122223333")
 
         def call(self, args: pulumi.runtime.MockCallArgs):
@@ -65,7 +68,7 @@ def main() -> None:
         return {await r.urn.future(): [await a.future() for a in r._aliases]
                 for r in declared if isinstance(r, pulumi.CustomResource) and not isinstance(r, pulumi.ProviderResource)}
 
-    print(json.dumps({"urns": _sync_await(urns()), "outputs": found}, default=str))
+    print(json.dumps({"urns": _sync_await(urns()), "outputs": found, "resources": resources}, default=str))
 
 
 if __name__ == "__main__":

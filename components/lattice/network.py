@@ -47,11 +47,12 @@ class ServiceNetwork:
 
 def vpc_association(name: str, network_id: Any, vpc_id: str, security_group_ids: list[str], tags: dict[str, str],
                     opts: pulumi.ResourceOptions | None = None) -> aws.vpclattice.ServiceNetworkVpcAssociation:
-    """This cluster's VPC joins a service network (release 0.1 wrapped it in a component: the alias)."""
+    """A VPC joins a service network (release 0.1 wrapped it in a component: the alias). A replacement is created
+    after the old association is deleted: Lattice refuses a second association of the VPC."""
     args: dict[str, Any] = {"service_network_identifier": network_id, "vpc_identifier": vpc_id, "tags": tags}
     if security_group_ids:
         args["security_group_ids"] = security_group_ids
-    opts = opts or pulumi.ResourceOptions()
+    opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(delete_before_replace=True))
     former = FormerWrapper("clusterfabric:lattice:VpcAssociation", name, opts.parent)
     return aws.vpclattice.ServiceNetworkVpcAssociation(name, **args,
                                                        opts=former.options(opts, VPC_ASSOCIATION_TYPE, name))

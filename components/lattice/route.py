@@ -8,14 +8,15 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import BaseModel, ConfigDict
 
-from ..model.gateway import GRPCRoute, HTTPRoute, Listener, TLSRoute
-from ..model.limits import (FORWARD_TARGET_GROUPS, HEADER_MATCHES, MATCH_VALUE_LENGTH, PORT, PROTOCOLS, RULE_PRIORITY,
+from ..model.gateway import ROUTE_TYPE, GRPCRoute
+from ..model.lattice_fabric import ListenerSpec, ServiceSpec
+from ..model.lattice_names import rule_name
+from ..model.limits import (FORWARD_TARGET_GROUPS, HEADER_MATCHES, MATCH_VALUE_LENGTH, PORT, PROTOCOLS,
                             WEIGHT, check, count_problem, in_range, name_problem)
 from ..moved import FormerWrapper
-from .names import listener_name, rule_name
 from .network import AUTH_POLICY_TYPE
+from .target_group import TAG_PREFIX
 
-PRIORITY_ANNOTATION = "application-networking.k8s.aws/rule-{}-priority"
 # Type tokens of what a route declares (its aliases from release 0.1 name them: components/moved.py).
 SERVICE_TYPE = "aws:vpclattice/service:Service"
 SERVICE_ASSOCIATION_TYPE = "aws:vpclattice/serviceNetworkServiceAssociation:ServiceNetworkServiceAssociation"
@@ -35,16 +36,15 @@ class WeightedTarget(BaseModel):
 class RouteArgs(BaseModel):
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
-    route: HTTPRoute | GRPCRoute | TLSRoute
-    service_name: str
-    listeners: list[tuple[str, Listener]]
-    """(gateway, listener) pairs the route attaches to."""
+    service: ServiceSpec
+    """The route's Lattice service as the fabric decided it (components.model.lattice_fabric)."""
     networks: dict[str, Any]
     """Gateway name -> service network id (Output)."""
     forwards: list[list[WeightedTarget]]
     """Per route rule, the weighted target groups."""
     auth_policy: str | None = None
     tags: dict[str, str] = {}
+    """The tags of everything it declares (the controller's ManagedBy)."""
 
 
 def _target_groups(targets: Sequence[WeightedTarget]) -> dict[str, Any]:
@@ -66,7 +66,8 @@ def default_forward(targets: Sequence[WeightedTarget]) -> dict[str, Any]:
 def _header_matches(headers) -> list[dict[str, Any]]:
     check(count_problem("header matches", headers, HEADER_MATCHES),
           *(in_range("header match value length", len(h.value), MATCH_VALUE_LENGTH) for h in headers))
-    return [{"name": h.name, "case_sensitive": True, "match": {"exact": h.value}} for h in headers]
+    # Case-insensitive, as the controller sends them: HTTP header names are (Gateway API's HTTPHeaderName).
+    return [{"name": h.name, "case_sensitive": False, "match": {"exact": h.value}} for h in headers]
 
 
 def http_match(route, rule) -> dict[str, Any]:
@@ -94,11 +95,10 @@ def http_match(route, rule) -> dict[str, Any]:
     return result
 
 
-def priority(route, index: int) -> int:
-    value = route.metadata.annotations.get(PRIORITY_ANNOTATION.format(index))
-    number = int(value) if value and value.isdigit() else index + 1
-    check(in_range("rule priority", number, RULE_PRIORITY))
-    return number
+def service_tags(route: Any) -> dict[str, str]:
+    """The tags the controller writes on a route's service and reads back when it adopts one."""
+    return {f"{TAG_PREFIX}RouteName": route.metadata.name, f"{TAG_PREFIX}RouteNamespace": route.metadata.namespace,
+            f"{TAG_PREFIX}RouteType": ROUTE_TYPE[route.kind].lower()}
 
 
 class Route:
@@ -110,51 +110,56 @@ class Route:
     service: aws.vpclattice.Service
 
     def __init__(self, name: str, args: RouteArgs, opts: pulumi.ResourceOptions | None = None):
-        route = args.route
-        check(name_problem("service", args.service_name))
+        spec = args.service
+        check(name_problem("service", spec.name))
         opts = opts or pulumi.ResourceOptions()
         self._former = FormerWrapper("clusterfabric:lattice:Route", name, opts.parent)
-        service_args: dict[str, Any] = {"name": args.service_name, "auth_type": "AWS_IAM" if args.auth_policy else "NONE",
-                                        "tags": args.tags}
-        if route.spec.hostnames:
-            service_args["custom_domain_name"] = route.spec.hostnames[0]
+        service_args: dict[str, Any] = {"name": spec.name, "auth_type": "AWS_IAM" if args.auth_policy else "NONE",
+                                        "tags": {**args.tags, **service_tags(spec.route)}}
+        if spec.domain:
+            service_args["custom_domain_name"] = spec.domain
+        if spec.certificate_arn:
+            service_args["certificate_arn"] = spec.certificate_arn
         self.service = aws.vpclattice.Service(name, **service_args,
                                               opts=self._former.options(opts, SERVICE_TYPE, name))
         self._child = pulumi.ResourceOptions(parent=self.service, provider=opts.provider)
         if args.auth_policy:
             aws.vpclattice.AuthPolicy(f"{name}-auth", resource_identifier=self.service.arn, policy=args.auth_policy,
                                       opts=self._options(AUTH_POLICY_TYPE, f"{name}-auth"))
-        for gateway in sorted({g for g, _ in args.listeners}):
+        for gateway in spec.networks:
             aws.vpclattice.ServiceNetworkServiceAssociation(
                 f"{name}-{gateway}", service_identifier=self.service.id,
                 service_network_identifier=args.networks[gateway], tags=args.tags,
-                opts=self._options(SERVICE_ASSOCIATION_TYPE, f"{name}-{gateway}"))
-        for gateway, listener in args.listeners:
-            self._listener(f"{name}-{gateway}-{listener.name}", args, listener)
+                opts=self._options(SERVICE_ASSOCIATION_TYPE, f"{name}-{gateway}", in_place=True))
+        for listener in spec.listeners:
+            self._listener(f"{name}-{listener.gateway}-{listener.listener.name}", args, listener)
 
-    def _options(self, resource_type: str, name: str) -> pulumi.ResourceOptions:
-        """A child of the service: parented to it, with its alias from release 0.1."""
-        return self._former.options(self._child, resource_type, name)
+    def _options(self, resource_type: str, name: str, in_place: bool = False) -> pulumi.ResourceOptions:
+        """A child of the service: parented to it, with its alias from release 0.1. `in_place`: what holds a place
+        only one can hold (a listener its port, a rule its priority, an association its pair) is deleted before
+        its replacement is created: Lattice refuses the replacement while the old one holds the place."""
+        opts = self._former.options(self._child, resource_type, name)
+        return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(delete_before_replace=True)) if in_place \
+            else opts
 
-    def _listener(self, name: str, args: RouteArgs, listener: Listener) -> None:
-        route = args.route
-        protocol = "TLS_PASSTHROUGH" if listener.protocol == "TLS" else listener.protocol
+    def _listener(self, name: str, args: RouteArgs, listener: ListenerSpec) -> None:
+        route = args.service.route
         check(in_range("listener port", listener.port, PORT),
-              None if protocol in PROTOCOLS["listener"] else f"listener protocol {protocol}")
-        if isinstance(route, TLSRoute):
-            # Passthrough listeners take no rules: the one rule is the default action.
-            default = default_forward(args.forwards[0])
-        else:
-            default = {"fixed_response": {"status_code": 404}}
+              None if listener.protocol in PROTOCOLS["listener"] else f"listener protocol {listener.protocol}")
+        passthrough = listener.protocol == "TLS_PASSTHROUGH"
+        # A passthrough listener takes no rules: the route's one rule is its default action.
+        default = default_forward(args.forwards[0]) if passthrough else {"fixed_response": {"status_code": 404}}
         lattice_listener = aws.vpclattice.Listener(
-            name, name=listener_name(listener.name, listener.port), protocol=protocol, port=listener.port,
+            name, name=listener.name, protocol=listener.protocol, port=listener.port,
             service_identifier=self.service.id, default_action=default, tags=args.tags,
-            opts=self._options(LISTENER_TYPE, name))
-        if isinstance(route, TLSRoute):
+            opts=self._options(LISTENER_TYPE, name, in_place=True))
+        if passthrough:
             return
-        for i, rule in enumerate(route.spec.rules):
+        for rule in args.service.rules:
+            i = rule.index
             aws.vpclattice.ListenerRule(
-                f"{name}-{i + 1}", name=rule_name(route.metadata.name, i), listener_identifier=lattice_listener.listener_id,
-                service_identifier=self.service.id, priority=priority(route, i),
-                match={"http_match": http_match(route, rule)}, action=rule_action(args.forwards[i]),
-                tags=args.tags, opts=self._options(RULE_TYPE, f"{name}-{i + 1}"))
+                f"{name}-{i + 1}", name=rule_name(route.metadata.name, i),
+                listener_identifier=lattice_listener.listener_id, service_identifier=self.service.id,
+                priority=rule.priority, match={"http_match": http_match(route, route.spec.rules[i])},
+                action=rule_action(args.forwards[i]), tags=args.tags,
+                opts=self._options(RULE_TYPE, f"{name}-{i + 1}", in_place=True))

@@ -1,4 +1,5 @@
-"""A target group for one Service port, with its targets by the cluster's configured mode."""
+"""A target group as the fabric decided it (components.model.lattice_fabric), with its targets by the cluster's
+configured mode."""
 
 from __future__ import annotations
 
@@ -8,128 +9,118 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import BaseModel, ConfigDict
 
-from ..model.lattice import HealthCheck, LatticeTargets, TargetGroupPolicy
+from ..model.lattice import HealthCheck, LatticeTargets
+from ..model.lattice_fabric import TargetGroupSpec
 from ..model.limits import HEALTH_CHECK, PORT, PROTOCOL_VERSIONS, PROTOCOLS, check, in_range
-from ..moved import FormerWrapper
-from .names import target_group_name
 
 TAG_PREFIX = "application-networking.k8s.aws/"
-# The controller's protocol by the route type a port is exported for.
-PROTOCOL_BY_ROUTE_TYPE = {"HTTP": ("HTTP", "HTTP1"), "GRPC": ("HTTP", "GRPC"), "TLS": ("TCP", None)}
+CONSUMER_TAG = "clusterfabric.io/consumer-service"
+"""Which Lattice service a target group serves: the one tag the controller does not write."""
 TYPE_BY_MODE = {"instance": "INSTANCE", "ip": "IP", "alb": "ALB"}
-# Type tokens of what a target group declares (its aliases from release 0.1 name them: components/moved.py).
-TARGET_GROUP_TYPE = "aws:vpclattice/targetGroup:TargetGroup"
-ATTACHMENT_TYPE = "aws:vpclattice/targetGroupAttachment:TargetGroupAttachment"
-TRAFFIC_SOURCE_TYPE = "aws:autoscaling/trafficSourceAttachment:TrafficSourceAttachment"
 
 
 class TargetGroupArgs(BaseModel):
-    """A target group's inputs, in the user's words."""
+    """A target group's inputs: what it is (`spec`), and where its cluster's targets are."""
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
+    spec: TargetGroupSpec
     cluster: str
     account_id: str
     vpc_id: str
-    service: str
-    """The Kubernetes Service whose pods the traffic reaches."""
-    namespace: str
-    service_port: int
-    """The Service port traffic is meant for (names the target group)."""
-    port: int
-    """The target port: the Service's NodePort (instance), target port (ip) or port (alb)."""
-    route_type: str
     targets: LatticeTargets
-    policy: TargetGroupPolicy | None = None
-    source_kind: str = "ServiceExport"
-    """What made it: ServiceExport, or the route kind for a route's local Service backend."""
-    source_name: str
-    """The export's name, or the route's."""
-    user_tags: dict[str, str] = {}
+    target_port: int
+    """Where the pods are reached: the Service's NodePort (instance), target port (ip) or port (alb)."""
+
+    @property
+    def port(self) -> int:
+        """The target group's own port: the exported (or backend) Service port, as the controller sets it. In
+        instance mode the NodePort instead: an Auto Scaling group attached as a traffic source registers its
+        instances on the target group's port, and the pods are reached there."""
+        return self.target_port if self.targets.mode == "instance" else self.spec.port
 
 
-def protocol_of(args: TargetGroupArgs) -> tuple[str, str | None]:
-    protocol, version = PROTOCOL_BY_ROUTE_TYPE[args.route_type]
-    if args.policy:
-        protocol = args.policy.spec.protocol or protocol
-        version = args.policy.spec.protocolVersion or version
-    return protocol, (None if protocol == "TCP" else version)
+# The controller's default health check (target_group_manager.getDefaultHealthCheckConfig): on for HTTP1, off
+# otherwise but written out in full; for GRPC the check itself speaks HTTP1. A TCP target group gets only
+# `enabled: false`.
+DEFAULT_HEALTH_CHECK = {"path": "/", "matcher": {"value": "200"}, "health_check_interval_seconds": 30,
+                        "health_check_timeout_seconds": 5, "healthy_threshold_count": 5,
+                        "unhealthy_threshold_count": 2, "protocol": "HTTP"}
+POLICY_FIELDS = {"enabled": "enabled", "path": "path", "port": "port", "protocol": "protocol",
+                 "protocolVersion": "protocol_version", "intervalSeconds": "health_check_interval_seconds",
+                 "timeoutSeconds": "health_check_timeout_seconds", "healthyThresholdCount": "healthy_threshold_count",
+                 "unhealthyThresholdCount": "unhealthy_threshold_count"}
 
 
 def health_check(protocol: str, version: str | None, override: HealthCheck | None) -> dict[str, Any]:
-    """The controller's defaults (HTTP1: on, /, 200, 30s, 5s, 5, 2; TCP, HTTP2, GRPC: off), then the policy's."""
-    enabled = protocol != "TCP" and version == "HTTP1"
-    hc: dict[str, Any] = {"enabled": enabled}
-    if enabled:
-        hc.update(path="/", matcher={"value": "200"}, health_check_interval_seconds=30,
-                  health_check_timeout_seconds=5, healthy_threshold_count=5, unhealthy_threshold_count=2,
-                  protocol=protocol if protocol in ("HTTP", "HTTPS") else "HTTP", protocol_version="HTTP1")
+    """The policy's fields over the controller's defaults for this protocol (fillDefaultHealthCheckConfig)."""
+    if protocol == "TCP":
+        hc: dict[str, Any] = {"enabled": False}
+    else:
+        version = version or "HTTP1"
+        hc = {"enabled": version == "HTTP1", **DEFAULT_HEALTH_CHECK,
+              "protocol_version": "HTTP1" if version == "GRPC" else version}
     if override:
-        fields = {"enabled": "enabled", "path": "path", "port": "port", "protocol": "protocol",
-                  "protocolVersion": "protocol_version", "intervalSeconds": "health_check_interval_seconds",
-                  "timeoutSeconds": "health_check_timeout_seconds", "healthyThresholdCount": "healthy_threshold_count",
-                  "unhealthyThresholdCount": "unhealthy_threshold_count"}
-        for source, target in fields.items():
-            value = getattr(override, source)
-            if value is not None:
-                hc[target] = value
+        hc.update({target: getattr(override, source) for source, target in POLICY_FIELDS.items()
+                   if getattr(override, source) is not None})
         if override.statusMatch:
             hc["matcher"] = {"value": override.statusMatch}
-    for source, target in (("intervalSeconds", "health_check_interval_seconds"),
-                           ("timeoutSeconds", "health_check_timeout_seconds"),
-                           ("healthyThresholdCount", "healthy_threshold_count"),
-                           ("unhealthyThresholdCount", "unhealthy_threshold_count")):
-        if target in hc:
+    for source, target in POLICY_FIELDS.items():
+        if source in HEALTH_CHECK and target in hc:
             check(in_range(f"health check {source}", hc[target], HEALTH_CHECK[source]))
     return hc
 
 
-def tags(args: TargetGroupArgs, protocol_version: str | None) -> dict[str, str]:
-    """The controller's exact tag keys, so controller-made and program-made target groups find each other."""
+def tags(args: TargetGroupArgs) -> dict[str, str]:
+    """The controller's exact tag keys, so controller-made and program-made target groups find each other, and
+    which service the target group serves."""
+    spec = args.spec
+    exported = spec.source_kind == "ServiceExport"
     found = {
         f"{TAG_PREFIX}ManagedBy": f"{args.account_id}/{args.cluster}/{args.vpc_id}",
         f"{TAG_PREFIX}ClusterName": args.cluster,
-        f"{TAG_PREFIX}ServiceName": args.source_name if args.source_kind == "ServiceExport" else args.service,
-        f"{TAG_PREFIX}ServiceNamespace": args.namespace,
-        f"{TAG_PREFIX}SourceTypeKey": args.source_kind,
-        f"{TAG_PREFIX}ProtocolVersion": protocol_version or "",
+        f"{TAG_PREFIX}ServiceName": spec.source_name if exported else spec.service,
+        f"{TAG_PREFIX}ServiceNamespace": spec.namespace,
+        f"{TAG_PREFIX}SourceTypeKey": spec.source_kind,
+        f"{TAG_PREFIX}ProtocolVersion": spec.version or "",
     }
-    if args.source_kind != "ServiceExport":
-        found[f"{TAG_PREFIX}RouteName"] = args.source_name
-        found[f"{TAG_PREFIX}RouteNamespace"] = args.namespace
-    return {**args.user_tags, **found}
+    if not exported:
+        found[f"{TAG_PREFIX}RouteName"] = spec.source_name
+        found[f"{TAG_PREFIX}RouteNamespace"] = spec.source_namespace
+    if spec.consumer:
+        found[CONSUMER_TAG] = spec.consumer
+    return {**spec.user_tags, **found}
 
 
 class TargetGroup:
-    """The target group of one Service port, its targets (attachments) parented to it.
-
-    Declared directly, not as a component (components/moved.py): `opts` places the target group (parent,
-    provider); release 0.1's `clusterfabric:lattice:TargetGroup` wrapper is its alias."""
+    """The target group, its targets (attachments) parented to it. Declared directly, not as a component
+    (components/moved.py): `opts` places the target group (parent, provider). No alias to release 0.1: its name
+    changed (unique per account and Region, one per consuming service), so it is a new target group."""
 
     target_group: aws.vpclattice.TargetGroup
     arn: pulumi.Output[str]
     name: str
+    spec: TargetGroupSpec
 
     def __init__(self, name: str, args: TargetGroupArgs, opts: pulumi.ResourceOptions | None = None):
-        protocol, version = protocol_of(args)
+        spec = self.spec = args.spec
         check(in_range("target group port", args.port, PORT),
-              None if protocol in PROTOCOLS["target group"] else f"target group protocol {protocol}",
-              None if version in (None, *PROTOCOL_VERSIONS) else f"protocol version {version}")
-        self.name = target_group_name(args.service, args.namespace, args.service_port, protocol, version)
+              None if spec.protocol in PROTOCOLS["target group"] else f"target group protocol {spec.protocol}",
+              None if spec.version in (None, *PROTOCOL_VERSIONS) else f"protocol version {spec.version}")
+        self.name = spec.name
         kind = TYPE_BY_MODE[args.targets.mode]
-        config: dict[str, Any] = {"port": args.port, "protocol": protocol, "vpc_identifier": args.vpc_id,
-                                  "health_check": health_check(protocol, version, args.policy.spec.healthCheck
-                                                               if args.policy else None)}
-        if version:
-            config["protocol_version"] = version
+        config: dict[str, Any] = {"port": args.port, "protocol": spec.protocol, "vpc_identifier": args.vpc_id}
+        if kind != "ALB":  # Lattice does not health-check an ALB target group (the ALB does)
+            config["health_check"] = health_check(spec.protocol, spec.version,
+                                                  spec.policy.spec.healthCheck if spec.policy else None)
+        if spec.version:
+            config["protocol_version"] = spec.version
         if kind == "IP":
             config["ip_address_type"] = "IPV4"
-        opts = opts or pulumi.ResourceOptions()
-        self._former = FormerWrapper("clusterfabric:lattice:TargetGroup", name, opts.parent)
         self.target_group = aws.vpclattice.TargetGroup(name, name=self.name, type=kind, config=config,
-                                                       tags=tags(args, version),
-                                                       opts=self._former.options(opts, TARGET_GROUP_TYPE, name))
+                                                       tags=tags(args), opts=opts)
         self.arn = self.target_group.arn
+        opts = opts or pulumi.ResourceOptions()
         self._targets(name, args, pulumi.ResourceOptions(parent=self.target_group, provider=opts.provider))
 
     def _targets(self, name: str, args: TargetGroupArgs, child: pulumi.ResourceOptions) -> None:
@@ -137,16 +128,13 @@ class TargetGroup:
         if targets.mode == "instance":
             aws.autoscaling.TrafficSourceAttachment(
                 f"{name}-asg", autoscaling_group_name=targets.autoScalingGroup,
-                traffic_source={"identifier": self.target_group.arn, "type": "vpc-lattice"},
-                opts=self._former.options(child, TRAFFIC_SOURCE_TYPE, f"{name}-asg"))
+                traffic_source={"identifier": self.target_group.arn, "type": "vpc-lattice"}, opts=child)
         elif targets.mode == "ip":
             for ip in targets.ips:
-                attachment = f"{name}-{ip.replace(':', '-').replace('.', '-')}"
                 aws.vpclattice.TargetGroupAttachment(
-                    attachment, target_group_identifier=self.target_group.id, target={"id": ip, "port": args.port},
-                    opts=self._former.options(child, ATTACHMENT_TYPE, attachment))
+                    f"{name}-{ip.replace(':', '-').replace('.', '-')}", target_group_identifier=self.target_group.id,
+                    target={"id": ip, "port": args.target_port}, opts=child)
         else:
             aws.vpclattice.TargetGroupAttachment(
                 f"{name}-alb", target_group_identifier=self.target_group.id,
-                target={"id": targets.albArn, "port": args.port},
-                opts=self._former.options(child, ATTACHMENT_TYPE, f"{name}-alb"))
+                target={"id": targets.albArn, "port": args.target_port}, opts=child)

@@ -8,10 +8,11 @@ both build a catalog of `PeerInfo` and call `check_import_sources`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from . import lattice_checks
+from . import lattice_checks, lattice_fabric
 from .access import Policies, Side, blocked_sources
 from .clusterlink import MERGE_LABEL, AccessPolicy, Export, Import, Peer, PrivilegedAccessPolicy
 from .errors import InputError, Problem
@@ -205,6 +206,12 @@ class Fabric:
         return [e for c in self.spec.clusters if c.dataplane == "lattice"
                 for e in lattice_checks.exports_of(c, self.manifests[c.name])]
 
+    @cached_property
+    def lattice(self) -> lattice_fabric.LatticeFabric:
+        """The desired state of every Lattice cluster, and the AWS rules across them. Built once: call it when
+        every cluster's own checks passed."""
+        return lattice_fabric.build(self.spec, self.manifests, self.fabric_file)
+
     def side(self, name: str) -> Side:
         spec = self.spec.cluster(name)
         labels = spec.clusterlink.labels if spec.clusterlink else {}
@@ -241,8 +248,7 @@ def check_fabric(fabric: Fabric) -> tuple[list[Problem], list[Problem]]:
     problems += check_gateways(fabric.clusterlink_clusters(), fabric.fabric_file)
     warnings += gateway_warnings(fabric.clusterlink_clusters(), fabric.fabric_file)
     if not problems:
-        problems += lattice_checks.check_fabric(fabric.spec, fabric.manifests, fabric.fabric_file,
-                                                fabric.lattice_exports())
+        problems += fabric.lattice.problems()
     if not problems:
         from .graph import run_order  # graph builds on this module
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .clusterlink import ClusterLinkSettings
 from .kubernetes import DNSLabel
-from .lattice import LatticeSettings
+from .lattice import LatticeFabricSettings, LatticeSettings
 
 FABRIC_FILE = "fabric.yaml"
 
@@ -50,6 +50,8 @@ class FabricSpec(BaseModel):
 
     name: DNSLabel = Field(default="clusterfabric", description="The fabric's name (the CA's subject).")
     clusters: list[ClusterSpec] = Field(min_length=1)
+    lattice: LatticeFabricSettings = Field(default_factory=LatticeFabricSettings)
+    """What holds for all Lattice clusters: raised Service Quotas per account and Region."""
 
     @model_validator(mode="after")
     def _unique_names(self) -> "FabricSpec":

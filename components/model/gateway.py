@@ -4,20 +4,30 @@ Fields mirror `gateway.networking.k8s.io` (shared/crds/gateway-api) with the
 limits of its CRDs. What VPC Lattice cannot express is refused here with the
 reason, instead of being silently dropped later: regular-expression paths,
 several matches in one rule, header matches other than Exact, more than five
-header matches, backend kinds other than Service and ServiceImport.
+header matches, backend kinds other than Service and ServiceImport, and values
+outside the Lattice API's limits (botocore's model): weights above 999 or all 0,
+header names over 100 characters, path characters it does not take, a Gateway
+name that is no service network name, a TLSRoute without the hostname Lattice
+needs as its custom domain.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from .kubernetes import DNSLabel, DNSSubdomain, ObjectMeta, Port, Strict
+from .lattice import CERTIFICATE_ARN, CERTIFICATE_ARN_PATTERN
+from .limits import WEIGHT, name_problem
 
 GROUP = "gateway.networking.k8s.io"
 MAX_HEADER_MATCHES = 5
 MAX_MATCH_VALUE = 200
+MAX_HEADER_NAME = 100  # the Lattice API's HeaderMatchName
+# The characters the Lattice API takes in a path match (botocore's PathMatchExact/PathMatchPrefix pattern).
+LATTICE_PATH = r"^/[a-zA-Z0-9@:%_+.~#?&/=-]*$"
 
 SectionName = Annotated[str, Field(min_length=1, max_length=253, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
 Hostname = Annotated[str, Field(min_length=1, max_length=253, pattern=r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
@@ -28,6 +38,20 @@ class GatewayTLS(Strict):
     mode: Literal["Terminate", "Passthrough"] = "Terminate"
     certificateRefs: list[dict] = Field(default_factory=list)
     options: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("options")
+    @classmethod
+    def _certificate(cls, options: dict[str, str]) -> dict[str, str]:
+        arn = options.get(CERTIFICATE_ARN)
+        if arn is not None and not CERTIFICATE_ARN_PATTERN.match(arn):
+            raise ValueError(f"{CERTIFICATE_ARN}: {arn!r} is not an ACM certificate ARN "
+                             "(arn:aws:acm:REGION:ACCOUNT:certificate/ID)")
+        return options
+
+    @property
+    def certificate_arn(self) -> str | None:
+        """The custom certificate the controller gives the Lattice services of routes attached here."""
+        return self.options.get(CERTIFICATE_ARN) if self.mode == "Terminate" else None
 
 
 class Listener(Strict):
@@ -41,6 +65,10 @@ class Listener(Strict):
     @property
     def passthrough(self) -> bool:
         return self.protocol == "TLS" and (self.tls is None or self.tls.mode == "Passthrough")
+
+    @property
+    def certificate_arn(self) -> str | None:
+        return self.tls.certificate_arn if self.tls else None
 
 
 class GatewaySpec(Strict):
@@ -63,6 +91,13 @@ class Gateway(Strict):
     metadata: ObjectMeta
     spec: GatewaySpec
 
+    @model_validator(mode="after")
+    def _network_name(self) -> "Gateway":
+        problem = name_problem("service network", self.metadata.name)
+        if problem:
+            raise ValueError(f"metadata.name: {problem}: a Gateway is the VPC Lattice service network of its name")
+        return self
+
 
 class ParentRef(Strict):
     group: str | None = None
@@ -73,13 +108,20 @@ class ParentRef(Strict):
     port: Port | None = None
 
 
+def _lattice_weight(weight: int) -> int:
+    low, high = WEIGHT
+    if weight > high:
+        raise ValueError(f"{weight} is above {high}, the largest weight VPC Lattice takes for a target group")
+    return weight
+
+
 class BackendRef(Strict):
     group: Literal["", "application-networking.k8s.aws"] = ""
     kind: Literal["Service", "ServiceImport"] = "Service"
     name: DNSSubdomain
     namespace: DNSLabel | None = None
     port: Port | None = None
-    weight: Annotated[int, Field(ge=0, le=1_000_000)] = 1
+    weight: Annotated[int, Field(ge=0, strict=True), AfterValidator(_lattice_weight)] = 1
     filters: list[dict] | None = None
 
 
@@ -87,10 +129,17 @@ class PathMatch(Strict):
     type: Literal["Exact", "PathPrefix"] = "PathPrefix"
     value: Annotated[str, Field(min_length=1, max_length=MAX_MATCH_VALUE, pattern=r"^/")] = "/"
 
+    @model_validator(mode="after")
+    def _lattice_characters(self) -> "PathMatch":
+        if not re.match(LATTICE_PATH, self.value):
+            raise ValueError(f"value: {self.value!r}: VPC Lattice takes only a-z, A-Z, 0-9 and @:%_+.~#?&/=- in a "
+                             "path match")
+        return self
+
 
 class HeaderMatch(Strict):
     type: Literal["Exact"] = "Exact"
-    name: Annotated[str, Field(min_length=1, max_length=MAX_MATCH_VALUE, pattern=r"^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$")]
+    name: Annotated[str, Field(min_length=1, max_length=MAX_HEADER_NAME, pattern=r"^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$")]
     value: MatchValue
 
 
@@ -120,39 +169,34 @@ class GRPCRouteMatch(Strict):
     headers: list[HeaderMatch] = Field(default_factory=list, max_length=MAX_HEADER_MATCHES)
 
 
-def _one_match(matches: list) -> list:
-    if len(matches) > 1:
-        raise ValueError("VPC Lattice rules take one match each: split this rule into one rule per match")
-    return matches
+class RouteRule(Strict):
+    """What every route kind's rule has: its backends, forwarded to with weights (one Lattice forward action)."""
 
-
-class HTTPRouteRule(Strict):
     name: SectionName | None = None
-    matches: list[HTTPRouteMatch] = Field(default_factory=list)
     backendRefs: list[BackendRef] = Field(min_length=1, max_length=10)
+
+    @model_validator(mode="after")
+    def _lattice_rule(self) -> "RouteRule":
+        if len(getattr(self, "matches", [])) > 1:
+            raise ValueError("VPC Lattice rules take one match each: split this rule into one rule per match")
+        if not any(b.weight for b in self.backendRefs):
+            raise ValueError("backendRefs: every backend has weight 0: a VPC Lattice forward action needs a "
+                             "positive total weight")
+        return self
+
+
+class HTTPRouteRule(RouteRule):
+    matches: list[HTTPRouteMatch] = Field(default_factory=list)
     filters: None = Field(default=None, description="not supported by VPC Lattice")
     timeouts: dict | None = None
 
-    @model_validator(mode="after")
-    def _lattice_rule(self) -> "HTTPRouteRule":
-        _one_match(self.matches)
-        return self
 
-
-class GRPCRouteRule(Strict):
-    name: SectionName | None = None
+class GRPCRouteRule(RouteRule):
     matches: list[GRPCRouteMatch] = Field(default_factory=list)
-    backendRefs: list[BackendRef] = Field(min_length=1, max_length=10)
-
-    @model_validator(mode="after")
-    def _lattice_rule(self) -> "GRPCRouteRule":
-        _one_match(self.matches)
-        return self
 
 
-class TLSRouteRule(Strict):
-    name: SectionName | None = None
-    backendRefs: list[BackendRef] = Field(min_length=1, max_length=10)
+class TLSRouteRule(RouteRule):
+    pass
 
 
 class RouteSpec(Strict):
@@ -175,6 +219,9 @@ class TLSRouteSpec(RouteSpec):
     def _one_rule(self) -> "TLSRouteSpec":
         if len(self.rules) != 1:
             raise ValueError("a VPC Lattice TLS passthrough listener forwards to exactly one rule: keep one rule")
+        if not self.hostnames:
+            raise ValueError("hostnames: a TLSRoute needs a hostname: VPC Lattice requires a custom domain name "
+                             "(the first hostname) for a TLS passthrough service, and the controller refuses it too")
         return self
 
 

@@ -9,7 +9,7 @@ importing from each other) is broken by checking against the manifests.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import lattice_checks
 from .checks import Fabric, imported_peers
@@ -21,6 +21,9 @@ from .gateway import Gateway
 class Graph:
     hard: dict[str, set[str]]
     soft: dict[str, set[str]]
+    shaped: dict[str, set[str]] = field(default_factory=dict)
+    """Stack -> the stacks whose manifests shape what it declares, without it reading them: a Lattice exporter
+    makes one target group per service forwarding to it, so the routes of its importers shape it."""
 
     def needs(self, stack: str) -> set[str]:
         return self.hard[stack] | self.soft[stack]
@@ -34,11 +37,17 @@ class Graph:
                 return found
             found |= more
 
+    def affected(self, changed: set[str]) -> set[str]:
+        """The stacks a change to the inputs of `changed` reaches: those, the stacks they shape, and every stack
+        reading any of these."""
+        return self.dependents(changed | {s for s, by in self.shaped.items() if by & changed})
+
 
 def dependencies(fabric: Fabric) -> Graph:
     names = [c.name for c in fabric.spec.clusters]
     hard: dict[str, set[str]] = {n: set() for n in names}
     soft: dict[str, set[str]] = {n: set() for n in names}
+    shaped: dict[str, set[str]] = {n: set() for n in names}
     clusterlink = [c.name for c, _ in fabric.clusterlink_clusters()]
     owners = lattice_checks.network_owners(fabric.spec, fabric.manifests)
     exports = lattice_checks.ExportIndex(fabric.lattice_exports())
@@ -49,10 +58,14 @@ def dependencies(fabric: Fabric) -> Graph:
                 hard[name].add(clusterlink[0])  # the fabric CA issues this peer's certificate
             soft[name] |= {p for p in imported_peers(manifests) if p in clusterlink and p != name}
         else:
-            hard[name] |= {owners[g.metadata.name] for g in manifests.of_kind(Gateway)} - {name}
-            hard[name] |= set(lattice_checks.import_sources(manifests, exports, name))
+            scope = lattice_checks.scope_of(cluster)
+            hard[name] |= {owners[(scope, g.metadata.name)] for g in manifests.of_kind(Gateway)} - {name}
+            sources = lattice_checks.import_sources(manifests, exports, cluster)
+            hard[name] |= set(sources)
+            for source in sources:
+                shaped[source].add(name)
         soft[name] -= hard[name]
-    return Graph(hard, soft)
+    return Graph(hard, soft, shaped)
 
 
 def _topological(names: list[str], edges: dict[str, set[str]]) -> list[str] | None:

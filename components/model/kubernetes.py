@@ -55,7 +55,8 @@ Hostname = Annotated[str, AfterValidator(_hostname)]
 """A host to connect to: a DNS name (lower case, as Kubernetes writes them) or an IPv4/IPv6 address."""
 
 Port = Annotated[int, Field(ge=1, le=65535, strict=True)]
-"""A TCP/UDP port, 1-65535."""
+"""A TCP/UDP port, 1-65535. Integer fields are strict: Kubernetes refuses a quoted number such as `"80"` where an
+integer goes, so every integer field of a manifest refuses it alike (components.model.validation says why)."""
 
 
 class Strict(BaseModel):
@@ -88,7 +89,7 @@ class ServicePort(Strict):
     targetPort: Port | str | None = None
     protocol: Literal["TCP", "UDP", "SCTP"] = "TCP"
     appProtocol: str | None = None
-    nodePort: Annotated[int, Field(ge=1, le=65535)] | None = None
+    nodePort: Port | None = None
 
 
 class ServiceSpec(Strict):

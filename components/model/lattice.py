@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .kubernetes import DNSLabel, DNSSubdomain, ObjectMeta, Port, Strict
+from .kubernetes import DNS1035Label, DNSLabel, DNSSubdomain, ObjectMeta, Port, Strict
 
 API_VERSION = "application-networking.k8s.aws/v1alpha1"
 PREFIX = "application-networking.k8s.aws/"
@@ -31,8 +31,13 @@ SERVICE_NAME_OVERRIDE = PREFIX + "service-name-override"
 
 AccountId = Annotated[str, Field(pattern=r"^\d{12}$")]
 Region = Annotated[str, Field(pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")]
-VpcId = Annotated[str, Field(pattern=r"^vpc-[0-9a-f]{8,17}$")]
-SecurityGroupId = Annotated[str, Field(min_length=3, max_length=32, pattern=r"^sg-[0-9a-z]+$")]
+# EC2 ids as the Lattice API takes them (botocore's VpcId and SecurityGroupId): 8 or 17 characters after the prefix.
+VpcId = Annotated[str, Field(pattern=r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$")]
+SecurityGroupId = Annotated[str, Field(pattern=r"^sg-([0-9a-f]{8}|[0-9a-f]{17})$")]
+CERTIFICATE_ARN = PREFIX + "certificate-arn"
+CERTIFICATE_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-z-]+$")
+# AWS tags (the Lattice API's TagKey and TagValue): keys 1-128 characters, values up to 256; `aws:` is AWS's own.
+TAG_KEY_LENGTH, TAG_VALUE_LENGTH = 128, 256
 TARGET_GROUP_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:vpc-lattice:[a-z0-9-]+:\d{12}:targetgroup/tg-[0-9a-z]{17}$")
 ALB_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer/app/[\w-]{1,32}/[0-9a-f]{16}$")
 RouteType = Literal["HTTP", "GRPC", "TLS"]
@@ -91,6 +96,31 @@ class LatticeSettings(Strict):
     Logs group or Firehose delivery stream ARN (a Lattice access log subscription)."""
 
 
+class LatticeQuota(Strict):
+    """Service Quotas AWS raised for one account and Region (`lattice.quotas` in fabric.yaml). Lattice's defaults
+    are 2 listeners per service and 5 rules per listener; a plan is checked against these, or the raised ones."""
+
+    accountId: AccountId
+    region: Region
+    listenersPerService: Annotated[int, Field(ge=2, strict=True)] = 2
+    rulesPerListener: Annotated[int, Field(ge=5, le=100, strict=True)] = 5
+    """At most 100: the controller gives rules priorities 1-100."""
+
+
+class LatticeFabricSettings(Strict):
+    """`lattice` at the top of fabric.yaml: what holds for the whole fabric's Lattice clusters."""
+
+    quotas: list[LatticeQuota] = Field(default_factory=list)
+
+    @field_validator("quotas")
+    @classmethod
+    def _once_per_region(cls, quotas: list[LatticeQuota]) -> list[LatticeQuota]:
+        seen = [(q.accountId, q.region) for q in quotas]
+        if len(set(seen)) != len(seen):
+            raise ValueError("each account and Region is listed once")
+        return quotas
+
+
 # --- the controller's CRs ------------------------------------------------------
 
 
@@ -117,16 +147,27 @@ def _tags_annotation(value: str) -> dict[str, str]:
     tags = {}
     for part in filter(None, (p.strip() for p in value.split(","))):
         key, sep, val = part.partition("=")
-        if not sep or not key.strip():
+        key, val = key.strip(), val.strip()
+        if not sep or not key:
             raise ValueError(f"annotation {TAGS} is a comma-separated list of key=value, got {part!r}")
-        tags[key.strip()] = val.strip()
+        if len(key) > TAG_KEY_LENGTH or len(val) > TAG_VALUE_LENGTH or key.lower().startswith("aws:"):
+            raise ValueError(f"annotation {TAGS}: tag {key!r} is not an AWS tag: keys are 1-{TAG_KEY_LENGTH} "
+                             f"characters and do not start with 'aws:', values at most {TAG_VALUE_LENGTH}")
+        tags[key] = val
     return tags
+
+
+class ExportMeta(ObjectMeta):
+    name: DNS1035Label
+    """An export's name is the multi-cluster service's: a Service name (DNS-1035 label, at most 63 characters), as
+    the Multi-Cluster Services API has it; the ServiceImport of the same name and `<name>.<ns>.svc.clusterset.local`
+    use it as a DNS label."""
 
 
 class ServiceExport(Strict):
     apiVersion: Literal["application-networking.k8s.aws/v1alpha1"]
     kind: Literal["ServiceExport"]
-    metadata: ObjectMeta
+    metadata: ExportMeta
     spec: ServiceExportSpec = Field(default_factory=ServiceExportSpec)
 
     @model_validator(mode="after")
@@ -164,14 +205,17 @@ class ServiceExport(Strict):
 
 class ServiceImportPort(Strict):
     name: str | None = None
-    port: Annotated[int, Field(ge=1, le=65535)]
+    port: Port
     protocol: Literal["TCP", "UDP", "SCTP"] | None = None
     appProtocol: str | None = None
 
 
 class ServiceImportSpec(Strict):
-    type: Literal["ClusterSetIP", "Headless"]
-    ports: list[ServiceImportPort] = Field(min_length=1)
+    """The CRD requires type and ports, but the controller's own examples wrote `spec: {}`, and the program never
+    writes a ServiceImport to a cluster: type defaults to ClusterSetIP, the ports are the resolved export's."""
+
+    type: Literal["ClusterSetIP", "Headless"] = "ClusterSetIP"
+    ports: list[ServiceImportPort] = Field(default_factory=list)
     ips: list[str] = Field(default_factory=list, max_length=1)
     sessionAffinity: str | None = None
     sessionAffinityConfig: dict | None = None
@@ -181,7 +225,7 @@ class ServiceImport(Strict):
     apiVersion: Literal["application-networking.k8s.aws/v1alpha1"]
     kind: Literal["ServiceImport"]
     metadata: ObjectMeta
-    spec: ServiceImportSpec
+    spec: ServiceImportSpec = Field(default_factory=ServiceImportSpec)
 
     @model_validator(mode="after")
     def _modes(self) -> "ServiceImport":
@@ -231,17 +275,31 @@ def _target_kinds(*kinds: str, what: str):
     return field_validator("targetRef")(classmethod(check))
 
 
+HEALTH_CHECK_DEFAULTS = {"intervalSeconds": 30, "timeoutSeconds": 5}
+"""The controller's (and Lattice's) interval and timeout when a policy leaves them out."""
+
+
 class HealthCheck(Strict):
-    enabled: bool | None = None
-    intervalSeconds: Annotated[int, Field(ge=5, le=300)] | None = None
-    timeoutSeconds: Annotated[int, Field(ge=1, le=120)] | None = None
-    healthyThresholdCount: Annotated[int, Field(ge=2, le=10)] | None = None
-    unhealthyThresholdCount: Annotated[int, Field(ge=2, le=10)] | None = None
+    enabled: Annotated[bool, Field(strict=True)] | None = None
+    intervalSeconds: Annotated[int, Field(ge=5, le=300, strict=True)] | None = None
+    timeoutSeconds: Annotated[int, Field(ge=1, le=120, strict=True)] | None = None
+    healthyThresholdCount: Annotated[int, Field(ge=2, le=10, strict=True)] | None = None
+    unhealthyThresholdCount: Annotated[int, Field(ge=2, le=10, strict=True)] | None = None
     statusMatch: Annotated[str, Field(pattern=r"^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$")] | None = None
     path: Annotated[str, Field(pattern=r"^/", max_length=2048)] | None = None
     port: Port | None = None
     protocol: Literal["HTTP", "HTTPS"] | None = None
     protocolVersion: Literal["HTTP1", "HTTP2"] | None = None
+
+    @model_validator(mode="after")
+    def _timeout_within_interval(self) -> "HealthCheck":
+        interval = self.intervalSeconds or HEALTH_CHECK_DEFAULTS["intervalSeconds"]
+        timeout = self.timeoutSeconds or HEALTH_CHECK_DEFAULTS["timeoutSeconds"]
+        if timeout > interval:
+            raise ValueError(f"timeoutSeconds: a health check waits {timeout}s for an answer but runs every "
+                             f"{interval}s (intervalSeconds{'' if self.intervalSeconds else ', the default'}): "
+                             "the timeout must not be above the interval")
+        return self
 
 
 class TargetGroupPolicySpec(Strict):
@@ -251,6 +309,13 @@ class TargetGroupPolicySpec(Strict):
     healthCheck: HealthCheck | None = None
 
     _targets = _target_kinds("Service", "ServiceExport", what="a TargetGroupPolicy")
+
+    @model_validator(mode="after")
+    def _tcp_has_no_version(self) -> "TargetGroupPolicySpec":
+        if self.protocol == "TCP" and self.protocolVersion is not None:
+            raise ValueError("protocolVersion: a TCP target group has no protocol version (the controller refuses "
+                             "this policy too): remove it")
+        return self
 
 
 class TargetGroupPolicy(Strict):
@@ -288,7 +353,7 @@ class IAMAuthPolicy(Strict):
 class VpcAssociationPolicySpec(Strict):
     targetRef: TargetRef
     securityGroupIds: list[SecurityGroupId] | None = Field(default=None, min_length=1, max_length=5)
-    associateWithVpc: bool | None = None
+    associateWithVpc: Annotated[bool, Field(strict=True)] | None = None
 
     _targets = _target_kinds("Gateway", what="a VpcAssociationPolicy")
 

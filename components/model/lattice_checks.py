@@ -16,15 +16,24 @@ from .fabric import ClusterSpec, FabricSpec
 from .gateway import LISTENER_PROTOCOLS, ROUTE_KINDS, ROUTE_TYPE, BackendRef, Gateway, Listener
 from .lattice import (SERVICE_NAME_OVERRIDE, IAMAuthPolicy, ServiceExport, ServiceImport, TargetGroupPolicy,
                       VpcAssociationPolicy)
-from .limits import service_name_problem
+from .limits import RULE_PRIORITY, service_name_problem
 from .load import ClusterManifests, ref
 
 BackendKey = tuple[str, str, str, int, int]
 """A ServiceImport backend of a route: (route kind, namespace, route name, rule index, backend index)."""
+ExportKey = tuple[str, str, str, int, str]
+"""One exported port: (cluster, namespace, export name, port, route type)."""
+Scope = tuple[str, str]
+"""An AWS account and Region: where Lattice names are unique and a service finds its target groups."""
 
 LATTICE_KINDS = (ServiceExport, ServiceImport, TargetGroupPolicy, IAMAuthPolicy, VpcAssociationPolicy, Gateway,
                  *ROUTE_KINDS)
 MAX_WEIGHT = 999
+
+
+def scope_of(spec: ClusterSpec) -> Scope:
+    assert spec.lattice is not None
+    return spec.lattice.accountId, spec.lattice.region
 
 
 @dataclass(frozen=True)
@@ -37,7 +46,17 @@ class LatticeExport:
     namespace: str
     port: int
     route_type: str
-    target_group_arn: str | None = None  # known once the exporting stack is deployed (or mocked)
+    scope: Scope
+    target_groups: tuple[tuple[str | None, str], ...] = ()
+    """(consuming Lattice service, target group ARN) of each of its target groups, once the exporting stack is
+    deployed (or mocked): one per service that forwards to it (None: the one of an export nobody uses yet)."""
+
+    @property
+    def key(self) -> ExportKey:
+        return self.cluster, self.namespace, self.name, self.port, self.route_type
+
+    def target_group_for(self, service: str) -> str | None:
+        return next((arn for consumer, arn in self.target_groups if consumer == service), None)
 
 
 def exports_of(spec: ClusterSpec, manifests: ClusterManifests) -> list[LatticeExport]:
@@ -49,14 +68,58 @@ def exports_of(spec: ClusterSpec, manifests: ClusterManifests) -> list[LatticeEx
         ports = [p.port for p in service.spec.ports] if service else []
         for exported in export.exported_ports(ports):
             found.append(LatticeExport(spec.name, settings.vpcId, export.metadata.name, export.metadata.namespace,
-                                       exported.port, exported.routeType))
+                                       exported.port, exported.routeType, scope_of(spec)))
     return found
+
+
+def truncate(text: str, length: int) -> str:
+    """The controller's `utils.Truncate`: at most `length` characters, '-' trimmed from both ends."""
+    return text[:length].strip("-")
 
 
 def route_service_name(route) -> str:
     """The Lattice service of a route: `<route[:20]>-<ns[:18]>`, or the override annotation."""
     override = route.metadata.annotations.get(SERVICE_NAME_OVERRIDE)
-    return override or f"{route.metadata.name[:20]}-{route.metadata.namespace[:18]}"
+    return override or f"{truncate(route.metadata.name, 20)}-{truncate(route.metadata.namespace, 18)}"
+
+
+PRIORITY_ANNOTATION = "application-networking.k8s.aws/rule-{}-priority"
+
+
+def rule_priorities(route) -> tuple[list[int], list[tuple[str, str]]]:
+    """Each rule's Lattice priority as the controller assigns it, and (field, message) for each bad one.
+
+    A rule with the annotation `rule-<i>-priority` keeps it; the others follow in order, each one above the
+    priority assigned last (the controller's queue), starting at 1. The controller warns about an annotation
+    that is no number and uses the rule's position instead; a typo there would reorder the routing, so it is
+    refused here.
+    """
+    annotations = route.metadata.annotations
+    assigned: dict[int, int] = {}
+    problems: list[tuple[str, str]] = []
+    for i in range(len(route.spec.rules)):
+        key = PRIORITY_ANNOTATION.format(i)
+        if key in annotations:
+            value = annotations[key].strip()
+            if not value.lstrip("-").isdigit():
+                problems.append(("metadata.annotations", f"{key}: {annotations[key]!r} is not a whole number"))
+            assigned[i] = int(value) if value.lstrip("-").isdigit() else i + 1
+    last = list(assigned.values())[-1] if assigned else 0
+    for i in range(len(route.spec.rules)):
+        if i not in assigned:
+            last = assigned[i] = last + 1
+    low, high = RULE_PRIORITY
+    by_priority: dict[int, int] = {}
+    for i, priority in sorted(assigned.items()):
+        if not low <= priority <= high:
+            problems.append(("metadata.annotations", f"rule {i} gets priority {priority}, outside {low}-{high} "
+                             f"(the controller's range; set {PRIORITY_ANNOTATION.format(i)})"))
+        if priority in by_priority:
+            problems.append(("metadata.annotations", f"rules {by_priority[priority]} and {i} both get priority "
+                             f"{priority}; a Lattice listener takes each priority once (set "
+                             f"{PRIORITY_ANNOTATION.format(i)})"))
+        by_priority.setdefault(priority, i)
+    return [assigned[i] for i in range(len(route.spec.rules))], problems
 
 
 def backend_namespace(route, backend: BackendRef) -> str:
@@ -116,6 +179,8 @@ def check_cluster(spec: ClusterSpec, manifests: ClusterManifests) -> tuple[list[
         problem = service_name_problem(route_service_name(route))
         if problem:
             say(problems, route, "metadata.name", f"{problem}; set the annotation {SERVICE_NAME_OVERRIDE}")
+        for field, message in rule_priorities(route)[1]:
+            say(problems, route, field, message)
         for i, parent in enumerate(route.spec.parentRefs):
             gateway = gateways.get(parent.name)
             if gateway is None:
@@ -165,6 +230,9 @@ def check_cluster(spec: ClusterSpec, manifests: ClusterManifests) -> tuple[list[
                      for e in manifests.of_kind(ServiceExport)))
         if not found:
             say(problems, policy, "spec.targetRef", f"no {target.kind} {ns}/{target.name} in this cluster's manifests")
+        if policy.spec.healthCheck and spec.lattice and spec.lattice.targets.mode == "alb":
+            say(warnings, policy, "spec.healthCheck", "ignored: this cluster's targets are an ALB (targets mode alb), "
+                "and VPC Lattice does not health-check ALB target groups; the ALB's own target groups do")
     for policy in (*manifests.of_kind(IAMAuthPolicy), *manifests.of_kind(VpcAssociationPolicy)):
         target = policy.spec.targetRef
         ns = target.namespace or policy.metadata.namespace
@@ -192,27 +260,32 @@ class ExportIndex:
         return exports if isinstance(exports, ExportIndex) else cls(exports)
 
 
-def candidates(imp: ServiceImport, namespace: str, route_type: str,
-               exports: Iterable[LatticeExport]) -> list[LatticeExport]:
-    """The exports a ServiceImport backend resolves to, sorted by cluster (deterministic)."""
+def candidates(imp: ServiceImport, namespace: str, route_type: str, exports: Iterable[LatticeExport],
+               scope: Scope) -> list[LatticeExport]:
+    """The exports a ServiceImport backend resolves to, sorted by cluster (deterministic). Only those of the
+    importer's account and Region: a Lattice service forwards only to target groups there, and the controller
+    looks for them there only."""
     name, cluster, vpc = imp.export_name, imp.cluster_filter, imp.vpc_filter
     if isinstance(exports, ExportIndex):
         exports = exports.by_name.get((name, namespace), [])
     return sorted(
         (e for e in exports
-         if e.name == name and e.namespace == namespace and e.route_type == route_type
+         if e.name == name and e.namespace == namespace and e.route_type == route_type and e.scope == scope
          and cluster in (None, e.cluster) and vpc in (None, e.vpc)),
         key=lambda e: (e.cluster, e.port),
     )
 
 
-def no_match_message(imp: ServiceImport, namespace: str, route_type: str, exports: Sequence[LatticeExport]) -> str:
+def no_match_message(imp: ServiceImport, namespace: str, route_type: str, exports: Sequence[LatticeExport],
+                     scope: Scope) -> str:
     filters = [f"export-name={imp.export_name}", f"namespace={namespace}", f"routeType={route_type}"]
     if imp.cluster_filter:
         filters.append(f"aws-eks-cluster-name={imp.cluster_filter}")
     if imp.vpc_filter:
         filters.append(f"aws-vpc={imp.vpc_filter}")
-    seen = ", ".join(f"{e.namespace}/{e.name}:{e.port}/{e.route_type} in {e.cluster} ({e.vpc})" for e in exports)
+    seen = ", ".join(f"{e.namespace}/{e.name}:{e.port}/{e.route_type} in {e.cluster} ({e.vpc}"
+                     + (")" if e.scope == scope else f", another account or Region: {'/'.join(e.scope)})")
+                     for e in exports)
     return f"no exported service matches {', '.join(filters)}; exports seen: {seen or 'none'}"
 
 
@@ -223,46 +296,31 @@ def split_weights(weights: Sequence[int], shares: Sequence[int]) -> list[list[in
     share is whole; when that would pass Lattice's maximum weight (999), each
     weight is split with the remainder going to the first matches.
     """
-    scale = lcm(*shares) if shares else 1
+    matched = [n for n in shares if n]  # a backend matching nothing is a problem reported on its own
+    scale = lcm(*matched) if matched else 1
     if max((w * scale for w in weights), default=0) <= MAX_WEIGHT:
-        return [[w * scale // n] * n for w, n in zip(weights, shares)]
+        return [[w * scale // n] * n if n else [] for w, n in zip(weights, shares)]
     return [[w // n + (1 if i < w % n else 0) for i in range(n)] for w, n in zip(weights, shares)]
 
 
-def network_owners(fabric: FabricSpec, manifests: dict[str, ClusterManifests]) -> dict[str, str]:
-    """Service network (Gateway name) -> the cluster whose stack creates it."""
-    owners: dict[str, str] = {}
-    for cluster in fabric.clusters:
-        for network in (cluster.lattice.serviceNetworks if cluster.lattice else []):
-            owners.setdefault(network, cluster.name)
-    for cluster in fabric.clusters:
-        if cluster.dataplane == "lattice":
-            for gateway in manifests[cluster.name].of_kind(Gateway):
-                owners.setdefault(gateway.metadata.name, cluster.name)
+def network_owners(fabric: FabricSpec, manifests: dict[str, ClusterManifests]) -> dict[tuple[Scope, str], str]:
+    """(account and Region, service network) -> the cluster whose stack creates it there: the one that lists it
+    in `lattice.serviceNetworks`, else the first in fabric.yaml that declares its Gateway. Each account and
+    Region has its own network of a name: a VPC can only join a network of its Region (another account's only
+    through AWS RAM, which the program does not manage)."""
+    owners: dict[tuple[Scope, str], str] = {}
+    lattice = [c for c in fabric.clusters if c.dataplane == "lattice"]
+    for cluster in lattice:
+        for network in cluster.lattice.serviceNetworks:
+            owners.setdefault((scope_of(cluster), network), cluster.name)
+    for cluster in lattice:
+        for gateway in manifests[cluster.name].of_kind(Gateway):
+            owners.setdefault((scope_of(cluster), gateway.metadata.name), cluster.name)
     return owners
 
 
-def check_fabric(fabric: FabricSpec, manifests: dict[str, ClusterManifests], fabric_file: str,
-                 exports: list[LatticeExport]) -> list[Problem]:
-    """Problems across Lattice clusters: network ownership and ServiceImport resolution."""
-    problems: list[Problem] = []
-    claimed: dict[str, str] = {}
-    for cluster in fabric.clusters:
-        for network in (cluster.lattice.serviceNetworks if cluster.lattice else []):
-            if network in claimed:
-                problems.append(Problem(fabric_file, f"Cluster/-/{cluster.name}", "lattice.serviceNetworks",
-                                        f"service network {network!r} is already owned by {claimed[network]!r}; "
-                                        "one stack creates it"))
-            claimed.setdefault(network, cluster.name)
-    index = ExportIndex(exports)
-    for cluster in fabric.clusters:
-        if cluster.dataplane == "lattice":
-            problems += resolve_imports(manifests[cluster.name], index)[1]
-    return problems
-
-
-def resolve_imports(manifests: ClusterManifests,
-                    exports: Sequence[LatticeExport] | ExportIndex) -> tuple[dict, list[Problem]]:
+def resolve_imports(manifests: ClusterManifests, exports: Sequence[LatticeExport] | ExportIndex,
+                    scope: Scope) -> tuple[dict, list[Problem]]:
     """Each ServiceImport backend's matching exports, keyed by its `BackendKey`, and a problem for each backend
     that matches none."""
     index = ExportIndex.of(exports)
@@ -276,19 +334,19 @@ def resolve_imports(manifests: ClusterManifests,
                 imp = imports.get((ns, backend.name))
                 if backend.kind != "ServiceImport" or imp is None or imp.target_group_arn:
                     continue
-                matches = candidates(imp, ns, route_type, index)
+                matches = candidates(imp, ns, route_type, index, scope)
                 if not matches:
                     problems.append(Problem(manifests.file_of(route), ref(route), f"spec.rules[{r}].backendRefs[{b}]",
                                             f"ServiceImport {ns}/{backend.name}: "
-                                            + no_match_message(imp, ns, route_type, index.exports)))
+                                            + no_match_message(imp, ns, route_type, index.exports, scope)))
                 resolved[(route.kind, route.metadata.namespace, route.metadata.name, r, b)] = matches
     return resolved, problems
 
 
 def import_sources(manifests: ClusterManifests, exports: Sequence[LatticeExport] | ExportIndex,
-                   self_name: str) -> list[str]:
+                   spec: ClusterSpec) -> list[str]:
     """The clusters whose exports this cluster's ServiceImports may resolve to (its stack references)."""
-    return sources_of(resolve_imports(manifests, exports)[0], self_name)
+    return sources_of(resolve_imports(manifests, exports, scope_of(spec))[0], spec.name)
 
 
 def sources_of(resolved: dict, self_name: str) -> list[str]:

@@ -10,8 +10,10 @@ from pydantic import BaseModel, ValidationError
 from .errors import InputError, Problem
 
 M = TypeVar("M", bound=BaseModel)
-# A check on the whole object may say which field it is about: "metadata.annotations: message".
+# A check on the whole object may say which field it is about: "metadata.annotations: message"; a check on a part
+# of it, which field of that part: "timeoutSeconds: message".
 _FIELD_PREFIX = re.compile(r"^((?:metadata|spec)(?:\.[\w/-]+|\[\d+\])*): (.+)$", re.S)
+_PART_FIELD_PREFIX = re.compile(r"^([a-z]\w*(?:\.[a-z]\w*|\[\d+\])*): (.+)$", re.S)
 
 
 def field_path(loc: tuple[int | str, ...]) -> str:
@@ -36,8 +38,11 @@ def parse(model: type[M], data: Any, file: str, obj: str) -> M:
 def _problem(error: dict[str, Any], file: str, obj: str) -> Problem:
     path, message = field_path(error["loc"]), _message(error)
     prefixed = _FIELD_PREFIX.match(message)
+    part = _PART_FIELD_PREFIX.match(message)
     if prefixed and error["loc"] in ((), ("spec",), ("metadata",)):
         path, message = prefixed.group(1), prefixed.group(2)
+    elif part and error["loc"]:
+        path, message = f"{path}.{part.group(1)}", part.group(2)
     return Problem(file, obj, path, message)
 
 
@@ -50,4 +55,8 @@ def _message(error: dict[str, Any]) -> str:
         return "required field is missing"
     if error["type"] == "extra_forbidden":
         return "unknown field (check its spelling)"
+    if error["type"] in ("int_type", "bool_type") and isinstance(error.get("input"), str):
+        what = "number" if error["type"] == "int_type" else "true or false"
+        return (f"{error['input']!r} is a string: write the {what} without quotes (Kubernetes refuses a quoted "
+                f"value where its schema says {'integer' if what == 'number' else 'boolean'})")
     return message

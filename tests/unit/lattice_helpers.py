@@ -22,16 +22,18 @@ spec:
 """
 
 LATTICE = """    lattice:
-      accountId: "111122223333"
-      region: us-west-2
+      accountId: "{account}"
+      region: {region}
       vpcId: vpc-0a1b2c3d4e5f60009
-      targets: {mode: ip, ips: [10.0.0.1]}
+      targets: {{mode: ip, ips: [10.0.0.1]}}
 """
 
 
-def fabric_with(tmp_path: Path, files: dict[str, str], fixtures: list[str] = ()) -> Fabric:
+def fabric_with(tmp_path: Path, files: dict[str, str], fixtures: list[str] = (), account: str = "111122223333",
+                region: str = "us-west-2") -> Fabric:
     """A one-cluster Lattice fabric (cluster `importer`) with these manifests and fixture files."""
-    (tmp_path / "fabric.yaml").write_text("clusters:\n  - name: importer\n    dataplane: lattice\n" + LATTICE)
+    (tmp_path / "fabric.yaml").write_text("clusters:\n  - name: importer\n    dataplane: lattice\n"
+                                          + LATTICE.format(account=account, region=region))
     folder = tmp_path / "importer"
     folder.mkdir()
     for name, text in files.items():

@@ -8,40 +8,52 @@ from components.lattice.network import ServiceNetwork
 from components.lattice.target_group import TargetGroup, TargetGroupArgs
 from components.model.lattice import LatticeTargets, TargetGroupPolicy
 from components.model.lattice_checks import split_weights
+from components.model.lattice_fabric import TargetGroupSpec, Where, target_group_protocol
 from tests.mocks import declare
 
 PREFIX = "application-networking.k8s.aws/"
+# The controller's health check of an HTTP target group (fillDefaultHealthCheckConfig), but for `enabled`.
+CONTROLLER_CHECK = {"path": "/", "matcher": {"value": "200"}, "healthCheckIntervalSeconds": 30,
+                    "healthCheckTimeoutSeconds": 5, "healthyThresholdCount": 5, "unhealthyThresholdCount": 2,
+                    "protocol": "HTTP", "protocolVersion": "HTTP1"}
+TARGETS = {"ip": {"ips": ["10.0.0.1", "10.0.0.2"]}, "instance": {"autoScalingGroup": "nodes"},
+           "alb": {"albArn": "arn:aws:elasticloadbalancing:us-west-2:111122223333:loadbalancer/app/internal/"
+                             "0123456789abcdef"}}
 
 
-def target_group(route_type="HTTP", mode="ip", policy=None, **targets):
-    targets = targets or {"ip": {"ips": ["10.0.0.1", "10.0.0.2"]}, "instance": {"autoScalingGroup": "nodes"},
-                          "alb": {"albArn": "arn:aws:elasticloadbalancing:us-west-2:111122223333:loadbalancer/app/"
-                                            "internal/0123456789abcdef"}}[mode]
-    args = TargetGroupArgs(cluster="cluster1", account_id="111122223333", vpc_id="vpc-0a1b2c3d4e5f60001",
-                           service="checkout", namespace="shop", service_port=80, port=8080, route_type=route_type,
-                           targets=LatticeTargets(mode=mode, **targets), policy=policy, source_name="checkout")
+def target_group(route_type="HTTP", mode="ip", policy=None, consumer="checkout-shop"):
+    """The target group of export shop/checkout, port 80 (pods on 8080), serving Lattice service `consumer`."""
+    protocol, version = target_group_protocol("ServiceExport", route_type, policy)
+    spec = TargetGroupSpec(("ServiceExport", "cluster1", "shop", "checkout", 80, route_type, consumer), "cluster1",
+                           ("111122223333", "us-west-2"), "k8s-cluster1-shop-checkout-80-0123abcd", "ServiceExport",
+                           "shop", "checkout", "shop", "checkout", 80, route_type, protocol, version, consumer,
+                           policy, {}, Where("exports.yaml", "ServiceExport/shop/checkout", "metadata.name"))
+    args = TargetGroupArgs(spec=spec, cluster="cluster1", account_id="111122223333", vpc_id="vpc-0a1b2c3d4e5f60001",
+                           targets=LatticeTargets(mode=mode, **TARGETS[mode]), target_port=8080)
     declared = declare(lambda: TargetGroup("tg", args))
     return declared, declared.one("vpclattice/targetGroup:TargetGroup")["inputs"]
 
 
-def test_http_export_is_an_http1_target_group_with_the_controller_health_check():
+def test_http_export_is_an_http1_target_group_on_the_exported_port_with_the_controller_health_check():
     _, tg = target_group("HTTP")
-    assert (tg["name"], tg["type"]) == ("k8s-checkout-shop-80-http-http1", "IP")
-    assert (tg["config"]["protocol"], tg["config"]["protocolVersion"], tg["config"]["port"]) == ("HTTP", "HTTP1", 8080)
-    assert tg["config"]["healthCheck"] == {
-        "enabled": True, "path": "/", "matcher": {"value": "200"}, "healthCheckIntervalSeconds": 30,
-        "healthCheckTimeoutSeconds": 5, "healthyThresholdCount": 5, "unhealthyThresholdCount": 2,
-        "protocol": "HTTP", "protocolVersion": "HTTP1"}
+    assert (tg["name"], tg["type"]) == ("k8s-cluster1-shop-checkout-80-0123abcd", "IP")
+    assert (tg["config"]["protocol"], tg["config"]["protocolVersion"], tg["config"]["port"]) == ("HTTP", "HTTP1", 80)
+    assert tg["config"]["healthCheck"] == {"enabled": True, **CONTROLLER_CHECK}
 
 
-@pytest.mark.parametrize("route_type, protocol, version", [("GRPC", "HTTP", "GRPC"), ("TLS", "TCP", None)])
-def test_grpc_and_tls_exports_map_to_their_protocol_with_health_checks_off(route_type, protocol, version):
-    _, tg = target_group(route_type)
-    assert (tg["config"]["protocol"], tg["config"].get("protocolVersion")) == (protocol, version)
+def test_grpc_export_has_the_controllers_full_health_check_block_turned_off_checking_over_http1():
+    _, tg = target_group("GRPC")
+    assert (tg["config"]["protocol"], tg["config"]["protocolVersion"]) == ("HTTP", "GRPC")
+    assert tg["config"]["healthCheck"] == {"enabled": False, **CONTROLLER_CHECK}
+
+
+def test_tls_export_is_a_tcp_target_group_whose_health_check_is_only_turned_off():
+    _, tg = target_group("TLS")
+    assert (tg["config"]["protocol"], tg["config"].get("protocolVersion")) == ("TCP", None)
     assert tg["config"]["healthCheck"] == {"enabled": False}
 
 
-def test_target_group_carries_the_controller_tag_keys():
+def test_target_group_carries_the_controller_tag_keys_and_the_service_it_serves():
     _, tg = target_group()
     assert tg["tags"] == {
         f"{PREFIX}ManagedBy": "111122223333/cluster1/vpc-0a1b2c3d4e5f60001",
@@ -50,7 +62,13 @@ def test_target_group_carries_the_controller_tag_keys():
         f"{PREFIX}ServiceNamespace": "shop",
         f"{PREFIX}SourceTypeKey": "ServiceExport",
         f"{PREFIX}ProtocolVersion": "HTTP1",
+        "clusterfabric.io/consumer-service": "checkout-shop",
     }
+
+
+def test_target_group_of_an_export_nobody_consumes_has_no_consumer_tag():
+    _, tg = target_group(consumer=None)
+    assert "clusterfabric.io/consumer-service" not in tg["tags"]
 
 
 def test_target_group_policy_overrides_protocol_version_and_health_check():
@@ -61,9 +79,8 @@ def test_target_group_policy_overrides_protocol_version_and_health_check():
                  "healthCheck": {"enabled": True, "path": "/healthz", "statusMatch": "200-299"}}})
     _, tg = target_group(policy=policy)
     assert tg["config"]["protocolVersion"] == "HTTP2"
-    assert tg["name"] == "k8s-checkout-shop-80-http-http2"
-    assert (tg["config"]["healthCheck"]["enabled"], tg["config"]["healthCheck"]["path"],
-            tg["config"]["healthCheck"]["matcher"]) == (True, "/healthz", {"value": "200-299"})
+    assert tg["config"]["healthCheck"] == {**CONTROLLER_CHECK, "enabled": True, "path": "/healthz",
+                                           "matcher": {"value": "200-299"}, "protocolVersion": "HTTP2"}
 
 
 def test_ip_mode_attaches_each_address_on_the_target_port():
@@ -72,19 +89,19 @@ def test_ip_mode_attaches_each_address_on_the_target_port():
     assert targets == [{"id": "10.0.0.1", "port": 8080}, {"id": "10.0.0.2", "port": 8080}]
 
 
-def test_instance_mode_attaches_the_node_group_as_a_lattice_traffic_source():
+def test_instance_mode_attaches_the_node_group_on_the_node_port_as_the_target_groups_own():
     declared, tg = target_group(mode="instance")
     attachment = declared.one("autoscaling/trafficSourceAttachment:TrafficSourceAttachment")["inputs"]
     assert attachment["autoscalingGroupName"] == "nodes"
     assert attachment["trafficSource"]["type"] == "vpc-lattice"
-    assert tg["type"] == "INSTANCE"
+    assert (tg["type"], tg["config"]["port"]) == ("INSTANCE", 8080)  # the instances register on it
 
 
-def test_alb_mode_targets_the_load_balancer():
+def test_alb_mode_targets_the_load_balancer_which_lattice_does_not_health_check():
     declared, tg = target_group(mode="alb")
     [attachment] = declared.of_type("targetGroupAttachment:TargetGroupAttachment")
     assert attachment["inputs"]["target"]["id"].startswith("arn:aws:elasticloadbalancing:")
-    assert tg["type"] == "ALB"
+    assert tg["type"] == "ALB" and "healthCheck" not in tg["config"]
 
 
 def test_service_network_with_an_iam_auth_policy_uses_aws_iam():

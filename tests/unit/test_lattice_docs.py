@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pulumi
 import pytest
 
 from components.lattice.cluster import LatticeArgs, LatticeCluster
 from components.model import InputError
+from components.model.checks import Fabric
 from components.model.lattice import ServiceExport, ServiceImport
-from components.model.lattice_checks import LatticeExport, resolve_imports
+from clusterfabric.lattice_fake import LatticeFake
+from components.model.lattice_checks import LatticeExport, resolve_imports, scope_of
+from components.model.lattice_fabric import build
 from components.model.load import read_yaml_documents
 from components.model.validation import parse
 from tests.mocks import declare
@@ -17,6 +21,10 @@ from tests.unit.lattice_helpers import FIXTURES, MY_GATEWAY, fabric_with
 
 ROUTES = ["httproute-my-route.yaml", "grpcroute-my-grpc-route.yaml", "tlsroute-my-tls-route.yaml"]
 OWNER_TG = "arn:aws:vpc-lattice:us-west-2:111122223333:targetgroup/tg-{}0000000000000000"
+SCOPE = ("111122223333", "us-west-2")
+LEGACY_TG = "arn:aws:vpc-lattice:us-east-2:123456789012:targetgroup/tg-0abc123def4567890"
+# The Lattice service of each route example: the one the owner's target group for that route type serves.
+CONSUMERS = {"HTTP": "my-route-default", "GRPC": "my-grpc-route-default", "TLS": "my-tls-route-default"}
 
 
 def load(name: str, model):
@@ -25,9 +33,31 @@ def load(name: str, model):
 
 
 def owner_exports() -> list[LatticeExport]:
-    """service-1 as its owner cluster would publish it: one port per route type."""
-    return [LatticeExport("service-1-owner-cluster", "service-1-owner-vpc-id", "service-1", "default", 80, kind,
-                          OWNER_TG.format(i)) for i, kind in enumerate(("HTTP", "GRPC", "TLS"))]
+    """service-1 as its owner cluster (outside the fabric) would publish it: one port per route type, each with
+    the target group it made for the service of the route example of that type."""
+    return [LatticeExport("service-1-owner-cluster", "service-1-owner-vpc-id", "service-1", "default", 80, kind, SCOPE,
+                          ((CONSUMERS[kind], OWNER_TG.format(i)),)) for i, kind in enumerate(("HTTP", "GRPC", "TLS"))]
+
+
+def declare_importer(fabric: Fabric, outside: list[LatticeExport], existing: list[str], watch=None):
+    """What cluster `importer` declares, its ServiceImports resolving to the `outside` exports, in an account where
+    the target groups `existing` (ARNs) exist: the Lattice fake refuses what AWS would. `watch`: a stack
+    transformation that sees each resource's options."""
+    desired = build(fabric.spec, fabric.manifests, "fabric.yaml", outside)
+    assert desired.problems() == []
+    lattice = LatticeFake()
+    for arn in existing:
+        lattice.existing_target_group(arn)
+    spec = fabric.spec.cluster("importer")
+
+    def program() -> None:
+        if watch:
+            pulumi.runtime.register_stack_transformation(watch)
+        LatticeCluster("importer", LatticeArgs(
+            spec=spec, manifests=fabric.manifests["importer"], fabric=desired, network_ids={},
+            published={e.key: e for e in outside}, node_ports={}))
+
+    return declare(program, lattice, scope_of(spec))
 
 
 def test_service_import_example_filters_on_cluster_and_vpc():
@@ -35,6 +65,13 @@ def test_service_import_example_filters_on_cluster_and_vpc():
     assert (imp.export_name, imp.cluster_filter, imp.vpc_filter) == ("service-1", "service-1-owner-cluster",
                                                                       "service-1-owner-vpc-id")
     assert imp.metadata.namespace == "default"
+
+
+def test_service_import_example_with_an_empty_spec_is_a_cluster_set_ip_import_of_the_same_export():
+    imp = load("service-import-1-empty-spec.yaml", ServiceImport)
+    assert (imp.spec.type, imp.spec.ports) == ("ClusterSetIP", [])  # ports: the resolved export's
+    assert (imp.export_name, imp.cluster_filter, imp.vpc_filter) == ("service-1", "service-1-owner-cluster",
+                                                                      "service-1-owner-vpc-id")
 
 
 def test_export_name_example_imports_checkout_cluster1_of_cluster1():
@@ -57,9 +94,10 @@ def test_service_export_example_without_the_federation_annotation_is_refused():
         "amazon-vpc-lattice (the AWS controller silently ignores an export without it)")
 
 
-def test_each_route_example_resolves_to_the_export_of_its_route_type(tmp_path: Path):
-    fabric = fabric_with(tmp_path, {"gateway.yaml": MY_GATEWAY}, ["service-import-1.yaml", *ROUTES])
-    resolved, problems = resolve_imports(fabric.manifests["importer"], owner_exports())
+@pytest.mark.parametrize("service_import", ["service-import-1.yaml", "service-import-1-empty-spec.yaml"])
+def test_each_route_example_resolves_to_the_export_of_its_route_type(tmp_path: Path, service_import: str):
+    fabric = fabric_with(tmp_path, {"gateway.yaml": MY_GATEWAY}, [service_import, *ROUTES])
+    resolved, problems = resolve_imports(fabric.manifests["importer"], owner_exports(), SCOPE)
     assert problems == []
     assert {key[0]: [e.route_type for e in matches] for key, matches in resolved.items()} == {
         "HTTPRoute": ["HTTP"], "GRPCRoute": ["GRPC"], "TLSRoute": ["TLS"]}
@@ -67,18 +105,15 @@ def test_each_route_example_resolves_to_the_export_of_its_route_type(tmp_path: P
 
 def test_route_examples_map_to_lattice_services_listeners_and_forwards(tmp_path: Path):
     fabric = fabric_with(tmp_path, {"gateway.yaml": MY_GATEWAY}, ["service-import-1.yaml", *ROUTES])
-    manifests = fabric.manifests["importer"]
-    resolved, _ = resolve_imports(manifests, owner_exports())
-    declared = declare(lambda: LatticeCluster("importer", LatticeArgs(
-        spec=fabric.spec.cluster("importer"), manifests=manifests, owned_networks=["my-gateway"], network_ids={},
-        resolved=resolved, node_ports={})))
+    declared = declare_importer(fabric, owner_exports(), [OWNER_TG.format(i) for i in range(3)])
     services = sorted(r["inputs"]["name"] for r in declared.of_type("vpclattice/service:Service"))
     assert services == ["my-grpc-route-default", "my-route-default", "my-tls-route-default"]
     listeners = {r["inputs"]["name"]: r["inputs"] for r in declared.of_type("vpclattice/listener:Listener")}
     assert {n: (l["protocol"], l["port"]) for n, l in listeners.items()} == {
-        "http-80": ("HTTP", 80), "https-443": ("HTTPS", 443), "tls-443": ("TLS_PASSTHROUGH", 443)}
-    assert listeners["http-80"]["defaultAction"] == {"fixedResponse": {"statusCode": 404}}
-    assert listeners["tls-443"]["defaultAction"] == {
+        "my-route-default-80-http": ("HTTP", 80), "my-grpc-route-default-443-https": ("HTTPS", 443),
+        "my-tls-route-default-443-tls": ("TLS_PASSTHROUGH", 443)}
+    assert listeners["my-route-default-80-http"]["defaultAction"] == {"fixedResponse": {"statusCode": 404}}
+    assert listeners["my-tls-route-default-443-tls"]["defaultAction"] == {
         "forwards": [{"targetGroups": [{"targetGroupIdentifier": OWNER_TG.format(2), "weight": 1}]}]}
     rules = {r["inputs"]["name"]: r["inputs"] for r in declared.of_type("listenerRule:ListenerRule")}
     assert rules["my-route-r1"]["action"] == {"forward": {"targetGroups": [
@@ -94,13 +129,33 @@ def test_route_to_the_target_group_arn_import_forwards_to_that_arn(tmp_path: Pat
     route = (FIXTURES / "httproute-my-route.yaml").read_text().replace("service-1", "orders-legacy-tg") \
         .replace("name: my-route", "name: my-route\n  namespace: production")
     fabric = fabric_with(tmp_path, {"gateway.yaml": MY_GATEWAY.replace("name: my-gateway", "name: my-gateway\n  namespace: production"),
-                                    "route.yaml": route}, ["service-import-orders-legacy-tg.yaml"])
-    manifests = fabric.manifests["importer"]
-    declared = declare(lambda: LatticeCluster("importer", LatticeArgs(
-        spec=fabric.spec.cluster("importer"), manifests=manifests, owned_networks=["my-gateway"], network_ids={},
-        resolved={}, node_ports={})))
+                                    "route.yaml": route}, ["service-import-orders-legacy-tg.yaml"],
+                         account="123456789012", region="us-east-2")  # the example's target group is there
+    declared = declare_importer(fabric, [], [LEGACY_TG])
     [rule] = declared.of_type("listenerRule:ListenerRule")
     assert rule["inputs"]["action"]["forward"]["targetGroups"] == [
-        {"targetGroupIdentifier": "arn:aws:vpc-lattice:us-east-2:123456789012:targetgroup/tg-0abc123def4567890",
-         "weight": 1}]
+        {"targetGroupIdentifier": LEGACY_TG, "weight": 1}]
     assert declared.of_type("targetGroup:TargetGroup") == []  # reference only: never created or tagged
+
+
+def test_the_seeds_examples_declared_in_an_account_without_their_target_groups_are_refused(tmp_path: Path):
+    fabric = fabric_with(tmp_path, {"gateway.yaml": MY_GATEWAY}, ["service-import-1-empty-spec.yaml", *ROUTES])
+    with pytest.raises(AssertionError, match="ResourceNotFoundException: CreateRule: TargetGroup "
+                       + OWNER_TG.format(0) + " was not found in this account and Region"):
+        declare_importer(fabric, owner_exports(), existing=[])  # the owner's target groups were never made
+
+
+def test_what_holds_a_place_only_one_can_hold_is_deleted_before_its_replacement_is_created(tmp_path: Path):
+    fabric = fabric_with(tmp_path, {"gateway.yaml": MY_GATEWAY}, ["service-import-1.yaml", *ROUTES])
+    first: dict[str, set[bool]] = {}
+
+    def watch(args: pulumi.ResourceTransformationArgs) -> None:
+        first.setdefault(args.type_.rsplit(":", 1)[1], set()).add(bool(args.opts.delete_before_replace))
+
+    declare_importer(fabric, owner_exports(), [OWNER_TG.format(i) for i in range(3)], watch)
+    # a listener holds its port, a rule its priority, an association its pair: Lattice refuses a second one
+    assert {kind: first[kind] for kind in ("Listener", "ListenerRule", "ServiceNetworkServiceAssociation",
+                                           "ServiceNetworkVpcAssociation")} == {
+        "Listener": {True}, "ListenerRule": {True}, "ServiceNetworkServiceAssociation": {True},
+        "ServiceNetworkVpcAssociation": {True}}
+    assert first["Service"] == {False}  # a new name: created first, as Pulumi does by default

@@ -47,11 +47,39 @@ def releases(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict]:
     return declared(previous), declared(PROJECT_DIR)
 
 
-def test_every_resource_of_the_previous_release_keeps_its_urn_or_is_aliased(releases):
+def kinds(urns) -> set[str]:
+    return {urn.split("::")[2].split("$")[-1] for urn in urns}
+
+
+def lost(old: dict, new: dict, stack: str) -> set[str]:
+    """URNs of the previous release's resources this release neither declares nor aliases."""
+    return set(old[stack]) - {u for urn, aliases in new[stack].items() for u in (urn, *aliases)}
+
+
+def added(old: dict, new: dict, stack: str) -> list[str]:
+    """Names of the resources this release adds, neither declared nor aliased by the previous one."""
+    return sorted(urn.rsplit("::", 1)[1] for urn in set(new[stack]) - {u for urn, aliases in old[stack].items()
+                                                                       for u in (urn, *aliases)}
+                  if not any(a in old[stack] for a in new[stack][urn]))
+
+
+# Replaced by design (issue 16): a target group's name is now unique in its account and Region across the fabric
+# and says which service it serves, so each target group is a new one with its targets; and the VPC cluster2 and
+# cluster3 share is associated once, by cluster2.
+TARGETS = {"aws:vpclattice/targetGroup:TargetGroup", "aws:vpclattice/targetGroupAttachment:TargetGroupAttachment",
+           "aws:autoscaling/trafficSourceAttachment:TrafficSourceAttachment"}
+ASSOCIATION = "aws:vpclattice/serviceNetworkVpcAssociation:ServiceNetworkVpcAssociation"
+
+
+def test_every_resource_of_the_previous_release_keeps_its_urn_or_is_aliased_but_replaced_target_groups(releases):
     old, new = releases
-    lost = {stack: sorted(set(urns) - {u for urn, aliases in new[stack].items() for u in (urn, *aliases)})
-            for stack, urns in old.items()}
-    assert {stack: urns for stack, urns in lost.items() if urns} == {}
+    assert {stack: kinds(lost(old, new, stack)) for stack in old if lost(old, new, stack)} == {
+        "cluster1": TARGETS - {"aws:vpclattice/targetGroupAttachment:TargetGroupAttachment"},
+        "cluster2": TARGETS - {"aws:autoscaling/trafficSourceAttachment:TrafficSourceAttachment"},
+        "cluster3": TARGETS - {"aws:autoscaling/trafficSourceAttachment:TrafficSourceAttachment"} | {ASSOCIATION},
+    }
+    [association] = [urn for urn in lost(old, new, "cluster3") if ASSOCIATION in urn]
+    assert association.endswith("::cluster3-lattice-fabric-network-vpc")
 
 
 # What this release adds to a ClusterLink stack: the cluster's own CA and the control plane's and data plane's
@@ -59,22 +87,21 @@ def test_every_resource_of_the_previous_release_keeps_its_urn_or_is_aliased(rele
 CLUSTER_CERTIFICATES = ("cl-ca", "cl-controlplane-certificate", "cl-dataplane-certificate")
 
 
-def test_this_release_adds_only_each_clusterlink_clusters_own_certificates(releases):
+def test_this_release_adds_each_clusterlink_clusters_own_certificates_and_the_new_target_groups(releases):
     old, new = releases
-    added = {stack: sorted(urn.rsplit("::", 1)[1] for urn in set(urns) - {u for urn, aliases in old[stack].items()
-                                                                          for u in (urn, *aliases)}
-                           if not any(a in old[stack] for a in new[stack][urn]))
-             for stack, urns in new.items()}
-    expected = {stack: sorted(f"{stack}-clusterlink-platform-{c}" for c in CLUSTER_CERTIFICATES)
-                if stack in ("east", "west", "central") else [] for stack in new}
-    assert added == expected
-    assert {s: len(u) for s, u in new.items()} == {s: len(u) + len(expected[s]) for s, u in old.items()}
+    clusterlink = {stack: added(old, new, stack) for stack in ("east", "west", "central")}
+    assert clusterlink == {stack: sorted(f"{stack}-clusterlink-platform-{c}" for c in CLUSTER_CERTIFICATES)
+                           for stack in clusterlink}
+    for stack in ("cluster1", "cluster2", "cluster3"):
+        new_urns = [urn for urn in new[stack] if urn.rsplit("::", 1)[1] in added(old, new, stack)]
+        assert kinds(new_urns) <= TARGETS
+    assert {s: len(u) for s, u in new.items()} == {
+        s: len(u) + len(added(old, new, s)) - len(lost(old, new, s)) for s, u in old.items()}
 
 
-def test_lattice_target_groups_listeners_and_rules_moved_by_alias(releases):
+def test_lattice_services_listeners_and_rules_moved_by_alias(releases):
     _, new = releases
     moved = [urn for urn, aliases in new["cluster3"].items() if any("clusterfabric:lattice:" in a.split("::")[2].split("$")[-2]
                                                                       for a in aliases)]
-    kinds = {urn.split("::")[2].split("$")[-1] for urn in moved}
-    assert {"aws:vpclattice/targetGroup:TargetGroup", "aws:vpclattice/listener:Listener",
-            "aws:vpclattice/listenerRule:ListenerRule", "aws:vpclattice/service:Service"} <= kinds
+    assert {"aws:vpclattice/listener:Listener", "aws:vpclattice/listenerRule:ListenerRule",
+            "aws:vpclattice/service:Service"} <= kinds(moved)

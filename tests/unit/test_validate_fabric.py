@@ -31,6 +31,13 @@ def lines(fabric: Path) -> list[str]:
     return [p.replace(f"{fabric}/", "") for p in problems]
 
 
+def warning_lines(fabric: Path) -> list[str]:
+    """Warnings without the fabric directory prefix, when there is no problem."""
+    problems, warnings = validate(fabric)
+    assert problems == []
+    return [w.replace(f"{fabric}/", "") for w in warnings]
+
+
 CASES = {
     "import from a peer outside the fabric": (
         "central/sharing.yaml", "peer:             east", "peer:             north",
@@ -220,12 +227,12 @@ LATTICE_CASES = {
         "fabric.yaml: Fabric: clusters[4].lattice.targets: targets mode ip needs targets.ips"),
     "malformed VPC id": (
         "fabric.yaml", "vpcId: vpc-0a1b2c3d4e5f60001", "vpcId: vpc-main",
-        "fabric.yaml: Fabric: clusters[3].lattice.vpcId: String should match pattern '^vpc-[0-9a-f]{8,17}$'"),
+        "fabric.yaml: Fabric: clusters[3].lattice.vpcId: String should match pattern '^vpc-([0-9a-f]{8}|[0-9a-f]{17})$'"),
     "service network owned twice": (
         "fabric.yaml", "      securityGroupIds: [sg-0a1b2c3d4e5f60002]\n",
         "      securityGroupIds: [sg-0a1b2c3d4e5f60002]\n      serviceNetworks: [fabric-network]\n",
-        "fabric.yaml: Cluster/-/cluster2: lattice.serviceNetworks: service network 'fabric-network' is already owned "
-        "by 'cluster1'; one stack creates it"),
+        "fabric.yaml: Cluster/-/cluster2: lattice.serviceNetworks: service network 'fabric-network' is already created "
+        "by 'cluster1' in 111122223333/us-west-2; one stack creates it"),
     "Lattice object in a ClusterLink cluster": (
         "cluster1/gateway.yaml", "x", "x",
         None),
@@ -251,9 +258,7 @@ def test_unused_service_import_and_ignored_backend_port_are_warnings(fabric: Pat
     imports.write_text(imports.read_text() + "---\napiVersion: application-networking.k8s.aws/v1alpha1\n"
                        "kind: ServiceImport\nmetadata: {name: orders, namespace: default}\n"
                        "spec: {type: ClusterSetIP, ports: [{port: 80}]}\n")
-    problems, warnings = validate(fabric)
-    assert problems == []
-    assert [w.replace(f"{fabric}/", "") for w in warnings] == [
+    assert warning_lines(fabric) == [
         "cluster3/routes.yaml: GRPCRoute/default/inventory: spec.rules[0].backendRefs[0].port: the port of a "
         "ServiceImport backend is ignored (the exported port is used, as with the AWS controller)",
         "cluster3/imports.yaml: ServiceImport/default/orders: metadata.name: no route uses this ServiceImport: a "

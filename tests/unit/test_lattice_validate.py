@@ -1,0 +1,144 @@
+"""Every VPC Lattice limit is refused by `validate`, one exact line naming file, object and field.
+
+Each case edits a copy of the example fabric in one or more places. The limits are the Lattice API's (botocore's
+model), the controller's, and Kubernetes' own for integer fields (a quoted number is refused everywhere alike).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.unit.test_validate_fabric import edit, fabric, lines, warning_lines  # noqa: F401 (fabric: a fixture)
+
+ROUTES = "cluster3/routes.yaml"
+CHECKOUT_ROUTE = "cluster3/routes.yaml: HTTPRoute/default/checkout"
+QUOTED = "is a string: write the number without quotes (Kubernetes refuses a quoted value where its schema says integer)"
+ROUTE_META = "  name: checkout\n  namespace: default\nspec:\n  parentRefs:"
+
+
+def annotated(*annotations: str) -> tuple[str, str, str]:
+    """The checkout route with these annotations."""
+    text = "".join(f"\n    {a}" for a in annotations)
+    return ROUTES, ROUTE_META, f"  name: checkout\n  namespace: default\n  annotations:{text}\nspec:\n  parentRefs:"
+
+
+CASES: dict[str, tuple[list[tuple[str, str, str]], str]] = {
+    "weight above 999": (
+        [(ROUTES, "          port: 80\n          weight: 50", "          port: 80\n          weight: 1000")],
+        f"{CHECKOUT_ROUTE}: spec.rules[2].backendRefs[0].weight: 1000 is above 999, the largest weight VPC Lattice "
+        "takes for a target group"),
+    "every weight 0": (
+        [(ROUTES, "        - name: checkout-import-1\n          kind: ServiceImport",
+          "        - name: checkout-import-1\n          kind: ServiceImport\n          weight: 0")],
+        f"{CHECKOUT_ROUTE}: spec.rules[0].backendRefs: every backend has weight 0: a VPC Lattice forward action "
+        "needs a positive total weight"),
+    "Gateway name of 2 characters": (
+        [("cluster1/gateway.yaml", "  name: fabric-network", "  name: ab")],
+        "cluster1/gateway.yaml: Gateway/default/ab: metadata.name: service network name 'ab' must be 3-63 "
+        "characters (has 2): a Gateway is the VPC Lattice service network of its name"),
+    "Gateway name of 64 characters": (
+        [("cluster1/gateway.yaml", "  name: fabric-network", f"  name: {'n' * 64}")],
+        f"cluster1/gateway.yaml: Gateway/default/{'n' * 64}: metadata.name: service network name '{'n' * 64}' must "
+        "be 3-63 characters (has 64): a Gateway is the VPC Lattice service network of its name"),
+    "ServiceExport name of 200 characters": (
+        [("cluster2/exports.yaml", "  name: inventory\n", f"  name: {'i' * 200}\n")],
+        f"cluster2/exports.yaml: ServiceExport/default/{'i' * 200}: metadata.name: '{'i' * 200}' is not a "
+        "DNS-1035 label: at most 63 characters of a-z, 0-9 and '-', starting with a letter and ending with a "
+        "letter or digit"),
+    "TLSRoute without hostnames": (
+        [(ROUTES, "  hostnames:\n    - payments.example.com\n", "")],
+        "cluster3/routes.yaml: TLSRoute/default/payments: spec.hostnames: a TLSRoute needs a hostname: VPC Lattice "
+        "requires a custom domain name (the first hostname) for a TLS passthrough service, and the controller "
+        "refuses it too"),
+    "health check timeout above its interval": (
+        [("cluster2/exports.yaml", "intervalSeconds: 10", "intervalSeconds: 10\n    timeoutSeconds: 11")],
+        "cluster2/exports.yaml: TargetGroupPolicy/default/checkout-health: spec.healthCheck.timeoutSeconds: a "
+        "health check waits 11s for an answer but runs every 10s (intervalSeconds): the timeout must not be above "
+        "the interval"),
+    "health check timeout above the default interval": (
+        [("cluster2/exports.yaml", "intervalSeconds: 10", "timeoutSeconds: 31")],
+        "cluster2/exports.yaml: TargetGroupPolicy/default/checkout-health: spec.healthCheck.timeoutSeconds: a "
+        "health check waits 31s for an answer but runs every 30s (intervalSeconds, the default): the timeout must "
+        "not be above the interval"),
+    "quoted weight": (
+        [(ROUTES, "          port: 80\n          weight: 50", '          port: 80\n          weight: "50"')],
+        f"{CHECKOUT_ROUTE}: spec.rules[2].backendRefs[0].weight: '50' {QUOTED}"),
+    "quoted exported port": (
+        [("cluster2/exports.yaml", "    - port: 50051", '    - port: "50051"')],
+        f"cluster2/exports.yaml: ServiceExport/default/inventory: spec.exportedPorts[0].port: '50051' {QUOTED}"),
+    "quoted ServiceImport port": (
+        [("cluster3/imports.yaml", "  - port: 50051", '  - port: "50051"')],
+        f"cluster3/imports.yaml: ServiceImport/default/inventory: spec.ports[0].port: '50051' {QUOTED}"),
+    "quoted health check interval": (
+        [("cluster2/exports.yaml", "intervalSeconds: 10", 'intervalSeconds: "10"')],
+        f"cluster2/exports.yaml: TargetGroupPolicy/default/checkout-health: spec.healthCheck.intervalSeconds: "
+        f"'10' {QUOTED}"),
+    "quoted Gateway listener port": (
+        [("cluster3/gateway.yaml", "port: 8443", 'port: "8443"')],
+        f"cluster3/gateway.yaml: Gateway/default/fabric-network: spec.listeners[2].port: '8443' {QUOTED}"),
+    "quoted node port": (
+        [("cluster1/services.yaml", "    - port: 80\n      targetPort: 8080",
+          '    - port: 80\n      targetPort: 8080\n      nodePort: "30080"')],
+        f"cluster1/services.yaml: Service/default/checkout: spec.ports[0].nodePort: '30080' {QUOTED}"),
+    "header name over 100 characters": (
+        [(ROUTES, "{name: x-canary,", f"{{name: x{'c' * 100},")],
+        f"{CHECKOUT_ROUTE}: spec.rules[1].matches[0].headers[0].name: String should have at most 100 characters"),
+    "path character Lattice does not take": (
+        [(ROUTES, "value: /legacy}", "value: /legacy$}")],
+        f"{CHECKOUT_ROUTE}: spec.rules[0].matches[0].path.value: '/legacy$': VPC Lattice takes only a-z, A-Z, "
+        "0-9 and @:%_+.~#?&/=- in a path match"),
+    "certificate-arn that is no ACM certificate": (
+        [("cluster3/gateway.yaml", "      protocol: HTTPS\n      port: 443",
+          "      protocol: HTTPS\n      port: 443\n      tls:\n        options:\n"
+          "          application-networking.k8s.aws/certificate-arn: arn:aws:iam::111122223333:server-certificate/x")],
+        "cluster3/gateway.yaml: Gateway/default/fabric-network: spec.listeners[1].tls.options: "
+        "application-networking.k8s.aws/certificate-arn: 'arn:aws:iam::111122223333:server-certificate/x' is not "
+        "an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID)"),
+    "rule priority that is no number": (
+        [annotated('application-networking.k8s.aws/rule-0-priority: "first"')],
+        f"{CHECKOUT_ROUTE}: metadata.annotations: application-networking.k8s.aws/rule-0-priority: 'first' is not "
+        "a whole number"),
+    "two rules of one priority": (
+        [annotated('application-networking.k8s.aws/rule-0-priority: "2"',
+                   'application-networking.k8s.aws/rule-1-priority: "2"')],
+        f"{CHECKOUT_ROUTE}: metadata.annotations: rules 0 and 1 both get priority 2; a Lattice listener takes each "
+        "priority once (set application-networking.k8s.aws/rule-1-priority)"),
+    "rule priority out of range": (
+        [annotated('application-networking.k8s.aws/rule-0-priority: "0"')],
+        f"{CHECKOUT_ROUTE}: metadata.annotations: rule 0 gets priority 0, outside 1-100 (the controller's range; "
+        "set application-networking.k8s.aws/rule-0-priority)"),
+    "tag key AWS keeps for itself": (
+        [("cluster1/exports.yaml", '"team=payments,cost-center=42"', '"aws:team=payments"')],
+        "cluster1/exports.yaml: ServiceExport/default/payments: metadata.annotations: annotation "
+        "application-networking.k8s.aws/tags: tag 'aws:team' is not an AWS tag: keys are 1-128 characters and do "
+        "not start with 'aws:', values at most 256"),
+    "TCP policy with a protocol version": (
+        [("cluster2/exports.yaml", "    name: checkout\n  healthCheck:",
+          "    name: checkout\n  protocol: TCP\n  protocolVersion: HTTP1\n  healthCheck:")],
+        "cluster2/exports.yaml: TargetGroupPolicy/default/checkout-health: spec.protocolVersion: a TCP target group "
+        "has no protocol version (the controller refuses this policy too): remove it"),
+    "security group id of neither 8 nor 17 characters": (
+        [("fabric.yaml", "securityGroupIds: [sg-0a1b2c3d4e5f60002]", "securityGroupIds: [sg-0a1b2c3d4]")],
+        "fabric.yaml: Fabric: clusters[4].lattice.securityGroupIds[0]: String should match pattern "
+        "'^sg-([0-9a-f]{8}|[0-9a-f]{17})$'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_lattice_limit_is_refused_with_the_right_line(fabric: Path, case: str):
+    edits, expected = CASES[case]
+    for file, old, new in edits:
+        edit(fabric, file, old, new)
+    assert lines(fabric) == [expected]
+
+
+def test_a_health_check_policy_for_alb_targets_is_a_warning_that_it_is_ignored(fabric: Path):
+    edit(fabric, "fabric.yaml", "targets: {mode: ip, ips: [10.2.1.10, 10.2.2.10]}",
+         "targets: {mode: alb, albArn: arn:aws:elasticloadbalancing:us-west-2:111122223333:loadbalancer/app/"
+         "cluster2-internal/0123456789abcdef}")
+    assert warning_lines(fabric) == [
+        "cluster2/exports.yaml: TargetGroupPolicy/default/checkout-health: spec.healthCheck: ignored: this cluster's "
+        "targets are an ALB (targets mode alb), and VPC Lattice does not health-check ALB target groups; the ALB's "
+        "own target groups do"]
