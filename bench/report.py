@@ -13,7 +13,7 @@ import platform
 from pathlib import Path
 from typing import Any, Callable
 
-from . import fabric_runs, program_cost, stack_refs, validate_cost
+from . import clusterlink_traffic, fabric_runs, program_cost, stack_refs, validate_cost
 from .cli import RESULTS
 from .measure import REPO, ratio
 from .plot import Panel, Series, write
@@ -24,6 +24,7 @@ SECTIONS: list[tuple[str, str, Any]] = [
     ("stack_refs", "Cross-stack cost: StackReference reads", stack_refs),
     ("fabric_runs", "Whole-fabric runs: serial against `--parallel 2`", fabric_runs),
     ("validate_cost", "`validate` of a large fabric against parsing its YAML", validate_cost),
+    ("clusterlink_traffic", "Traffic through the fabric: iperf3 through ClusterLink against directly", clusterlink_traffic),
 ]
 
 
@@ -71,6 +72,10 @@ def targets(results: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
                     verdict = _verdict(min(top["speedup_up"], top["speedup_preview"]) >= fabric_runs.TARGET)
                 rows.append((f"`--parallel 2` at least {fabric_runs.TARGET}x serial for independent stacks "
                              f"({dataplane}, N={top['clusters']})", measured, verdict))
+    traffic = results.get("clusterlink_traffic")
+    if traffic:
+        rows.append(("iperf3 through ClusterLink's data planes against pod to pod (issue 20: a figure, no target)",
+                     clusterlink_traffic.summary(traffic), "recorded"))
     return rows
 
 

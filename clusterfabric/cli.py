@@ -58,6 +58,14 @@ def main(argv: list[str] | None = None) -> None:
     _fabric_options(comment)
     comment.add_argument("--base", required=True, help="git ref the change is compared with (e.g. origin/main)")
     comment.add_argument("--output", type=Path, help="write the Markdown here (default: stdout)")
+    iperf3 = commands.add_parser("iperf3", help="ClusterLink's iperf3 example, for real on this machine (root): "
+                                 "an API server per cluster, the real control and data planes, iperf3 through them")
+    iperf3.add_argument("--fabric", type=Path, help="a fabric whose clusters are named server and client, server "
+                        "exporting default/iperf3-server and client importing it (default: examples/iperf3)")
+    iperf3.add_argument("--seconds", type=int, choices=range(1, 61), default=5, metavar="1-60",
+                        help="length of each transfer (default 5)")
+    iperf3.add_argument("--work-dir", type=Path, help="keep the run's files (logs, state) here instead of a "
+                        "temporary folder removed at the end")
     args = parser.parse_args(argv)
 
     try:
@@ -99,6 +107,8 @@ def main(argv: list[str] | None = None) -> None:
             print(mermaid(fabric) if args.format == "mermaid" else dot(fabric))
         elif args.command == "comment":
             sys.exit(comment_command(args))
+        elif args.command == "iperf3":
+            sys.exit(iperf3_command(args))
     except InputError as err:
         for problem in err.problems:
             print(problem, file=sys.stderr)
@@ -112,6 +122,51 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as err:  # never a traceback: say what failed, in one line
         print(f"clusterfabric: internal error: {type(err).__name__}: {err}", file=sys.stderr)
         sys.exit(2)
+
+
+IPERF3_DEADLINE = 600
+"""Seconds the whole `iperf3` run may take, setup of the local API servers included, before it is stopped."""
+
+
+def iperf3_command(args: argparse.Namespace) -> int:
+    import os
+    import signal
+    import tempfile
+
+    from .iperf3 import EXAMPLE, run_example
+    from .localfabric import LocalRunError
+    from .netns import NetworkError
+    from .pods import PodError
+
+    if os.geteuid() != 0:
+        print("clusterfabric: iperf3 needs root: it makes network and mount namespaces", file=sys.stderr)
+        return 1
+
+    def stop(signum, _frame):  # leave through the finally blocks, so every process and namespace goes
+        raise KeyboardInterrupt(f"stopped by signal {signum}")
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGALRM, lambda *_: stop(f"SIGALRM after {IPERF3_DEADLINE}s", None))
+    signal.alarm(IPERF3_DEADLINE)
+    progress = lambda line: print(f"==> {line}", file=sys.stderr, flush=True)  # noqa: E731
+    try:
+        with tempfile.TemporaryDirectory(prefix="clusterfabric-iperf3-") as scratch:
+            work_dir = args.work_dir.resolve() if args.work_dir else Path(scratch)
+            through, direct = run_example(work_dir, args.seconds, progress, (args.fabric or EXAMPLE).resolve())
+    except (LocalRunError, NetworkError, PodError) as err:
+        print(f"clusterfabric: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt as err:
+        print(f"clusterfabric: {err or 'interrupted'}; everything started was stopped", file=sys.stderr)
+        return 130
+    finally:
+        signal.alarm(0)
+    for label, done in (("through ClusterLink", through), ("directly", direct)):
+        print(f"{label:>20}: " + (f"{done.bits_per_second / 1e9:.2f} Gbit/s, {done.received / 1e6:.0f} MB"
+                                  if done.completed else f"failed: {done.error}"))
+    if through.completed and direct.completed:
+        print(f"{'ratio':>20}: {through.bits_per_second / direct.bits_per_second:.2f}")
+    return 0 if through.completed else 1
 
 
 def plan_command(args: argparse.Namespace) -> int:

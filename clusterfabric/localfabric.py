@@ -25,10 +25,13 @@ by `stop`, by process group; the network's namespaces go with the network.
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 from urllib.parse import urlparse
 
 from components.model.checks import Fabric as FabricModel
@@ -38,6 +41,9 @@ from .apiserver import SERVICE_CLUSTER_IP_RANGE, ControlPlane
 from .kubeapi import KubeClient
 from .netns import PodNetwork
 from .pods import LocalPod, PodSpec, http_status, pod_spec
+
+if TYPE_CHECKING:
+    from .fabric import Fabric
 
 PLATFORM = ("cl-controlplane", "cl-dataplane")
 DATAPLANE_PORT = 4443
@@ -328,3 +334,54 @@ def _resolve(name: str, names: dict[str, tuple[str, str]], depth: int = 0) -> st
     if kind == "alias" and depth < 5:
         return _resolve(value, names, depth + 1)
     return None
+
+
+@dataclass
+class LocalRun:
+    """A fabric deployed on local API servers, its ClusterLink platforms running (`run_locally`)."""
+
+    fabric: "Fabric"
+    planes: dict[str, ControlPlane]
+    local: LocalFabric
+
+
+@contextmanager
+def run_locally(fabric_dir: Path, work_dir: Path, progress: Callable[[str], None] = lambda line: None,
+                timeout: float = DEFAULT_TIMEOUT) -> Iterator[LocalRun]:
+    """The ClusterLink clusters of the fabric at `fabric_dir`, for real on this machine: a copy of the program
+    and of the fabric (`run.fabric.fabric_dir`, free to edit) in `work_dir` with a state backend of their own,
+    an API server per cluster, every stack up, every platform running. Everything started is stopped, and
+    every namespace deleted, on leaving, also on failure."""
+    from .apiserver import control_planes, default_crds, start_all
+    from .fabric import ClusterTarget, Fabric
+    from .toolchain import copy_program, pulumi_env
+
+    project = copy_program(work_dir / "project")
+    shutil.copytree(fabric_dir, project / "fabric")
+    # A backend and passphrase of the run's own: the user's stacks are never touched.
+    base = {k: v for k, v in os.environ.items() if k not in (
+        "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")}
+    model = Fabric(project / "fabric", project_dir=project).load()
+    clusters = [c.name for c, _ in model.clusterlink_clusters()]
+    planes = control_planes(clusters, work_dir / "apiservers")
+    try:
+        start_all(planes, default_crds(), progress=progress)
+        targets = {name: ClusterTarget(plane.kubeconfig, controllers=False) for name, plane in planes.items()}
+        fabric = Fabric(project / "fabric", project_dir=project, env=pulumi_env(project, base), targets=targets,
+                        on_event=lambda e: progress(f"{e.stack}: {e.message}") if e.kind == "finished" else None)
+        result = fabric.up(clusters)
+        if not result.ok:
+            raise LocalRunError("the fabric did not come up: " + "; ".join(
+                f"{s.stack}: {s.result} {s.message}" for s in result.stacks if not s.ok))
+        with PodNetwork() as network:
+            local = LocalFabric(fabric.load(), planes, work_dir / "pods", network)
+            try:
+                progress(f"starting cl-controlplane and cl-go-dataplane of {', '.join(clusters)}")
+                local.start(timeout)
+                progress("every platform ready, every peer reachable")
+                yield LocalRun(fabric, planes, local)
+            finally:
+                local.stop()
+    finally:
+        for plane in planes.values():
+            plane.stop()

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import sys
 from pathlib import Path
 from typing import Mapping
@@ -81,6 +82,30 @@ def pulumi_command(env: Mapping[str, str]) -> str:
         if folder and candidate.is_file() and os.access(candidate, os.X_OK):
             return str(candidate)
     raise SystemExit("pulumi: no Pulumi CLI found; run scripts/setup first")
+
+
+# What a cluster program needs; the rest of the repository stays out of a copy of it.
+PROGRAM_FILES = ("Pulumi.yaml", "__main__.py", "components", "config", "stacks")
+
+
+def copy_program(destination: Path, source: Path = PROJECT_DIR) -> Path:
+    """Copy the cluster program to `destination`, using the repository's virtualenv."""
+    destination.mkdir(parents=True, exist_ok=True)
+    for name in PROGRAM_FILES:
+        path = source / name
+        if path.is_dir():
+            # Stack files are per machine (they carry its encryption salt): a copy starts without them.
+            shutil.copytree(path, destination / name, ignore=shutil.ignore_patterns("__pycache__", "Pulumi.*.yaml"))
+        else:
+            shutil.copy2(path, destination / name)
+    point_at_venv(destination / "Pulumi.yaml")
+    return destination
+
+
+def point_at_venv(pulumi_yaml: Path) -> None:
+    text = pulumi_yaml.read_text()
+    pulumi_yaml.write_text(text.replace("virtualenv: .venv", f"virtualenv: {PROJECT_DIR / '.venv'}"))
+
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from clusterfabric.toolchain import PROJECT_DIR, pulumi_command, pulumi_env
+# copy_program and point_at_venv are the toolchain's (the local runs copy the program too); kept importable here.
+from clusterfabric.toolchain import copy_program, point_at_venv, pulumi_command, pulumi_env  # noqa: F401
 
-# What a cluster program needs; the rest of the repository stays out of the copy.
-PROGRAM_FILES = ("Pulumi.yaml", "__main__.py", "components", "config", "stacks")
 
 
 @dataclass
@@ -42,25 +40,6 @@ class PulumiProject:
 
     def init_stack(self, stack: str) -> None:
         self.pulumi("stack", "init", stack)
-
-
-def copy_program(destination: Path, source: Path = PROJECT_DIR) -> Path:
-    """Copy the cluster program to `destination`, using the repository's virtualenv."""
-    destination.mkdir(parents=True, exist_ok=True)
-    for name in PROGRAM_FILES:
-        path = source / name
-        if path.is_dir():
-            # Stack files are per machine (they carry its encryption salt): a copy starts without them.
-            shutil.copytree(path, destination / name, ignore=shutil.ignore_patterns("__pycache__", "Pulumi.*.yaml"))
-        else:
-            shutil.copy2(path, destination / name)
-    point_at_venv(destination / "Pulumi.yaml")
-    return destination
-
-
-def point_at_venv(pulumi_yaml: Path) -> None:
-    text = pulumi_yaml.read_text()
-    pulumi_yaml.write_text(text.replace("virtualenv: .venv", f"virtualenv: {PROJECT_DIR / '.venv'}"))
 
 
 def project(directory: Path, backend: Path | None = None) -> PulumiProject:

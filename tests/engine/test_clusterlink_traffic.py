@@ -10,106 +10,51 @@ ClusterLink must refuse is refused, for the reason it must be.
 
 from __future__ import annotations
 
-import json
-import shutil
 import time
-from itertools import count
-from pathlib import Path
 
 import pytest
 
-from clusterfabric.localfabric import LocalFabric
-from clusterfabric.netns import PodNetwork
-from clusterfabric.pods import LocalPod
+from clusterfabric.iperf3 import EXAMPLE, Transfer, import_listener, serve, transfer
+from clusterfabric.localfabric import LocalFabric, run_locally
 from clusterfabric.toolchain import PROJECT_DIR
 from components.clusterlink.certificates import issue
-from tests.engine.conftest import local_control_planes, on_servers
-from tests.pulumi_project import copy_program
 
-EXAMPLE = PROJECT_DIR / "examples" / "iperf3"
-CLUSTERS = ("server", "client")
-IPERF3 = shutil.which("iperf3") or "/usr/bin/iperf3"
 PEER_FILES = "/etc/ssl/certs/clink/{}"
-_clients = count()
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory):
-    with local_control_planes(tmp_path_factory.mktemp("apiservers"), CLUSTERS) as planes:
-        yield planes
+def run(tmp_path_factory: pytest.TempPathFactory):
+    """The example up on local API servers, its platforms running, iperf3's server behind the exported Service."""
+    with run_locally(EXAMPLE, tmp_path_factory.mktemp("iperf3")) as running:
+        serve(running.local)
+        yield running
 
 
 @pytest.fixture(scope="module")
-def fabric(tmp_path_factory: pytest.TempPathFactory, servers):
-    """The example's stacks up on the local API servers; `fabric.fabric_dir` is a copy the tests may edit."""
-    project = copy_program(tmp_path_factory.mktemp("fabric") / "project")
-    shutil.copytree(EXAMPLE, project / "iperf3")
-    deployed = on_servers(project, servers)
-    deployed.fabric_dir = project / "iperf3"
-    result = deployed.up(list(CLUSTERS))
-    assert result.ok, [(s.stack, s.result, s.message) for s in result.stacks]
-    return deployed
+def local(run) -> LocalFabric:
+    return run.local
 
 
 @pytest.fixture(scope="module")
-def local(fabric, servers, tmp_path_factory):
-    """The platforms running, and iperf3's server behind the exported Service."""
-    with PodNetwork() as network:
-        running = LocalFabric(fabric.load(), servers, tmp_path_factory.mktemp("pods"), network)
-        try:
-            running.start()
-            running.run_workload("server", "default", "iperf3-server-0", {"app": "iperf3-server"},
-                                 [IPERF3, "-s", "-p", "5201"])
-            yield running
-        finally:
-            running.stop()
+def fabric(run):
+    """The deployed fabric; `fabric.fabric_dir` is a copy of the example the tests may edit."""
+    return run.fabric
 
 
-def iperf3_client(local: LocalFabric, host: str, port: int, seconds: int = 2,
-                  labels: dict[str, str] | None = None) -> tuple[int | None, dict]:
-    """Run `iperf3 -c host -p port` in a pod of the importing cluster (labelled app=iperf3-client unless
-    `labels` says otherwise); its exit status and JSON report."""
-    client: LocalPod = local.run_workload("client", "default", f"iperf3-client-{next(_clients)}",
-                                          labels or {"app": "iperf3-client"},
-                                          [IPERF3, "-c", host, "-p", str(port), "-t", str(seconds), "-J",
-                                           "--connect-timeout", "5000"])
-    status = client.wait(seconds + 40)
-    if status is None:
-        client.stop()
-    text = client.log.read_text(errors="replace")
-    try:
-        report = json.loads(text[text.index("{"):])
-    except ValueError:
-        report = {"error": text}
-    return status, report
+def through_the_import(local: LocalFabric, seconds: int = 2, **kwargs) -> Transfer:
+    """iperf3 against the importing data plane's listener for the Import (its targetPort)."""
+    return transfer(local, *import_listener(local), seconds, **kwargs)
 
 
-def target_port(local: LocalFabric) -> int:
-    imp = local.client("client").read("clusterlink.net/v1alpha1", "Import", "iperf3-server", "default")
-    return imp["spec"]["targetPort"]
-
-
-def received(report: dict) -> int:
-    return report.get("end", {}).get("sum_received", {}).get("bytes", 0)
-
-
-def transferred(status: int | None, report: dict) -> bool:
-    """The transfer completed: iperf3 reported no error and the server received more than a megabyte.
-    (iperf3 3.12 exits 0 even on an error when it reports in JSON: its report is what tells.)"""
-    return status == 0 and "error" not in report and received(report) > 1_000_000
-
-
-def refused(local: LocalFabric, within: float = 20.0) -> tuple[bool, dict]:
-    """Whether connections to the Import are refused (tried until `within` seconds pass, as policies and
-    Exports reach the control planes by watch), and the last report."""
+def refused(local: LocalFabric, within: float = 20.0) -> bool:
+    """Whether connections to the Import are refused, tried until `within` seconds pass (policies and Exports
+    reach the control planes by watch, a moment after `up`)."""
     deadline = time.monotonic() + within
-    while True:
-        status, report = iperf3_client(local, local.pod("client", "cl-dataplane").address, target_port(local), 1)
-        if "error" in report and received(report) == 0:
-            return True, report
+    while not through_the_import(local, 1).refused:
         if time.monotonic() > deadline:
-            return False, report
+            return False
         time.sleep(1)
+    return True
 
 
 def edit(fabric, path: str, text: str | None) -> str | None:
@@ -133,15 +78,15 @@ def log_of(local: LocalFabric, cluster: str, prefix: str) -> str:
 
 
 def test_iperf3_reaches_the_exported_server_through_the_importing_data_plane(local):
-    status, report = iperf3_client(local, local.pod("client", "cl-dataplane").address, target_port(local))
-    assert transferred(status, report), report
+    done = through_the_import(local)
+    assert done.completed, done.report
     assert "Ingress authorized" in log_of(local, "server", "cl-controlplane")
 
 
 def test_iperf3_reaches_it_by_the_imported_service_name_as_the_documentation_does(local):
     local.sync()  # the Services the control plane created for the Import
-    status, report = iperf3_client(local, "iperf3-server", 5000)
-    assert transferred(status, report), report
+    done = transfer(local, "iperf3-server", 5000)
+    assert done.completed, done.report
 
 
 def test_a_merge_import_joins_the_service_of_its_name(local, fabric):
@@ -160,10 +105,10 @@ def test_a_merge_import_joins_the_service_of_its_name(local, fabric):
             query={"labelSelector": "kubernetes.io/service-name=iperf3-server"})["items"])
         assert [(s["metadata"]["labels"]["endpointslice.kubernetes.io/managed-by"],
                  [e["addresses"] for e in s["endpoints"]], [p["port"] for p in s["ports"]]) for s in merged] == [
-            ("clusterlink.net", [[local.pod("client", "cl-dataplane").address]], [target_port(local)])]
+            ("clusterlink.net", [[import_listener(local)[0]]], [import_listener(local)[1]])]
         local.sync()
-        status, report = iperf3_client(local, "iperf3-server", 5000)
-        assert transferred(status, report), report
+        done = transfer(local, "iperf3-server", 5000)
+        assert done.completed, done.report
     finally:
         edit(fabric, "client/import.yaml", None)
         edit(fabric, "client/service.yaml", None)
@@ -193,27 +138,26 @@ def test_no_policy_allowing_egress_refuses_the_connection_and_the_workloads_labe
     before = edit(fabric, "client/policy.yaml", allow_only("client.clusterlink.net/labels.app=trusted-client"))
     try:
         up(fabric, "client")
-        assert refused(local)[0]  # the iperf3 client's pod is labelled app=iperf3-client
+        assert refused(local)  # the iperf3 client's pod is labelled app=iperf3-client
         assert "PDP not allowing connection" in log_of(local, "client", "cl-controlplane")
-        status, report = iperf3_client(local, local.pod("client", "cl-dataplane").address, target_port(local),
-                                       labels={"app": "trusted-client"})
-        assert transferred(status, report), report
+        done = through_the_import(local, labels={"app": "trusted-client"})
+        assert done.completed, done.report
     finally:
         edit(fabric, "client/policy.yaml", before)
         up(fabric, "client")
-    assert not refused(local)[0]
+    assert not refused(local)
 
 
 def test_no_policy_allowing_ingress_refuses_the_connection(local, fabric):
     before = edit(fabric, "server/policy.yaml", allow_only("peer.clusterlink.net/name=another-peer"))
     try:
         up(fabric, "server")
-        assert refused(local)[0]
+        assert refused(local)
         assert "PDP not allowing connection" in log_of(local, "server", "cl-controlplane")
     finally:
         edit(fabric, "server/policy.yaml", before)
         up(fabric, "server")
-    assert not refused(local)[0]
+    assert not refused(local)
 
 
 def test_a_deny_beats_an_allow(local, fabric):
@@ -223,11 +167,11 @@ def test_a_deny_beats_an_allow(local, fabric):
     edit(fabric, "server/deny.yaml", deny)
     try:
         up(fabric, "server")
-        assert refused(local)[0]  # allow-all is still there
+        assert refused(local)  # allow-all is still there
     finally:
         edit(fabric, "server/deny.yaml", None)
         up(fabric, "server")
-    assert not refused(local)[0]
+    assert not refused(local)
 
 
 def test_a_peer_whose_certificate_comes_from_another_fabric_cannot_connect(local):
@@ -238,13 +182,13 @@ def test_a_peer_whose_certificate_comes_from_another_fabric_cannot_connect(local
                PEER_FILES.format("ca.pem"): ca["cert_pem"].encode()}
     try:
         local.restart_platform("client", {"cl-controlplane": foreign})
-        assert refused(local)[0]
+        assert refused(local)
         assert "certificate" in log_of(local, "server", "cl-dataplane").split("cl-dataplane")[-1] or \
             "Unable to get access token" in log_of(local, "client", "cl-controlplane")
     finally:
         local.restart_platform("client")
         local.wait_peers_reachable()
-    assert not refused(local)[0]
+    assert not refused(local)
 
 
 def test_after_an_up_that_removes_the_export_the_connection_is_refused(local, fabric):
@@ -253,7 +197,7 @@ def test_after_an_up_that_removes_the_export_the_connection_is_refused(local, fa
     try:
         result = forced.up(["server"])
         assert result.ok, [(s.stack, s.result, s.message) for s in result.stacks]
-        assert refused(local)[0]
+        assert refused(local)
     finally:
         edit(fabric, "server/export.yaml", before)
         up(fabric, "server")
