@@ -92,6 +92,8 @@ class LocalFabric:
         """Cluster -> the address its gateway host resolves to."""
         self.pods: list[RunningPod] = []
         self._restarts = 0
+        self._routes: dict[str, tuple[list[tuple[str, int, str, int]], dict[str, tuple[str, str]]]] = {}
+        """Cluster -> (its Services' address translations, their DNS names), as of the last `sync`."""
 
     # --- bringing it up -----------------------------------------------------------------
 
@@ -213,7 +215,7 @@ class LocalFabric:
     def sync(self) -> None:
         """EndpointSlices, /etc/hosts and address translation of every pod, from the Services the API servers
         hold now and the pods running now."""
-        self._routes: dict[str, tuple[list[tuple[str, int, str, int]], dict[str, tuple[str, str]]]] = {}
+        self._routes = {}
         gateway_rules: list[tuple[str, int, str, int]] = []
         for cluster in self.clusters:
             client = self.client(cluster)
@@ -292,7 +294,7 @@ class LocalFabric:
     def _hosts_of(self, running: RunningPod) -> dict[str, str]:
         """A pod's /etc/hosts: every Service of its cluster (short names for those of its own namespace), and
         every cluster's gateway host."""
-        _, names = getattr(self, "_routes", {}).get(running.cluster, ([], {}))
+        _, names = self._routes.get(running.cluster, ([], {}))
         resolved: dict[str, str] = {}
         for name in names:
             address = _resolve(name, names)

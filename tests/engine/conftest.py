@@ -63,6 +63,13 @@ def local_control_planes(directory: Path, clusters=EXAMPLE_STACKS) -> Iterator[d
             plane.stop()
 
 
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ControlPlane]]:
+    """An API server per cluster of the example, for the module that asks (each module its own)."""
+    with local_control_planes(tmp_path_factory.mktemp("apiservers")) as planes:
+        yield planes
+
+
 def on_servers(project: Path, planes: dict[str, ControlPlane], **kwargs) -> Fabric:
     """The fabric of the program copy at `project`, each cluster targeting its local API server."""
     targets = {name: ClusterTarget(plane.kubeconfig, controllers=False) for name, plane in planes.items()}

@@ -16,16 +16,10 @@ from clusterfabric import Fabric
 from clusterfabric.apiserver import ControlPlane, default_crds, start_all
 from clusterfabric.kubeapi import KubeClient
 from clusterfabric.readback import declared_objects
-from tests.engine.conftest import EXAMPLE_STACKS, local_control_planes, on_servers
+from tests.engine.conftest import EXAMPLE_STACKS, on_servers
 from tests.pulumi_project import copy_program
 
 BUILTIN_NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-lease"}
-
-
-@pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory):
-    with local_control_planes(tmp_path_factory.mktemp("apiservers")) as planes:
-        yield planes
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from clusterfabric.apiserver import ControlPlane
 from clusterfabric.netns import PodNetwork
 from clusterfabric.pods import LocalPod, http_status, run_deployment_pod, wait_until
 from components.clusterlink.certificates import CLIENT, issue
-from tests.engine.conftest import EXAMPLE_STACKS, local_control_planes, on_servers
+from tests.engine.conftest import EXAMPLE_STACKS, on_servers
 from tests.pulumi_project import copy_program
 
 NAMESPACE = "clusterlink-system"
@@ -29,15 +29,6 @@ CR = "clusterlink.net/v1alpha1"
 READINESS = 4445
 # Where the Go data plane reads its certificate and key (fixed in the binary, as the Deployment mounts them).
 DATAPLANE_CERT, DATAPLANE_KEY = "/etc/ssl/certs/clink-dataplane.pem", "/etc/ssl/key/clink-dataplane.pem"
-
-pytestmark = pytest.mark.skipif(not Path("/run").is_dir(), reason="needs Linux namespaces")
-
-
-@pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory):
-    with local_control_planes(tmp_path_factory.mktemp("apiservers")) as planes:
-        yield planes
-
 
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory: pytest.TempPathFactory, servers: dict[str, ControlPlane]):
