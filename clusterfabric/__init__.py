@@ -3,11 +3,20 @@
 `Fabric` is the Python API (see clusterfabric/fabric.py); `clusterfabric` the CLI.
 """
 
-__all__ = ["Event", "Fabric", "FabricResult", "StackResult"]
+__all__ = ["BackendError", "ClusterTarget", "Event", "Fabric", "FabricResult", "InputError", "StackResult",
+           "UnknownStackError"]
 
 
 def __getattr__(name: str):
     # Loaded on first use: the CLI's other commands and scripts/pulumi stay quick to start.
+    if name == "InputError":
+        from components.model import InputError
+
+        return InputError
+    if name == "BackendError":
+        from .toolchain import BackendError
+
+        return BackendError
     if name in __all__:
         from . import fabric
 

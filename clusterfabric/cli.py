@@ -11,7 +11,7 @@ from components.model import InputError
 from components.model.checks import check_fabric, load_fabric
 
 from .kubeapi import ControlPlaneError
-from .toolchain import PROJECT_DIR
+from .toolchain import PROJECT_DIR, BackendError
 
 
 def validate(fabric_dir: Path) -> tuple[list[str], list[str]]:
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyError as err:
         print(f"clusterfabric: {err.args[0]}", file=sys.stderr)
         sys.exit(1)
-    except ControlPlaneError as err:
+    except (ControlPlaneError, BackendError) as err:
         print(f"clusterfabric: {err}", file=sys.stderr)
         sys.exit(1)
     except Exception as err:  # never a traceback: say what failed, in one line
@@ -187,7 +187,9 @@ def plan_command(args: argparse.Namespace) -> int:
         return 1
     failed = [s for s, entry in result["stacks"].items() if entry.get("errors")]
     if args.json:
-        print(json.dumps(result, indent=2, sort_keys=True, default=str))
+        # Stacks in dependency order (as run), everything inside them sorted.
+        stacks = {s: json.loads(json.dumps(entry, sort_keys=True, default=str)) for s, entry in result["stacks"].items()}
+        print(json.dumps({"stacks": stacks}, indent=2, default=str))
     else:
         for stack, entry in result["stacks"].items():
             print(f"{stack}: {len(entry['resources'])} resources")
@@ -258,11 +260,9 @@ def _fabric(args: argparse.Namespace):
 
 def table(result) -> str:
     """The final table: stack, result, creates/updates/replaces/deletes, duration."""
-    rows = [("stack", "result", "create", "update", "replace", "delete", "duration")]
-    for s in result.stacks:
-        c = s.changes
-        rows.append((s.stack, s.result, *(str(c.get(k, 0)) for k in ("create", "update", "replace", "delete")),
-                     f"{s.duration:.1f}s"))
+    from .report import COLUMNS, row
+
+    rows = [COLUMNS, *(row(s) for s in result.stacks)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -272,6 +272,10 @@ def table(result) -> str:
         lines += [f"{s.stack}: policy [{p['level']}] {p['policy']} ({p['resource']}): {p['message']}"
                   for p in s.policy if s.ok]
         lines += [f"{s.stack}: {d}" for d in s.drift]
+        plaintext = sum("plaintext" in w for w in s.warnings)
+        if plaintext:
+            lines.append(f"{s.stack}: {plaintext} rendered objects hold secret values in plaintext (the provider's "
+                         "warning; docs/secrets.md says how to ship them)")
         if s.ok and s.read_back == [] and s.message.startswith("read back"):
             lines.append(f"{s.stack}: {s.message}")
     return "\n".join(lines)
@@ -279,9 +283,11 @@ def table(result) -> str:
 
 def operation_command(args: argparse.Namespace) -> int:
     fabric = _fabric(args)
+    from .report import exit_status
+
     result = getattr(fabric, args.command)(args.stack)
     print(table(result))
-    return 0 if result.ok else 1
+    return exit_status(result)
 
 
 def apiservers_command(args: argparse.Namespace) -> int:
@@ -306,4 +312,6 @@ def comment_command(args: argparse.Namespace) -> int:
     else:
         print(text)
     print(table(result), file=sys.stderr)
-    return 0 if result.ok else 1
+    from .report import exit_status
+
+    return exit_status(result)

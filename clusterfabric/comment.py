@@ -19,42 +19,57 @@ from components.model.checks import Fabric as FabricModel
 
 from .fabric import Fabric, FabricResult, StackResult
 from .graph import mermaid
+from .report import COLUMNS, row
 
 MARKER = "<!-- clusterfabric:pr-preview -->"
 # Paths whose change affects every stack: the program and its toolchain.
-PROGRAM_PATHS = ("__main__.py", "Pulumi.yaml", "components/", "requirements.txt", "toolchain/")
+PROGRAM_PATHS = ("__main__.py", "Pulumi.yaml", "components", "requirements.txt", "toolchain")
 SYMBOL = {"create": "+", "update": "~", "delete": "-", "replace": "+-", "create-replacement": "++",
           "delete-replaced": "--"}
 
 
-def changed_files(project_dir: Path, base: str) -> list[str]:
-    """Files changed since `base`, committed or not, relative to the repository root."""
-    def git(*args: str) -> list[str]:
-        done = subprocess.run(["git", *args], cwd=project_dir, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise ValueError(f"git {' '.join(args)}: {done.stderr.strip()}")
-        return [line for line in done.stdout.splitlines() if line]
-    return sorted(set(git("diff", "--name-only", base)) | set(git("ls-files", "--others", "--exclude-standard")))
+def _git(directory: Path, *args: str) -> list[str]:
+    done = subprocess.run(["git", *args], cwd=directory, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise ValueError(f"git {' '.join(args)} (in {directory}): {done.stderr.strip()}")
+    return [line for line in done.stdout.splitlines() if line]
+
+
+def repository_root(directory: Path) -> Path:
+    return Path(_git(directory, "rev-parse", "--show-toplevel")[0]).resolve()
+
+
+def changed_files(directory: Path, base: str) -> list[str]:
+    """Files changed since `base` in the repository holding `directory`, committed or not, relative to its root."""
+    root = repository_root(directory)
+    return sorted(set(_git(root, "diff", "--name-only", base)) | set(_git(root, "ls-files", "--others",
+                                                                            "--exclude-standard")))
 
 
 def changed_stacks(fabric: FabricModel, project_dir: Path, fabric_dir: Path, base: str) -> set[str]:
-    """The stacks whose inputs changed since `base`."""
-    files = changed_files(project_dir, base)
+    """The stacks whose inputs changed since `base`, a ref of the fabric's repository: the program's own, or a
+    separate configuration repository (the usual GitOps layout), where a change of the program is not seen."""
+    root = repository_root(fabric_dir)
+    files = changed_files(fabric_dir, base)
     names = [c.name for c in fabric.spec.clusters]
-    if any(f == p or f.startswith(p) for f in files for p in PROGRAM_PATHS):
-        return set(names)
-    prefix = fabric_dir.resolve().relative_to(project_dir.resolve()).as_posix()
-    changed = {f.split("/")[len(prefix.split("/"))] for f in files
-               if f.startswith(prefix + "/") and len(f.split("/")) > len(prefix.split("/")) + 1}
-    if f"{prefix}/fabric.yaml" in files:
-        changed |= _changed_cluster_entries(project_dir, f"{prefix}/fabric.yaml", base, fabric)
+    program = project_dir.resolve()
+    if program.is_relative_to(root):
+        program_paths = [(program.relative_to(root) / p).as_posix() for p in PROGRAM_PATHS]
+        if any(f == p or f.startswith(p + "/") for f in files for p in program_paths):
+            return set(names)
+    folder = fabric_dir.resolve().relative_to(root).parts  # () when the repository is the fabric
+    changed = {Path(f).parts[len(folder)] for f in files
+               if Path(f).parts[:len(folder)] == folder and len(Path(f).parts) > len(folder) + 1}
+    fabric_file = Path(*folder, "fabric.yaml").as_posix()
+    if fabric_file in files:
+        changed |= _changed_cluster_entries(root, fabric_file, base, fabric)
     return changed & set(names)
 
 
-def _changed_cluster_entries(project_dir: Path, path: str, base: str, fabric: FabricModel) -> set[str]:
-    shown = subprocess.run(["git", "show", f"{base}:{path}"], cwd=project_dir, capture_output=True, text=True)
+def _changed_cluster_entries(root: Path, path: str, base: str, fabric: FabricModel) -> set[str]:
+    shown = subprocess.run(["git", "show", f"{base}:{path}"], cwd=root, capture_output=True, text=True)
     old = yaml.safe_load(shown.stdout) if shown.returncode == 0 else {}
-    new = yaml.safe_load((project_dir / path).read_text())
+    new = yaml.safe_load((root / path).read_text())
     if not isinstance(old, dict) or old.get("name") != new.get("name"):
         return {c.name for c in fabric.spec.clusters}
     before = {c.get("name"): c for c in old.get("clusters", []) if isinstance(c, dict)}
@@ -68,18 +83,27 @@ def render(result: FabricResult, fabric: FabricModel, changed: set[str], base: s
     out = [MARKER, "## clusterfabric preview", "",
            f"Changed since `{base}`: {', '.join(f'`{s}`' for s in sorted(changed)) or 'no stack'}; "
            f"previewed with the stacks that read them: {', '.join(f'`{s}`' for s in affected) or 'none'}.", ""]
-    out += ["| stack | result | create | update | delete | replace | duration |", "|---|---|---|---|---|---|---|"]
-    for s in result.stacks:
-        c = s.changes
-        out.append(f"| `{s.stack}` | {_result_text(s)} | {c.get('create', 0)} | {c.get('update', 0)} | "
-                   f"{c.get('delete', 0)} | {c.get('replace', 0)} | {s.duration:.1f}s |")
-    out.append("")
+    if not result.stacks:
+        out += [f"No stack's inputs changed since `{base}`: nothing to preview.", ""]
+    else:
+        out += ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+        for s in result.stacks:
+            name, _, *cells = row(s)
+            out.append("| " + " | ".join([f"`{name}`", _result_text(s), *cells]) + " |")
+        out.append("")
     for s in result.stacks:
         out += _stack_section(s)
     packs = ", ".join(f"`{Path(p).name}`" for p in result.policy_packs) or "none"
     out += ["### Policy results", "", f"Policy packs: {packs}.", ""]
-    out += [f"- `{s.stack}` **{p['level']}** `{p['policy']}` ({p['resource']}): {p['message']}"
-            for s in result.stacks for p in s.policy] or ["No policy violations."]
+    # An advisory about an object this change leaves alone would repeat on every pull request: count it only.
+    shown = [(s.stack, p) for s in result.stacks for p in s.policy
+             if p["level"] != "advisory" or p["resource"] in _changed_names(s)]
+    out += [f"- `{stack}` **{p['level']}** `{p['policy']}` ({p['resource']}): {p['message']}"
+            for stack, p in shown] or ["No policy violations."]
+    unchanged = sum(len(s.policy) for s in result.stacks) - len(shown)
+    if unchanged:
+        out.append(f"- and {unchanged} advisories on objects this change leaves as they are (not shown; "
+                   "`clusterfabric preview` lists them)")
     out.append("")
     warnings = [(s.stack, w) for s in result.stacks for w in s.warnings]
     out += ["### Warnings", ""]
@@ -87,7 +111,33 @@ def render(result: FabricResult, fabric: FabricModel, changed: set[str], base: s
     out += ["", "### Fabric", "", "Changed clusters are highlighted; an arrow goes from an importer to the cluster "
             "it imports from (dashed: certificates or a service network).", "", "```mermaid",
             mermaid(fabric, changed), "```", ""]
-    return "\n".join(out)
+    return capped("\n".join(out))
+
+
+LIMIT = 65_536
+"""The most characters GitHub takes in a comment's body."""
+
+
+def capped(text: str, limit: int = LIMIT) -> str:
+    """`text`, cut at a line to fit GitHub's limit, with open code blocks and details closed and a note saying so."""
+    if len(text) <= limit:
+        return text
+    note = ("\n\n_The preview was cut here: the comment reached GitHub's limit of 65,536 characters. "
+            "The whole preview is in the workflow's log._\n")
+    kept: list[str] = []
+    size = 0
+    for line in text.splitlines():
+        if size + len(line) + 1 > limit - len(note) - 200:  # room for the closing fence and tags
+            break
+        kept.append(line)
+        size += len(line) + 1
+    closing = ["```"] if sum(line.startswith("```") for line in kept) % 2 else []
+    opened = sum(line.startswith("<details") for line in kept) - sum(line == "</details>" for line in kept)
+    return "\n".join(kept + closing + ["</details>"] * opened) + note
+
+
+def _changed_names(s: StackResult) -> set[str]:
+    return {step["urn"].split("::")[-1] for step in s.steps}
 
 
 def _result_text(s: StackResult) -> str:
@@ -97,7 +147,8 @@ def _result_text(s: StackResult) -> str:
 
 
 def _stack_section(s: StackResult) -> list[str]:
-    lines = [f"<details><summary><code>{s.stack}</code>: {_result_text(s)}</summary>", ""]
+    # A failure is shown open, its message with its own line breaks.
+    lines = [f"<details{'' if s.ok else ' open'}><summary><code>{s.stack}</code>: {_result_text(s)}</summary>", ""]
     if s.message:
         lines += ["```", s.message, "```", ""]
     if s.steps:

@@ -31,7 +31,7 @@ from typing import Any, Callable, Literal
 
 from pulumi import automation as auto
 
-from components.links import CLUSTERLINK_OUTPUT, LATTICE_OUTPUT
+from components.links import CLUSTERLINK_OUTPUT, LATTICE_OUTPUT, PLANNED_PEERS_ENV
 from components.model import InputError
 from components.model.checks import Fabric as FabricModel
 from components.model.checks import check_fabric, load_fabric
@@ -44,11 +44,13 @@ from components.model.load import ref
 
 from .drift import Drift, rendered_drift
 from .kubeapi import KubeClient
-from .toolchain import PROJECT_DIR, pulumi_env
+from .toolchain import PROJECT_DIR, BackendError, pulumi_env
 
 Operation = Literal["preview", "up", "refresh", "destroy"]
 Result = Literal["succeeded", "failed", "refused", "skipped", "planned offline", "not applicable"]
 PROJECT = "clusterfabric"
+RENDERED_MARKER = ".clusterfabric-rendered"
+"""In a render directory: the backend and stack whose `up` wrote it (drift is compared only for those files)."""
 
 
 @dataclass
@@ -71,6 +73,8 @@ class StackResult:
     """Rendered manifests changed by hand (found by preview and refresh; up restores them)."""
     read_back: list[str] = field(default_factory=list)
     """After `up` on an API server: objects whose live state differs from what the stack declared."""
+    outputs: dict[str, Any] = field(default_factory=dict)
+    """After a successful `up`: the stack's outputs (secrets shown as "[secret]")."""
 
     @property
     def ok(self) -> bool:
@@ -91,13 +95,28 @@ class FabricResult:
         return next(s for s in self.stacks if s.stack == name)
 
 
+class UnknownStackError(KeyError):
+    """A stack asked for that the fabric does not have; the message names the fabric's stacks."""
+
+    def __str__(self) -> str:  # a KeyError would show its message quoted
+        return str(self.args[0])
+
+
+EventKind = Literal["started", "step", "diagnostic", "policy", "read back", "finished"]
+
+
 @dataclass
 class Event:
-    """Progress, as it happens: `started`, `step` (a resource operation), `diagnostic`, `finished`."""
+    """Progress, as it happens: `started`, `step` (a resource operation), `diagnostic`, `policy`, `read back`,
+    `finished`. `message` is the line to show; the typed fields carry the same for a program to use."""
 
     stack: str
-    kind: str
+    kind: EventKind
     message: str
+    step: dict[str, Any] | None = None
+    """For `step`: op, urn, type and diffs of the resource operation."""
+    result: StackResult | None = None
+    """For `finished`: the stack's result."""
 
 
 @dataclass(frozen=True)
@@ -166,13 +185,14 @@ class Fabric:
         return self._run("destroy", stacks)
 
     def _run(self, operation: Operation, stacks: list[str] | None) -> FabricResult:
+        _check_backend(self.env)
         fabric = self.load()
         graph = dependencies(fabric)
         order = run_order(fabric, graph=graph)
         selected = [s for s in order if stacks is None or s in stacks]
         unknown = set(stacks or []) - set(order)
         if unknown:
-            raise KeyError(f"no stack {', '.join(sorted(unknown))} in the fabric (stacks: {', '.join(order)})")
+            raise UnknownStackError(f"no stack {', '.join(sorted(unknown))} in the fabric (stacks: {', '.join(order)})")
         if operation == "destroy":
             selected.reverse()
         # What each stack waits for: what it reads (or, to destroy, what reads it) among the selected stacks.
@@ -244,9 +264,9 @@ class Fabric:
 
     # --- one stack ----------------------------------------------------------------
 
-    def _emit(self, stack: str, kind: str, message: str) -> None:
+    def _emit(self, stack: str, kind: EventKind, message: str, **typed: Any) -> None:
         with self._lock:
-            self.on_event(Event(stack, kind, message))
+            self.on_event(Event(stack, kind, message, **typed))
 
     def _one(self, fabric: FabricModel, graph: Graph, run: _Run, name: str, selected: set[str]) -> StackResult:
         operation = run.operation
@@ -264,7 +284,7 @@ class Fabric:
             result.warnings.append(advice)
             result.message = "\n".join(m for m in (result.message, advice) if m)
         result.duration = time.monotonic() - started
-        self._emit(name, "finished", f"{result.result} {_changes_text(result.changes)}".strip())
+        self._emit(name, "finished", f"{result.result} {_changes_text(result.changes)}".strip(), result=result)
         return result
 
     def _operate(self, fabric: FabricModel, graph: Graph, run: _Run, name: str, selected: set[str]) -> StackResult:
@@ -277,13 +297,15 @@ class Fabric:
             missing = sorted(d for d in graph.hard[name] if not self._published(d, run))
             if missing:
                 return self._offline(fabric, graph, run, name, f"{', '.join(missing)} not deployed yet")
-        stack, config = self._prepared(name)
+        # A preview checks an importer against what the stacks previewed before it will publish, not what they did.
+        planned = sorted(run.previewed) if operation == "preview" else []
+        stack, config = self._prepared(name, {PLANNED_PEERS_ENV: ",".join(planned)} if planned else None)
         outputs = functools.cache(lambda: self._outputs(name, run))  # read once, and only if needed
-        drift = self._drift(stack, config, outputs)
+        drift, unchecked = self._drift(name, stack, config, outputs)
         if operation == "refresh" and _renders(config):
             # No cluster to read: a rendering stack's truth is its files, compared with what it wrote.
             return StackResult(name, operation, "succeeded", drift=[str(d) for d in drift],
-                               message="renders its manifests: compared them with the state"
+                               message=unchecked or "renders its manifests: compared them with the state"
                                + (f"; {len(drift)} changed by hand" if drift else ", no drift"))
         refusal = None if self.force else self._refusal(fabric, graph, operation, name, outputs, selected)
         if refusal:
@@ -326,7 +348,14 @@ class Fabric:
         result = StackResult(name, operation, "succeeded", changes={k: int(v) for k, v in changes.items()},
                              warnings=warnings + drifted, steps=steps, policy=policy, drift=[str(d) for d in drift],
                              message=f"restored {len(restore)} hand-changed manifests" if operation == "up" and restore
-                             else "")
+                             else unchecked if operation == "preview" else "")
+        if operation == "preview":
+            with run.lock:
+                run.previewed.add(name)
+        if operation == "up":
+            result.outputs = self._read_outputs(name)
+            if _renders(config):
+                self._mark_rendered(name, lambda: result.outputs)  # what this up published, not what was read before
         if target and operation == "up":
             self._read_back(stack, target, result)
         elif target and operation == "destroy" and namespaces:
@@ -351,13 +380,38 @@ class Fabric:
             result.message = f"read back {compared} objects from the API server: as declared"
         self._emit(stack.name, "read back", result.message.splitlines()[0])
 
-    def _drift(self, stack: auto.Stack, config: dict[str, str], outputs: Callable[[], dict[str, Any]]) -> list[Drift]:
+    def _drift(self, name: str, stack: auto.Stack, config: dict[str, str],
+               outputs: Callable[[], dict[str, Any]]) -> tuple[list[Drift], str]:
+        """Hand changes to the stack's rendered manifests, and why they were not compared ("" when they were).
+
+        Only files this backend's `up` wrote here count: a fresh checkout has none (the manifests live where the
+        stack was deployed), and another backend's stack of the same name writes the same folder."""
         if not _renders(config):
-            return []
-        directory = outputs().get("renderDirectory")
-        if not directory:
-            return []
-        return rendered_drift(stack.export_stack().deployment or {}, Path(directory))
+            return [], ""
+        directory = self._render_directory(outputs)
+        if directory is None:
+            return [], ""
+        marker = directory / RENDERED_MARKER
+        if not marker.is_file():
+            return [], (f"drift not compared: no manifests rendered by this backend's `up` in {directory} "
+                        "(a fresh checkout, or rendered elsewhere)")
+        if marker.read_text() != self._render_owner(name):
+            return [], f"drift not compared: the manifests in {directory} were rendered by another backend's stack"
+        return rendered_drift(stack.export_stack().deployment or {}, directory), ""
+
+    def _render_directory(self, outputs: Callable[[], dict[str, Any]]) -> Path | None:
+        """Where the stack renders, here: its published path is relative to the project (older releases: absolute)."""
+        published = outputs().get("renderDirectory")
+        return self.project_dir / published if published else None
+
+    def _render_owner(self, name: str) -> str:
+        return json.dumps({"backend": self.env.get("PULUMI_BACKEND_URL", ""), "stack": name}) + "\n"
+
+    def _mark_rendered(self, name: str, outputs: Callable[[], dict[str, Any]]) -> None:
+        """Record that this backend's stack wrote the folder, so later drift checks know the files are its own."""
+        directory = self._render_directory(outputs)
+        if directory is not None and directory.is_dir():
+            (directory / RENDERED_MARKER).write_text(self._render_owner(name))
 
     def _checkpoint(self, name: str) -> Path | None:
         """The stack's checkpoint file, on a local file backend."""
@@ -396,10 +450,14 @@ class Fabric:
         return outputs
 
     def _published(self, name: str, run: _Run) -> bool:
+        """Whether the stack has been deployed. Any other failure to read it (no backend, no credentials) is
+        raised: taking it for "not deployed" would report a mock evaluation as the stack's preview."""
         try:
             return bool(self._outputs(name, run))
-        except auto.errors.CommandError:
-            return False
+        except auto.errors.CommandError as err:
+            if f"no stack named '{name}'" in str(err) or "no stack named" in str(err):
+                return False
+            raise
 
     def _offline(self, fabric: FabricModel, graph: Graph, run: _Run, name: str, reason: str) -> StackResult:
         operation = run.operation
@@ -436,12 +494,12 @@ class Fabric:
         """The stack, its config brought in line with this run."""
         return self._prepared(name)[0]
 
-    def _prepared(self, name: str) -> tuple[auto.Stack, dict[str, str]]:
+    def _prepared(self, name: str, env: dict[str, str] | None = None) -> tuple[auto.Stack, dict[str, str]]:
         """The stack with its config brought in line with this run (fabric directory, target), and that config:
-        read once, since each config read or write is a CLI call."""
+        read once, since each config read or write is a CLI call. `env`: variables for this stack's run only."""
         stack = auto.create_or_select_stack(
             name, work_dir=str(self.project_dir),
-            opts=auto.LocalWorkspaceOptions(env_vars=self.env, pulumi_command=self._command()))
+            opts=auto.LocalWorkspaceOptions(env_vars={**self.env, **(env or {})}, pulumi_command=self._command()))
         relative = os.path.relpath(self.fabric_dir, self.project_dir)
         wanted = {"fabric": relative if not relative.startswith("..") else str(self.fabric_dir)}
         target = self.targets.get(name)
@@ -479,7 +537,7 @@ class Fabric:
                 if op not in ("same", "read"):
                     changed = list(meta.diffs or []) or sorted((meta.detailed_diff or {}).keys())
                     steps.append({"op": op, "urn": meta.urn, "type": meta.type, "diffs": changed})
-                    self._emit(name, "step", f"{op} {meta.type} {meta.urn.split('::')[-1]}")
+                    self._emit(name, "step", f"{op} {meta.type} {meta.urn.split('::')[-1]}", step=steps[-1])
             elif event.diagnostic_event and event.diagnostic_event.severity in ("warning", "error"):
                 message = event.diagnostic_event.message.strip()
                 (warnings if event.diagnostic_event.severity == "warning" else errors).append(message)
@@ -517,6 +575,8 @@ class _Run:
     offline: dict[str, dict[str, Any]] = field(default_factory=dict)
     lattice: Any = None
     """The fake Lattice API the run's offline stacks create in, one after the other (clusterfabric.lattice_fake)."""
+    previewed: set[str] = field(default_factory=set)
+    """Stacks whose preview succeeded in this run: what they will publish is what their manifests say."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -566,6 +626,15 @@ def _importers(fabric: FabricModel, name: str, removed: list[Any]) -> dict[str, 
                             key = f"export {e.namespace}/{e.name}:{e.port}/{e.route_type}"
                             found.setdefault(key, []).append(f"{spec.name} ({manifests.file_of(route)}: {ref(route)})")
     return found
+
+
+def _check_backend(env: dict[str, str]) -> None:
+    # An empty variable is what a workflow gets for a secret it may not read (a fork's pull request): the CLI
+    # would fall back to Pulumi Cloud and fail on every stack; say what is missing once, before any stack runs.
+    if env.get("PULUMI_BACKEND_URL") == "" and not env.get("PULUMI_ACCESS_TOKEN"):
+        raise BackendError("PULUMI_BACKEND_URL is set but empty, and no PULUMI_ACCESS_TOKEN: no backend holds the "
+                           "stacks (a fork's pull request gets no secrets). Set the backend and its credentials, or "
+                           "run `clusterfabric plan --offline` for a plan under mocks that needs neither")
 
 
 def _target(config: dict[str, str]) -> ClusterTarget | None:

@@ -55,6 +55,10 @@ def ensure_passphrase(project_dir: Path = PROJECT_DIR) -> Path:
     return path
 
 
+class BackendError(RuntimeError):
+    """No Pulumi backend to read the stacks from: a run could say nothing true about them."""
+
+
 def pulumi_env(project_dir: Path = PROJECT_DIR, base: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment to run the Pulumi CLI with for `project_dir`."""
     env = dict(os.environ if base is None else base)

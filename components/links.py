@@ -8,6 +8,7 @@ StackReference per stack it needs, never one per fabric member.
 
 from __future__ import annotations
 
+import os
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -30,6 +31,18 @@ from .model.validation import parse
 CLUSTERLINK_OUTPUT = "clusterlink"
 CERTIFICATES_OUTPUT = "fabricCertificates"
 LATTICE_OUTPUT = "lattice"
+PLANNED_PEERS_ENV = "CLUSTERFABRIC_PLANNED_PEERS"
+"""Set by a fabric preview, for one stack's preview only: the peers previewed before it in the same run (comma
+separated). What such a peer publishes after this change is what its manifests say now, so this stack is checked
+against those instead of the outputs its last `up` published: a change that adds an export and its import
+previews cleanly before either is deployed. Ignored outside a preview."""
+
+
+def planned_peers() -> frozenset[str]:
+    """The peers to read as planned (see PLANNED_PEERS_ENV); none outside a preview."""
+    if not pulumi.runtime.is_dry_run():
+        return frozenset()
+    return frozenset(p for p in os.environ.get(PLANNED_PEERS_ENV, "").split(",") if p)
 
 
 def stack_reference_name(stack: str) -> str:
@@ -160,10 +173,17 @@ def _clusterlink_stack(fabric: Fabric, spec, manifests, target: Target, offline:
         return bundle.apply(lambda b: b["ca"] if b else None), bundle.apply(lambda b: own(b, "cert")), \
             bundle.apply(lambda b: own(b, "key")), None
 
+    planned = planned_peers()
+
     def declare(published: dict[str, Any]) -> Any:
         catalog: dict[str, PeerInfo] = {}
         exporters: dict[str, Side] = {}
         for peer in sources:
+            if peer in planned:
+                pulumi.log.warn(f"{cluster!r} is checked against what {peer!r} will publish after this change "
+                                f"(planned: {peer!r}'s manifests, previewed in the same run), not its deployed outputs")
+                catalog[peer], exporters[peer] = offline[peer], fabric.side(peer)
+                continue
             if published.get(peer) is None:
                 # Not deployed yet (two clusters may import from each other): what a ClusterLink peer
                 # publishes is what its manifests say, so check against those.
@@ -176,7 +196,11 @@ def _clusterlink_stack(fabric: Fabric, spec, manifests, target: Target, offline:
         for peer in fabric_peers:
             catalog.setdefault(peer, PeerInfo(peer))
         problems = check_import_sources(cluster, manifests, catalog)
-        _require(not problems, "invalid fabric input:\n" + "\n".join(map(str, problems)))
+        deployed = sorted(set(sources) - planned - {p for p in sources if published.get(p) is None})
+        hint = (f"\n(checked against what {', '.join(map(repr, deployed))} published at its last `up`; if this change "
+                "adds the export there too, preview the whole fabric, `clusterfabric preview`, which checks against "
+                "what each exporter will publish)") if deployed else ""
+        _require(not problems, "invalid fabric input:\n" + "\n".join(map(str, problems)) + hint)
         for imp in manifests.of_kind(Import):
             for i, reason in blocked_sources(imp, local, exporters):
                 pulumi.log.warn(f"{manifests.file_of(imp)}: {ref(imp)}: spec.sources[{i}]: {reason}")

@@ -38,4 +38,8 @@ def run(root: Path, stack: str, config: pulumi.Config) -> dict[str, Any]:
         raise pulumi.RunError(f"invalid fabric input:\n{err}") from None
     except KeyError as err:
         raise pulumi.RunError(str(err.args[0])) from None
-    return build_stack(fabric, stack, target)
+    outputs = build_stack(fabric, stack, target)
+    if target.render_directory is not None and target.render_directory.is_relative_to(root):
+        # Relative to the project: the state must not carry the path of the machine that ran `up`.
+        outputs["renderDirectory"] = target.render_directory.relative_to(root).as_posix()
+    return outputs

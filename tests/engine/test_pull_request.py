@@ -1,0 +1,202 @@
+"""A pull request replayed as a CI runner sees it: a fresh clone of the fabric's repository, the deployed base in a
+shared backend, and `comment` previewing the change before anything of it is deployed.
+
+The base: east and west export, central imports from east only. The pull request adds, in one commit, a Service
+and its Export to west and an Import of it to central: central's preview must be checked against what west *will*
+publish, and show the new Import and the new Peer.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from clusterfabric import Fabric
+from clusterfabric.comment import pr_comment
+from clusterfabric.toolchain import PROJECT_DIR, pulumi_env
+from tests.pulumi_project import copy_program
+
+CLUSTERLINK = ("east", "west", "central")
+
+BASE_IMPORTS = """\
+apiVersion: clusterlink.net/v1alpha1
+kind: Import
+metadata:
+  name: reviews
+  namespace: bookinfo
+spec:
+  port: 9080
+  sources:
+    - exportName: reviews
+      exportNamespace: bookinfo
+      peer: east
+---
+apiVersion: clusterlink.net/v1alpha1
+kind: AccessPolicy
+metadata:
+  name: allow-all
+  namespace: bookinfo
+spec:
+  action: allow
+  from:
+    - workloadSelector: {}
+  to:
+    - workloadSelector: {}
+"""
+
+RATINGS_EXPORT = """\
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: ratings
+  namespace: bookinfo
+spec:
+  selector:
+    app: ratings
+  ports:
+    - name: http
+      port: 9080
+---
+apiVersion: clusterlink.net/v1alpha1
+kind: Export
+metadata:
+  name: ratings
+  namespace: bookinfo
+spec:
+  port: 9080
+"""
+
+RATINGS_IMPORT = """\
+---
+apiVersion: clusterlink.net/v1alpha1
+kind: Import
+metadata:
+  name: ratings
+  namespace: bookinfo
+spec:
+  port: 9080
+  sources:
+    - exportName: ratings
+      exportNamespace: bookinfo
+      peer: west
+"""
+
+
+def git(directory: Path, *args: str) -> str:
+    identity = ("-c", "user.email=ci@example.com", "-c", "user.name=ci")
+    return subprocess.run(["git", *identity, *args], cwd=directory, check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def clusterlink_fabric(config: Path) -> None:
+    """The example's ClusterLink clusters alone, central importing from east only."""
+    spec = yaml.safe_load((config / "fabric.yaml").read_text())
+    spec["clusters"] = [c for c in spec["clusters"] if c["name"] in CLUSTERLINK]
+    (config / "fabric.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    for folder in config.iterdir():
+        if folder.is_dir() and folder.name not in CLUSTERLINK:
+            shutil.rmtree(folder)
+    (config / "central" / "sharing.yaml").write_text(BASE_IMPORTS)
+
+
+@pytest.fixture(scope="module")
+def pull_request(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The base deployed from the repository, then a commit adding an export and its import, and a fresh clone."""
+    root = tmp_path_factory.mktemp("pull-request")
+    repo = copy_program(root / "repo")
+    clusterlink_fabric(repo / "config")
+    shutil.copy2(PROJECT_DIR / ".gitignore", repo / ".gitignore")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "base")
+    base = git(repo, "rev-parse", "HEAD")
+
+    # The shared backend and passphrase a CI runner is given (secrets of the repository).
+    backend = root / "backend"
+    backend.mkdir()
+    passphrase = root / "passphrase"
+    passphrase.write_text("pull-request-test-passphrase\n")
+    shared = {"PULUMI_BACKEND_URL": backend.as_uri(), "PULUMI_CONFIG_PASSPHRASE_FILE": str(passphrase)}
+    events = []
+    deployed = Fabric("config", project_dir=repo, env={**pulumi_env(repo), **shared}, on_event=events.append).up()
+    assert deployed.ok, [(s.stack, s.result, s.message) for s in deployed.stacks]
+    markers = {s: (repo / "rendered" / s / ".clusterfabric-rendered").read_text() for s in CLUSTERLINK}
+    # The machine that deployed is not the runner: its rendered manifests stay there.
+    shutil.rmtree(repo / "rendered")
+
+    with (repo / "config" / "west" / "sharing.yaml").open("a") as f:
+        f.write(RATINGS_EXPORT)
+    with (repo / "config" / "central" / "sharing.yaml").open("a") as f:
+        f.write(RATINGS_IMPORT)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "share ratings from west with central")
+
+    clone = root / "clone"
+    subprocess.run(["git", "clone", "-q", str(repo), str(clone)], check=True)
+    assert not (clone / "rendered").exists() and not list((clone / "stacks").glob("Pulumi.*.yaml"))
+    text, result = pr_comment("config", base, project_dir=clone, env={**pulumi_env(clone), **shared})
+    return {"text": text, "result": result, "base": base, "deployed": deployed, "markers": markers, "events": events,
+            "backend": backend}
+
+
+def test_the_pull_request_previews_every_affected_stack_for_real(pull_request):
+    result = pull_request["result"]
+    assert [(s.stack, s.result) for s in result.stacks] == [("west", "succeeded"), ("central", "succeeded")]
+    assert result.ok
+
+
+def test_the_importer_is_previewed_against_what_its_exporter_will_publish(pull_request):
+    central = pull_request["result"].stack("central")
+    created = sorted(step["urn"].split("::")[-1] for step in central.steps if step["op"] == "create")
+    assert created == ["central-clusterlink-import-bookinfo-ratings", "central-clusterlink-peer-west"]
+    assert any("west" in w and "planned" in w for w in central.warnings), central.warnings
+
+
+def test_the_exporter_previews_its_new_export(pull_request):
+    west = pull_request["result"].stack("west")
+    created = sorted(step["urn"].split("::")[-1] for step in west.steps if step["op"] == "create")
+    assert created == ["west-bookinfo-ratings", "west-clusterlink-export-bookinfo-ratings"]
+
+
+def test_a_fresh_clone_reports_no_drift(pull_request):
+    text = pull_request["text"]
+    assert "by hand" not in text
+    assert all(not s.drift for s in pull_request["result"].stacks)
+
+
+def test_the_comment_shows_the_new_import_and_peer(pull_request):
+    text = pull_request["text"]
+    assert "+ kubernetes:clusterlink.net/v1alpha1:Import central-clusterlink-import-bookinfo-ratings" in text
+    assert "+ kubernetes:clusterlink.net/v1alpha1:Peer central-clusterlink-peer-west" in text
+    assert "| `central` | succeeded |" in text
+
+
+def test_up_returns_each_stacks_outputs_with_its_render_directory_relative_to_the_project(pull_request):
+    west = pull_request["deployed"].stack("west")
+    assert west.outputs["renderDirectory"] == "rendered/west"
+    assert west.outputs["clusterlink"]["peer"] == "west"
+
+
+def test_up_marks_the_rendered_folder_with_its_backend_and_stack(pull_request):
+    marker = yaml.safe_load(pull_request["markers"]["west"])
+    assert marker == {"backend": pull_request["backend"].as_uri(), "stack": "west"}
+
+
+def test_events_carry_each_step_and_each_result_as_data(pull_request):
+    steps = [e.step for e in pull_request["events"] if e.kind == "step" and e.stack == "west"]
+    exports = [s["urn"].split("::")[-1] for s in steps if s["type"] == "kubernetes:clusterlink.net/v1alpha1:Export"]
+    assert sorted(exports) == ["west-clusterlink-export-bookinfo-details", "west-clusterlink-export-bookinfo-reviews"]
+    finished = [e.result for e in pull_request["events"] if e.kind == "finished"]
+    assert sorted(r.stack for r in finished) == sorted(CLUSTERLINK) and all(r.result == "succeeded" for r in finished)
+
+
+def test_the_table_counts_the_plaintext_secrets_each_rendering_stack_wrote(pull_request):
+    from clusterfabric.cli import table
+
+    lines = table(pull_request["deployed"]).splitlines()
+    assert any(line.startswith("east: ") and "hold secret values in plaintext" in line for line in lines), lines

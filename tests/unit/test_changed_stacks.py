@@ -1,0 +1,83 @@
+"""Which stacks a change affects, for a fabric in the program's checkout or in a repository of its own."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from clusterfabric.comment import changed_stacks
+from clusterfabric.toolchain import PROJECT_DIR
+from components.model.checks import load_fabric
+
+
+def git(directory: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args], cwd=directory, check=True,
+                   capture_output=True)
+
+
+@pytest.fixture(params=[".", "fabrics/prod"], ids=["fabric-is-the-repository", "fabric-in-a-folder"])
+def config_repository(request, tmp_path: Path) -> Path:
+    """The example fabric in a configuration repository of its own, outside the program's checkout."""
+    repo = tmp_path / "config-repo"
+    fabric_dir = repo / request.param
+    shutil.copytree(PROJECT_DIR / "config", fabric_dir)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "fabric")
+    return fabric_dir
+
+
+def test_a_fabric_outside_the_checkout_reports_the_stacks_its_change_affects(config_repository: Path):
+    with (config_repository / "central" / "sharing.yaml").open("a") as f:
+        f.write("\n# touched\n")
+    fabric = load_fabric(config_repository)
+    assert changed_stacks(fabric, PROJECT_DIR, config_repository, "main") == {"central"}
+
+
+def test_a_changed_cluster_entry_of_an_outside_fabric_marks_that_stack(config_repository: Path):
+    path = config_repository / "fabric.yaml"
+    path.write_text(path.read_text().replace("labels: {region: us-west, env: prod}",
+                                             "labels: {region: us-west, env: staging}"))
+    fabric = load_fabric(config_repository)
+    assert changed_stacks(fabric, PROJECT_DIR, config_repository, "main") == {"west"}
+
+
+def test_an_unchanged_outside_fabric_affects_no_stack(config_repository: Path):
+    fabric = load_fabric(config_repository)
+    assert changed_stacks(fabric, PROJECT_DIR, config_repository, "main") == set()
+
+
+def test_a_comment_over_githubs_limit_is_cut_at_a_line_with_its_blocks_closed():
+    from clusterfabric.comment import LIMIT, capped
+
+    body = "\n".join(["<details><summary>east</summary>", "", "```diff"] + [f"+ resource {i}" for i in range(9000)])
+    text = capped(body)
+    assert len(text) <= LIMIT
+    assert text.count("```") % 2 == 0 and text.count("<details") == text.count("</details>")
+    assert "reached GitHub's limit of 65,536 characters" in text
+    assert capped("short") == "short"
+
+
+def test_a_comment_with_nothing_changed_says_so_instead_of_an_empty_table():
+    from clusterfabric.comment import render
+    from clusterfabric.fabric import FabricResult
+
+    text = render(FabricResult("preview", []), load_fabric(PROJECT_DIR / "config"), set(), "origin/main")
+    assert "No stack's inputs changed since `origin/main`: nothing to preview." in text
+    assert "| stack |" not in text
+
+
+def test_advisories_on_objects_the_change_leaves_alone_are_counted_not_listed():
+    from clusterfabric.comment import render
+    from clusterfabric.fabric import FabricResult, StackResult
+
+    central = StackResult("central", "preview", "succeeded", changes={"update": 1}, steps=[
+        {"op": "update", "urn": "urn:pulumi:central::p::t::central-import", "type": "t", "diffs": []}], policy=[
+        {"policy": "p1", "level": "advisory", "resource": "central-import", "message": "about the change"},
+        {"policy": "p2", "level": "advisory", "resource": "central-peer-east", "message": "about an old object"}])
+    text = render(FabricResult("preview", [central]), load_fabric(PROJECT_DIR / "config"), {"central"}, "main")
+    assert "about the change" in text and "about an old object" not in text
+    assert "and 1 advisories on objects this change leaves as they are" in text
