@@ -266,6 +266,7 @@ def table(result) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
+    lines += [f"fabric: {note}" for note in getattr(result, "notes", [])]
     for s in result.stacks:
         if s.message and (not s.ok or s.result in ("planned offline", "not applicable")):
             lines.append(f"{s.stack}: {s.message}")
@@ -283,9 +284,11 @@ def table(result) -> str:
 
 def operation_command(args: argparse.Namespace) -> int:
     fabric = _fabric(args)
+    from .processes import stopped_on_signals
     from .report import exit_status
 
-    result = getattr(fabric, args.command)(args.stack)
+    with stopped_on_signals(on_stop=lambda line: print(f"clusterfabric: {line}", file=sys.stderr, flush=True)):
+        result = getattr(fabric, args.command)(args.stack)
     print(table(result))
     return exit_status(result)
 
@@ -304,9 +307,12 @@ def apiservers_command(args: argparse.Namespace) -> int:
 def comment_command(args: argparse.Namespace) -> int:
     from .comment import pr_comment
 
+    from .processes import stopped_on_signals
+
     fabric = _fabric(args)
-    text, result = pr_comment(args.fabric, args.base, parallel=args.parallel, force=args.force,
-                              on_event=fabric.on_event, policy_packs=fabric.policy_packs)
+    with stopped_on_signals(on_stop=lambda line: print(f"clusterfabric: {line}", file=sys.stderr, flush=True)):
+        text, result = pr_comment(args.fabric, args.base, parallel=args.parallel, force=args.force,
+                                  on_event=fabric.on_event, policy_packs=fabric.policy_packs)
     if args.output:
         args.output.write_text(text)
     else:

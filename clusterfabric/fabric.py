@@ -31,10 +31,11 @@ from typing import Any, Callable, Literal
 
 from pulumi import automation as auto
 
-from components.links import CLUSTERLINK_OUTPUT, LATTICE_OUTPUT, PLANNED_PEERS_ENV
+from components.links import CLUSTERLINK_OUTPUT, LATTICE_OUTPUT, PLANNED_PEERS_ENV, read_peers
 from components.model import InputError
+from components.model.errors import Problem
 from components.model.checks import Fabric as FabricModel
-from components.model.checks import check_fabric, load_fabric
+from components.model.checks import check_fabric, imported_peers, load_fabric
 from components.model.clusterlink import Import
 from components.model.gateway import ROUTE_KINDS, ROUTE_TYPE
 from components.model.graph import Graph, dependencies, run_order
@@ -43,6 +44,7 @@ from components.model.lattice_checks import LatticeExport, backend_namespace, ca
 from components.model.load import ref
 
 from .drift import Drift, rendered_drift
+from .processes import leftover_advice, leftover_plugins
 from .kubeapi import KubeClient
 from .toolchain import PROJECT_DIR, BackendError, pulumi_env
 
@@ -86,6 +88,8 @@ class FabricResult:
     operation: Operation
     stacks: list[StackResult]
     policy_packs: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """About the run as a whole: plugin processes an earlier, killed run left behind."""
 
     @property
     def ok(self) -> bool:
@@ -161,11 +165,17 @@ class Fabric:
         removed) do not stop the run: each stack's own program still refuses
         what is wrong with its own inputs.
         """
+        return self._checked()[0]
+
+    def _checked(self) -> tuple[FabricModel, list[Problem]]:
+        """The fabric, and (with `force`) the problems left for each stack to refuse on its own: those in a
+        cluster's folder. Any other problem, or any at all without `force`, raises InputError."""
         fabric = load_fabric(self.fabric_dir)
         problems, _ = check_fabric(fabric)
-        if problems and not self.force:
+        folders = [self.fabric_dir / c.name for c in fabric.spec.clusters]
+        if problems and (not self.force or any(_folder_of(p, folders) is None for p in problems)):
             raise InputError(problems)
-        return fabric
+        return fabric, problems
 
     def graph(self) -> Graph:
         return dependencies(self.load())
@@ -186,7 +196,7 @@ class Fabric:
 
     def _run(self, operation: Operation, stacks: list[str] | None) -> FabricResult:
         _check_backend(self.env)
-        fabric = self.load()
+        fabric, problems = self._checked()
         graph = dependencies(fabric)
         order = run_order(fabric, graph=graph)
         selected = [s for s in order if stacks is None or s in stacks]
@@ -198,8 +208,12 @@ class Fabric:
         # What each stack waits for: what it reads (or, to destroy, what reads it) among the selected stacks.
         waits = {s: {d for d in selected if (d in graph.needs(s) if operation != "destroy" else s in graph.needs(d))
                      and selected.index(d) < selected.index(s)} for s in selected}
+        left = leftover_plugins(self.project_dir)
+        notes = [leftover_advice(left)] if left else []
+        for note in notes:
+            self._emit("fabric", "diagnostic", f"warning: {note}")
         results: dict[str, StackResult] = {}
-        run = _Run(operation)
+        run = _Run(operation, problems)
         with ThreadPoolExecutor(max_workers=self.parallel) as pool:
             running: dict[Future, str] = {}
             pending = list(selected)
@@ -221,7 +235,7 @@ class Fabric:
                 for future in done:
                     stack = running.pop(future)
                     results[stack] = future.result()
-        return FabricResult(operation, [results[s] for s in selected], self.policy_packs)
+        return FabricResult(operation, [results[s] for s in selected], self.policy_packs, notes)
 
     def rotate_passphrase(self, progress: Callable[[str], None] = lambda line: None) -> list[str]:
         """Re-encrypt every stack of the project's backend under a new random passphrase, all or none
@@ -297,11 +311,17 @@ class Fabric:
             missing = sorted(d for d in graph.hard[name] if not self._published(d, run))
             if missing:
                 return self._offline(fabric, graph, run, name, f"{', '.join(missing)} not deployed yet")
+        refused = self._input_refusal(fabric, run, name) if operation in ("preview", "up") else None
+        if refused:  # before the stack is touched: a refused run writes no config, checkpoint or history
+            return StackResult(name, operation, "refused", message=refused)
         # A preview checks an importer against what the stacks previewed before it will publish, not what they did.
         planned = sorted(run.previewed) if operation == "preview" else []
         stack, config = self._prepared(name, {PLANNED_PEERS_ENV: ",".join(planned)} if planned else None)
         outputs = functools.cache(lambda: self._outputs(name, run))  # read once, and only if needed
         drift, unchecked = self._drift(name, stack, config, outputs)
+        # Not this backend's files here (a fresh checkout): nothing was changed by hand, but an `up` writes every
+        # manifest its state holds, so the folder is whole (what a deploy job publishes for Argo CD or Flux).
+        absent, drift = (drift, []) if unchecked else ([], drift)
         if operation == "refresh" and _renders(config):
             # No cluster to read: a rendering stack's truth is its files, compared with what it wrote.
             return StackResult(name, operation, "succeeded", drift=[str(d) for d in drift],
@@ -318,7 +338,7 @@ class Fabric:
                                    "color": "never"}
         if self.policy_packs and operation in ("preview", "up"):
             options["policy_packs"] = self.policy_packs
-        restore = sorted({d.urn for d in drift if d.urn})
+        restore = sorted({d.urn for d in drift + absent if d.urn})
         if operation == "up" and restore:
             options["replace"] = restore  # rewriting the object rewrites its file
         target = _target(config)
@@ -347,7 +367,7 @@ class Fabric:
         drifted = [str(d) for d in drift if operation == "preview" or not d.urn]
         result = StackResult(name, operation, "succeeded", changes={k: int(v) for k, v in changes.items()},
                              warnings=warnings + drifted, steps=steps, policy=policy, drift=[str(d) for d in drift],
-                             message=f"restored {len(restore)} hand-changed manifests" if operation == "up" and restore
+                             message=_restored_text(drift, absent) if operation == "up" and restore
                              else unchecked if operation == "preview" else "")
         if operation == "preview":
             with run.lock:
@@ -364,6 +384,22 @@ class Fabric:
             finalized = finalize_namespaces(KubeClient.from_kubeconfig(target.kubeconfig), namespaces)
             result.message = f"finalized namespaces {', '.join(finalized)}" if finalized else ""
         return result
+
+    def _input_refusal(self, fabric: FabricModel, run: _Run, name: str) -> str | None:
+        """What the stack's own program would refuse, found before the engine runs: its own input problems, and
+        for a ClusterLink importer, Imports of what its peers do not publish (deployed, or planned in this run)."""
+        own = [p for p in run.problems if _folder_of(p, [self.fabric_dir / name])]
+        if own:
+            return "invalid fabric input:\n" + "\n".join(map(str, own))
+        if fabric.spec.cluster(name).dataplane != "clusterlink":
+            return None
+        planned = frozenset(run.previewed) if run.operation == "preview" else frozenset()
+        peers_of_fabric = {c.name for c, _ in fabric.clusterlink_clusters()}
+        published = {p: (self._deployed_outputs(p, run) or {}).get(CLUSTERLINK_OUTPUT)
+                     for p in imported_peers(fabric.manifests[name])
+                     if p != name and p not in planned and p in peers_of_fabric}
+        peers = read_peers(fabric, name, published, planned)
+        return peers.refusal() if peers.problems else None
 
     def _read_back(self, stack: auto.Stack, target: ClusterTarget, result: StackResult) -> None:
         """Compare every object the stack declared with the API server's; a difference fails the stack."""
@@ -382,22 +418,25 @@ class Fabric:
 
     def _drift(self, name: str, stack: auto.Stack, config: dict[str, str],
                outputs: Callable[[], dict[str, Any]]) -> tuple[list[Drift], str]:
-        """Hand changes to the stack's rendered manifests, and why they were not compared ("" when they were).
+        """Differences between the stack's state and its rendered manifests here, and why they are not hand
+        changes ("" when they are).
 
-        Only files this backend's `up` wrote here count: a fresh checkout has none (the manifests live where the
-        stack was deployed), and another backend's stack of the same name writes the same folder."""
+        Only files this backend's `up` wrote here can be changed by hand: a fresh checkout has none (the manifests
+        live where the stack was deployed), and another backend's stack of the same name writes the same folder."""
         if not _renders(config):
             return [], ""
         directory = self._render_directory(outputs)
         if directory is None:
             return [], ""
         marker = directory / RENDERED_MARKER
+        differences = rendered_drift(stack.export_stack().deployment or {}, directory)
         if not marker.is_file():
-            return [], (f"drift not compared: no manifests rendered by this backend's `up` in {directory} "
-                        "(a fresh checkout, or rendered elsewhere)")
+            return differences, (f"drift not compared: no manifests rendered by this backend's `up` in {directory} "
+                                 "(a fresh checkout, or rendered elsewhere)")
         if marker.read_text() != self._render_owner(name):
-            return [], f"drift not compared: the manifests in {directory} were rendered by another backend's stack"
-        return rendered_drift(stack.export_stack().deployment or {}, directory), ""
+            return differences, (f"drift not compared: the manifests in {directory} were rendered by another "
+                                 "backend's stack")
+        return differences, ""
 
     def _render_directory(self, outputs: Callable[[], dict[str, Any]]) -> Path | None:
         """Where the stack renders, here: its published path is relative to the project (older releases: absolute)."""
@@ -450,13 +489,16 @@ class Fabric:
         return outputs
 
     def _published(self, name: str, run: _Run) -> bool:
-        """Whether the stack has been deployed. Any other failure to read it (no backend, no credentials) is
-        raised: taking it for "not deployed" would report a mock evaluation as the stack's preview."""
+        return bool(self._deployed_outputs(name, run))
+
+    def _deployed_outputs(self, name: str, run: _Run) -> dict[str, Any] | None:
+        """The stack's outputs, None when there is no such stack yet. Any other failure to read it (no backend, no
+        credentials) is raised: taking it for "not deployed" would pass a mock evaluation off as a preview."""
         try:
-            return bool(self._outputs(name, run))
+            return self._outputs(name, run)
         except auto.errors.CommandError as err:
-            if f"no stack named '{name}'" in str(err) or "no stack named" in str(err):
-                return False
+            if "no stack named" in str(err):
+                return None
             raise
 
     def _offline(self, fabric: FabricModel, graph: Graph, run: _Run, name: str, reason: str) -> StackResult:
@@ -571,6 +613,8 @@ class _Run:
     stacks evaluated under mocks (each evaluated once per run)."""
 
     operation: Operation
+    problems: list[Problem] = field(default_factory=list)
+    """With `force`: the input problems in the clusters' folders, each refusing its own stack."""
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     offline: dict[str, dict[str, Any]] = field(default_factory=dict)
     lattice: Any = None
@@ -635,6 +679,18 @@ def _check_backend(env: dict[str, str]) -> None:
         raise BackendError("PULUMI_BACKEND_URL is set but empty, and no PULUMI_ACCESS_TOKEN: no backend holds the "
                            "stacks (a fork's pull request gets no secrets). Set the backend and its credentials, or "
                            "run `clusterfabric plan --offline` for a plan under mocks that needs neither")
+
+
+def _restored_text(drift: list[Drift], absent: list[Drift]) -> str:
+    if absent:
+        return f"wrote the {len(absent)} manifests its state holds that were not here (rendered elsewhere before)"
+    return f"restored {len(drift)} hand-changed manifests"
+
+
+def _folder_of(problem: Problem, folders: list[Path]) -> Path | None:
+    """The cluster folder among `folders` holding the problem's file, if any."""
+    path = Path(problem.file).resolve()
+    return next((f for f in folders if path.is_relative_to(f.resolve())), None)
 
 
 def _target(config: dict[str, str]) -> ClusterTarget | None:

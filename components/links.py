@@ -9,6 +9,7 @@ StackReference per stack it needs, never one per fabric member.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -144,6 +145,58 @@ def build_stack(fabric: Fabric, cluster: str, target: Target) -> dict[str, Any]:
     return outputs
 
 
+@dataclass
+class PeersRead:
+    """What an importing ClusterLink stack knows of the peers it imports from, and what that says of its Imports."""
+
+    catalog: dict[str, PeerInfo]
+    exporters: dict[str, Side]
+    notes: list[str]
+    problems: list[Any]
+    deployed: list[str]
+    """The peers read from their deployed outputs (not planned, not from their manifests)."""
+
+    def refusal(self) -> str:
+        names = " and ".join(map(repr, self.deployed))
+        hint = (f"\n(checked against what {names} published at {'their' if len(self.deployed) > 1 else 'its'} last "
+                "`up`; if this change adds the export there too, preview the whole fabric, `clusterfabric preview`, "
+                "which checks against what each exporter will publish)") if self.deployed else ""
+        return "invalid fabric input:\n" + "\n".join(map(str, self.problems)) + hint
+
+
+def read_peers(fabric: Fabric, cluster: str, published: Mapping[str, Any], planned: frozenset[str] = frozenset(),
+               offline: Mapping[str, PeerInfo] | None = None) -> PeersRead:
+    """The peers `cluster` imports from, each read from its `clusterlink` output in `published` (None: not deployed),
+    or from its manifests when it is planned (see PLANNED_PEERS_ENV) or not deployed yet; then the cluster's Imports
+    checked against them. The program does this at `pulumi up`; the fabric layer does it first, before a refused
+    run could touch the stack."""
+    manifests = fabric.manifests[cluster]
+    offline = offline if offline is not None else fabric.catalog()
+    fabric_peers = [c.name for c, _ in fabric.clusterlink_clusters()]
+    sources = [p for p in imported_peers(manifests) if p in fabric_peers and p != cluster]
+    catalog: dict[str, PeerInfo] = {}
+    exporters: dict[str, Side] = {}
+    notes: list[str] = []
+    for peer in sources:
+        if peer in planned:
+            notes.append(f"{cluster!r} is checked against what {peer!r} will publish after this change "
+                         f"(planned: {peer!r}'s manifests, previewed in the same run), not its deployed outputs")
+        elif published.get(peer) is None:
+            # Not deployed yet (two clusters may import from each other): what a ClusterLink peer
+            # publishes is what its manifests say, so check against those.
+            notes.append(f"stack {peer!r} has published no ClusterLink outputs yet; {cluster!r} is checked "
+                         f"against {peer!r}'s manifests instead")
+        else:
+            catalog[peer], exporters[peer] = side_from_output(published[peer])
+            continue
+        catalog[peer], exporters[peer] = offline[peer], fabric.side(peer)
+    # Peers of the fabric this cluster does not import from still count as known names.
+    for peer in fabric_peers:
+        catalog.setdefault(peer, PeerInfo(peer))
+    deployed = sorted(p for p in sources if p not in planned and published.get(p) is not None)
+    return PeersRead(catalog, exporters, notes, check_import_sources(cluster, manifests, catalog), deployed)
+
+
 def _clusterlink_stack(fabric: Fabric, spec, manifests, target: Target, offline: dict[str, PeerInfo]) -> dict[str, Any]:
     """`offline`: every ClusterLink peer as its manifests describe it (the fabric's catalog)."""
     cluster = spec.name
@@ -176,31 +229,11 @@ def _clusterlink_stack(fabric: Fabric, spec, manifests, target: Target, offline:
     planned = planned_peers()
 
     def declare(published: dict[str, Any]) -> Any:
-        catalog: dict[str, PeerInfo] = {}
-        exporters: dict[str, Side] = {}
-        for peer in sources:
-            if peer in planned:
-                pulumi.log.warn(f"{cluster!r} is checked against what {peer!r} will publish after this change "
-                                f"(planned: {peer!r}'s manifests, previewed in the same run), not its deployed outputs")
-                catalog[peer], exporters[peer] = offline[peer], fabric.side(peer)
-                continue
-            if published.get(peer) is None:
-                # Not deployed yet (two clusters may import from each other): what a ClusterLink peer
-                # publishes is what its manifests say, so check against those.
-                pulumi.log.warn(f"stack {peer!r} has published no ClusterLink outputs yet; {cluster!r} is checked "
-                                f"against {peer!r}'s manifests instead")
-                catalog[peer], exporters[peer] = offline[peer], fabric.side(peer)
-                continue
-            catalog[peer], exporters[peer] = side_from_output(published[peer])
-        # Peers of the fabric this cluster does not import from still count as known names.
-        for peer in fabric_peers:
-            catalog.setdefault(peer, PeerInfo(peer))
-        problems = check_import_sources(cluster, manifests, catalog)
-        deployed = sorted(set(sources) - planned - {p for p in sources if published.get(p) is None})
-        hint = (f"\n(checked against what {', '.join(map(repr, deployed))} published at its last `up`; if this change "
-                "adds the export there too, preview the whole fabric, `clusterfabric preview`, which checks against "
-                "what each exporter will publish)") if deployed else ""
-        _require(not problems, "invalid fabric input:\n" + "\n".join(map(str, problems)) + hint)
+        peers = read_peers(fabric, cluster, published, planned, offline)
+        for note in peers.notes:
+            pulumi.log.warn(note)
+        _require(not peers.problems, peers.refusal())
+        catalog, exporters = peers.catalog, peers.exporters
         for imp in manifests.of_kind(Import):
             for i, reason in blocked_sources(imp, local, exporters):
                 pulumi.log.warn(f"{manifests.file_of(imp)}: {ref(imp)}: spec.sources[{i}]: {reason}")

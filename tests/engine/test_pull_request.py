@@ -8,6 +8,7 @@ publish, and show the new Import and the new Peer.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -18,7 +19,7 @@ import yaml
 from clusterfabric import Fabric
 from clusterfabric.comment import pr_comment
 from clusterfabric.toolchain import PROJECT_DIR, pulumi_env
-from tests.pulumi_project import copy_program
+from tests.pulumi_project import PulumiProject, copy_program
 
 CLUSTERLINK = ("east", "west", "central")
 
@@ -106,15 +107,16 @@ def clusterlink_fabric(config: Path) -> None:
 
 @pytest.fixture(scope="module")
 def pull_request(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """The base deployed from the repository, then a commit adding an export and its import, and a fresh clone."""
+    """The base deployed from a checkout, then a commit adding an export and its import, and a fresh clone of it at
+    the same path (a CI runner checks out where the last one did, with nothing of it left)."""
     root = tmp_path_factory.mktemp("pull-request")
-    repo = copy_program(root / "repo")
-    clusterlink_fabric(repo / "config")
-    shutil.copy2(PROJECT_DIR / ".gitignore", repo / ".gitignore")
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "base")
-    base = git(repo, "rev-parse", "HEAD")
+    origin = copy_program(root / "origin")
+    clusterlink_fabric(origin / "config")
+    shutil.copy2(PROJECT_DIR / ".gitignore", origin / ".gitignore")
+    git(origin, "init", "-q", "-b", "main")
+    git(origin, "add", "-A")
+    git(origin, "commit", "-q", "-m", "base")
+    base = git(origin, "rev-parse", "HEAD")
 
     # The shared backend and passphrase a CI runner is given (secrets of the repository).
     backend = root / "backend"
@@ -122,26 +124,27 @@ def pull_request(tmp_path_factory: pytest.TempPathFactory) -> dict:
     passphrase = root / "passphrase"
     passphrase.write_text("pull-request-test-passphrase\n")
     shared = {"PULUMI_BACKEND_URL": backend.as_uri(), "PULUMI_CONFIG_PASSPHRASE_FILE": str(passphrase)}
+    checkout = root / "checkout"
+    git(root, "clone", "-q", str(origin), str(checkout))
+    env = {**pulumi_env(checkout), **shared}
     events = []
-    deployed = Fabric("config", project_dir=repo, env={**pulumi_env(repo), **shared}, on_event=events.append).up()
+    deployed = Fabric("config", project_dir=checkout, env=env, on_event=events.append).up()
     assert deployed.ok, [(s.stack, s.result, s.message) for s in deployed.stacks]
-    markers = {s: (repo / "rendered" / s / ".clusterfabric-rendered").read_text() for s in CLUSTERLINK}
-    # The machine that deployed is not the runner: its rendered manifests stay there.
-    shutil.rmtree(repo / "rendered")
+    markers = {s: (checkout / "rendered" / s / ".clusterfabric-rendered").read_text() for s in CLUSTERLINK}
+    shutil.rmtree(checkout)  # that runner is gone, its rendered manifests with it
 
-    with (repo / "config" / "west" / "sharing.yaml").open("a") as f:
+    with (origin / "config" / "west" / "sharing.yaml").open("a") as f:
         f.write(RATINGS_EXPORT)
-    with (repo / "config" / "central" / "sharing.yaml").open("a") as f:
+    with (origin / "config" / "central" / "sharing.yaml").open("a") as f:
         f.write(RATINGS_IMPORT)
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "share ratings from west with central")
+    git(origin, "add", "-A")
+    git(origin, "commit", "-q", "-m", "share ratings from west with central")
 
-    clone = root / "clone"
-    subprocess.run(["git", "clone", "-q", str(repo), str(clone)], check=True)
-    assert not (clone / "rendered").exists() and not list((clone / "stacks").glob("Pulumi.*.yaml"))
-    text, result = pr_comment("config", base, project_dir=clone, env={**pulumi_env(clone), **shared})
+    git(root, "clone", "-q", str(origin), str(checkout))
+    assert not (checkout / "rendered").exists() and not list((checkout / "stacks").glob("Pulumi.*.yaml"))
+    text, result = pr_comment("config", base, project_dir=checkout, env=env)
     return {"text": text, "result": result, "base": base, "deployed": deployed, "markers": markers, "events": events,
-            "backend": backend}
+            "backend": backend, "clone": checkout, "env": env}
 
 
 def test_the_pull_request_previews_every_affected_stack_for_real(pull_request):
@@ -200,3 +203,18 @@ def test_the_table_counts_the_plaintext_secrets_each_rendering_stack_wrote(pull_
 
     lines = table(pull_request["deployed"]).splitlines()
     assert any(line.startswith("east: ") and "hold secret values in plaintext" in line for line in lines), lines
+
+
+def test_merged_and_deployed_from_the_fresh_clone_every_stack_renders_all_its_manifests(pull_request):
+    """Last: it deploys the change. The clone has no rendered files; `up` writes all of them, not just the new ones,
+    so the folder a deploy job publishes is whole."""
+    clone = pull_request["clone"]
+    result = Fabric("config", project_dir=clone, env=pull_request["env"]).up()
+    assert result.ok, [(s.stack, s.message) for s in result.stacks]
+    project = PulumiProject(clone, pull_request["env"])
+    for stack in CLUSTERLINK:
+        state = json.loads(project.pulumi("stack", "export", "--stack", stack).stdout)["deployment"]
+        objects = [r for r in state["resources"] if r["type"].startswith("kubernetes:") and r.get("custom")
+                   and not r["type"].startswith("pulumi:providers")]
+        written = list((clone / "rendered" / stack / "1-manifest").glob("*.yaml"))
+        assert len(written) == len(objects) > 10, stack
