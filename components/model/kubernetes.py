@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+# Checked with fullmatch: `$` also matches before a final newline, and "web\n" would pass as a name.
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -16,7 +17,7 @@ def _name_rule(pattern: re.Pattern[str], max_length: int, what: str) -> AfterVal
     """A validator for one of Kubernetes' name formats, saying what is allowed when it fails."""
 
     def check(value: str) -> str:
-        if len(value) > max_length or not pattern.match(value):
+        if len(value) > max_length or not pattern.fullmatch(value):
             raise ValueError(f"{value!r} is not a {what}")
         return value
 
@@ -45,7 +46,7 @@ def _hostname(value: str) -> str:
         return value
     except ValueError:
         pass
-    if len(value) > 253 or not DNS1123_SUBDOMAIN.match(value):
+    if len(value) > 253 or not DNS1123_SUBDOMAIN.fullmatch(value):
         raise ValueError(f"{value!r} is not a host: a DNS name (at most 253 characters of a-z, 0-9, '-' and '.', "
                          "each part starting and ending with a letter or digit) or an IP address")
     return value

@@ -67,7 +67,7 @@ class LatticeTargets(Strict):
     @field_validator("albArn")
     @classmethod
     def _alb(cls, arn: str | None) -> str | None:
-        if arn is not None and not ALB_ARN_PATTERN.match(arn):
+        if arn is not None and not ALB_ARN_PATTERN.fullmatch(arn):
             raise ValueError(f"{arn!r} is not an Application Load Balancer ARN")
         return arn
 
@@ -235,7 +235,7 @@ class ServiceImport(Strict):
             if conflicting:
                 raise ValueError(f"metadata.annotations: {TARGET_GROUP_ARN} names the target group directly and "
                                  f"conflicts with {', '.join(conflicting)}: keep one mode")
-            if not TARGET_GROUP_ARN_PATTERN.match(a[TARGET_GROUP_ARN]):
+            if not TARGET_GROUP_ARN_PATTERN.fullmatch(a[TARGET_GROUP_ARN]):
                 raise ValueError(f"metadata.annotations: {a[TARGET_GROUP_ARN]!r} is not a VPC Lattice target group "
                                  "ARN (arn:aws:vpc-lattice:REGION:ACCOUNT:targetgroup/tg-...)")
         return self

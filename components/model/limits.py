@@ -39,7 +39,7 @@ def name_problem(kind: str, value: str) -> str | None:
     low, high, prefix = NAME_RULES[kind]
     if not low <= len(value) <= high:
         return f"{kind} name {value!r} must be {low}-{high} characters (has {len(value)})"
-    if not NAME.match(value):
+    if not NAME.fullmatch(value):
         return (f"{kind} name {value!r} may only hold a-z, 0-9 and '-', not start or end with '-', "
                 "and not contain '--'")
     if prefix and value.startswith(prefix):

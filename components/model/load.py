@@ -128,9 +128,17 @@ def object_ref(doc: Any) -> str:
     if not isinstance(doc, dict):
         return "-"
     meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
-    kind = doc.get("kind", "?")
-    namespace = "-" if kind in CLUSTER_SCOPED else meta.get("namespace", "default")
-    return f"{kind}/{namespace}/{meta.get('name', '?')}"
+    kind = _text(doc.get("kind", "?"))
+    namespace = "-" if kind in CLUSTER_SCOPED else _text(meta.get("namespace", "default"))
+    return f"{kind}/{namespace}/{_text(meta.get('name', '?'))}"
+
+
+def _text(value: Any) -> str:
+    """A part of an object's reference as written, quoted when it holds a control character or spaces (a problem
+    stays on one line and shows them), or '?' when it is no plain string (a list, a mapping, a number)."""
+    if not isinstance(value, str):
+        return "?"
+    return value if value.isprintable() and " " not in value else repr(value)
 
 
 def ref(obj: BaseModel) -> str:
@@ -175,6 +183,10 @@ def _parse_object(doc: Any, file: str) -> BaseModel | InputError:
     ref = object_ref(doc)
     if not isinstance(doc, dict):
         return InputError([Problem(file, "-", "-", f"expected a Kubernetes object (a mapping), got {type(doc).__name__}")])
+    for name in ("apiVersion", "kind"):
+        if name in doc and not isinstance(doc[name], str):
+            return InputError([Problem(file, ref, name, f"must be a string, got {type(doc[name]).__name__} "
+                                       f"{doc[name]!r:.80}")])
     key = (doc.get("apiVersion"), doc.get("kind"))
     model = KINDS.get(key)  # type: ignore[arg-type]
     if model is None:
