@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Callable, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -13,24 +13,29 @@ DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 
-def _name_rule(pattern: re.Pattern[str], max_length: int, what: str) -> AfterValidator:
-    """A validator for one of Kubernetes' name formats, saying what is allowed when it fails."""
+def _name_check(pattern: re.Pattern[str], max_length: int, what: str) -> Callable[[str], str]:
+    """A check of one of Kubernetes' name formats, saying what is allowed when it fails."""
 
     def check(value: str) -> str:
         if len(value) > max_length or not pattern.fullmatch(value):
             raise ValueError(f"{value!r} is not a {what}")
         return value
 
-    return AfterValidator(check)
+    return check
+
+
+def _name_rule(pattern: re.Pattern[str], max_length: int, what: str) -> AfterValidator:
+    return AfterValidator(_name_check(pattern, max_length, what))
 
 
 DNSLabel = Annotated[str, _name_rule(DNS1123_LABEL, 63, "DNS-1123 label: at most 63 characters of a-z, 0-9 and '-', "
                                                        "starting and ending with a letter or digit")]
 """A Kubernetes name limited to a DNS-1123 label (Services, Namespaces, Pulumi stacks here)."""
 
-DNS1035Label = Annotated[str, _name_rule(DNS1035_LABEL, 63, "DNS-1035 label: at most 63 characters of a-z, 0-9 and "
-                                                           "'-', starting with a letter and ending with a letter or "
-                                                           "digit")]
+check_service_name = _name_check(DNS1035_LABEL, 63, "DNS-1035 label: at most 63 characters of a-z, 0-9 and '-', "
+                                                    "starting with a letter and ending with a letter or digit")
+"""Raises ValueError unless the value is a Service name (for names written where no type says so: annotations)."""
+DNS1035Label = Annotated[str, AfterValidator(check_service_name)]
 """A Service name: a DNS-1035 label."""
 
 DNSSubdomain = Annotated[str, _name_rule(DNS1123_SUBDOMAIN, 253, "DNS-1123 subdomain: at most 253 characters of "
