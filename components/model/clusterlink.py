@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
-from .kubernetes import DNS1035Label, DNSLabel, DNSSubdomain, Hostname, ObjectMeta, Port, Strict
+from .kubernetes import DNS1035Label, DNSLabel, DNSSubdomain, Hostname, Labels, ObjectMeta, Port, Strict
 
 API_VERSION = "clusterlink.net/v1alpha1"
 DEFAULT_NAMESPACE = "clusterlink-system"
@@ -108,10 +108,11 @@ class ClusterLinkSettings(Strict):
     ingress: IngressSettings = Field(default_factory=IngressSettings)
     gateway: GatewayEndpoint | None = None
     """How other peers reach this one; required once another cluster imports from it."""
-    labels: dict[str, str] = Field(default_factory=dict)
-    """Peer attributes, usable in access policies as `peer.clusterlink.net/labels.<key>`."""
+    labels: Labels = Field(default_factory=dict)
+    """Peer attributes, usable in access policies as `peer.clusterlink.net/labels.<key>`; each becomes an argument
+    `--peer-label key=value` of the control plane, so a key with '=' or a value with a space is refused here."""
     dataplane: DataplaneSettings = Field(default_factory=DataplaneSettings)
-    imageTag: Annotated[str, Field(pattern=r"^[\w][\w.-]{0,127}$")] = DEFAULT_IMAGE_TAG
+    imageTag: Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")] = DEFAULT_IMAGE_TAG
     registry: Annotated[str, AfterValidator(_registry)] = "ghcr.io/clusterlink-net"
 
 

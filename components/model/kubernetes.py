@@ -43,6 +43,29 @@ DNSSubdomain = Annotated[str, _name_rule(DNS1123_SUBDOMAIN, 253, "DNS-1123 subdo
                                                                "ending with a letter or digit")]
 """A Kubernetes object name (most kinds): a DNS-1123 subdomain."""
 
+LABEL_NAME = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?")
+
+
+def _label_key(value: str) -> str:
+    prefix, _, name = value.rpartition("/")
+    if (prefix and (len(prefix) > 253 or not DNS1123_SUBDOMAIN.fullmatch(prefix))) or not 0 < len(name) <= 63 \
+            or not LABEL_NAME.fullmatch(name):
+        raise ValueError(f"{value!r} is not a label key: an optional DNS subdomain and '/', then at most 63 "
+                         "characters of a-z, A-Z, 0-9, '-', '_' and '.', starting and ending with a letter or digit")
+    return value
+
+
+def _label_value(value: str) -> str:
+    if len(value) > 63 or not LABEL_NAME.fullmatch(value):
+        raise ValueError(f"{value!r} is not a label value: at most 63 characters of a-z, A-Z, 0-9, '-', '_' and "
+                         "'.', starting and ending with a letter or digit")
+    return value
+
+
+Labels = dict[Annotated[str, AfterValidator(_label_key)], Annotated[str, AfterValidator(_label_value)]]
+"""Kubernetes labels, checked as the API server checks them (where they become arguments, such as a peer's)."""
+
+
 def _hostname(value: str) -> str:
     import ipaddress
 

@@ -73,7 +73,7 @@ class StrictLoader(Composer, SafeConstructor, Resolver, _Parser):  # type: ignor
         self._path: list[str] = []
         self._alias_nodes = 0
         self._shape: dict[int, tuple[int, int]] = {}  # id(node) -> (nodes, height), aliases expanded
-        self._open: set[str | None] = set()  # anchors of the nodes being composed
+        self._open: set[str] = set()  # anchors of the nodes being composed
 
     def compose_document(self) -> Node:
         self._alias_nodes, self._shape = 0, {}
@@ -99,7 +99,8 @@ class StrictLoader(Composer, SafeConstructor, Resolver, _Parser):  # type: ignor
             self._path.append(part)
         self._check_depth(len(self._path) + 1, mark)
         anchor = getattr(event, "anchor", None)
-        self._open.add(anchor)
+        if anchor:
+            self._open.add(anchor)
         try:
             return super().compose_node(parent, index)
         finally:
@@ -123,7 +124,8 @@ class StrictLoader(Composer, SafeConstructor, Resolver, _Parser):  # type: ignor
             raise RefusedYAML(None, None, f"nested deeper than {MAX_DEPTH} levels; no manifest needs that", mark)
 
     def _expanded(self, node: Node) -> tuple[int, int]:
-        """(nodes, height) of `node` with its aliases expanded, each node counted once however often it is named."""
+        """(nodes, height) of `node` with its aliases expanded; remembered per node, so measuring costs what was
+        written, not what it expands to."""
         known = self._shape.get(id(node))
         if known is not None:
             return known

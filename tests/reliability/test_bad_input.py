@@ -239,6 +239,10 @@ CASES: dict[str, tuple[list[Edit], str]] = {
                                             "fabric.yaml: Fabric: clusters[0].clusterlink.gateway.host:"),
     "gateway host with a trailing newline": ([("fabric.yaml", "host: clusterlink.east.example.com", 'host: "clusterlink.east.example.com\\n"')],
                                              "fabric.yaml: Fabric: clusters[0].clusterlink.gateway.host:"),
+    "peer label with a space": ([("fabric.yaml", "labels: {region: us-east, env: prod}", 'labels: {region: "us east", env: prod}')],
+                                "fabric.yaml: Fabric: clusters[0].clusterlink.labels.region: 'us east' is not a label value"),
+    "image tag with a non-ASCII letter": ([("fabric.yaml", "dataplane: {type: go}", "dataplane: {type: go}\n      imageTag: v0.4.1\u00e9")],
+                                          "fabric.yaml: Fabric: clusters[2].clusterlink.imageTag:"),
     "hand-written Peer shadowing a fabric peer": ([add("central/sharing.yaml", "apiVersion: clusterlink.net/v1alpha1\nkind: Peer\n"
                                                        "metadata: {name: east, namespace: clusterlink-system}\n"
                                                        "spec:\n  gateways: [{host: elsewhere.example.com, port: 443}]\n")],
