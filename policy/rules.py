@@ -14,7 +14,7 @@ from typing import Any, Iterable
 
 from components.model import limits
 from components.model.access import Connection, Policies, service_attributes
-from components.model.clusterlink import TARGET_PORT_RANGE, AccessPolicy, PrivilegedAccessPolicy
+from components.model.clusterlink import AccessPolicy, PrivilegedAccessPolicy, target_port_problem
 
 PLATFORM = "clusterfabric:clusterlink:Platform"
 PUBLIC_ANNOTATION = "clusterfabric.io/public"
@@ -136,11 +136,8 @@ def import_target_port(rtype: str, props: dict, urn: str) -> list[str]:
     if rtype != f"{CLUSTERLINK_CRS}Import":
         return []
     port = (props.get("spec") or {}).get("targetPort")
-    low, high = TARGET_PORT_RANGE
-    if isinstance(port, (int, float)) and not low <= port <= high:
-        return [f"Import {_meta(props)} has targetPort {int(port)}, outside {low}-{high} where data plane ports are "
-                "chosen; remove targetPort to have one chosen, or pick one in the range."]
-    return []
+    problem = target_port_problem(int(port)) if isinstance(port, (int, float)) else None
+    return [f"Import {_meta(props)} has {problem}."] if problem else []
 
 
 def _meta(props: dict) -> str:

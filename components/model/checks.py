@@ -128,10 +128,17 @@ def check_import_sources(importer: str, manifests: ClusterManifests, catalog: Ma
     """Every Import source names a known peer and an export that peer publishes.
 
     `catalog` holds the fabric's ClusterLink peers; Peers declared by hand in
-    the cluster's manifests (outside the fabric) are accepted unchecked.
+    the cluster's manifests (outside the fabric) are accepted unchecked, unless
+    one takes the name of a fabric peer, whose Peer the program writes.
     """
     problems: list[Problem] = []
     external = {p.metadata.name for p in manifests.of_kind(Peer)}
+    for peer in manifests.of_kind(Peer):
+        if peer.metadata.name in catalog:
+            problems.append(Problem(manifests.file_of(peer), ref(peer), "metadata.name",
+                                    f"{peer.metadata.name!r} is a cluster of the fabric, whose Peer the program "
+                                    "writes from fabric.yaml; a hand-written Peer would shadow it: remove it, or "
+                                    "name a peer outside the fabric"))
     for imp in manifests.of_kind(Import):
         for i, source in enumerate(imp.spec.sources):
             where = f"spec.sources[{i}]"

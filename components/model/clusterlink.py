@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
-from .kubernetes import DNS1035Label, DNSLabel, DNSSubdomain, Hostname, ObjectMeta, Port, Strict
+from .kubernetes import DNS1035Label, DNSLabel, DNSSubdomain, Hostname, Labels, ObjectMeta, Port, Strict
 
 API_VERSION = "clusterlink.net/v1alpha1"
 DEFAULT_NAMESPACE = "clusterlink-system"
@@ -23,6 +23,30 @@ DEFAULT_IMAGE_TAG = "v0.4.1"
 MERGE_LABEL = "import.clusterlink.net/merge"
 TARGET_PORT_RANGE = (1024, 49151)
 """Where the program picks an Import's targetPort: the registered-ports range, clear of NodePorts' default 30000-32767 only by luck; see components.clusterlink.ports."""
+
+
+def target_port_problem(port: int) -> str | None:
+    """Why `port` cannot be an Import's targetPort, or None: the one rule `validate` and the policy pack apply."""
+    low, high = TARGET_PORT_RANGE
+    if not low <= port <= high:
+        return (f"targetPort {port}, outside {low}-{high} where data plane ports are chosen; remove targetPort to "
+                "have one chosen, or pick one in the range")
+    return None
+
+
+# An image registry and repository prefix, as the distribution reference grammar has them: a host (with an optional
+# port) and path components of lower-case letters and digits joined by '.', '_', '__' or dashes.
+_REGISTRY = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::[0-9]{1,5})?"
+                       r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*")
+
+
+def _registry(value: str) -> str:
+    # It becomes part of every image reference (`<registry>/cl-controlplane:<tag>`): a space or a shell character
+    # would only fail at the image pull, on every node.
+    if len(value) > 255 or not _REGISTRY.fullmatch(value):
+        raise ValueError(f"{value!r} is not an image registry and repository: a host (optionally :port) and "
+                         "path parts of a-z, 0-9, '.', '_' and '-', such as ghcr.io/clusterlink-net")
+    return value
 
 LBScheme = Literal["random", "round-robin", "static"]
 
@@ -84,11 +108,12 @@ class ClusterLinkSettings(Strict):
     ingress: IngressSettings = Field(default_factory=IngressSettings)
     gateway: GatewayEndpoint | None = None
     """How other peers reach this one; required once another cluster imports from it."""
-    labels: dict[str, str] = Field(default_factory=dict)
-    """Peer attributes, usable in access policies as `peer.clusterlink.net/labels.<key>`."""
+    labels: Labels = Field(default_factory=dict)
+    """Peer attributes, usable in access policies as `peer.clusterlink.net/labels.<key>`; each becomes an argument
+    `--peer-label key=value` of the control plane, so a key with '=' or a value with a space is refused here."""
     dataplane: DataplaneSettings = Field(default_factory=DataplaneSettings)
-    imageTag: Annotated[str, Field(pattern=r"^[\w][\w.-]{0,127}$")] = DEFAULT_IMAGE_TAG
-    registry: str = "ghcr.io/clusterlink-net"
+    imageTag: Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")] = DEFAULT_IMAGE_TAG
+    registry: Annotated[str, AfterValidator(_registry)] = "ghcr.io/clusterlink-net"
 
 
 # --- the CRs -----------------------------------------------------------------
@@ -143,6 +168,14 @@ class ImportSpec(Strict):
     lbScheme: LBScheme = "random"
     """How a connection picks a source; written explicitly, default `random` as documented."""
 
+    @field_validator("targetPort")
+    @classmethod
+    def _target_port_in_range(cls, port: int | None) -> int | None:
+        problem = None if port is None else target_port_problem(port)
+        if problem:
+            raise ValueError(problem)
+        return port
+
     @model_validator(mode="after")
     def _distinct_sources(self) -> "ImportSpec":
         seen = set()
@@ -174,7 +207,7 @@ _HOST_PORT = re.compile(r"^(?P<host>[^:\s]+):(?P<port>\d{1,5})$")
 
 def _gateway(value: Any) -> Any:
     # The Peer sample of the ClusterLink site writes gateways as "host:port".
-    if isinstance(value, str) and (m := _HOST_PORT.match(value)):
+    if isinstance(value, str) and (m := _HOST_PORT.fullmatch(value)):
         return {"host": m["host"], "port": int(m["port"])}
     return value
 

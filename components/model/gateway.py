@@ -14,9 +14,9 @@ needs as its custom domain.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
 from .kubernetes import DNSLabel, DNSSubdomain, ObjectMeta, Port, Strict
 from .lattice import CERTIFICATE_ARN, CERTIFICATE_ARN_PATTERN
@@ -34,6 +34,24 @@ Hostname = Annotated[str, Field(min_length=1, max_length=253, pattern=r"^(\*\.)?
 MatchValue = Annotated[str, Field(min_length=1, max_length=MAX_MATCH_VALUE)]
 
 
+def unsupported(reason: str) -> Any:
+    """A Gateway API field VPC Lattice has no counterpart for: refused with `reason`, not pydantic's "Input should
+    be None" nor "unknown field (check its spelling)"."""
+
+    def refuse(value: Any) -> None:
+        if value is not None:
+            raise ValueError(reason)
+        return None
+
+    return Annotated[None, BeforeValidator(refuse)]
+
+
+# A rule's filters and session persistence exist in both route kinds; the controller has nothing to map them to.
+NO_FILTERS = unsupported("VPC Lattice has no request or response filters (header modifiers, redirects, rewrites, "
+                         "mirrors): remove filters; a redirect or rewrite has to happen in the backend")
+NO_SESSION_PERSISTENCE = unsupported("VPC Lattice has no session persistence: remove sessionPersistence")
+
+
 class GatewayTLS(Strict):
     mode: Literal["Terminate", "Passthrough"] = "Terminate"
     certificateRefs: list[dict] = Field(default_factory=list)
@@ -43,7 +61,7 @@ class GatewayTLS(Strict):
     @classmethod
     def _certificate(cls, options: dict[str, str]) -> dict[str, str]:
         arn = options.get(CERTIFICATE_ARN)
-        if arn is not None and not CERTIFICATE_ARN_PATTERN.match(arn):
+        if arn is not None and not CERTIFICATE_ARN_PATTERN.fullmatch(arn):
             raise ValueError(f"{CERTIFICATE_ARN}: {arn!r} is not an ACM certificate ARN "
                              "(arn:aws:acm:REGION:ACCOUNT:certificate/ID)")
         return options
@@ -131,7 +149,7 @@ class PathMatch(Strict):
 
     @model_validator(mode="after")
     def _lattice_characters(self) -> "PathMatch":
-        if not re.match(LATTICE_PATH, self.value):
+        if not re.fullmatch(LATTICE_PATH, self.value):
             raise ValueError(f"value: {self.value!r}: VPC Lattice takes only a-z, A-Z, 0-9 and @:%_+.~#?&/=- in a "
                              "path match")
         return self
@@ -147,7 +165,8 @@ class HTTPRouteMatch(Strict):
     path: PathMatch | None = None
     headers: list[HeaderMatch] = Field(default_factory=list, max_length=MAX_HEADER_MATCHES)
     method: Literal["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"] | None = None
-    queryParams: None = Field(default=None, description="not supported by VPC Lattice")
+    queryParams: unsupported("VPC Lattice has no query-parameter match (a rule matches on path, method and "
+                             "headers): remove queryParams, or match on a header instead") = None
 
 
 class GRPCMethodMatch(Strict):
@@ -187,12 +206,16 @@ class RouteRule(Strict):
 
 class HTTPRouteRule(RouteRule):
     matches: list[HTTPRouteMatch] = Field(default_factory=list)
-    filters: None = Field(default=None, description="not supported by VPC Lattice")
+    filters: NO_FILTERS = None
+    sessionPersistence: NO_SESSION_PERSISTENCE = None
+    retry: unsupported("VPC Lattice does not retry requests: remove retry") = None
     timeouts: dict | None = None
 
 
 class GRPCRouteRule(RouteRule):
     matches: list[GRPCRouteMatch] = Field(default_factory=list)
+    filters: NO_FILTERS = None
+    sessionPersistence: NO_SESSION_PERSISTENCE = None
 
 
 class TLSRouteRule(RouteRule):

@@ -3,39 +3,68 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Callable, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+# Checked with fullmatch: `$` also matches before a final newline, and "web\n" would pass as a name.
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 
-def _name_rule(pattern: re.Pattern[str], max_length: int, what: str) -> AfterValidator:
-    """A validator for one of Kubernetes' name formats, saying what is allowed when it fails."""
+def _name_check(pattern: re.Pattern[str], max_length: int, what: str) -> Callable[[str], str]:
+    """A check of one of Kubernetes' name formats, saying what is allowed when it fails."""
 
     def check(value: str) -> str:
-        if len(value) > max_length or not pattern.match(value):
+        if len(value) > max_length or not pattern.fullmatch(value):
             raise ValueError(f"{value!r} is not a {what}")
         return value
 
-    return AfterValidator(check)
+    return check
+
+
+def _name_rule(pattern: re.Pattern[str], max_length: int, what: str) -> AfterValidator:
+    return AfterValidator(_name_check(pattern, max_length, what))
 
 
 DNSLabel = Annotated[str, _name_rule(DNS1123_LABEL, 63, "DNS-1123 label: at most 63 characters of a-z, 0-9 and '-', "
                                                        "starting and ending with a letter or digit")]
 """A Kubernetes name limited to a DNS-1123 label (Services, Namespaces, Pulumi stacks here)."""
 
-DNS1035Label = Annotated[str, _name_rule(DNS1035_LABEL, 63, "DNS-1035 label: at most 63 characters of a-z, 0-9 and "
-                                                           "'-', starting with a letter and ending with a letter or "
-                                                           "digit")]
+check_service_name = _name_check(DNS1035_LABEL, 63, "DNS-1035 label: at most 63 characters of a-z, 0-9 and '-', "
+                                                    "starting with a letter and ending with a letter or digit")
+"""Raises ValueError unless the value is a Service name (for names written where no type says so: annotations)."""
+DNS1035Label = Annotated[str, AfterValidator(check_service_name)]
 """A Service name: a DNS-1035 label."""
 
 DNSSubdomain = Annotated[str, _name_rule(DNS1123_SUBDOMAIN, 253, "DNS-1123 subdomain: at most 253 characters of "
                                                                "a-z, 0-9, '-' and '.', each part starting and "
                                                                "ending with a letter or digit")]
 """A Kubernetes object name (most kinds): a DNS-1123 subdomain."""
+
+LABEL_NAME = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?")
+
+
+def _label_key(value: str) -> str:
+    prefix, _, name = value.rpartition("/")
+    if (prefix and (len(prefix) > 253 or not DNS1123_SUBDOMAIN.fullmatch(prefix))) or not 0 < len(name) <= 63 \
+            or not LABEL_NAME.fullmatch(name):
+        raise ValueError(f"{value!r} is not a label key: an optional DNS subdomain and '/', then at most 63 "
+                         "characters of a-z, A-Z, 0-9, '-', '_' and '.', starting and ending with a letter or digit")
+    return value
+
+
+def _label_value(value: str) -> str:
+    if len(value) > 63 or not LABEL_NAME.fullmatch(value):
+        raise ValueError(f"{value!r} is not a label value: at most 63 characters of a-z, A-Z, 0-9, '-', '_' and "
+                         "'.', starting and ending with a letter or digit")
+    return value
+
+
+Labels = dict[Annotated[str, AfterValidator(_label_key)], Annotated[str, AfterValidator(_label_value)]]
+"""Kubernetes labels, checked as the API server checks them (where they become arguments, such as a peer's)."""
+
 
 def _hostname(value: str) -> str:
     import ipaddress
@@ -45,7 +74,7 @@ def _hostname(value: str) -> str:
         return value
     except ValueError:
         pass
-    if len(value) > 253 or not DNS1123_SUBDOMAIN.match(value):
+    if len(value) > 253 or not DNS1123_SUBDOMAIN.fullmatch(value):
         raise ValueError(f"{value!r} is not a host: a DNS name (at most 253 characters of a-z, 0-9, '-' and '.', "
                          "each part starting and ending with a letter or digit) or an IP address")
     return value

@@ -14,7 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .kubernetes import DNS1035Label, DNSLabel, DNSSubdomain, ObjectMeta, Port, Strict
+from .kubernetes import DNS1035Label, DNSLabel, DNSSubdomain, ObjectMeta, Port, Strict, check_service_name
+from .limits import AUTH_POLICY_BYTES, TAGS_PER_RESOURCE
 
 API_VERSION = "application-networking.k8s.aws/v1alpha1"
 PREFIX = "application-networking.k8s.aws/"
@@ -38,6 +39,10 @@ CERTIFICATE_ARN = PREFIX + "certificate-arn"
 CERTIFICATE_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-z-]+$")
 # AWS tags (the Lattice API's TagKey and TagValue): keys 1-128 characters, values up to 256; `aws:` is AWS's own.
 TAG_KEY_LENGTH, TAG_VALUE_LENGTH = 128, 256
+PROGRAM_TAGS = 9
+"""Tags the program puts on a target group besides the user's (components.lattice.target_group.tags: the
+controller's keys, the route's two, the consumer)."""
+USER_TAGS = TAGS_PER_RESOURCE - PROGRAM_TAGS
 TARGET_GROUP_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:vpc-lattice:[a-z0-9-]+:\d{12}:targetgroup/tg-[0-9a-z]{17}$")
 ALB_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer/app/[\w-]{1,32}/[0-9a-f]{16}$")
 RouteType = Literal["HTTP", "GRPC", "TLS"]
@@ -67,7 +72,7 @@ class LatticeTargets(Strict):
     @field_validator("albArn")
     @classmethod
     def _alb(cls, arn: str | None) -> str | None:
-        if arn is not None and not ALB_ARN_PATTERN.match(arn):
+        if arn is not None and not ALB_ARN_PATTERN.fullmatch(arn):
             raise ValueError(f"{arn!r} is not an Application Load Balancer ARN")
         return arn
 
@@ -157,6 +162,15 @@ def _tags_annotation(value: str) -> dict[str, str]:
     return tags
 
 
+def _named_service(annotations: dict[str, str], key: str) -> None:
+    """An annotation that names a Service (or an export, named as its Service) must hold a Service name."""
+    if key in annotations:
+        try:
+            check_service_name(annotations[key])
+        except ValueError as err:
+            raise ValueError(f"{key}: {err}") from None
+
+
 class ExportMeta(ObjectMeta):
     name: DNS1035Label
     """An export's name is the multi-cluster service's: a Service name (DNS-1035 label, at most 63 characters), as
@@ -178,10 +192,12 @@ class ServiceExport(Strict):
                 f"metadata.annotations: a ServiceExport needs the annotation {FEDERATION}: {FEDERATION_VALUE} "
                 "(the AWS controller silently ignores an export without it)")
         try:
+            _named_service(annotations, SERVICE_NAME)
             if PORT in annotations:
                 _ports_annotation(annotations[PORT])
-            if TAGS in annotations:
-                _tags_annotation(annotations[TAGS])
+            if TAGS in annotations and len(_tags_annotation(annotations[TAGS])) > USER_TAGS:
+                raise ValueError(f"annotation {TAGS}: at most {USER_TAGS} tags: AWS takes {TAGS_PER_RESOURCE} per "
+                                 f"resource, and a target group carries up to {PROGRAM_TAGS} of the controller's own")
         except ValueError as err:
             raise ValueError(f"metadata.annotations: {err}") from None
         return self
@@ -230,12 +246,19 @@ class ServiceImport(Strict):
     @model_validator(mode="after")
     def _modes(self) -> "ServiceImport":
         a = self.metadata.annotations
+        try:
+            _named_service(a, EXPORT_NAME)
+        except ValueError as err:
+            raise ValueError(f"metadata.annotations: {err}") from None
+        for key in (CLUSTER_NAME, VPC):
+            if key in a and (not a[key].isprintable() or not a[key] or " " in a[key]):
+                raise ValueError(f"metadata.annotations: {key}: {a[key]!r} is no cluster or VPC name")
         if TARGET_GROUP_ARN in a:
             conflicting = [k for k in (EXPORT_NAME, CLUSTER_NAME, VPC) if k in a]
             if conflicting:
                 raise ValueError(f"metadata.annotations: {TARGET_GROUP_ARN} names the target group directly and "
                                  f"conflicts with {', '.join(conflicting)}: keep one mode")
-            if not TARGET_GROUP_ARN_PATTERN.match(a[TARGET_GROUP_ARN]):
+            if not TARGET_GROUP_ARN_PATTERN.fullmatch(a[TARGET_GROUP_ARN]):
                 raise ValueError(f"metadata.annotations: {a[TARGET_GROUP_ARN]!r} is not a VPC Lattice target group "
                                  "ARN (arn:aws:vpc-lattice:REGION:ACCOUNT:targetgroup/tg-...)")
         return self
@@ -338,6 +361,10 @@ class IAMAuthPolicySpec(Strict):
             raise ValueError(f"policy is not a JSON document: {err.msg} at line {err.lineno}") from None
         if not isinstance(document, dict) or "Statement" not in document:
             raise ValueError("policy must be an IAM policy document with a Statement")
+        size = len(policy.encode())
+        if size > AUTH_POLICY_BYTES:  # the CRD counts characters, the quota bytes: only the plan saw this
+            raise ValueError(f"policy has {size} bytes (UTF-8); VPC Lattice's auth policy size quota is "
+                             f"{AUTH_POLICY_BYTES} bytes and cannot be raised")
         return policy
 
     _targets = _target_kinds("Gateway", "HTTPRoute", "GRPCRoute", "TLSRoute", what="an IAMAuthPolicy")

@@ -30,6 +30,8 @@ PROTOCOLS = {"listener": {"HTTP", "HTTPS", "TLS_PASSTHROUGH"}, "target group": {
 PROTOCOL_VERSIONS = {"HTTP1", "HTTP2", "GRPC"}
 TARGET_GROUP_TYPES = {"IP", "LAMBDA", "INSTANCE", "ALB"}
 AUTH_TYPES = {"NONE", "AWS_IAM"}
+AUTH_POLICY_BYTES = 10 * 1024  # the quota "Auth policy size", in bytes, not adjustable
+TAGS_PER_RESOURCE = 200
 HEALTH_CHECK = {"intervalSeconds": (5, 300), "timeoutSeconds": (1, 120), "healthyThresholdCount": (2, 10),
                 "unhealthyThresholdCount": (2, 10)}
 
@@ -39,7 +41,7 @@ def name_problem(kind: str, value: str) -> str | None:
     low, high, prefix = NAME_RULES[kind]
     if not low <= len(value) <= high:
         return f"{kind} name {value!r} must be {low}-{high} characters (has {len(value)})"
-    if not NAME.match(value):
+    if not NAME.fullmatch(value):
         return (f"{kind} name {value!r} may only hold a-z, 0-9 and '-', not start or end with '-', "
                 "and not contain '--'")
     if prefix and value.startswith(prefix):

@@ -6,10 +6,11 @@ user fixes a whole file in one pass. Nothing here touches Pulumi.
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import yaml
 from pydantic import BaseModel
@@ -19,6 +20,7 @@ from . import clusterlink, gateway, lattice
 from .fabric import FABRIC_FILE, FabricSpec
 from .kubernetes import Service
 from .validation import parse
+from .yaml_strict import RefusedYAML, load_documents
 
 # (apiVersion, kind) -> model. The ClusterLink and Lattice halves add theirs.
 KINDS: dict[tuple[str, str], type[BaseModel]] = {
@@ -39,40 +41,47 @@ def display(path: Path) -> str:
 MAX_FILE_BYTES = 4 * 1024 * 1024
 """A manifest file larger than this is refused: no fabric needs it, and YAML parsing time grows with it."""
 
-YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""libyaml's safe loader when PyYAML has it (its wheels do): the same documents, parsed about nine times
-faster than by the pure-Python one, which was most of `validate`'s time on a large fabric (bench/RESULTS.md)."""
-
-
-def read_yaml_documents(path: Path) -> Iterator[Any]:
-    """The documents of a YAML file, with syntax errors reported by file and line; an empty file is an error."""
+def read_yaml_documents(path: Path, describe: Callable[[Any], str] | None = None) -> Iterator[Any]:
+    """The documents of a YAML file, read strictly (components.model.yaml_strict), with what is refused reported by
+    file and line; an empty file is an error. `describe` names the object a document is (default: its
+    `Kind/namespace/name`)."""
+    shown = display(path)
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise InputError([Problem(display(path), "-", "-", f"the file has {size} bytes; manifest files are "
+            raise InputError([Problem(shown, "-", "-", f"the file has {size} bytes; manifest files are "
                                       f"limited to {MAX_FILE_BYTES} bytes (split it)")])
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
-        raise InputError([Problem(display(path), "-", "-", f"cannot read the file: {err}")]) from None
+        raise InputError([Problem(shown, "-", "-", f"cannot read the file: {err}")]) from None
+    docs, problems = [], []
     try:
-        docs = list(yaml.load_all(text, Loader=YAML_LOADER))
+        for doc, duplicates in load_documents(text):
+            if doc is not None:
+                docs.append(doc)
+            problems += [Problem(shown, (describe or object_ref)(doc), d.field, d.message) for d in duplicates]
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         reason = getattr(err, "problem", None) or str(err)
-        raise InputError([Problem(display(path), "-", "-", f"YAML syntax error{where}: {reason}")]) from None
-    docs = [doc for doc in docs if doc is not None]
+        what = "refused" if isinstance(err, RefusedYAML) else "YAML syntax error"
+        raise InputError([Problem(shown, "-", "-", f"{what}{where}: {reason}")]) from None
+    if problems:
+        raise InputError(problems)
     if not docs:
-        raise InputError([Problem(display(path), "-", "-", "the file holds no object (empty, or only comments): "
+        raise InputError([Problem(shown, "-", "-", "the file holds no object (empty, or only comments): "
                                   "remove it or add the manifest")])
     yield from docs
 
 
 def load_fabric_spec(fabric_dir: Path) -> FabricSpec:
     path = fabric_dir / FABRIC_FILE
+    problem = link_problem(path, fabric_dir.resolve(), frozenset()) if path.is_symlink() else None
+    if problem:
+        raise InputError([Problem(display(path), "-", "-", problem)])
     if not path.is_file():
         raise InputError([Problem(display(path), "-", "-", "no fabric.yaml: a fabric directory lists its clusters there")])
-    docs = list(read_yaml_documents(path))
+    docs = list(read_yaml_documents(path, describe=lambda _: "Fabric"))
     if len(docs) != 1:
         raise InputError([Problem(display(path), "-", "-", f"expected one YAML document, found {len(docs)}")])
     return parse(FabricSpec, docs[0], display(path), "Fabric")
@@ -128,9 +137,17 @@ def object_ref(doc: Any) -> str:
     if not isinstance(doc, dict):
         return "-"
     meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
-    kind = doc.get("kind", "?")
-    namespace = "-" if kind in CLUSTER_SCOPED else meta.get("namespace", "default")
-    return f"{kind}/{namespace}/{meta.get('name', '?')}"
+    kind = _text(doc.get("kind", "?"))
+    namespace = "-" if kind in CLUSTER_SCOPED else _text(meta.get("namespace", "default"))
+    return f"{kind}/{namespace}/{_text(meta.get('name', '?'))}"
+
+
+def _text(value: Any) -> str:
+    """A part of an object's reference as written, quoted when it holds a control character or spaces (a problem
+    stays on one line and shows them), or '?' when it is no plain string (a list, a mapping, a number)."""
+    if not isinstance(value, str):
+        return "?"
+    return value if value.isprintable() and " " not in value else repr(value)
 
 
 def ref(obj: BaseModel) -> str:
@@ -143,10 +160,8 @@ def ref(obj: BaseModel) -> str:
 def load_cluster_manifests(fabric_dir: Path, cluster: str) -> ClusterManifests:
     """Parse every `*.yaml`/`*.yml` under `<fabric_dir>/<cluster>/`."""
     result = ClusterManifests(cluster)
-    problems: list[Problem] = []
     seen: dict[str, str] = {}
-    folder = fabric_dir / cluster
-    files = sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()) if folder.is_dir() else []
+    files, problems = manifest_files(fabric_dir, fabric_dir / cluster)
     for path in files:
         try:
             docs = list(read_yaml_documents(path))
@@ -171,10 +186,55 @@ def load_cluster_manifests(fabric_dir: Path, cluster: str) -> ClusterManifests:
     return result
 
 
+def manifest_files(fabric_dir: Path, folder: Path) -> tuple[list[Path], list[Problem]]:
+    """The `*.yaml`/`*.yml` files under `folder`, and the symbolic links refused on the way (link_problem): a link
+    that is refused would otherwise be skipped without a word, its manifests missing."""
+    root, files, problems = fabric_dir.resolve(), [], []
+
+    def visit(directory: Path, inside: frozenset[Path]) -> None:
+        for entry in sorted(directory.iterdir()):
+            if entry.is_symlink() and (entry.suffix in (".yaml", ".yml") or entry.is_dir() or not entry.exists()):
+                problem = link_problem(entry, root, inside)
+                if problem:
+                    problems.append(Problem(display(entry), "-", "-", problem))
+                    continue
+            if entry.is_dir():
+                visit(entry, inside | {entry.resolve()})
+            elif entry.suffix in (".yaml", ".yml") and entry.is_file():
+                files.append(entry)
+
+    problem = link_problem(folder, root, frozenset()) if folder.is_symlink() else None
+    if problem:
+        return [], [Problem(display(folder), "-", "-", problem)]
+    if folder.is_dir():
+        visit(folder, frozenset({folder.resolve()}))
+    return sorted(files), problems
+
+
+def link_problem(link: Path, root: Path, inside: frozenset[Path]) -> str | None:
+    """Why the symbolic link `link` is refused, or None: a loop, a link to nothing, a link out of the fabric
+    directory `root` (what the fabric holds would depend on files elsewhere), a link to a folder it is in."""
+    try:
+        target = link.resolve(strict=True)
+    except (RuntimeError, OSError) as err:  # Python 3.11 raises RuntimeError for a loop, later ones ELOOP
+        if isinstance(err, RuntimeError) or err.errno == errno.ELOOP:
+            return "a symbolic link that loops (it leads back to itself): put the file or folder itself there"
+        return f"a symbolic link that leads nowhere ({err.strerror}): put the file or folder itself there, or remove it"
+    if not target.is_relative_to(root):
+        return f"a symbolic link out of the fabric directory (to {target}): copy what it points to in instead"
+    if target in inside:
+        return "a symbolic link to a folder it is in (a loop): remove it"
+    return None
+
+
 def _parse_object(doc: Any, file: str) -> BaseModel | InputError:
     ref = object_ref(doc)
     if not isinstance(doc, dict):
         return InputError([Problem(file, "-", "-", f"expected a Kubernetes object (a mapping), got {type(doc).__name__}")])
+    for name in ("apiVersion", "kind"):
+        if name in doc and not isinstance(doc[name], str):
+            return InputError([Problem(file, ref, name, f"must be a string, got {type(doc[name]).__name__} "
+                                       f"{doc[name]!r:.80}")])
     key = (doc.get("apiVersion"), doc.get("kind"))
     model = KINDS.get(key)  # type: ignore[arg-type]
     if model is None:

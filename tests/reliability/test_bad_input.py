@@ -192,6 +192,82 @@ CASES: dict[str, tuple[list[Edit], str]] = {
                              "cluster3/routes.yaml: GRPCRoute/default/inventory: spec.rules[0].backendRefs[0].kind:"),
     "lattice object in a ClusterLink cluster": ([("east/gateway.yaml", "", None)],
                                                 "east/gateway.yaml: Gateway/default/fabric-network: kind:"),
+    # --- issue 19: strict YAML, values that become arguments, hosts and images, checks only the plan or policy made
+    "kind is a list": ([add("east/services.yaml", "apiVersion: v1\nkind: [Export]\nmetadata: {name: x}\n")],
+                       "east/services.yaml: ?/default/x: kind: must be a string, got list"),
+    "apiVersion is a mapping": ([add("east/services.yaml", "apiVersion: {group: v1}\nkind: Service\nmetadata: {name: x}\n")],
+                                "east/services.yaml: Service/default/x: apiVersion: must be a string, got dict"),
+    "fabric.yaml is a list": ([("fabric.yaml", "", None), ("fabric.yaml", "", "- east\n- west\n")], "fabric.yaml: Fabric: -:"),
+    "duplicate key": ([("east/sharing.yaml", "port:  5000", "port:  5000\n  port:  5001")],
+                      "east/sharing.yaml: Export/default/iperf3-server: spec.port: line 9: written twice in one mapping "
+                      "(first at line 8)"),
+    "clusters written twice": ([("fabric.yaml", "name: example", "name: example\nclusters: []")],
+                               "fabric.yaml: Fabric: clusters: line 5: written twice in one mapping (first at line 4)"),
+    "metadata written twice": ([("central/sharing.yaml", "spec:\n  port:       5000", "metadata: {name: renamed}\n"
+                                 "spec:\n  port:       5000")],
+                               "central/sharing.yaml: Import/default/renamed: metadata: line 6: written twice in one mapping (first at line 3)"),
+    "nesting 20,000 deep": ([add("east/services.yaml", SERVICE + "x: " + "[" * 20000 + "]" * 20000 + "\n")],
+                            "east/services.yaml: -: -: refused at line 32, column 67: nested deeper than 64 levels"),
+    "alias bomb": ([add("east/services.yaml", SERVICE.replace("ports: [{port: 80}]", "ports: [{port: 80}]\n  a0: &a0 "
+                        "[x, x, x, x, x, x, x, x, x, x]\n" + "".join(f"  a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n"
+                                                                    for i in range(1, 8))))],
+                   "east/services.yaml: -: -: refused at line 35, column 47: aliases expand to more than 10000 values"),
+    "alias inside the node it names": ([add("east/services.yaml", SERVICE.replace("ports: [{port: 80}]", "ports: &p [{port: 80, "
+                                                                                   "x: *p}]"))],
+                                       "east/services.yaml: -: -: refused at line 31, column 28: alias *p inside the node it names"),
+    "symbolic links in a loop": ([("east/one.yaml", "", "-> two.yaml"), ("east/two.yaml", "", "-> one.yaml")],
+                                 "east/one.yaml: -: -: a symbolic link that loops"),
+    "cluster folder linked to itself": ([("central", "", "-> central")], "central: -: -: a symbolic link that loops"),
+    "folder linked inside itself": ([("east/again", "", "-> .")], "east/again: -: -: a symbolic link to a folder it is in"),
+    "symbolic link out of the fabric": ([("east/host.yaml", "", "-> /etc/hostname")],
+                                        "east/host.yaml: -: -: a symbolic link out of the fabric directory"),
+    "symbolic link to nothing": ([("east/gone.yaml", "", "-> missing.yaml")], "east/gone.yaml: -: -: a symbolic link that leads nowhere"),
+    "Import name with a trailing newline": ([("central/sharing.yaml", "  name: iperf3-server\n", '  name: "iperf3-server\\n"\n')],
+                                            "central/sharing.yaml: Import/default/'iperf3-server\\n': metadata.name:"),
+    "Service name with a trailing newline": ([("east/services.yaml", "  name: reviews\n", '  name: "reviews\\n"\n')],
+                                             "east/services.yaml: Service/bookinfo/'reviews\\n': metadata.name:"),
+    "cluster name with a trailing newline": ([("fabric.yaml", "  - name: central\n", '  - name: "central\\n"\n')],
+                                             "fabric.yaml: Fabric: clusters[2].name:"),
+    "control character in a name": ([add("east/services.yaml", SERVICE.replace("name: web", 'name: "we\\x07b"'))],
+                                     "east/services.yaml: Service/default/'we\\x07b': metadata.name:"),
+    "Lattice service name with a trailing newline": ([("cluster1/exports.yaml", '/service-name: "checkout"', '/service-name: "checkout\\n"')],
+                                                     "cluster1/exports.yaml: ServiceExport/default/checkout-cluster1: metadata.annotations: "
+                                                     "application-networking.k8s.aws/service-name: 'checkout\\n' is not"),
+    "image registry with a space": ([("fabric.yaml", "dataplane: {type: go}", "dataplane: {type: go}\n      registry: ghcr.io/cluster link")],
+                                    "fabric.yaml: Fabric: clusters[2].clusterlink.registry: 'ghcr.io/cluster link' is not an image registry"),
+    "gateway host with a shell character": ([("fabric.yaml", "host: clusterlink.east.example.com", 'host: "server fabric;example"')],
+                                            "fabric.yaml: Fabric: clusters[0].clusterlink.gateway.host:"),
+    "gateway host with a trailing newline": ([("fabric.yaml", "host: clusterlink.east.example.com", 'host: "clusterlink.east.example.com\\n"')],
+                                             "fabric.yaml: Fabric: clusters[0].clusterlink.gateway.host:"),
+    "peer label with a space": ([("fabric.yaml", "labels: {region: us-east, env: prod}", 'labels: {region: "us east", env: prod}')],
+                                "fabric.yaml: Fabric: clusters[0].clusterlink.labels.region: 'us east' is not a label value"),
+    "image tag with a non-ASCII letter": ([("fabric.yaml", "dataplane: {type: go}", "dataplane: {type: go}\n      imageTag: v0.4.1\u00e9")],
+                                          "fabric.yaml: Fabric: clusters[2].clusterlink.imageTag:"),
+    "hand-written Peer shadowing a fabric peer": ([add("central/sharing.yaml", "apiVersion: clusterlink.net/v1alpha1\nkind: Peer\n"
+                                                       "metadata: {name: east, namespace: clusterlink-system}\n"
+                                                       "spec:\n  gateways: [{host: elsewhere.example.com, port: 443}]\n")],
+                                                  "central/sharing.yaml: Peer/clusterlink-system/east: metadata.name: 'east' is a "
+                                                  "cluster of the fabric"),
+    "targetPort 80": ([("central/sharing.yaml", "  port: 9080\n  lbScheme", "  port: 9080\n  targetPort: 80\n  lbScheme")],
+                      "central/sharing.yaml: Import/bookinfo/reviews: spec.targetPort: targetPort 80, outside 1024-49151"),
+    "targetPort 60000": ([("central/sharing.yaml", "  port: 9080\n  lbScheme", "  port: 9080\n  targetPort: 60000\n  lbScheme")],
+                         "central/sharing.yaml: Import/bookinfo/reviews: spec.targetPort: targetPort 60000, outside 1024-49151"),
+    "query parameter match": ([("cluster3/routes.yaml", "path: {type: PathPrefix, value: /legacy}",
+                                "path: {type: PathPrefix, value: /legacy}\n          queryParams: [{name: v, value: \"2\"}]")],
+                              "cluster3/routes.yaml: HTTPRoute/default/checkout: spec.rules[0].matches[0].queryParams: VPC Lattice "
+                              "has no query-parameter match"),
+    "filters on a route rule": ([("cluster3/routes.yaml", "  rules:\n    - matches:", "  rules:\n    - filters: [{type: "
+                                  "RequestHeaderModifier, requestHeaderModifier: {add: [{name: x, value: y}]}}]\n      matches:")],
+                                "cluster3/routes.yaml: HTTPRoute/default/checkout: spec.rules[0].filters: VPC Lattice has no request "
+                                "or response filters"),
+    "auth policy over 10 KiB in UTF-8": ([("cluster1/exports.yaml", '"Version": "2012-10-17",',
+                                           '"Version": "2012-10-17", "Id": "' + "\u00e9" * 6000 + '",')],
+                                         "cluster1/exports.yaml: IAMAuthPolicy/default/fabric-network-iam: spec.policy: policy has "
+                                         "12208 bytes"),
+    "192 tags on an export": ([("cluster1/exports.yaml", 'tags: "team=payments,cost-center=42"',
+                                'tags: "' + ",".join(f"k{i}=v" for i in range(192)) + '"')],
+                              "cluster1/exports.yaml: ServiceExport/default/payments: metadata.annotations: annotation "
+                              "application-networking.k8s.aws/tags: at most 191 tags"),
     "cycle of deployed dependencies": ([add("cluster3/services.yaml",
                                             "apiVersion: application-networking.k8s.aws/v1alpha1\nkind: ServiceExport\n"
                                             "metadata:\n  name: checkout-c3\n  annotations:\n    application-networking"
@@ -211,6 +287,10 @@ def apply(fabric: Path, edits: list[Edit]) -> None:
         path = fabric / file
         if file == "fabric.yaml" and old == "" and new == "":
             path.unlink()
+        elif new is not None and new.startswith("-> "):  # a symbolic link, in place of what was there
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            path.symlink_to(new.removeprefix("-> "))
         elif file.endswith("gateway.yaml") and new is None:
             shutil.copy(fabric / "cluster1" / "gateway.yaml", path)
         elif new is None:
