@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> None:
                                   "cluster, on loopback (built by scripts/setup)")
     servers.add_argument("action", choices=("start", "stop", "status"))
     servers.add_argument("--fabric", type=Path, default=Path("config"), help="fabric directory (default: config)")
-    servers.add_argument("--crds", type=Path, help="CRDs to install (default: ../shared/crds beside the project)")
+    servers.add_argument("--crds", type=Path, help="CRDs to install (default: the upstream CRDs in clusterfabric/crds)")
     rotation = commands.add_parser("rotate-passphrase", help="re-encrypt every stack's secrets under a new "
                                    "random passphrase (all stacks or none) and keep it in the passphrase file")
     rotation.add_argument("--fabric", type=Path, default=Path("config"), help="fabric directory (default: config)")
@@ -210,7 +210,7 @@ def _fabric_options(command: argparse.ArgumentParser) -> None:
                          help="apply to local control planes, one real API server per cluster (started if needed, "
                          "CRDs installed), instead of rendering manifests; objects are read back after up")
     command.add_argument("--crds", type=Path, help="with --apiservers: the CRDs to install "
-                         "(default: ../shared/crds beside the project)")
+                         "(default: the upstream CRDs in clusterfabric/crds)")
     command.add_argument("--kubeconfig", action="append", metavar="CLUSTER=PATH", default=[],
                          help="apply this cluster's stack with this kubeconfig instead of rendering (repeatable)")
     command.add_argument("--render", action="store_true",
