@@ -44,6 +44,7 @@ from components.model.load import ref
 
 from .drift import Drift, rendered_drift
 from .kubeapi import KubeClient
+from .rendered import finish_rendering
 from .toolchain import PROJECT_DIR, pulumi_env
 
 Operation = Literal["preview", "up", "refresh", "destroy"]
@@ -329,6 +330,8 @@ class Fabric:
                              else "")
         if target and operation == "up":
             self._read_back(stack, target, result)
+        elif operation == "up" and _renders(config):
+            finish_rendering(self.project_dir / stack.outputs()["renderDirectory"].value)  # CRDs, kustomization, modes
         elif target and operation == "destroy" and namespaces:
             from .apiserver import finalize_namespaces
 
