@@ -100,6 +100,7 @@ def publish(render_directory: Path, destination: Path) -> list[str]:
     """Copy a finished stack's manifests to `destination` for a GitOps repository or branch, without its
     Secrets (plaintext key material: ship them through a secret tool, docs/secrets.md), with a
     kustomization.yaml listing what was copied. Returns that list."""
+    shutil.rmtree(destination, ignore_errors=True)  # what the stack no longer declares goes too
     copied = []
     for path in sorted(render_directory.rglob("*.yaml")):
         relative = path.relative_to(render_directory)
