@@ -110,3 +110,15 @@ def test_published_manifests_leave_the_secrets_out_of_files_and_kustomization(tm
                                 "1-manifest/clusterlink.net_v1alpha1-export-bookinfo-reviews.yaml",
                                 "kustomization.yaml"]
     assert kustomization(published)["resources"] == files(published)[:2]
+
+
+def test_publishing_again_drops_what_the_stack_no_longer_declares(tmp_path: Path):
+    stack, published = tmp_path / "rendered" / "east", tmp_path / "public" / "east"
+    gone = write(stack, "clusterlink.net_v1alpha1-export-bookinfo-reviews.yaml", export())
+    write(stack, "v1-namespace-default-bookinfo.yaml", namespace())
+    finish_rendering(stack)
+    publish(stack, published)
+    gone.unlink()
+    finish_rendering(stack)
+    publish(stack, published)
+    assert files(published) == ["1-manifest/v1-namespace-default-bookinfo.yaml", "kustomization.yaml"]

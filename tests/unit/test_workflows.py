@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from clusterfabric.toolchain import PROJECT_DIR
 
@@ -58,3 +59,46 @@ def test_no_step_turns_a_failure_into_success():
     masked = [(p.name, line.strip()) for p in sorted(WORKFLOWS.glob("*.yml")) for line in p.read_text().splitlines()
               if re.search(r"\|\|\s*(echo|true|:)\b", line) or "continue-on-error: true" in line]
     assert masked == []
+
+
+def test_the_composite_actions_run_blocks_are_shellcheck_clean(shellcheck: str, tmp_path: Path):
+    # actionlint checks the workflows' run: blocks only; these are checked here the same way.
+    scripts = []
+    for path in sorted(PROJECT_DIR.glob(".github/actions/*/action.yml")):
+        for number, step in enumerate(yaml.safe_load(path.read_text())["runs"]["steps"]):
+            if "run" in step:
+                script = tmp_path / f"{path.parent.name}-{number}.sh"
+                script.write_text("#!/usr/bin/env bash\n" + step["run"])
+                scripts.append(str(script))
+    result = subprocess.run([shellcheck, *scripts], capture_output=True, text=True)
+    assert scripts and (result.returncode, result.stdout) == (0, "")
+
+
+def deploy_selection(tmp_path: Path, before: str) -> list[str]:
+    """The arguments deploy.yml's up step gives `clusterfabric up` for a push whose `before` is `before`,
+    run in a git repository with one commit, the fabric layer stood in for by scripts that echo."""
+    [step] = [s for s in yaml.safe_load((WORKFLOWS / "deploy.yml").read_text())["jobs"]["up"]["steps"]
+              if s.get("name") == "Up the changed stacks"]
+    venv = tmp_path / ".venv" / "bin"
+    venv.mkdir(parents=True)
+    (venv / "clusterfabric").write_text("#!/bin/sh\necho \"$@\"\n")
+    (venv / "python").write_text("#!/bin/sh\necho east; echo central\n")  # `clusterfabric.changed`
+    for stub in venv.iterdir():
+        stub.chmod(0o755)
+    for command in (["init", "-q"], ["-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q",
+                                      "--allow-empty", "-m", "fabric"]):
+        subprocess.run(["git", *command], cwd=tmp_path, check=True)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=tmp_path, check=True, capture_output=True,
+                          text=True).stdout.strip()
+    result = subprocess.run(["bash", "-eo", "pipefail", "-c", step["run"]], cwd=tmp_path, capture_output=True,
+                            text=True, env={"PATH": "/usr/bin:/bin", "BEFORE": before.replace("HEAD", head)})
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()[-1].split()
+
+
+def test_a_first_push_without_an_earlier_commit_deploys_every_stack(tmp_path: Path):
+    assert deploy_selection(tmp_path, "0" * 40) == ["up", "--parallel", "2"]
+
+
+def test_a_push_deploys_the_stacks_its_change_affects(tmp_path: Path):
+    assert deploy_selection(tmp_path, "HEAD") == ["up", "--parallel", "2", "--stack", "east", "--stack", "central"]
