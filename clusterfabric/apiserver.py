@@ -274,8 +274,9 @@ def start_all(planes: dict[str, ControlPlane], crds: Path | None = None, progres
 
 
 def default_crds() -> Path:
-    """The upstream CRDs kept beside the project (`../shared/crds`)."""
-    return PROJECT_DIR.parent / "shared" / "crds"
+    """The upstream CRDs the fabric's objects need, copied into the package (clusterfabric/crds, sources in
+    each folder's SOURCE.md)."""
+    return PROJECT_DIR / "clusterfabric" / "crds"
 
 
 def finalize_namespaces(client: KubeClient, names: list[str]) -> list[str]:

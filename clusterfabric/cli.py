@@ -23,8 +23,22 @@ def validate(fabric_dir: Path) -> tuple[list[str], list[str]]:
     return [str(p) for p in problems], [str(w) for w in warnings]
 
 
+def version() -> str:
+    """This package's version and the Pulumi version it is pinned to (requirements.txt; scripts/setup
+    installs that CLI)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        own = installed("clusterfabric")
+    except PackageNotFoundError:  # run from a checkout without `pip install -e .`
+        own = "(not installed)"
+    return f"clusterfabric {own} (Pulumi v{installed('pulumi')})"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="clusterfabric", description=__doc__)
+    parser.add_argument("--version", action="version", version=version())
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("validate", help="check a fabric's manifests offline")
     check.add_argument("--fabric", type=Path, default=Path("config"), help="fabric directory (default: config)")
@@ -39,11 +53,14 @@ def main(argv: list[str] | None = None) -> None:
                                  ("destroy", "destroy the stacks (in reverse dependency order)")):
         command = commands.add_parser(operation, help=help_text)
         _fabric_options(command)
+        if operation == "destroy":
+            command.add_argument("--yes", action="store_true",
+                                 help="do not ask for confirmation (required without a terminal)")
     servers = commands.add_parser("apiservers", help="local control planes: a real kube-apiserver and etcd per "
                                   "cluster, on loopback (built by scripts/setup)")
     servers.add_argument("action", choices=("start", "stop", "status"))
     servers.add_argument("--fabric", type=Path, default=Path("config"), help="fabric directory (default: config)")
-    servers.add_argument("--crds", type=Path, help="CRDs to install (default: ../shared/crds beside the project)")
+    servers.add_argument("--crds", type=Path, help="CRDs to install (default: the upstream CRDs in clusterfabric/crds)")
     rotation = commands.add_parser("rotate-passphrase", help="re-encrypt every stack's secrets under a new "
                                    "random passphrase (all stacks or none) and keep it in the passphrase file")
     rotation.add_argument("--fabric", type=Path, default=Path("config"), help="fabric directory (default: config)")
@@ -212,7 +229,7 @@ def _fabric_options(command: argparse.ArgumentParser) -> None:
                          help="apply to local control planes, one real API server per cluster (started if needed, "
                          "CRDs installed), instead of rendering manifests; objects are read back after up")
     command.add_argument("--crds", type=Path, help="with --apiservers: the CRDs to install "
-                         "(default: ../shared/crds beside the project)")
+                         "(default: the upstream CRDs in clusterfabric/crds)")
     command.add_argument("--kubeconfig", action="append", metavar="CLUSTER=PATH", default=[],
                          help="apply this cluster's stack with this kubeconfig instead of rendering (repeatable)")
     command.add_argument("--render", action="store_true",
@@ -282,7 +299,23 @@ def table(result) -> str:
     return "\n".join(lines)
 
 
+def confirmed_destroy(args: argparse.Namespace) -> bool:
+    """Whether to go on with `destroy`: --yes, or the user typing yes at a terminal."""
+    if args.yes:
+        return True
+    stacks = ", ".join(args.stack) if args.stack else f"every stack of {args.fabric}"
+    if not sys.stdin.isatty():
+        print(f"clusterfabric: destroy ({stacks}) deletes every resource of those stacks; not run from a terminal, "
+              "so it needs --yes", file=sys.stderr)
+        return False
+    answer = input(f"Destroy {stacks}: every resource they declare? Type yes to go on: ")
+    return answer.strip() == "yes"
+
+
 def operation_command(args: argparse.Namespace) -> int:
+    if args.command == "destroy" and not confirmed_destroy(args):
+        print("clusterfabric: destroy not confirmed; nothing changed", file=sys.stderr)
+        return 1
     fabric = _fabric(args)
     from .processes import stopped_on_signals
     from .report import exit_status
@@ -309,10 +342,14 @@ def comment_command(args: argparse.Namespace) -> int:
 
     from .processes import stopped_on_signals
 
-    fabric = _fabric(args)
+    if args.stack:
+        print("clusterfabric: comment previews exactly the stacks the change since --base affects, so --stack "
+              "does not apply; for chosen stacks use `clusterfabric preview --stack NAME`", file=sys.stderr)
+        return 2
+    fabric = _fabric(args)  # --kubeconfig, --apiservers and --render choose the targets the preview runs against
     with stopped_on_signals(on_stop=lambda line: print(f"clusterfabric: {line}", file=sys.stderr, flush=True)):
         text, result = pr_comment(args.fabric, args.base, parallel=args.parallel, force=args.force,
-                                  on_event=fabric.on_event, policy_packs=fabric.policy_packs)
+                                  on_event=fabric.on_event, policy_packs=fabric.policy_packs, targets=fabric.targets)
     if args.output:
         args.output.write_text(text)
     else:

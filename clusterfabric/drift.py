@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from .rendered import is_generated
+
 
 @dataclass(frozen=True)
 class Drift:
@@ -61,6 +63,8 @@ def rendered_drift(deployment: dict[str, Any], render_directory: Path) -> list[D
             expected[object_key(obj)] = (resource["urn"], obj)
     found: dict[tuple, tuple[Path, Any]] = {}
     for path in sorted(render_directory.rglob("*.yaml")) if render_directory.is_dir() else []:
+        if is_generated(render_directory, path):  # CRDs and kustomization.yaml: written for GitOps, not by the stack
+            continue
         try:
             doc = yaml.safe_load(path.read_text())
         except (OSError, yaml.YAMLError):

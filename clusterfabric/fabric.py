@@ -46,6 +46,7 @@ from components.model.load import ref
 from .drift import Drift, rendered_drift
 from .processes import leftover_advice, leftover_plugins
 from .kubeapi import KubeClient
+from .rendered import finish_rendering
 from .toolchain import PROJECT_DIR, BackendError, pulumi_env
 
 Operation = Literal["preview", "up", "refresh", "destroy"]
@@ -374,8 +375,8 @@ class Fabric:
                 run.previewed.add(name)
         if operation == "up":
             result.outputs = self._read_outputs(name)
-            if _renders(config):
-                self._mark_rendered(name, lambda: result.outputs)  # what this up published, not what was read before
+        if operation == "up" and _renders(config):
+            self._finish_rendering(name, result.outputs)  # what this up published, not what was read before
         if target and operation == "up":
             self._read_back(stack, target, result)
         elif target and operation == "destroy" and namespaces:
@@ -446,10 +447,12 @@ class Fabric:
     def _render_owner(self, name: str) -> str:
         return json.dumps({"backend": self.env.get("PULUMI_BACKEND_URL", ""), "stack": name}) + "\n"
 
-    def _mark_rendered(self, name: str, outputs: Callable[[], dict[str, Any]]) -> None:
-        """Record that this backend's stack wrote the folder, so later drift checks know the files are its own."""
-        directory = self._render_directory(outputs)
+    def _finish_rendering(self, name: str, outputs: dict[str, Any]) -> None:
+        """Make the folder one Argo CD or Flux takes as is (CRDs, kustomization.yaml, modes: clusterfabric.rendered),
+        and record that this backend's stack wrote it, so later drift checks know the files are its own."""
+        directory = self._render_directory(lambda: outputs)
         if directory is not None and directory.is_dir():
+            finish_rendering(directory)
             (directory / RENDERED_MARKER).write_text(self._render_owner(name))
 
     def _checkpoint(self, name: str) -> Path | None:

@@ -1,6 +1,6 @@
 """Validating what the program emits against the schemas Kubernetes itself uses.
 
-- CRs against the upstream CRDs in ../shared/crds (their openAPIV3Schema);
+- CRs against the upstream CRDs in clusterfabric/crds (their openAPIV3Schema);
 - core objects against the Kubernetes OpenAPI schema that the Kubernetes
   provider module ships (copied by scripts/setup to .tools/schemas).
 
@@ -21,8 +21,7 @@ import yaml
 
 from clusterfabric.toolchain import PROJECT_DIR
 
-SHARED = PROJECT_DIR.parent / "shared"
-CRD_DIR = SHARED / "crds"
+CRD_DIR = PROJECT_DIR / "clusterfabric" / "crds"
 KUBERNETES_OPENAPI = PROJECT_DIR / ".tools" / "schemas" / "kubernetes-openapi.json"
 
 
@@ -53,7 +52,7 @@ def _crds() -> dict[tuple[str, str], dict[str, Any]]:
         for version in doc["spec"]["versions"]:
             found[(f"{group}/{version['name']}", kind)] = version["schema"]["openAPIV3Schema"]
     if not found:
-        raise AssertionError(f"no CRDs found under {CRD_DIR}: the shared/ folder must sit beside the repository")
+        raise AssertionError(f"no CRDs found under {CRD_DIR}: they are part of the repository")
     return found
 
 

@@ -1,0 +1,131 @@
+"""A stack's rendered manifests made into what Argo CD and Flux take as is.
+
+The Kubernetes provider's `renderYamlToDirectory` writes one file per object,
+`0-crd/` for CustomResourceDefinitions the stack declares and `1-manifest/` for
+the rest, every file mode 0600. A GitOps tool pointed at `rendered/<stack>/`
+also needs the CRDs of the custom resources there (ClusterLink's `Export`,
+`Import`, ... are not declared by the stack: the cluster is expected to have
+them), and a `kustomization.yaml` naming the files, and must be able to read them.
+
+`finish_rendering` adds exactly that after a successful `up` of a rendering
+stack. The provider's file names are kept, `default` in those of
+cluster-scoped objects included: the provider finds a file by that name again
+to update or delete its object, so a renamed file would outlive its object.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+from pathlib import Path
+
+import yaml
+
+CRD_DIR = Path(__file__).parent / "crds"
+"""The upstream CRDs (sources in each folder's SOURCE.md)."""
+
+KUSTOMIZATION = "kustomization.yaml"
+CRD_FOLDER = "0-crd"
+MANIFEST_FOLDER = "1-manifest"
+READABLE = 0o644
+SECRET = 0o600
+
+
+def _documents(path: Path) -> list[dict]:
+    try:
+        return [d for d in yaml.safe_load_all(path.read_text()) if isinstance(d, dict)]
+    except (OSError, yaml.YAMLError):
+        return []
+
+
+@functools.cache
+def upstream_crds(crd_dir: Path = CRD_DIR) -> dict[tuple[str, str], Path]:
+    """(group, kind) -> the upstream CRD file defining it; Gateway API's standard channel before its
+    experimental one, so an object is given the CRD most clusters run."""
+    found: dict[tuple[str, str], Path] = {}
+    paths = sorted(crd_dir.rglob("*.yaml"), key=lambda p: ("experimental" in p.parts, str(p)))
+    for path in paths:
+        for doc in _documents(path):
+            if doc.get("kind") == "CustomResourceDefinition":
+                found.setdefault((doc["spec"]["group"], doc["spec"]["names"]["kind"]), path)
+    return found
+
+
+def _group(api_version: str) -> str:
+    return api_version.rpartition("/")[0]
+
+
+def is_generated(render_directory: Path, path: Path, crd_dir: Path = CRD_DIR) -> bool:
+    """Whether `finish_rendering` wrote `path` (not the provider): drift checks leave these files alone."""
+    relative = path.relative_to(render_directory)
+    if relative == Path(KUSTOMIZATION):
+        return True
+    names = {p.name for p in upstream_crds(crd_dir).values()}
+    return relative.parent == Path(CRD_FOLDER) and relative.name in names
+
+
+def finish_rendering(render_directory: Path, crd_dir: Path = CRD_DIR) -> list[str]:
+    """Write the CRDs the stack's objects need into 0-crd/, make every file but a Secret's readable
+    (0644; Secrets stay 0600), and write kustomization.yaml listing every file. Returns that list.
+    Idempotent: run after every successful `up`, so an object gone takes its CRD along."""
+    crds = upstream_crds(crd_dir)
+    provider_files = [p for p in sorted(render_directory.rglob("*.yaml")) if not is_generated(render_directory, p,
+                                                                                                crd_dir)]
+    declared_crds, needed = set(), set()
+    for path in provider_files:
+        for doc in _documents(path):
+            if doc.get("kind") == "CustomResourceDefinition":
+                declared_crds.add((doc["spec"]["group"], doc["spec"]["names"]["kind"]))
+            key = (_group(doc.get("apiVersion", "")), doc.get("kind", ""))
+            if key in crds:
+                needed.add(key)
+            os.chmod(path, SECRET if doc.get("kind") == "Secret" else READABLE)
+    crd_folder = render_directory / CRD_FOLDER
+    wanted = {crds[key].name: crds[key] for key in needed - declared_crds}
+    for stale in (p for p in crd_folder.glob("*.yaml") if is_generated(render_directory, p, crd_dir)):
+        if stale.name not in wanted:
+            stale.unlink()
+    for name, source in wanted.items():
+        crd_folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, crd_folder / name)
+        os.chmod(crd_folder / name, READABLE)
+    resources = sorted(str(p.relative_to(render_directory)) for p in render_directory.rglob("*.yaml")
+                       if p.name != KUSTOMIZATION or p.parent != render_directory)
+    _write_kustomization(render_directory, resources)
+    return resources
+
+
+def publish(render_directory: Path, destination: Path) -> list[str]:
+    """Copy a finished stack's manifests to `destination` for a GitOps repository or branch, without its
+    Secrets (plaintext key material: ship them through a secret tool, docs/secrets.md), with a
+    kustomization.yaml listing what was copied. Returns that list."""
+    shutil.rmtree(destination, ignore_errors=True)  # what the stack no longer declares goes too
+    copied = []
+    for path in sorted(render_directory.rglob("*.yaml")):
+        relative = path.relative_to(render_directory)
+        if relative == Path(KUSTOMIZATION) or any(d.get("kind") == "Secret" for d in _documents(path)):
+            continue
+        (destination / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, destination / relative)
+        os.chmod(destination / relative, READABLE)
+        copied.append(str(relative))
+    _write_kustomization(destination, copied)
+    return copied
+
+
+def _write_kustomization(directory: Path, resources: list[str]) -> None:
+    kustomization = directory / KUSTOMIZATION
+    kustomization.write_text(
+        "# Written by clusterfabric: every manifest of this stack, for Argo CD or Flux.\n"
+        + yaml.safe_dump({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
+                          "resources": resources}, sort_keys=False))
+    os.chmod(kustomization, READABLE)
+
+
+if __name__ == "__main__":  # python -m clusterfabric.rendered RENDERED DESTINATION: what CI publishes
+    import sys
+
+    source_root, destination_root = Path(sys.argv[1]), Path(sys.argv[2])
+    for stack in sorted(p for p in source_root.iterdir() if (p / KUSTOMIZATION).is_file()):
+        print(f"{stack.name}: {len(publish(stack, destination_root / stack.name))} manifests published")

@@ -1,0 +1,109 @@
+"""The `clusterfabric` command's own behaviour: version, destroy's confirmation, comment's options."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from clusterfabric import cli
+from clusterfabric.fabric import ClusterTarget
+from clusterfabric.toolchain import PROJECT_DIR
+
+CONFIG = str(PROJECT_DIR / "config")
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def run(argv: list[str]) -> int:
+    with pytest.raises(SystemExit) as ended:
+        cli.main(argv)
+    return ended.value.code
+
+
+class StandIn:
+    """A fabric that records the operations asked of it and succeeds."""
+
+    def __init__(self, ran: list[str]):
+        self.ran = ran
+
+    def __getattr__(self, operation: str):
+        return lambda stacks: (self.ran.append(operation), SimpleNamespace(ok=True))[1]
+
+
+@pytest.fixture()
+def operations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The fabric operations the command went on to run (none run for real)."""
+    ran: list[str] = []
+    monkeypatch.setattr(cli, "_fabric", lambda args: StandIn(ran))
+    monkeypatch.setattr(cli, "table", lambda result: "")
+    return ran
+
+
+def comment_options(monkeypatch: pytest.MonkeyPatch) -> dict:
+    """The options `comment` hands to pr_comment (which then ends the command)."""
+    seen: dict = {}
+
+    def pr_comment(fabric_dir, base, **options):
+        seen.update(options)
+        raise SystemExit(0)
+
+    monkeypatch.setattr("clusterfabric.comment.pr_comment", pr_comment)
+    return seen
+
+
+def test_version_names_the_package_and_the_pinned_pulumi(capsys: pytest.CaptureFixture[str]):
+    pinned = next(line.split("==")[1] for line in (PROJECT_DIR / "requirements.txt").read_text().splitlines()
+                  if line.startswith("pulumi=="))
+    assert run(["--version"]) == 0
+    assert capsys.readouterr().out == f"clusterfabric 0.1.0 (Pulumi v{pinned})\n"
+
+
+def test_destroy_without_a_terminal_is_refused_unless_yes(monkeypatch, operations, capsys):
+    monkeypatch.setattr("sys.stdin", io.StringIO("yes\n"))
+    assert run(["destroy", "--fabric", CONFIG]) == 1
+    assert operations == []
+    assert "not run from a terminal, so it needs --yes" in capsys.readouterr().err
+
+
+def test_destroy_asks_at_a_terminal_and_stops_unless_told_yes(monkeypatch, operations, capsys):
+    monkeypatch.setattr("sys.stdin", Terminal("no\n"))
+    assert run(["destroy", "--fabric", CONFIG, "--stack", "east"]) == 1
+    assert operations == []
+    assert "Destroy east: every resource they declare? Type yes to go on: " in capsys.readouterr().out
+
+
+def test_destroy_goes_on_when_the_user_types_yes(monkeypatch, operations):
+    monkeypatch.setattr("sys.stdin", Terminal("yes\n"))
+    assert run(["destroy", "--fabric", CONFIG]) == 0
+    assert operations == ["destroy"]
+
+
+def test_destroy_with_yes_does_not_ask(monkeypatch, operations):
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert run(["destroy", "--yes", "--fabric", CONFIG]) == 0
+    assert operations == ["destroy"]
+
+
+def test_comment_refuses_stack_naming_what_to_use_instead(capsys):
+    assert run(["comment", "--base", "origin/main", "--fabric", CONFIG, "--stack", "east"]) == 2
+    assert "use `clusterfabric preview --stack NAME`" in capsys.readouterr().err
+
+
+def test_comment_previews_against_the_targets_given(monkeypatch, tmp_path: Path):
+    kubeconfig = tmp_path / "east.yaml"
+    kubeconfig.write_text("apiVersion: v1\nkind: Config\n")
+    seen = comment_options(monkeypatch)
+    assert run(["comment", "--base", "origin/main", "--fabric", CONFIG, "--kubeconfig", f"east={kubeconfig}"]) == 0
+    assert seen["targets"] == {"east": ClusterTarget(kubeconfig)}
+
+
+def test_comment_with_render_moves_every_cluster_back_to_files(monkeypatch):
+    seen = comment_options(monkeypatch)
+    assert run(["comment", "--base", "origin/main", "--fabric", CONFIG, "--render"]) == 0
+    assert seen["targets"] == dict.fromkeys(["east", "west", "central", "cluster1", "cluster2", "cluster3"])
