@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -135,19 +136,28 @@ def test_pr_comment_renders_its_sections_and_marks_the_change_in_the_graph(deplo
 
 def test_fabric_preview_applies_the_policy_pack_and_reports_its_results(deployed):
     fabric, _ = deployed
-    sharing = fabric.project_dir / "config" / "central" / "sharing.yaml"
-    original = sharing.read_text()
-    sharing.write_text(original.replace("  port: 9080\n  lbScheme: round-robin", "  port: 9080\n  targetPort: 80\n  lbScheme: round-robin"))
-    try:
-        result = fabric.preview(["central", "west"])
-    finally:
-        sharing.write_text(original)
+    result = fabric.preview(["central", "west"])
     central, west = result.stack("central"), result.stack("west")
-    assert central.result == "failed"
-    assert central.message.startswith("[mandatory] clusterlink-import-target-port: An Import's targetPort is in "
-                                      "1024-49151. Import bookinfo/reviews has targetPort 80")
-    assert west.result == "succeeded"
+    assert central.result == west.result == "succeeded"
     assert [(p["policy"], p["level"]) for p in west.policy] == [("clusterlink-namespaced-sharing", "advisory")]
+
+
+def test_a_mandatory_policy_violation_fails_the_stacks_preview_naming_the_policy(deployed, tmp_path: Path):
+    # Input that breaks a mandatory rule is refused by validate first; so the rule west breaks as advisory
+    # (its PrivilegedAccessPolicy) is made mandatory in a copy of the pack.
+    fabric, _ = deployed
+    pack = tmp_path / "policy"
+    shutil.copytree(PROJECT_DIR / "policy", pack, ignore=shutil.ignore_patterns("__pycache__"))
+    (pack / "PulumiPolicy.yaml").write_text((pack / "PulumiPolicy.yaml").read_text().replace(
+        "virtualenv: ../.venv", f"virtualenv: {PROJECT_DIR / '.venv'}"))
+    main = pack / "__main__.py"
+    main.write_text(main.read_text().replace(
+        '"No PrivilegedAccessPolicy: sharing stays namespaced.",\n                        ADVISORY,',
+        '"No PrivilegedAccessPolicy: sharing stays namespaced.",\n                        MANDATORY,'))
+    strict = Fabric("config", project_dir=fabric.project_dir, policy_packs=[str(pack)])
+    west = strict.preview(["west"]).stack("west")
+    assert west.result == "failed"
+    assert west.message.startswith("[mandatory] clusterlink-namespaced-sharing: No PrivilegedAccessPolicy")
 
 
 def test_refresh_compares_rendered_manifests_with_the_state(deployed):
