@@ -49,43 +49,9 @@ spec:
     - workloadSelector: {}
 """
 
-RATINGS_EXPORT = """\
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: ratings
-  namespace: bookinfo
-spec:
-  selector:
-    app: ratings
-  ports:
-    - name: http
-      port: 9080
----
-apiVersion: clusterlink.net/v1alpha1
-kind: Export
-metadata:
-  name: ratings
-  namespace: bookinfo
-spec:
-  port: 9080
-"""
-
-RATINGS_IMPORT = """\
----
-apiVersion: clusterlink.net/v1alpha1
-kind: Import
-metadata:
-  name: ratings
-  namespace: bookinfo
-spec:
-  port: 9080
-  sources:
-    - exportName: ratings
-      exportNamespace: bookinfo
-      peer: west
-"""
+RATINGS = Path(__file__).resolve().parents[1] / "fixtures" / "ratings"
+RATINGS_EXPORT = (RATINGS / "export.yaml").read_text()
+RATINGS_IMPORT = (RATINGS / "import.yaml").read_text()
 
 
 def git(directory: Path, *args: str) -> str:

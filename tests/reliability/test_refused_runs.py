@@ -10,40 +10,9 @@ import pytest
 from clusterfabric import Fabric
 from tests.pulumi_project import copy_program, project
 
-MISSING_EXPORT = """\
----
-apiVersion: clusterlink.net/v1alpha1
-kind: Import
-metadata:
-  name: ratings
-  namespace: bookinfo
-spec:
-  port: 9080
-  sources:
-    - exportName: ratings
-      exportNamespace: bookinfo
-      peer: west
-"""
-
-RATINGS_EXPORT = """\
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: ratings
-  namespace: bookinfo
-spec:
-  selector: {app: ratings}
-  ports: [{name: http, port: 9080}]
----
-apiVersion: clusterlink.net/v1alpha1
-kind: Export
-metadata:
-  name: ratings
-  namespace: bookinfo
-spec:
-  port: 9080
-"""
+RATINGS = Path(__file__).resolve().parents[1] / "fixtures" / "ratings"
+MISSING_EXPORT = (RATINGS / "import.yaml").read_text()  # of an export west does not have
+RATINGS_EXPORT = (RATINGS / "export.yaml").read_text()
 
 
 @pytest.fixture(scope="module")
