@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from components.model.checks import Fabric as FabricModel
+from components.model import FabricManifests
 
 from .fabric import Fabric, FabricResult, StackResult
 from .graph import mermaid
@@ -37,7 +37,7 @@ def changed_files(project_dir: Path, base: str) -> list[str]:
     return sorted(set(git("diff", "--name-only", base)) | set(git("ls-files", "--others", "--exclude-standard")))
 
 
-def changed_stacks(fabric: FabricModel, project_dir: Path, fabric_dir: Path, base: str) -> set[str]:
+def changed_stacks(fabric: FabricManifests, project_dir: Path, fabric_dir: Path, base: str) -> set[str]:
     """The stacks whose inputs changed since `base`."""
     files = changed_files(project_dir, base)
     names = [c.name for c in fabric.spec.clusters]
@@ -51,7 +51,7 @@ def changed_stacks(fabric: FabricModel, project_dir: Path, fabric_dir: Path, bas
     return changed & set(names)
 
 
-def _changed_cluster_entries(project_dir: Path, path: str, base: str, fabric: FabricModel) -> set[str]:
+def _changed_cluster_entries(project_dir: Path, path: str, base: str, fabric: FabricManifests) -> set[str]:
     shown = subprocess.run(["git", "show", f"{base}:{path}"], cwd=project_dir, capture_output=True, text=True)
     old = yaml.safe_load(shown.stdout) if shown.returncode == 0 else {}
     new = yaml.safe_load((project_dir / path).read_text())
@@ -62,7 +62,7 @@ def _changed_cluster_entries(project_dir: Path, path: str, base: str, fabric: Fa
     return {n for n in set(before) | set(after) if before.get(n) != after.get(n)}
 
 
-def render(result: FabricResult, fabric: FabricModel, changed: set[str], base: str) -> str:
+def render(result: FabricResult, fabric: FabricManifests, changed: set[str], base: str) -> str:
     """The comment's Markdown."""
     affected = [s.stack for s in result.stacks]
     out = [MARKER, "## clusterfabric preview", "",

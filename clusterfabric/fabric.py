@@ -32,12 +32,9 @@ from typing import Any, Callable, Literal
 from pulumi import automation as auto
 
 from components.links import CLUSTERLINK_OUTPUT, LATTICE_OUTPUT
-from components.model import InputError
-from components.model.checks import Fabric as FabricModel
-from components.model.checks import check_fabric, load_fabric
+from components.model import FabricManifests, Graph, InputError, check_fabric, dependencies, load_fabric, run_order
 from components.model.clusterlink import Import
 from components.model.gateway import ROUTE_KINDS, ROUTE_TYPE
-from components.model.graph import Graph, dependencies, run_order
 from components.model.lattice import ServiceImport
 from components.model.lattice_checks import LatticeExport, backend_namespace, candidates, scope_of
 from components.model.load import ref
@@ -135,7 +132,7 @@ class Fabric:
 
     # --- the model ----------------------------------------------------------------
 
-    def load(self) -> FabricModel:
+    def load(self) -> FabricManifests:
         """The fabric, checked offline; raises InputError with every problem.
 
         With `force`, problems across clusters (an import of an export being
@@ -248,7 +245,7 @@ class Fabric:
         with self._lock:
             self.on_event(Event(stack, kind, message))
 
-    def _one(self, fabric: FabricModel, graph: Graph, run: _Run, name: str, selected: set[str]) -> StackResult:
+    def _one(self, fabric: FabricManifests, graph: Graph, run: _Run, name: str, selected: set[str]) -> StackResult:
         operation = run.operation
         started = time.monotonic()
         self._emit(name, "started", operation)
@@ -267,7 +264,7 @@ class Fabric:
         self._emit(name, "finished", f"{result.result} {_changes_text(result.changes)}".strip())
         return result
 
-    def _operate(self, fabric: FabricModel, graph: Graph, run: _Run, name: str, selected: set[str]) -> StackResult:
+    def _operate(self, fabric: FabricManifests, graph: Graph, run: _Run, name: str, selected: set[str]) -> StackResult:
         operation = run.operation
         spec = fabric.spec.cluster(name)
         if spec.dataplane == "lattice" and "aws" not in self._installed_plugins():
@@ -401,7 +398,7 @@ class Fabric:
         except auto.errors.CommandError:
             return False
 
-    def _offline(self, fabric: FabricModel, graph: Graph, run: _Run, name: str, reason: str) -> StackResult:
+    def _offline(self, fabric: FabricManifests, graph: Graph, run: _Run, name: str, reason: str) -> StackResult:
         operation = run.operation
         if operation not in ("preview", "up"):
             return StackResult(name, operation, "not applicable", message=reason)
@@ -488,7 +485,7 @@ class Fabric:
 
     # --- safe deletion ------------------------------------------------------------
 
-    def _refusal(self, fabric: FabricModel, graph: Graph, operation: Operation, name: str,
+    def _refusal(self, fabric: FabricManifests, graph: Graph, operation: Operation, name: str,
                  outputs: Callable[[], dict[str, Any]], selected: set[str]) -> str | None:
         if operation == "destroy":
             readers = sorted(s for s in graph.dependents({name}) - {name} if s not in selected)
@@ -520,7 +517,7 @@ class _Run:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def _removed_exports(fabric: FabricModel, name: str, published: dict[str, Any]) -> list[Any]:
+def _removed_exports(fabric: FabricManifests, name: str, published: dict[str, Any]) -> list[Any]:
     """Exports the stack publishes now that its manifests no longer declare."""
     spec = fabric.spec.cluster(name)
     if spec.dataplane == "clusterlink":
@@ -535,7 +532,7 @@ def _removed_exports(fabric: FabricModel, name: str, published: dict[str, Any]) 
     return sorted(old - new, key=lambda e: (e.namespace, e.name, e.port))
 
 
-def _importers(fabric: FabricModel, name: str, removed: list[Any]) -> dict[str, list[str]]:
+def _importers(fabric: FabricManifests, name: str, removed: list[Any]) -> dict[str, list[str]]:
     """Removed export -> the objects in other clusters that import it."""
     found: dict[str, list[str]] = {}
     if not removed:

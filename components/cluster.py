@@ -11,8 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .clusterlink.cluster import ClusterLinkArgs, ClusterLinkCluster
 from .moved import urn_type
-from .model import ClusterManifests, ClusterSpec, Service
-from .model.checks import PeerInfo
+from .model import ClusterManifests, ClusterSpec, PeerInfo, Service
 from .model.lattice_checks import ExportKey, LatticeExport
 from .model.lattice_fabric import LatticeFabric
 from .ports import node_ports

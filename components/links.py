@@ -17,10 +17,9 @@ import pulumi
 from .cluster import Cluster, ClusterArgs, ClusterLinkInputs, LatticeInputs, Target
 from .clusterlink.certificates import FabricCertificates
 from .ports import assign_target_ports
+from .model import ExportInfo, FabricManifests, PeerInfo, lattice_checks
 from .model.access import Policies, Side, blocked_sources
-from .model.checks import (ExportInfo, Fabric, PeerInfo, check_cluster, check_import_sources, imported_peers,
-                           peer_info)
-from .model import lattice_checks
+from .model.clusterlink_checks import check_cluster, check_import_sources, imported_peers, peer_info
 from .model.clusterlink import AccessPolicy, Import, PrivilegedAccessPolicy
 from .model.gateway import Gateway
 from .model.lattice_checks import LatticeExport
@@ -95,7 +94,7 @@ def _require(condition: bool, message: str) -> None:
         raise pulumi.RunError(message)
 
 
-def build_stack(fabric: Fabric, cluster: str, target: Target) -> dict[str, Any]:
+def build_stack(fabric: FabricManifests, cluster: str, target: Target) -> dict[str, Any]:
     """Declare one cluster's stack and return its outputs.
 
     Everything this stack declares waits for the stacks it reads and for every
@@ -131,7 +130,7 @@ def build_stack(fabric: Fabric, cluster: str, target: Target) -> dict[str, Any]:
     return outputs
 
 
-def _clusterlink_stack(fabric: Fabric, spec, manifests, target: Target, offline: dict[str, PeerInfo]) -> dict[str, Any]:
+def _clusterlink_stack(fabric: FabricManifests, spec, manifests, target: Target, offline: dict[str, PeerInfo]) -> dict[str, Any]:
     """`offline`: every ClusterLink peer as its manifests describe it (the fabric's catalog)."""
     cluster = spec.name
     outputs: dict[str, Any] = {}
@@ -198,7 +197,7 @@ def _clusterlink_stack(fabric: Fabric, spec, manifests, target: Target, offline:
     return outputs
 
 
-def _lattice_stack(fabric: Fabric, spec, manifests, target: Target) -> dict[str, Any]:
+def _lattice_stack(fabric: FabricManifests, spec, manifests, target: Target) -> dict[str, Any]:
     cluster = spec.name
     settings = spec.lattice
     assert settings is not None

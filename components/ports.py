@@ -12,7 +12,7 @@ import hashlib
 from typing import Hashable, Mapping, Sequence
 
 from .model.clusterlink import TARGET_PORT_RANGE, Import  # noqa: F401 (re-exported)
-from .model.fabric import ClusterSpec
+from .model import ClusterSpec
 from .model.gateway import ROUTE_KINDS
 from .model.lattice import ServiceExport
 from .model.lattice_checks import backend_namespace

@@ -9,9 +9,7 @@ import pulumi
 
 from .cluster import Target
 from .links import build_stack
-from .model import InputError
-from .model.checks import load_fabric
-from .model.graph import run_order
+from .model import InputError, load_fabric, run_order
 
 
 def run(root: Path, stack: str, config: pulumi.Config) -> dict[str, Any]:

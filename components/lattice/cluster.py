@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import BaseModel, ConfigDict
 
-from ..model.fabric import ClusterSpec
+from ..model import ClusterSpec
 from ..model.kubernetes import Service
 from ..model.lattice import IAMAuthPolicy
 from ..model.lattice_checks import ExportKey, LatticeExport, scope_of

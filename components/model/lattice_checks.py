@@ -12,7 +12,7 @@ from math import lcm
 from typing import Iterable, Sequence
 
 from .errors import Problem
-from .fabric import ClusterSpec, FabricSpec
+from .fabric_yaml import ClusterSpec, FabricSpec
 from .gateway import LISTENER_PROTOCOLS, ROUTE_KINDS, ROUTE_TYPE, BackendRef, Gateway, Listener
 from .lattice import (SERVICE_NAME_OVERRIDE, IAMAuthPolicy, ServiceExport, ServiceImport, TargetGroupPolicy,
                       VpcAssociationPolicy)

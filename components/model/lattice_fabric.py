@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from .errors import Problem
-from .fabric import ClusterSpec, FabricSpec
+from .fabric_yaml import ClusterSpec, FabricSpec
 from .gateway import ROUTE_KINDS, ROUTE_TYPE, Gateway, Listener
 from .lattice import ServiceExport, ServiceImport, TargetGroupPolicy, VpcAssociationPolicy
 from .lattice_checks import (ExportIndex, ExportKey, LatticeExport, Scope, backend_namespace, exports_of,
