@@ -31,13 +31,11 @@ from typing import Any, Callable, Literal
 
 from pulumi import automation as auto
 
-from components.links import CLUSTERLINK_OUTPUT, LATTICE_OUTPUT
+from components.contract import (CLUSTERLINK_OUTPUT, FABRIC, LATTICE_OUTPUT, PROJECT, RENDER_DIRECTORY_OUTPUT,
+                                 TARGET_KEYS, ClusterTarget, clusterlink_exports, config_key, lattice_exports,
+                                 renders, target_config, target_from_config)
 from components.model import FabricManifests, Graph, InputError, check_fabric, dependencies, load_fabric, run_order
-from components.model.clusterlink import Import
-from components.model.gateway import ROUTE_KINDS, ROUTE_TYPE
-from components.model.lattice import ServiceImport
-from components.model.lattice_checks import LatticeExport, backend_namespace, candidates, scope_of
-from components.model.load import ref
+from components.model.removal import importers, removed_exports
 
 from .drift import Drift, rendered_drift
 from .kubeapi import KubeClient
@@ -45,7 +43,6 @@ from .toolchain import PROJECT_DIR, pulumi_env
 
 Operation = Literal["preview", "up", "refresh", "destroy"]
 Result = Literal["succeeded", "failed", "refused", "skipped", "planned offline", "not applicable"]
-PROJECT = "clusterfabric"
 
 
 @dataclass
@@ -95,16 +92,6 @@ class Event:
     stack: str
     kind: str
     message: str
-
-
-@dataclass(frozen=True)
-class ClusterTarget:
-    """A cluster's API server for its stack to apply to, instead of rendering manifests."""
-
-    kubeconfig: Path
-    controllers: bool = True
-    """False for an API server with no controllers or nodes (a local control plane): then objects are not
-    awaited (a Deployment never rolls out there), and the namespaces a destroy deletes are finalized by us."""
 
 
 class Fabric:
@@ -277,7 +264,7 @@ class Fabric:
         stack, config = self._prepared(name)
         outputs = functools.cache(lambda: self._outputs(name, run))  # read once, and only if needed
         drift = self._drift(stack, config, outputs)
-        if operation == "refresh" and _renders(config):
+        if operation == "refresh" and renders(config):
             # No cluster to read: a rendering stack's truth is its files, compared with what it wrote.
             return StackResult(name, operation, "succeeded", drift=[str(d) for d in drift],
                                message="renders its manifests: compared them with the state"
@@ -296,7 +283,7 @@ class Fabric:
         restore = sorted({d.urn for d in drift if d.urn})
         if operation == "up" and restore:
             options["replace"] = restore  # rewriting the object rewrites its file
-        target = _target(config)
+        target = target_from_config(config)
         namespaces = _namespaces(stack) if operation == "destroy" and target and not target.controllers else []
         try:
             if operation == "preview":
@@ -349,9 +336,9 @@ class Fabric:
         self._emit(stack.name, "read back", result.message.splitlines()[0])
 
     def _drift(self, stack: auto.Stack, config: dict[str, str], outputs: Callable[[], dict[str, Any]]) -> list[Drift]:
-        if not _renders(config):
+        if not renders(config):
             return []
-        directory = outputs().get("renderDirectory")
+        directory = outputs().get(RENDER_DIRECTORY_OUTPUT)
         if not directory:
             return []
         return rendered_drift(stack.export_stack().deployment or {}, Path(directory))
@@ -440,17 +427,14 @@ class Fabric:
             name, work_dir=str(self.project_dir),
             opts=auto.LocalWorkspaceOptions(env_vars=self.env, pulumi_command=self._command()))
         relative = os.path.relpath(self.fabric_dir, self.project_dir)
-        wanted = {"fabric": relative if not relative.startswith("..") else str(self.fabric_dir)}
         target = self.targets.get(name)
-        if target:
-            wanted.update(renderDirectory="", kubeconfig=str(Path(target.kubeconfig).resolve()),
-                          awaitReadiness=str(target.controllers).lower())
+        wanted = {FABRIC: relative if not relative.startswith("..") else str(self.fabric_dir), **target_config(target)}
         config = {k: v.value for k, v in stack.get_all_config().items()}
-        changed = {f"{PROJECT}:{k}": v for k, v in wanted.items() if config.get(f"{PROJECT}:{k}") != v}
+        changed = {config_key(k): v for k, v in wanted.items() if config.get(config_key(k)) != v}
         if changed:
             stack.set_all_config({k: auto.ConfigValue(value=v) for k, v in changed.items()})
             config.update(changed)
-        stale = [f"{PROJECT}:{k}" for k in ("kubeconfig", "awaitReadiness", "renderDirectory") if f"{PROJECT}:{k}" in config]
+        stale = [config_key(k) for k in TARGET_KEYS if config_key(k) in config]
         if name in self.targets and target is None and stale:
             # Asked to render again. Without an explicit ask the stack keeps its target: a forgotten flag must
             # never move a cluster's objects into files (that deletes them from the cluster).
@@ -495,12 +479,16 @@ class Fabric:
             return None
         if operation not in ("preview", "up"):
             return None
-        removed = _removed_exports(fabric, name, outputs())
-        importers = _importers(fabric, name, removed)
-        if not importers:
+        published = outputs()
+        if fabric.spec.cluster(name).dataplane == "clusterlink":
+            removed = removed_exports(fabric, name, clusterlink_exports(published.get(CLUSTERLINK_OUTPUT)))
+        else:
+            removed = removed_exports(fabric, name, lattice_exports(name, published.get(LATTICE_OUTPUT)))
+        users_of = importers(fabric, name, removed)
+        if not users_of:
             return None
         lines = [f"refusing to remove what {name!r} exports while others import it (use --force to do it anyway):"]
-        lines += [f"  {export}: imported by {', '.join(users)}" for export, users in sorted(importers.items())]
+        lines += [f"  {export}: imported by {', '.join(users)}" for export, users in sorted(users_of.items())]
         return "\n".join(lines)
 
 
@@ -517,73 +505,11 @@ class _Run:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def _removed_exports(fabric: FabricManifests, name: str, published: dict[str, Any]) -> list[Any]:
-    """Exports the stack publishes now that its manifests no longer declare."""
-    spec = fabric.spec.cluster(name)
-    if spec.dataplane == "clusterlink":
-        old = {(e["namespace"], e["name"]) for e in (published.get(CLUSTERLINK_OUTPUT) or {}).get("exports", [])}
-        new = {(e.namespace, e.name) for e in fabric.catalog()[name].exports}
-        return sorted(old - new)
-    data = published.get(LATTICE_OUTPUT) or {}
-    scope = scope_of(fabric.spec.cluster(name))
-    old = {LatticeExport(name, data.get("vpcId", ""), e["name"], e["namespace"], int(e["port"]), e["routeType"], scope)
-           for e in data.get("exports", [])}
-    new = {e for e in fabric.lattice_exports() if e.cluster == name}
-    return sorted(old - new, key=lambda e: (e.namespace, e.name, e.port))
-
-
-def _importers(fabric: FabricManifests, name: str, removed: list[Any]) -> dict[str, list[str]]:
-    """Removed export -> the objects in other clusters that import it."""
-    found: dict[str, list[str]] = {}
-    if not removed:
-        return found
-    if fabric.spec.cluster(name).dataplane == "clusterlink":
-        for spec, manifests in fabric.clusterlink_clusters():
-            for imp in manifests.of_kind(Import):
-                for source in imp.spec.sources:
-                    if source.peer == name and (source.exportNamespace, source.exportName) in removed:
-                        key = f"export {source.exportNamespace}/{source.exportName}"
-                        found.setdefault(key, []).append(f"{spec.name} ({manifests.file_of(imp)}: {ref(imp)})")
-        return found
-    exports = fabric.lattice_exports() + list(removed)
-    for spec in fabric.spec.clusters:
-        manifests = fabric.manifests[spec.name]
-        if spec.dataplane != "lattice" or spec.name == name:
-            continue
-        imports = {(i.metadata.namespace, i.metadata.name): i for i in manifests.of_kind(ServiceImport)}
-        for route in (o for o in manifests.objects if isinstance(o, ROUTE_KINDS)):
-            for rule in route.spec.rules:
-                for backend in rule.backendRefs:
-                    imp = imports.get((backend_namespace(route, backend), backend.name))
-                    if backend.kind != "ServiceImport" or imp is None:
-                        continue
-                    for e in candidates(imp, backend_namespace(route, backend), ROUTE_TYPE[route.kind], exports,
-                                        scope_of(spec)):
-                        if e in removed:
-                            key = f"export {e.namespace}/{e.name}:{e.port}/{e.route_type}"
-                            found.setdefault(key, []).append(f"{spec.name} ({manifests.file_of(route)}: {ref(route)})")
-    return found
-
-
-def _target(config: dict[str, str]) -> ClusterTarget | None:
-    """The API server the stack applies to, from its config: given to this run or remembered from an earlier
-    one (None when it renders)."""
-    kubeconfig = config.get(f"{PROJECT}:kubeconfig")
-    if kubeconfig is None or _renders(config):
-        return None
-    return ClusterTarget(Path(kubeconfig), controllers=config.get(f"{PROJECT}:awaitReadiness") != "false")
-
-
 def _namespaces(stack: auto.Stack) -> list[str]:
     """The namespaces a stack declared (to finalize after destroy, where no namespace controller runs)."""
     resources = (stack.export_stack().deployment or {}).get("resources", [])
     return sorted(r["inputs"]["metadata"]["name"] for r in resources
                   if r.get("type") == "kubernetes:core/v1:Namespace" and r.get("inputs", {}).get("metadata"))
-
-
-def _renders(config: dict[str, str]) -> bool:
-    """Whether the stack writes manifests instead of applying them (the default, see components/program.py)."""
-    return config.get(f"{PROJECT}:renderDirectory") != ""
 
 
 def _pulumi_command() -> auto.PulumiCommand:

@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
+from components.contract import FABRIC, PROJECT, RENDER_DIRECTORY, config_key
 from components.model import FabricManifests, load_fabric
 from components.model.graph import Graph, dependencies, run_order
 from components.model.lattice import ServiceImport
@@ -29,7 +30,6 @@ from components.model.lattice import ServiceImport
 from .lattice_fake import LatticeFake
 from .mocked import mocked_resource, whole_numbers
 
-PROJECT = "clusterfabric"
 ORGANIZATION = "organization"
 def _masked(value: Any) -> Any:
     """Secret values shown as `[secret]`, as `pulumi preview` shows them."""
@@ -102,7 +102,7 @@ def run_stack(request: dict[str, Any]) -> dict[str, Any]:
     logger.setLevel(logging.INFO)
     pulumi_mocks.set_mocks(Mocks(), project=PROJECT, stack=stack, preview=True, logger=logger,
                            organization=ORGANIZATION)
-    config = {f"{PROJECT}:fabric": request["fabric"], f"{PROJECT}:renderDirectory": ""}
+    config = {config_key(FABRIC): request["fabric"], config_key(RENDER_DIRECTORY): ""}
     pulumi.runtime.set_all_config(config, [])
     result: dict[str, Any] = {}
 

@@ -14,10 +14,12 @@ from typing import Any, Callable, Iterable, Mapping
 
 import pulumi
 
-from .cluster import Cluster, ClusterArgs, ClusterLinkInputs, LatticeInputs, Target
+from .cluster import Cluster, ClusterArgs, ClusterLinkInputs, LatticeInputs
+from .contract import (CERTIFICATES_OUTPUT, CLUSTERLINK_OUTPUT, LATTICE_OUTPUT, RENDER_DIRECTORY_OUTPUT, ClusterTarget,
+                       clusterlink_exports, lattice_exports, lattice_network_ids, lattice_output)
 from .clusterlink.certificates import FabricCertificates
 from .ports import assign_target_ports
-from .model import ExportInfo, FabricManifests, PeerInfo, lattice_checks
+from .model import FabricManifests, PeerInfo, lattice_checks
 from .model.access import Policies, Side, blocked_sources
 from .model.clusterlink_checks import check_cluster, check_import_sources, imported_peers, peer_info
 from .model.clusterlink import AccessPolicy, Import, PrivilegedAccessPolicy
@@ -25,10 +27,6 @@ from .model.gateway import Gateway
 from .model.lattice_checks import LatticeExport
 from .model.load import ref
 from .model.validation import parse
-
-CLUSTERLINK_OUTPUT = "clusterlink"
-CERTIFICATES_OUTPUT = "fabricCertificates"
-LATTICE_OUTPUT = "lattice"
 
 
 def stack_reference_name(stack: str) -> str:
@@ -55,7 +53,7 @@ def side_from_output(data: Mapping[str, Any]) -> tuple[PeerInfo, Side]:
     source = f"stack {data['peer']}"
     peer = PeerInfo(
         name=data["peer"],
-        exports=tuple(ExportInfo(e["name"], e["namespace"], int(e["port"])) for e in data.get("exports", [])),
+        exports=clusterlink_exports(data),
         gateways=tuple((g["host"], int(g["port"])) for g in data.get("gateways", [])),
         labels=dict(data.get("labels", {})),
     )
@@ -94,7 +92,7 @@ def _require(condition: bool, message: str) -> None:
         raise pulumi.RunError(message)
 
 
-def build_stack(fabric: FabricManifests, cluster: str, target: Target) -> dict[str, Any]:
+def build_stack(fabric: FabricManifests, cluster: str, target: ClusterTarget) -> dict[str, Any]:
     """Declare one cluster's stack and return its outputs.
 
     Everything this stack declares waits for the stacks it reads and for every
@@ -123,14 +121,14 @@ def build_stack(fabric: FabricManifests, cluster: str, target: Target) -> dict[s
     outputs: dict[str, Any] = {
         "cluster": cluster,
         "dataplane": spec.dataplane,
-        "renderDirectory": str(target.render_directory) if target.render_directory else None,
+        RENDER_DIRECTORY_OUTPUT: str(target.render_directory) if target.render_directory else None,
         "services": sorted(f"{s.namespace}/{s.name}" for s in manifests.services),
     }
     outputs.update(build(fabric, spec, manifests, target))
     return outputs
 
 
-def _clusterlink_stack(fabric: FabricManifests, spec, manifests, target: Target, offline: dict[str, PeerInfo]) -> dict[str, Any]:
+def _clusterlink_stack(fabric: FabricManifests, spec, manifests, target: ClusterTarget, offline: dict[str, PeerInfo]) -> dict[str, Any]:
     """`offline`: every ClusterLink peer as its manifests describe it (the fabric's catalog)."""
     cluster = spec.name
     outputs: dict[str, Any] = {}
@@ -197,7 +195,7 @@ def _clusterlink_stack(fabric: FabricManifests, spec, manifests, target: Target,
     return outputs
 
 
-def _lattice_stack(fabric: FabricManifests, spec, manifests, target: Target) -> dict[str, Any]:
+def _lattice_stack(fabric: FabricManifests, spec, manifests, target: ClusterTarget) -> dict[str, Any]:
     cluster = spec.name
     settings = spec.lattice
     assert settings is not None
@@ -216,13 +214,8 @@ def _lattice_stack(fabric: FabricManifests, spec, manifests, target: Target) -> 
             data = published.get(stack)
             _require(data is not None, f"stack {stack!r} has published no Lattice outputs, so {cluster!r} cannot "
                      f"use what it shares: run `pulumi up` on {stack!r} first")
-            for e in data.get("exports", []):
-                export = LatticeExport(stack, data["vpcId"], e["name"], e["namespace"], int(e["port"]), e["routeType"],
-                                       (data["accountId"], data["region"]),
-                                       tuple((g["service"], g["arn"]) for g in e.get("targetGroups", [])))
-                exports[export.key] = export
-            for network, ids in data.get("serviceNetworks", {}).items():
-                network_ids[network] = ids["id"]
+            exports.update((export.key, export) for export in lattice_exports(stack, data))
+            network_ids.update(lattice_network_ids(data))
         for gateway, owner in owners.items():
             _require(owner == cluster or gateway in network_ids,
                      f"stack {owner!r} owns service network {gateway!r} but does not publish it yet: "
@@ -236,9 +229,7 @@ def _lattice_stack(fabric: FabricManifests, spec, manifests, target: Target) -> 
         networks = pulumi.Output.from_input({n: {"id": sn.id, "arn": sn.arn} for n, sn in lattice.networks.items()})
         # `apply`, not `from_input` of a dict holding the exports: from_input would walk the resolved list again,
         # an Output per value of every export.
-        return lattice.exports_output().apply(lambda exports: networks.apply(lambda ids: {
-            "cluster": cluster, "accountId": settings.accountId, "region": settings.region, "vpcId": settings.vpcId,
-            "exports": exports, "serviceNetworks": ids,
-        }))
+        return lattice.exports_output().apply(lambda exports: networks.apply(lambda ids: lattice_output(
+            cluster, settings.accountId, settings.region, settings.vpcId, exports, ids)))
 
     return {LATTICE_OUTPUT: stacks.then(LATTICE_OUTPUT, declare)}

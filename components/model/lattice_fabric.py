@@ -22,14 +22,15 @@ from typing import Any, Iterable
 
 from .errors import Problem
 from .fabric_yaml import ClusterSpec, FabricSpec
-from .gateway import ROUTE_KINDS, ROUTE_TYPE, Gateway, Listener
-from .lattice import ServiceExport, ServiceImport, TargetGroupPolicy, VpcAssociationPolicy
-from .lattice_checks import (ExportIndex, ExportKey, LatticeExport, Scope, backend_namespace, exports_of,
+from .gateway import ROUTE_TYPE, Gateway, Listener
+from .lattice import ServiceExport, TargetGroupPolicy, VpcAssociationPolicy
+from .lattice_checks import (ExportIndex, ExportKey, LatticeExport, Scope, exports_of,
                              gateway_listeners, network_owners, resolve_imports, route_service_name, rule_priorities,
                              scope_of, split_weights)
 from .lattice_names import listener_name, target_group_name
 from .limits import FORWARD_TARGET_GROUPS
 from .load import ClusterManifests, ref
+from .routes import routes, rules, service_imports
 
 # The controller's target group protocol by the route type a port is exported for.
 PROTOCOL_BY_ROUTE_TYPE = {"HTTP": ("HTTP", "HTTP1"), "GRPC": ("HTTP", "GRPC"), "TLS": ("TCP", None)}
@@ -269,7 +270,7 @@ def build(spec: FabricSpec, manifests: dict[str, ClusterManifests], fabric_file:
     for cluster in clusters:
         m = manifests[cluster.name]
         resolved, fabric.resolution[cluster.name] = resolve_imports(m, exports, scope_of(cluster))
-        for route in (o for o in m.objects if isinstance(o, ROUTE_KINDS)):
+        for route in routes(m):
             service, groups = _service(cluster, m, route, resolved)
             fabric.services.append(service)
             route_groups += groups
@@ -339,30 +340,27 @@ def _service(cluster: ClusterSpec, m: ClusterManifests, route: Any,
                 route.metadata.name, route.metadata.namespace, listener.port, protocol), protocol)
     certificate = next((spec.listener.certificate_arn for spec in listeners.values()
                         if spec.listener.certificate_arn), None)
-    imports = {(i.metadata.namespace, i.metadata.name): i for i in m.of_kind(ServiceImport)}
     policies = _policies(m)
     groups: dict[tuple, TargetGroupSpec] = {}
-    rules = []
+    rule_specs = []
     priorities = rule_priorities(route)[0]
-    for r, rule in enumerate(route.spec.rules):
+    for r, backends in enumerate(rules(route, service_imports(m))):
         per_backend: list[list[dict[str, Any]]] = []
-        for b, backend in enumerate(rule.backendRefs):
-            ns = backend_namespace(route, backend)
-            if backend.kind == "Service":
-                group = _route_target_group(cluster, route, name, ns, backend, policies,
-                                            where(m, route, f"spec.rules[{r}].backendRefs[{b}]"))
+        for backend in backends:
+            if backend.ref.kind == "Service":
+                group = _route_target_group(cluster, route, name, backend.namespace, backend.ref, policies,
+                                            where(m, route, backend.field))
                 groups.setdefault(group.key, group)
                 per_backend.append([{"local": group.key}])
-            elif imports.get((ns, backend.name)) is not None and imports[(ns, backend.name)].target_group_arn:
-                per_backend.append([{"arn": imports[(ns, backend.name)].target_group_arn}])
+            elif backend.service_import is not None and backend.service_import.target_group_arn:
+                per_backend.append([{"arn": backend.service_import.target_group_arn}])
             else:
-                per_backend.append([{"export": e} for e in resolved.get(
-                    (route.kind, route.metadata.namespace, route.metadata.name, r, b), [])])
-        weights = split_weights([b.weight for b in rule.backendRefs], [len(t) for t in per_backend])
+                per_backend.append([{"export": e} for e in resolved.get(backend.key, [])])
+        weights = split_weights([b.ref.weight for b in backends], [len(t) for t in per_backend])
         targets = tuple(Target(w, **t) for found, ws in zip(per_backend, weights) for t, w in zip(found, ws))
-        rules.append(RuleSpec(r, priorities[r], targets))
+        rule_specs.append(RuleSpec(r, priorities[r], targets))
     service = ServiceSpec(cluster.name, scope_of(cluster), name, route,
-                          tuple(dict.fromkeys(g for g, _ in pairs)), tuple(listeners.values()), tuple(rules),
+                          tuple(dict.fromkeys(g for g, _ in pairs)), tuple(listeners.values()), tuple(rule_specs),
                           certificate, route.spec.hostnames[0] if route.spec.hostnames else None,
                           where(m, route, "metadata.name"))
     return service, list(groups.values())
