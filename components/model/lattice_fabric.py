@@ -23,14 +23,14 @@ from typing import Any, Iterable
 from .errors import Problem
 from .fabric_yaml import ClusterSpec, FabricSpec
 from .gateway import ROUTE_TYPE, Gateway, Listener
-from .lattice import ServiceExport, TargetGroupPolicy, VpcAssociationPolicy
+from .lattice import ServiceExport, ServiceImport, TargetGroupPolicy, VpcAssociationPolicy
 from .lattice_checks import (ExportIndex, ExportKey, LatticeExport, Scope, exports_of,
                              gateway_listeners, network_owners, resolve_imports, route_service_name, rule_priorities,
                              scope_of, split_weights)
 from .lattice_names import listener_name, target_group_name
 from .limits import FORWARD_TARGET_GROUPS
 from .load import ClusterManifests, ref
-from .routes import routes, rules, service_imports
+from .routes import BackendKey, routes, rules, service_imports
 
 # The controller's target group protocol by the route type a port is exported for.
 PROTOCOL_BY_ROUTE_TYPE = {"HTTP": ("HTTP", "HTTP1"), "GRPC": ("HTTP", "GRPC"), "TLS": ("TCP", None)}
@@ -270,8 +270,9 @@ def build(spec: FabricSpec, manifests: dict[str, ClusterManifests], fabric_file:
     for cluster in clusters:
         m = manifests[cluster.name]
         resolved, fabric.resolution[cluster.name] = resolve_imports(m, exports, scope_of(cluster))
+        imports = service_imports(m)
         for route in routes(m):
-            service, groups = _service(cluster, m, route, resolved)
+            service, groups = _service(cluster, m, route, imports, resolved)
             fabric.services.append(service)
             route_groups += groups
     fabric.target_groups = _export_target_groups(clusters, manifests, exports, fabric.services) + route_groups
@@ -325,9 +326,10 @@ def _export_target_groups(clusters: list[ClusterSpec], manifests: dict[str, Clus
     return found
 
 
-def _service(cluster: ClusterSpec, m: ClusterManifests, route: Any,
-             resolved: dict) -> tuple[ServiceSpec, list[TargetGroupSpec]]:
-    """The route's Lattice service, and the target groups of its Service backends."""
+def _service(cluster: ClusterSpec, m: ClusterManifests, route: Any, imports: dict[tuple[str, str], ServiceImport],
+             resolved: dict[BackendKey, list[LatticeExport]]) -> tuple[ServiceSpec, list[TargetGroupSpec]]:
+    """The route's Lattice service, and the target groups of its Service backends. `imports`: the cluster's
+    ServiceImports (`routes.service_imports`); `resolved`: what each of its ServiceImport backends matches."""
     name = route_service_name(route)
     gateways = {g.metadata.name: g for g in m.of_kind(Gateway)}
     pairs = gateway_listeners(route, gateways)
@@ -344,7 +346,7 @@ def _service(cluster: ClusterSpec, m: ClusterManifests, route: Any,
     groups: dict[tuple, TargetGroupSpec] = {}
     rule_specs = []
     priorities = rule_priorities(route)[0]
-    for r, backends in enumerate(rules(route, service_imports(m))):
+    for r, backends in enumerate(rules(route, imports)):
         per_backend: list[list[dict[str, Any]]] = []
         for backend in backends:
             if backend.ref.kind == "Service":
