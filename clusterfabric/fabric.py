@@ -39,7 +39,7 @@ from components.model.removal import importers, removed_exports
 
 from .drift import Drift, rendered_drift
 from .kubeapi import KubeClient
-from .toolchain import PROJECT_DIR, pulumi_env
+from .toolchain import PROJECT_DIR, automation_command, pulumi_env
 
 Operation = Literal["preview", "up", "refresh", "destroy"]
 Result = Literal["succeeded", "failed", "refused", "skipped", "planned offline", "not applicable"]
@@ -354,7 +354,7 @@ class Fabric:
         """The Pulumi CLI, found once (making one runs `pulumi version`)."""
         with self._cli_lock:
             if self._cli is None:
-                self._cli = _pulumi_command()
+                self._cli = automation_command()
             return self._cli
 
     def outputs(self, name: str) -> dict[str, Any]:
@@ -510,13 +510,6 @@ def _namespaces(stack: auto.Stack) -> list[str]:
     resources = (stack.export_stack().deployment or {}).get("resources", [])
     return sorted(r["inputs"]["metadata"]["name"] for r in resources
                   if r.get("type") == "kubernetes:core/v1:Namespace" and r.get("inputs", {}).get("metadata"))
-
-
-def _pulumi_command() -> auto.PulumiCommand:
-    tools = PROJECT_DIR / ".tools"
-    if (tools / "bin" / "pulumi").is_file():
-        return auto.PulumiCommand(root=str(tools))
-    return auto.PulumiCommand()
 
 
 def _command_error(err: auto.errors.CommandError, checkpoint: Path | None = None) -> str:
