@@ -15,13 +15,16 @@ declared (see `clusterfabric.apiserver` for local control planes). Each stack is
 with its config from fabric.yaml. Before a stack changes, the exports it would
 remove and the stacks it would leave without what they read are checked: such
 a change is refused, naming the importers, unless `force=True`.
+
+This module schedules and runs the stacks; beside it, one job each: stack_config.py (a stack's config for a
+run), events.py (the engine's events translated), recovery.py (advice after an interrupted run); the
+safe-deletion queries are the model's (components/model/removal.py).
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import os
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -31,14 +34,16 @@ from typing import Any, Callable, Literal
 
 from pulumi import automation as auto
 
-from components.contract import (CLUSTERLINK_OUTPUT, FABRIC, LATTICE_OUTPUT, PROJECT, RENDER_DIRECTORY_OUTPUT,
-                                 TARGET_KEYS, ClusterTarget, clusterlink_exports, config_key, lattice_exports,
-                                 renders, target_config, target_from_config)
+from components.contract import (CLUSTERLINK_OUTPUT, LATTICE_OUTPUT, RENDER_DIRECTORY_OUTPUT, ClusterTarget,
+                                 clusterlink_exports, lattice_exports, renders, target_from_config)
 from components.model import FabricManifests, Graph, InputError, check_fabric, dependencies, load_fabric, run_order
 from components.model.removal import importers, removed_exports
 
 from .drift import Drift, rendered_drift
+from .events import EngineEvents, Event
 from .kubeapi import KubeClient
+from .recovery import checkpoint_path, command_error, pending_advice
+from .stack_config import prepare
 from .toolchain import PROJECT_DIR, automation_command, pulumi_env
 
 Operation = Literal["preview", "up", "refresh", "destroy"]
@@ -83,15 +88,6 @@ class FabricResult:
 
     def stack(self, name: str) -> StackResult:
         return next(s for s in self.stacks if s.stack == name)
-
-
-@dataclass
-class Event:
-    """Progress, as it happens: `started`, `step` (a resource operation), `diagnostic`, `finished`."""
-
-    stack: str
-    kind: str
-    message: str
 
 
 class Fabric:
@@ -223,7 +219,7 @@ class Fabric:
             try:
                 stack.import_stack(state)
             except auto.errors.CommandError as err:  # locked, most likely: say by what and what to do
-                raise RuntimeError(_command_error(err, self._checkpoint(name))) from None
+                raise RuntimeError(command_error(err, self._checkpoint(name))) from None
         return pending
 
     # --- one stack ----------------------------------------------------------------
@@ -239,12 +235,12 @@ class Fabric:
         try:
             result = self._operate(fabric, graph, run, name, selected)
         except auto.errors.CommandError as err:
-            result = StackResult(name, operation, "failed", message=_command_error(err, self._checkpoint(name)))
+            result = StackResult(name, operation, "failed", message=command_error(err, self._checkpoint(name)))
         except Exception as err:  # a stack's failure is reported in its row, never as a traceback
             result = StackResult(name, operation, "failed", message=f"{type(err).__name__}: {err}")
         pending = self.pending_operations(name)
         if pending:
-            advice = _pending_advice(name, pending)
+            advice = pending_advice(name, pending)
             result.warnings.append(advice)
             result.message = "\n".join(m for m in (result.message, advice) if m)
         result.duration = time.monotonic() - started
@@ -272,12 +268,9 @@ class Fabric:
         refusal = None if self.force else self._refusal(fabric, graph, operation, name, outputs, selected)
         if refusal:
             return StackResult(name, operation, "refused", message=refusal)
-        warnings: list[str] = []
-        errors: list[str] = []
-        steps: list[dict[str, Any]] = []
-        policy: list[dict[str, str]] = []
-        options: dict[str, Any] = {"on_event": self._event_handler(name, warnings, errors, steps, policy),
-                                   "color": "never"}
+        events = EngineEvents(functools.partial(self._emit, name))
+        warnings, errors, steps, policy = events.warnings, events.errors, events.steps, events.policy
+        options: dict[str, Any] = {"on_event": events.handle, "color": "never"}
         if self.policy_packs and operation in ("preview", "up"):
             options["policy_packs"] = self.policy_packs
         restore = sorted({d.urn for d in drift if d.urn})
@@ -304,7 +297,7 @@ class Fabric:
                             "plane: `clusterfabric apiservers start` or `up --apiservers`) and run again; to render "
                             "this stack instead, run with `--render` while that server is up (its objects move "
                             "into files)")
-            return StackResult(name, operation, "failed", message=message or _command_error(err),
+            return StackResult(name, operation, "failed", message=message or command_error(err),
                                warnings=warnings, steps=steps, policy=policy)
         drifted = [str(d) for d in drift if operation == "preview" or not d.urn]
         result = StackResult(name, operation, "succeeded", changes={k: int(v) for k, v in changes.items()},
@@ -345,10 +338,7 @@ class Fabric:
 
     def _checkpoint(self, name: str) -> Path | None:
         """The stack's checkpoint file, on a local file backend."""
-        url = self.env.get("PULUMI_BACKEND_URL", "")
-        if not url.startswith("file://"):
-            return None
-        return Path(url.removeprefix("file://").split("?")[0]) / ".pulumi" / "stacks" / PROJECT / f"{name}.json"
+        return checkpoint_path(self.env, name)
 
     def _command(self) -> auto.PulumiCommand:
         """The Pulumi CLI, found once (making one runs `pulumi version`)."""
@@ -421,51 +411,11 @@ class Fabric:
         return self._prepared(name)[0]
 
     def _prepared(self, name: str) -> tuple[auto.Stack, dict[str, str]]:
-        """The stack with its config brought in line with this run (fabric directory, target), and that config:
-        read once, since each config read or write is a CLI call."""
+        """The stack with its config brought in line with this run (fabric directory, target), and that config."""
         stack = auto.create_or_select_stack(
             name, work_dir=str(self.project_dir),
             opts=auto.LocalWorkspaceOptions(env_vars=self.env, pulumi_command=self._command()))
-        relative = os.path.relpath(self.fabric_dir, self.project_dir)
-        target = self.targets.get(name)
-        wanted = {FABRIC: relative if not relative.startswith("..") else str(self.fabric_dir), **target_config(target)}
-        config = {k: v.value for k, v in stack.get_all_config().items()}
-        changed = {config_key(k): v for k, v in wanted.items() if config.get(config_key(k)) != v}
-        if changed:
-            stack.set_all_config({k: auto.ConfigValue(value=v) for k, v in changed.items()})
-            config.update(changed)
-        stale = [config_key(k) for k in TARGET_KEYS if config_key(k) in config]
-        if name in self.targets and target is None and stale:
-            # Asked to render again. Without an explicit ask the stack keeps its target: a forgotten flag must
-            # never move a cluster's objects into files (that deletes them from the cluster).
-            stack.remove_all_config(stale)
-            for key in stale:
-                del config[key]
-        return stack, config
-
-    def _event_handler(self, name: str, warnings: list[str], errors: list[str], steps: list[dict[str, Any]],
-                       policy: list[dict[str, str]]):
-        def handle(event: auto.events.EngineEvent) -> None:
-            if event.policy_event:
-                p = event.policy_event
-                level = str(p.enforcement_level.value if hasattr(p.enforcement_level, "value") else p.enforcement_level)
-                message = " ".join(p.message.split())
-                policy.append({"policy": p.policy_name, "level": level.lower(),
-                               "resource": (p.resource_urn or "").split("::")[-1] or "stack", "message": message})
-                self._emit(name, "policy", f"[{level.lower()}] {p.policy_name}: {message}")
-                return
-            if event.resource_pre_event:
-                meta = event.resource_pre_event.metadata
-                op = str(meta.op.value if hasattr(meta.op, "value") else meta.op)
-                if op not in ("same", "read"):
-                    changed = list(meta.diffs or []) or sorted((meta.detailed_diff or {}).keys())
-                    steps.append({"op": op, "urn": meta.urn, "type": meta.type, "diffs": changed})
-                    self._emit(name, "step", f"{op} {meta.type} {meta.urn.split('::')[-1]}")
-            elif event.diagnostic_event and event.diagnostic_event.severity in ("warning", "error"):
-                message = event.diagnostic_event.message.strip()
-                (warnings if event.diagnostic_event.severity == "warning" else errors).append(message)
-                self._emit(name, "diagnostic", f"{event.diagnostic_event.severity}: {message}")
-        return handle
+        return stack, prepare(stack, self.project_dir, self.fabric_dir, self.targets)
 
     # --- safe deletion ------------------------------------------------------------
 
@@ -510,81 +460,6 @@ def _namespaces(stack: auto.Stack) -> list[str]:
     resources = (stack.export_stack().deployment or {}).get("resources", [])
     return sorted(r["inputs"]["metadata"]["name"] for r in resources
                   if r.get("type") == "kubernetes:core/v1:Namespace" and r.get("inputs", {}).get("metadata"))
-
-
-def _command_error(err: auto.errors.CommandError, checkpoint: Path | None = None) -> str:
-    """The useful part of a failed Pulumi command: its error lines, not the whole transcript, and what to do."""
-    text = str(err)
-    lines = [line.strip() for line in text.splitlines() if "error:" in line]
-    message = "\n".join(dict.fromkeys(lines)) or text.strip().splitlines()[-1]
-    advice = [a for a in (_stale_lock(text, checkpoint), _cut_short(checkpoint)) if a]
-    return "\n".join([message, *advice])
-
-
-def _cut_short(checkpoint: Path | None) -> str | None:
-    """When a killed run left the stack's checkpoint, or the metadata file beside it, unreadable: what to do.
-
-    The file backend writes a checkpoint atomically (a temporary file, renamed), but its `.attrs` metadata
-    sidecar (content type and checksum, no state) in place: a kill between truncating and writing it leaves
-    it empty, and Pulumi then cannot load the stack ("EOF"). Removing that file loses nothing; the backend
-    reads a checkpoint without one. A checkpoint itself cut short is put back from its backup.
-    """
-    import json
-
-    if checkpoint is None or not checkpoint.is_file():
-        return None
-    attrs = checkpoint.with_name(checkpoint.name + ".attrs")
-    try:
-        json.loads(checkpoint.read_text())
-    except (ValueError, OSError):
-        return (f"the stack's checkpoint {checkpoint} was cut short by an interrupted run: put back the previous "
-                f"one, `cp {checkpoint}.bak {checkpoint} && cp {checkpoint}.bak.attrs {attrs}` (or `pulumi stack "
-                "history` and `pulumi stack import`), then run again; the next run converges from it")
-    try:
-        if attrs.is_file():
-            json.loads(attrs.read_text())
-        return None
-    except (ValueError, OSError):
-        return (f"the checkpoint's metadata file {attrs} was cut short by an interrupted run (the backend writes "
-                f"it in place); it holds no state: remove it, `rm {attrs}`, and run again")
-
-
-def _stale_lock(text: str, checkpoint: Path | None) -> str | None:
-    """When a local-backend lock belongs to a run that no longer exists (killed), say so and what to do.
-
-    The locks are looked up beside the checkpoint, not only in the error: Pulumi may report a cut-short
-    checkpoint before the lock.
-    """
-    import json
-    import re
-    import socket
-
-    paths = [Path(m.removeprefix("file://")) for m in re.findall(r"(file://\S+/locks/\S+?\.json)", text)]
-    if checkpoint is not None:
-        backend = checkpoint.parents[3]  # <backend>/.pulumi/stacks/<project>/<stack>.json
-        paths += sorted((backend / ".pulumi" / "locks").glob(f"*/{PROJECT}/{checkpoint.stem}/*.json"))
-    for path in paths:
-        try:
-            lock = json.loads(path.read_text())
-            pid = int(lock.get("pid", 0))
-            if lock.get("hostname") not in (None, socket.gethostname()):
-                continue
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            stack = checkpoint.stem if checkpoint else path.parent.name
-            return (f"the lock was left by a run that no longer exists (pid {pid}, interrupted?): nothing is running, "
-                    f"so clear it with `scripts/pulumi cancel --yes --stack {stack}` and run again; the next run "
-                    "converges from the saved state")
-        except (OSError, ValueError):
-            continue
-    return None
-
-
-def _pending_advice(name: str, pending: list[str]) -> str:
-    shown = "; ".join(pending[:5]) + (f"; and {len(pending) - 5} more" if len(pending) > 5 else "")
-    return (f"{len(pending)} operations were interrupted in an earlier run and are still pending in the state "
-            f"({shown}): `up` makes their resources again, so clear them with `clusterfabric clear-pending "
-            f"--stack {name}` and run `up`")
 
 
 def _changes_text(changes: dict[str, int]) -> str:
