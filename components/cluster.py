@@ -44,8 +44,11 @@ class LatticeInputs(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
 
     fabric: LatticeFabric
-    network_ids: dict[str, Any]
+    """Every Lattice cluster's desired state (components.model.lattice_fabric): this cluster declares its part."""
+    network_ids: dict[str, pulumi.Output[str] | str]
+    """Service network id of each Gateway this cluster declares and another stack owns, as that stack published it."""
     published: dict[ExportKey, LatticeExport]
+    """The exports of other stacks this cluster forwards to, as they published them (with their target groups)."""
 
 
 class ClusterArgs(BaseModel):

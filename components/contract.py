@@ -3,7 +3,8 @@ layer writes and the program reads, where a cluster's objects go (its `ClusterTa
 outputs each dataplane publishes and other stacks and the fabric layer read back.
 
 Writers and readers: components/program.py reads the config, clusterfabric/ writes it; components/stack.py writes
-the outputs, its StackReferences (components/links.py) and the fabric layer's safe-deletion check parse them.
+the outputs and parses those of the stacks it reads (through components/links.py's StackReferences), the fabric
+layer parses a stack's own before changing it (safe deletion). It sits above the model and below everything else.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from .model import ExportInfo, LatticeExport
+from .model import ExportInfo, LatticeExport, PeerInfo
+from .model.access import Policies, Side
+from .model.clusterlink import AccessPolicy, PrivilegedAccessPolicy
+from .model.validation import parse
 
 PROJECT = "clusterfabric"
 """The Pulumi project (Pulumi.yaml's name): the namespace of the stack config, part of every URN."""
@@ -83,6 +87,38 @@ RENDER_DIRECTORY_OUTPUT = "renderDirectory"
 """Where the stack rendered its manifests (None: applied to a cluster), for the fabric layer's drift check."""
 LATTICE_OUTPUT = "lattice"
 """A Lattice cluster's account, Region, VPC, exports (with their target groups) and service networks."""
+
+
+def clusterlink_output(peer: PeerInfo, policies: Policies, namespace: str) -> dict[str, Any]:
+    """The `clusterlink` stack output: all an importer and the access analysis need, nothing secret."""
+    dump = lambda p: p.model_dump(by_alias=True, exclude_defaults=True)  # noqa: E731
+    return {
+        "peer": peer.name,
+        "namespace": namespace,
+        "gateways": [{"host": h, "port": p} for h, p in peer.gateways],
+        "labels": dict(peer.labels),
+        "exports": [{"name": e.name, "namespace": e.namespace, "port": e.port} for e in peer.exports],
+        "policies": {"privileged": [dump(p) for p in policies.privileged],
+                     "namespaced": [dump(p) for p in policies.namespaced]},
+    }
+
+
+def side_from_output(data: Mapping[str, Any]) -> tuple[PeerInfo, Side]:
+    """Read a peer's `clusterlink` output back into the model (the same checks then apply)."""
+    source = f"stack {data['peer']}"
+    peer = PeerInfo(
+        name=data["peer"],
+        exports=clusterlink_exports(data),
+        gateways=tuple((g["host"], int(g["port"])) for g in data.get("gateways", [])),
+        labels=dict(data.get("labels", {})),
+    )
+    policies = data.get("policies", {})
+    sides = Policies(
+        tuple(parse(PrivilegedAccessPolicy, p, source, "PrivilegedAccessPolicy")
+              for p in policies.get("privileged", [])),
+        tuple(parse(AccessPolicy, p, source, "AccessPolicy") for p in policies.get("namespaced", [])),
+    )
+    return peer, Side(peer.name, peer.labels, sides)
 
 
 def clusterlink_exports(data: Mapping[str, Any] | None) -> tuple[ExportInfo, ...]:

@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 
 from .contract import AWAIT_READINESS, FABRIC, KUBECONFIG, RENDER_DIRECTORY, ClusterTarget
-from .links import build_stack
+from .stack import build_stack
 from .model import InputError, load_fabric, run_order
 
 

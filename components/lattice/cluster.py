@@ -38,7 +38,7 @@ class LatticeArgs(BaseModel):
     manifests: ClusterManifests
     fabric: LatticeFabric
     """Every Lattice cluster's desired state: this cluster declares its part."""
-    network_ids: dict[str, Any]
+    network_ids: dict[str, pulumi.Output[str] | str]
     """Service network id of every Gateway this cluster declares and does not own (from the owners' outputs)."""
     published: dict[ExportKey, LatticeExport]
     """The exports of the other stacks this cluster forwards to, as they publish them (with their target groups)."""
