@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .model import ExportInfo, LatticeExport, PeerInfo
-from .model.access import Policies, Side
+from .model.access import Policies, PeerAccess
 from .model.clusterlink import AccessPolicy, PrivilegedAccessPolicy
 from .model.validation import parse
 
@@ -103,7 +103,7 @@ def clusterlink_output(peer: PeerInfo, policies: Policies, namespace: str) -> di
     }
 
 
-def side_from_output(data: Mapping[str, Any]) -> tuple[PeerInfo, Side]:
+def peer_from_output(data: Mapping[str, Any]) -> tuple[PeerInfo, PeerAccess]:
     """Read a peer's `clusterlink` output back into the model (the same checks then apply)."""
     source = f"stack {data['peer']}"
     peer = PeerInfo(
@@ -113,12 +113,12 @@ def side_from_output(data: Mapping[str, Any]) -> tuple[PeerInfo, Side]:
         labels=dict(data.get("labels", {})),
     )
     policies = data.get("policies", {})
-    sides = Policies(
+    peer_policies = Policies(
         tuple(parse(PrivilegedAccessPolicy, p, source, "PrivilegedAccessPolicy")
               for p in policies.get("privileged", [])),
         tuple(parse(AccessPolicy, p, source, "AccessPolicy") for p in policies.get("namespaced", [])),
     )
-    return peer, Side(peer.name, peer.labels, sides)
+    return peer, PeerAccess(peer.name, peer.labels, peer_policies)
 
 
 def clusterlink_exports(data: Mapping[str, Any] | None) -> tuple[ExportInfo, ...]:

@@ -17,10 +17,10 @@ import pulumi
 from .cluster import Cluster, ClusterArgs, ClusterLinkInputs, LatticeInputs
 from .clusterlink.certificates import FabricCertificates
 from .contract import (CERTIFICATES_OUTPUT, CLUSTERLINK_OUTPUT, LATTICE_OUTPUT, RENDER_DIRECTORY_OUTPUT, ClusterTarget,
-                       clusterlink_output, lattice_exports, lattice_network_ids, lattice_output, side_from_output)
+                       clusterlink_output, lattice_exports, lattice_network_ids, lattice_output, peer_from_output)
 from .links import PeerStacks
 from .model import FabricManifests, PeerInfo, lattice_checks
-from .model.access import Policies, Side, blocked_sources
+from .model.access import Policies, PeerAccess, blocked_sources
 from .model.clusterlink import Import
 from .model.clusterlink_checks import check_cluster, check_import_sources, imported_peers, peer_info
 from .model.gateway import Gateway
@@ -81,7 +81,7 @@ def _clusterlink_stack(fabric: FabricManifests, spec, manifests, target: Cluster
     ca_owner = fabric_peers[0]
     sources = [p for p in imported_peers(manifests) if p in fabric_peers and p != cluster]
     stacks = PeerStacks(sources + ([ca_owner] if ca_owner != cluster else []))
-    local = Side(cluster, settings.labels, Policies.of(manifests.objects))
+    local = PeerAccess(cluster, settings.labels, Policies.of(manifests.objects))
 
     def certificates() -> tuple[Any, Any, Any, Any]:
         """(ca cert, own cert, own key, bundle to publish or None)."""
@@ -102,16 +102,16 @@ def _clusterlink_stack(fabric: FabricManifests, spec, manifests, target: Cluster
 
     def declare(published: dict[str, Any]) -> Any:
         catalog: dict[str, PeerInfo] = {}
-        exporters: dict[str, Side] = {}
+        exporters: dict[str, PeerAccess] = {}
         for peer in sources:
             if published.get(peer) is None:
                 # Not deployed yet (two clusters may import from each other): what a ClusterLink peer
                 # publishes is what its manifests say, so check against those.
                 pulumi.log.warn(f"stack {peer!r} has published no ClusterLink outputs yet; {cluster!r} is checked "
                                 f"against {peer!r}'s manifests instead")
-                catalog[peer], exporters[peer] = offline[peer], fabric.side(peer)
+                catalog[peer], exporters[peer] = offline[peer], fabric.peer_access(peer)
                 continue
-            catalog[peer], exporters[peer] = side_from_output(published[peer])
+            catalog[peer], exporters[peer] = peer_from_output(published[peer])
         # Peers of the fabric this cluster does not import from still count as known names.
         for peer in fabric_peers:
             catalog.setdefault(peer, PeerInfo(peer))

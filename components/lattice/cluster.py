@@ -13,7 +13,7 @@ from ..model import ClusterSpec
 from ..model.kubernetes import Service
 from ..model.lattice import IAMAuthPolicy
 from ..model.lattice_checks import ExportKey, LatticeExport, scope_of
-from ..model.lattice_fabric import LatticeFabric, ServiceSpec, Target, TargetGroupSpec, export_key
+from ..model.lattice_fabric import ForwardTarget, LatticeFabric, ServiceSpec, TargetGroupSpec, export_key
 from ..model.load import ClusterManifests
 from ..moved import urn_type
 from .network import ServiceNetwork, vpc_association
@@ -89,7 +89,7 @@ class LatticeCluster(pulumi.ComponentResource):
             spec=tg, cluster=self._args.spec.name, account_id=s.accountId, vpc_id=s.vpcId, targets=s.targets,
             target_port=target_port(s.targets.mode, service, tg.port, self._args.node_ports)), opts=self._child)
 
-    def _arn(self, service: ServiceSpec, target: Target) -> Any:
+    def _arn(self, service: ServiceSpec, target: ForwardTarget) -> Any:
         """The ARN of a forward action's target group: one of this stack's, or the one an exporting stack
         published for this service."""
         if target.arn:

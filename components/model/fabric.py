@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 
 from . import lattice_checks, lattice_fabric
-from .access import Policies, Side
+from .access import Policies, PeerAccess
 from .clusterlink_checks import PeerInfo, peer_info
 from .errors import InputError, Problem
 from .fabric_yaml import FABRIC_FILE, ClusterSpec, FabricSpec
@@ -40,10 +40,10 @@ class FabricManifests:
         every cluster's own checks passed."""
         return lattice_fabric.build(self.spec, self.manifests, self.fabric_file)
 
-    def side(self, name: str) -> Side:
+    def peer_access(self, name: str) -> PeerAccess:
         spec = self.spec.cluster(name)
         labels = spec.clusterlink.labels if spec.clusterlink else {}
-        return Side(name, labels, Policies.of(self.manifests[name].objects))
+        return PeerAccess(name, labels, Policies.of(self.manifests[name].objects))
 
 
 def load_fabric(fabric_dir: Path) -> FabricManifests:

@@ -38,10 +38,10 @@ def check_fabric(fabric: FabricManifests) -> tuple[list[Problem], list[Problem]]
 
 
 def access_warnings(fabric: FabricManifests) -> list[Problem]:
-    sides = {spec.name: fabric.side(spec.name) for spec, _ in fabric.clusterlink_clusters()}
+    peers = {spec.name: fabric.peer_access(spec.name) for spec, _ in fabric.clusterlink_clusters()}
     warnings = []
     for spec, manifests in fabric.clusterlink_clusters():
         for imp in manifests.of_kind(Import):
-            for i, reason in blocked_sources(imp, sides[spec.name], sides):
+            for i, reason in blocked_sources(imp, peers[spec.name], peers):
                 warnings.append(Problem(manifests.file_of(imp), ref(imp), f"spec.sources[{i}]", reason))
     return warnings

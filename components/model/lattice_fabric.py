@@ -116,7 +116,7 @@ def route_key(cluster: str, route: Any, namespace: str, service: str, port: int)
 
 
 @dataclass(frozen=True)
-class Target:
+class ForwardTarget:
     """One entry of a forward action, before its ARN is known: a target group this cluster creates (`local`), an
     exported port's target group for this service (`export`, in this stack or another), or an ARN the manifests
     name (`arn`)."""
@@ -137,7 +137,7 @@ class Target:
 class RuleSpec:
     index: int
     priority: int
-    targets: tuple[Target, ...]
+    targets: tuple[ForwardTarget, ...]
 
 
 @dataclass(frozen=True)
@@ -359,7 +359,7 @@ def _service(cluster: ClusterSpec, m: ClusterManifests, route: Any, imports: dic
             else:
                 per_backend.append([{"export": e} for e in resolved.get(backend.key, [])])
         weights = split_weights([b.ref.weight for b in backends], [len(t) for t in per_backend])
-        targets = tuple(Target(w, **t) for found, ws in zip(per_backend, weights) for t, w in zip(found, ws))
+        targets = tuple(ForwardTarget(w, **t) for found, ws in zip(per_backend, weights) for t, w in zip(found, ws))
         rule_specs.append(RuleSpec(r, priorities[r], targets))
     service = ServiceSpec(cluster.name, scope_of(cluster), name, route,
                           tuple(dict.fromkeys(g for g, _ in pairs)), tuple(listeners.values()), tuple(rule_specs),
