@@ -16,6 +16,7 @@ from typing import Any, Mapping
 from .model import ExportInfo, LatticeExport, PeerInfo
 from .model.access import Policies, PeerAccess
 from .model.clusterlink import AccessPolicy, PrivilegedAccessPolicy
+from .model.lattice_fabric import TargetGroupSpec
 from .model.validation import parse
 
 PROJECT = "clusterfabric"
@@ -126,10 +127,21 @@ def clusterlink_exports(data: Mapping[str, Any] | None) -> tuple[ExportInfo, ...
     return tuple(ExportInfo(e["name"], e["namespace"], int(e["port"])) for e in (data or {}).get("exports", []))
 
 
+def lattice_exports_entries(groups: list[tuple[TargetGroupSpec, str]]) -> list[dict[str, Any]]:
+    """The `exports` of a `lattice` output: each exported port once, with (consuming service, name, ARN) of each
+    of its target groups. `groups`: the stack's export target groups with their ARNs."""
+    exports: dict[tuple, dict[str, Any]] = {}
+    for spec, arn in groups:
+        exports.setdefault(spec.key[:-1], {"name": spec.source_name, "namespace": spec.namespace, "port": spec.port,
+                                           "routeType": spec.route_type, "targetGroups": []})["targetGroups"].append(
+            {"service": spec.consumer, "name": spec.name, "arn": arn})
+    return list(exports.values())
+
+
 def lattice_output(cluster: str, account_id: str, region: str, vpc_id: str, exports: list[dict[str, Any]],
                    service_networks: dict[str, Any]) -> dict[str, Any]:
-    """The `lattice` output. `exports`: each exported port with its target groups, as
-    `LatticeCluster.exports_output` publishes them; `service_networks`: network -> {id, arn}, the ones it owns."""
+    """The `lattice` output. `exports`: `lattice_exports_entries` of its target groups; `service_networks`:
+    network -> {id, arn}, the ones it owns."""
     return {"cluster": cluster, "accountId": account_id, "region": region, "vpcId": vpc_id, "exports": exports,
             "serviceNetworks": service_networks}
 

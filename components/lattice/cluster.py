@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import BaseModel, ConfigDict
 
+from ..contract import lattice_exports_entries
 from ..model import ClusterSpec
 from ..model.kubernetes import Service
 from ..model.lattice import IAMAuthPolicy
@@ -123,15 +124,5 @@ class LatticeCluster(pulumi.ComponentResource):
         forwards to it). One Output for the list: an Output in each entry would cost the SDK an `Output.all` per
         target group to lift it."""
         groups = [tg for tg in self.target_groups.values() if tg.spec.source_kind == "ServiceExport"]
-
-        def publish(arns: list[str]) -> list[dict[str, Any]]:
-            exports: dict[tuple, dict[str, Any]] = {}
-            for tg, arn in zip(groups, arns):
-                spec = tg.spec
-                exports.setdefault(spec.key[:-1], {"name": spec.source_name, "namespace": spec.namespace,
-                                                   "port": spec.port, "routeType": spec.route_type,
-                                                   "targetGroups": []})["targetGroups"].append(
-                    {"service": spec.consumer, "name": spec.name, "arn": arn})
-            return list(exports.values())
-
-        return pulumi.Output.all(*(tg.arn for tg in groups)).apply(publish)
+        return pulumi.Output.all(*(tg.arn for tg in groups)).apply(
+            lambda arns: lattice_exports_entries([(tg.spec, arn) for tg, arn in zip(groups, arns)]))
