@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pulumi
 
+from components.contract import PROJECT
 from components.program import run
 
-outputs = run(Path(pulumi.get_root_directory()), pulumi.get_stack(), pulumi.Config("clusterfabric"))
+outputs = run(Path(pulumi.get_root_directory()), pulumi.get_stack(), pulumi.Config(PROJECT))
 for name, value in outputs.items():
     pulumi.export(name, value)

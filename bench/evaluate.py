@@ -28,7 +28,9 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from clusterfabric.offline import ORGANIZATION, PROJECT, mocked_resource, resolved
+from clusterfabric.mocked import mocked_resource
+from clusterfabric.offline import ORGANIZATION, resolved
+from components.contract import PROJECT
 
 from .replay import REFERENCED_ATTRIBUTES, SKIPPED, Recorder, preload, read_spec, replay
 

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from components.model.checks import load_fabric
+from components.model import load_fabric
 from components.model.graph import dependencies, run_order
 
 from .generate import Shape, generate

@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from components.model.checks import load_fabric
+from components.model import load_fabric
 from components.model.graph import run_order
 
 from .generate import Shape, cluster_name, generate, source_stacks

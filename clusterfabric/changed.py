@@ -6,11 +6,18 @@ from pathlib import Path
 from .comment import changed_stacks
 from .fabric import Fabric
 
-parser = argparse.ArgumentParser(prog="python -m clusterfabric.changed", description=__doc__)
-parser.add_argument("--base", required=True)
-parser.add_argument("--fabric", type=Path, default=Path("config"))
-args = parser.parse_args()
-fabric = Fabric(args.fabric)
-changed = changed_stacks(fabric.load(), fabric.project_dir, fabric.fabric_dir, args.base)
-for stack in sorted(fabric.graph().affected(changed)) if changed else []:
-    print(stack)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m clusterfabric.changed", description=__doc__)
+    parser.add_argument("--base", required=True)
+    parser.add_argument("--fabric", type=Path, default=Path("config"))
+    args = parser.parse_args(argv)
+    fabric = Fabric(args.fabric)
+    changed = changed_stacks(fabric.load(), fabric.project_dir, fabric.fabric_dir, args.base)
+    for stack in sorted(fabric.graph().affected(changed)) if changed else []:
+        print(stack)
+
+
+if __name__ == "__main__":
+    main()

@@ -7,8 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from components.model import InputError
-from components.model.checks import check_fabric, load_fabric
+from components.model import InputError, check_fabric, load_fabric
 
 from .kubeapi import ControlPlaneError
 from .toolchain import PROJECT_DIR, BackendError

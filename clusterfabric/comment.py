@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from components.model.checks import Fabric as FabricModel
+from components.model import FabricManifests
 
 from .fabric import Fabric, FabricResult, StackResult
 from .graph import mermaid
@@ -46,7 +46,7 @@ def changed_files(directory: Path, base: str) -> list[str]:
                                                                             "--exclude-standard")))
 
 
-def changed_stacks(fabric: FabricModel, project_dir: Path, fabric_dir: Path, base: str) -> set[str]:
+def changed_stacks(fabric: FabricManifests, project_dir: Path, fabric_dir: Path, base: str) -> set[str]:
     """The stacks whose inputs changed since `base`, a ref of the fabric's repository: the program's own, or a
     separate configuration repository (the usual GitOps layout), where a change of the program is not seen."""
     root = repository_root(fabric_dir)
@@ -66,7 +66,7 @@ def changed_stacks(fabric: FabricModel, project_dir: Path, fabric_dir: Path, bas
     return changed & set(names)
 
 
-def _changed_cluster_entries(root: Path, path: str, base: str, fabric: FabricModel) -> set[str]:
+def _changed_cluster_entries(root: Path, path: str, base: str, fabric: FabricManifests) -> set[str]:
     shown = subprocess.run(["git", "show", f"{base}:{path}"], cwd=root, capture_output=True, text=True)
     old = yaml.safe_load(shown.stdout) if shown.returncode == 0 else {}
     new = yaml.safe_load((root / path).read_text())
@@ -77,7 +77,7 @@ def _changed_cluster_entries(root: Path, path: str, base: str, fabric: FabricMod
     return {n for n in set(before) | set(after) if before.get(n) != after.get(n)}
 
 
-def render(result: FabricResult, fabric: FabricModel, changed: set[str], base: str) -> str:
+def render(result: FabricResult, fabric: FabricManifests, changed: set[str], base: str) -> str:
     """The comment's Markdown."""
     affected = [s.stack for s in result.stacks]
     out = [MARKER, "## clusterfabric preview", "",

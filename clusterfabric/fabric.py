@@ -15,13 +15,16 @@ declared (see `clusterfabric.apiserver` for local control planes). Each stack is
 with its config from fabric.yaml. Before a stack changes, the exports it would
 remove and the stacks it would leave without what they read are checked: such
 a change is refused, naming the importers, unless `force=True`.
+
+This module schedules and runs the stacks; beside it, one job each: stack_config.py (a stack's config for a
+run), events.py (the engine's events translated), recovery.py (advice after an interrupted run); the
+safe-deletion queries are the model's (components/model/removal.py).
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import os
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -31,27 +34,25 @@ from typing import Any, Callable, Literal
 
 from pulumi import automation as auto
 
-from components.links import CLUSTERLINK_OUTPUT, LATTICE_OUTPUT, PLANNED_PEERS_ENV, read_peers
-from components.model import InputError
+from components.contract import (CLUSTERLINK_OUTPUT, LATTICE_OUTPUT, PLANNED_PEERS_ENV, RENDER_DIRECTORY_OUTPUT,
+                                 ClusterTarget, clusterlink_exports, lattice_exports, renders, target_from_config)
+from components.model import FabricManifests, Graph, InputError, check_fabric, dependencies, load_fabric, run_order
+from components.model.clusterlink_checks import imported_peers
 from components.model.errors import Problem
-from components.model.checks import Fabric as FabricModel
-from components.model.checks import check_fabric, imported_peers, load_fabric
-from components.model.clusterlink import Import
-from components.model.gateway import ROUTE_KINDS, ROUTE_TYPE
-from components.model.graph import Graph, dependencies, run_order
-from components.model.lattice import ServiceImport
-from components.model.lattice_checks import LatticeExport, backend_namespace, candidates, scope_of
-from components.model.load import ref
+from components.model.removal import importers, removed_exports
+from components.stack import read_peers
 
 from .drift import Drift, rendered_drift
-from .processes import leftover_advice, leftover_plugins
+from .events import EngineEvents, Event, EventKind
 from .kubeapi import KubeClient
+from .processes import leftover_advice, leftover_plugins
+from .recovery import checkpoint_path, command_error, pending_advice
 from .rendered import finish_rendering
-from .toolchain import PROJECT_DIR, BackendError, pulumi_env
+from .stack_config import prepare
+from .toolchain import PROJECT_DIR, BackendError, automation_command, pulumi_env
 
 Operation = Literal["preview", "up", "refresh", "destroy"]
 Result = Literal["succeeded", "failed", "refused", "skipped", "planned offline", "not applicable"]
-PROJECT = "clusterfabric"
 RENDERED_MARKER = ".clusterfabric-rendered"
 """In a render directory: the backend and stack whose `up` wrote it (drift is compared only for those files)."""
 
@@ -107,33 +108,6 @@ class UnknownStackError(KeyError):
         return str(self.args[0])
 
 
-EventKind = Literal["started", "step", "diagnostic", "policy", "read back", "finished"]
-
-
-@dataclass
-class Event:
-    """Progress, as it happens: `started`, `step` (a resource operation), `diagnostic`, `policy`, `read back`,
-    `finished`. `message` is the line to show; the typed fields carry the same for a program to use."""
-
-    stack: str
-    kind: EventKind
-    message: str
-    step: dict[str, Any] | None = None
-    """For `step`: op, urn, type and diffs of the resource operation."""
-    result: StackResult | None = None
-    """For `finished`: the stack's result."""
-
-
-@dataclass(frozen=True)
-class ClusterTarget:
-    """A cluster's API server for its stack to apply to, instead of rendering manifests."""
-
-    kubeconfig: Path
-    controllers: bool = True
-    """False for an API server with no controllers or nodes (a local control plane): then objects are not
-    awaited (a Deployment never rolls out there), and the namespaces a destroy deletes are finalized by us."""
-
-
 class Fabric:
     """A fabric directory and the Pulumi project that deploys it."""
 
@@ -159,7 +133,7 @@ class Fabric:
 
     # --- the model ----------------------------------------------------------------
 
-    def load(self) -> FabricModel:
+    def load(self) -> FabricManifests:
         """The fabric, checked offline; raises InputError with every problem.
 
         With `force`, problems across clusters (an import of an export being
@@ -168,7 +142,7 @@ class Fabric:
         """
         return self._checked()[0]
 
-    def _checked(self) -> tuple[FabricModel, list[Problem]]:
+    def _checked(self) -> tuple[FabricManifests, list[Problem]]:
         """The fabric, and (with `force`) the problems left for each stack to refuse on its own: those in a
         cluster's folder. Any other problem, or any at all without `force`, raises InputError."""
         fabric = load_fabric(self.fabric_dir)
@@ -274,7 +248,7 @@ class Fabric:
             try:
                 stack.import_stack(state)
             except auto.errors.CommandError as err:  # locked, most likely: say by what and what to do
-                raise RuntimeError(_command_error(err, self._checkpoint(name))) from None
+                raise RuntimeError(command_error(err, self._checkpoint(name))) from None
         return pending
 
     # --- one stack ----------------------------------------------------------------
@@ -283,26 +257,26 @@ class Fabric:
         with self._lock:
             self.on_event(Event(stack, kind, message, **typed))
 
-    def _one(self, fabric: FabricModel, graph: Graph, run: _Run, name: str, selected: set[str]) -> StackResult:
+    def _one(self, fabric: FabricManifests, graph: Graph, run: _Run, name: str, selected: set[str]) -> StackResult:
         operation = run.operation
         started = time.monotonic()
         self._emit(name, "started", operation)
         try:
             result = self._operate(fabric, graph, run, name, selected)
         except auto.errors.CommandError as err:
-            result = StackResult(name, operation, "failed", message=_command_error(err, self._checkpoint(name)))
+            result = StackResult(name, operation, "failed", message=command_error(err, self._checkpoint(name)))
         except Exception as err:  # a stack's failure is reported in its row, never as a traceback
             result = StackResult(name, operation, "failed", message=f"{type(err).__name__}: {err}")
         pending = self.pending_operations(name)
         if pending:
-            advice = _pending_advice(name, pending)
+            advice = pending_advice(name, pending)
             result.warnings.append(advice)
             result.message = "\n".join(m for m in (result.message, advice) if m)
         result.duration = time.monotonic() - started
         self._emit(name, "finished", f"{result.result} {_changes_text(result.changes)}".strip(), result=result)
         return result
 
-    def _operate(self, fabric: FabricModel, graph: Graph, run: _Run, name: str, selected: set[str]) -> StackResult:
+    def _operate(self, fabric: FabricManifests, graph: Graph, run: _Run, name: str, selected: set[str]) -> StackResult:
         operation = run.operation
         spec = fabric.spec.cluster(name)
         if spec.dataplane == "lattice" and "aws" not in self._installed_plugins():
@@ -323,7 +297,7 @@ class Fabric:
         # Not this backend's files here (a fresh checkout): nothing was changed by hand, but an `up` writes every
         # manifest its state holds, so the folder is whole (what a deploy job publishes for Argo CD or Flux).
         absent, drift = (drift, []) if unchecked else ([], drift)
-        if operation == "refresh" and _renders(config):
+        if operation == "refresh" and renders(config):
             # No cluster to read: a rendering stack's truth is its files, compared with what it wrote.
             return StackResult(name, operation, "succeeded", drift=[str(d) for d in drift],
                                message=unchecked or "renders its manifests: compared them with the state"
@@ -331,18 +305,15 @@ class Fabric:
         refusal = None if self.force else self._refusal(fabric, graph, operation, name, outputs, selected)
         if refusal:
             return StackResult(name, operation, "refused", message=refusal)
-        warnings: list[str] = []
-        errors: list[str] = []
-        steps: list[dict[str, Any]] = []
-        policy: list[dict[str, str]] = []
-        options: dict[str, Any] = {"on_event": self._event_handler(name, warnings, errors, steps, policy),
-                                   "color": "never"}
+        events = EngineEvents(functools.partial(self._emit, name))
+        warnings, errors, steps, policy = events.warnings, events.errors, events.steps, events.policy
+        options: dict[str, Any] = {"on_event": events.handle, "color": "never"}
         if self.policy_packs and operation in ("preview", "up"):
             options["policy_packs"] = self.policy_packs
         restore = sorted({d.urn for d in drift + absent if d.urn})
         if operation == "up" and restore:
             options["replace"] = restore  # rewriting the object rewrites its file
-        target = _target(config)
+        target = target_from_config(config)
         namespaces = _namespaces(stack) if operation == "destroy" and target and not target.controllers else []
         try:
             if operation == "preview":
@@ -363,7 +334,7 @@ class Fabric:
                             "plane: `clusterfabric apiservers start` or `up --apiservers`) and run again; to render "
                             "this stack instead, run with `--render` while that server is up (its objects move "
                             "into files)")
-            return StackResult(name, operation, "failed", message=message or _command_error(err),
+            return StackResult(name, operation, "failed", message=message or command_error(err),
                                warnings=warnings, steps=steps, policy=policy)
         drifted = [str(d) for d in drift if operation == "preview" or not d.urn]
         result = StackResult(name, operation, "succeeded", changes={k: int(v) for k, v in changes.items()},
@@ -375,7 +346,7 @@ class Fabric:
                 run.previewed.add(name)
         if operation == "up":
             result.outputs = self._read_outputs(name)
-        if operation == "up" and _renders(config):
+        if operation == "up" and renders(config):
             self._finish_rendering(name, result.outputs)  # what this up published, not what was read before
         if target and operation == "up":
             self._read_back(stack, target, result)
@@ -386,7 +357,7 @@ class Fabric:
             result.message = f"finalized namespaces {', '.join(finalized)}" if finalized else ""
         return result
 
-    def _input_refusal(self, fabric: FabricModel, run: _Run, name: str) -> str | None:
+    def _input_refusal(self, fabric: FabricManifests, run: _Run, name: str) -> str | None:
         """What the stack's own program would refuse, found before the engine runs: its own input problems, and
         for a ClusterLink importer, Imports of what its peers do not publish (deployed, or planned in this run)."""
         own = [p for p in run.problems if _folder_of(p, [self.fabric_dir / name])]
@@ -424,9 +395,9 @@ class Fabric:
 
         Only files this backend's `up` wrote here can be changed by hand: a fresh checkout has none (the manifests
         live where the stack was deployed), and another backend's stack of the same name writes the same folder."""
-        if not _renders(config):
+        if not renders(config):
             return [], ""
-        directory = self._render_directory(outputs)
+        directory = self._render_directory(outputs())
         if directory is None:
             return [], ""
         marker = directory / RENDERED_MARKER
@@ -439,9 +410,9 @@ class Fabric:
                                  "backend's stack")
         return differences, ""
 
-    def _render_directory(self, outputs: Callable[[], dict[str, Any]]) -> Path | None:
+    def _render_directory(self, outputs: dict[str, Any]) -> Path | None:
         """Where the stack renders, here: its published path is relative to the project (older releases: absolute)."""
-        published = outputs().get("renderDirectory")
+        published = outputs.get(RENDER_DIRECTORY_OUTPUT)
         return self.project_dir / published if published else None
 
     def _render_owner(self, name: str) -> str:
@@ -450,23 +421,20 @@ class Fabric:
     def _finish_rendering(self, name: str, outputs: dict[str, Any]) -> None:
         """Make the folder one Argo CD or Flux takes as is (CRDs, kustomization.yaml, modes: clusterfabric.rendered),
         and record that this backend's stack wrote it, so later drift checks know the files are its own."""
-        directory = self._render_directory(lambda: outputs)
+        directory = self._render_directory(outputs)
         if directory is not None and directory.is_dir():
             finish_rendering(directory)
             (directory / RENDERED_MARKER).write_text(self._render_owner(name))
 
     def _checkpoint(self, name: str) -> Path | None:
         """The stack's checkpoint file, on a local file backend."""
-        url = self.env.get("PULUMI_BACKEND_URL", "")
-        if not url.startswith("file://"):
-            return None
-        return Path(url.removeprefix("file://").split("?")[0]) / ".pulumi" / "stacks" / PROJECT / f"{name}.json"
+        return checkpoint_path(self.env, name)
 
     def _command(self) -> auto.PulumiCommand:
         """The Pulumi CLI, found once (making one runs `pulumi version`)."""
         with self._cli_lock:
             if self._cli is None:
-                self._cli = _pulumi_command()
+                self._cli = automation_command()
             return self._cli
 
     def outputs(self, name: str) -> dict[str, Any]:
@@ -504,7 +472,7 @@ class Fabric:
                 return None
             raise
 
-    def _offline(self, fabric: FabricModel, graph: Graph, run: _Run, name: str, reason: str) -> StackResult:
+    def _offline(self, fabric: FabricManifests, graph: Graph, run: _Run, name: str, reason: str) -> StackResult:
         operation = run.operation
         if operation not in ("preview", "up"):
             return StackResult(name, operation, "not applicable", message=reason)
@@ -540,58 +508,16 @@ class Fabric:
         return self._prepared(name)[0]
 
     def _prepared(self, name: str, env: dict[str, str] | None = None) -> tuple[auto.Stack, dict[str, str]]:
-        """The stack with its config brought in line with this run (fabric directory, target), and that config:
-        read once, since each config read or write is a CLI call. `env`: variables for this stack's run only."""
+        """The stack with its config brought in line with this run (fabric directory, target), and that config.
+        `env`: variables for this stack's run only."""
         stack = auto.create_or_select_stack(
             name, work_dir=str(self.project_dir),
             opts=auto.LocalWorkspaceOptions(env_vars={**self.env, **(env or {})}, pulumi_command=self._command()))
-        relative = os.path.relpath(self.fabric_dir, self.project_dir)
-        wanted = {"fabric": relative if not relative.startswith("..") else str(self.fabric_dir)}
-        target = self.targets.get(name)
-        if target:
-            wanted.update(renderDirectory="", kubeconfig=str(Path(target.kubeconfig).resolve()),
-                          awaitReadiness=str(target.controllers).lower())
-        config = {k: v.value for k, v in stack.get_all_config().items()}
-        changed = {f"{PROJECT}:{k}": v for k, v in wanted.items() if config.get(f"{PROJECT}:{k}") != v}
-        if changed:
-            stack.set_all_config({k: auto.ConfigValue(value=v) for k, v in changed.items()})
-            config.update(changed)
-        stale = [f"{PROJECT}:{k}" for k in ("kubeconfig", "awaitReadiness", "renderDirectory") if f"{PROJECT}:{k}" in config]
-        if name in self.targets and target is None and stale:
-            # Asked to render again. Without an explicit ask the stack keeps its target: a forgotten flag must
-            # never move a cluster's objects into files (that deletes them from the cluster).
-            stack.remove_all_config(stale)
-            for key in stale:
-                del config[key]
-        return stack, config
-
-    def _event_handler(self, name: str, warnings: list[str], errors: list[str], steps: list[dict[str, Any]],
-                       policy: list[dict[str, str]]):
-        def handle(event: auto.events.EngineEvent) -> None:
-            if event.policy_event:
-                p = event.policy_event
-                level = str(p.enforcement_level.value if hasattr(p.enforcement_level, "value") else p.enforcement_level)
-                message = " ".join(p.message.split())
-                policy.append({"policy": p.policy_name, "level": level.lower(),
-                               "resource": (p.resource_urn or "").split("::")[-1] or "stack", "message": message})
-                self._emit(name, "policy", f"[{level.lower()}] {p.policy_name}: {message}")
-                return
-            if event.resource_pre_event:
-                meta = event.resource_pre_event.metadata
-                op = str(meta.op.value if hasattr(meta.op, "value") else meta.op)
-                if op not in ("same", "read"):
-                    changed = list(meta.diffs or []) or sorted((meta.detailed_diff or {}).keys())
-                    steps.append({"op": op, "urn": meta.urn, "type": meta.type, "diffs": changed})
-                    self._emit(name, "step", f"{op} {meta.type} {meta.urn.split('::')[-1]}", step=steps[-1])
-            elif event.diagnostic_event and event.diagnostic_event.severity in ("warning", "error"):
-                message = event.diagnostic_event.message.strip()
-                (warnings if event.diagnostic_event.severity == "warning" else errors).append(message)
-                self._emit(name, "diagnostic", f"{event.diagnostic_event.severity}: {message}")
-        return handle
+        return stack, prepare(stack, self.project_dir, self.fabric_dir, self.targets)
 
     # --- safe deletion ------------------------------------------------------------
 
-    def _refusal(self, fabric: FabricModel, graph: Graph, operation: Operation, name: str,
+    def _refusal(self, fabric: FabricManifests, graph: Graph, operation: Operation, name: str,
                  outputs: Callable[[], dict[str, Any]], selected: set[str]) -> str | None:
         if operation == "destroy":
             readers = sorted(s for s in graph.dependents({name}) - {name} if s not in selected)
@@ -601,12 +527,16 @@ class Fabric:
             return None
         if operation not in ("preview", "up"):
             return None
-        removed = _removed_exports(fabric, name, outputs())
-        importers = _importers(fabric, name, removed)
-        if not importers:
+        published = outputs()
+        if fabric.spec.cluster(name).dataplane == "clusterlink":
+            removed = removed_exports(fabric, name, clusterlink_exports(published.get(CLUSTERLINK_OUTPUT)))
+        else:
+            removed = removed_exports(fabric, name, lattice_exports(name, published.get(LATTICE_OUTPUT)))
+        users_of = importers(fabric, name, removed)
+        if not users_of:
             return None
         lines = [f"refusing to remove what {name!r} exports while others import it (use --force to do it anyway):"]
-        lines += [f"  {export}: imported by {', '.join(users)}" for export, users in sorted(importers.items())]
+        lines += [f"  {export}: imported by {', '.join(users)}" for export, users in sorted(users_of.items())]
         return "\n".join(lines)
 
 
@@ -625,54 +555,6 @@ class _Run:
     previewed: set[str] = field(default_factory=set)
     """Stacks whose preview succeeded in this run: what they will publish is what their manifests say."""
     lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-def _removed_exports(fabric: FabricModel, name: str, published: dict[str, Any]) -> list[Any]:
-    """Exports the stack publishes now that its manifests no longer declare."""
-    spec = fabric.spec.cluster(name)
-    if spec.dataplane == "clusterlink":
-        old = {(e["namespace"], e["name"]) for e in (published.get(CLUSTERLINK_OUTPUT) or {}).get("exports", [])}
-        new = {(e.namespace, e.name) for e in fabric.catalog()[name].exports}
-        return sorted(old - new)
-    data = published.get(LATTICE_OUTPUT) or {}
-    scope = scope_of(fabric.spec.cluster(name))
-    old = {LatticeExport(name, data.get("vpcId", ""), e["name"], e["namespace"], int(e["port"]), e["routeType"], scope)
-           for e in data.get("exports", [])}
-    new = {e for e in fabric.lattice_exports() if e.cluster == name}
-    return sorted(old - new, key=lambda e: (e.namespace, e.name, e.port))
-
-
-def _importers(fabric: FabricModel, name: str, removed: list[Any]) -> dict[str, list[str]]:
-    """Removed export -> the objects in other clusters that import it."""
-    found: dict[str, list[str]] = {}
-    if not removed:
-        return found
-    if fabric.spec.cluster(name).dataplane == "clusterlink":
-        for spec, manifests in fabric.clusterlink_clusters():
-            for imp in manifests.of_kind(Import):
-                for source in imp.spec.sources:
-                    if source.peer == name and (source.exportNamespace, source.exportName) in removed:
-                        key = f"export {source.exportNamespace}/{source.exportName}"
-                        found.setdefault(key, []).append(f"{spec.name} ({manifests.file_of(imp)}: {ref(imp)})")
-        return found
-    exports = fabric.lattice_exports() + list(removed)
-    for spec in fabric.spec.clusters:
-        manifests = fabric.manifests[spec.name]
-        if spec.dataplane != "lattice" or spec.name == name:
-            continue
-        imports = {(i.metadata.namespace, i.metadata.name): i for i in manifests.of_kind(ServiceImport)}
-        for route in (o for o in manifests.objects if isinstance(o, ROUTE_KINDS)):
-            for rule in route.spec.rules:
-                for backend in rule.backendRefs:
-                    imp = imports.get((backend_namespace(route, backend), backend.name))
-                    if backend.kind != "ServiceImport" or imp is None:
-                        continue
-                    for e in candidates(imp, backend_namespace(route, backend), ROUTE_TYPE[route.kind], exports,
-                                        scope_of(spec)):
-                        if e in removed:
-                            key = f"export {e.namespace}/{e.name}:{e.port}/{e.route_type}"
-                            found.setdefault(key, []).append(f"{spec.name} ({manifests.file_of(route)}: {ref(route)})")
-    return found
 
 
 def _check_backend(env: dict[str, str]) -> None:
@@ -696,107 +578,11 @@ def _folder_of(problem: Problem, folders: list[Path]) -> Path | None:
     return next((f for f in folders if path.is_relative_to(f.resolve())), None)
 
 
-def _target(config: dict[str, str]) -> ClusterTarget | None:
-    """The API server the stack applies to, from its config: given to this run or remembered from an earlier
-    one (None when it renders)."""
-    kubeconfig = config.get(f"{PROJECT}:kubeconfig")
-    if kubeconfig is None or _renders(config):
-        return None
-    return ClusterTarget(Path(kubeconfig), controllers=config.get(f"{PROJECT}:awaitReadiness") != "false")
-
-
 def _namespaces(stack: auto.Stack) -> list[str]:
     """The namespaces a stack declared (to finalize after destroy, where no namespace controller runs)."""
     resources = (stack.export_stack().deployment or {}).get("resources", [])
     return sorted(r["inputs"]["metadata"]["name"] for r in resources
                   if r.get("type") == "kubernetes:core/v1:Namespace" and r.get("inputs", {}).get("metadata"))
-
-
-def _renders(config: dict[str, str]) -> bool:
-    """Whether the stack writes manifests instead of applying them (the default, see components/program.py)."""
-    return config.get(f"{PROJECT}:renderDirectory") != ""
-
-
-def _pulumi_command() -> auto.PulumiCommand:
-    tools = PROJECT_DIR / ".tools"
-    if (tools / "bin" / "pulumi").is_file():
-        return auto.PulumiCommand(root=str(tools))
-    return auto.PulumiCommand()
-
-
-def _command_error(err: auto.errors.CommandError, checkpoint: Path | None = None) -> str:
-    """The useful part of a failed Pulumi command: its error lines, not the whole transcript, and what to do."""
-    text = str(err)
-    lines = [line.strip() for line in text.splitlines() if "error:" in line]
-    message = "\n".join(dict.fromkeys(lines)) or text.strip().splitlines()[-1]
-    advice = [a for a in (_stale_lock(text, checkpoint), _cut_short(checkpoint)) if a]
-    return "\n".join([message, *advice])
-
-
-def _cut_short(checkpoint: Path | None) -> str | None:
-    """When a killed run left the stack's checkpoint, or the metadata file beside it, unreadable: what to do.
-
-    The file backend writes a checkpoint atomically (a temporary file, renamed), but its `.attrs` metadata
-    sidecar (content type and checksum, no state) in place: a kill between truncating and writing it leaves
-    it empty, and Pulumi then cannot load the stack ("EOF"). Removing that file loses nothing; the backend
-    reads a checkpoint without one. A checkpoint itself cut short is put back from its backup.
-    """
-    import json
-
-    if checkpoint is None or not checkpoint.is_file():
-        return None
-    attrs = checkpoint.with_name(checkpoint.name + ".attrs")
-    try:
-        json.loads(checkpoint.read_text())
-    except (ValueError, OSError):
-        return (f"the stack's checkpoint {checkpoint} was cut short by an interrupted run: put back the previous "
-                f"one, `cp {checkpoint}.bak {checkpoint} && cp {checkpoint}.bak.attrs {attrs}` (or `pulumi stack "
-                "history` and `pulumi stack import`), then run again; the next run converges from it")
-    try:
-        if attrs.is_file():
-            json.loads(attrs.read_text())
-        return None
-    except (ValueError, OSError):
-        return (f"the checkpoint's metadata file {attrs} was cut short by an interrupted run (the backend writes "
-                f"it in place); it holds no state: remove it, `rm {attrs}`, and run again")
-
-
-def _stale_lock(text: str, checkpoint: Path | None) -> str | None:
-    """When a local-backend lock belongs to a run that no longer exists (killed), say so and what to do.
-
-    The locks are looked up beside the checkpoint, not only in the error: Pulumi may report a cut-short
-    checkpoint before the lock.
-    """
-    import json
-    import re
-    import socket
-
-    paths = [Path(m.removeprefix("file://")) for m in re.findall(r"(file://\S+/locks/\S+?\.json)", text)]
-    if checkpoint is not None:
-        backend = checkpoint.parents[3]  # <backend>/.pulumi/stacks/<project>/<stack>.json
-        paths += sorted((backend / ".pulumi" / "locks").glob(f"*/{PROJECT}/{checkpoint.stem}/*.json"))
-    for path in paths:
-        try:
-            lock = json.loads(path.read_text())
-            pid = int(lock.get("pid", 0))
-            if lock.get("hostname") not in (None, socket.gethostname()):
-                continue
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            stack = checkpoint.stem if checkpoint else path.parent.name
-            return (f"the lock was left by a run that no longer exists (pid {pid}, interrupted?): nothing is running, "
-                    f"so clear it with `scripts/pulumi cancel --yes --stack {stack}` and run again; the next run "
-                    "converges from the saved state")
-        except (OSError, ValueError):
-            continue
-    return None
-
-
-def _pending_advice(name: str, pending: list[str]) -> str:
-    shown = "; ".join(pending[:5]) + (f"; and {len(pending) - 5} more" if len(pending) > 5 else "")
-    return (f"{len(pending)} operations were interrupted in an earlier run and are still pending in the state "
-            f"({shown}): `up` makes their resources again, so clear them with `clusterfabric clear-pending "
-            f"--stack {name}` and run `up`")
 
 
 def _changes_text(changes: dict[str, int]) -> str:

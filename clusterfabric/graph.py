@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.model.checks import Fabric
+from components.model import FabricManifests
 from components.model.clusterlink import Import
 from components.model.graph import dependencies
 from components.model.lattice_checks import resolve_imports, scope_of
@@ -18,7 +18,7 @@ class Link:
     kind: str  # "import" (a shared service) or "needs" (certificates, a service network)
 
 
-def links(fabric: Fabric) -> list[Link]:
+def links(fabric: FabricManifests) -> list[Link]:
     """Every import between clusters (by service), and the other things a stack reads from another."""
     found: dict[tuple[str, str], set[str]] = {}
     for spec, manifests in fabric.clusterlink_clusters():
@@ -47,7 +47,7 @@ def _node(name: str) -> str:
     return "n_" + "".join(c if c.isalnum() else "_" for c in name)
 
 
-def mermaid(fabric: Fabric, changed: set[str] = frozenset()) -> str:
+def mermaid(fabric: FabricManifests, changed: set[str] = frozenset()) -> str:
     """A Mermaid flowchart: an arrow from each importer to the cluster it imports from; changed clusters marked."""
     lines = ["flowchart LR"]
     for dataplane, title in (("clusterlink", "ClusterLink"), ("lattice", "VPC Lattice")):
@@ -65,7 +65,7 @@ def mermaid(fabric: Fabric, changed: set[str] = frozenset()) -> str:
     return "\n".join(lines)
 
 
-def dot(fabric: Fabric, changed: set[str] = frozenset()) -> str:
+def dot(fabric: FabricManifests, changed: set[str] = frozenset()) -> str:
     """The same graph in Graphviz DOT."""
     lines = ["digraph fabric {", "  rankdir=LR;", "  node [shape=box, style=rounded];"]
     for dataplane, title in (("clusterlink", "ClusterLink"), ("lattice", "VPC Lattice")):

@@ -34,8 +34,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 from urllib.parse import urlparse
 
-from components.model.checks import Fabric as FabricModel
-from components.model.fabric import ClusterSpec
+from components.model import FabricManifests
+from components.model import ClusterSpec
 
 from .apiserver import SERVICE_CLUSTER_IP_RANGE, ControlPlane
 from .kubeapi import KubeClient
@@ -85,7 +85,7 @@ def _service_names(name: str, namespace: str) -> list[str]:
 class LocalFabric:
     """The ClusterLink clusters of `fabric`, their platforms running as pods against `planes` (see module doc)."""
 
-    def __init__(self, fabric: FabricModel, planes: dict[str, ControlPlane], directory: Path, network: PodNetwork):
+    def __init__(self, fabric: FabricManifests, planes: dict[str, ControlPlane], directory: Path, network: PodNetwork):
         self.fabric, self.planes, self.directory, self.network = fabric, planes, directory, network
         self.clusters: dict[str, ClusterSpec] = {c.name: c for c, _ in fabric.clusterlink_clusters()}
         self.gateways: dict[str, str] = {}

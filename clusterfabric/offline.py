@@ -14,7 +14,6 @@ what the API would refuse is an error of the stack that asked for it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import subprocess
@@ -23,49 +22,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
-from components.model.checks import Fabric, load_fabric
+from components.contract import FABRIC, PROJECT, RENDER_DIRECTORY, config_key
+from components.model import FabricManifests, load_fabric
 from components.model.graph import Graph, dependencies, run_order
 from components.model.lattice import ServiceImport
 
 from .lattice_fake import LatticeFake
+from .mocked import mocked_resource, whole_numbers
 
-PROJECT = "clusterfabric"
 ORGANIZATION = "organization"
-PLACEHOLDER = "(issued at deploy time)"
-
-# Resource type -> (id prefix, ARN resource kind) for the Lattice objects that have ARNs.
-LATTICE_IDS = {
-    "aws:vpclattice/serviceNetwork:ServiceNetwork": ("sn", "servicenetwork"),
-    "aws:vpclattice/service:Service": ("svc", "service"),
-    "aws:vpclattice/targetGroup:TargetGroup": ("tg", "targetgroup"),
-    "aws:vpclattice/listener:Listener": ("listener", "listener"),
-    "aws:vpclattice/listenerRule:ListenerRule": ("rule", "rule"),
-    "aws:vpclattice/serviceNetworkVpcAssociation:ServiceNetworkVpcAssociation": ("snva", "servicenetworkvpcassociation"),
-    "aws:vpclattice/serviceNetworkServiceAssociation:ServiceNetworkServiceAssociation": ("snsa", "servicenetworkserviceassociation"),
-}
-
-
-def _fake_id(prefix: str, name: str) -> str:
-    return f"{prefix}-{hashlib.sha256(name.encode()).hexdigest()[:17]}"
-
-
-def mocked_resource(typ: str, name: str, inputs: dict[str, Any], stack: str, region: str, account: str,
-                    certificate: str = PLACEHOLDER, key: str = PLACEHOLDER) -> tuple[str, dict[str, Any]]:
-    """The id and outputs a mocked resource gets: ids and ARNs shaped like the real ones for Lattice objects,
-    placeholders for a certificate and its key (nothing is issued offline), the inputs for the rest."""
-    outputs = dict(inputs)
-    resource_id = f"{name}-id"
-    if typ in LATTICE_IDS:
-        prefix, kind = LATTICE_IDS[typ]
-        resource_id = _fake_id(prefix, f"{stack}/{name}")
-        outputs["arn"] = f"arn:aws:vpc-lattice:{region}:{account}:{kind}/{resource_id}"
-        if prefix == "listener":
-            outputs["listener_id"] = resource_id
-    elif typ == "pulumi-python:dynamic:Resource":
-        outputs.update(cert_pem=certificate, key_pem=key)
-    return resource_id, outputs
-
-
 def _masked(value: Any) -> Any:
     """Secret values shown as `[secret]`, as `pulumi preview` shows them."""
     from pulumi.runtime import rpc
@@ -94,18 +59,6 @@ async def resolved(value: Any) -> Any:
         return value
 
     return await plain(value)
-
-
-def whole_numbers(value: Any) -> Any:
-    """`value` with every whole float as an int. Mocks see inputs as the engine would, after protobuf, where every
-    number is a float: a port of 8832 arrives as 8832.0, and a plan must show it as the manifest wrote it."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: whole_numbers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [whole_numbers(v) for v in value]
-    return value
 
 
 def _public(inputs: dict[str, Any]) -> dict[str, Any]:
@@ -149,7 +102,7 @@ def run_stack(request: dict[str, Any]) -> dict[str, Any]:
     logger.setLevel(logging.INFO)
     pulumi_mocks.set_mocks(Mocks(), project=PROJECT, stack=stack, preview=True, logger=logger,
                            organization=ORGANIZATION)
-    config = {f"{PROJECT}:fabric": request["fabric"], f"{PROJECT}:renderDirectory": ""}
+    config = {config_key(FABRIC): request["fabric"], config_key(RENDER_DIRECTORY): ""}
     pulumi.runtime.set_all_config(config, [])
     result: dict[str, Any] = {}
 
@@ -175,7 +128,7 @@ def _settings_of(fabric, stack: str) -> tuple[str, str]:
     return (lattice.accountId, lattice.region) if lattice else ("000000000000", "none")
 
 
-def lattice_api(fabric: Fabric) -> LatticeFake:
+def lattice_api(fabric: FabricManifests) -> LatticeFake:
     """The Lattice API a plan of `fabric` creates its stacks' resources in: the quotas fabric.yaml says AWS raised,
     and the target groups outside the fabric that its ServiceImports name by ARN (which AWS has, presumably)."""
     api = LatticeFake({(q.accountId, q.region): {"listenersPerService": q.listenersPerService,
@@ -196,7 +149,7 @@ def mocked_identity(stack: str, region: str, account: str) -> Callable[[str, str
     return identify
 
 
-def _create(lattice: LatticeFake, fabric: Fabric, stack: str, resources: list[dict[str, Any]]) -> list[str]:
+def _create(lattice: LatticeFake, fabric: FabricManifests, stack: str, resources: list[dict[str, Any]]) -> list[str]:
     """What the Lattice API answers to `pulumi up` of `stack`: a line for each create it refuses."""
     account, region = _settings_of(fabric, stack)
     if fabric.spec.cluster(stack).lattice is None:
@@ -207,7 +160,7 @@ def _create(lattice: LatticeFake, fabric: Fabric, stack: str, resources: list[di
 def plan(root: Path, fabric_dir: Path, stacks: list[str] | None = None,
          progress: Callable[[str, dict[str, Any]], None] | None = None, *,
          known: dict[str, Any] | None = None, on_evaluated: Callable[[str, dict[str, Any]], None] | None = None,
-         fabric: Fabric | None = None, graph: Graph | None = None, lattice: LatticeFake | None = None) -> dict[str, Any]:
+         fabric: FabricManifests | None = None, graph: Graph | None = None, lattice: LatticeFake | None = None) -> dict[str, Any]:
     """`{"stacks": {name: {"resources", "outputs", "warnings"[, "errors"]}}}` for `stacks` (default all).
 
     The stacks they read are evaluated too (in dependency order), so their

@@ -26,9 +26,14 @@ import secrets
 import shutil
 import sys
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
+
+if TYPE_CHECKING:
+    from pulumi import automation as auto
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+TOOLS = PROJECT_DIR / ".tools"
+"""Where `scripts/setup` builds the CLI and its language host (`bin/`)."""
 
 
 def state_dir(project_dir: Path = PROJECT_DIR) -> Path:
@@ -62,7 +67,7 @@ class BackendError(RuntimeError):
 def pulumi_env(project_dir: Path = PROJECT_DIR, base: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment to run the Pulumi CLI with for `project_dir`."""
     env = dict(os.environ if base is None else base)
-    tools = PROJECT_DIR / ".tools" / "bin"
+    tools = TOOLS / "bin"
     venv_bin = PROJECT_DIR / ".venv" / "bin"
     path = [str(p) for p in (tools, venv_bin) if p.is_dir()]
     env["PATH"] = os.pathsep.join(path + [env.get("PATH", "")])
@@ -86,6 +91,16 @@ def pulumi_command(env: Mapping[str, str]) -> str:
         if folder and candidate.is_file() and os.access(candidate, os.X_OK):
             return str(candidate)
     raise SystemExit("pulumi: no Pulumi CLI found; run scripts/setup first")
+
+
+def automation_command() -> auto.PulumiCommand:
+    """The CLI for the Automation API, chosen as for the shell: the one `scripts/setup` built, else `pulumi` on
+    PATH."""
+    from pulumi import automation as auto  # here: the shell wrapper starts without the SDK
+
+    if (TOOLS / "bin" / "pulumi").is_file():
+        return auto.PulumiCommand(root=str(TOOLS))
+    return auto.PulumiCommand()
 
 
 # What a cluster program needs; the rest of the repository stays out of a copy of it.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pulumi
@@ -10,9 +9,9 @@ import pulumi_kubernetes as k8s
 from pydantic import BaseModel, ConfigDict
 
 from .clusterlink.cluster import ClusterLinkArgs, ClusterLinkCluster
+from .contract import ClusterTarget
 from .moved import urn_type
-from .model import ClusterManifests, ClusterSpec, Service
-from .model.checks import PeerInfo
+from .model import ClusterManifests, ClusterSpec, PeerInfo, Service
 from .model.lattice_checks import ExportKey, LatticeExport
 from .model.lattice_fabric import LatticeFabric
 from .ports import node_ports
@@ -44,22 +43,11 @@ class LatticeInputs(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
 
     fabric: LatticeFabric
-    network_ids: dict[str, Any]
+    """Every Lattice cluster's desired state (components.model.lattice_fabric): this cluster declares its part."""
+    network_ids: dict[str, pulumi.Output[str] | str]
+    """Service network id of each Gateway this cluster declares and another stack owns, as that stack published it."""
     published: dict[ExportKey, LatticeExport]
-
-
-class Target(BaseModel):
-    """Where a cluster's Kubernetes objects go: written to files, or applied to an API server."""
-
-    model_config = ConfigDict(frozen=True)
-
-    render_directory: Path | None = None
-    """Write manifests here instead of applying them (the local default, and GitOps output)."""
-    kubeconfig: str | None = None
-    """Apply with this kubeconfig (a path); None, when not rendering: the ambient kubeconfig."""
-    await_readiness: bool = True
-    """Wait for each object to become ready. Off for an API server with no controllers or nodes (the local
-    control planes): there a Deployment is stored and validated, but never rolls out."""
+    """The exports of other stacks this cluster forwards to, as they published them (with their target groups)."""
 
 
 class ClusterArgs(BaseModel):
@@ -69,7 +57,7 @@ class ClusterArgs(BaseModel):
 
     spec: ClusterSpec
     manifests: ClusterManifests
-    target: Target
+    target: ClusterTarget
     clusterlink: ClusterLinkInputs | None = None
     lattice: LatticeInputs | None = None
 
@@ -147,14 +135,14 @@ def _delete_before_replace(args: pulumi.ResourceTransformationArgs) -> pulumi.Re
         args.props, pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(delete_before_replace=True)))
 
 
-def _applied(target: Target):
+def _applied(target: ClusterTarget):
     """Annotations for objects applied to an API server. The fabric owns what it declares, so `up` takes
     back a field someone changed by hand (server-side apply with force: a hand edit is drift to undo, not a
     co-owner to yield to). With no controllers (a local control plane), the provider neither waits for
     objects to become ready nor deletes in the foreground: only the garbage collector would ever clear a
     foreground deletion's finalizer."""
     annotations = {"pulumi.com/patchForce": "true"}
-    if not target.await_readiness:
+    if not target.controllers:
         annotations.update({"pulumi.com/skipAwait": "true", "pulumi.com/deletionPropagationPolicy": "background"})
 
     def annotated(metadata: dict[str, Any] | None) -> dict[str, Any]:

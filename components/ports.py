@@ -12,11 +12,10 @@ import hashlib
 from typing import Hashable, Mapping, Sequence
 
 from .model.clusterlink import TARGET_PORT_RANGE, Import  # noqa: F401 (re-exported)
-from .model.fabric import ClusterSpec
-from .model.gateway import ROUTE_KINDS
+from .model import ClusterSpec
 from .model.lattice import ServiceExport
-from .model.lattice_checks import backend_namespace
 from .model.load import ClusterManifests
+from .model.routes import backends
 
 NODE_PORT_RANGE = (30000, 32767)
 
@@ -55,9 +54,7 @@ def assign_target_ports(imports: list[Import]) -> dict[tuple[str, str], int]:
 def backing_services(manifests: ClusterManifests) -> set[tuple[str, str]]:
     """The Services Lattice target groups reach: exported ones and routes' Service backends."""
     found = {(e.metadata.namespace, e.service) for e in manifests.of_kind(ServiceExport)}
-    for route in (o for o in manifests.objects if isinstance(o, ROUTE_KINDS)):
-        for rule in route.spec.rules:
-            found.update((backend_namespace(route, b), b.name) for b in rule.backendRefs if b.kind == "Service")
+    found.update((b.namespace, b.ref.name) for b in backends(manifests) if b.ref.kind == "Service")
     return found
 
 

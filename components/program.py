@@ -7,31 +7,25 @@ from typing import Any
 
 import pulumi
 
-from .cluster import Target
-from .links import build_stack
-from .model import InputError
-from .model.checks import load_fabric
-from .model.graph import run_order
+from .contract import AWAIT_READINESS, FABRIC, KUBECONFIG, RENDER_DIRECTORY, RENDER_DIRECTORY_OUTPUT, ClusterTarget
+from .stack import build_stack
+from .model import InputError, load_fabric, run_order
 
 
 def run(root: Path, stack: str, config: pulumi.Config) -> dict[str, Any]:
     """Declare stack `stack` of the project at `root`; returns the stack outputs.
 
-    Stack config: `clusterfabric:fabric` (fabric directory, default `config`),
-    `clusterfabric:renderDirectory` (default `rendered/<stack>`; "" applies to
-    a cluster instead of rendering), `clusterfabric:kubeconfig` (the path of
-    that cluster's kubeconfig; default the ambient one), and
-    `clusterfabric:awaitReadiness` (default true; false for an API server with
-    no controllers, such as the local control planes).
+    Stack config: the keys of components/contract.py (fabric directory, render directory, kubeconfig, whether
+    to await readiness), each with its default there.
     """
-    render = config.get("renderDirectory")
-    target = Target(
+    render = config.get(RENDER_DIRECTORY)
+    target = ClusterTarget(
         render_directory=root / "rendered" / stack if render is None else (root / render if render else None),
-        kubeconfig=config.get("kubeconfig") or None,
-        await_readiness=config.get_bool("awaitReadiness") is not False,
+        kubeconfig=config.get(KUBECONFIG) or None,
+        controllers=config.get_bool(AWAIT_READINESS) is not False,
     )
     try:
-        fabric = load_fabric(root / (config.get("fabric") or "config"))
+        fabric = load_fabric(root / (config.get(FABRIC) or "config"))
         fabric.spec.cluster(stack)
         run_order(fabric, fabric.fabric_file)  # a cycle of stacks needing each other can never deploy
     except InputError as err:
@@ -41,5 +35,5 @@ def run(root: Path, stack: str, config: pulumi.Config) -> dict[str, Any]:
     outputs = build_stack(fabric, stack, target)
     if target.render_directory is not None and target.render_directory.is_relative_to(root):
         # Relative to the project: the state must not carry the path of the machine that ran `up`.
-        outputs["renderDirectory"] = target.render_directory.relative_to(root).as_posix()
+        outputs[RENDER_DIRECTORY_OUTPUT] = target.render_directory.relative_to(root).as_posix()
     return outputs

@@ -8,6 +8,7 @@ any CrossGuard pack: `{"lattice-service-auth": "mandatory"}` or
 import sys
 from pathlib import Path
 from typing import Any, Callable
+from unittest import mock
 
 import pulumi_policy.policy as policy_runtime
 from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy, StackValidationPolicy
@@ -42,8 +43,6 @@ def deserialize_properties_keeping_secrets(props: dict) -> dict:
                 else deserialize_properties({k: v})[k]) for k, v in props.items()}
 
 
-policy_runtime.deserialize_properties = _deserialize
-
 
 def resource_policy(name: str, description: str, level: EnforcementLevel, rule: Callable, raw: bool = False):
     def validate(args, report_violation):
@@ -61,33 +60,37 @@ def stack_policy(name: str, description: str, level: EnforcementLevel, rule: Cal
     return StackValidationPolicy(name=name, description=description, enforcement_level=level, validate=validate)
 
 
-PolicyPack(
-    name="clusterfabric",
-    enforcement_level=MANDATORY,
-    policies=[
-        resource_policy("lattice-network-auth", "Lattice service networks use AWS_IAM auth.", MANDATORY,
-                        rules.lattice_network_auth),
-        resource_policy("lattice-service-auth", "Lattice services use AWS_IAM auth of their own.", ADVISORY,
-                        rules.lattice_service_auth),
-        resource_policy("lattice-auth-policy-principals", "Lattice auth policies name their principals "
-                        "(no Principal \"*\" without a Condition).", MANDATORY, rules.lattice_auth_policy_principals),
-        resource_policy("lattice-api-limits", "Lattice names, ports and priorities are within the API's limits.",
-                        MANDATORY, rules.lattice_limits),
-        resource_policy("lattice-forward-actions", "A forward action has 1-10 target groups, weights 0-999 and a "
-                        "positive total weight.", MANDATORY, rules.lattice_forward_actions),
-        resource_policy("clusterlink-import-target-port", "An Import's targetPort is in 1024-49151.", MANDATORY,
-                        rules.import_target_port),
-        stack_policy("clusterlink-unique-target-ports", "No two Imports of a cluster share a targetPort.", MANDATORY,
-                     rules.unique_target_ports),
-        stack_policy("clusterlink-access", "Every Export and Import has an AccessPolicy that can allow it.",
-                     MANDATORY, rules.clusterlink_access),
-        resource_policy("clusterlink-namespaced-sharing", "No PrivilegedAccessPolicy: sharing stays namespaced.",
-                        ADVISORY, rules.privileged_access_policy),
-        resource_policy("cluster-rbac-outside-platform", "No ClusterRole or ClusterRoleBinding outside the "
-                        "ClusterLink platform.", MANDATORY, rules.cluster_rbac),
-        resource_policy("secrets-are-secret", "Kubernetes Secret data and private keys are Pulumi secrets.",
-                        MANDATORY, rules.secrets_are_secret, raw=True),
-        stack_policy("exported-services-not-public", "An exported Service is not a LoadBalancer unless marked "
-                     f"{rules.PUBLIC_ANNOTATION}: \"true\".", MANDATORY, rules.exposed_exports),
-    ],
-)
+# The SDK's servicer reads every resource's properties with its module's `deserialize_properties`, which drops
+# the secret marks the `secrets-are-secret` rule needs, and offers no hook: the pack's own reading stands in for it
+# while the pack serves (PolicyPack serves until the engine stops it), and nowhere else.
+with mock.patch.object(policy_runtime, "deserialize_properties", _deserialize):
+    PolicyPack(
+        name="clusterfabric",
+        enforcement_level=MANDATORY,
+        policies=[
+            resource_policy("lattice-network-auth", "Lattice service networks use AWS_IAM auth.", MANDATORY,
+                            rules.lattice_network_auth),
+            resource_policy("lattice-service-auth", "Lattice services use AWS_IAM auth of their own.", ADVISORY,
+                            rules.lattice_service_auth),
+            resource_policy("lattice-auth-policy-principals", "Lattice auth policies name their principals "
+                            "(no Principal \"*\" without a Condition).", MANDATORY, rules.lattice_auth_policy_principals),
+            resource_policy("lattice-api-limits", "Lattice names, ports and priorities are within the API's limits.",
+                            MANDATORY, rules.lattice_limits),
+            resource_policy("lattice-forward-actions", "A forward action has 1-10 target groups, weights 0-999 and a "
+                            "positive total weight.", MANDATORY, rules.lattice_forward_actions),
+            resource_policy("clusterlink-import-target-port", "An Import's targetPort is in 1024-49151.", MANDATORY,
+                            rules.import_target_port),
+            stack_policy("clusterlink-unique-target-ports", "No two Imports of a cluster share a targetPort.", MANDATORY,
+                         rules.unique_target_ports),
+            stack_policy("clusterlink-access", "Every Export and Import has an AccessPolicy that can allow it.",
+                         MANDATORY, rules.clusterlink_access),
+            resource_policy("clusterlink-namespaced-sharing", "No PrivilegedAccessPolicy: sharing stays namespaced.",
+                            ADVISORY, rules.privileged_access_policy),
+            resource_policy("cluster-rbac-outside-platform", "No ClusterRole or ClusterRoleBinding outside the "
+                            "ClusterLink platform.", MANDATORY, rules.cluster_rbac),
+            resource_policy("secrets-are-secret", "Kubernetes Secret data and private keys are Pulumi secrets.",
+                            MANDATORY, rules.secrets_are_secret, raw=True),
+            stack_policy("exported-services-not-public", "An exported Service is not a LoadBalancer unless marked "
+                         f"{rules.PUBLIC_ANNOTATION}: \"true\".", MANDATORY, rules.exposed_exports),
+        ],
+    )

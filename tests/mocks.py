@@ -15,7 +15,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from clusterfabric.lattice_fake import LatticeFake, Scope
-from clusterfabric.offline import mocked_resource, whole_numbers
+from clusterfabric.mocked import mocked_resource, whole_numbers
 
 SCOPE: Scope = ("111122223333", "us-west-2")
 

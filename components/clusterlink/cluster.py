@@ -7,10 +7,8 @@ from typing import Callable
 import pulumi
 from pydantic import BaseModel, ConfigDict
 
-from ..model.checks import PeerInfo
+from ..model import ClusterManifests, ClusterSpec, PeerInfo
 from ..model.clusterlink import AccessPolicy, Export, Import, Peer, PrivilegedAccessPolicy
-from ..model.fabric import ClusterSpec
-from ..model.load import ClusterManifests
 from ..moved import urn_type
 from .platform import Platform, PlatformArgs
 from ..ports import assign_target_ports

@@ -11,7 +11,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..model.checks import PeerInfo
+from ..model import PeerInfo
 from ..model.clusterlink import API_VERSION, AccessPolicy, Export, Import, PrivilegedAccessPolicy, cr_body
 from ..moved import FormerWrapper
 

@@ -9,11 +9,12 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import BaseModel, ConfigDict
 
-from ..model.fabric import ClusterSpec
+from ..contract import lattice_exports_entries
+from ..model import ClusterSpec
 from ..model.kubernetes import Service
 from ..model.lattice import IAMAuthPolicy
 from ..model.lattice_checks import ExportKey, LatticeExport, scope_of
-from ..model.lattice_fabric import LatticeFabric, ServiceSpec, Target, TargetGroupSpec, export_key
+from ..model.lattice_fabric import ForwardTarget, LatticeFabric, ServiceSpec, TargetGroupSpec, export_key
 from ..model.load import ClusterManifests
 from ..moved import urn_type
 from .network import ServiceNetwork, vpc_association
@@ -38,7 +39,7 @@ class LatticeArgs(BaseModel):
     manifests: ClusterManifests
     fabric: LatticeFabric
     """Every Lattice cluster's desired state: this cluster declares its part."""
-    network_ids: dict[str, Any]
+    network_ids: dict[str, pulumi.Output[str] | str]
     """Service network id of every Gateway this cluster declares and does not own (from the owners' outputs)."""
     published: dict[ExportKey, LatticeExport]
     """The exports of the other stacks this cluster forwards to, as they publish them (with their target groups)."""
@@ -89,7 +90,7 @@ class LatticeCluster(pulumi.ComponentResource):
             spec=tg, cluster=self._args.spec.name, account_id=s.accountId, vpc_id=s.vpcId, targets=s.targets,
             target_port=target_port(s.targets.mode, service, tg.port, self._args.node_ports)), opts=self._child)
 
-    def _arn(self, service: ServiceSpec, target: Target) -> Any:
+    def _arn(self, service: ServiceSpec, target: ForwardTarget) -> Any:
         """The ARN of a forward action's target group: one of this stack's, or the one an exporting stack
         published for this service."""
         if target.arn:
@@ -123,15 +124,5 @@ class LatticeCluster(pulumi.ComponentResource):
         forwards to it). One Output for the list: an Output in each entry would cost the SDK an `Output.all` per
         target group to lift it."""
         groups = [tg for tg in self.target_groups.values() if tg.spec.source_kind == "ServiceExport"]
-
-        def publish(arns: list[str]) -> list[dict[str, Any]]:
-            exports: dict[tuple, dict[str, Any]] = {}
-            for tg, arn in zip(groups, arns):
-                spec = tg.spec
-                exports.setdefault(spec.key[:-1], {"name": spec.source_name, "namespace": spec.namespace,
-                                                   "port": spec.port, "routeType": spec.route_type,
-                                                   "targetGroups": []})["targetGroups"].append(
-                    {"service": spec.consumer, "name": spec.name, "arn": arn})
-            return list(exports.values())
-
-        return pulumi.Output.all(*(tg.arn for tg in groups)).apply(publish)
+        return pulumi.Output.all(*(tg.arn for tg in groups)).apply(
+            lambda arns: lattice_exports_entries([(tg.spec, arn) for tg, arn in zip(groups, arns)]))

@@ -29,8 +29,10 @@ class WeightedTarget(BaseModel):
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
-    target_group: Any  # pulumi.Output[str] (ARN) or str
+    target_group: pulumi.Output[str] | str
+    """The target group's ARN (or id): one this stack declares, or one another stack published."""
     weight: int
+    """Its share of the rule's traffic, 0-999 (limits.WEIGHT); the rule's weights must not all be 0."""
 
 
 class RouteArgs(BaseModel):
@@ -38,11 +40,12 @@ class RouteArgs(BaseModel):
 
     service: ServiceSpec
     """The route's Lattice service as the fabric decided it (components.model.lattice_fabric)."""
-    networks: dict[str, Any]
-    """Gateway name -> service network id (Output)."""
+    networks: dict[str, pulumi.Output[str] | str]
+    """Gateway name -> id of the service network the Lattice service joins: one of every Gateway it attaches to."""
     forwards: list[list[WeightedTarget]]
-    """Per route rule, the weighted target groups."""
+    """Per route rule, the weighted target groups of its forward action (1-10, limits.FORWARD_TARGET_GROUPS)."""
     auth_policy: str | None = None
+    """The IAMAuthPolicy's policy document (JSON, 2-10000 characters); None: auth type NONE."""
     tags: dict[str, str] = {}
     """The tags of everything it declares (the controller's ManagedBy)."""
 

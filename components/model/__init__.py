@@ -1,17 +1,37 @@
-"""The typed model of a fabric: every manifest kind, validated before any resource exists."""
+"""The typed model of a fabric: every manifest kind, validated before any resource exists.
 
+Its most-used names, importable from here; each dataplane's checks stay in their own module
+(`clusterlink_checks`, `lattice_checks`), the desired Lattice state in `lattice_fabric`.
+"""
+
+from .clusterlink_checks import ExportInfo, PeerInfo
 from .errors import InputError, Problem
-from .fabric import ClusterSpec, FabricSpec
+from .fabric import FabricManifests, load_fabric
+from .fabric_checks import check_fabric
+from .fabric_yaml import FABRIC_FILE, ClusterSpec, FabricSpec
+from .graph import Graph, dependencies, run_order
 from .kubernetes import Service
+from .lattice_checks import ExportKey, LatticeExport
 from .load import ClusterManifests, load_cluster_manifests, load_fabric_spec
 
 __all__ = [
+    "FABRIC_FILE",
     "ClusterManifests",
     "ClusterSpec",
+    "ExportInfo",
+    "ExportKey",
+    "FabricManifests",
     "FabricSpec",
+    "Graph",
     "InputError",
+    "LatticeExport",
+    "PeerInfo",
     "Problem",
     "Service",
+    "check_fabric",
+    "dependencies",
     "load_cluster_manifests",
+    "load_fabric",
     "load_fabric_spec",
+    "run_order",
 ]

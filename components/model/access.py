@@ -1,6 +1,6 @@
 """Can an import ever be allowed? ClusterLink's access decision, evaluated ahead of time.
 
-A connection needs `allow` on both sides: egress in the importing cluster
+A connection needs `allow` on both peers: egress in the importing cluster
 (policies of the Import's namespace) and ingress in the exporting cluster
 (policies of the Export's namespace). Each side decides in tiers, first match
 wins: PrivilegedAccessPolicy deny, PrivilegedAccessPolicy allow, AccessPolicy
@@ -10,7 +10,7 @@ Before deployment the service side is known (export name and namespace, peer
 name and labels) but the client workload is not: a selector term about
 `client.clusterlink.net/...` may or may not match. So every match is three-valued
 (yes, no, maybe) and the result is the set of decisions that remain possible.
-An import is reported when `allow` is not among them on one of its sides.
+An import is reported when `allow` is not among them on one of its peers.
 """
 
 from __future__ import annotations
@@ -131,15 +131,15 @@ class Policies:
 
 
 @dataclass(frozen=True)
-class Side:
-    """One end of the imports: a peer's name, labels and policies."""
+class PeerAccess:
+    """What access analysis knows of a ClusterLink peer, at either end of an import: its name, labels and policies."""
 
     name: str
     labels: Mapping[str, str]
     policies: Policies
 
 
-def blocked_sources(imp, importer: Side, exporters: Mapping[str, Side]) -> list[tuple[int, str]]:
+def blocked_sources(imp, importer: PeerAccess, exporters: Mapping[str, PeerAccess]) -> list[tuple[int, str]]:
     """(source index, reason) for each source of Import `imp` that default deny or a deny would block.
 
     Sources whose peer is unknown (outside the fabric) are only checked on the egress side.

@@ -22,7 +22,7 @@ DEFAULT_NAMESPACE = "clusterlink-system"
 DEFAULT_IMAGE_TAG = "v0.4.1"
 MERGE_LABEL = "import.clusterlink.net/merge"
 TARGET_PORT_RANGE = (1024, 49151)
-"""Where the program picks an Import's targetPort: the registered-ports range, clear of NodePorts' default 30000-32767 only by luck; see components.clusterlink.ports."""
+"""Where the program picks an Import's targetPort: the registered-ports range, clear of NodePorts' default 30000-32767 only by luck; see components.ports."""
 
 
 def target_port_problem(port: int) -> str | None:

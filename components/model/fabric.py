@@ -1,70 +1,61 @@
-"""The fabric: `fabric.yaml` lists the clusters, one Pulumi stack each."""
+"""A whole fabric as read from its directory: `fabric.yaml` and every cluster's manifests."""
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-from .clusterlink import ClusterLinkSettings
-from .kubernetes import DNSLabel
-from .lattice import LatticeFabricSettings, LatticeSettings
-
-FABRIC_FILE = "fabric.yaml"
-
-
-class ClusterSpec(BaseModel):
-    """One cluster of the fabric; its stack has the same name."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: DNSLabel = Field(description="Cluster and stack name, a DNS-1123 label.")
-    dataplane: Literal["clusterlink", "lattice"] = Field(
-        description="How this cluster shares services: ClusterLink or Amazon VPC Lattice."
-    )
-    clusterlink: ClusterLinkSettings | None = None
-    """ClusterLink settings (dataplane clusterlink); defaults apply when absent."""
-    lattice: LatticeSettings | None = None
-    """VPC Lattice settings (dataplane lattice); required for such a cluster."""
-
-    @model_validator(mode="after")
-    def _settings_match_dataplane(self) -> "ClusterSpec":
-        if self.dataplane == "clusterlink":
-            if self.lattice is not None:
-                raise ValueError(f"cluster {self.name!r} uses dataplane clusterlink: remove its lattice settings")
-            if self.clusterlink is None:
-                self.clusterlink = ClusterLinkSettings()
-        else:
-            if self.clusterlink is not None:
-                raise ValueError(f"cluster {self.name!r} uses dataplane lattice: remove its clusterlink settings")
-            if self.lattice is None:
-                raise ValueError(f"cluster {self.name!r} uses dataplane lattice: it needs lattice settings "
-                                 "(accountId, region, vpcId, targets)")
-        return self
+from . import lattice_checks, lattice_fabric
+from .access import Policies, PeerAccess
+from .clusterlink_checks import PeerInfo, peer_info
+from .errors import InputError, Problem
+from .fabric_yaml import FABRIC_FILE, ClusterSpec, FabricSpec
+from .lattice_checks import LatticeExport
+from .load import ClusterManifests, display, load_cluster_manifests, load_fabric_spec
 
 
-class FabricSpec(BaseModel):
-    """The whole of `fabric.yaml`."""
+@dataclass
+class FabricManifests:
+    """`fabric.yaml` and every cluster's manifests, keyed by cluster name."""
 
-    model_config = ConfigDict(extra="forbid")
+    spec: FabricSpec
+    manifests: dict[str, ClusterManifests]
+    fabric_file: str
 
-    name: DNSLabel = Field(default="clusterfabric", description="The fabric's name (the CA's subject).")
-    clusters: list[ClusterSpec] = Field(min_length=1)
-    lattice: LatticeFabricSettings = Field(default_factory=LatticeFabricSettings)
-    """What holds for all Lattice clusters: raised Service Quotas per account and Region."""
+    def clusterlink_clusters(self) -> list[tuple[ClusterSpec, ClusterManifests]]:
+        return [(c, self.manifests[c.name]) for c in self.spec.clusters if c.dataplane == "clusterlink"]
 
-    @model_validator(mode="after")
-    def _unique_names(self) -> "FabricSpec":
-        seen: set[str] = set()
-        for cluster in self.clusters:
-            if cluster.name in seen:
-                raise ValueError(f"cluster {cluster.name!r} is listed twice; each cluster is one stack")
-            seen.add(cluster.name)
-        return self
+    def catalog(self) -> dict[str, PeerInfo]:
+        return {spec.name: peer_info(spec, m) for spec, m in self.clusterlink_clusters()}
 
-    def cluster(self, name: str) -> ClusterSpec:
-        for cluster in self.clusters:
-            if cluster.name == name:
-                return cluster
-        known = ", ".join(c.name for c in self.clusters)
-        raise KeyError(f"no cluster {name!r} in {FABRIC_FILE} (clusters: {known})")
+    def lattice_exports(self) -> list[LatticeExport]:
+        """Every exported port of the fabric's Lattice clusters, as their manifests declare them."""
+        return [e for c in self.spec.clusters if c.dataplane == "lattice"
+                for e in lattice_checks.exports_of(c, self.manifests[c.name])]
+
+    @cached_property
+    def lattice(self) -> lattice_fabric.LatticeFabric:
+        """The desired state of every Lattice cluster, and the AWS rules across them. Built once: call it when
+        every cluster's own checks passed."""
+        return lattice_fabric.build(self.spec, self.manifests, self.fabric_file)
+
+    def peer_access(self, name: str) -> PeerAccess:
+        spec = self.spec.cluster(name)
+        labels = spec.clusterlink.labels if spec.clusterlink else {}
+        return PeerAccess(name, labels, Policies.of(self.manifests[name].objects))
+
+
+def load_fabric(fabric_dir: Path) -> FabricManifests:
+    """Read fabric.yaml and every cluster's manifests, reporting the problems of all files at once."""
+    spec = load_fabric_spec(fabric_dir)
+    manifests: dict[str, ClusterManifests] = {}
+    problems: list[Problem] = []
+    for cluster in spec.clusters:
+        try:
+            manifests[cluster.name] = load_cluster_manifests(fabric_dir, cluster.name)
+        except InputError as err:
+            problems += err.problems
+    if problems:
+        raise InputError(problems)
+    return FabricManifests(spec, manifests, display(fabric_dir / FABRIC_FILE))

@@ -20,18 +20,16 @@ from pydantic import AfterValidator, BeforeValidator, Field, field_validator, mo
 
 from .kubernetes import DNSLabel, DNSSubdomain, ObjectMeta, Port, Strict
 from .lattice import CERTIFICATE_ARN, CERTIFICATE_ARN_PATTERN
-from .limits import WEIGHT, name_problem
+from .limits import (FORWARD_TARGET_GROUPS, HEADER_MATCHES, HEADER_NAME_LENGTH, MATCH_VALUE_LENGTH, WEIGHT,
+                     name_problem)
 
 GROUP = "gateway.networking.k8s.io"
-MAX_HEADER_MATCHES = 5
-MAX_MATCH_VALUE = 200
-MAX_HEADER_NAME = 100  # the Lattice API's HeaderMatchName
 # The characters the Lattice API takes in a path match (botocore's PathMatchExact/PathMatchPrefix pattern).
 LATTICE_PATH = r"^/[a-zA-Z0-9@:%_+.~#?&/=-]*$"
 
 SectionName = Annotated[str, Field(min_length=1, max_length=253, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
 Hostname = Annotated[str, Field(min_length=1, max_length=253, pattern=r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
-MatchValue = Annotated[str, Field(min_length=1, max_length=MAX_MATCH_VALUE)]
+MatchValue = Annotated[str, Field(min_length=MATCH_VALUE_LENGTH[0], max_length=MATCH_VALUE_LENGTH[1])]
 
 
 def unsupported(reason: str) -> Any:
@@ -145,7 +143,8 @@ class BackendRef(Strict):
 
 class PathMatch(Strict):
     type: Literal["Exact", "PathPrefix"] = "PathPrefix"
-    value: Annotated[str, Field(min_length=1, max_length=MAX_MATCH_VALUE, pattern=r"^/")] = "/"
+    value: Annotated[str, Field(min_length=MATCH_VALUE_LENGTH[0], max_length=MATCH_VALUE_LENGTH[1],
+                                pattern=r"^/")] = "/"
 
     @model_validator(mode="after")
     def _lattice_characters(self) -> "PathMatch":
@@ -157,13 +156,14 @@ class PathMatch(Strict):
 
 class HeaderMatch(Strict):
     type: Literal["Exact"] = "Exact"
-    name: Annotated[str, Field(min_length=1, max_length=MAX_HEADER_NAME, pattern=r"^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$")]
+    name: Annotated[str, Field(min_length=HEADER_NAME_LENGTH[0], max_length=HEADER_NAME_LENGTH[1],
+                               pattern=r"^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$")]
     value: MatchValue
 
 
 class HTTPRouteMatch(Strict):
     path: PathMatch | None = None
-    headers: list[HeaderMatch] = Field(default_factory=list, max_length=MAX_HEADER_MATCHES)
+    headers: list[HeaderMatch] = Field(default_factory=list, max_length=HEADER_MATCHES[1])
     method: Literal["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"] | None = None
     queryParams: unsupported("VPC Lattice has no query-parameter match (a rule matches on path, method and "
                              "headers): remove queryParams, or match on a header instead") = None
@@ -185,14 +185,14 @@ class GRPCMethodMatch(Strict):
 
 class GRPCRouteMatch(Strict):
     method: GRPCMethodMatch | None = None
-    headers: list[HeaderMatch] = Field(default_factory=list, max_length=MAX_HEADER_MATCHES)
+    headers: list[HeaderMatch] = Field(default_factory=list, max_length=HEADER_MATCHES[1])
 
 
 class RouteRule(Strict):
     """What every route kind's rule has: its backends, forwarded to with weights (one Lattice forward action)."""
 
     name: SectionName | None = None
-    backendRefs: list[BackendRef] = Field(min_length=1, max_length=10)
+    backendRefs: list[BackendRef] = Field(min_length=FORWARD_TARGET_GROUPS[0], max_length=FORWARD_TARGET_GROUPS[1])
 
     @model_validator(mode="after")
     def _lattice_rule(self) -> "RouteRule":

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import lattice_checks
-from .checks import Fabric, imported_peers
+from .clusterlink_checks import imported_peers
+from .fabric import FabricManifests
 from .errors import InputError, Problem
 from .gateway import Gateway
 
@@ -43,7 +44,7 @@ class Graph:
         return self.dependents(changed | {s for s, by in self.shaped.items() if by & changed})
 
 
-def dependencies(fabric: Fabric) -> Graph:
+def dependencies(fabric: FabricManifests) -> Graph:
     names = [c.name for c in fabric.spec.clusters]
     hard: dict[str, set[str]] = {n: set() for n in names}
     soft: dict[str, set[str]] = {n: set() for n in names}
@@ -80,7 +81,7 @@ def _topological(names: list[str], edges: dict[str, set[str]]) -> list[str] | No
     return order
 
 
-def run_order(fabric: Fabric, fabric_file: str = "fabric.yaml", graph: Graph | None = None) -> list[str]:
+def run_order(fabric: FabricManifests, fabric_file: str = "fabric.yaml", graph: Graph | None = None) -> list[str]:
     """Stacks in an order where each comes after the stacks it reads (fabric.yaml order among equals).
 
     `graph`: the fabric's `dependencies`, when the caller has them already.

@@ -12,15 +12,13 @@ from math import lcm
 from typing import Iterable, Sequence
 
 from .errors import Problem
-from .fabric import ClusterSpec, FabricSpec
-from .gateway import LISTENER_PROTOCOLS, ROUTE_KINDS, ROUTE_TYPE, BackendRef, Gateway, Listener
+from .fabric_yaml import ClusterSpec, FabricSpec
+from .gateway import LISTENER_PROTOCOLS, ROUTE_KINDS, Gateway, Listener
 from .lattice import (SERVICE_NAME_OVERRIDE, IAMAuthPolicy, ServiceExport, ServiceImport, TargetGroupPolicy,
                       VpcAssociationPolicy)
-from .limits import RULE_PRIORITY, service_name_problem
+from .limits import RULE_PRIORITY, WEIGHT, service_name_problem
 from .load import ClusterManifests, ref
-
-BackendKey = tuple[str, str, str, int, int]
-"""A ServiceImport backend of a route: (route kind, namespace, route name, rule index, backend index)."""
+from .routes import Backend, BackendKey, backends, routes, rules, service_imports
 ExportKey = tuple[str, str, str, int, str]
 """One exported port: (cluster, namespace, export name, port, route type)."""
 Scope = tuple[str, str]
@@ -28,7 +26,6 @@ Scope = tuple[str, str]
 
 LATTICE_KINDS = (ServiceExport, ServiceImport, TargetGroupPolicy, IAMAuthPolicy, VpcAssociationPolicy, Gateway,
                  *ROUTE_KINDS)
-MAX_WEIGHT = 999
 
 
 def scope_of(spec: ClusterSpec) -> Scope:
@@ -122,10 +119,6 @@ def rule_priorities(route) -> tuple[list[int], list[tuple[str, str]]]:
     return [assigned[i] for i in range(len(route.spec.rules))], problems
 
 
-def backend_namespace(route, backend: BackendRef) -> str:
-    return backend.namespace or route.metadata.namespace
-
-
 def gateway_listeners(route, gateways: dict[str, Gateway]) -> list[tuple[str, Listener]]:
     """(gateway name, listener) pairs a route attaches to: the named section, else every compatible listener."""
     found = []
@@ -171,11 +164,11 @@ def check_cluster(spec: ClusterSpec, manifests: ClusterManifests) -> tuple[list[
                     f"{', '.join(map(str, sorted(ports)))})")
 
     gateways = {g.metadata.name: g for g in manifests.of_kind(Gateway)}
-    imports = {(i.metadata.namespace, i.metadata.name): i for i in manifests.of_kind(ServiceImport)}
+    imports = service_imports(manifests)
     used_imports: set[tuple[str, str]] = set()
-    routes = [o for o in manifests.objects if isinstance(o, ROUTE_KINDS)]
-    route_names = {(r.kind, r.metadata.namespace, r.metadata.name) for r in routes}
-    for route in routes:
+    declared_routes = routes(manifests)
+    route_names = {(r.kind, r.metadata.namespace, r.metadata.name) for r in declared_routes}
+    for route in declared_routes:
         problem = service_name_problem(route_service_name(route))
         if problem:
             say(problems, route, "metadata.name", f"{problem}; set the annotation {SERVICE_NAME_OVERRIDE}")
@@ -194,28 +187,24 @@ def check_cluster(spec: ClusterSpec, manifests: ClusterManifests) -> tuple[list[
         if not problems and not gateway_listeners(route, gateways):
             say(problems, route, "spec.parentRefs", f"no listener of its Gateways accepts a {route.kind} (protocols "
                 f"{' or '.join(LISTENER_PROTOCOLS[route.kind])})")
-        for r, rule in enumerate(route.spec.rules):
-            for b, backend in enumerate(rule.backendRefs):
-                where = f"spec.rules[{r}].backendRefs[{b}]"
-                ns = backend_namespace(route, backend)
-                if backend.kind == "Service":
-                    service = manifests.service(ns, backend.name)
-                    if service is None:
-                        say(problems, route, f"{where}.name", f"no Service {ns}/{backend.name} in this cluster's "
-                            "manifests")
-                    elif backend.port is None:
-                        say(problems, route, f"{where}.port", "a Service backend needs its port")
-                    elif backend.port not in {p.port for p in service.spec.ports}:
-                        say(problems, route, f"{where}.port", f"Service {ns}/{backend.name} has no port {backend.port}")
-                    continue
-                if (ns, backend.name) not in imports:
-                    say(problems, route, f"{where}.name", f"no ServiceImport {ns}/{backend.name} in this cluster's "
-                        "manifests")
-                    continue
-                used_imports.add((ns, backend.name))
-                if backend.port is not None:
-                    say(warnings, route, f"{where}.port", "the port of a ServiceImport backend is ignored (the "
-                        "exported port is used, as with the AWS controller)")
+        for backend in (b for rule in rules(route, imports) for b in rule):
+            where, ns, name, port = backend.field, backend.namespace, backend.ref.name, backend.ref.port
+            if backend.ref.kind == "Service":
+                service = manifests.service(ns, name)
+                if service is None:
+                    say(problems, route, f"{where}.name", f"no Service {ns}/{name} in this cluster's manifests")
+                elif port is None:
+                    say(problems, route, f"{where}.port", "a Service backend needs its port")
+                elif port not in {p.port for p in service.spec.ports}:
+                    say(problems, route, f"{where}.port", f"Service {ns}/{name} has no port {port}")
+                continue
+            if backend.service_import is None:
+                say(problems, route, f"{where}.name", f"no ServiceImport {ns}/{name} in this cluster's manifests")
+                continue
+            used_imports.add((ns, name))
+            if port is not None:
+                say(warnings, route, f"{where}.port", "the port of a ServiceImport backend is ignored (the "
+                    "exported port is used, as with the AWS controller)")
 
     for (ns, name), imp in sorted(imports.items()):
         if (ns, name) not in used_imports:
@@ -298,7 +287,7 @@ def split_weights(weights: Sequence[int], shares: Sequence[int]) -> list[list[in
     """
     matched = [n for n in shares if n]  # a backend matching nothing is a problem reported on its own
     scale = lcm(*matched) if matched else 1
-    if max((w * scale for w in weights), default=0) <= MAX_WEIGHT:
+    if max((w * scale for w in weights), default=0) <= WEIGHT[1]:
         return [[w * scale // n] * n if n else [] for w, n in zip(weights, shares)]
     return [[w // n + (1 if i < w % n else 0) for i in range(n)] for w, n in zip(weights, shares)]
 
@@ -320,27 +309,30 @@ def network_owners(fabric: FabricSpec, manifests: dict[str, ClusterManifests]) -
 
 
 def resolve_imports(manifests: ClusterManifests, exports: Sequence[LatticeExport] | ExportIndex,
-                    scope: Scope) -> tuple[dict, list[Problem]]:
+                    scope: Scope) -> tuple[dict[BackendKey, list[LatticeExport]], list[Problem]]:
     """Each ServiceImport backend's matching exports, keyed by its `BackendKey`, and a problem for each backend
     that matches none."""
     index = ExportIndex.of(exports)
-    imports = {(i.metadata.namespace, i.metadata.name): i for i in manifests.of_kind(ServiceImport)}
     resolved, problems = {}, []
-    for route in (o for o in manifests.objects if isinstance(o, ROUTE_KINDS)):
-        route_type = ROUTE_TYPE[route.kind]
-        for r, rule in enumerate(route.spec.rules):
-            for b, backend in enumerate(rule.backendRefs):
-                ns = backend_namespace(route, backend)
-                imp = imports.get((ns, backend.name))
-                if backend.kind != "ServiceImport" or imp is None or imp.target_group_arn:
-                    continue
-                matches = candidates(imp, ns, route_type, index, scope)
-                if not matches:
-                    problems.append(Problem(manifests.file_of(route), ref(route), f"spec.rules[{r}].backendRefs[{b}]",
-                                            f"ServiceImport {ns}/{backend.name}: "
-                                            + no_match_message(imp, ns, route_type, index.exports, scope)))
-                resolved[(route.kind, route.metadata.namespace, route.metadata.name, r, b)] = matches
+    for backend in backends(manifests):
+        imp = backend.service_import
+        if imp is None or imp.target_group_arn:
+            continue
+        matches = matching_exports(backend, index, scope)
+        if not matches:
+            route = backend.route
+            problems.append(Problem(manifests.file_of(route), ref(route), backend.field,
+                                    f"ServiceImport {backend.namespace}/{backend.ref.name}: "
+                                    + no_match_message(imp, backend.namespace, backend.route_type, index.exports,
+                                                       scope)))
+        resolved[backend.key] = matches
     return resolved, problems
+
+
+def matching_exports(backend: Backend, exports: Iterable[LatticeExport], scope: Scope) -> list[LatticeExport]:
+    """The exports a ServiceImport backend resolves to (`candidates` of its ServiceImport)."""
+    assert backend.service_import is not None
+    return candidates(backend.service_import, backend.namespace, backend.route_type, exports, scope)
 
 
 def import_sources(manifests: ClusterManifests, exports: Sequence[LatticeExport] | ExportIndex,

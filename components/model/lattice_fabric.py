@@ -21,15 +21,16 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from .errors import Problem
-from .fabric import ClusterSpec, FabricSpec
-from .gateway import ROUTE_KINDS, ROUTE_TYPE, Gateway, Listener
+from .fabric_yaml import ClusterSpec, FabricSpec
+from .gateway import ROUTE_TYPE, Gateway, Listener
 from .lattice import ServiceExport, ServiceImport, TargetGroupPolicy, VpcAssociationPolicy
-from .lattice_checks import (ExportIndex, ExportKey, LatticeExport, Scope, backend_namespace, exports_of,
+from .lattice_checks import (ExportIndex, ExportKey, LatticeExport, Scope, exports_of,
                              gateway_listeners, network_owners, resolve_imports, route_service_name, rule_priorities,
                              scope_of, split_weights)
 from .lattice_names import listener_name, target_group_name
 from .limits import FORWARD_TARGET_GROUPS
 from .load import ClusterManifests, ref
+from .routes import BackendKey, routes, rules, service_imports
 
 # The controller's target group protocol by the route type a port is exported for.
 PROTOCOL_BY_ROUTE_TYPE = {"HTTP": ("HTTP", "HTTP1"), "GRPC": ("HTTP", "GRPC"), "TLS": ("TCP", None)}
@@ -115,7 +116,7 @@ def route_key(cluster: str, route: Any, namespace: str, service: str, port: int)
 
 
 @dataclass(frozen=True)
-class Target:
+class ForwardTarget:
     """One entry of a forward action, before its ARN is known: a target group this cluster creates (`local`), an
     exported port's target group for this service (`export`, in this stack or another), or an ARN the manifests
     name (`arn`)."""
@@ -136,7 +137,7 @@ class Target:
 class RuleSpec:
     index: int
     priority: int
-    targets: tuple[Target, ...]
+    targets: tuple[ForwardTarget, ...]
 
 
 @dataclass(frozen=True)
@@ -269,8 +270,9 @@ def build(spec: FabricSpec, manifests: dict[str, ClusterManifests], fabric_file:
     for cluster in clusters:
         m = manifests[cluster.name]
         resolved, fabric.resolution[cluster.name] = resolve_imports(m, exports, scope_of(cluster))
-        for route in (o for o in m.objects if isinstance(o, ROUTE_KINDS)):
-            service, groups = _service(cluster, m, route, resolved)
+        imports = service_imports(m)
+        for route in routes(m):
+            service, groups = _service(cluster, m, route, imports, resolved)
             fabric.services.append(service)
             route_groups += groups
     fabric.target_groups = _export_target_groups(clusters, manifests, exports, fabric.services) + route_groups
@@ -324,9 +326,10 @@ def _export_target_groups(clusters: list[ClusterSpec], manifests: dict[str, Clus
     return found
 
 
-def _service(cluster: ClusterSpec, m: ClusterManifests, route: Any,
-             resolved: dict) -> tuple[ServiceSpec, list[TargetGroupSpec]]:
-    """The route's Lattice service, and the target groups of its Service backends."""
+def _service(cluster: ClusterSpec, m: ClusterManifests, route: Any, imports: dict[tuple[str, str], ServiceImport],
+             resolved: dict[BackendKey, list[LatticeExport]]) -> tuple[ServiceSpec, list[TargetGroupSpec]]:
+    """The route's Lattice service, and the target groups of its Service backends. `imports`: the cluster's
+    ServiceImports (`routes.service_imports`); `resolved`: what each of its ServiceImport backends matches."""
     name = route_service_name(route)
     gateways = {g.metadata.name: g for g in m.of_kind(Gateway)}
     pairs = gateway_listeners(route, gateways)
@@ -339,30 +342,27 @@ def _service(cluster: ClusterSpec, m: ClusterManifests, route: Any,
                 route.metadata.name, route.metadata.namespace, listener.port, protocol), protocol)
     certificate = next((spec.listener.certificate_arn for spec in listeners.values()
                         if spec.listener.certificate_arn), None)
-    imports = {(i.metadata.namespace, i.metadata.name): i for i in m.of_kind(ServiceImport)}
     policies = _policies(m)
     groups: dict[tuple, TargetGroupSpec] = {}
-    rules = []
+    rule_specs = []
     priorities = rule_priorities(route)[0]
-    for r, rule in enumerate(route.spec.rules):
+    for r, backends in enumerate(rules(route, imports)):
         per_backend: list[list[dict[str, Any]]] = []
-        for b, backend in enumerate(rule.backendRefs):
-            ns = backend_namespace(route, backend)
-            if backend.kind == "Service":
-                group = _route_target_group(cluster, route, name, ns, backend, policies,
-                                            where(m, route, f"spec.rules[{r}].backendRefs[{b}]"))
+        for backend in backends:
+            if backend.ref.kind == "Service":
+                group = _route_target_group(cluster, route, name, backend.namespace, backend.ref, policies,
+                                            where(m, route, backend.field))
                 groups.setdefault(group.key, group)
                 per_backend.append([{"local": group.key}])
-            elif imports.get((ns, backend.name)) is not None and imports[(ns, backend.name)].target_group_arn:
-                per_backend.append([{"arn": imports[(ns, backend.name)].target_group_arn}])
+            elif backend.service_import is not None and backend.service_import.target_group_arn:
+                per_backend.append([{"arn": backend.service_import.target_group_arn}])
             else:
-                per_backend.append([{"export": e} for e in resolved.get(
-                    (route.kind, route.metadata.namespace, route.metadata.name, r, b), [])])
-        weights = split_weights([b.weight for b in rule.backendRefs], [len(t) for t in per_backend])
-        targets = tuple(Target(w, **t) for found, ws in zip(per_backend, weights) for t, w in zip(found, ws))
-        rules.append(RuleSpec(r, priorities[r], targets))
+                per_backend.append([{"export": e} for e in resolved.get(backend.key, [])])
+        weights = split_weights([b.ref.weight for b in backends], [len(t) for t in per_backend])
+        targets = tuple(ForwardTarget(w, **t) for found, ws in zip(per_backend, weights) for t, w in zip(found, ws))
+        rule_specs.append(RuleSpec(r, priorities[r], targets))
     service = ServiceSpec(cluster.name, scope_of(cluster), name, route,
-                          tuple(dict.fromkeys(g for g, _ in pairs)), tuple(listeners.values()), tuple(rules),
+                          tuple(dict.fromkeys(g for g, _ in pairs)), tuple(listeners.values()), tuple(rule_specs),
                           certificate, route.spec.hostnames[0] if route.spec.hostnames else None,
                           where(m, route, "metadata.name"))
     return service, list(groups.values())

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from .errors import InputError, Problem
 from . import clusterlink, gateway, lattice
-from .fabric import FABRIC_FILE, FabricSpec
+from .fabric_yaml import FABRIC_FILE, FabricSpec
 from .kubernetes import Service
 from .validation import parse
 from .yaml_strict import RefusedYAML, load_documents

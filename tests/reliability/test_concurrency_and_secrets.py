@@ -12,7 +12,7 @@ import pytest
 
 from clusterfabric.comment import render
 from clusterfabric.fabric import FabricResult, StackResult
-from components.model.checks import load_fabric
+from components.model import load_fabric
 from tests.pulumi_project import PulumiProject, copy_program, pulumi_command, project
 
 PEM_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from components.model.checks import Fabric, load_fabric
+from components.model import FabricManifests, load_fabric
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "lattice"
 
@@ -30,7 +30,7 @@ LATTICE = """    lattice:
 
 
 def fabric_with(tmp_path: Path, files: dict[str, str], fixtures: list[str] = (), account: str = "111122223333",
-                region: str = "us-west-2") -> Fabric:
+                region: str = "us-west-2") -> FabricManifests:
     """A one-cluster Lattice fabric (cluster `importer`) with these manifests and fixture files."""
     (tmp_path / "fabric.yaml").write_text("clusters:\n  - name: importer\n    dataplane: lattice\n"
                                           + LATTICE.format(account=account, region=region))

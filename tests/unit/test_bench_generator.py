@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bench.generate import Shape, generate, object_count, source_stacks, sources
-from components.model.checks import check_fabric, load_fabric
+from components.model import check_fabric, load_fabric
 from components.model.graph import dependencies
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from clusterfabric.comment import changed_stacks
 from clusterfabric.toolchain import PROJECT_DIR
-from components.model.checks import load_fabric
+from components.model import load_fabric
 
 
 def git(directory: Path, *args: str) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from components.lattice.cluster import LatticeArgs, LatticeCluster
 from components.model import InputError
-from components.model.checks import Fabric
+from components.model import FabricManifests
 from components.model.lattice import ServiceExport, ServiceImport
 from clusterfabric.lattice_fake import LatticeFake
 from components.model.lattice_checks import LatticeExport, resolve_imports, scope_of
@@ -39,7 +39,7 @@ def owner_exports() -> list[LatticeExport]:
                           ((CONSUMERS[kind], OWNER_TG.format(i)),)) for i, kind in enumerate(("HTTP", "GRPC", "TLS"))]
 
 
-def declare_importer(fabric: Fabric, outside: list[LatticeExport], existing: list[str], watch=None):
+def declare_importer(fabric: FabricManifests, outside: list[LatticeExport], existing: list[str], watch=None):
     """What cluster `importer` declares, its ServiceImports resolving to the `outside` exports, in an account where
     the target groups `existing` (ARNs) exist: the Lattice fake refuses what AWS would. `watch`: a stack
     transformation that sees each resource's options."""

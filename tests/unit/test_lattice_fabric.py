@@ -12,7 +12,7 @@ from pathlib import Path
 
 from clusterfabric.offline import plan
 from clusterfabric.toolchain import PROJECT_DIR
-from components.model.checks import load_fabric
+from components.model import load_fabric
 from components.model.graph import dependencies
 from components.model.lattice_checks import rule_priorities
 from components.model.limits import name_problem

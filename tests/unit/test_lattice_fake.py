@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from clusterfabric.lattice_fake import LatticeFake
-from clusterfabric.offline import lattice_api, mocked_identity, mocked_resource, plan
+from clusterfabric.mocked import mocked_resource
+from clusterfabric.offline import lattice_api, mocked_identity, plan
 from clusterfabric.toolchain import PROJECT_DIR
-from components.model.checks import load_fabric
+from components.model import load_fabric
 
 SCOPE = ("111122223333", "us-west-2")
 LATTICE = "aws:vpclattice/"

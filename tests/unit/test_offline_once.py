@@ -13,7 +13,7 @@ from bench.generate import Shape, generate
 from clusterfabric import Fabric, offline
 from clusterfabric.lattice_fake import LatticeFake
 from clusterfabric.offline import lattice_api, plan
-from components.model.checks import load_fabric
+from components.model import load_fabric
 from clusterfabric.toolchain import PROJECT_DIR
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from clusterfabric.toolchain import PROJECT_DIR
-from components.model.checks import load_fabric
+from components.model import load_fabric
 from components.model.graph import run_order
 
 PREVIOUS = PROJECT_DIR / "tests" / "fixtures" / "releases" / "v0.1.0.tar.gz"

@@ -1,4 +1,4 @@
-"""Checks across objects and across clusters, beyond what one manifest can say about itself.
+"""ClusterLink's checks across objects and across clusters, beyond what one manifest can say about itself.
 
 The same checks run offline (`clusterfabric validate`, peers described by their
 manifests) and at preview (peers described by their stacks' published outputs):
@@ -8,17 +8,12 @@ both build a catalog of `PeerInfo` and call `check_import_sources`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
-from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Mapping
 
-from . import lattice_checks, lattice_fabric
-from .access import Policies, Side, blocked_sources
 from .clusterlink import MERGE_LABEL, AccessPolicy, Export, Import, Peer, PrivilegedAccessPolicy
-from .errors import InputError, Problem
-from .fabric import FABRIC_FILE, ClusterSpec, FabricSpec
-from .lattice_checks import LatticeExport
-from .load import ClusterManifests, display, load_cluster_manifests, load_fabric_spec, ref
+from .errors import Problem
+from .fabric_yaml import ClusterSpec
+from .load import ClusterManifests, ref
 
 CLUSTERLINK_KINDS = (Export, Import, Peer, AccessPolicy, PrivilegedAccessPolicy)
 
@@ -191,88 +186,4 @@ def gateway_warnings(clusters: list[tuple[ClusterSpec, ClusterManifests]], fabri
             warnings.append(Problem(fabric_file, f"Cluster/-/{spec.name}", "clusterlink.gateway.port",
                                     f"{settings.gateway.port} is not the {what} its {ingress.type} ingress opens "
                                     f"({opened}); peers dial the gateway's port"))
-    return warnings
-
-
-@dataclass
-class Fabric:
-    """A whole fabric as read from its directory."""
-
-    spec: FabricSpec
-    manifests: dict[str, ClusterManifests]
-    fabric_file: str
-
-    def clusterlink_clusters(self) -> list[tuple[ClusterSpec, ClusterManifests]]:
-        return [(c, self.manifests[c.name]) for c in self.spec.clusters if c.dataplane == "clusterlink"]
-
-    def catalog(self) -> dict[str, PeerInfo]:
-        return {spec.name: peer_info(spec, m) for spec, m in self.clusterlink_clusters()}
-
-    def lattice_exports(self) -> list[LatticeExport]:
-        """Every exported port of the fabric's Lattice clusters, as their manifests declare them."""
-        return [e for c in self.spec.clusters if c.dataplane == "lattice"
-                for e in lattice_checks.exports_of(c, self.manifests[c.name])]
-
-    @cached_property
-    def lattice(self) -> lattice_fabric.LatticeFabric:
-        """The desired state of every Lattice cluster, and the AWS rules across them. Built once: call it when
-        every cluster's own checks passed."""
-        return lattice_fabric.build(self.spec, self.manifests, self.fabric_file)
-
-    def side(self, name: str) -> Side:
-        spec = self.spec.cluster(name)
-        labels = spec.clusterlink.labels if spec.clusterlink else {}
-        return Side(name, labels, Policies.of(self.manifests[name].objects))
-
-
-def load_fabric(fabric_dir: Path) -> Fabric:
-    """Read fabric.yaml and every cluster's manifests, reporting the problems of all files at once."""
-    spec = load_fabric_spec(fabric_dir)
-    manifests: dict[str, ClusterManifests] = {}
-    problems: list[Problem] = []
-    for cluster in spec.clusters:
-        try:
-            manifests[cluster.name] = load_cluster_manifests(fabric_dir, cluster.name)
-        except InputError as err:
-            problems += err.problems
-    if problems:
-        raise InputError(problems)
-    return Fabric(spec, manifests, display(fabric_dir / FABRIC_FILE))
-
-
-def check_fabric(fabric: Fabric) -> tuple[list[Problem], list[Problem]]:
-    """(problems, warnings) of a whole fabric, offline: every peer described by its manifests."""
-    problems: list[Problem] = []
-    warnings: list[Problem] = []
-    catalog = fabric.catalog()
-    for spec in fabric.spec.clusters:
-        manifests = fabric.manifests[spec.name]
-        lattice_problems, lattice_warnings = lattice_checks.check_cluster(spec, manifests)
-        problems += check_cluster(spec, manifests) + lattice_problems
-        warnings += lattice_warnings
-        if spec.dataplane == "clusterlink":
-            problems += check_import_sources(spec.name, manifests, catalog)
-    problems += check_gateways(fabric.clusterlink_clusters(), fabric.fabric_file)
-    warnings += gateway_warnings(fabric.clusterlink_clusters(), fabric.fabric_file)
-    if not problems:
-        problems += fabric.lattice.problems()
-    if not problems:
-        from .graph import run_order  # graph builds on this module
-
-        try:
-            run_order(fabric, fabric.fabric_file)
-        except InputError as err:
-            problems += err.problems
-    if not problems:
-        warnings += access_warnings(fabric)
-    return problems, warnings
-
-
-def access_warnings(fabric: Fabric) -> list[Problem]:
-    sides = {spec.name: fabric.side(spec.name) for spec, _ in fabric.clusterlink_clusters()}
-    warnings = []
-    for spec, manifests in fabric.clusterlink_clusters():
-        for imp in manifests.of_kind(Import):
-            for i, reason in blocked_sources(imp, sides[spec.name], sides):
-                warnings.append(Problem(manifests.file_of(imp), ref(imp), f"spec.sources[{i}]", reason))
     return warnings

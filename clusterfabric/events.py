@@ -1,0 +1,64 @@
+"""What the engine says during one stack's operation, translated: progress `Event`s as they happen, and the
+warnings, errors, planned steps and policy results its `StackResult` reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Literal
+
+from pulumi import automation as auto
+
+if TYPE_CHECKING:
+    from .fabric import StackResult
+
+EventKind = Literal["started", "step", "diagnostic", "policy", "read back", "finished"]
+
+
+@dataclass
+class Event:
+    """Progress, as it happens: `started`, `step` (a resource operation), `diagnostic`, `policy`, `read back`,
+    `finished`. `message` is the line to show; the typed fields carry the same for a program to use."""
+
+    stack: str
+    kind: EventKind
+    message: str
+    step: dict[str, Any] | None = None
+    """For `step`: op, urn, type and diffs of the resource operation."""
+    result: StackResult | None = None
+    """For `finished`: the stack's result."""
+
+
+@dataclass
+class EngineEvents:
+    """One operation's engine events, noted as they come; `emit(kind, message)` passes each on as progress."""
+
+    emit: Callable[..., None]
+    """`emit(kind, message, **typed)`: see Event."""
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    """Each planned resource step: op, urn, type, diffs."""
+    policy: list[dict[str, str]] = field(default_factory=list)
+    """Policy pack results: policy, enforcement level, resource, message."""
+
+    def handle(self, event: auto.events.EngineEvent) -> None:
+        """Note one engine event, and pass it on as an `Event`."""
+        if event.policy_event:
+            p = event.policy_event
+            level = str(p.enforcement_level.value if hasattr(p.enforcement_level, "value") else p.enforcement_level)
+            message = " ".join(p.message.split())
+            self.policy.append({"policy": p.policy_name, "level": level.lower(),
+                                 "resource": (p.resource_urn or "").split("::")[-1] or "stack", "message": message})
+            self.emit("policy", f"[{level.lower()}] {p.policy_name}: {message}")
+            return
+        if event.resource_pre_event:
+            meta = event.resource_pre_event.metadata
+            op = str(meta.op.value if hasattr(meta.op, "value") else meta.op)
+            if op not in ("same", "read"):
+                changed = list(meta.diffs or []) or sorted((meta.detailed_diff or {}).keys())
+                self.steps.append({"op": op, "urn": meta.urn, "type": meta.type, "diffs": changed})
+                self.emit("step", f"{op} {meta.type} {meta.urn.split('::')[-1]}", step=self.steps[-1])
+        elif event.diagnostic_event and event.diagnostic_event.severity in ("warning", "error"):
+            message = event.diagnostic_event.message.strip()
+            (self.warnings if event.diagnostic_event.severity == "warning" else self.errors).append(message)
+            self.emit("diagnostic", f"{event.diagnostic_event.severity}: {message}")

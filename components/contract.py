@@ -1,0 +1,167 @@
+"""What crosses the layers, written and read by the same code: the Pulumi project, the stack config the fabric
+layer writes and the program reads, where a cluster's objects go (its `ClusterTarget`), and the typed stack
+outputs each dataplane publishes and other stacks and the fabric layer read back.
+
+Writers and readers: components/program.py reads the config, clusterfabric/ writes it; components/stack.py writes
+the outputs and parses those of the stacks it reads (through components/links.py's StackReferences), the fabric
+layer parses a stack's own before changing it (safe deletion). It sits above the model and below everything else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from .model import ExportInfo, LatticeExport, PeerInfo
+from .model.access import Policies, PeerAccess
+from .model.clusterlink import AccessPolicy, PrivilegedAccessPolicy
+from .model.lattice_fabric import TargetGroupSpec
+from .model.validation import parse
+
+PROJECT = "clusterfabric"
+"""The Pulumi project (Pulumi.yaml's name): the namespace of the stack config, part of every URN."""
+
+# --- stack config: `clusterfabric:<key>` -----------------------------------------------------------------------
+
+FABRIC = "fabric"
+"""The fabric directory, relative to the project (default `config`)."""
+RENDER_DIRECTORY = "renderDirectory"
+"""Where to render the manifests, relative to the project (default `rendered/<stack>`); "" applies them to the
+cluster of `kubeconfig` instead."""
+KUBECONFIG = "kubeconfig"
+"""The kubeconfig of the cluster to apply to (an absolute path); absent: the ambient one."""
+AWAIT_READINESS = "awaitReadiness"
+"""`true` (default) or `false`: whether the cluster's controllers make objects ready (not a local control plane)."""
+TARGET_KEYS = (KUBECONFIG, AWAIT_READINESS, RENDER_DIRECTORY)
+"""The keys that say where a stack's objects go."""
+
+
+def config_key(key: str) -> str:
+    """The full name of a stack config key, as the Automation API and the engine spell it."""
+    return f"{PROJECT}:{key}"
+
+
+@dataclass(frozen=True)
+class ClusterTarget:
+    """Where a cluster's Kubernetes objects go: rendered to files, or applied to an API server."""
+
+    kubeconfig: str | Path | None = None
+    """Apply with this kubeconfig (a path); None, when not rendering: the ambient kubeconfig."""
+    controllers: bool = True
+    """False for an API server with no controllers or nodes (a local control plane): there a Deployment is stored
+    and validated but never rolls out, so objects are not awaited, and the fabric layer finalizes the namespaces a
+    destroy deletes."""
+    render_directory: Path | None = None
+    """Write manifests here instead of applying them (the local default, and GitOps output)."""
+
+
+def target_config(target: ClusterTarget | None) -> dict[str, str]:
+    """The stack config (short keys) the fabric layer sets for `target`: an API server, or None to render."""
+    if target is None:
+        return {}
+    return {RENDER_DIRECTORY: "", KUBECONFIG: str(Path(target.kubeconfig or "").resolve()),
+            AWAIT_READINESS: str(target.controllers).lower()}
+
+
+def target_from_config(config: Mapping[str, str]) -> ClusterTarget | None:
+    """The API server a stack applies to, from its config (full keys, as the Automation API returns them); None
+    when it renders."""
+    kubeconfig = config.get(config_key(KUBECONFIG))
+    if kubeconfig is None or renders(config):
+        return None
+    return ClusterTarget(Path(kubeconfig), controllers=config.get(config_key(AWAIT_READINESS)) != "false")
+
+
+def renders(config: Mapping[str, str]) -> bool:
+    """Whether a stack with this config (full keys) renders its manifests rather than applying them."""
+    return config.get(config_key(RENDER_DIRECTORY)) != ""
+
+
+PLANNED_PEERS_ENV = "CLUSTERFABRIC_PLANNED_PEERS"
+"""Set by a fabric preview in the environment of one stack's preview only: the peers previewed before it in the
+same run (comma separated). What such a peer publishes after this change is what its manifests say now, so the
+stack is checked against those instead of the outputs its last `up` published: a change that adds an export and
+its import previews cleanly before either is deployed. Ignored outside a preview."""
+
+# --- stack outputs -------------------------------------------------------------------------------------------
+
+CLUSTERLINK_OUTPUT = "clusterlink"
+"""A ClusterLink cluster's peer name, namespace, gateways, labels, exports and access policies."""
+CERTIFICATES_OUTPUT = "fabricCertificates"
+"""The fabric CA and every peer's certificate and key (a secret), published by the CA's owner."""
+RENDER_DIRECTORY_OUTPUT = "renderDirectory"
+"""Where the stack rendered its manifests (None: applied to a cluster), for the fabric layer's drift check."""
+LATTICE_OUTPUT = "lattice"
+"""A Lattice cluster's account, Region, VPC, exports (with their target groups) and service networks."""
+
+
+def clusterlink_output(peer: PeerInfo, policies: Policies, namespace: str) -> dict[str, Any]:
+    """The `clusterlink` stack output: all an importer and the access analysis need, nothing secret."""
+    dump = lambda p: p.model_dump(by_alias=True, exclude_defaults=True)  # noqa: E731
+    return {
+        "peer": peer.name,
+        "namespace": namespace,
+        "gateways": [{"host": h, "port": p} for h, p in peer.gateways],
+        "labels": dict(peer.labels),
+        "exports": [{"name": e.name, "namespace": e.namespace, "port": e.port} for e in peer.exports],
+        "policies": {"privileged": [dump(p) for p in policies.privileged],
+                     "namespaced": [dump(p) for p in policies.namespaced]},
+    }
+
+
+def peer_from_output(data: Mapping[str, Any]) -> tuple[PeerInfo, PeerAccess]:
+    """Read a peer's `clusterlink` output back into the model (the same checks then apply)."""
+    source = f"stack {data['peer']}"
+    peer = PeerInfo(
+        name=data["peer"],
+        exports=clusterlink_exports(data),
+        gateways=tuple((g["host"], int(g["port"])) for g in data.get("gateways", [])),
+        labels=dict(data.get("labels", {})),
+    )
+    policies = data.get("policies", {})
+    peer_policies = Policies(
+        tuple(parse(PrivilegedAccessPolicy, p, source, "PrivilegedAccessPolicy")
+              for p in policies.get("privileged", [])),
+        tuple(parse(AccessPolicy, p, source, "AccessPolicy") for p in policies.get("namespaced", [])),
+    )
+    return peer, PeerAccess(peer.name, peer.labels, peer_policies)
+
+
+def clusterlink_exports(data: Mapping[str, Any] | None) -> tuple[ExportInfo, ...]:
+    """The exports of a `clusterlink` output (none when the stack has not published one)."""
+    return tuple(ExportInfo(e["name"], e["namespace"], int(e["port"])) for e in (data or {}).get("exports", []))
+
+
+def lattice_exports_entries(groups: list[tuple[TargetGroupSpec, str]]) -> list[dict[str, Any]]:
+    """The `exports` of a `lattice` output: each exported port once, with (consuming service, name, ARN) of each
+    of its target groups. `groups`: the stack's export target groups with their ARNs."""
+    exports: dict[tuple, dict[str, Any]] = {}
+    for spec, arn in groups:
+        exports.setdefault(spec.key[:-1], {"name": spec.source_name, "namespace": spec.namespace, "port": spec.port,
+                                           "routeType": spec.route_type, "targetGroups": []})["targetGroups"].append(
+            {"service": spec.consumer, "name": spec.name, "arn": arn})
+    return list(exports.values())
+
+
+def lattice_output(cluster: str, account_id: str, region: str, vpc_id: str, exports: list[dict[str, Any]],
+                   service_networks: dict[str, Any]) -> dict[str, Any]:
+    """The `lattice` output. `exports`: `lattice_exports_entries` of its target groups; `service_networks`:
+    network -> {id, arn}, the ones it owns."""
+    return {"cluster": cluster, "accountId": account_id, "region": region, "vpcId": vpc_id, "exports": exports,
+            "serviceNetworks": service_networks}
+
+
+def lattice_exports(stack: str, data: Mapping[str, Any] | None) -> list[LatticeExport]:
+    """The exports of a `lattice` output, each with its target groups (none when the stack has not published)."""
+    if not data:
+        return []
+    return [LatticeExport(stack, data["vpcId"], e["name"], e["namespace"], int(e["port"]), e["routeType"],
+                          (data["accountId"], data["region"]),
+                          tuple((g["service"], g["arn"]) for g in e.get("targetGroups", [])))
+            for e in data.get("exports", [])]
+
+
+def lattice_network_ids(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Service network -> id, for the networks a `lattice` output publishes."""
+    return {network: ids["id"] for network, ids in data.get("serviceNetworks", {}).items()}

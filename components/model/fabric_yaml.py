@@ -1,0 +1,70 @@
+"""The fabric: `fabric.yaml` lists the clusters, one Pulumi stack each."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .clusterlink import ClusterLinkSettings
+from .kubernetes import DNSLabel
+from .lattice import LatticeFabricSettings, LatticeSettings
+
+FABRIC_FILE = "fabric.yaml"
+
+
+class ClusterSpec(BaseModel):
+    """One cluster of the fabric; its stack has the same name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: DNSLabel = Field(description="Cluster and stack name, a DNS-1123 label.")
+    dataplane: Literal["clusterlink", "lattice"] = Field(
+        description="How this cluster shares services: ClusterLink or Amazon VPC Lattice."
+    )
+    clusterlink: ClusterLinkSettings | None = None
+    """ClusterLink settings (dataplane clusterlink); defaults apply when absent."""
+    lattice: LatticeSettings | None = None
+    """VPC Lattice settings (dataplane lattice); required for such a cluster."""
+
+    @model_validator(mode="after")
+    def _settings_match_dataplane(self) -> "ClusterSpec":
+        if self.dataplane == "clusterlink":
+            if self.lattice is not None:
+                raise ValueError(f"cluster {self.name!r} uses dataplane clusterlink: remove its lattice settings")
+            if self.clusterlink is None:
+                self.clusterlink = ClusterLinkSettings()
+        else:
+            if self.clusterlink is not None:
+                raise ValueError(f"cluster {self.name!r} uses dataplane lattice: remove its clusterlink settings")
+            if self.lattice is None:
+                raise ValueError(f"cluster {self.name!r} uses dataplane lattice: it needs lattice settings "
+                                 "(accountId, region, vpcId, targets)")
+        return self
+
+
+class FabricSpec(BaseModel):
+    """The whole of `fabric.yaml`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: DNSLabel = Field(default="clusterfabric", description="The fabric's name (the CA's subject).")
+    clusters: list[ClusterSpec] = Field(min_length=1)
+    lattice: LatticeFabricSettings = Field(default_factory=LatticeFabricSettings)
+    """What holds for all Lattice clusters: raised Service Quotas per account and Region."""
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> "FabricSpec":
+        seen: set[str] = set()
+        for cluster in self.clusters:
+            if cluster.name in seen:
+                raise ValueError(f"cluster {cluster.name!r} is listed twice; each cluster is one stack")
+            seen.add(cluster.name)
+        return self
+
+    def cluster(self, name: str) -> ClusterSpec:
+        for cluster in self.clusters:
+            if cluster.name == name:
+                return cluster
+        known = ", ".join(c.name for c in self.clusters)
+        raise KeyError(f"no cluster {name!r} in {FABRIC_FILE} (clusters: {known})")

@@ -1,0 +1,59 @@
+"""What removing an export would break: the objects of other clusters that import it.
+
+The fabric layer asks before a stack changes (safe deletion), with the exports the stack published last
+(parsed from its outputs by components.contract).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Sequence
+
+from .clusterlink import Import
+from .clusterlink_checks import ExportInfo
+from .fabric import FabricManifests
+from .lattice_checks import LatticeExport, matching_exports, scope_of
+from .load import ref
+from .routes import backends
+
+
+def removed_exports(fabric: FabricManifests, name: str,
+                    published: Sequence[ExportInfo] | Sequence[LatticeExport]) -> list[Any]:
+    """The exports stack `name` published that its manifests no longer declare: (namespace, name) of a ClusterLink
+    export, the `LatticeExport` (without target groups) of a Lattice one."""
+    if fabric.spec.cluster(name).dataplane == "clusterlink":
+        old = {(e.namespace, e.name) for e in published}
+        new = {(e.namespace, e.name) for e in fabric.catalog()[name].exports}
+        return sorted(old - new)
+    old_exports = {replace(e, target_groups=()) for e in published}
+    new_exports = {e for e in fabric.lattice_exports() if e.cluster == name}
+    return sorted(old_exports - new_exports, key=lambda e: (e.namespace, e.name, e.port))
+
+
+def importers(fabric: FabricManifests, name: str, removed: list[Any]) -> dict[str, list[str]]:
+    """Removed export of stack `name` -> the objects in other clusters that import it."""
+    found: dict[str, list[str]] = {}
+    if not removed:
+        return found
+    if fabric.spec.cluster(name).dataplane == "clusterlink":
+        for spec, manifests in fabric.clusterlink_clusters():
+            for imp in manifests.of_kind(Import):
+                for source in imp.spec.sources:
+                    if source.peer == name and (source.exportNamespace, source.exportName) in removed:
+                        key = f"export {source.exportNamespace}/{source.exportName}"
+                        found.setdefault(key, []).append(f"{spec.name} ({manifests.file_of(imp)}: {ref(imp)})")
+        return found
+    exports = fabric.lattice_exports() + list(removed)
+    for spec in fabric.spec.clusters:
+        manifests = fabric.manifests[spec.name]
+        if spec.dataplane != "lattice" or spec.name == name:
+            continue
+        for backend in backends(manifests):
+            if backend.service_import is None:
+                continue
+            for e in matching_exports(backend, exports, scope_of(spec)):
+                if e in removed:
+                    key = f"export {e.namespace}/{e.name}:{e.port}/{e.route_type}"
+                    found.setdefault(key, []).append(f"{spec.name} ({manifests.file_of(backend.route)}: "
+                                                     f"{ref(backend.route)})")
+    return found

@@ -1,0 +1,231 @@
+"""One cluster's stack assembled: its checks, the stacks it reads, its `Cluster` component and its outputs.
+
+A ClusterLink cluster publishes one stack output, `clusterlink`: its peer name,
+gateways, labels, exports and access policies. The stack that owns the fabric
+CA also publishes `fabricCertificates` (a secret). A Lattice cluster publishes
+`lattice`: its exports with their target groups, and its service networks
+(components/contract.py writes and parses each).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Mapping
+
+import pulumi
+
+from .cluster import Cluster, ClusterArgs, ClusterLinkInputs, LatticeInputs
+from .clusterlink.certificates import FabricCertificates
+from .contract import (CERTIFICATES_OUTPUT, CLUSTERLINK_OUTPUT, LATTICE_OUTPUT, PLANNED_PEERS_ENV,
+                       RENDER_DIRECTORY_OUTPUT, ClusterTarget, clusterlink_output, lattice_exports, lattice_network_ids,
+                       lattice_output, peer_from_output)
+from .links import PeerStacks
+from .model import FabricManifests, PeerInfo, lattice_checks
+from .model.access import Policies, PeerAccess, blocked_sources
+from .model.clusterlink import Import
+from .model.clusterlink_checks import check_cluster, check_import_sources, imported_peers, peer_info
+from .model.gateway import Gateway
+from .model.lattice_checks import LatticeExport
+from .model.load import ref
+from .ports import assign_target_ports
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise pulumi.RunError(message)
+
+
+def planned_peers() -> frozenset[str]:
+    """The peers to read as planned (see contract.PLANNED_PEERS_ENV); none outside a preview."""
+    if not pulumi.runtime.is_dry_run():
+        return frozenset()
+    return frozenset(p for p in os.environ.get(PLANNED_PEERS_ENV, "").split(",") if p)
+
+
+@dataclass
+class PeersRead:
+    """What an importing ClusterLink stack knows of the peers it imports from, and what that says of its Imports."""
+
+    catalog: dict[str, PeerInfo]
+    exporters: dict[str, PeerAccess]
+    notes: list[str]
+    problems: list[Any]
+    deployed: list[str]
+    """The peers read from their deployed outputs (not planned, not from their manifests)."""
+
+    def refusal(self) -> str:
+        names = " and ".join(map(repr, self.deployed))
+        hint = (f"\n(checked against what {names} published at {'their' if len(self.deployed) > 1 else 'its'} last "
+                "`up`; if this change adds the export there too, preview the whole fabric, `clusterfabric preview`, "
+                "which checks against what each exporter will publish)") if self.deployed else ""
+        return "invalid fabric input:\n" + "\n".join(map(str, self.problems)) + hint
+
+
+def read_peers(fabric: FabricManifests, cluster: str, published: Mapping[str, Any],
+               planned: frozenset[str] = frozenset(), offline: Mapping[str, PeerInfo] | None = None) -> PeersRead:
+    """The peers `cluster` imports from, each read from its `clusterlink` output in `published` (None: not deployed),
+    or from its manifests when it is planned (see contract.PLANNED_PEERS_ENV) or not deployed yet; then the
+    cluster's Imports checked against them. The program does this at `pulumi up`; the fabric layer does it first,
+    before a refused run could touch the stack."""
+    manifests = fabric.manifests[cluster]
+    offline = offline if offline is not None else fabric.catalog()
+    fabric_peers = [c.name for c, _ in fabric.clusterlink_clusters()]
+    sources = [p for p in imported_peers(manifests) if p in fabric_peers and p != cluster]
+    catalog: dict[str, PeerInfo] = {}
+    exporters: dict[str, PeerAccess] = {}
+    notes: list[str] = []
+    for peer in sources:
+        if peer in planned:
+            notes.append(f"{cluster!r} is checked against what {peer!r} will publish after this change "
+                         f"(planned: {peer!r}'s manifests, previewed in the same run), not its deployed outputs")
+        elif published.get(peer) is None:
+            # Not deployed yet (two clusters may import from each other): what a ClusterLink peer
+            # publishes is what its manifests say, so check against those.
+            notes.append(f"stack {peer!r} has published no ClusterLink outputs yet; {cluster!r} is checked "
+                         f"against {peer!r}'s manifests instead")
+        else:
+            catalog[peer], exporters[peer] = peer_from_output(published[peer])
+            continue
+        catalog[peer], exporters[peer] = offline[peer], fabric.peer_access(peer)
+    # Peers of the fabric this cluster does not import from still count as known names.
+    for peer in fabric_peers:
+        catalog.setdefault(peer, PeerInfo(peer))
+    deployed = sorted(p for p in sources if p not in planned and published.get(p) is not None)
+    return PeersRead(catalog, exporters, notes, check_import_sources(cluster, manifests, catalog), deployed)
+
+
+def build_stack(fabric: FabricManifests, cluster: str, target: ClusterTarget) -> dict[str, Any]:
+    """Declare one cluster's stack and return its outputs.
+
+    Everything this stack declares waits for the stacks it reads and for every
+    check across them, so a failed check leaves nothing half-applied: no
+    resource is registered before all input is known to be good.
+    """
+    spec = fabric.spec.cluster(cluster)
+    manifests = fabric.manifests[cluster]
+    lattice_problems, lattice_warnings = lattice_checks.check_cluster(spec, manifests)
+    problems = check_cluster(spec, manifests) + lattice_problems
+    # What the other clusters' manifests say they share, before what their stacks published (checked later).
+    # Computed once here and handed down: each is a pass over the whole fabric.
+    build: Any = None
+    if not problems and spec.dataplane == "clusterlink":
+        catalog = fabric.catalog()  # offline: the manifests
+        problems = check_import_sources(cluster, manifests, catalog)
+        build = partial(_clusterlink_stack, offline=catalog)
+    elif not problems:
+        # The fabric's AWS rules, between this stack and the others of its account and Region: at `up` each
+        # stack sees only itself, so a name taken twice or a VPC associated twice would fail half-way.
+        problems = fabric.lattice.problems_of(cluster)
+        build = _lattice_stack
+    _require(not problems, "invalid fabric input:\n" + "\n".join(map(str, problems)))
+    for warning in lattice_warnings:
+        pulumi.log.warn(str(warning))
+    outputs: dict[str, Any] = {
+        "cluster": cluster,
+        "dataplane": spec.dataplane,
+        RENDER_DIRECTORY_OUTPUT: str(target.render_directory) if target.render_directory else None,
+        "services": sorted(f"{s.namespace}/{s.name}" for s in manifests.services),
+    }
+    outputs.update(build(fabric, spec, manifests, target))
+    return outputs
+
+
+def _clusterlink_stack(fabric: FabricManifests, spec, manifests, target: ClusterTarget,
+                       offline: dict[str, PeerInfo]) -> dict[str, Any]:
+    """`offline`: every ClusterLink peer as its manifests describe it (the fabric's catalog)."""
+    cluster = spec.name
+    outputs: dict[str, Any] = {}
+    settings = spec.clusterlink
+    assert settings is not None
+    fabric_peers = [c.name for c, _ in fabric.clusterlink_clusters()]
+    ca_owner = fabric_peers[0]
+    sources = [p for p in imported_peers(manifests) if p in fabric_peers and p != cluster]
+    stacks = PeerStacks(sources + ([ca_owner] if ca_owner != cluster else []))
+    local = PeerAccess(cluster, settings.labels, Policies.of(manifests.objects))
+
+    def certificates() -> tuple[Any, Any, Any, Any]:
+        """(ca cert, own cert, own key, bundle to publish or None)."""
+        if ca_owner == cluster:
+            certs = FabricCertificates(f"{cluster}-certificates", fabric.spec.name, fabric_peers)
+            own = certs.peers[cluster]
+            return certs.ca.cert_pem, own.cert_pem, own.key_pem, certs.bundle()
+        bundle = stacks.output_of(ca_owner, CERTIFICATES_OUTPUT)
+
+        def own(b: Any, part: str) -> str:
+            _require(bool(b) and cluster in b.get("peers", {}),
+                     f"stack {ca_owner!r} (the fabric CA's owner) has no certificate for peer {cluster!r} yet: "
+                     f"run `pulumi up` on {ca_owner!r} first")
+            return b["peers"][cluster][part]
+
+        return bundle.apply(lambda b: b["ca"] if b else None), bundle.apply(lambda b: own(b, "cert")), \
+            bundle.apply(lambda b: own(b, "key")), None
+
+    planned = planned_peers()
+
+    def declare(published: dict[str, Any]) -> Any:
+        peers = read_peers(fabric, cluster, published, planned, offline)
+        for note in peers.notes:
+            pulumi.log.warn(note)
+        _require(not peers.problems, peers.refusal())
+        catalog, exporters = peers.catalog, peers.exporters
+        for imp in manifests.of_kind(Import):
+            for i, reason in blocked_sources(imp, local, exporters):
+                pulumi.log.warn(f"{manifests.file_of(imp)}: {ref(imp)}: spec.sources[{i}]: {reason}")
+        ca_cert, cert, key, bundle = certificates()
+        Cluster(cluster, ClusterArgs(
+            spec=spec, manifests=manifests, target=target,
+            clusterlink=ClusterLinkInputs(remote_peers={p: catalog[p] for p in sources},
+                                          fabric_ca_cert=ca_cert, peer_cert=cert, peer_key=key),
+        ))
+        return bundle
+
+    bundle = stacks.then(CLUSTERLINK_OUTPUT, declare)
+    outputs[CLUSTERLINK_OUTPUT] = clusterlink_output(peer_info(spec, manifests), local.policies, settings.namespace)
+    outputs["importTargetPorts"] = {
+        f"{ns}/{name}": port for (ns, name), port in sorted(assign_target_ports(manifests.of_kind(Import)).items())
+    }
+    if ca_owner == cluster:
+        outputs[CERTIFICATES_OUTPUT] = bundle
+    return outputs
+
+
+def _lattice_stack(fabric: FabricManifests, spec, manifests, target: ClusterTarget) -> dict[str, Any]:
+    cluster = spec.name
+    settings = spec.lattice
+    assert settings is not None
+    desired = fabric.lattice
+    scope = lattice_checks.scope_of(spec)
+    gateways = sorted(g.metadata.name for g in manifests.of_kind(Gateway))
+    owners = {network: desired.owners[(scope, network)] for network in gateways}
+    sources = {t.export.cluster for s in desired.services_of(cluster) for rule in s.rules for t in rule.targets
+               if t.export is not None and t.export.cluster != cluster}
+    stacks = PeerStacks(sources | {owner for owner in owners.values() if owner != cluster})
+
+    def declare(published: dict[str, Any]) -> Any:
+        exports: dict[lattice_checks.ExportKey, LatticeExport] = {}
+        network_ids: dict[str, Any] = {}
+        for stack in sorted(stacks.references):
+            data = published.get(stack)
+            _require(data is not None, f"stack {stack!r} has published no Lattice outputs, so {cluster!r} cannot "
+                     f"use what it shares: run `pulumi up` on {stack!r} first")
+            exports.update((export.key, export) for export in lattice_exports(stack, data))
+            network_ids.update(lattice_network_ids(data))
+        for gateway, owner in owners.items():
+            _require(owner == cluster or gateway in network_ids,
+                     f"stack {owner!r} owns service network {gateway!r} but does not publish it yet: "
+                     f"run `pulumi up` on {owner!r} first")
+        built = Cluster(cluster, ClusterArgs(
+            spec=spec, manifests=manifests, target=target,
+            lattice=LatticeInputs(fabric=desired, network_ids={g: network_ids[g] for g, o in owners.items()
+                                                               if o != cluster}, published=exports),
+        ))
+        lattice = built.lattice
+        networks = pulumi.Output.from_input({n: {"id": sn.id, "arn": sn.arn} for n, sn in lattice.networks.items()})
+        # `apply`, not `from_input` of a dict holding the exports: from_input would walk the resolved list again,
+        # an Output per value of every export.
+        return lattice.exports_output().apply(lambda exports: networks.apply(lambda ids: lattice_output(
+            cluster, settings.accountId, settings.region, settings.vpcId, exports, ids)))
+
+    return {LATTICE_OUTPUT: stacks.then(LATTICE_OUTPUT, declare)}

@@ -1,0 +1,69 @@
+"""What crosses the layers reads back as it was written (components/contract.py), and the model's answer to
+"who imports what a stack would stop exporting" (components/model/removal.py)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from components.contract import (ClusterTarget, clusterlink_exports, config_key, lattice_exports,
+                                 lattice_exports_entries, lattice_output, target_config, target_from_config)
+from components.model import ExportInfo, load_fabric
+from components.model.removal import importers, removed_exports
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "config"
+
+
+def published_lattice_output(fabric, cluster: str) -> dict:
+    """The `lattice` output `cluster`'s stack writes, each target group's ARN made from its name."""
+    spec = fabric.spec.cluster(cluster).lattice
+    groups = [(tg, f"arn:tg/{tg.name}") for tg in fabric.lattice.target_groups
+              if tg.cluster == cluster and tg.source_kind == "ServiceExport"]
+    return lattice_output(cluster, spec.accountId, spec.region, spec.vpcId, lattice_exports_entries(groups), {})
+
+
+def test_a_lattice_output_reads_back_as_the_exports_the_manifests_declare_with_their_target_groups():
+    fabric = load_fabric(EXAMPLE)
+    exports = lattice_exports("cluster1", published_lattice_output(fabric, "cluster1"))
+    assert {replace(e, target_groups=()) for e in exports} == {e for e in fabric.lattice_exports()
+                                                               if e.cluster == "cluster1"}
+    checkout = next(e for e in exports if e.name == "checkout")
+    [group] = [tg for tg in fabric.lattice.target_groups
+               if tg.cluster == "cluster1" and tg.source_name == "checkout" and tg.source_kind == "ServiceExport"]
+    assert checkout.target_group_for(group.consumer) == f"arn:tg/{group.name}"
+
+
+def test_a_stack_not_published_yet_has_no_exports():
+    assert lattice_exports("cluster1", None) == []
+    assert clusterlink_exports(None) == ()
+
+
+def test_a_cluster_target_reads_back_from_the_stack_config_the_fabric_layer_sets():
+    target = ClusterTarget(Path("/clusters/east/kubeconfig"), controllers=False)
+    config = {config_key(key): value for key, value in target_config(target).items()}
+    assert target_from_config(config) == target
+
+
+def test_a_stack_without_a_target_renders():
+    assert target_config(None) == {}
+    assert target_from_config({config_key("fabric"): "config"}) is None
+
+
+def test_a_published_lattice_export_the_manifests_still_declare_is_not_removed():
+    fabric = load_fabric(EXAMPLE)
+    published = lattice_exports("cluster2", published_lattice_output(fabric, "cluster2"))
+    assert removed_exports(fabric, "cluster2", published) == []
+
+
+def test_removing_a_lattice_export_names_the_routes_that_import_it():
+    fabric = load_fabric(EXAMPLE)
+    inventory = next(e for e in fabric.lattice_exports() if e.cluster == "cluster2" and e.name == "inventory")
+    assert set(importers(fabric, "cluster2", [inventory])) == {"export default/inventory:50051/GRPC"}
+    assert set(importers(fabric, "cluster2", [inventory])["export default/inventory:50051/GRPC"]) == {
+        "cluster3 (config/cluster3/routes.yaml: GRPCRoute/default/inventory)"}
+
+
+def test_a_clusterlink_export_no_manifest_declares_is_removed():
+    fabric = load_fabric(EXAMPLE)
+    published = (*fabric.catalog()["west"].exports, ExportInfo("gone", "bookinfo", 9080))
+    assert removed_exports(fabric, "west", published) == [("bookinfo", "gone")]
