@@ -1,6 +1,6 @@
 """ClusterLink: the cluster settings in fabric.yaml and the CRs of `clusterlink.net/v1alpha1`.
 
-The models mirror the upstream CRDs (shared/crds/clusterlink) and accept every
+The models mirror the upstream CRDs (clusterfabric/crds/clusterlink) and accept every
 example of the ClusterLink documentation verbatim. Where the CRD is loose and
 ClusterLink would fail later at run time, the model says so now: ports are
 1-65535 (uint16 in the Go types), Import names are at most 63 characters (they

@@ -1,6 +1,6 @@
 """Gateway API kinds as the AWS Gateway API Controller reads them: Gateway, HTTPRoute, GRPCRoute, TLSRoute.
 
-Fields mirror `gateway.networking.k8s.io` (shared/crds/gateway-api) with the
+Fields mirror `gateway.networking.k8s.io` (clusterfabric/crds/gateway-api) with the
 limits of its CRDs. What VPC Lattice cannot express is refused here with the
 reason, instead of being silently dropped later: regular-expression paths,
 several matches in one rule, header matches other than Exact, more than five

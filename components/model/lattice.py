@@ -1,6 +1,6 @@
 """VPC Lattice through the AWS Gateway API Controller's kinds, and the cluster settings in fabric.yaml.
 
-Kinds of `application-networking.k8s.aws/v1alpha1` (shared/crds/aws-gateway-api-controller):
+Kinds of `application-networking.k8s.aws/v1alpha1` (clusterfabric/crds/aws-gateway-api-controller):
 ServiceExport, ServiceImport, TargetGroupPolicy, IAMAuthPolicy, VpcAssociationPolicy.
 The annotations are the controller's, under the prefix `application-networking.k8s.aws/`.
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -151,9 +152,9 @@ def test_a_mandatory_policy_violation_fails_the_stacks_preview_naming_the_policy
     (pack / "PulumiPolicy.yaml").write_text((pack / "PulumiPolicy.yaml").read_text().replace(
         "virtualenv: ../.venv", f"virtualenv: {PROJECT_DIR / '.venv'}"))
     main = pack / "__main__.py"
-    main.write_text(main.read_text().replace(
-        '"No PrivilegedAccessPolicy: sharing stays namespaced.",\n                        ADVISORY,',
-        '"No PrivilegedAccessPolicy: sharing stays namespaced.",\n                        MANDATORY,'))
+    text, made_mandatory = re.subn(r'(sharing stays namespaced\.",\s*)ADVISORY', r"\1MANDATORY", main.read_text())
+    assert made_mandatory == 1
+    main.write_text(text)
     strict = Fabric("config", project_dir=fabric.project_dir, policy_packs=[str(pack)])
     west = strict.preview(["west"]).stack("west")
     assert west.result == "failed"
