@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from .rendered import is_generated
+from .rendered import RENDERED_MARKER, is_generated
 
 
 @dataclass(frozen=True)
@@ -81,3 +81,18 @@ def rendered_drift(deployment: dict[str, Any], render_directory: Path) -> list[D
         if key not in expected:
             drift.append(Drift(object_name(key), "added", str(path), None))
     return drift
+
+
+def folder_drift(deployment: dict, directory: Path, owner: str) -> tuple[list[Drift], str]:
+    """Differences between a stack's state and its rendered folder, and why they are not hand changes ("" when
+    they are). Only files the stack's own `up` on this backend wrote here can be changed by hand: a fresh checkout
+    has none (the manifests live where the stack was deployed), and another backend's stack of the same name
+    writes the same folder. The differences are returned either way: an `up` rewrites what is missing."""
+    marker = directory / RENDERED_MARKER
+    differences = rendered_drift(deployment, directory)
+    if not marker.is_file():
+        return differences, (f"drift not compared: no manifests rendered by this backend's `up` in {directory} "
+                             "(a fresh checkout, or rendered elsewhere)")
+    if marker.read_text() != owner:
+        return differences, f"drift not compared: the manifests in {directory} were rendered by another backend's stack"
+    return differences, ""

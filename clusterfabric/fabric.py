@@ -42,19 +42,17 @@ from components.model.errors import Problem
 from components.model.removal import importers, removed_exports
 from components.stack import read_peers
 
-from .drift import Drift, rendered_drift
+from .drift import Drift, folder_drift
 from .events import EngineEvents, Event, EventKind
 from .kubeapi import KubeClient
 from .processes import leftover_advice, leftover_plugins
 from .recovery import checkpoint_path, command_error, pending_advice
-from .rendered import finish_rendering
+from .rendered import finish_folder, owner_mark
 from .stack_config import prepare
-from .toolchain import PROJECT_DIR, BackendError, automation_command, pulumi_env
+from .toolchain import PROJECT_DIR, automation_command, check_backend, pulumi_env
 
 Operation = Literal["preview", "up", "refresh", "destroy"]
 Result = Literal["succeeded", "failed", "refused", "skipped", "planned offline", "not applicable"]
-RENDERED_MARKER = ".clusterfabric-rendered"
-"""In a render directory: the backend and stack whose `up` wrote it (drift is compared only for those files)."""
 
 
 @dataclass
@@ -170,7 +168,7 @@ class Fabric:
         return self._run("destroy", stacks)
 
     def _run(self, operation: Operation, stacks: list[str] | None) -> FabricResult:
-        _check_backend(self.env)
+        check_backend(self.env)
         fabric, problems = self._checked()
         graph = dependencies(fabric)
         order = run_order(fabric, graph=graph)
@@ -347,7 +345,9 @@ class Fabric:
         if operation == "up":
             result.outputs = self._read_outputs(name)
         if operation == "up" and renders(config):
-            self._finish_rendering(name, result.outputs)  # what this up published, not what was read before
+            directory = self._render_directory(result.outputs)  # what this up published, not what was read before
+            if directory is not None:
+                finish_folder(directory, self._render_owner(name))
         if target and operation == "up":
             self._read_back(stack, target, result)
         elif target and operation == "destroy" and namespaces:
@@ -391,24 +391,11 @@ class Fabric:
     def _drift(self, name: str, stack: auto.Stack, config: dict[str, str],
                outputs: Callable[[], dict[str, Any]]) -> tuple[list[Drift], str]:
         """Differences between the stack's state and its rendered manifests here, and why they are not hand
-        changes ("" when they are).
-
-        Only files this backend's `up` wrote here can be changed by hand: a fresh checkout has none (the manifests
-        live where the stack was deployed), and another backend's stack of the same name writes the same folder."""
-        if not renders(config):
-            return [], ""
-        directory = self._render_directory(outputs())
+        changes ("" when they are): see `clusterfabric.rendered.folder_drift`."""
+        directory = self._render_directory(outputs()) if renders(config) else None
         if directory is None:
             return [], ""
-        marker = directory / RENDERED_MARKER
-        differences = rendered_drift(stack.export_stack().deployment or {}, directory)
-        if not marker.is_file():
-            return differences, (f"drift not compared: no manifests rendered by this backend's `up` in {directory} "
-                                 "(a fresh checkout, or rendered elsewhere)")
-        if marker.read_text() != self._render_owner(name):
-            return differences, (f"drift not compared: the manifests in {directory} were rendered by another "
-                                 "backend's stack")
-        return differences, ""
+        return folder_drift(stack.export_stack().deployment or {}, directory, self._render_owner(name))
 
     def _render_directory(self, outputs: dict[str, Any]) -> Path | None:
         """Where the stack renders, here: its published path is relative to the project (older releases: absolute)."""
@@ -416,15 +403,7 @@ class Fabric:
         return self.project_dir / published if published else None
 
     def _render_owner(self, name: str) -> str:
-        return json.dumps({"backend": self.env.get("PULUMI_BACKEND_URL", ""), "stack": name}) + "\n"
-
-    def _finish_rendering(self, name: str, outputs: dict[str, Any]) -> None:
-        """Make the folder one Argo CD or Flux takes as is (CRDs, kustomization.yaml, modes: clusterfabric.rendered),
-        and record that this backend's stack wrote it, so later drift checks know the files are its own."""
-        directory = self._render_directory(outputs)
-        if directory is not None and directory.is_dir():
-            finish_rendering(directory)
-            (directory / RENDERED_MARKER).write_text(self._render_owner(name))
+        return owner_mark(self.env.get("PULUMI_BACKEND_URL", ""), name)
 
     def _checkpoint(self, name: str) -> Path | None:
         """The stack's checkpoint file, on a local file backend."""
@@ -555,15 +534,6 @@ class _Run:
     previewed: set[str] = field(default_factory=set)
     """Stacks whose preview succeeded in this run: what they will publish is what their manifests say."""
     lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-def _check_backend(env: dict[str, str]) -> None:
-    # An empty variable is what a workflow gets for a secret it may not read (a fork's pull request): the CLI
-    # would fall back to Pulumi Cloud and fail on every stack; say what is missing once, before any stack runs.
-    if env.get("PULUMI_BACKEND_URL") == "" and not env.get("PULUMI_ACCESS_TOKEN"):
-        raise BackendError("PULUMI_BACKEND_URL is set but empty, and no PULUMI_ACCESS_TOKEN: no backend holds the "
-                           "stacks (a fork's pull request gets no secrets). Set the backend and its credentials, or "
-                           "run `clusterfabric plan --offline` for a plan under mocks that needs neither")
 
 
 def _restored_text(drift: list[Drift], absent: list[Drift]) -> str:

@@ -16,11 +16,15 @@ to update or delete its object, so a renamed file would outlive its object.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import shutil
 from pathlib import Path
 
 import yaml
+
+RENDERED_MARKER = ".clusterfabric-rendered"
+"""In a render directory: the backend and stack whose `up` wrote it (drift is compared only for those files)."""
 
 CRD_DIR = Path(__file__).parent / "crds"
 """The upstream CRDs (sources in each folder's SOURCE.md)."""
@@ -129,3 +133,16 @@ if __name__ == "__main__":  # python -m clusterfabric.rendered RENDERED DESTINAT
     source_root, destination_root = Path(sys.argv[1]), Path(sys.argv[2])
     for stack in sorted(p for p in source_root.iterdir() if (p / KUSTOMIZATION).is_file()):
         print(f"{stack.name}: {len(publish(stack, destination_root / stack.name))} manifests published")
+
+
+def owner_mark(backend: str, stack: str) -> str:
+    """What RENDERED_MARKER holds for `stack` of `backend`."""
+    return json.dumps({"backend": backend, "stack": stack}) + "\n"
+
+
+def finish_folder(directory: Path, owner: str) -> None:
+    """After a successful `up` of a rendering stack: `finish_rendering`, then mark the folder as `owner`'s, so
+    later drift checks know the files are its own."""
+    if directory.is_dir():
+        finish_rendering(directory)
+        (directory / RENDERED_MARKER).write_text(owner)

@@ -64,6 +64,17 @@ class BackendError(RuntimeError):
     """No Pulumi backend to read the stacks from: a run could say nothing true about them."""
 
 
+def check_backend(env: Mapping[str, str]) -> None:
+    """Raise BackendError when `env` names no backend the CLI could use.
+
+    An empty variable is what a workflow gets for a secret it may not read (a fork's pull request): the CLI
+    would fall back to Pulumi Cloud and fail on every stack; say what is missing once, before any stack runs."""
+    if env.get("PULUMI_BACKEND_URL") == "" and not env.get("PULUMI_ACCESS_TOKEN"):
+        raise BackendError("PULUMI_BACKEND_URL is set but empty, and no PULUMI_ACCESS_TOKEN: no backend holds the "
+                           "stacks (a fork's pull request gets no secrets). Set the backend and its credentials, or "
+                           "run `clusterfabric plan --offline` for a plan under mocks that needs neither")
+
+
 def pulumi_env(project_dir: Path = PROJECT_DIR, base: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment to run the Pulumi CLI with for `project_dir`."""
     env = dict(os.environ if base is None else base)
