@@ -1,8 +1,12 @@
 """Serves the package's components to the Pulumi engine (run by the Python language host as a plugin)."""
 
-from pulumi.provider.experimental import component_provider_host
+import sys
 
-from components.plugin.clusterlink import PACKAGE, Export, Import
+from pulumi.provider import main
+
+from components.plugin.clusterlink import MODULE, PACKAGE, Export, Import
+from components.plugin.provider import Package
 
 if __name__ == "__main__":
-    component_provider_host([Export, Import], name=PACKAGE)
+    # The engine's address and flags follow the plugin's directory, as component_provider_host reads them.
+    main(Package([Export, Import], PACKAGE, MODULE), sys.argv[1:])

@@ -15,6 +15,7 @@ from components.model.clusterlink import API_VERSION, Export as ExportModel, Imp
 from components.model.validation import parse
 
 PACKAGE = "clusterfabric"
+MODULE = "clusterlink"
 
 
 class ExportArgs(TypedDict):
@@ -56,7 +57,7 @@ class Export(pulumi.ComponentResource):
     """A ClusterLink Export: a Service (or host) of this cluster that peers may import."""
 
     def __init__(self, name: str, args: ExportArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(f"{PACKAGE}:index:Export", name, {}, opts)
+        super().__init__(f"{PACKAGE}:{MODULE}:Export", name, {}, opts)
         spec = {"port": args["port"]} | ({"host": args["host"]} if "host" in args else {})
         export = _validated(ExportModel, "Export", args, spec, name)
         _cr(name, "Export", args, cr_body(export), self)
@@ -67,7 +68,7 @@ class Import(pulumi.ComponentResource):
     """A ClusterLink Import: a Service of this cluster whose connections go to peers' Exports."""
 
     def __init__(self, name: str, args: ImportArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(f"{PACKAGE}:index:Import", name, {}, opts)
+        super().__init__(f"{PACKAGE}:{MODULE}:Import", name, {}, opts)
         spec: dict[str, Any] = {
             "port": args["port"],
             "sources": [{"exportName": s["export_name"], "exportNamespace": s["export_namespace"], "peer": s["peer"]}
@@ -86,7 +87,7 @@ def _validated(model: Any, kind: str, args: Any, spec: dict[str, Any], name: str
     """The CR as the model reads it, or InputError naming the component, the CR and the field."""
     data = {"apiVersion": API_VERSION, "kind": kind,
             "metadata": {"name": args["name"], "namespace": args["namespace"]}, "spec": _integers(spec)}
-    return parse(model, data, f"{PACKAGE}:index:{kind} {name}", f"{kind}/{args['namespace']}/{args['name']}")
+    return parse(model, data, f"{PACKAGE}:{MODULE}:{kind} {name}", f"{kind}/{args['namespace']}/{args['name']}")
 
 
 def _integers(value: Any) -> Any:

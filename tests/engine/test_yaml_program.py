@@ -64,13 +64,14 @@ def test_import_renders_exactly_the_declared_fields(deployed):
     }
 
 
-def test_port_0_fails_the_up_with_validates_message_naming_the_field(tmp_path):
+def test_port_0_fails_the_up_with_validates_message_and_names_the_argument(tmp_path):
     def port_0(program: dict[str, Any]) -> None:
         program["resources"]["checkout"]["properties"]["port"] = 0
 
     proj = yaml_program(tmp_path / "program", port_0)
     result = proj.pulumi("up", "--yes", "--skip-preview", "--stack", "dev", check=False)
     assert result.returncode != 0
-    assert ("clusterfabric:index:Export checkout: Export/shop/checkout: spec.port: "
+    assert ("clusterfabric:clusterlink:Export checkout: Export/shop/checkout: spec.port: "
             "Input should be greater than or equal to 1") in result.stdout
+    assert "property port with value '{0}' has a problem: Input should be greater than or equal to 1" in result.stdout
     assert not (tmp_path / "program" / "rendered" / "1-manifest" / "clusterlink.net_v1alpha1-export-shop-checkout.yaml").exists()
