@@ -1,0 +1,12 @@
+"""Serves the package's components to the Pulumi engine (run by the Python language host as a plugin)."""
+
+import sys
+
+from pulumi.provider import main
+
+from components.plugin.clusterlink import MODULE, PACKAGE, Export, Import
+from components.plugin.provider import Package
+
+if __name__ == "__main__":
+    # The engine's address and flags follow the plugin's directory, as component_provider_host reads them.
+    main(Package([Export, Import], PACKAGE, MODULE), sys.argv[1:])

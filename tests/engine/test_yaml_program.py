@@ -1,0 +1,93 @@
+"""A Pulumi YAML program using the component package (components/plugin), on the real engine.
+
+The program is examples/yaml-components: a ClusterLink Export and Import declared through the package,
+rendered to a directory by a Kubernetes provider. It runs on the YAML language host scripts/setup builds;
+the package's components run in the Python language host, validated by the models `validate` uses.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from clusterfabric.toolchain import PROJECT_DIR
+from tests.pulumi_project import PulumiProject, project
+
+EXAMPLE = PROJECT_DIR / "examples" / "yaml-components"
+PACKAGE = PROJECT_DIR / "components" / "plugin"
+
+
+def package_copy(directory: Path) -> Path:
+    """The package's plugin files in `directory`, its virtualenv path made absolute. The YAML host caches
+    a package's schema beside its directory until the directory changes: a copy per run is read afresh,
+    whatever the checkout's cache holds. The components themselves are imported from the checkout."""
+    copy = directory / "plugin"
+    copy.mkdir(parents=True)
+    shutil.copy(PACKAGE / "__main__.py", copy)
+    plugin = yaml.safe_load((PACKAGE / "PulumiPlugin.yaml").read_text())
+    options = plugin["runtime"]["options"]
+    options["virtualenv"] = str((PACKAGE / options["virtualenv"]).resolve())
+    (copy / "PulumiPlugin.yaml").write_text(yaml.safe_dump(plugin))
+    return copy
+
+
+def yaml_program(directory: Path, change: Any = None) -> PulumiProject:
+    """The example program in `directory`, on a copy of the package, a stack `dev` initialised."""
+    program = yaml.safe_load((EXAMPLE / "Pulumi.yaml").read_text())
+    assert (EXAMPLE / program["packages"]["clusterfabric"]).resolve() == PACKAGE
+    program["packages"]["clusterfabric"] = str(package_copy(directory / "package"))
+    if change:
+        change(program)
+    (directory / "Pulumi.yaml").write_text(yaml.safe_dump(program, sort_keys=False))
+    proj = project(directory)
+    proj.init_stack("dev")
+    return proj
+
+
+def manifest(directory: Path, kind: str, name: str) -> dict[str, Any]:
+    return yaml.safe_load((directory / "rendered" / "1-manifest" / f"clusterlink.net_v1alpha1-{kind}-shop-{name}.yaml")
+                          .read_text())
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    proj = yaml_program(tmp_path_factory.mktemp("yaml") / "program")
+    proj.up("dev")
+    return proj.directory
+
+
+def test_export_renders_exactly_the_declared_fields(deployed):
+    assert manifest(deployed, "export", "checkout") == {
+        "apiVersion": "clusterlink.net/v1alpha1", "kind": "Export",
+        "metadata": {"name": "checkout", "namespace": "shop"},
+        "spec": {"port": 8080},
+    }
+
+
+def test_import_renders_exactly_the_declared_fields(deployed):
+    assert manifest(deployed, "import", "reviews") == {
+        "apiVersion": "clusterlink.net/v1alpha1", "kind": "Import",
+        "metadata": {"name": "reviews", "namespace": "shop"},
+        "spec": {
+            "port": 9080, "targetPort": 20080, "lbScheme": "round-robin",
+            "sources": [{"exportName": "reviews", "exportNamespace": "books", "peer": "east"},
+                        {"exportName": "reviews", "exportNamespace": "books", "peer": "west"}],
+        },
+    }
+
+
+def test_port_0_fails_the_up_with_validates_message_and_names_the_argument(tmp_path):
+    def port_0(program: dict[str, Any]) -> None:
+        program["resources"]["checkout"]["properties"]["port"] = 0
+
+    proj = yaml_program(tmp_path / "program", port_0)
+    result = proj.pulumi("up", "--yes", "--skip-preview", "--stack", "dev", check=False)
+    assert result.returncode != 0
+    assert ("clusterfabric:clusterlink:Export checkout: Export/shop/checkout: spec.port: "
+            "Input should be greater than or equal to 1") in result.stdout
+    assert "property port with value '{0}' has a problem: Input should be greater than or equal to 1" in result.stdout
+    assert not (tmp_path / "program" / "rendered" / "1-manifest" / "clusterlink.net_v1alpha1-export-shop-checkout.yaml").exists()
