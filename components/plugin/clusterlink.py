@@ -58,7 +58,7 @@ class Export(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ExportArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{PACKAGE}:{MODULE}:Export", name, {}, opts)
-        spec = {"port": args["port"]} | ({"host": args["host"]} if "host" in args else {})
+        spec = {"port": _number(args["port"])} | ({"host": args["host"]} if "host" in args else {})
         export = _validated(ExportModel, "Export", args, spec, name)
         _cr(name, "Export", args, cr_body(export), self)
         self.register_outputs({})
@@ -70,12 +70,12 @@ class Import(pulumi.ComponentResource):
     def __init__(self, name: str, args: ImportArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{PACKAGE}:{MODULE}:Import", name, {}, opts)
         spec: dict[str, Any] = {
-            "port": args["port"],
+            "port": _number(args["port"]),
             "sources": [{"exportName": s["export_name"], "exportNamespace": s["export_namespace"], "peer": s["peer"]}
                         for s in args["sources"]],
         }
         if "target_port" in args:
-            spec["targetPort"] = args["target_port"]
+            spec["targetPort"] = _number(args["target_port"])
         spec["lbScheme"] = args.get("lb_scheme", "random")
         imp = _validated(ImportModel, "Import", args, spec, name)
         # lbScheme written explicitly, as the fabric's Imports have it.
@@ -86,19 +86,13 @@ class Import(pulumi.ComponentResource):
 def _validated(model: Any, kind: str, args: Any, spec: dict[str, Any], name: str) -> Any:
     """The CR as the model reads it, or InputError naming the component, the CR and the field."""
     data = {"apiVersion": API_VERSION, "kind": kind,
-            "metadata": {"name": args["name"], "namespace": args["namespace"]}, "spec": _integers(spec)}
+            "metadata": {"name": args["name"], "namespace": args["namespace"]}, "spec": spec}
     return parse(model, data, f"{PACKAGE}:{MODULE}:{kind} {name}", f"{kind}/{args['namespace']}/{args['name']}")
 
 
-def _integers(value: Any) -> Any:
+def _number(value: Any) -> Any:
     # Pulumi carries numbers as floats; the model's integer fields are strict (a manifest's 80.0 is refused).
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _integers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_integers(v) for v in value]
-    return value
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _cr(name: str, kind: str, args: Any, spec: dict[str, Any], parent: pulumi.Resource) -> None:
