@@ -42,8 +42,9 @@ _REGISTRY = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::[0-9]{1,5}
 
 def _registry(value: str) -> str:
     # It becomes part of every image reference (`<registry>/cl-controlplane:<tag>`): a space or a shell character
-    # would only fail at the image pull, on every node.
-    if len(value) > 255 or not _REGISTRY.fullmatch(value):
+    # would only fail at the image pull, on every node. "" is ClusterLink's own choice for bare image names
+    # (`--container-registry ""`: images from the node's default registry or already loaded).
+    if value and (len(value) > 255 or not _REGISTRY.fullmatch(value)):
         raise ValueError(f"{value!r} is not an image registry and repository: a host (optionally :port) and "
                          "path parts of a-z, 0-9, '.', '_' and '-', such as ghcr.io/clusterlink-net")
     return value

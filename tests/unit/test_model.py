@@ -110,3 +110,10 @@ def test_unknown_dataplane_says_what_is_allowed(tmp_path: Path):
         load_fabric_spec(d)
     [problem] = err.value.problems
     assert (problem.field, problem.message) == ("clusters[0].dataplane", "Input should be 'clusterlink' or 'lattice'")
+
+
+@pytest.mark.parametrize("registry", ["", "ghcr.io/clusterlink-net", "localhost:5000/cl", "registry.example.com"])
+def test_an_image_registry_may_be_empty_for_bare_image_names_or_a_registry_and_path(registry: str):
+    from components.model.clusterlink import ClusterLinkSettings
+
+    assert ClusterLinkSettings(registry=registry).registry == registry
