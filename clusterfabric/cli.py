@@ -289,7 +289,10 @@ def table(result) -> str:
         lines += [f"{s.stack}: policy [{p['level']}] {p['policy']} ({p['resource']}): {p['message']}"
                   for p in s.policy if s.ok]
         lines += [f"{s.stack}: {d}" for d in s.drift]
-        plaintext = sum("plaintext" in w for w in s.warnings)
+        # The provider warns when it checks such an object, and again naming the file it writes: count the files
+        # (an up), or else the objects (a preview).
+        files = {w for w in s.warnings if w.startswith("rendered file") and w.endswith("in plaintext")}
+        plaintext = len(files) or sum(w.startswith("rendered YAML will contain a secret") for w in s.warnings)
         if plaintext:
             lines.append(f"{s.stack}: {plaintext} rendered objects hold secret values in plaintext (the provider's "
                          "warning; docs/secrets.md says how to ship them)")
