@@ -50,7 +50,7 @@ def converged(proj: PulumiProject, stack: str) -> None:
     assert len(urns) == len(set(urns))
     kubernetes = [r for r in state["resources"] if r["type"].startswith("kubernetes:") and r.get("custom")
                   and not r["type"].startswith("pulumi:providers")]
-    files = sorted((proj.directory / "rendered" / stack).rglob("*.yaml"))
+    files = sorted((proj.directory / "rendered" / stack / "1-manifest").glob("*.yaml"))  # the provider's, one each
     assert len(files) == len(kubernetes) == 21
     assert {(d["kind"], d["metadata"]["name"]) for d in (yaml.safe_load(f.read_text()) for f in files)} >= {
         ("Import", "reviews"), ("Peer", "east"), ("Peer", "west"), ("Deployment", "cl-dataplane")}
