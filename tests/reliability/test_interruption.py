@@ -10,22 +10,30 @@ import shutil
 import signal
 import subprocess
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 import yaml
 
 from clusterfabric import Fabric
+from clusterfabric.processes import leftover_plugins
 from tests.pulumi_project import PulumiProject, copy_program, project, pulumi_command
 
 
 @pytest.fixture()
-def exporters_up(tmp_path: Path) -> PulumiProject:
+def exporters_up(tmp_path: Path) -> Iterator[PulumiProject]:
     proj = project(copy_program(tmp_path / "project"))
     for stack in ("east", "west", "central"):
         proj.init_stack(stack)
     proj.up("east")
     proj.up("west")
-    return proj
+    yield proj
+    # A SIGKILL of a CLI's group leaves its plugins (each in a group of its own): stop them by PID, also on failure.
+    for process in leftover_plugins(proj.directory):
+        try:
+            os.kill(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def interrupt_up(proj: PulumiProject, stack: str, sig: signal.Signals) -> int:
@@ -82,7 +90,16 @@ def recover(fabric: Fabric, proj: PulumiProject, stack: str) -> list[str]:
     """Run `up` through the fabric layer, doing what its messages advise, until it succeeds; the advice taken."""
     taken = []
     for _ in range(6):
-        result = fabric.up([stack]).stack(stack)
+        run = fabric.up([stack])
+        result = run.stack(stack)
+        for note in run.notes:  # plugins the kill left running: stopped as the note says
+            pids = re.search(r"`kill ([0-9 ]+)`", note)
+            taken.append("kill leftover plugins")
+            for pid in pids.group(1).split():
+                try:
+                    os.kill(int(pid), signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
         restore = re.search(r"`(cp \S+ \S+) && (cp \S+ \S+)`", result.message)
         remove = re.search(r"`rm (\S+)`", result.message)
         if remove:  # an unreadable checkpoint stops everything else, even `cancel`: first
