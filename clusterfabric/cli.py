@@ -282,7 +282,7 @@ def table(result) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    lines += [f"fabric: {note}" for note in getattr(result, "notes", [])]
+    lines += [f"fabric: {note}" for note in result.notes]
     for s in result.stacks:
         if s.message and (not s.ok or s.result in ("planned offline", "not applicable")):
             lines.append(f"{s.stack}: {s.message}")
@@ -299,6 +299,13 @@ def table(result) -> str:
         if s.ok and s.read_back == [] and s.message.startswith("read back"):
             lines.append(f"{s.stack}: {s.message}")
     return "\n".join(lines)
+
+
+def _stopped_on_signals():
+    """A fabric run's guard: on SIGINT/SIGTERM every process it started is stopped (clusterfabric.processes)."""
+    from .processes import stopped_on_signals
+
+    return stopped_on_signals(on_stop=lambda line: print(f"clusterfabric: {line}", file=sys.stderr, flush=True))
 
 
 def confirmed_destroy(args: argparse.Namespace) -> bool:
@@ -318,11 +325,10 @@ def operation_command(args: argparse.Namespace) -> int:
     if args.command == "destroy" and not confirmed_destroy(args):
         print("clusterfabric: destroy not confirmed; nothing changed", file=sys.stderr)
         return 1
-    fabric = _fabric(args)
-    from .processes import stopped_on_signals
     from .report import exit_status
 
-    with stopped_on_signals(on_stop=lambda line: print(f"clusterfabric: {line}", file=sys.stderr, flush=True)):
+    fabric = _fabric(args)
+    with _stopped_on_signals():
         result = getattr(fabric, args.command)(args.stack)
     print(table(result))
     return exit_status(result)
@@ -341,15 +347,14 @@ def apiservers_command(args: argparse.Namespace) -> int:
 
 def comment_command(args: argparse.Namespace) -> int:
     from .comment import pr_comment
-
-    from .processes import stopped_on_signals
+    from .report import exit_status
 
     if args.stack:
         print("clusterfabric: comment previews exactly the stacks the change since --base affects, so --stack "
               "does not apply; for chosen stacks use `clusterfabric preview --stack NAME`", file=sys.stderr)
         return 2
     fabric = _fabric(args)  # --kubeconfig, --apiservers and --render choose the targets the preview runs against
-    with stopped_on_signals(on_stop=lambda line: print(f"clusterfabric: {line}", file=sys.stderr, flush=True)):
+    with _stopped_on_signals():
         text, result = pr_comment(args.fabric, args.base, parallel=args.parallel, force=args.force,
                                   on_event=fabric.on_event, policy_packs=fabric.policy_packs, targets=fabric.targets)
     if args.output:
@@ -357,6 +362,4 @@ def comment_command(args: argparse.Namespace) -> int:
     else:
         print(text)
     print(table(result), file=sys.stderr)
-    from .report import exit_status
-
     return exit_status(result)

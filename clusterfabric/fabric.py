@@ -34,10 +34,10 @@ from typing import Any, Callable, Literal
 
 from pulumi import automation as auto
 
-from components.contract import (CLUSTERLINK_OUTPUT, LATTICE_OUTPUT, PLANNED_PEERS_ENV, RENDER_DIRECTORY_OUTPUT,
-                                 ClusterTarget, clusterlink_exports, lattice_exports, renders, target_from_config)
+from components.contract import (CLUSTERLINK_OUTPUT, LATTICE_OUTPUT, PLANNED_PEERS_ENV, ClusterTarget,
+                                 clusterlink_exports, lattice_exports, render_directory_of, renders,
+                                 target_from_config)
 from components.model import FabricManifests, Graph, InputError, check_fabric, dependencies, load_fabric, run_order
-from components.model.clusterlink_checks import imported_peers
 from components.model.errors import Problem
 from components.model.removal import importers, removed_exports
 from components.stack import read_peers
@@ -313,11 +313,15 @@ class Fabric:
             options["replace"] = restore  # rewriting the object rewrites its file
         target = target_from_config(config)
         namespaces = _namespaces(stack) if operation == "destroy" and target and not target.controllers else []
+        published: dict[str, Any] = {}
         try:
             if operation == "preview":
                 changes = dict(stack.preview(**options).change_summary)
             elif operation == "up":
-                changes = dict(stack.up(**options).summary.resource_changes or {})
+                done = stack.up(**options)
+                changes = dict(done.summary.resource_changes or {})
+                # What the engine read back after the up (the Automation API does): no second CLI call.
+                published = {k: "[secret]" if v.secret else v.value for k, v in done.outputs.items()}
             elif operation == "refresh":
                 changes = dict(stack.refresh(**options).summary.resource_changes or {})
             else:
@@ -343,9 +347,9 @@ class Fabric:
             with run.lock:
                 run.previewed.add(name)
         if operation == "up":
-            result.outputs = self._read_outputs(name)
+            result.outputs = published
         if operation == "up" and renders(config):
-            directory = self._render_directory(result.outputs)  # what this up published, not what was read before
+            directory = render_directory_of(result.outputs, self.project_dir)  # what this up published
             if directory is not None:
                 finish_folder(directory, self._render_owner(name))
         if target and operation == "up":
@@ -366,10 +370,8 @@ class Fabric:
         if fabric.spec.cluster(name).dataplane != "clusterlink":
             return None
         planned = frozenset(run.previewed) if run.operation == "preview" else frozenset()
-        peers_of_fabric = {c.name for c, _ in fabric.clusterlink_clusters()}
         published = {p: (self._deployed_outputs(p, run) or {}).get(CLUSTERLINK_OUTPUT)
-                     for p in imported_peers(fabric.manifests[name])
-                     if p != name and p not in planned and p in peers_of_fabric}
+                     for p in fabric.import_peers(name) if p not in planned}
         peers = read_peers(fabric, name, published, planned)
         return peers.refusal() if peers.problems else None
 
@@ -392,15 +394,10 @@ class Fabric:
                outputs: Callable[[], dict[str, Any]]) -> tuple[list[Drift], str]:
         """Differences between the stack's state and its rendered manifests here, and why they are not hand
         changes ("" when they are): see `clusterfabric.rendered.folder_drift`."""
-        directory = self._render_directory(outputs()) if renders(config) else None
+        directory = render_directory_of(outputs(), self.project_dir) if renders(config) else None
         if directory is None:
             return [], ""
         return folder_drift(stack.export_stack().deployment or {}, directory, self._render_owner(name))
-
-    def _render_directory(self, outputs: dict[str, Any]) -> Path | None:
-        """Where the stack renders, here: its published path is relative to the project (older releases: absolute)."""
-        published = outputs.get(RENDER_DIRECTORY_OUTPUT)
-        return self.project_dir / published if published else None
 
     def _render_owner(self, name: str) -> str:
         return owner_mark(self.env.get("PULUMI_BACKEND_URL", ""), name)

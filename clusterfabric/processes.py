@@ -36,15 +36,23 @@ class Process:
         return f"pid {self.pid} ({self.command})"
 
 
-def _read(pid: int) -> Process | None:
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (state, parent, ...); None when the process is gone."""
     try:
         stat = (PROC / str(pid) / "stat").read_text()
-        command = (PROC / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
     except OSError:
         return None
     # The command name sits in parentheses and may hold spaces: the fields after the last ")" are fixed.
-    fields = stat[stat.rindex(")") + 2:].split()
-    return Process(pid, int(fields[1]), command[:200])
+    return stat[stat.rindex(")") + 2:].split()
+
+
+def _read(pid: int) -> Process | None:
+    fields = _stat(pid)
+    try:
+        command = (PROC / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return None
+    return Process(pid, int(fields[1]), command[:200]) if fields else None
 
 
 def processes() -> list[Process]:
@@ -65,11 +73,8 @@ def descendants(pid: int, table: list[Process] | None = None) -> list[Process]:
 
 
 def _alive(pid: int) -> bool:
-    try:
-        state = (PROC / str(pid) / "stat").read_text()
-    except OSError:
-        return False
-    return state[state.rindex(")") + 2] != "Z"  # a zombie has ended; its parent has not reaped it yet
+    fields = _stat(pid)
+    return fields is not None and fields[0] != "Z"  # a zombie has ended; its parent has not reaped it yet
 
 
 def stop_children(grace: float = GRACE_SECONDS) -> list[Process]:

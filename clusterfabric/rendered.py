@@ -65,8 +65,12 @@ def is_generated(render_directory: Path, path: Path, crd_dir: Path = CRD_DIR) ->
     relative = path.relative_to(render_directory)
     if relative == Path(KUSTOMIZATION):
         return True
-    names = {p.name for p in upstream_crds(crd_dir).values()}
-    return relative.parent == Path(CRD_FOLDER) and relative.name in names
+    return relative.parent == Path(CRD_FOLDER) and relative.name in _crd_file_names(crd_dir)
+
+
+@functools.cache
+def _crd_file_names(crd_dir: Path) -> frozenset[str]:
+    return frozenset(p.name for p in upstream_crds(crd_dir).values())
 
 
 def finish_rendering(render_directory: Path, crd_dir: Path = CRD_DIR) -> list[str]:
@@ -127,14 +131,6 @@ def _write_kustomization(directory: Path, resources: list[str]) -> None:
     os.chmod(kustomization, READABLE)
 
 
-if __name__ == "__main__":  # python -m clusterfabric.rendered RENDERED DESTINATION: what CI publishes
-    import sys
-
-    source_root, destination_root = Path(sys.argv[1]), Path(sys.argv[2])
-    for stack in sorted(p for p in source_root.iterdir() if (p / KUSTOMIZATION).is_file()):
-        print(f"{stack.name}: {len(publish(stack, destination_root / stack.name))} manifests published")
-
-
 def owner_mark(backend: str, stack: str) -> str:
     """What RENDERED_MARKER holds for `stack` of `backend`."""
     return json.dumps({"backend": backend, "stack": stack}) + "\n"
@@ -146,3 +142,11 @@ def finish_folder(directory: Path, owner: str) -> None:
     if directory.is_dir():
         finish_rendering(directory)
         (directory / RENDERED_MARKER).write_text(owner)
+
+
+if __name__ == "__main__":  # python -m clusterfabric.rendered RENDERED DESTINATION: what CI publishes
+    import sys
+
+    source_root, destination_root = Path(sys.argv[1]), Path(sys.argv[2])
+    for stack in sorted(p for p in source_root.iterdir() if (p / KUSTOMIZATION).is_file()):
+        print(f"{stack.name}: {len(publish(stack, destination_root / stack.name))} manifests published")

@@ -96,6 +96,22 @@ LATTICE_OUTPUT = "lattice"
 """A Lattice cluster's account, Region, VPC, exports (with their target groups) and service networks."""
 
 
+def render_directory_output(target: ClusterTarget, project_dir: Path) -> str | None:
+    """The `renderDirectory` output: relative to the project when inside it, so the state names no machine's path
+    (None: applied to a cluster)."""
+    directory = target.render_directory
+    if directory is None:
+        return None
+    return directory.relative_to(project_dir).as_posix() if directory.is_relative_to(project_dir) else str(directory)
+
+
+def render_directory_of(outputs: Mapping[str, Any], project_dir: Path) -> Path | None:
+    """Where a stack renders on this machine, from its outputs (releases before this one published it absolute,
+    which the join keeps as it is)."""
+    published = outputs.get(RENDER_DIRECTORY_OUTPUT)
+    return project_dir / published if published else None
+
+
 def clusterlink_output(peer: PeerInfo, policies: Policies, namespace: str) -> dict[str, Any]:
     """The `clusterlink` stack output: all an importer and the access analysis need, nothing secret."""
     dump = lambda p: p.model_dump(by_alias=True, exclude_defaults=True)  # noqa: E731

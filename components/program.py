@@ -7,7 +7,7 @@ from typing import Any
 
 import pulumi
 
-from .contract import AWAIT_READINESS, FABRIC, KUBECONFIG, RENDER_DIRECTORY, RENDER_DIRECTORY_OUTPUT, ClusterTarget
+from .contract import AWAIT_READINESS, FABRIC, KUBECONFIG, RENDER_DIRECTORY, ClusterTarget
 from .stack import build_stack
 from .model import InputError, load_fabric, run_order
 
@@ -32,8 +32,4 @@ def run(root: Path, stack: str, config: pulumi.Config) -> dict[str, Any]:
         raise pulumi.RunError(f"invalid fabric input:\n{err}") from None
     except KeyError as err:
         raise pulumi.RunError(str(err.args[0])) from None
-    outputs = build_stack(fabric, stack, target)
-    if target.render_directory is not None and target.render_directory.is_relative_to(root):
-        # Relative to the project: the state must not carry the path of the machine that ran `up`.
-        outputs[RENDER_DIRECTORY_OUTPUT] = target.render_directory.relative_to(root).as_posix()
-    return outputs
+    return build_stack(fabric, stack, target, root)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any, Mapping
 
 import pulumi
@@ -20,12 +21,12 @@ from .cluster import Cluster, ClusterArgs, ClusterLinkInputs, LatticeInputs
 from .clusterlink.certificates import FabricCertificates
 from .contract import (CERTIFICATES_OUTPUT, CLUSTERLINK_OUTPUT, LATTICE_OUTPUT, PLANNED_PEERS_ENV,
                        RENDER_DIRECTORY_OUTPUT, ClusterTarget, clusterlink_output, lattice_exports, lattice_network_ids,
-                       lattice_output, peer_from_output)
+                       lattice_output, peer_from_output, render_directory_output)
 from .links import PeerStacks
 from .model import FabricManifests, PeerInfo, lattice_checks
 from .model.access import Policies, PeerAccess, blocked_sources
 from .model.clusterlink import Import
-from .model.clusterlink_checks import check_cluster, check_import_sources, imported_peers, peer_info
+from .model.clusterlink_checks import check_cluster, check_import_sources, peer_info
 from .model.gateway import Gateway
 from .model.lattice_checks import LatticeExport
 from .model.load import ref
@@ -71,8 +72,7 @@ def read_peers(fabric: FabricManifests, cluster: str, published: Mapping[str, An
     before a refused run could touch the stack."""
     manifests = fabric.manifests[cluster]
     offline = offline if offline is not None else fabric.catalog()
-    fabric_peers = [c.name for c, _ in fabric.clusterlink_clusters()]
-    sources = [p for p in imported_peers(manifests) if p in fabric_peers and p != cluster]
+    sources = fabric.import_peers(cluster)
     catalog: dict[str, PeerInfo] = {}
     exporters: dict[str, PeerAccess] = {}
     notes: list[str] = []
@@ -90,13 +90,13 @@ def read_peers(fabric: FabricManifests, cluster: str, published: Mapping[str, An
             continue
         catalog[peer], exporters[peer] = offline[peer], fabric.peer_access(peer)
     # Peers of the fabric this cluster does not import from still count as known names.
-    for peer in fabric_peers:
+    for peer in (c.name for c, _ in fabric.clusterlink_clusters()):
         catalog.setdefault(peer, PeerInfo(peer))
     deployed = sorted(p for p in sources if p not in planned and published.get(p) is not None)
     return PeersRead(catalog, exporters, notes, check_import_sources(cluster, manifests, catalog), deployed)
 
 
-def build_stack(fabric: FabricManifests, cluster: str, target: ClusterTarget) -> dict[str, Any]:
+def build_stack(fabric: FabricManifests, cluster: str, target: ClusterTarget, project_dir: Path) -> dict[str, Any]:
     """Declare one cluster's stack and return its outputs.
 
     Everything this stack declares waits for the stacks it reads and for every
@@ -125,7 +125,7 @@ def build_stack(fabric: FabricManifests, cluster: str, target: ClusterTarget) ->
     outputs: dict[str, Any] = {
         "cluster": cluster,
         "dataplane": spec.dataplane,
-        RENDER_DIRECTORY_OUTPUT: str(target.render_directory) if target.render_directory else None,
+        RENDER_DIRECTORY_OUTPUT: render_directory_output(target, project_dir),
         "services": sorted(f"{s.namespace}/{s.name}" for s in manifests.services),
     }
     outputs.update(build(fabric, spec, manifests, target))
@@ -141,7 +141,7 @@ def _clusterlink_stack(fabric: FabricManifests, spec, manifests, target: Cluster
     assert settings is not None
     fabric_peers = [c.name for c, _ in fabric.clusterlink_clusters()]
     ca_owner = fabric_peers[0]
-    sources = [p for p in imported_peers(manifests) if p in fabric_peers and p != cluster]
+    sources = fabric.import_peers(cluster)
     stacks = PeerStacks(sources + ([ca_owner] if ca_owner != cluster else []))
     local = PeerAccess(cluster, settings.labels, Policies.of(manifests.objects))
 

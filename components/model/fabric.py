@@ -8,7 +8,7 @@ from pathlib import Path
 
 from . import lattice_checks, lattice_fabric
 from .access import Policies, PeerAccess
-from .clusterlink_checks import PeerInfo, peer_info
+from .clusterlink_checks import PeerInfo, imported_peers, peer_info
 from .errors import InputError, Problem
 from .fabric_yaml import FABRIC_FILE, ClusterSpec, FabricSpec
 from .lattice_checks import LatticeExport
@@ -25,6 +25,12 @@ class FabricManifests:
 
     def clusterlink_clusters(self) -> list[tuple[ClusterSpec, ClusterManifests]]:
         return [(c, self.manifests[c.name]) for c in self.spec.clusters if c.dataplane == "clusterlink"]
+
+    def import_peers(self, name: str) -> list[str]:
+        """The fabric's ClusterLink peers that cluster `name` imports from, sorted: the stacks it reads (a
+        hand-written Peer outside the fabric has no stack)."""
+        fabric_peers = {c.name for c, _ in self.clusterlink_clusters()}
+        return [p for p in imported_peers(self.manifests[name]) if p in fabric_peers and p != name]
 
     def catalog(self) -> dict[str, PeerInfo]:
         return {spec.name: peer_info(spec, m) for spec, m in self.clusterlink_clusters()}

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import lattice_checks
-from .clusterlink_checks import imported_peers
 from .fabric import FabricManifests
 from .errors import InputError, Problem
 from .gateway import Gateway
@@ -57,7 +56,7 @@ def dependencies(fabric: FabricManifests) -> Graph:
         if cluster.dataplane == "clusterlink":
             if clusterlink[0] != name:
                 hard[name].add(clusterlink[0])  # the fabric CA issues this peer's certificate
-            soft[name] |= {p for p in imported_peers(manifests) if p in clusterlink and p != name}
+            soft[name] |= set(fabric.import_peers(name))
         else:
             scope = lattice_checks.scope_of(cluster)
             hard[name] |= {owners[(scope, g.metadata.name)] for g in manifests.of_kind(Gateway)} - {name}

@@ -149,6 +149,8 @@ def test_up_returns_each_stacks_outputs_with_its_render_directory_relative_to_th
     west = pull_request["deployed"].stack("west")
     assert west.outputs["renderDirectory"] == "rendered/west"
     assert west.outputs["clusterlink"]["peer"] == "west"
+    # Secrets stay masked, as `pulumi stack output` shows them.
+    assert pull_request["deployed"].stack("east").outputs["fabricCertificates"] == "[secret]"
 
 
 def test_up_marks_the_rendered_folder_with_its_backend_and_stack(pull_request):

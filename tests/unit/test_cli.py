@@ -33,7 +33,7 @@ class StandIn:
         self.ran = ran
 
     def __getattr__(self, operation: str):
-        return lambda stacks: (self.ran.append(operation), SimpleNamespace(ok=True, stacks=[]))[1]
+        return lambda stacks: (self.ran.append(operation), SimpleNamespace(ok=True, stacks=[], notes=[]))[1]
 
 
 @pytest.fixture()
