@@ -280,21 +280,37 @@ def default_crds() -> Path:
 
 
 def finalize_namespaces(client: KubeClient, names: list[str]) -> list[str]:
-    """The namespace controller's last step, for namespaces `names` that are terminating and empty:
-    clear their `kubernetes` finalizer so they go. Returns those finalized; a namespace still holding
-    objects is left alone (its objects were not the fabric's to delete)."""
+    """The namespace controller's last step, for namespaces `names` that are terminating: remove the Events the
+    API server itself recorded there, then, if nothing else is left, clear the `kubernetes` finalizer so the
+    namespace goes. Returns those finalized; a namespace still holding other objects is left alone (they were
+    not the fabric's to delete).
+
+    The Events are the server's own: its repair loops for ClusterIPs and NodePorts record one (`PortNotAllocated`)
+    when a Service's allocation is checked while it is being created or deleted, which a loaded machine makes
+    likely. Left there, they kept the namespace terminating after a `destroy`."""
     finalized = []
     for name in names:
         try:
             namespace = client.get(f"/api/v1/namespaces/{name}")
         except KeyError:
             continue
-        if not namespace["metadata"].get("deletionTimestamp") or client.namespace_objects(name):
+        if not namespace["metadata"].get("deletionTimestamp"):
+            continue
+        _delete_events(client, name)
+        if client.namespace_objects(name):
             continue
         namespace["spec"]["finalizers"] = []
         client.request("PUT", f"/api/v1/namespaces/{name}/finalize", namespace)
         finalized.append(name)
     return finalized
+
+
+def _delete_events(client: KubeClient, namespace: str) -> None:
+    for events in (f"/api/v1/namespaces/{namespace}/events", f"/apis/events.k8s.io/v1/namespaces/{namespace}/events"):
+        try:
+            client.request("DELETE", events)
+        except KeyError:  # an API the server does not serve
+            pass
 
 
 def crd_documents(directory: Path) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from clusterfabric import Fabric
-from clusterfabric.apiserver import ControlPlane, default_crds, start_all
+from clusterfabric.apiserver import ControlPlane, default_crds, finalize_namespaces, start_all
 from clusterfabric.kubeapi import KubeClient
 from clusterfabric.readback import declared_objects
 from tests.engine.conftest import EXAMPLE_STACKS, on_servers
@@ -153,9 +153,53 @@ def test_destroy_leaves_nothing_behind(deployed, servers):
     for cluster, objects in declared.items():
         api = client(servers, cluster)
         assert len(objects) >= 19
-        for obj in objects:
-            meta = obj["metadata"]
-            with pytest.raises(KeyError):
-                api.read(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"))
+        assert [f"{o['kind']}/{o['metadata']['name']}" for o in objects if readable(api, o)] == []
         namespaces = {n["metadata"]["name"] for n in api.get("/api/v1/namespaces")["items"]}
         assert namespaces == BUILTIN_NAMESPACES
+
+
+def readable(api: KubeClient, obj: dict) -> bool:
+    meta = obj["metadata"]
+    try:
+        api.read(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"))
+    except KeyError:
+        return False
+    return True
+
+
+def terminating(api: KubeClient, namespace: str, *objects: dict) -> None:
+    """`namespace` holding `objects`, then deleted: terminating, as the fabric's destroy leaves it."""
+    api.request("POST", "/api/v1/namespaces", {"metadata": {"name": namespace}})
+    for obj in objects:
+        api.request("POST", f"/api/v1/namespaces/{namespace}/{obj['kind'].lower()}s", in_namespace(obj, namespace))
+    api.request("DELETE", f"/api/v1/namespaces/{namespace}")
+
+
+def in_namespace(obj: dict, namespace: str) -> dict:
+    obj = obj | {"metadata": obj["metadata"] | {"namespace": namespace}}
+    if "involvedObject" in obj:
+        obj["involvedObject"] = obj["involvedObject"] | {"namespace": namespace}
+    return obj
+
+
+# What the API server's NodePort repair loop records when it checks a Service being created or deleted.
+REPAIR_EVENT = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "cl-controlplane.repair"},
+                "involvedObject": {"kind": "Service", "name": "cl-controlplane"}, "reason": "PortNotAllocated",
+                "message": "Port 30443 is not allocated; repairing", "type": "Warning"}
+
+
+def test_a_destroyed_namespace_goes_though_the_api_server_recorded_events_in_it(servers):
+    api = client(servers, "east")
+    terminating(api, "repaired", REPAIR_EVENT)
+    assert finalize_namespaces(api, ["repaired"]) == ["repaired"]
+    with pytest.raises(KeyError):
+        api.get("/api/v1/namespaces/repaired")
+
+
+def test_a_destroyed_namespace_holding_objects_the_fabric_did_not_declare_is_left_terminating(servers):
+    api = client(servers, "east")
+    other = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "someone-elses"}, "data": {"a": "b"}}
+    terminating(api, "shared", other)
+    assert finalize_namespaces(api, ["shared"]) == []
+    assert api.get("/api/v1/namespaces/shared")["status"]["phase"] == "Terminating"
+    assert api.namespace_objects("shared") == ["ConfigMap/someone-elses"]
