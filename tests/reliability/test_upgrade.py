@@ -1,8 +1,8 @@
-"""Upgrading: state made by the previous release of the example fabric, then this release's program in its place.
+"""Upgrading: state made by an earlier release of the example fabric, then this release's program in its place.
 
-The previous release's program is kept as released (`git archive v0.1.0
-Pulumi.yaml __main__.py components config stacks`), so the test needs no git
-history. The upgrade happens where a user's does: in the same directory, the
+Each earlier release's program is kept as released (`git archive v0.1.0
+Pulumi.yaml __main__.py components config stacks`, likewise v0.2.0), so the test
+needs no git history. The upgrade happens where a user's does: in the same directory, the
 program files swapped, the stack files, state and rendered manifests kept, and
 fabric.yaml edited as docs/upgrading.md says.
 """
@@ -19,7 +19,7 @@ import pytest
 from clusterfabric.toolchain import PROJECT_DIR
 from tests.pulumi_project import PulumiProject, copy_program, point_at_venv, project
 
-PREVIOUS = PROJECT_DIR / "tests" / "fixtures" / "releases" / "v0.1.0.tar.gz"
+RELEASES = PROJECT_DIR / "tests" / "fixtures" / "releases"
 STACKS = ("east", "west", "central")
 PROGRAM = ("__main__.py", "components", "Pulumi.yaml")
 # Steps that would touch a running cluster's objects: none may happen to what the old release made.
@@ -38,11 +38,10 @@ MIGRATION = ("ingress: {type: NodePort, port: 443}", "ingress: {type: NodePort, 
 WRAPPERS = {f"clusterfabric:clusterlink:{kind}" for kind in ("Export", "Import", "Peer", "AccessPolicy")}
 
 
-@pytest.fixture(scope="module")
-def upgraded(tmp_path_factory: pytest.TempPathFactory) -> PulumiProject:
-    """The example fabric up with the previous release, then this release's program swapped in."""
-    directory = tmp_path_factory.mktemp("upgrade") / "project"
-    with tarfile.open(PREVIOUS) as archive:
+def upgrade(directory: Path, release: str, migration: tuple[str, str] | None = None) -> PulumiProject:
+    """The example fabric up with `release`, then this release's program swapped in (and fabric.yaml edited as
+    docs/upgrading.md says: `migration`)."""
+    with tarfile.open(RELEASES / f"{release}.tar.gz") as archive:
         archive.extractall(directory, filter="data")
     point_at_venv(directory / "Pulumi.yaml")
     proj = project(directory)
@@ -55,10 +54,22 @@ def upgraded(tmp_path_factory: pytest.TempPathFactory) -> PulumiProject:
     current = copy_program(directory.parent / "current")
     for name in PROGRAM:
         shutil.move(current / name, directory / name)
-    fabric = directory / "config" / "fabric.yaml"
-    assert MIGRATION[0] in fabric.read_text()
-    fabric.write_text(fabric.read_text().replace(*MIGRATION))
+    if migration:
+        fabric = directory / "config" / "fabric.yaml"
+        assert migration[0] in fabric.read_text()
+        fabric.write_text(fabric.read_text().replace(*migration))
     return proj
+
+
+@pytest.fixture(scope="module")
+def upgraded(tmp_path_factory: pytest.TempPathFactory) -> PulumiProject:
+    """From release 0.1."""
+    return upgrade(tmp_path_factory.mktemp("upgrade") / "project", "v0.1.0", MIGRATION)
+
+
+@pytest.fixture(scope="module")
+def upgraded_from_0_2(tmp_path_factory: pytest.TempPathFactory) -> PulumiProject:
+    return upgrade(tmp_path_factory.mktemp("upgrade-0.2") / "project", "v0.2.0")
 
 
 def preview_steps(proj: PulumiProject, stack: str) -> list[dict]:
@@ -109,3 +120,26 @@ def test_the_upgrade_up_keeps_every_resource_and_its_certificates(upgraded: Pulu
     for stack in STACKS:
         assert {s["op"] for s in preview_steps(upgraded, stack)} <= {"same", "read"}  # read: stack references
 
+
+
+# Release 0.2 declared each shared object as its bare resource; this release wraps it in a component of its kind
+# (issue 21). The components are new and own nothing of their own: the resources move into them by alias.
+def is_component(urn: str) -> bool:
+    return resource_type(urn).startswith("clusterfabric:")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_upgrading_from_0_2_creates_replaces_or_deletes_no_resource_only_components(upgraded_from_0_2: PulumiProject,
+                                                                                    stack: str):
+    steps = preview_steps(upgraded_from_0_2, stack)
+    assert [s for s in steps if s["op"] in DISRUPTIVE | REPLACEMENT and not is_component(s["urn"])] == []
+    assert {s["op"] for s in steps if is_component(s["urn"])} <= {"create", "same"}
+
+
+def test_the_upgrade_from_0_2_keeps_every_output_and_then_changes_nothing(upgraded_from_0_2: PulumiProject):
+    before = {s: upgraded_from_0_2.outputs(s) for s in STACKS}
+    for stack in STACKS:
+        upgraded_from_0_2.up(stack)
+    assert {s: upgraded_from_0_2.outputs(s) for s in STACKS} == before
+    for stack in STACKS:
+        assert {s["op"] for s in preview_steps(upgraded_from_0_2, stack)} <= {"same", "read"}
