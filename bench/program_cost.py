@@ -35,7 +35,10 @@ from .projects import on_fresh_backend, program_project, timed_up
 
 NAME = "program_cost"
 STACK = "c000"
-TARGET = 1.15
+# Issue 21's targets, with a component per shared object: the program within 1.25x the flat baseline under mocks,
+# and within 1.10x on the engine from M = 100 (a small stack's fixed costs, the SDK's import, are not judged).
+TARGETS = {"offline": 1.25, "engine": 1.10}
+JUDGED_FROM = {"offline": 1, "engine": 100}
 
 
 # --- offline -------------------------------------------------------------------
@@ -208,7 +211,8 @@ def summary(results: dict[str, Any]) -> str:
              for d, rows in results["offline"].items() if rows]
     parts += [f"engine {d} M={rows[-1]['exports']}: {ratio(rows[-1]['ratio_seconds'])}"
               for d, rows in results["engine"].items() if rows]
-    return f"program cost, components/baseline time (target <= {TARGET}x): " + "; ".join(parts)
+    return (f"program cost, components/baseline time (targets <= {TARGETS['offline']}x offline, "
+            f"<= {TARGETS['engine']}x engine from M={JUDGED_FROM['engine']}): " + "; ".join(parts))
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:
