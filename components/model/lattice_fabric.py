@@ -311,18 +311,25 @@ def _export_target_groups(clusters: list[ClusterSpec], manifests: dict[str, Clus
         obj, policies = objects[(export.cluster, export.namespace, export.name)], policies_of[export.cluster]
         policy = (policies.get(("ServiceExport", export.namespace, export.name))
                   or policies.get(("Service", export.namespace, obj.service)))
-        protocol, version = target_group_protocol("ServiceExport", export.route_type, policy)
         index = next(i for i, p in enumerate(obj.exported_ports([export.port])) if p.port == export.port)
-        for consumer in sorted(consumers.get(export.key, [])) or [None]:
-            identity = _identity(cluster, "ServiceExport", *export.key, protocol, version, consumer)
-            found.append(TargetGroupSpec(
-                export_key(export, consumer), export.cluster, export.scope,
-                target_group_name(export.cluster, export.namespace, export.name, export.port, protocol, version,
-                                  consumer, identity),
-                "ServiceExport", export.namespace, export.name, export.namespace, obj.service, export.port,
-                export.route_type,
-                protocol, version, consumer, policy, obj.user_tags,
-                where(m, obj, f"spec.exportedPorts[{index}]" if obj.spec.exportedPorts else "metadata.name")))
+        at = where(m, obj, f"spec.exportedPorts[{index}]" if obj.spec.exportedPorts else "metadata.name")
+        found += export_target_groups(cluster, export, obj, policy, consumers.get(export.key, []), at)
+    return found
+
+
+def export_target_groups(cluster: ClusterSpec, export: LatticeExport, obj: ServiceExport,
+                         policy: TargetGroupPolicy | None, consumers: Iterable[str], at: Where) -> list[TargetGroupSpec]:
+    """The target groups of one exported port: one per consuming Lattice service, one with no consumer if none."""
+    protocol, version = target_group_protocol("ServiceExport", export.route_type, policy)
+    found = []
+    for consumer in sorted(consumers) or [None]:
+        identity = _identity(cluster, "ServiceExport", *export.key, protocol, version, consumer)
+        found.append(TargetGroupSpec(
+            export_key(export, consumer), export.cluster, export.scope,
+            target_group_name(export.cluster, export.namespace, export.name, export.port, protocol, version,
+                              consumer, identity),
+            "ServiceExport", export.namespace, export.name, export.namespace, obj.service, export.port,
+            export.route_type, protocol, version, consumer, policy, obj.user_tags, at))
     return found
 
 
