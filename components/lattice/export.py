@@ -22,7 +22,8 @@ from ..model.validation import parse
 from ..moved import Moved
 from .target_group import TargetGroup, TargetGroupArgs
 
-TOKEN = "clusterfabric:lattice:ServiceExport"
+MODULE = "lattice"
+TOKEN = f"clusterfabric:{MODULE}:ServiceExport"
 
 
 class ExportedPortArgs(TypedDict):
@@ -76,8 +77,6 @@ class ServiceExportArgs(TypedDict):
 class ExportedTargetGroup(TypedDict):
     port: int
     """The exported port it serves."""
-    route_type: str
-    """The exported port's route type."""
     consumer: NotRequired[str]
     """The Lattice service it serves (absent: the target group of an export nobody uses yet)."""
     name: str
@@ -120,7 +119,7 @@ class ServiceExport(pulumi.ComponentResource):
                                    export_plan.moved) for g in export_plan.groups]
         specs = [g.spec for g in self.groups]
         self.target_groups = pulumi.Output.all(*(g.arn for g in self.groups)).apply(
-            lambda arns: [{"port": s.port, "route_type": s.route_type, "name": s.name, "arn": arn,
+            lambda arns: [{"port": s.port, "name": s.name, "arn": arn,
                            **({"consumer": s.consumer} if s.consumer else {})} for s, arn in zip(specs, arns)])
         self.register_outputs({"target_groups": self.target_groups})
 

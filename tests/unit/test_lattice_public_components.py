@@ -1,0 +1,162 @@
+"""The public Lattice components (components.lattice) used alone in a program with no fabric.yaml, under mocks and
+the Lattice fake; and ServiceExport served by the component package (components/plugin) as the host constructs it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from pulumi.errors import InputPropertiesError
+
+from components.lattice import ServiceExport, ServiceNetwork
+from components.model.errors import InputError
+from components.plugin.clusterlink import Export, Import
+from components.plugin.provider import Package
+from tests.mocks import declare
+
+CHECKOUT: dict[str, Any] = {
+    "name": "checkout", "namespace": "shop", "exported_ports": [{"port": 80, "route_type": "HTTP", "target_port": 8080}],
+    "cluster": "cluster1", "account_id": "111122223333", "region": "us-west-2", "vpc_id": "vpc-0a1b2c3d4e5f60001",
+    "targets": {"mode": "ip", "ips": ["10.0.0.1", "10.0.0.2"]}}
+GROUP = "k8s-cluster1-shop-checkout-80-http-http1-checkout-shop-9398b180"
+PREFIX = "application-networking.k8s.aws/"
+
+
+def exported(args: dict[str, Any]) -> tuple[Any, list]:
+    found: list = []
+
+    def program() -> None:
+        ServiceExport("checkout", args).target_groups.apply(found.extend)
+
+    return declare(program), found
+
+
+def test_service_export_alone_declares_a_target_group_per_consumer_with_its_targets():
+    declared, groups = exported({**CHECKOUT, "consumers": ["checkout-shop"]})
+    assert sorted((r["type"], r["name"]) for r in declared.resources) == [
+        ("aws:vpclattice/targetGroup:TargetGroup", f"checkout-{GROUP}"),
+        ("aws:vpclattice/targetGroupAttachment:TargetGroupAttachment", f"checkout-{GROUP}-10-0-0-1"),
+        ("aws:vpclattice/targetGroupAttachment:TargetGroupAttachment", f"checkout-{GROUP}-10-0-0-2"),
+        ("clusterfabric:lattice:ServiceExport", "checkout"),
+    ]
+    tg = declared.one("targetGroup:TargetGroup")["inputs"]
+    assert (tg["name"], tg["type"], tg["config"]["port"], tg["config"]["protocolVersion"]) == (GROUP, "IP", 80, "HTTP1")
+    assert tg["tags"] == {
+        f"{PREFIX}ManagedBy": "111122223333/cluster1/vpc-0a1b2c3d4e5f60001", f"{PREFIX}ClusterName": "cluster1",
+        f"{PREFIX}ServiceName": "checkout", f"{PREFIX}ServiceNamespace": "shop",
+        f"{PREFIX}SourceTypeKey": "ServiceExport", f"{PREFIX}ProtocolVersion": "HTTP1",
+        "clusterfabric.io/consumer-service": "checkout-shop"}
+    assert [a["inputs"]["target"] for a in declared.of_type("TargetGroupAttachment")] == [
+        {"id": "10.0.0.1", "port": 8080}, {"id": "10.0.0.2", "port": 8080}]
+    assert groups == [{"port": 80, "consumer": "checkout-shop", "name": GROUP,
+                       "arn": "arn:aws:vpc-lattice:us-west-2:111122223333:targetgroup/" + tg_id(declared)}]
+
+
+def tg_id(declared: Any) -> str:
+    return declared.one("targetGroupAttachment:TargetGroupAttachment", f"checkout-{GROUP}-10-0-0-1")[
+        "inputs"]["targetGroupIdentifier"]
+
+
+def test_service_export_gives_each_consumer_its_own_target_group_and_one_without_consumers():
+    _, two = exported({**CHECKOUT, "consumers": ["checkout-shop", "cart-shop"]})
+    assert [g.get("consumer") for g in two] == ["cart-shop", "checkout-shop"]
+    _, none = exported(CHECKOUT)
+    assert [(g["port"], g.get("consumer")) for g in none] == [(80, None)]
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"exported_ports": [{"port": 70000, "route_type": "HTTP"}]},
+     "spec.exportedPorts[0].port: Input should be less than or equal to 65535"),
+    ({"exported_ports": [{"port": 80, "route_type": "TCP"}]},
+     "spec.exportedPorts[0].routeType: Input should be 'HTTP', 'GRPC' or 'TLS'"),
+    ({"exported_ports": []},
+     "spec.exportedPorts: at least one exported port: there is no Service here to take them from"),
+    ({"name": "Checkout"},
+     "metadata.name: 'Checkout' is not a DNS-1035 label: at most 63 characters of a-z, 0-9 and '-', starting "
+     "with a letter and ending with a letter or digit"),
+    ({"targets": {"mode": "ip"}}, "lattice.targets: targets mode ip needs targets.ips"),
+])
+def test_service_export_refuses_bad_input_with_validates_message_naming_the_field(change, message):
+    with pytest.raises(InputError) as refused:
+        ServiceExport("checkout", {**CHECKOUT, **change})
+    obj = f"ServiceExport/shop/{change.get('name', 'checkout')}"
+    assert str(refused.value) == f"clusterfabric:lattice:ServiceExport checkout: {obj}: {message}"
+
+
+def test_two_exports_making_the_same_target_group_are_refused_by_the_lattice_api():
+    declared = declare(lambda: [ServiceExport(name, CHECKOUT) for name in ("one", "two")], refusals_allowed=True)
+    assert len(declared.refusals) == 1 and "ConflictException" in declared.refusals[0]
+
+
+def test_service_network_alone_declares_its_policy_access_logs_and_vpc_association():
+    policy = '{"Version": "2012-10-17", "Statement": []}'
+    logs = "arn:aws:logs:us-west-2:111122223333:log-group:lattice"
+    declared = declare(lambda: ServiceNetwork("shop", {
+        "name": "shop-network", "auth_policy": policy, "access_logs": logs, "tags": {"team": "shop"},
+        "vpc_associations": [{"vpc_id": "vpc-0a1b2c3d4e5f60001", "security_group_ids": ["sg-0123456789abcdef0"]}]}))
+    assert sorted((r["type"], r["name"]) for r in declared.resources) == [
+        ("aws:vpclattice/accessLogSubscription:AccessLogSubscription", "shop-access-logs"),
+        ("aws:vpclattice/authPolicy:AuthPolicy", "shop-auth"),
+        ("aws:vpclattice/serviceNetwork:ServiceNetwork", "shop"),
+        ("aws:vpclattice/serviceNetworkVpcAssociation:ServiceNetworkVpcAssociation", "shop-vpc-0a1b2c3d4e5f60001"),
+        ("clusterfabric:lattice:ServiceNetwork", "shop"),
+    ]
+    network = declared.one("serviceNetwork:ServiceNetwork")["inputs"]
+    assert (network["name"], network["authType"], network["tags"]) == ("shop-network", "AWS_IAM", {"team": "shop"})
+    association = declared.one("ServiceNetworkVpcAssociation")["inputs"]
+    assert (association["vpcIdentifier"], association["securityGroupIds"]) == (
+        "vpc-0a1b2c3d4e5f60001", ["sg-0123456789abcdef0"])
+    assert association["serviceNetworkIdentifier"] == declared.one("authPolicy:AuthPolicy")["inputs"][
+        "resourceIdentifier"].replace("arn:aws:vpc-lattice:us-west-2:111122223333:servicenetwork/", "")
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"auth_policy": "{}"}, "spec.policy: policy must be an IAM policy document with a Statement"),
+    ({"vpc_associations": [{"vpc_id": "vpc-0a1b2c3d4e5f60001", "security_group_ids": ["sg-1"]}]},
+     "spec.securityGroupIds[0]: String should match pattern '^sg-([0-9a-f]{8}|[0-9a-f]{17})$'"),
+])
+def test_service_network_refuses_bad_input_with_validates_message_naming_the_field(change, message):
+    with pytest.raises(InputError) as refused:
+        ServiceNetwork("shop", {"name": "shop-network", **change})
+    assert str(refused.value) == f"clusterfabric:lattice:ServiceNetwork shop: ServiceNetwork/shop-network: {message}"
+
+
+def test_two_networks_of_one_name_are_refused_by_the_lattice_api():
+    declared = declare(lambda: [ServiceNetwork(name, {"name": "shop-network"}) for name in ("one", "two")],
+                       refusals_allowed=True)
+    assert len(declared.refusals) == 1 and "ConflictException" in declared.refusals[0]
+
+
+# --- served by the component package -----------------------------------------------------------------------
+
+PACKAGE = Package([Export, Import, ServiceExport], "clusterfabric")
+ENGINE_INPUTS = {  # as the engine hands them to the provider: the schema's names, numbers as floats
+    "name": "checkout", "namespace": "shop", "exportedPorts": [{"port": 80.0, "routeType": "HTTP"}],
+    "cluster": "cluster1", "accountId": "111122223333", "region": "us-west-2", "vpcId": "vpc-0a1b2c3d4e5f60001",
+    "targets": {"mode": "instance", "autoScalingGroup": "nodes"}, "consumers": ["checkout-shop"]}
+
+
+def test_the_package_constructs_service_export_from_the_engines_inputs():
+    declared = declare(lambda: PACKAGE.construct("checkout", "clusterfabric:lattice:ServiceExport", ENGINE_INPUTS))
+    tg = declared.one("targetGroup:TargetGroup")["inputs"]
+    assert (tg["type"], tg["config"]["port"]) == ("INSTANCE", 80)
+    source = declared.one("trafficSourceAttachment:TrafficSourceAttachment")["inputs"]
+    assert (source["autoscalingGroupName"], source["trafficSource"]["type"]) == ("nodes", "vpc-lattice")
+
+
+def test_the_package_reports_a_refused_service_export_argument_as_a_bad_input_property():
+    bad = {**ENGINE_INPUTS, "exportedPorts": [{"port": 70000.0, "routeType": "HTTP"}]}
+    with pytest.raises(InputPropertiesError) as refused:
+        PACKAGE.construct("checkout", "clusterfabric:lattice:ServiceExport", bad)
+    assert refused.value.errors == [{"property_path": "exportedPorts[0].port",
+                                     "reason": "Input should be less than or equal to 65535"}]
+
+
+def test_package_schema_puts_service_export_and_its_types_in_the_lattice_module():
+    schema = json.loads(PACKAGE.schema)
+    assert sorted(schema["resources"]) == ["clusterfabric:clusterlink:Export", "clusterfabric:clusterlink:Import",
+                                           "clusterfabric:lattice:ServiceExport"]
+    assert sorted(schema["types"]) == ["clusterfabric:clusterlink:ImportSource",
+                                       "clusterfabric:lattice:ExportedPortArgs",
+                                       "clusterfabric:lattice:ExportedTargetGroup", "clusterfabric:lattice:TargetsArgs"]
