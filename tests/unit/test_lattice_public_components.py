@@ -4,6 +4,8 @@ the Lattice fake; and ServiceExport served by the component package (components/
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -160,3 +162,14 @@ def test_package_schema_puts_service_export_and_its_types_in_the_lattice_module(
     assert sorted(schema["types"]) == ["clusterfabric:clusterlink:ImportSource",
                                        "clusterfabric:lattice:ExportedPortArgs",
                                        "clusterfabric:lattice:ExportedTargetGroup", "clusterfabric:lattice:TargetsArgs"]
+
+
+def test_the_documented_standalone_program_declares_a_network_and_an_export():
+    text = (Path(__file__).resolve().parents[2] / "docs" / "components.md").read_text()
+    program = re.search(r"## VPC Lattice.*?```python\n(.*?)```", text, re.S).group(1)  # type: ignore[union-attr]
+    declared = declare(lambda: exec(program, {}))
+    assert sorted({r["type"] for r in declared.resources}) == [
+        "aws:vpclattice/serviceNetwork:ServiceNetwork",
+        "aws:vpclattice/serviceNetworkVpcAssociation:ServiceNetworkVpcAssociation",
+        "aws:vpclattice/targetGroup:TargetGroup", "aws:vpclattice/targetGroupAttachment:TargetGroupAttachment",
+        "clusterfabric:lattice:ServiceExport", "clusterfabric:lattice:ServiceNetwork", "pulumi:providers:aws"]
