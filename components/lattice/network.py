@@ -87,13 +87,23 @@ def checked(name: str, args: ServiceNetworkArgs) -> None:
     target = {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": args["name"]}
     meta = {"name": args["name"], "namespace": "default"}
     if "auth_policy" in args:
-        parse(IAMAuthPolicy, {"apiVersion": API_VERSION, "kind": "IAMAuthPolicy", "metadata": meta,
-                              "spec": {"targetRef": target, "policy": args["auth_policy"]}}, where, obj)
+        checked_auth_policy(TOKEN, name, "ServiceNetwork", args["name"], None, args["auth_policy"])
     for association in args.get("vpc_associations", []):
         if association.get("security_group_ids"):
             parse(VpcAssociationPolicy, {"apiVersion": API_VERSION, "kind": "VpcAssociationPolicy", "metadata": meta,
                                          "spec": {"targetRef": target,
                                                   "securityGroupIds": association["security_group_ids"]}}, where, obj)
+
+
+def checked_auth_policy(token: str, name: str, kind: str, target: str, namespace: str | None, policy: str) -> None:
+    """An auth policy of a network or a route's service, checked as an IAMAuthPolicy on it is (InputError naming
+    the component, the object and the field)."""
+    obj = f"{kind}/{namespace}/{target}" if namespace else f"{kind}/{target}"
+    target_kind = "Gateway" if kind == "ServiceNetwork" else kind
+    parse(IAMAuthPolicy, {"apiVersion": API_VERSION, "kind": "IAMAuthPolicy",
+                          "metadata": {"name": target, "namespace": namespace or "default"},
+                          "spec": {"targetRef": {"group": "gateway.networking.k8s.io", "kind": target_kind,
+                                                 "name": target}, "policy": policy}}, f"{token} {name}", obj)
 
 
 def vpc_association(name: str, network_id: Any, vpc_id: str, security_group_ids: list[str], tags: dict[str, str],

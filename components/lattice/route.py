@@ -15,7 +15,8 @@ from ..model.lattice_names import rule_name
 from ..model.limits import (FORWARD_TARGET_GROUPS, HEADER_MATCHES, MATCH_VALUE_LENGTH, PORT, PROTOCOLS,
                             WEIGHT, check, count_problem, in_range, name_problem)
 from ..moved import Moved, moved_options
-from .network import AUTH_POLICY_TYPE
+from .network import AUTH_POLICY_TYPE, checked_auth_policy
+from .route_args import RouteComponentArgs, planned_service
 from .target_group import TAG_PREFIX
 
 # Type tokens of what a route declares (its aliases from release 0.1 name them: components/moved.py).
@@ -49,6 +50,17 @@ class RouteArgs(BaseModel):
     """The IAMAuthPolicy's policy document (JSON, 2-10000 characters); None: auth type NONE."""
     tags: dict[str, str] = {}
     """The tags of everything it declares (the controller's ManagedBy)."""
+
+
+def alone(token: str, name: str, kind: str, args: RouteComponentArgs) -> RouteArgs:
+    """The RouteArgs of a route used alone."""
+    service, target_groups = planned_service(token, name, kind, args)
+    if "auth_policy" in args:
+        checked_auth_policy(token, name, kind, args["name"], args["namespace"], args["auth_policy"])
+    return RouteArgs(service=service, networks={args["gateway"]["name"]: args["gateway"]["network_id"]},
+                     forwards=[[WeightedTarget(target_group=arn, weight=t.weight) for arn, t in zip(arns, rule.targets)]
+                               for arns, rule in zip(target_groups, service.rules)],
+                     auth_policy=args.get("auth_policy"), tags=args.get("tags", {}))
 
 
 def _target_groups(targets: Sequence[WeightedTarget]) -> dict[str, Any]:
@@ -107,13 +119,18 @@ def service_tags(route: Any) -> dict[str, str]:
 
 class Route(pulumi.ComponentResource):
     """One Lattice service for a route, its network associations, listeners and rules parented to it (the
-    subclasses give the token of each route kind). `moved`: where releases 0.1 and 0.2 declared them."""
+    subclasses give the token of each route kind). `args`: in the Gateway API's words (a program of its own,
+    route_args.py), or the service as the fabric planned it (RouteArgs). `moved`: where releases 0.1 and 0.2
+    declared them."""
 
+    KIND = "Route"
     TOKEN = "clusterfabric:lattice:Route"
     service: aws.vpclattice.Service
 
-    def __init__(self, name: str, args: RouteArgs, opts: pulumi.ResourceOptions | None = None,
+    def __init__(self, name: str, args: RouteArgs | RouteComponentArgs, opts: pulumi.ResourceOptions | None = None,
                  moved: Moved | None = None) -> None:
+        if not isinstance(args, RouteArgs):
+            args = alone(self.TOKEN, name, self.KIND, args)  # refused before anything is registered
         super().__init__(self.TOKEN, name, {}, opts)
         spec = args.service
         check(name_problem("service", spec.name))
@@ -173,6 +190,7 @@ class Route(pulumi.ComponentResource):
 class HTTPRoute(Route):
     """`clusterfabric:lattice:HTTPRoute`: an HTTPRoute's Lattice service."""
 
+    KIND = "HTTPRoute"
     TOKEN = "clusterfabric:lattice:HTTPRoute"
 
 
@@ -180,12 +198,14 @@ class GRPCRoute(Route):
     """`clusterfabric:lattice:GRPCRoute`: a GRPCRoute's Lattice service (HTTPS or HTTP listeners, gRPC methods
     matched as paths)."""
 
+    KIND = "GRPCRoute"
     TOKEN = "clusterfabric:lattice:GRPCRoute"
 
 
 class TLSRoute(Route):
     """`clusterfabric:lattice:TLSRoute`: a TLSRoute's Lattice service (a TLS passthrough listener)."""
 
+    KIND = "TLSRoute"
     TOKEN = "clusterfabric:lattice:TLSRoute"
 
 
