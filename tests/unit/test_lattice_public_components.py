@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pulumi.errors import InputPropertiesError
 
-from components.lattice import ServiceExport, ServiceNetwork
+from components.lattice import GRPCRoute, HTTPRoute, ServiceExport, ServiceNetwork, TLSRoute
 from components.model.errors import InputError
 from components.plugin.clusterlink import Export, Import
 from components.plugin.provider import Package
@@ -49,7 +49,7 @@ def test_service_export_alone_declares_a_target_group_per_consumer_with_its_targ
         f"{PREFIX}ServiceName": "checkout", f"{PREFIX}ServiceNamespace": "shop",
         f"{PREFIX}SourceTypeKey": "ServiceExport", f"{PREFIX}ProtocolVersion": "HTTP1",
         "clusterfabric.io/consumer-service": "checkout-shop"}
-    assert [a["inputs"]["target"] for a in declared.of_type("TargetGroupAttachment")] == [
+    assert sorted((a["inputs"]["target"] for a in declared.of_type("TargetGroupAttachment")), key=str) == [
         {"id": "10.0.0.1", "port": 8080}, {"id": "10.0.0.2", "port": 8080}]
     assert groups == [{"port": 80, "consumer": "checkout-shop", "name": GROUP,
                        "arn": "arn:aws:vpc-lattice:us-west-2:111122223333:targetgroup/" + tg_id(declared)}]
@@ -173,3 +173,127 @@ def test_the_documented_standalone_program_declares_a_network_and_an_export():
         "aws:vpclattice/serviceNetworkVpcAssociation:ServiceNetworkVpcAssociation",
         "aws:vpclattice/targetGroup:TargetGroup", "aws:vpclattice/targetGroupAttachment:TargetGroupAttachment",
         "clusterfabric:lattice:ServiceExport", "clusterfabric:lattice:ServiceNetwork", "pulumi:providers:aws"]
+
+
+# --- routes ---------------------------------------------------------------------------------------------------
+
+SCOPE_ARGS = {"account_id": "111122223333", "region": "us-west-2"}
+HTTP_GATEWAY = {"name": "shop-network", "listeners": [{"name": "http", "protocol": "HTTP", "port": 80}]}
+
+
+def routed(route: type, args: dict[str, Any], refusals_allowed: bool = False) -> Any:
+    """`route` alone with a network and the target group of export shop/checkout it forwards to."""
+
+    def program() -> None:
+        network = ServiceNetwork("shop", {"name": "shop-network"})
+        consumer = args.get("service_name", f"{args['name']}-{args['namespace']}")
+        route_type = {HTTPRoute: "HTTP", GRPCRoute: "GRPC", TLSRoute: "TLS"}[route]
+        export = ServiceExport("checkout", {**CHECKOUT, "consumers": [consumer],
+                                            "exported_ports": [{"port": 80, "route_type": route_type}]})
+        arn = export.target_groups.apply(lambda groups: groups[0]["arn"])
+        route(args["name"], {**SCOPE_ARGS, **args, "gateway": {**args["gateway"], "network_id": network.id},
+                             "rules": [{**rule, "backends": [{"target_group": arn, **b} for b in rule["backends"]]}
+                                       for rule in args["rules"]]})
+
+    return declare(program, refusals_allowed=refusals_allowed)
+
+
+def test_http_route_alone_declares_its_service_association_listener_and_a_rule_per_route_rule():
+    declared = routed(HTTPRoute, {"name": "cart", "namespace": "shop", "gateway": HTTP_GATEWAY, "rules": [
+        {"matches": [{"path": {"type": "Exact", "value": "/cart"}, "method": "POST",
+                      "headers": [{"name": "x-env", "value": "prod"}]}], "backends": [{"weight": 3}]},
+        {"backends": [{}]}]})
+    assert sorted((r["type"], r["name"]) for r in declared.resources if "targetGroup" not in r["type"]
+                  and "ServiceExport" not in r["type"] and "Network" not in r["type"].split(":")[-1]) == [
+        ("aws:vpclattice/listener:Listener", "cart-shop-network-http"),
+        ("aws:vpclattice/listenerRule:ListenerRule", "cart-shop-network-http-1"),
+        ("aws:vpclattice/listenerRule:ListenerRule", "cart-shop-network-http-2"),
+        ("aws:vpclattice/service:Service", "cart"),
+        ("clusterfabric:lattice:HTTPRoute", "cart"),
+    ]
+    service = declared.one("service:Service")["inputs"]
+    assert (service["name"], service["authType"]) == ("cart-shop", "NONE")
+    assert declared.one("ServiceNetworkServiceAssociation", "cart-shop-network")["inputs"][
+        "serviceNetworkIdentifier"].startswith("sn-")
+    listener = declared.one("listener:Listener")["inputs"]
+    assert (listener["name"], listener["protocol"], listener["port"]) == ("cart-shop-80-http", "HTTP", 80)
+    first, second = (declared.one("ListenerRule", f"cart-shop-network-http-{i}")["inputs"] for i in (1, 2))
+    assert (first["name"], first["priority"], first["match"]["httpMatch"]) == ("cart-r1", 1, {
+        "method": "POST", "pathMatch": {"caseSensitive": True, "match": {"exact": "/cart"}},
+        "headerMatches": [{"name": "x-env", "caseSensitive": False, "match": {"exact": "prod"}}]})
+    assert [t["weight"] for t in first["action"]["forward"]["targetGroups"]] == [3]
+    assert (second["priority"], second["match"]["httpMatch"]["pathMatch"]["match"]) == (2, {"prefix": "/"})
+
+
+def test_grpc_route_alone_matches_its_method_as_a_post_to_its_path():
+    declared = routed(GRPCRoute, {"name": "inventory", "namespace": "shop", "gateway": {**HTTP_GATEWAY},
+                                  "rules": [{"matches": [{"grpc_method": {"service": "shop.Inventory",
+                                                                          "method": "Get"}}], "backends": [{}]}]})
+    match = declared.one("listenerRule:ListenerRule")["inputs"]["match"]["httpMatch"]
+    assert (match["method"], match["pathMatch"]["match"]) == ("POST", {"exact": "/shop.Inventory/Get"})
+
+
+def test_tls_route_alone_is_a_passthrough_listener_forwarding_by_default_with_no_rules():
+    declared = routed(TLSRoute, {
+        "name": "payments", "namespace": "shop", "hostnames": ["payments.example.com"],
+        "gateway": {"name": "shop-network", "listeners": [{"name": "tls", "protocol": "TLS", "port": 443}]},
+        "rules": [{"backends": [{}]}]})
+    listener = declared.one("listener:Listener")["inputs"]
+    assert (listener["protocol"], listener["port"]) == ("TLS_PASSTHROUGH", 443)
+    assert listener["defaultAction"]["forwards"][0]["targetGroups"][0]["targetGroupIdentifier"].startswith(
+        "arn:aws:vpc-lattice:us-west-2:111122223333:targetgroup/tg-")
+    assert declared.one("service:Service")["inputs"]["customDomainName"] == (
+        "payments.example.com")
+    assert declared.of_type("listenerRule:ListenerRule") == []
+
+
+ROUTE = {"name": "cart", "namespace": "shop", "gateway": {**HTTP_GATEWAY, "network_id": "sn-0123456789abcdef0"},
+         "rules": [{"backends": [{"target_group": "tg-0123456789abcdef0"}]}], **SCOPE_ARGS}
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"rules": [{"backends": [{"target_group": "tg-0123456789abcdef0", "weight": 1000}]}]},
+     "HTTPRoute/shop/cart: spec.rules[0].backendRefs[0].weight: 1000 is above 999, the largest weight VPC Lattice "
+     "takes for a target group"),
+    ({"rules": [{"matches": [{"path": {"value": "cart"}}], "backends": [{"target_group": "tg-0123456789abcdef0"}]}]},
+     "HTTPRoute/shop/cart: spec.rules[0].matches[0].path.value: String should match pattern '^/'"),
+    ({"gateway": {**HTTP_GATEWAY, "network_id": "sn-1", "listeners": [
+        {"name": "a", "protocol": "HTTP", "port": 80}, {"name": "b", "protocol": "HTTP", "port": 81},
+        {"name": "c", "protocol": "HTTP", "port": 82}]}},
+     "HTTPRoute/shop/cart: spec.parentRefs: its Lattice service 'cart-shop' would have 3 listeners (Gateway "
+     "'shop-network': a (80), b (81), c (82)); the quota in 111122223333/us-west-2 is 2 per service: attach it to "
+     "fewer with sectionName, or declare a raised quota under lattice.quotas in fabric.yaml"),
+    ({"section_names": ["https"]},
+     "HTTPRoute/shop/cart: spec.parentRefs[0].sectionName: Gateway 'shop-network' has no listener 'https' "
+     "(listeners: http)"),
+    ({"service_name": "svc-cart"},
+     "HTTPRoute/shop/cart: metadata.name: service name 'svc-cart' must not start with 'svc-' (reserved by VPC "
+     "Lattice); set the annotation application-networking.k8s.aws/service-name-override"),
+    ({"auth_policy": "not json"},
+     "HTTPRoute/shop/cart: spec.policy: policy is not a JSON document: Expecting value at line 1"),
+])
+def test_http_route_refuses_bad_input_with_validates_message_naming_the_field(change, message):
+    with pytest.raises(InputError) as refused:
+        HTTPRoute("cart", {**ROUTE, **change})
+    assert str(refused.value) == f"clusterfabric:lattice:HTTPRoute cart: {message}"
+
+
+def test_tls_route_without_a_hostname_is_refused_with_validates_message():
+    with pytest.raises(InputError) as refused:
+        TLSRoute("payments", {**ROUTE, "name": "payments", "gateway": {
+            "name": "shop-network", "network_id": "sn-1", "listeners": [{"name": "tls", "protocol": "TLS", "port": 443}]}})
+    assert str(refused.value) == (
+        "clusterfabric:lattice:TLSRoute payments: TLSRoute/shop/payments: spec.hostnames: a TLSRoute needs a hostname: "
+        "VPC Lattice requires a custom domain name (the first hostname) for a TLS passthrough service, and the "
+        "controller refuses it too")
+
+
+def test_a_route_forwarding_to_a_target_group_that_does_not_exist_is_refused_by_the_lattice_api():
+    def program() -> None:
+        network = ServiceNetwork("shop", {"name": "shop-network"})
+        HTTPRoute("cart", {**ROUTE, "gateway": {**HTTP_GATEWAY, "network_id": network.id}})
+
+    declared = declare(program, refusals_allowed=True)
+    assert declared.refusals == [
+        "test: cart-shop-network-http-1 (ListenerRule): ResourceNotFoundException: CreateRule: TargetGroup "
+        "tg-0123456789abcdef0 was not found in this account and Region"]
