@@ -17,10 +17,12 @@ from ..model.lattice import IAMAuthPolicy
 from ..model.lattice_checks import ExportKey, LatticeExport, scope_of
 from ..model.lattice_fabric import ForwardTarget, LatticeFabric, ServiceSpec, TargetGroupSpec, export_key
 from ..model.load import ClusterManifests
+from ..model.routes import backends, service_imports
 from ..moved import FormerWrapper, Moved, urn_type
 from .export import ExportPlan, ServiceExport
 from .network import ServiceNetwork, vpc_association
 from .route import ROUTE_COMPONENTS, Route, RouteArgs, WeightedTarget
+from .service_import import ServiceImport, resolved_entry
 from .target_group import TargetGroup, TargetGroupArgs
 
 
@@ -86,6 +88,7 @@ class LatticeCluster(pulumi.ComponentResource):
         self.target_groups = {tg.spec.key: tg for export in self.exports for tg in export.groups}
         self.target_groups.update({key: TargetGroup(f"{name}-{tg.name}", self._target_group_args(tg), self._child)
                                    for key, tg in groups.items() if tg.source_kind != "ServiceExport"})
+        self.imports = self._imports(name)
         self.routes = [self._route(name, service, auth, network_ids) for service in fabric.services_of(spec.name)]
         self.register_outputs({"networks": sorted(self.networks), "targetGroups": len(self.target_groups)})
 
@@ -97,6 +100,20 @@ class LatticeCluster(pulumi.ComponentResource):
         return [ServiceExport.planned(f"{name}-{namespace}-{export}", ExportPlan(
             name, tuple(self._target_group_args(tg) for tg in found), moved), self._child)
             for (namespace, export), found in by_export.items()]
+
+    def _imports(self, name: str) -> list[ServiceImport]:
+        """A ServiceImport per imported object, with the exports its routes' backends naming it reach."""
+        resolved = self._args.fabric.resolved.get(self._args.spec.name, {})
+        reached: dict[tuple[str, str], dict[LatticeExport, None]] = {
+            key: {} for key in service_imports(self._args.manifests)}
+        for backend in backends(self._args.manifests):
+            imp = backend.service_import
+            if imp is not None:
+                reached[(imp.metadata.namespace, imp.metadata.name)].update(
+                    dict.fromkeys(resolved.get(backend.key, [])))
+        return [ServiceImport.planned(f"{name}-{namespace}-{imported}",
+                                      [resolved_entry(e) for e in sorted(found, key=lambda e: e.key)], self._child)
+                for (namespace, imported), found in reached.items()]
 
     def _target_group_args(self, tg: TargetGroupSpec) -> TargetGroupArgs:
         s = self._args.spec.lattice

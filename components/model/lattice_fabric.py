@@ -231,6 +231,8 @@ class LatticeFabric:
     opt_outs: list[OptOut] = field(default_factory=list)
     resolution: dict[str, list[Problem]] = field(default_factory=dict)
     """Each cluster's ServiceImport backends that match no export."""
+    resolved: dict[str, dict[BackendKey, list[LatticeExport]]] = field(default_factory=dict)
+    """Each cluster's ServiceImport backends and the exports they match."""
 
     def target_groups_of(self, cluster: str) -> dict[tuple, TargetGroupSpec]:
         return {tg.key: tg for tg in self.target_groups if tg.cluster == cluster}
@@ -270,6 +272,7 @@ def build(spec: FabricSpec, manifests: dict[str, ClusterManifests], fabric_file:
     for cluster in clusters:
         m = manifests[cluster.name]
         resolved, fabric.resolution[cluster.name] = resolve_imports(m, exports, scope_of(cluster))
+        fabric.resolved[cluster.name] = resolved
         imports = service_imports(m)
         for route in routes(m):
             service, groups = _service(cluster, m, route, imports, resolved)

@@ -10,12 +10,14 @@ from typing import Any
 
 import pytest
 from pulumi.errors import InputPropertiesError
+from pulumi.runtime.sync_await import _sync_await
 
-from components.lattice import GRPCRoute, HTTPRoute, ServiceExport, ServiceNetwork, TLSRoute
+from components.lattice import GRPCRoute, HTTPRoute, ServiceExport, ServiceImport, ServiceNetwork, TLSRoute
 from components.model.errors import InputError
 from components.plugin.clusterlink import Export, Import
 from components.plugin.provider import Package
 from tests.mocks import declare
+from tests.unit.lattice_helpers import MY_GATEWAY, fabric_with
 
 CHECKOUT: dict[str, Any] = {
     "name": "checkout", "namespace": "shop", "exported_ports": [{"port": 80, "route_type": "HTTP", "target_port": 8080}],
@@ -297,3 +299,75 @@ def test_a_route_forwarding_to_a_target_group_that_does_not_exist_is_refused_by_
     assert declared.refusals == [
         "test: cart-shop-network-http-1 (ListenerRule): ResourceNotFoundException: CreateRule: TargetGroup "
         "tg-0123456789abcdef0 was not found in this account and Region"]
+
+
+# --- ServiceImport ---------------------------------------------------------------------------------------------
+
+PUBLISHED = {"name": "checkout", "namespace": "shop", "port": 80, "route_type": "HTTP", "account_id": "111122223333",
+             "region": "us-west-2", "vpc_id": "vpc-0a1b2c3d4e5f60001"}
+EXPORTS = [
+    {**PUBLISHED, "cluster": "cluster1", "target_groups": [{"consumer": "cart-shop", "arn": "arn:tg/1-cart"},
+                                                           {"consumer": "web-shop", "arn": "arn:tg/1-web"}]},
+    {**PUBLISHED, "cluster": "cluster2", "vpc_id": "vpc-0a1b2c3d4e5f60002",
+     "target_groups": [{"consumer": "cart-shop", "arn": "arn:tg/2-cart"}]},
+    {**PUBLISHED, "cluster": "cluster3", "route_type": "GRPC"},
+    {**PUBLISHED, "cluster": "cluster4", "region": "eu-west-1"},
+]
+IMPORT = {"name": "checkout", "namespace": "shop", "route_type": "HTTP", "account_id": "111122223333",
+          "region": "us-west-2", "exports": EXPORTS}
+
+
+def imported(args: dict[str, Any]) -> tuple[Any, list]:
+    found: list = []
+    declared = declare(lambda: ServiceImport("checkout", args).exports.apply(found.extend))
+    return declared, found
+
+
+def test_service_import_alone_resolves_to_the_exports_of_its_route_type_account_and_region_and_declares_nothing():
+    declared, found = imported({**IMPORT, "consumer": "cart-shop"})
+    assert [(r["type"], r["name"]) for r in declared.resources] == [("clusterfabric:lattice:ServiceImport", "checkout")]
+    assert found == [
+        {"cluster": "cluster1", "namespace": "shop", "name": "checkout", "port": 80, "route_type": "HTTP",
+         "target_group": "arn:tg/1-cart"},
+        {"cluster": "cluster2", "namespace": "shop", "name": "checkout", "port": 80, "route_type": "HTTP",
+         "target_group": "arn:tg/2-cart"}]
+
+
+def test_service_import_alone_keeps_to_the_cluster_and_vpc_it_names():
+    assert [e["cluster"] for e in imported({**IMPORT, "cluster": "cluster2"})[1]] == ["cluster2"]
+    assert [e["cluster"] for e in imported({**IMPORT, "vpc_id": "vpc-0a1b2c3d4e5f60001"})[1]] == ["cluster1"]
+
+
+def test_service_import_matching_no_export_is_refused_with_validates_message():
+    with pytest.raises(InputError) as refused:
+        ServiceImport("checkout", {**IMPORT, "exports": EXPORTS[2:]})
+    assert str(refused.value) == (
+        "clusterfabric:lattice:ServiceImport checkout: ServiceImport/shop/checkout: metadata.name: no exported service "
+        "matches export-name=checkout, namespace=shop, routeType=HTTP; exports seen: shop/checkout:80/GRPC in cluster3 "
+        "(vpc-0a1b2c3d4e5f60001), shop/checkout:80/HTTP in cluster4 (vpc-0a1b2c3d4e5f60001, another account or "
+        "Region: 111122223333/eu-west-1)")
+
+
+def test_service_import_with_a_bad_filter_is_refused_with_validates_message():
+    with pytest.raises(InputError) as refused:
+        ServiceImport("checkout", {**IMPORT, "cluster": "cluster 1"})
+    assert str(refused.value) == (
+        "clusterfabric:lattice:ServiceImport checkout: ServiceImport/shop/checkout: metadata.annotations: "
+        "application-networking.k8s.aws/aws-eks-cluster-name: 'cluster 1' is no cluster or VPC name")
+
+
+def test_in_the_fabric_each_service_import_outputs_the_exports_its_routes_backends_reach(tmp_path: Path):
+    from tests.unit.test_lattice_docs import OWNER_TG, ROUTES, declare_importer, owner_exports  # a fabric's importer
+
+    fabric = fabric_with(tmp_path, {"gateway.yaml": MY_GATEWAY}, ["service-import-1.yaml", *ROUTES])
+    components: list[Any] = []
+
+    def watch(args: Any) -> None:
+        if args.type_ == "clusterfabric:lattice:ServiceImport":
+            components.append(args.resource)
+
+    declare_importer(fabric, owner_exports(), [OWNER_TG.format(i) for i in range(3)], watch)
+    [component] = components
+    assert _sync_await(component.exports.future()) == [
+        {"cluster": "service-1-owner-cluster", "namespace": "default", "name": "service-1", "port": 80,
+         "route_type": route_type} for route_type in ("GRPC", "HTTP", "TLS")]
