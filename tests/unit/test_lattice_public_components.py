@@ -166,15 +166,18 @@ def test_package_schema_puts_service_export_and_its_types_in_the_lattice_module(
                                        "clusterfabric:lattice:ExportedTargetGroup", "clusterfabric:lattice:TargetsArgs"]
 
 
-def test_the_documented_standalone_program_declares_a_network_and_an_export():
+def test_the_documented_standalone_program_declares_a_network_an_export_and_a_route():
     text = (Path(__file__).resolve().parents[2] / "docs" / "components.md").read_text()
     program = re.search(r"## VPC Lattice.*?```python\n(.*?)```", text, re.S).group(1)  # type: ignore[union-attr]
     declared = declare(lambda: exec(program, {}))
     assert sorted({r["type"] for r in declared.resources}) == [
-        "aws:vpclattice/serviceNetwork:ServiceNetwork",
+        "aws:vpclattice/listener:Listener", "aws:vpclattice/listenerRule:ListenerRule",
+        "aws:vpclattice/service:Service", "aws:vpclattice/serviceNetwork:ServiceNetwork",
+        "aws:vpclattice/serviceNetworkServiceAssociation:ServiceNetworkServiceAssociation",
         "aws:vpclattice/serviceNetworkVpcAssociation:ServiceNetworkVpcAssociation",
         "aws:vpclattice/targetGroup:TargetGroup", "aws:vpclattice/targetGroupAttachment:TargetGroupAttachment",
-        "clusterfabric:lattice:ServiceExport", "clusterfabric:lattice:ServiceNetwork", "pulumi:providers:aws"]
+        "clusterfabric:lattice:HTTPRoute", "clusterfabric:lattice:ServiceExport",
+        "clusterfabric:lattice:ServiceNetwork", "pulumi:providers:aws"]
 
 
 # --- routes ---------------------------------------------------------------------------------------------------
