@@ -158,5 +158,6 @@ class LatticeCluster(pulumi.ComponentResource):
         """The exported ports as the stack publishes them, each with its target groups (one per service that
         forwards to it): one Output over the exports' own (an Output per entry would cost an `Output.all` each)."""
         return pulumi.Output.all(*(export.target_groups for export in self.exports)).apply(
-            lambda found: lattice_exports_entries([(tg.spec, entry["arn"]) for export, entries in zip(self.exports, found)
+            lambda found: lattice_exports_entries([(tg.spec, entry["arn"])
+                                                   for export, entries in zip(self.exports, found)
                                                    for tg, entry in zip(export.groups, entries)]))

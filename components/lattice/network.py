@@ -65,8 +65,9 @@ class ServiceNetwork(pulumi.ComponentResource):
             opts=moved_options(moved, child, (NETWORK_TYPE,), name))
         # Children of the component, not of the network: where release 0.1 had them (release 0.2's are aliases).
         if auth_policy:
-            aws.vpclattice.AuthPolicy(f"{name}-auth", resource_identifier=self.network.arn, policy=auth_policy,
-                                      opts=moved_options(moved, child, (NETWORK_TYPE, AUTH_POLICY_TYPE), f"{name}-auth"))
+            aws.vpclattice.AuthPolicy(
+                f"{name}-auth", resource_identifier=self.network.arn, policy=auth_policy,
+                opts=moved_options(moved, child, (NETWORK_TYPE, AUTH_POLICY_TYPE), f"{name}-auth"))
         if access_logs:
             aws.vpclattice.AccessLogSubscription(
                 f"{name}-access-logs", resource_identifier=self.network.arn, destination_arn=access_logs, tags=tags,

@@ -170,7 +170,7 @@ def planned_service(token: str, name: str, kind: str, args: RouteComponentArgs) 
 
 
 def _match(match: MatchArgs) -> dict[str, Any]:
-    found: dict[str, Any] = {k: match[k] for k in ("path", "method", "headers") if k in match}  # type: ignore[literal-required]
+    found: dict[str, Any] = {k: v for k, v in match.items() if k in ("path", "method", "headers")}
     if "grpc_method" in match:
         found["method"] = dict(match["grpc_method"])
     return found

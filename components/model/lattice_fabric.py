@@ -321,7 +321,8 @@ def _export_target_groups(clusters: list[ClusterSpec], manifests: dict[str, Clus
 
 
 def export_target_groups(cluster: ClusterSpec, export: LatticeExport, obj: ServiceExport,
-                         policy: TargetGroupPolicy | None, consumers: Iterable[str], at: Where) -> list[TargetGroupSpec]:
+                         policy: TargetGroupPolicy | None, consumers: Iterable[str],
+                         at: Where) -> list[TargetGroupSpec]:
     """The target groups of one exported port: one per consuming Lattice service, one with no consumer if none."""
     protocol, version = target_group_protocol("ServiceExport", export.route_type, policy)
     found = []

@@ -20,7 +20,8 @@ from tests.mocks import declare
 from tests.unit.lattice_helpers import MY_GATEWAY, fabric_with
 
 CHECKOUT: dict[str, Any] = {
-    "name": "checkout", "namespace": "shop", "exported_ports": [{"port": 80, "route_type": "HTTP", "target_port": 8080}],
+    "name": "checkout", "namespace": "shop",
+    "exported_ports": [{"port": 80, "route_type": "HTTP", "target_port": 8080}],
     "cluster": "cluster1", "account_id": "111122223333", "region": "us-west-2", "vpc_id": "vpc-0a1b2c3d4e5f60001",
     "targets": {"mode": "ip", "ips": ["10.0.0.1", "10.0.0.2"]}}
 GROUP = "k8s-cluster1-shop-checkout-80-http-http1-checkout-shop-9398b180"
@@ -286,7 +287,8 @@ def test_http_route_refuses_bad_input_with_validates_message_naming_the_field(ch
 def test_tls_route_without_a_hostname_is_refused_with_validates_message():
     with pytest.raises(InputError) as refused:
         TLSRoute("payments", {**ROUTE, "name": "payments", "gateway": {
-            "name": "shop-network", "network_id": "sn-1", "listeners": [{"name": "tls", "protocol": "TLS", "port": 443}]}})
+            "name": "shop-network", "network_id": "sn-1",
+            "listeners": [{"name": "tls", "protocol": "TLS", "port": 443}]}})
     assert str(refused.value) == (
         "clusterfabric:lattice:TLSRoute payments: TLSRoute/shop/payments: spec.hostnames: a TLSRoute needs a hostname: "
         "VPC Lattice requires a custom domain name (the first hostname) for a TLS passthrough service, and the "
