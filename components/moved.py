@@ -15,6 +15,10 @@ from the parent's URN costs a dozen (about 0.2x of the program's time under
 mocks, measured). That needs the type token of each moved resource (the
 `*_TYPE` constants beside their declarations) and the URN type of the parent
 (`urn_type`, which our components keep).
+
+Since the public components (issue 21: ServiceNetwork, ServiceExport, HTTPRoute...) the Lattice cluster
+declares through them again; what release 0.2 declared directly under the Lattice cluster is aliased to that
+URN as well (`Moved`). A network is back at release 0.1's URNs (same token, names and children).
 """
 
 from __future__ import annotations
@@ -52,3 +56,37 @@ class FormerWrapper:
     def options(self, opts: pulumi.ResourceOptions | None, resource_type: str, name: str) -> pulumi.ResourceOptions:
         """`opts` with the alias of the resource (`resource_type`, `name`) added."""
         return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=[self.alias(resource_type, name)]))
+
+
+def urn(urn_type_: str, name: str) -> str:
+    """The URN of resource `name` whose URN type (its ancestors' types and its own) is `urn_type_`."""
+    return f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{urn_type_}::{name}"
+
+
+@dataclass(frozen=True)
+class Moved:
+    """Where the releases before the public components declared what a component now holds: release 0.2 directly
+    under the Lattice cluster component (`cluster_type`, its URN type), release 0.1 under `wrapper` (None: the
+    component's URNs are 0.1's already, or what it holds was replaced by design)."""
+
+    cluster_type: str | None
+    """None: the Lattice cluster is under a parent of an embedding program (unknown URN type): no 0.2 alias."""
+    wrapper: FormerWrapper | None = None
+
+    def aliases(self, chain: tuple[str, ...], name: str) -> list[pulumi.Alias | str]:
+        """The former URNs of resource `name` of type `chain[-1]`, below resources of types `chain[:-1]`."""
+        found: list[pulumi.Alias | str] = []
+        if self.cluster_type is not None:
+            found.append(urn("$".join((self.cluster_type, *chain)), name))
+        if self.wrapper is not None:
+            found.append(self.wrapper.alias(chain[-1], name))
+        return found
+
+    def options(self, opts: pulumi.ResourceOptions, chain: tuple[str, ...], name: str) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=self.aliases(chain, name)))
+
+
+def moved_options(moved: Moved | None, opts: pulumi.ResourceOptions, chain: tuple[str, ...],
+                  name: str) -> pulumi.ResourceOptions:
+    """`opts`, with the former URNs of the resource when it moved (`moved`), else as they are."""
+    return moved.options(opts, chain, name) if moved is not None else opts

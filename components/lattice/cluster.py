@@ -1,5 +1,6 @@
 """The VPC Lattice side of one cluster, as the fabric decided it (components.model.lattice_fabric): the networks
-it owns, the VPC associations it owns, its target groups, and a service per route."""
+it owns, the VPC associations it owns, its exports' and routes' target groups, and a service per route. Built
+from the public components (ServiceNetwork, ServiceExport, HTTPRoute...), which a program may use alone."""
 
 from __future__ import annotations
 
@@ -16,9 +17,12 @@ from ..model.lattice import IAMAuthPolicy
 from ..model.lattice_checks import ExportKey, LatticeExport, scope_of
 from ..model.lattice_fabric import ForwardTarget, LatticeFabric, ServiceSpec, TargetGroupSpec, export_key
 from ..model.load import ClusterManifests
-from ..moved import urn_type
+from ..model.routes import backends, service_imports
+from ..moved import FormerWrapper, Moved, urn_type
+from .export import ExportPlan, ServiceExport
 from .network import ServiceNetwork, vpc_association
-from .route import Route, RouteArgs, WeightedTarget
+from .route import ROUTE_COMPONENTS, Route, RouteArgs, WeightedTarget
+from .service_import import ServiceImport, resolved_entry
 from .target_group import TargetGroup, TargetGroupArgs
 
 
@@ -67,28 +71,58 @@ class LatticeCluster(pulumi.ComponentResource):
         auth = {(p.spec.targetRef.kind, p.spec.targetRef.name): p.spec.policy for p in m.of_kind(IAMAuthPolicy)}
         owned = sorted(n for (scope, n), owner in fabric.owners.items()
                        if owner == spec.name and scope == scope_of(spec))
-        self.networks = {
-            network: ServiceNetwork(f"{name}-{network}", network, auth.get(("Gateway", network)), self._tags,
-                                    access_logs=s.accessLogs, opts=self._child)
-            for network in owned
-        }
+        moved = Moved(self.urn_type)  # release 0.2 declared everything directly under this component
+        self.networks = {network: ServiceNetwork(f"{name}-{network}", {
+            "name": network, "tags": self._tags,
+            **({"auth_policy": auth[("Gateway", network)]} if ("Gateway", network) in auth else {}),
+            **({"access_logs": s.accessLogs} if s.accessLogs else {})}, opts=self._child, moved=moved)
+            for network in owned}
         network_ids = {**args.network_ids, **{n: sn.id for n, sn in self.networks.items()}}
         for association in fabric.associations_of(spec.name):
-            vpc_association(f"{name}-{association.network}-vpc", network_ids[association.network], association.vpc,
-                            association.security_groups, self._tags, opts=self._child)
-        self.target_groups = {key: self._target_group(name, tg)
-                              for key, tg in fabric.target_groups_of(spec.name).items()}
+            association_name = f"{name}-{association.network}-vpc"
+            vpc_association(association_name, network_ids[association.network], association.vpc,
+                            association.security_groups, self._tags, self._child,
+                            FormerWrapper("clusterfabric:lattice:VpcAssociation", association_name, self))
+        groups = fabric.target_groups_of(spec.name)
+        self.exports = self._exports(name, [tg for tg in groups.values() if tg.source_kind == "ServiceExport"], moved)
+        self.target_groups = {tg.spec.key: tg for export in self.exports for tg in export.groups}
+        self.target_groups.update({key: TargetGroup(f"{name}-{tg.name}", self._target_group_args(tg), self._child)
+                                   for key, tg in groups.items() if tg.source_kind != "ServiceExport"})
+        self.imports = self._imports(name)
         self.routes = [self._route(name, service, auth, network_ids) for service in fabric.services_of(spec.name)]
         self.register_outputs({"networks": sorted(self.networks), "targetGroups": len(self.target_groups)})
 
-    def _target_group(self, name: str, tg: TargetGroupSpec) -> TargetGroup:
+    def _exports(self, name: str, groups: list[TargetGroupSpec], moved: Moved) -> list[ServiceExport]:
+        """A ServiceExport per exported object, with its target groups (named as release 0.2 named them)."""
+        by_export: dict[tuple[str, str], list[TargetGroupSpec]] = {}
+        for tg in groups:
+            by_export.setdefault((tg.source_namespace, tg.source_name), []).append(tg)
+        return [ServiceExport.planned(f"{name}-{namespace}-{export}", ExportPlan(
+            name, tuple(self._target_group_args(tg) for tg in found), moved), self._child)
+            for (namespace, export), found in by_export.items()]
+
+    def _imports(self, name: str) -> list[ServiceImport]:
+        """A ServiceImport per imported object, with the exports its routes' backends naming it reach."""
+        resolved = self._args.fabric.resolved.get(self._args.spec.name, {})
+        reached: dict[tuple[str, str], dict[LatticeExport, None]] = {
+            key: {} for key in service_imports(self._args.manifests)}
+        for backend in backends(self._args.manifests):
+            imp = backend.service_import
+            if imp is not None:
+                reached[(imp.metadata.namespace, imp.metadata.name)].update(
+                    dict.fromkeys(resolved.get(backend.key, [])))
+        return [ServiceImport.planned(f"{name}-{namespace}-{imported}",
+                                      [resolved_entry(e) for e in sorted(found, key=lambda e: e.key)], self._child)
+                for (namespace, imported), found in reached.items()]
+
+    def _target_group_args(self, tg: TargetGroupSpec) -> TargetGroupArgs:
         s = self._args.spec.lattice
         assert s is not None
         service = self._args.manifests.service(tg.namespace, tg.service)
         assert service is not None  # checked by lattice_checks.check_cluster
-        return TargetGroup(f"{name}-{tg.name}", TargetGroupArgs(
-            spec=tg, cluster=self._args.spec.name, account_id=s.accountId, vpc_id=s.vpcId, targets=s.targets,
-            target_port=target_port(s.targets.mode, service, tg.port, self._args.node_ports)), opts=self._child)
+        return TargetGroupArgs(spec=tg, cluster=self._args.spec.name, account_id=s.accountId, vpc_id=s.vpcId,
+                               targets=s.targets,
+                               target_port=target_port(s.targets.mode, service, tg.port, self._args.node_ports))
 
     def _arn(self, service: ServiceSpec, target: ForwardTarget) -> Any:
         """The ARN of a forward action's target group: one of this stack's, or the one an exporting stack
@@ -114,15 +148,16 @@ class LatticeCluster(pulumi.ComponentResource):
         route = service.route
         forwards = [[WeightedTarget(target_group=self._arn(service, t), weight=t.weight) for t in rule.targets]
                     for rule in service.rules]
-        return Route(f"{name}-{route.kind.lower()}-{route.metadata.namespace}-{route.metadata.name}", RouteArgs(
+        route_name = f"{name}-{route.kind.lower()}-{route.metadata.namespace}-{route.metadata.name}"
+        return ROUTE_COMPONENTS[route.kind](route_name, RouteArgs(
             service=service, networks={g: network_ids[g] for g in service.networks}, forwards=forwards,
             auth_policy=auth.get((route.kind, route.metadata.name)), tags=self._tags,
-        ), opts=self._child)
+        ), self._child, Moved(self.urn_type, FormerWrapper("clusterfabric:lattice:Route", route_name, self)))
 
     def exports_output(self) -> pulumi.Output[list[dict[str, Any]]]:
         """The exported ports as the stack publishes them, each with its target groups (one per service that
-        forwards to it). One Output for the list: an Output in each entry would cost the SDK an `Output.all` per
-        target group to lift it."""
-        groups = [tg for tg in self.target_groups.values() if tg.spec.source_kind == "ServiceExport"]
-        return pulumi.Output.all(*(tg.arn for tg in groups)).apply(
-            lambda arns: lattice_exports_entries([(tg.spec, arn) for tg, arn in zip(groups, arns)]))
+        forwards to it): one Output over the exports' own (an Output per entry would cost an `Output.all` each)."""
+        return pulumi.Output.all(*(export.target_groups for export in self.exports)).apply(
+            lambda found: lattice_exports_entries([(tg.spec, entry["arn"])
+                                                   for export, entries in zip(self.exports, found)
+                                                   for tg, entry in zip(export.groups, entries)]))

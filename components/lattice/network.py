@@ -1,58 +1,121 @@
-"""Service networks: a Gateway is the Lattice service network of its name."""
+"""ServiceNetwork: a VPC Lattice service network (a Gateway is the service network of its name), its auth policy,
+access log subscription and VPC associations.
 
-from __future__ import annotations
+Used alone, its arguments are validated by the models `clusterfabric validate` uses (the Gateway's name rule, the
+IAMAuthPolicy's and VpcAssociationPolicy's). Its URNs are release 0.1's (same token, name and children); the
+fabric gives it release 0.2's as aliases. No `from __future__ import annotations`: the component provider host
+reads these annotations (components/plugin).
+"""
 
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
-from ..moved import FormerWrapper
-from ..model.limits import AUTH_TYPES, check, name_problem
+from ..model.errors import InputError, Problem
+from ..model.lattice import API_VERSION, IAMAuthPolicy, VpcAssociationPolicy
+from ..model.limits import name_problem
+from ..model.validation import parse
+from ..moved import Moved, moved_options
 
-
-# Type tokens of what this module declares (their aliases from release 0.1 name them: components/moved.py).
+TOKEN = "clusterfabric:lattice:ServiceNetwork"
+# Type tokens of what this module declares (release 0.2's aliases name them: components/moved.py).
 NETWORK_TYPE = "aws:vpclattice/serviceNetwork:ServiceNetwork"
 AUTH_POLICY_TYPE = "aws:vpclattice/authPolicy:AuthPolicy"
 ACCESS_LOGS_TYPE = "aws:vpclattice/accessLogSubscription:AccessLogSubscription"
 VPC_ASSOCIATION_TYPE = "aws:vpclattice/serviceNetworkVpcAssociation:ServiceNetworkVpcAssociation"
 
 
-class ServiceNetwork:
-    """A service network (created by its owner stack only), its auth policy and access log subscription
-    parented to it. Declared directly, not as a component (components/moved.py): `opts` places the network."""
+class VpcAssociationArgs(TypedDict):
+    vpc_id: str
+    """The VPC that joins the network (a VPC is associated with one service network only)."""
+    security_group_ids: NotRequired[list[str]]
+    """Security groups of the association, 1-5 (sg- and 8 or 17 hex digits); none: no security groups."""
 
-    network: aws.vpclattice.ServiceNetwork
+
+class ServiceNetworkArgs(TypedDict):
+    name: str
+    """The service network's name: 3-63 characters of a-z, 0-9 and '-', not starting or ending with '-', no '--'."""
+    auth_policy: NotRequired[str]
+    """An IAM policy document (JSON with a Statement, 2-10000 characters, at most 10 KiB): auth type AWS_IAM.
+    Absent: auth type NONE."""
+    access_logs: NotRequired[str]
+    """Where access logs go: an S3 bucket, CloudWatch Logs group or Firehose delivery stream ARN."""
+    tags: NotRequired[dict[str, str]]
+    """Tags of everything it declares."""
+    vpc_associations: NotRequired[list[VpcAssociationArgs]]
+    """VPCs that join the network."""
+
+
+class ServiceNetwork(pulumi.ComponentResource):
+    """A service network; `id` and `arn` are the network's."""
+
     id: pulumi.Output[str]
     arn: pulumi.Output[str]
 
-    def __init__(self, name: str, network_name: str, auth_policy: str | None, tags: dict[str, str],
-                 access_logs: str | None = None, opts: pulumi.ResourceOptions | None = None):
-        auth_type = "AWS_IAM" if auth_policy else "NONE"
-        check(name_problem("service network", network_name), None if auth_type in AUTH_TYPES else auth_type)
-        opts = opts or pulumi.ResourceOptions()
-        former = FormerWrapper("clusterfabric:lattice:ServiceNetwork", name, opts.parent)
-        self.network = aws.vpclattice.ServiceNetwork(name, name=network_name, auth_type=auth_type, tags=tags,
-                                                     opts=former.options(opts, NETWORK_TYPE, name))
-        child = pulumi.ResourceOptions(parent=self.network, provider=opts.provider)
+    def __init__(self, name: str, args: ServiceNetworkArgs, opts: pulumi.ResourceOptions | None = None,
+                 moved: Moved | None = None) -> None:
+        checked(name, args)
+        super().__init__(TOKEN, name, {}, opts)
+        network_name, tags = args["name"], args.get("tags", {})
+        child = pulumi.ResourceOptions(parent=self)
+        auth_policy, access_logs = args.get("auth_policy"), args.get("access_logs")
+        self.network = aws.vpclattice.ServiceNetwork(
+            name, name=network_name, auth_type="AWS_IAM" if auth_policy else "NONE", tags=tags,
+            opts=moved_options(moved, child, (NETWORK_TYPE,), name))
+        # Children of the component, not of the network: where release 0.1 had them (release 0.2's are aliases).
         if auth_policy:
-            aws.vpclattice.AuthPolicy(f"{name}-auth", resource_identifier=self.network.arn, policy=auth_policy,
-                                      opts=former.options(child, AUTH_POLICY_TYPE, f"{name}-auth"))
+            aws.vpclattice.AuthPolicy(
+                f"{name}-auth", resource_identifier=self.network.arn, policy=auth_policy,
+                opts=moved_options(moved, child, (NETWORK_TYPE, AUTH_POLICY_TYPE), f"{name}-auth"))
         if access_logs:
-            aws.vpclattice.AccessLogSubscription(f"{name}-access-logs", resource_identifier=self.network.arn,
-                                                 destination_arn=access_logs, tags=tags,
-                                                 opts=former.options(child, ACCESS_LOGS_TYPE, f"{name}-access-logs"))
+            aws.vpclattice.AccessLogSubscription(
+                f"{name}-access-logs", resource_identifier=self.network.arn, destination_arn=access_logs, tags=tags,
+                opts=moved_options(moved, child, (NETWORK_TYPE, ACCESS_LOGS_TYPE), f"{name}-access-logs"))
+        for association in args.get("vpc_associations", []):
+            vpc_association(f"{name}-{association['vpc_id']}", self.network.id, association["vpc_id"],
+                            association.get("security_group_ids", []), tags, child)
         self.id, self.arn = self.network.id, self.network.arn
+        self.register_outputs({})
+
+
+def checked(name: str, args: ServiceNetworkArgs) -> None:
+    """InputError naming the component, the network and the field, with validate's messages."""
+    where, obj = f"{TOKEN} {name}", f"ServiceNetwork/{args['name']}"
+    problem = name_problem("service network", args["name"])
+    if problem:
+        raise InputError([Problem(where, obj, "name", problem)])
+    target = {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": args["name"]}
+    meta = {"name": args["name"], "namespace": "default"}
+    if "auth_policy" in args:
+        checked_auth_policy(TOKEN, name, "ServiceNetwork", args["name"], None, args["auth_policy"])
+    for association in args.get("vpc_associations", []):
+        if association.get("security_group_ids"):
+            parse(VpcAssociationPolicy, {"apiVersion": API_VERSION, "kind": "VpcAssociationPolicy", "metadata": meta,
+                                         "spec": {"targetRef": target,
+                                                  "securityGroupIds": association["security_group_ids"]}}, where, obj)
+
+
+def checked_auth_policy(token: str, name: str, kind: str, target: str, namespace: str | None, policy: str) -> None:
+    """An auth policy of a network or a route's service, checked as an IAMAuthPolicy on it is (InputError naming
+    the component, the object and the field)."""
+    obj = f"{kind}/{namespace}/{target}" if namespace else f"{kind}/{target}"
+    target_kind = "Gateway" if kind == "ServiceNetwork" else kind
+    parse(IAMAuthPolicy, {"apiVersion": API_VERSION, "kind": "IAMAuthPolicy",
+                          "metadata": {"name": target, "namespace": namespace or "default"},
+                          "spec": {"targetRef": {"group": "gateway.networking.k8s.io", "kind": target_kind,
+                                                 "name": target}, "policy": policy}}, f"{token} {name}", obj)
 
 
 def vpc_association(name: str, network_id: Any, vpc_id: str, security_group_ids: list[str], tags: dict[str, str],
-                    opts: pulumi.ResourceOptions | None = None) -> aws.vpclattice.ServiceNetworkVpcAssociation:
-    """A VPC joins a service network (release 0.1 wrapped it in a component: the alias). A replacement is created
-    after the old association is deleted: Lattice refuses a second association of the VPC."""
+                    opts: pulumi.ResourceOptions | None = None,
+                    former: Any = None) -> aws.vpclattice.ServiceNetworkVpcAssociation:
+    """A VPC joins a service network. A replacement is created after the old association is deleted: Lattice
+    refuses a second association of the VPC. `former`: release 0.1's wrapper of it (components/moved.py)."""
     args: dict[str, Any] = {"service_network_identifier": network_id, "vpc_identifier": vpc_id, "tags": tags}
     if security_group_ids:
         args["security_group_ids"] = security_group_ids
     opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(delete_before_replace=True))
-    former = FormerWrapper("clusterfabric:lattice:VpcAssociation", name, opts.parent)
-    return aws.vpclattice.ServiceNetworkVpcAssociation(name, **args,
-                                                       opts=former.options(opts, VPC_ASSOCIATION_TYPE, name))
+    if former is not None:
+        opts = former.options(opts, VPC_ASSOCIATION_TYPE, name)
+    return aws.vpclattice.ServiceNetworkVpcAssociation(name, **args, opts=opts)

@@ -8,13 +8,15 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import BaseModel, ConfigDict
 
-from ..model.gateway import ROUTE_TYPE, GRPCRoute
+from ..model import gateway
+from ..model.gateway import ROUTE_TYPE
 from ..model.lattice_fabric import ListenerSpec, ServiceSpec
 from ..model.lattice_names import rule_name
 from ..model.limits import (FORWARD_TARGET_GROUPS, HEADER_MATCHES, MATCH_VALUE_LENGTH, PORT, PROTOCOLS,
                             WEIGHT, check, count_problem, in_range, name_problem)
-from ..moved import FormerWrapper
-from .network import AUTH_POLICY_TYPE
+from ..moved import Moved, moved_options
+from .network import AUTH_POLICY_TYPE, checked_auth_policy
+from .route_args import RouteComponentArgs, planned_service
 from .target_group import TAG_PREFIX
 
 # Type tokens of what a route declares (its aliases from release 0.1 name them: components/moved.py).
@@ -50,6 +52,17 @@ class RouteArgs(BaseModel):
     """The tags of everything it declares (the controller's ManagedBy)."""
 
 
+def alone(token: str, name: str, kind: str, args: RouteComponentArgs) -> RouteArgs:
+    """The RouteArgs of a route used alone."""
+    service, target_groups = planned_service(token, name, kind, args)
+    if "auth_policy" in args:
+        checked_auth_policy(token, name, kind, args["name"], args["namespace"], args["auth_policy"])
+    return RouteArgs(service=service, networks={args["gateway"]["name"]: args["gateway"]["network_id"]},
+                     forwards=[[WeightedTarget(target_group=arn, weight=t.weight) for arn, t in zip(arns, rule.targets)]
+                               for arns, rule in zip(target_groups, service.rules)],
+                     auth_policy=args.get("auth_policy"), tags=args.get("tags", {}))
+
+
 def _target_groups(targets: Sequence[WeightedTarget]) -> dict[str, Any]:
     check(count_problem("forward action target groups", targets, FORWARD_TARGET_GROUPS),
           *(in_range("weight", t.weight, WEIGHT) for t in targets),
@@ -77,7 +90,7 @@ def http_match(route, rule) -> dict[str, Any]:
     """The Lattice match of one rule: path (exact/prefix), method, headers; GRPC method as its path."""
     match = rule.matches[0] if rule.matches else None
     result: dict[str, Any] = {}
-    if isinstance(route, GRPCRoute):
+    if isinstance(route, gateway.GRPCRoute):
         result["method"] = "POST"
         if match and match.method:
             m = match.method
@@ -104,28 +117,33 @@ def service_tags(route: Any) -> dict[str, str]:
             f"{TAG_PREFIX}RouteType": ROUTE_TYPE[route.kind].lower()}
 
 
-class Route:
-    """One Lattice service for a route, its network associations, listeners and rules parented to it.
+class Route(pulumi.ComponentResource):
+    """One Lattice service for a route, its network associations, listeners and rules parented to it (the
+    subclasses give the token of each route kind). `args`: in the Gateway API's words (a program of its own,
+    route_args.py), or the service as the fabric planned it (RouteArgs). `moved`: where releases 0.1 and 0.2
+    declared them."""
 
-    Declared directly, not as a component (components/moved.py): `opts` places the service (parent,
-    provider); release 0.1's `clusterfabric:lattice:Route` wrapper is its alias."""
-
+    KIND = "Route"
+    TOKEN = "clusterfabric:lattice:Route"
     service: aws.vpclattice.Service
 
-    def __init__(self, name: str, args: RouteArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: RouteArgs | RouteComponentArgs, opts: pulumi.ResourceOptions | None = None,
+                 moved: Moved | None = None) -> None:
+        if not isinstance(args, RouteArgs):
+            args = alone(self.TOKEN, name, self.KIND, args)  # refused before anything is registered
+        super().__init__(self.TOKEN, name, {}, opts)
         spec = args.service
         check(name_problem("service", spec.name))
-        opts = opts or pulumi.ResourceOptions()
-        self._former = FormerWrapper("clusterfabric:lattice:Route", name, opts.parent)
+        self._moved = moved
         service_args: dict[str, Any] = {"name": spec.name, "auth_type": "AWS_IAM" if args.auth_policy else "NONE",
                                         "tags": {**args.tags, **service_tags(spec.route)}}
         if spec.domain:
             service_args["custom_domain_name"] = spec.domain
         if spec.certificate_arn:
             service_args["certificate_arn"] = spec.certificate_arn
-        self.service = aws.vpclattice.Service(name, **service_args,
-                                              opts=self._former.options(opts, SERVICE_TYPE, name))
-        self._child = pulumi.ResourceOptions(parent=self.service, provider=opts.provider)
+        self.service = aws.vpclattice.Service(
+            name, **service_args, opts=moved_options(moved, pulumi.ResourceOptions(parent=self), (SERVICE_TYPE,), name))
+        self._child = pulumi.ResourceOptions(parent=self.service)
         if args.auth_policy:
             aws.vpclattice.AuthPolicy(f"{name}-auth", resource_identifier=self.service.arn, policy=args.auth_policy,
                                       opts=self._options(AUTH_POLICY_TYPE, f"{name}-auth"))
@@ -136,12 +154,13 @@ class Route:
                 opts=self._options(SERVICE_ASSOCIATION_TYPE, f"{name}-{gateway}", in_place=True))
         for listener in spec.listeners:
             self._listener(f"{name}-{listener.gateway}-{listener.listener.name}", args, listener)
+        self.register_outputs({})
 
     def _options(self, resource_type: str, name: str, in_place: bool = False) -> pulumi.ResourceOptions:
-        """A child of the service: parented to it, with its alias from release 0.1. `in_place`: what holds a place
-        only one can hold (a listener its port, a rule its priority, an association its pair) is deleted before
-        its replacement is created: Lattice refuses the replacement while the old one holds the place."""
-        opts = self._former.options(self._child, resource_type, name)
+        """A child of the service, with its former URNs. `in_place`: what holds a place only one can hold (a
+        listener its port, a rule its priority, an association its pair) is deleted before its replacement is
+        created: Lattice refuses the replacement while the old one holds the place."""
+        opts = moved_options(self._moved, self._child, (SERVICE_TYPE, resource_type), name)
         return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(delete_before_replace=True)) if in_place \
             else opts
 
@@ -166,3 +185,28 @@ class Route:
                 priority=rule.priority, match={"http_match": http_match(route, route.spec.rules[i])},
                 action=rule_action(args.forwards[i]), tags=args.tags,
                 opts=self._options(RULE_TYPE, f"{name}-{i + 1}", in_place=True))
+
+
+class HTTPRoute(Route):
+    """`clusterfabric:lattice:HTTPRoute`: an HTTPRoute's Lattice service."""
+
+    KIND = "HTTPRoute"
+    TOKEN = "clusterfabric:lattice:HTTPRoute"
+
+
+class GRPCRoute(Route):
+    """`clusterfabric:lattice:GRPCRoute`: a GRPCRoute's Lattice service (HTTPS or HTTP listeners, gRPC methods
+    matched as paths)."""
+
+    KIND = "GRPCRoute"
+    TOKEN = "clusterfabric:lattice:GRPCRoute"
+
+
+class TLSRoute(Route):
+    """`clusterfabric:lattice:TLSRoute`: a TLSRoute's Lattice service (a TLS passthrough listener)."""
+
+    KIND = "TLSRoute"
+    TOKEN = "clusterfabric:lattice:TLSRoute"
+
+
+ROUTE_COMPONENTS: dict[str, type[Route]] = {"HTTPRoute": HTTPRoute, "GRPCRoute": GRPCRoute, "TLSRoute": TLSRoute}

@@ -12,11 +12,16 @@ from pydantic import BaseModel, ConfigDict
 from ..model.lattice import HealthCheck, LatticeTargets
 from ..model.lattice_fabric import TargetGroupSpec
 from ..model.limits import HEALTH_CHECK, PORT, PROTOCOL_VERSIONS, PROTOCOLS, check, in_range
+from ..moved import Moved, moved_options
 
 TAG_PREFIX = "application-networking.k8s.aws/"
 CONSUMER_TAG = "clusterfabric.io/consumer-service"
 """Which Lattice service a target group serves: the one tag the controller does not write."""
 TYPE_BY_MODE = {"instance": "INSTANCE", "ip": "IP", "alb": "ALB"}
+# Type tokens of what a target group declares (the aliases of release 0.2's URNs name them).
+TARGET_GROUP_TYPE = "aws:vpclattice/targetGroup:TargetGroup"
+ATTACHMENT_TYPE = "aws:vpclattice/targetGroupAttachment:TargetGroupAttachment"
+TRAFFIC_SOURCE_TYPE = "aws:autoscaling/trafficSourceAttachment:TrafficSourceAttachment"
 
 
 class TargetGroupArgs(BaseModel):
@@ -95,14 +100,16 @@ def tags(args: TargetGroupArgs) -> dict[str, str]:
 class TargetGroup:
     """The target group, its targets (attachments) parented to it. Declared directly, not as a component
     (components/moved.py): `opts` places the target group (parent, provider). No alias to release 0.1: its name
-    changed (unique per account and Region, one per consuming service), so it is a new target group."""
+    changed (unique per account and Region, one per consuming service), so it is a new target group. `moved`:
+    where release 0.2 declared it, when it moved into a component since."""
 
     target_group: aws.vpclattice.TargetGroup
     arn: pulumi.Output[str]
     name: str
     spec: TargetGroupSpec
 
-    def __init__(self, name: str, args: TargetGroupArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: TargetGroupArgs, opts: pulumi.ResourceOptions | None = None,
+                 moved: Moved | None = None):
         spec = self.spec = args.spec
         check(in_range("target group port", args.port, PORT),
               None if spec.protocol in PROTOCOLS["target group"] else f"target group protocol {spec.protocol}",
@@ -117,24 +124,27 @@ class TargetGroup:
             config["protocol_version"] = spec.version
         if kind == "IP":
             config["ip_address_type"] = "IPV4"
-        self.target_group = aws.vpclattice.TargetGroup(name, name=self.name, type=kind, config=config,
-                                                       tags=tags(args), opts=opts)
-        self.arn = self.target_group.arn
         opts = opts or pulumi.ResourceOptions()
-        self._targets(name, args, pulumi.ResourceOptions(parent=self.target_group, provider=opts.provider))
+        self.target_group = aws.vpclattice.TargetGroup(
+            name, name=self.name, type=kind, config=config, tags=tags(args),
+            opts=moved_options(moved, opts, (TARGET_GROUP_TYPE,), name))
+        self.arn = self.target_group.arn
+        self._targets(name, args, pulumi.ResourceOptions(parent=self.target_group, provider=opts.provider), moved)
 
-    def _targets(self, name: str, args: TargetGroupArgs, child: pulumi.ResourceOptions) -> None:
+    def _targets(self, name: str, args: TargetGroupArgs, child: pulumi.ResourceOptions, moved: Moved | None) -> None:
+        def placed(resource_type: str, target_name: str) -> pulumi.ResourceOptions:
+            return moved_options(moved, child, (TARGET_GROUP_TYPE, resource_type), target_name)
+
         targets = args.targets
         if targets.mode == "instance":
             aws.autoscaling.TrafficSourceAttachment(
                 f"{name}-asg", autoscaling_group_name=targets.autoScalingGroup,
-                traffic_source={"identifier": self.target_group.arn, "type": "vpc-lattice"}, opts=child)
-        elif targets.mode == "ip":
-            for ip in targets.ips:
-                aws.vpclattice.TargetGroupAttachment(
-                    f"{name}-{ip.replace(':', '-').replace('.', '-')}", target_group_identifier=self.target_group.id,
-                    target={"id": ip, "port": args.target_port}, opts=child)
-        else:
+                traffic_source={"identifier": self.target_group.arn, "type": "vpc-lattice"},
+                opts=placed(TRAFFIC_SOURCE_TYPE, f"{name}-asg"))
+            return
+        found = ({f"{name}-{ip.replace(':', '-').replace('.', '-')}": ip for ip in targets.ips}
+                 if targets.mode == "ip" else {f"{name}-alb": targets.albArn})
+        for target_name, target in found.items():
             aws.vpclattice.TargetGroupAttachment(
-                f"{name}-alb", target_group_identifier=self.target_group.id,
-                target={"id": targets.albArn, "port": args.target_port}, opts=child)
+                target_name, target_group_identifier=self.target_group.id,
+                target={"id": target, "port": args.target_port}, opts=placed(ATTACHMENT_TYPE, target_name))

@@ -231,6 +231,8 @@ class LatticeFabric:
     opt_outs: list[OptOut] = field(default_factory=list)
     resolution: dict[str, list[Problem]] = field(default_factory=dict)
     """Each cluster's ServiceImport backends that match no export."""
+    resolved: dict[str, dict[BackendKey, list[LatticeExport]]] = field(default_factory=dict)
+    """Each cluster's ServiceImport backends and the exports they match."""
 
     def target_groups_of(self, cluster: str) -> dict[tuple, TargetGroupSpec]:
         return {tg.key: tg for tg in self.target_groups if tg.cluster == cluster}
@@ -270,6 +272,7 @@ def build(spec: FabricSpec, manifests: dict[str, ClusterManifests], fabric_file:
     for cluster in clusters:
         m = manifests[cluster.name]
         resolved, fabric.resolution[cluster.name] = resolve_imports(m, exports, scope_of(cluster))
+        fabric.resolved[cluster.name] = resolved
         imports = service_imports(m)
         for route in routes(m):
             service, groups = _service(cluster, m, route, imports, resolved)
@@ -311,18 +314,26 @@ def _export_target_groups(clusters: list[ClusterSpec], manifests: dict[str, Clus
         obj, policies = objects[(export.cluster, export.namespace, export.name)], policies_of[export.cluster]
         policy = (policies.get(("ServiceExport", export.namespace, export.name))
                   or policies.get(("Service", export.namespace, obj.service)))
-        protocol, version = target_group_protocol("ServiceExport", export.route_type, policy)
         index = next(i for i, p in enumerate(obj.exported_ports([export.port])) if p.port == export.port)
-        for consumer in sorted(consumers.get(export.key, [])) or [None]:
-            identity = _identity(cluster, "ServiceExport", *export.key, protocol, version, consumer)
-            found.append(TargetGroupSpec(
-                export_key(export, consumer), export.cluster, export.scope,
-                target_group_name(export.cluster, export.namespace, export.name, export.port, protocol, version,
-                                  consumer, identity),
-                "ServiceExport", export.namespace, export.name, export.namespace, obj.service, export.port,
-                export.route_type,
-                protocol, version, consumer, policy, obj.user_tags,
-                where(m, obj, f"spec.exportedPorts[{index}]" if obj.spec.exportedPorts else "metadata.name")))
+        at = where(m, obj, f"spec.exportedPorts[{index}]" if obj.spec.exportedPorts else "metadata.name")
+        found += export_target_groups(cluster, export, obj, policy, consumers.get(export.key, []), at)
+    return found
+
+
+def export_target_groups(cluster: ClusterSpec, export: LatticeExport, obj: ServiceExport,
+                         policy: TargetGroupPolicy | None, consumers: Iterable[str],
+                         at: Where) -> list[TargetGroupSpec]:
+    """The target groups of one exported port: one per consuming Lattice service, one with no consumer if none."""
+    protocol, version = target_group_protocol("ServiceExport", export.route_type, policy)
+    found = []
+    for consumer in sorted(consumers) or [None]:
+        identity = _identity(cluster, "ServiceExport", *export.key, protocol, version, consumer)
+        found.append(TargetGroupSpec(
+            export_key(export, consumer), export.cluster, export.scope,
+            target_group_name(export.cluster, export.namespace, export.name, export.port, protocol, version,
+                              consumer, identity),
+            "ServiceExport", export.namespace, export.name, export.namespace, obj.service, export.port,
+            export.route_type, protocol, version, consumer, policy, obj.user_tags, at))
     return found
 
 

@@ -4,9 +4,10 @@ import sys
 
 from pulumi.provider import main
 
-from components.plugin.clusterlink import MODULE, PACKAGE, Export, Import
+from components.lattice.export import ServiceExport
+from components.plugin.clusterlink import PACKAGE, Export, Import
 from components.plugin.provider import Package
 
 if __name__ == "__main__":
     # The engine's address and flags follow the plugin's directory, as component_provider_host reads them.
-    main(Package([Export, Import], PACKAGE, MODULE), sys.argv[1:])
+    main(Package([Export, Import, ServiceExport], PACKAGE), sys.argv[1:])

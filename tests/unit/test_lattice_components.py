@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from components.lattice.network import ServiceNetwork
+from components.model.errors import InputError
 from components.lattice.target_group import TargetGroup, TargetGroupArgs
 from components.model.lattice import LatticeTargets, TargetGroupPolicy
 from components.model.lattice_checks import split_weights
@@ -106,21 +107,23 @@ def test_alb_mode_targets_the_load_balancer_which_lattice_does_not_health_check(
 
 def test_service_network_with_an_iam_auth_policy_uses_aws_iam():
     policy = '{"Version": "2012-10-17", "Statement": []}'
-    declared = declare(lambda: ServiceNetwork("net", "fabric-network", policy, {}))
+    declared = declare(lambda: ServiceNetwork("net", {"name": "fabric-network", "auth_policy": policy}))
     network = declared.one("vpclattice/serviceNetwork:ServiceNetwork")["inputs"]
     assert (network["name"], network["authType"]) == ("fabric-network", "AWS_IAM")
     assert declared.one("vpclattice/authPolicy:AuthPolicy")["inputs"]["policy"] == policy
 
 
 def test_service_network_without_a_policy_has_no_auth():
-    declared = declare(lambda: ServiceNetwork("net", "fabric-network", None, {}))
+    declared = declare(lambda: ServiceNetwork("net", {"name": "fabric-network"}))
     assert declared.one("vpclattice/serviceNetwork:ServiceNetwork")["inputs"]["authType"] == "NONE"
     assert declared.of_type("vpclattice/authPolicy:AuthPolicy") == []
 
 
 def test_service_network_name_outside_the_api_limits_is_refused_before_declaring():
-    with pytest.raises(ValueError, match="service network name 'ab' must be 3-63 characters"):
-        declare(lambda: ServiceNetwork("net", "ab", None, {}))
+    with pytest.raises(InputError) as refused:
+        ServiceNetwork("net", {"name": "ab"})
+    assert str(refused.value) == ("clusterfabric:lattice:ServiceNetwork net: ServiceNetwork/ab: name: service network "
+                                  "name 'ab' must be 3-63 characters (has 2)")
 
 
 def test_weight_of_an_import_matching_two_clusters_is_shared_keeping_the_rule_proportions():

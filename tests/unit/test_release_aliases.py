@@ -19,7 +19,8 @@ from clusterfabric.toolchain import PROJECT_DIR
 from components.model import load_fabric
 from components.model.graph import run_order
 
-PREVIOUS = PROJECT_DIR / "tests" / "fixtures" / "releases" / "v0.1.0.tar.gz"
+RELEASES = PROJECT_DIR / "tests" / "fixtures" / "releases"
+PREVIOUS = RELEASES / "v0.1.0.tar.gz"
 FABRIC = PROJECT_DIR / "config"
 CHILD = PROJECT_DIR / "tests" / "urns_child.py"
 
@@ -39,12 +40,22 @@ def declared(program_dir: Path) -> dict[str, dict[str, list[str]]]:
     return found
 
 
+def released(archive: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, list[str]]]:
+    """`declared` of the release kept as `archive`."""
+    folder = tmp_path_factory.mktemp(archive.name.removesuffix(".tar.gz"))
+    with tarfile.open(archive) as opened:
+        opened.extractall(folder, filter="data")
+    return declared(folder)
+
+
 @pytest.fixture(scope="module")
-def releases(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict]:
-    previous = tmp_path_factory.mktemp("v0.1.0")
-    with tarfile.open(PREVIOUS) as archive:
-        archive.extractall(previous, filter="data")
-    return declared(previous), declared(PROJECT_DIR)
+def this_release() -> dict[str, dict[str, list[str]]]:
+    return declared(PROJECT_DIR)
+
+
+@pytest.fixture(scope="module")
+def releases(tmp_path_factory: pytest.TempPathFactory, this_release: dict) -> tuple[dict, dict]:
+    return released(PREVIOUS, tmp_path_factory), this_release
 
 
 def kinds(urns) -> set[str]:
@@ -105,3 +116,29 @@ def test_lattice_services_listeners_and_rules_moved_by_alias(releases):
                                                                       for a in aliases)]
     assert {"aws:vpclattice/listener:Listener", "aws:vpclattice/listenerRule:ListenerRule",
             "aws:vpclattice/service:Service"} <= kinds(moved)
+
+
+# --- release 0.2 (its Lattice stacks): the public components (ServiceNetwork, ServiceExport, HTTPRoute...) hold
+# what the Lattice cluster component declared directly; each moved resource is aliased, none is new.
+
+LATTICE_STACKS = ("cluster1", "cluster2", "cluster3")
+
+
+@pytest.fixture(scope="module")
+def from_0_2(tmp_path_factory: pytest.TempPathFactory, this_release: dict) -> tuple[dict, dict]:
+    return released(RELEASES / "v0.2.0.tar.gz", tmp_path_factory), this_release
+
+
+def test_lattice_stacks_of_release_0_2_keep_every_resource(from_0_2):
+    old, new = from_0_2
+    assert {stack: sorted(lost(old, new, stack)) for stack in LATTICE_STACKS} == {s: [] for s in LATTICE_STACKS}
+    assert {stack: added(old, new, stack) for stack in LATTICE_STACKS} == {s: [] for s in LATTICE_STACKS}
+
+
+def test_lattice_resources_moved_into_the_public_components_are_aliased_to_release_0_2(from_0_2):
+    old, new = from_0_2
+    moved = {urn.split("::")[2].split("$")[2] for stack in LATTICE_STACKS for urn in new[stack]
+             if urn not in old[stack]}
+    assert moved == {"clusterfabric:lattice:ServiceNetwork", "clusterfabric:lattice:ServiceExport",
+                     "clusterfabric:lattice:HTTPRoute", "clusterfabric:lattice:GRPCRoute",
+                     "clusterfabric:lattice:TLSRoute"}
