@@ -166,7 +166,7 @@ class _ClusterLinkObject(pulumi.ComponentResource):
         kind = model.__name__
         metadata = {"name": args.get("name"), **({"namespace": namespace} if namespace is not None else {})}
         metadata |= {k: args[k] for k in ("labels", "annotations") if k in args}
-        data = {"apiVersion": API_VERSION, "kind": kind, "metadata": metadata, "spec": spec}
+        data = {"apiVersion": API_VERSION, "kind": kind, "metadata": metadata, "spec": integers(spec)}
         where = "/".join(str(part) for part in (kind, namespace, args.get("name")) if part is not None)
         return parse(model, data, f"{PACKAGE}:{MODULE}:{cls._kind} {name}", where)
 
@@ -195,6 +195,18 @@ def _metadata(obj: Any, cluster_scoped: bool = False) -> dict[str, Any]:
     if obj.metadata.annotations:
         meta["annotations"] = dict(obj.metadata.annotations)
     return meta
+
+
+def integers(value: Any) -> Any:
+    """`value` with its whole floats made integers: Pulumi carries every number as a float (a port of 8080 comes
+    from a YAML or TypeScript program as 8080.0), where the models' integer fields are strict."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: integers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [integers(v) for v in value]
+    return value
 
 
 def _given(args: Any, fields: dict[str, str]) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """A Pulumi YAML program using the component package (components/plugin), on the real engine.
 
-The program is examples/yaml-components: a ClusterLink Export and Import declared through the package,
+The program is examples/yaml-components: a ClusterLink Export, Import, Peer and AccessPolicy declared through
+the package,
 rendered to a directory by a Kubernetes provider. It runs on the YAML language host scripts/setup builds;
 the package's components run in the Python language host, validated by the models `validate` uses.
 """
@@ -48,9 +49,9 @@ def yaml_program(directory: Path, change: Any = None) -> PulumiProject:
     return proj
 
 
-def manifest(directory: Path, kind: str, name: str) -> dict[str, Any]:
-    return yaml.safe_load((directory / "rendered" / "1-manifest" / f"clusterlink.net_v1alpha1-{kind}-shop-{name}.yaml")
-                          .read_text())
+def manifest(directory: Path, kind: str, name: str, namespace: str = "shop") -> dict[str, Any]:
+    return yaml.safe_load((directory / "rendered" / "1-manifest" /
+                           f"clusterlink.net_v1alpha1-{kind}-{namespace}-{name}.yaml").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +79,30 @@ def test_import_renders_exactly_the_declared_fields(deployed):
                         {"exportName": "reviews", "exportNamespace": "books", "peer": "west"}],
         },
     }
+
+
+def test_peer_renders_in_clusterlinks_namespace_with_its_gateway(deployed):
+    assert manifest(deployed, "peer", "east", "clusterlink-system") == {
+        "apiVersion": "clusterlink.net/v1alpha1", "kind": "Peer",
+        "metadata": {"name": "east", "namespace": "clusterlink-system"},
+        "spec": {"gateways": [{"host": "clusterlink.east.example.com", "port": 443}]},
+    }
+
+
+def test_access_policy_renders_from_and_to_as_clusterlink_names_them(deployed):
+    assert manifest(deployed, "accesspolicy", "allow-east") == {
+        "apiVersion": "clusterlink.net/v1alpha1", "kind": "AccessPolicy",
+        "metadata": {"name": "allow-east", "namespace": "shop"},
+        "spec": {"action": "allow",
+                 "from": [{"workloadSelector": {"matchLabels": {"peer.clusterlink.net/name": "east"}}}],
+                 "to": [{"workloadSelector": {}}]},
+    }
+
+
+def test_only_the_declared_objects_are_rendered(deployed):
+    assert sorted(f.name for f in (deployed / "rendered" / "1-manifest").iterdir()) == [
+        "clusterlink.net_v1alpha1-accesspolicy-shop-allow-east.yaml", "clusterlink.net_v1alpha1-export-shop-checkout.yaml",
+        "clusterlink.net_v1alpha1-import-shop-reviews.yaml", "clusterlink.net_v1alpha1-peer-clusterlink-system-east.yaml"]
 
 
 def test_port_0_fails_the_up_with_validates_message_and_names_the_argument(tmp_path):

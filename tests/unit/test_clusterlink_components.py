@@ -43,6 +43,13 @@ def test_export_port_0_is_refused_with_validates_message():
         "Input should be greater than or equal to 1")
 
 
+def test_whole_numbers_pulumi_sends_as_floats_are_integers_and_others_are_refused():
+    declared = declare(lambda: Peer("east", {"name": "east", "gateways": [{"host": "east.example.com", "port": 443.0}]}))
+    assert declared.one("v1alpha1:Peer")["inputs"]["spec"]["gateways"][0]["port"] == 443
+    assert refusal(lambda: Export("checkout", {"name": "checkout", "namespace": "shop", "port": 80.5})) == (
+        "clusterfabric:clusterlink:Export checkout: Export/shop/checkout: spec.port: Input should be a valid integer")
+
+
 def test_import_writes_lb_scheme_explicitly_and_sources_in_the_crs_field_names():
     declared = declare(lambda: Import("reviews", {
         "name": "reviews", "namespace": "shop", "port": 9080,
