@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -196,3 +197,13 @@ def test_package_serves_a_component_only_under_its_own_module():
     served.validate_resource_type("clusterfabric", "clusterfabric:clusterlink:Export")
     with pytest.raises(ValueError, match="not a component of package clusterfabric"):
         served.validate_resource_type("clusterfabric", "clusterfabric:lattice:Export")
+
+
+def test_the_python_example_of_the_docs_declares_the_four_crs():
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "components.md").read_text()
+    section = docs.split("\n## ClusterLink\n", 1)[1].split("\n## ", 1)[0]
+    example = section.split("```python\n", 1)[1].split("```", 1)[0]
+    declared = declare(lambda: exec(example, {}))
+    assert sorted((r["type"].rsplit(":", 1)[1], r["name"]) for r in declared.of_type("")
+                  if r["type"].startswith("kubernetes:clusterlink.net/")) == [
+        ("AccessPolicy", "allow-east"), ("Export", "checkout"), ("Import", "reviews"), ("Peer", "east")]
