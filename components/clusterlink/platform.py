@@ -28,8 +28,7 @@ from typing import Any, NotRequired, Optional, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 from ..model.clusterlink import ClusterLinkSettings
-from ..model.validation import parse
-from .sharing import integers
+from ..model.validation import parse, whole_numbers
 from .certificates import CLIENT, SERVER, Certificate, chain
 
 CONTROLPLANE = "cl-controlplane"
@@ -103,7 +102,7 @@ def platform_settings(name: str, args: PlatformArgs) -> ClusterLinkSettings:
     """The settings `args` give, validated as fabric.yaml's `clusterlink:` settings are, or InputError naming the
     component, the peer and the argument."""
     data = {field: args[arg] for arg, field in _SETTINGS.items() if arg in args}  # type: ignore[literal-required]
-    return parse(ClusterLinkSettings, integers(data), f"clusterfabric:clusterlink:Platform {name}", f"Platform/{args['peer']}")
+    return parse(ClusterLinkSettings, whole_numbers(data), f"clusterfabric:clusterlink:Platform {name}", f"Platform/{args['peer']}")
 
 
 def controlplane_args(settings: ClusterLinkSettings) -> list[str]:

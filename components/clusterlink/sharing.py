@@ -20,7 +20,7 @@ from ..model.clusterlink import (
     API_VERSION, DEFAULT_NAMESPACE, AccessPolicy as AccessPolicyModel, Export as ExportModel, Import as ImportModel,
     Peer as PeerModel, PrivilegedAccessPolicy as PrivilegedAccessPolicyModel, cr_body,
 )
-from ..model.validation import parse
+from ..model.validation import parse, whole_numbers
 
 PACKAGE = "clusterfabric"
 MODULE = "clusterlink"
@@ -136,9 +136,13 @@ class AccessPolicyArgs(TypedDict):
 
 
 class _ClusterLinkObject(pulumi.ComponentResource):
-    """A component standing for one ClusterLink CR, declared as its one child of the same name."""
+    """A component standing for one ClusterLink CR, declared as its one child of the same name; the component's
+    type is `clusterfabric:clusterlink:<its class>`."""
 
-    _kind: str
+    name: str
+    """The CR's name."""
+    namespace: Optional[str]
+    """The CR's namespace (none: a cluster-wide PrivilegedAccessPolicy)."""
 
     def __init__(self, name: str, args: Any, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         self._declare(name, self.validate(name, args), opts, ())
@@ -166,9 +170,9 @@ class _ClusterLinkObject(pulumi.ComponentResource):
         kind = model.__name__
         metadata = {"name": args.get("name"), **({"namespace": namespace} if namespace is not None else {})}
         metadata |= {k: args[k] for k in ("labels", "annotations") if k in args}
-        data = {"apiVersion": API_VERSION, "kind": kind, "metadata": metadata, "spec": integers(spec)}
+        data = {"apiVersion": API_VERSION, "kind": kind, "metadata": metadata, "spec": whole_numbers(spec)}
         where = "/".join(str(part) for part in (kind, namespace, args.get("name")) if part is not None)
-        return parse(model, data, f"{PACKAGE}:{MODULE}:{cls._kind} {name}", where)
+        return parse(model, data, f"{PACKAGE}:{MODULE}:{cls.__name__} {name}", where)
 
     def _spec(self, obj: Any) -> dict[str, Any]:
         return cr_body(obj)
@@ -178,7 +182,7 @@ class _ClusterLinkObject(pulumi.ComponentResource):
         return {"name": self.name, "namespace": self.namespace}
 
     def _declare(self, name: str, obj: Any, opts: Optional[pulumi.ResourceOptions], cr_aliases: Sequence[Any]) -> None:
-        super().__init__(f"{PACKAGE}:{MODULE}:{self._kind}", name, None, opts)
+        super().__init__(f"{PACKAGE}:{MODULE}:{type(self).__name__}", name, None, opts)
         self._cr = k8s.apiextensions.CustomResource(
             name, api_version=API_VERSION, kind=obj.kind, metadata=_metadata(obj, cluster_scoped=obj.kind ==
                                                                                   "PrivilegedAccessPolicy"),
@@ -197,18 +201,6 @@ def _metadata(obj: Any, cluster_scoped: bool = False) -> dict[str, Any]:
     return meta
 
 
-def integers(value: Any) -> Any:
-    """`value` with its whole floats made integers: Pulumi carries every number as a float (a port of 8080 comes
-    from a YAML or TypeScript program as 8080.0), where the models' integer fields are strict."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: integers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [integers(v) for v in value]
-    return value
-
-
 def _given(args: Any, fields: dict[str, str]) -> dict[str, Any]:
     """The CR fields of the args given: `fields` maps each arg to its CR field name."""
     return {field: args[arg] for arg, field in fields.items() if arg in args}
@@ -217,11 +209,6 @@ def _given(args: Any, fields: dict[str, str]) -> dict[str, Any]:
 class Export(_ClusterLinkObject):
     """A ClusterLink Export: a Service (or host) of this cluster that peers may import, where a policy allows."""
 
-    _kind = "Export"
-    name: str
-    """The Export's name."""
-    namespace: str
-    """The Export's namespace."""
 
     def __init__(self, name: str, args: ExportArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__(name, args, opts)
@@ -235,11 +222,6 @@ class Export(_ClusterLinkObject):
 class Import(_ClusterLinkObject):
     """A ClusterLink Import: a Service of this cluster whose connections go to peers' Exports."""
 
-    _kind = "Import"
-    name: str
-    """The Import's name, also its Service's."""
-    namespace: str
-    """The Import's namespace, also its Service's."""
     service: str
     """The Service ClusterLink creates for the Import, as a client dials it: `<name>.<namespace>.svc.cluster.local`."""
     target_port: Optional[int]
@@ -269,11 +251,6 @@ class Import(_ClusterLinkObject):
 class Peer(_ClusterLinkObject):
     """A ClusterLink Peer: another cluster's ClusterLink, which this one connects to for the Imports naming it."""
 
-    _kind = "Peer"
-    name: str
-    """The peer's name."""
-    namespace: str
-    """The namespace of the Peer CR (ClusterLink's)."""
 
     def __init__(self, name: str, args: PeerArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__(name, args, opts)
@@ -289,11 +266,6 @@ class AccessPolicy(_ClusterLinkObject):
     """A ClusterLink AccessPolicy: allows or denies connections between workloads, in its namespace; or, with
     `privileged`, a cluster-wide PrivilegedAccessPolicy, evaluated before every AccessPolicy."""
 
-    _kind = "AccessPolicy"
-    name: str
-    """The policy's name."""
-    namespace: Optional[str]
-    """The policy's namespace (absent: a privileged policy)."""
 
     def __init__(self, name: str, args: AccessPolicyArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__(name, args, opts)
