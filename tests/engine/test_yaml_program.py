@@ -8,6 +8,7 @@ the package's components run in the Python language host, validated by the model
 
 from __future__ import annotations
 
+import base64
 import shutil
 from pathlib import Path
 from typing import Any
@@ -116,3 +117,26 @@ def test_port_0_fails_the_up_with_validates_message_and_names_the_argument(tmp_p
             "Input should be greater than or equal to 1") in result.stdout
     assert "property port with value '{0}' has a problem: Input should be greater than or equal to 1" in result.stdout
     assert not (tmp_path / "program" / "rendered" / "1-manifest" / "clusterlink.net_v1alpha1-export-shop-checkout.yaml").exists()
+
+
+def platform_only(program: dict[str, Any]) -> None:
+    program["resources"] = {"rendered": program["resources"]["rendered"], "east-platform": {
+        "type": "clusterfabric:clusterlink:Platform",
+        "properties": {"peer": "east", "fabricCaCert": "FABRIC-CA", "peerCert": "PEER-CERT", "peerKey": "PEER-KEY",
+                       "ingress": {"type": "NodePort", "port": 30443}},
+        "options": {"providers": ["${rendered}"]}}}
+    program["outputs"] = {"namespace": "${east-platform.namespace}", "ingress": "${east-platform.ingressService}"}
+
+
+def test_platform_through_the_package_issues_its_certificates_and_renders_its_ingress(tmp_path):
+    proj = yaml_program(tmp_path / "program", platform_only)
+    proj.up("dev")
+    assert proj.outputs("dev") == {"namespace": "clusterlink-system", "ingress": "clusterlink"}
+    rendered = proj.directory / "rendered" / "1-manifest"
+    ingress = yaml.safe_load((rendered / "v1-service-clusterlink-system-clusterlink.yaml").read_text())
+    assert ingress["spec"] == {"type": "NodePort", "selector": {"app": "cl-dataplane"},
+                               "ports": [{"name": "dataplane", "port": 443, "targetPort": 4443, "nodePort": 30443}]}
+    controlplane = yaml.safe_load((rendered / "v1-secret-clusterlink-system-cl-controlplane.yaml").read_text())
+    assert base64.b64decode(controlplane["data"]["cert"]).startswith(b"-----BEGIN CERTIFICATE-----")
+    peer = yaml.safe_load((rendered / "v1-secret-clusterlink-system-cl-peer.yaml").read_text())
+    assert base64.b64decode(peer["data"]["key.pem"]) == b"PEER-KEY"
