@@ -37,6 +37,16 @@ def urn_type(token: str, parent: pulumi.Resource | None) -> str | None:
     return f"{above}${token}" if above else None
 
 
+def former_child(parent: pulumi.Resource | None, resource_type: str, name: str) -> pulumi.Alias | str:
+    """The alias of a resource (`resource_type`, `name`) formerly declared directly under `parent`: the URN as a
+    string where the parent's URN type is known, else an alias the SDK works out from the parent."""
+    above = getattr(parent, "urn_type", None) if parent is not None else ""
+    if above is None:
+        return pulumi.Alias(name=name, parent=parent)
+    qualified = f"{above}${resource_type}" if above else resource_type
+    return f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{qualified}::{name}"
+
+
 @dataclass(frozen=True)
 class FormerWrapper:
     """Release 0.1's component `component_type` named `component_name` under `parent` (None: the stack)."""

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import pulumi
 from pydantic import BaseModel, ConfigDict
 
 from ..model import ClusterManifests, ClusterSpec, PeerInfo
-from ..model.clusterlink import AccessPolicy, Export, Import, Peer, PrivilegedAccessPolicy
-from ..moved import urn_type
-from .platform import Platform, PlatformArgs
+from ..model import clusterlink as cl
+from ..model.clusterlink import API_VERSION
+from ..moved import FormerWrapper, former_child, urn_type
 from ..ports import assign_target_ports
-from .sharing import access_policy_cr, export_cr, import_cr, peer_cr
+from .platform import Platform
+from .sharing import AccessPolicy, Export, Import, Peer, PeerArgs
 
 
 class ClusterLinkArgs(BaseModel):
@@ -47,31 +48,51 @@ class ClusterLinkCluster(pulumi.ComponentResource):
         def under(namespace: str | None) -> pulumi.ResourceOptions:
             return pulumi.ResourceOptions.merge(args.namespace_options(namespace or ""), pulumi.ResourceOptions(parent=self))
 
-        self.platform = Platform(f"{name}-platform", PlatformArgs(
-            peer=args.spec.name, settings=settings, fabric_ca_cert=args.fabric_ca_cert, peer_cert=args.peer_cert,
-            peer_key=args.peer_key,
-        ), opts=under(settings.namespace))
+        self.platform = Platform.of(f"{name}-platform", args.spec.name, settings, {
+            "fabric_ca_cert": args.fabric_ca_cert, "peer_cert": args.peer_cert, "peer_key": args.peer_key,
+        }, opts=under(settings.namespace))
 
         peers = dict(args.remote_peers)
-        for peer in m.of_kind(Peer):  # peers outside the fabric, declared by hand
+        for peer in m.of_kind(cl.Peer):  # peers outside the fabric, declared by hand
             peers[peer.metadata.name] = PeerInfo(peer.metadata.name, gateways=tuple((g.host, g.port) for g in peer.spec.gateways))
-        self.peers = [peer_cr(f"{name}-peer-{p}", peers[p], settings.namespace, opts=under(settings.namespace))
-                      for p in sorted(peers)]
-
-        self.exports = [export_cr(f"{name}-export-{e.metadata.namespace}-{e.metadata.name}", e,
-                                       opts=under(e.metadata.namespace)) for e in m.of_kind(Export)]
-        self.target_ports = assign_target_ports(m.of_kind(Import))
+        self.peers = [self._declare(Peer, f"{name}-peer-{p}", _peer(p, peers[p], settings.namespace, f"{name}-peer-{p}"),
+                                    under(settings.namespace)) for p in sorted(peers)]
+        self.exports = [self._declare(Export, f"{name}-export-{e.metadata.namespace}-{e.metadata.name}", e,
+                                      under(e.metadata.namespace)) for e in m.of_kind(cl.Export)]
+        self.target_ports = assign_target_ports(m.of_kind(cl.Import))
         self.imports = [
-            import_cr(f"{name}-import-{i.metadata.namespace}-{i.metadata.name}", i,
-                           self.target_ports[(i.metadata.namespace, i.metadata.name)], opts=under(i.metadata.namespace))
-            for i in m.of_kind(Import)
+            self._declare(Import, f"{name}-import-{i.metadata.namespace}-{i.metadata.name}",
+                          _with_target_port(i, self.target_ports[(i.metadata.namespace, i.metadata.name)]),
+                          under(i.metadata.namespace))
+            for i in m.of_kind(cl.Import)
         ]
         self.policies = [
-            access_policy_cr(f"{name}-policy-{p.metadata.namespace or 'cluster'}-{p.metadata.name}", p,
-                                 opts=under(p.metadata.namespace))
-            for p in m.objects if isinstance(p, (AccessPolicy, PrivilegedAccessPolicy))
+            self._declare(AccessPolicy, f"{name}-policy-{p.metadata.namespace or 'cluster'}-{p.metadata.name}", p,
+                          under(p.metadata.namespace))
+            for p in m.objects if isinstance(p, (cl.AccessPolicy, cl.PrivilegedAccessPolicy))
         ]
         self.register_outputs({
             "peers": sorted(peers),
             "targetPorts": {f"{ns}/{n}": port for (ns, n), port in sorted(self.target_ports.items())},
         })
+
+    def _declare(self, component: Any, name: str, obj: Any, opts: pulumi.ResourceOptions) -> Any:
+        """The component of `obj`, named `name`; its CR keeps the URNs it had: in release 0.1 `<name>-cr` inside
+        this component (of the same type and name), in 0.2 `<name>` directly under the cluster."""
+        cr_type = f"kubernetes:{API_VERSION}:{obj.kind}"
+        return component.of(name, obj, opts, cr_aliases=[
+            FormerWrapper(f"clusterfabric:clusterlink:{component.__name__}", name, self).alias(cr_type, f"{name}-cr"),
+            former_child(self, cr_type, name),
+        ])
+
+
+def _peer(name: str, peer: PeerInfo, namespace: str, component: str) -> Any:
+    """The Peer CR of a peer as its stack publishes it (or a Peer manifest gave it), validated as Peer's args."""
+    args: PeerArgs = {"name": name, "namespace": namespace,
+                      "gateways": [{"host": host, "port": port} for host, port in peer.gateways]}
+    return Peer.validate(component, args)
+
+
+def _with_target_port(imp: cl.Import, port: int) -> cl.Import:
+    """`imp` with the targetPort the program chose for it (the one it gave, or one picked in the range)."""
+    return imp.model_copy(update={"spec": imp.spec.model_copy(update={"targetPort": port})})

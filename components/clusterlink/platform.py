@@ -17,17 +17,18 @@ certificate, so no peer's certificate can pass for a data plane of this cluster.
 
 The desired objects are built as plain data first (`platform_objects`), then
 declared; only the Secrets carry Outputs (key material, Pulumi secrets).
+
+`Platform` is also a component of the package (components/plugin), usable alone: no
+`from __future__ import annotations` here, as the component provider host reads `PlatformArgs`'
+annotations as types.
 """
 
-from __future__ import annotations
-
-from typing import Any
+from typing import Any, NotRequired, Optional, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pydantic import BaseModel, ConfigDict
-
 from ..model.clusterlink import ClusterLinkSettings
+from ..model.validation import parse, whole_numbers
 from .certificates import CLIENT, SERVER, Certificate, chain
 
 CONTROLPLANE = "cl-controlplane"
@@ -52,21 +53,56 @@ PEER_FILES = ("cert.pem", "key.pem", "ca.pem")
 _PART_OF = {"app.kubernetes.io/part-of": "clusterlink", "app.kubernetes.io/managed-by": "clusterfabric"}
 
 
-class PlatformArgs(BaseModel):
-    """A peer's platform: its name, its settings, and its fabric identity."""
+class PlatformIngress(TypedDict):
+    type: NotRequired[str]
+    """`LoadBalancer` (the default), `NodePort`, or `ClusterIP` (reached through something else you run)."""
+    port: NotRequired[int]
+    """LoadBalancer and ClusterIP: the Service's port, 1-65535, default 443. NodePort: the node port every node
+    opens, 30000-32767 (the Service itself listens on 443); default: one Kubernetes picks."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
 
+class PlatformDataplane(TypedDict):
+    type: NotRequired[str]
+    """`envoy` (the default) or `go`: which of ClusterLink's data planes runs."""
+    replicas: NotRequired[int]
+    """How many data plane pods, 1-10; default 1."""
+
+
+class PlatformArgs(TypedDict):
     peer: str
-    """The peer's name (the cluster's): CN and DNS SAN of its peer certificate."""
-    settings: ClusterLinkSettings
-    """The cluster's `clusterlink:` settings of fabric.yaml (namespace, ingress, labels, data plane, images)."""
-    fabric_ca_cert: pulumi.Output[str] | str
+    """The peer's name (the cluster's): CN and DNS SAN of its peer certificate, the name other peers' Peer CRs
+    and Imports use."""
+    namespace: NotRequired[str]
+    """ClusterLink's namespace (a DNS-1123 label, which must exist); default clusterlink-system."""
+    ingress: NotRequired[PlatformIngress]
+    """The `clusterlink` Service through which peers reach this cluster's data plane."""
+    labels: NotRequired[dict[str, str]]
+    """Peer attributes, usable in access policies as `peer.clusterlink.net/labels.<key>` (Kubernetes label keys
+    and values)."""
+    dataplane: NotRequired[PlatformDataplane]
+    """The data plane's type and replicas."""
+    image_tag: NotRequired[str]
+    """The tag of ClusterLink's images (at most 128 characters of A-Z, a-z, 0-9, '_', '.', '-'); default v0.4.1."""
+    registry: NotRequired[str]
+    """Where the images come from: a registry host (optionally :port) and path; default ghcr.io/clusterlink-net;
+    "" for bare image names."""
+    fabric_ca_cert: pulumi.Input[str]
     """The fabric CA's certificate (PEM): peers trust each other through it."""
-    peer_cert: pulumi.Output[str] | str
+    peer_cert: pulumi.Input[str]
     """This peer's certificate (PEM), issued by the fabric CA."""
-    peer_key: pulumi.Output[str] | str
-    """This peer's private key (PEM); a Pulumi secret."""
+    peer_key: pulumi.Input[str]
+    """This peer's private key (PEM); kept as a Pulumi secret."""
+
+
+_SETTINGS = {"namespace": "namespace", "ingress": "ingress", "labels": "labels", "dataplane": "dataplane",
+             "image_tag": "imageTag", "registry": "registry"}
+
+
+def platform_settings(name: str, args: PlatformArgs) -> ClusterLinkSettings:
+    """The settings `args` give, validated as fabric.yaml's `clusterlink:` settings are, or InputError naming the
+    component, the peer and the argument."""
+    data = {field: args[arg] for arg, field in _SETTINGS.items() if arg in args}  # type: ignore[literal-required]
+    return parse(ClusterLinkSettings, whole_numbers(data), f"clusterfabric:clusterlink:Platform {name}", f"Platform/{args['peer']}")
 
 
 def controlplane_args(settings: ClusterLinkSettings) -> list[str]:
@@ -165,14 +201,31 @@ def platform_objects(settings: ClusterLinkSettings) -> list[dict[str, Any]]:
 
 
 class Platform(pulumi.ComponentResource):
-    """ClusterLink's control plane and data plane, with their certificates and RBAC."""
+    """ClusterLink's control plane and data plane in one cluster, with their certificates and RBAC, as
+    `clusterlink deploy peer` makes them."""
 
-    secrets: list[k8s.core.v1.Secret]
-    ingress: k8s.core.v1.Service
+    peer: str
+    """The peer's name."""
+    namespace: str
+    """ClusterLink's namespace."""
+    ingress_service: str
+    """The name of the Service through which peers reach this cluster (in `namespace`)."""
 
-    def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: PlatformArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        self._declare(name, args["peer"], platform_settings(name, args), args, opts)
+
+    @classmethod
+    def of(cls, name: str, peer: str, settings: ClusterLinkSettings, certificates: Any,
+           opts: Optional[pulumi.ResourceOptions] = None) -> "Platform":
+        """The platform of `settings`, already validated (fabric.yaml's); `certificates` holds fabric_ca_cert,
+        peer_cert and peer_key as PlatformArgs has them."""
+        platform = cls.__new__(cls)
+        platform._declare(name, peer, settings, certificates, opts)
+        return platform
+
+    def _declare(self, name: str, peer: str, settings: ClusterLinkSettings, certificates: Any,
+                 opts: Optional[pulumi.ResourceOptions]) -> None:
         super().__init__("clusterfabric:clusterlink:Platform", name, None, opts)
-        settings = args.settings
         ns = settings.namespace
         child = pulumi.ResourceOptions(parent=self)
 
@@ -192,8 +245,9 @@ class Platform(pulumi.ComponentResource):
             secret(CA_SECRET, {"ca": ca.cert_pem}),
             secret(CONTROLPLANE, {"cert": controlplane.chain_pem, "key": controlplane.key_pem}),
             secret(DATAPLANE, {"cert": dataplane.chain_pem, "key": dataplane.key_pem}),
-            secret(PEER_SECRET, dict(zip(PEER_FILES, (chain(args.peer_cert, args.fabric_ca_cert), args.peer_key,
-                                                      args.fabric_ca_cert)))),
+            secret(PEER_SECRET, dict(zip(PEER_FILES, (
+                chain(certificates["peer_cert"], certificates["fabric_ca_cert"]), certificates["peer_key"],
+                certificates["fabric_ca_cert"])))),
         ]
         declared: dict[tuple[str, str], pulumi.CustomResource] = {}
         for obj in platform_objects(settings):
@@ -201,7 +255,8 @@ class Platform(pulumi.ComponentResource):
             after = [*self.secrets, declared[("ServiceAccount", CONTROLPLANE)]] if obj["kind"] == "Deployment" else []
             declared[(obj["kind"], obj["metadata"]["name"])] = _declare(name, obj, pulumi.ResourceOptions(
                 parent=self, depends_on=after))
-        self.ingress = declared[("Service", INGRESS)]  # type: ignore[assignment]
+        self.ingress = declared[("Service", INGRESS)]
+        self.peer, self.namespace, self.ingress_service = peer, ns, INGRESS
         self.register_outputs({"namespace": ns, "ingress": self.ingress.metadata["name"]})
 
 

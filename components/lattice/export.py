@@ -8,7 +8,7 @@ annotations as types to infer the package's schema (components/plugin).
 """
 
 from dataclasses import dataclass
-from typing import Any, NotRequired, TypedDict
+from typing import NotRequired, TypedDict
 
 import pulumi
 
@@ -18,7 +18,7 @@ from ..model.lattice import API_VERSION, FEDERATION, FEDERATION_VALUE, SERVICE_N
 from ..model.lattice import ServiceExport as ServiceExportModel
 from ..model.lattice_checks import LatticeExport, scope_of
 from ..model.lattice_fabric import Where, export_target_groups
-from ..model.validation import parse
+from ..model.validation import parse, whole_numbers
 from ..moved import Moved
 from .target_group import TargetGroup, TargetGroupArgs
 
@@ -137,7 +137,7 @@ def plan(name: str, args: ServiceExportArgs) -> ExportPlan:
     export = parse(ServiceExportModel, {
         "apiVersion": API_VERSION, "kind": "ServiceExport",
         "metadata": {"name": args["name"], "namespace": args["namespace"], "annotations": annotations},
-        "spec": {"exportedPorts": [{"port": _number(p["port"]), "routeType": p["route_type"]} for p in ports]},
+        "spec": {"exportedPorts": [{"port": whole_numbers(p["port"]), "routeType": p["route_type"]} for p in ports]},
     }, where, obj)
     if not ports:
         raise InputError([Problem(where, obj, "spec.exportedPorts",
@@ -153,7 +153,7 @@ def plan(name: str, args: ServiceExportArgs) -> ExportPlan:
     for i, exported in enumerate(export.spec.exportedPorts):
         found = LatticeExport(cluster.name, settings.vpcId, export.metadata.name, export.metadata.namespace,
                               exported.port, exported.routeType, scope_of(cluster))
-        target_port = _number(ports[i].get("target_port", exported.port))
+        target_port = whole_numbers(ports[i].get("target_port", exported.port))
         for spec in export_target_groups(cluster, found, export, None, args.get("consumers", []),
                                          Where(where, obj, f"spec.exportedPorts[{i}]")):
             groups.append(TargetGroupArgs(spec=spec, cluster=cluster.name, account_id=settings.accountId,
@@ -162,8 +162,3 @@ def plan(name: str, args: ServiceExportArgs) -> ExportPlan:
 
 
 TARGET_FIELDS = {"auto_scaling_group": "autoScalingGroup", "ips": "ips", "alb_arn": "albArn"}
-
-
-def _number(value: Any) -> Any:
-    # Pulumi carries numbers as floats; the models' integer fields are strict (a manifest's 80.0 is refused).
-    return int(value) if isinstance(value, float) and value.is_integer() else value

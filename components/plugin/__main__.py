@@ -4,10 +4,8 @@ import sys
 
 from pulumi.provider import main
 
-from components.lattice.export import ServiceExport
-from components.plugin.clusterlink import PACKAGE, Export, Import
-from components.plugin.provider import Package
+from components.plugin.package import package
 
 if __name__ == "__main__":
     # The engine's address and flags follow the plugin's directory, as component_provider_host reads them.
-    main(Package([Export, Import, ServiceExport], PACKAGE), sys.argv[1:])
+    main(package(), sys.argv[1:])

@@ -1,16 +1,14 @@
 """The provider serving the package: the SDK's component provider, with two things it does not do itself.
 
-- Tokens in a module: the SDK's host puts every component in `index`; ours go in the module of the
-  fabric's other components of their kind (`clusterfabric:clusterlink:Export`, `clusterfabric:lattice:
-  ServiceExport`), so a fabric program built from them keeps the tokens this package gives them. A
-  component's module is `module`, else the `MODULE` of the Python module defining it; its types go with it.
+- Tokens in modules: the SDK's host puts every component and type in `index`; ours go in the module of the
+  fabric's components of their kind (`clusterfabric:clusterlink:Export`, `clusterfabric:lattice:...`), the
+  tokens the fabric's own program gives them. A type goes in the module of the components that use it.
 - Input errors as such: a component refusing its args (components.model's InputError) is reported to
   the engine as bad input properties (validate's lines, then each argument's problem) instead of an
   error with a traceback.
 """
 
-import re
-import sys
+import json
 from typing import Any, Optional
 
 import pulumi
@@ -23,21 +21,19 @@ from components.model.errors import InputError
 
 
 class Package(ComponentProvider):
-    def __init__(self, components: list[type[pulumi.ComponentResource]], name: str, module: str | None = None) -> None:
-        super().__init__(components, name)
-        self._modules = {c.__name__: module or sys.modules[c.__module__].MODULE for c in components}
-        # A type (a TypedDict of the args) is defined beside its component: it goes in that component's module.
-        modules = {n: self._modules[c.__name__] for c in components for n in vars(sys.modules[c.__module__])}
-        modules.update(self._modules)
-        # Tokens are the only place `<name>:index:` occurs in the schema (keys and `$ref`s).
-        self.schema = re.sub(rf"\b{re.escape(name)}:index:(\w+)",
-                             lambda m: f"{name}:{modules[m[1]]}:{m[1]}", self.schema or "")
+    def __init__(self, name: str, modules: dict[str, list[type[pulumi.ComponentResource]]]) -> None:
+        """The package `name` serving the components of each module of `modules` (module -> classes); class
+        names are unique across modules, as the SDK's host needs."""
+        super().__init__([c for classes in modules.values() for c in classes], name)
+        self._module = {c.__name__: module for module, classes in modules.items() for c in classes}
+        schema = json.loads(self.schema or "{}")
+        self._module |= _type_modules(name, schema, self._module)
+        self.schema = json.dumps(_retokened(schema, f"{name}:index:", lambda n: f"{name}:{self._module[n]}:{n}"))
 
     def validate_resource_type(self, pkg_name: str, resource_type: str) -> None:  # type: ignore[override]
         package, module, component = (resource_type.split(":") + ["", "", ""])[:3]
-        if package != pkg_name or not component or self._modules.get(component) != module:
-            raise ValueError(f"invalid resource type {resource_type!r}: expected {pkg_name}:<module>:<component> "
-                             f"of one of {sorted(f'{m}:{c}' for c, m in self._modules.items())}")
+        if package != pkg_name or not component or self._module.get(component) != module:
+            raise ValueError(f"invalid resource type {resource_type!r}: not a component of package {pkg_name}")
 
     def construct(self, name: str, resource_type: str, inputs: Any,
                   options: Optional[pulumi.ResourceOptions] = None) -> ConstructResult:
@@ -49,6 +45,52 @@ class Package(ComponentProvider):
             problems = err.inner.problems
             raise InputPropertiesError(str(err.inner), [
                 {"property_path": argument_path(p.field), "reason": p.message} for p in problems]) from None
+
+
+def _refs(value: Any, prefix: str) -> set[str]:
+    """Names of the types `value` (a piece of schema) refers to."""
+    if isinstance(value, dict):
+        ref = value.get("$ref", "")
+        found = {ref.removeprefix(f"#/types/{prefix}")} if ref.startswith(f"#/types/{prefix}") else set()
+        return found.union(*(_refs(v, prefix) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_refs(v, prefix) for v in value))
+    return set()
+
+
+def _type_modules(name: str, schema: dict[str, Any], components: dict[str, str]) -> dict[str, str]:
+    """Type name -> the module of the components that use it, directly or through other types."""
+    prefix = f"{name}:index:"
+    types = {t.removeprefix(prefix): body for t, body in schema.get("types", {}).items()}
+    modules: dict[str, str] = {}
+    for token, resource in schema.get("resources", {}).items():
+        module = components[token.removeprefix(prefix)]
+        pending = list(_refs(resource, prefix))
+        while pending:
+            type_name = pending.pop()
+            if modules.setdefault(type_name, module) != module:
+                raise ValueError(f"type {type_name} is used by components of modules {modules[type_name]} and "
+                                 f"{module}: give each module its own")
+            pending += [t for t in _refs(types.get(type_name, {}), prefix) if t not in modules]
+    return modules
+
+
+def _retokened(value: Any, prefix: str, token: Any) -> Any:
+    """`value` (a piece of schema) with each `prefix<Name>` token, as a key or in a `$ref`, made `token(Name)`."""
+    if isinstance(value, dict):
+        return {_retoken(k, prefix, token): _retokened(v, prefix, token) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_retokened(v, prefix, token) for v in value]
+    if isinstance(value, str):
+        return _retoken(value, prefix, token)
+    return value
+
+
+def _retoken(text: str, prefix: str, token: Any) -> str:
+    for start in ("", "#/types/"):
+        if text.startswith(start + prefix):
+            return start + token(text.removeprefix(start + prefix))
+    return text
 
 
 def argument_path(field: str) -> str:

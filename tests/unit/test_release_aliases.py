@@ -1,4 +1,4 @@
-"""Every provider resource release 0.1 declared is found again by this release, by URN or by alias.
+"""Every provider resource releases 0.1 and 0.2 declared is found again by this release, by URN or by alias.
 
 The engine test of upgrading (tests/reliability/test_upgrade.py) covers the ClusterLink stacks; the Lattice
 stacks need the AWS plugin, which this machine lacks. Here both releases run every stack of the example
@@ -20,9 +20,11 @@ from components.model import load_fabric
 from components.model.graph import run_order
 
 RELEASES = PROJECT_DIR / "tests" / "fixtures" / "releases"
-PREVIOUS = RELEASES / "v0.1.0.tar.gz"
 FABRIC = PROJECT_DIR / "config"
 CHILD = PROJECT_DIR / "tests" / "urns_child.py"
+
+
+CLUSTERLINK = ("east", "west", "central")
 
 
 def declared(program_dir: Path) -> dict[str, dict[str, list[str]]]:
@@ -40,22 +42,29 @@ def declared(program_dir: Path) -> dict[str, dict[str, list[str]]]:
     return found
 
 
-def released(archive: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, list[str]]]:
-    """`declared` of the release kept as `archive`."""
-    folder = tmp_path_factory.mktemp(archive.name.removesuffix(".tar.gz"))
-    with tarfile.open(archive) as opened:
-        opened.extractall(folder, filter="data")
-    return declared(folder)
+def release(tmp_path_factory: pytest.TempPathFactory, version: str) -> Path:
+    """The program of release `version`, as released."""
+    directory = tmp_path_factory.mktemp(version)
+    with tarfile.open(RELEASES / f"{version}.tar.gz") as archive:
+        archive.extractall(directory, filter="data")
+    return directory
 
 
 @pytest.fixture(scope="module")
-def this_release() -> dict[str, dict[str, list[str]]]:
+def this_release() -> dict:
     return declared(PROJECT_DIR)
 
 
 @pytest.fixture(scope="module")
 def releases(tmp_path_factory: pytest.TempPathFactory, this_release: dict) -> tuple[dict, dict]:
-    return released(PREVIOUS, tmp_path_factory), this_release
+    """Release 0.1's resources and this release's."""
+    return declared(release(tmp_path_factory, "v0.1.0")), this_release
+
+
+@pytest.fixture(scope="module")
+def release_0_2(tmp_path_factory: pytest.TempPathFactory, this_release: dict) -> tuple[dict, dict]:
+    """Release 0.2's resources and this release's."""
+    return declared(release(tmp_path_factory, "v0.2.0")), this_release
 
 
 def kinds(urns) -> set[str]:
@@ -118,25 +127,55 @@ def test_lattice_services_listeners_and_rules_moved_by_alias(releases):
             "aws:vpclattice/service:Service"} <= kinds(moved)
 
 
-# --- release 0.2 (its Lattice stacks): the public components (ServiceNetwork, ServiceExport, HTTPRoute...) hold
-# what the Lattice cluster component declared directly; each moved resource is aliased, none is new.
+def test_every_clusterlink_resource_of_release_0_2_is_found_again_and_none_is_added(release_0_2):
+    old, new = release_0_2
+    assert {stack: (lost(old, new, stack), added(old, new, stack)) for stack in CLUSTERLINK} == {
+        stack: (set(), []) for stack in CLUSTERLINK}
+
+
+def moved_in(old: dict, new: dict, stack: str) -> dict[str, str]:
+    """Resource name -> the component type it moved into, of the resources whose URN in `old` is now an alias."""
+    return {urn.rsplit("::", 1)[1]: urn.split("::")[2].split("$")[-2] for urn, aliases in new[stack].items()
+            if urn not in old[stack] and any(a in old[stack] for a in aliases)}
+
+
+def test_release_0_2s_clusterlink_crs_moved_into_the_component_of_their_kind_by_alias(release_0_2):
+    old, new = release_0_2
+    moved = {stack: moved_in(old, new, stack) for stack in CLUSTERLINK}
+    assert moved["west"] == {"west-clusterlink-export-bookinfo-details": "clusterfabric:clusterlink:Export",
+                             "west-clusterlink-export-bookinfo-reviews": "clusterfabric:clusterlink:Export",
+                             "west-clusterlink-policy-bookinfo-allow-prod": "clusterfabric:clusterlink:AccessPolicy",
+                             "west-clusterlink-policy-cluster-deny-non-prod": "clusterfabric:clusterlink:AccessPolicy"}
+    assert sorted(moved["central"].values()) == ["clusterfabric:clusterlink:AccessPolicy"] * 2 + [
+        "clusterfabric:clusterlink:Import"] * 3 + ["clusterfabric:clusterlink:Peer"] * 2
+    assert sorted(moved["east"].values()) == ["clusterfabric:clusterlink:AccessPolicy"] * 2 + [
+        "clusterfabric:clusterlink:Export"] * 2
+
+
+def test_release_0_1s_clusterlink_crs_keep_their_component_and_take_its_name(releases):
+    old, new = releases
+    moved = moved_in(old, new, "central")
+    assert moved["central-clusterlink-peer-east"] == "clusterfabric:clusterlink:Peer"
+    [former] = [a for a in new["central"][next(u for u in new["central"] if u.endswith("::central-clusterlink-peer-east"))]
+                if a in old["central"]]
+    assert former.endswith("clusterfabric:clusterlink:Cluster$clusterfabric:clusterlink:Peer$"
+                           "kubernetes:clusterlink.net/v1alpha1:Peer::central-clusterlink-peer-east-cr")
+
+
+# --- release 0.2's Lattice stacks: the public components (ServiceNetwork, ServiceExport, HTTPRoute...) hold what
+# the Lattice cluster component declared directly; each moved resource is aliased, none is new.
 
 LATTICE_STACKS = ("cluster1", "cluster2", "cluster3")
 
 
-@pytest.fixture(scope="module")
-def from_0_2(tmp_path_factory: pytest.TempPathFactory, this_release: dict) -> tuple[dict, dict]:
-    return released(RELEASES / "v0.2.0.tar.gz", tmp_path_factory), this_release
+def test_lattice_stacks_of_release_0_2_keep_every_resource(release_0_2):
+    old, new = release_0_2
+    assert {stack: (lost(old, new, stack), added(old, new, stack)) for stack in LATTICE_STACKS} == {
+        stack: (set(), []) for stack in LATTICE_STACKS}
 
 
-def test_lattice_stacks_of_release_0_2_keep_every_resource(from_0_2):
-    old, new = from_0_2
-    assert {stack: sorted(lost(old, new, stack)) for stack in LATTICE_STACKS} == {s: [] for s in LATTICE_STACKS}
-    assert {stack: added(old, new, stack) for stack in LATTICE_STACKS} == {s: [] for s in LATTICE_STACKS}
-
-
-def test_lattice_resources_moved_into_the_public_components_are_aliased_to_release_0_2(from_0_2):
-    old, new = from_0_2
+def test_lattice_resources_moved_into_the_public_components_are_aliased_to_release_0_2(release_0_2):
+    old, new = release_0_2
     moved = {urn.split("::")[2].split("$")[2] for stack in LATTICE_STACKS for urn in new[stack]
              if urn not in old[stack]}
     assert moved == {"clusterfabric:lattice:ServiceNetwork", "clusterfabric:lattice:ServiceExport",
