@@ -299,7 +299,7 @@ class LatticeFake:
         listeners, rules, auth policy and access log subscriptions with it, a listener its rules, a target group
         its targets."""
         region = self.region(scope)
-        record = region.records.get(_id_of(identifier))
+        record = self.record(scope, identifier)
         operation = DELETES[typ]
         if record is None:
             raise LatticeError("ResourceNotFoundException", operation, f"{identifier} was not found in this "
@@ -312,11 +312,19 @@ class LatticeFake:
         region.keep(lambda r: r.id not in gone)
         _serve(region)
 
+    def record(self, scope: Scope, identifier: str) -> Record | None:
+        """What `identifier` names (the key it was created with, or an ARN ending in its id), if it exists."""
+        records = self.region(scope).records
+        return records.get(identifier) or records.get(_id_of(identifier))
+
     def update(self, scope: Scope, typ: str, identifier: str, inputs: dict[str, Any]) -> Record:
         """Change a resource in place: checked as a create of the new inputs, in the state without the old one
         (it keeps its id, ARN and what refers to it)."""
         region = self.region(scope)
-        old = region.records[_id_of(identifier)]
+        old = self.record(scope, identifier)
+        if old is None:
+            raise LatticeError("ResourceNotFoundException", OPERATIONS[typ], f"{identifier} was not found in this "
+                               "account and Region")
         region.keep(lambda r: r.id != old.id)
         record = self.create(old.stack, scope, typ, old.resource, old.id, old.arn, inputs)
         _serve(region)
