@@ -15,7 +15,7 @@ import grpc
 import pytest
 
 from clusterfabric.processes import processes
-from clusterfabric.toolchain import PROJECT_DIR
+from clusterfabric.toolchain import PROJECT_DIR, pulumi_command, pulumi_env
 from tests.fake_aws import FOLDER, point_at_fake_aws, use_fake_aws
 from tests.fake_aws.provider import FakeAws
 from tests.pulumi_project import PulumiProject, point_at_venv, project
@@ -100,6 +100,16 @@ def test_destroy_deletes_the_resources_from_the_fake_account(tmp_path: Path):
     assert len(records(state)) == 4
     proj.pulumi("destroy", "--yes", "--stack", "dev")
     assert records(state) == []
+
+
+def test_the_projects_own_runs_never_find_the_fake():
+    """The fabric layer plans a Lattice stack offline when `pulumi plugin ls` has no aws: a fake found there or on
+    PATH would pass for real AWS."""
+    env = pulumi_env(PROJECT_DIR)
+    assert shutil.which("pulumi-resource-aws", path=env["PATH"]) is None
+    listed = subprocess.run([pulumi_command(env), "plugin", "ls", "--json"], cwd=PROJECT_DIR, env=env,
+                            capture_output=True, text=True, timeout=120, check=True).stdout
+    assert "aws" not in {plugin["name"] for plugin in json.loads(listed)}
 
 
 def test_the_plugin_refuses_to_start_without_a_state_file():
