@@ -1,6 +1,8 @@
 """The fake AWS provider plugin (tests/fake_aws) on the real Pulumi engine: a Python program declares Lattice
 resources through pulumi_aws, the engine loads the fake as provider `aws` (the project's Pulumi.yaml names its
-folder), and the Lattice fake behind it keeps one account's state in a JSON file every plugin process shares."""
+folder), and the Lattice fake behind it keeps one account's state in a JSON file every plugin process shares.
+Then the example fabric's Lattice stacks (cluster1..cluster3), until now only planned under mocks, come up on the
+engine in dependency order, reading each other through StackReferences."""
 
 from __future__ import annotations
 
@@ -9,16 +11,21 @@ import os
 import re
 import shutil
 import subprocess
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
 
+from clusterfabric.lattice_fake import HANDLERS
+from clusterfabric.offline import lattice_api, plan
 from clusterfabric.processes import processes
 from clusterfabric.toolchain import PROJECT_DIR, pulumi_command, pulumi_env
 from tests.fake_aws import FOLDER, point_at_fake_aws, use_fake_aws
 from tests.fake_aws.provider import FakeAws
-from tests.pulumi_project import PulumiProject, point_at_venv, project
+from components.model import load_fabric, run_order
+from tests.pulumi_project import PulumiProject, copy_program, point_at_venv, project
 
 PROGRAM = PROJECT_DIR / "tests" / "engine" / "projects" / "fake_aws"
 LATTICE_ARN = r"arn:aws:vpc-lattice:us-west-2:111122223333:"
@@ -141,3 +148,54 @@ def test_a_resource_type_the_fake_does_not_know_is_a_clear_error(tmp_path: Path)
     assert code == grpc.StatusCode.UNIMPLEMENTED
     assert message.startswith("the fake AWS provider (tests/fake_aws) has no resource type aws:s3/bucketV2:BucketV2; "
                               "it fakes only aws:autoscaling/trafficSourceAttachment:TrafficSourceAttachment, ")
+
+
+# --- the example fabric's Lattice stacks, on the engine ------------------------------------------------------------
+
+ENGINE_BOOKKEEPING = {"pulumi:pulumi:Stack", "pulumi:pulumi:StackReference", "pulumi:providers:pulumi"}
+"""What the engine's state holds and the offline plan's mocks never see: the stack, and the references it reads."""
+
+
+@pytest.fixture(scope="module")
+def lattice_fabric(tmp_path_factory: pytest.TempPathFactory) -> tuple[PulumiProject, list[str], Path]:
+    """The example program, its Lattice stacks up in dependency order against one fake account that starts as the
+    offline plan's does (the quotas fabric.yaml says AWS raised, the target groups outside the fabric)."""
+    directory = copy_program(tmp_path_factory.mktemp("lattice") / "program")
+    point_at_fake_aws(directory / "Pulumi.yaml")
+    proj = project(directory)
+    state = directory.parent / "aws.json"
+    fabric = load_fabric(directory / "config")
+    state.write_text(json.dumps(lattice_api(fabric).to_json()))
+    use_fake_aws(proj.env, state)
+    stacks = [name for name in run_order(fabric) if fabric.spec.cluster(name).lattice]
+    for stack in stacks:
+        proj.init_stack(stack)
+        proj.up(stack)
+    return proj, stacks, state
+
+
+@pytest.fixture(scope="module")
+def offline(lattice_fabric) -> dict[str, Any]:
+    """The offline plan of the same stacks: what each declares, evaluated under mocks."""
+    proj, stacks, _state = lattice_fabric
+    return plan(proj.directory, proj.directory / "config", stacks)["stacks"]
+
+
+def test_the_example_lattice_stacks_come_up_with_the_resources_the_offline_plan_declares(lattice_fabric, offline):
+    proj, stacks, _state = lattice_fabric
+    for stack in stacks:
+        deployed = json.loads(proj.pulumi("stack", "export", "--stack", stack).stdout)["deployment"]["resources"]
+        assert (Counter(r["type"] for r in deployed if r["type"] not in ENGINE_BOOKKEEPING)
+                == Counter(r["type"] for r in offline[stack]["resources"])), stack
+
+
+def test_the_fake_account_holds_each_example_lattice_stacks_aws_resources(lattice_fabric, offline):
+    _proj, stacks, state = lattice_fabric
+    held = Counter(stack for _kind, _name, stack in records(state))
+    assert held == {stack: sum(r["type"] in HANDLERS for r in offline[stack]["resources"]) for stack in stacks}
+
+
+def test_a_second_up_of_the_example_lattice_stacks_changes_nothing(lattice_fabric):
+    proj, stacks, _state = lattice_fabric
+    for stack in stacks:
+        proj.pulumi("preview", "--expect-no-changes", "--stack", stack)
