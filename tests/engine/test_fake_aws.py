@@ -199,3 +199,22 @@ def test_a_second_up_of_the_example_lattice_stacks_changes_nothing(lattice_fabri
     proj, stacks, _state = lattice_fabric
     for stack in stacks:
         proj.pulumi("preview", "--expect-no-changes", "--stack", stack)
+
+
+# These two run last, in this order: they take the module's fabric down.
+
+def test_destroying_cluster1_while_the_other_stacks_use_its_network_is_refused_with_a_conflict(lattice_fabric):
+    proj, _stacks, state = lattice_fabric
+    result = proj.pulumi("destroy", "--yes", "--stack", "cluster1", check=False)
+    assert result.returncode != 0
+    assert "operation error VPC Lattice: DeleteServiceNetwork, https response error StatusCode: 409" in result.stdout
+    assert re.search(r"ConflictException: ServiceNetwork sn-[0-9a-z]{17} \(fabric-network\) is in use: VpcAssociation "
+                     r"snva-[0-9a-z]{17} \(cluster2-lattice-fabric-network-vpc of stack cluster2\)", result.stdout)
+    assert ("ServiceNetwork", "fabric-network", "cluster1") in records(state)
+
+
+def test_destroying_the_example_lattice_stacks_in_reverse_order_empties_the_fake_account(lattice_fabric):
+    proj, stacks, state = lattice_fabric
+    for stack in reversed(stacks):
+        proj.pulumi("destroy", "--yes", "--stack", stack)
+    assert records(state) == []
