@@ -76,6 +76,11 @@ def struct(value: dict[str, Any]) -> struct_pb2.Struct:
     return json_format.ParseDict(value, struct_pb2.Struct())
 
 
+def old_inputs(request: provider_pb2.DiffRequest) -> dict[str, Any]:
+    """What a resource was last given (engines before old_inputs existed sent only the old outputs)."""
+    return plain(request.old_inputs if request.HasField("old_inputs") else request.olds)
+
+
 def urn_parts(urn: str) -> tuple[str, str, str]:
     """Stack, type and name of `urn:pulumi:STACK::PROJECT::PARENT$TYPE::NAME`."""
     head, _project, types, name = urn.split("::", 3)
@@ -117,7 +122,7 @@ class FakeAws(provider_pb2_grpc.ResourceProviderServicer):
         return provider_pb2.CheckResponse(inputs=request.news, failures=failures)
 
     def DiffConfig(self, request, context):
-        old, new = plain(request.old_inputs or request.olds), plain(request.news)
+        old, new = old_inputs(request), plain(request.news)
         replaces = [k for k in ("region", "allowedAccountIds") if old.get(k) != new.get(k)]
         return provider_pb2.DiffResponse(
             changes=provider_pb2.DiffResponse.DIFF_SOME if replaces else provider_pb2.DiffResponse.DIFF_NONE,
@@ -125,7 +130,8 @@ class FakeAws(provider_pb2_grpc.ResourceProviderServicer):
 
     def Configure(self, request, context):
         args = plain(request.args)
-        self.region = args.get("region") or request.variables.get("aws:config:region", "")
+        self.region = (args.get("region") or request.variables.get("aws:region")
+                       or request.variables.get("aws:config:region", ""))
         accounts = args.get("allowedAccountIds") or []
         if isinstance(accounts, str):  # some SDKs send a provider's non-string inputs JSON-encoded
             accounts = json.loads(accounts)
@@ -138,7 +144,7 @@ class FakeAws(provider_pb2_grpc.ResourceProviderServicer):
     # --- resources ----------------------------------------------------------------------------------------------
 
     def Check(self, request, context):
-        stack, typ, name = urn_parts(request.urn)
+        _stack, typ, name = urn_parts(request.urn)
         self._known(typ, context)
         news = plain(request.news)
         if typ in AUTONAMED and "name" not in news:
@@ -147,9 +153,7 @@ class FakeAws(provider_pb2_grpc.ResourceProviderServicer):
 
     def Diff(self, request, context):
         _stack, typ, _name = urn_parts(request.urn)
-        old = plain(request.old_inputs if request.HasField("old_inputs") else request.olds)
-        new = plain(request.news)
-        changed = changed_paths(old, new)
+        changed = changed_paths(old_inputs(request), plain(request.news))
         in_place = IN_PLACE.get(typ, ())
         replaces = sorted({p.split(".", 1)[0] for p in changed
                            if not any(p == k or p.startswith(k + ".") for k in in_place)})
