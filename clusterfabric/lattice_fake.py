@@ -21,11 +21,15 @@ program's constants would agree with its mistakes.
 
 from __future__ import annotations
 
+import fcntl
 import ipaddress
+import json
 import re
 import threading
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
 
 Scope = tuple[str, str]  # account id, Region
 
@@ -248,9 +252,7 @@ class LatticeFake:
         it again, as a second `pulumi up` finds its own resources rather than new ones."""
         for region in self.regions.values():
             region.keep(lambda r: r.stack != stack)
-            for record in region.records.values():
-                if record.fields.get("service") and record.fields["service"] not in region.records:
-                    del record.fields["service"], record.fields["served"]
+            _serve(region)
         self.failed -= {i for i in self.failed if i.startswith(f"{stack}\0")}
 
     def replay(self, stack: str, scope: Scope, resources: list[dict[str, Any]],
@@ -270,22 +272,132 @@ class LatticeFake:
     def apply(self, stack: str, scope: Scope, typ: str, name: str, resource_id: str, arn: str | None,
               inputs: dict[str, Any]) -> str | None:
         """Create one resource; a line saying why the API refused it, or None."""
-        handler = HANDLERS.get(typ)
-        if handler is None:
+        if typ not in HANDLERS:
             return None
-        region = self.region(scope)
         refused = {f.split("\0")[1] for f in self.failed}
         if any(_id_of(v) in refused for v in _identifiers(inputs)):
             self.failed.add(f"{stack}\0{resource_id}")  # never attempted: what it needs was refused
             return None
         try:
-            record = handler(self, scope, region, Call(OPERATIONS[typ], inputs))
+            self.create(stack, scope, typ, name, resource_id, arn, inputs)
         except LatticeError as err:
             self.failed.add(f"{stack}\0{resource_id}")
             return f"{stack}: {name} ({typ.rsplit(':', 1)[1]}): {err}"
-        record.id, record.arn, record.stack, record.resource = resource_id, arn, stack, name
-        region.add(record)
         return None
+
+    def create(self, stack: str, scope: Scope, typ: str, name: str, resource_id: str, arn: str | None,
+               inputs: dict[str, Any]) -> Record:
+        """Create one resource of a type the fake knows, or raise the LatticeError the API would answer."""
+        record = HANDLERS[typ](self, scope, self.region(scope), Call(OPERATIONS[typ], inputs))
+        record.id, record.arn, record.stack, record.resource = resource_id, arn, stack, name
+        self.region(scope).add(record)
+        return record
+
+    def delete(self, scope: Scope, typ: str, identifier: str) -> None:
+        """Delete one resource as the API does: refused while others use it (a service network with associations,
+        a service associated with a network, a target group a listener or rule forwards to); a service takes its
+        listeners, rules, auth policy and access log subscriptions with it, a listener its rules, a target group
+        its targets."""
+        region = self.region(scope)
+        record = self.record(scope, identifier)
+        operation = DELETES[typ]
+        if record is None:
+            raise LatticeError("ResourceNotFoundException", operation, f"{identifier} was not found in this "
+                               "account and Region")
+        users = _users(region, record)
+        if users:
+            raise LatticeError("ConflictException", operation, f"{record.kind} {record.id} ({record.name or record}) "
+                               f"is in use: {', '.join(f'{u.kind} {u.id} ({u})' for u in users)}")
+        gone = {record.id} | {r.id for r in _owned(region, record)}
+        region.keep(lambda r: r.id not in gone)
+        _serve(region)
+
+    def record(self, scope: Scope, identifier: str) -> Record | None:
+        """What `identifier` names (the key it was created with, or an ARN ending in its id), if it exists."""
+        records = self.region(scope).records
+        return records.get(identifier) or records.get(_id_of(identifier))
+
+    def update(self, scope: Scope, typ: str, identifier: str, inputs: dict[str, Any]) -> Record:
+        """Change a resource in place: checked as a create of the new inputs, in the state without the old one
+        (it keeps its id, ARN and what refers to it)."""
+        region = self.region(scope)
+        old = self.record(scope, identifier)
+        if old is None:
+            raise LatticeError("ResourceNotFoundException", OPERATIONS[typ], f"{identifier} was not found in this "
+                               "account and Region")
+        region.keep(lambda r: r.id != old.id)
+        record = self.create(old.stack, scope, typ, old.resource, old.id, old.arn, inputs)
+        _serve(region)
+        return record
+
+    def to_json(self) -> dict[str, Any]:
+        """The whole state, for another process to load: every account and Region's records and the quotas."""
+        return {"quotas": [{"scope": list(s), "quotas": q} for s, q in self.quotas.items()],
+                "regions": [{"scope": list(s), "records": [asdict(r) for r in region.records.values()]}
+                            for s, region in self.regions.items()]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LatticeFake:
+        fake = cls({tuple(q["scope"]): q["quotas"] for q in data.get("quotas", [])})  # type: ignore[misc]
+        for entry in data.get("regions", []):
+            region = fake.region(tuple(entry["scope"]))  # type: ignore[arg-type]
+            for record in entry["records"]:
+                region.add(Record(**record))
+        return fake
+
+    @classmethod
+    @contextmanager
+    def stored(cls, path: Path) -> Iterator[LatticeFake]:
+        """The state kept in the JSON file at `path` (empty if there is none), locked against other processes
+        while in use, and written back unless the block raised: a refused change leaves the file as it was."""
+        with open(path.with_name(path.name + ".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            fake = cls.from_json(json.loads(path.read_text())) if path.exists() else cls()
+            yield fake
+            temporary = path.with_name(path.name + ".new")
+            temporary.write_text(json.dumps(fake.to_json(), indent=1))
+            temporary.replace(path)
+
+
+def _users(region: Region, record: Record) -> list[Record]:
+    """What keeps `record` from being deleted."""
+    if record.kind == "ServiceNetwork":
+        return region.of("VpcAssociation", network=record.id) + region.of("ServiceAssociation", network=record.id)
+    if record.kind == "Service":
+        return region.of("ServiceAssociation", service=record.id)
+    if record.kind == "TargetGroup":
+        return [r for r in region.of("Listener") + region.of("Rule") if record.id in r.fields.get("targets", [])]
+    return []
+
+
+def _owned(region: Region, record: Record) -> list[Record]:
+    """What goes with `record` when it is deleted."""
+    if record.kind == "Service":
+        listeners = region.of("Listener", service=record.id)
+        return (listeners + [r for listener in listeners for r in _owned(region, listener)]
+                + region.of("AuthPolicy", resource=record.id) + region.of("AccessLogSubscription", resource=record.id))
+    if record.kind == "Listener":
+        return region.of("Rule", listener=record.id)
+    if record.kind == "TargetGroup":
+        return region.of("Target", group=record.id)
+    if record.kind == "ServiceNetwork":
+        return region.of("AuthPolicy", resource=record.id) + region.of("AccessLogSubscription", resource=record.id)
+    return []
+
+
+def _serve(region: Region) -> None:
+    """Which service each target group serves, from the listeners and rules that forward to it now."""
+    for group in region.of("TargetGroup"):
+        group.fields.pop("service", None), group.fields.pop("served", None)
+    for user in region.of("Listener") + region.of("Rule"):
+        service = region.records[user.fields["service"] if user.kind == "Listener"
+                                 else region.records[user.fields["listener"]].fields["service"]]
+        for target in user.fields.get("targets", []):
+            _serves(region.records[target], service)
+
+
+def _serves(target: Record, service: Record) -> None:
+    target.fields.update(service=service.id, served=f"service {service.name!r} ({service})")
 
 
 def _identifiers(value: Any) -> Iterable[str]:
@@ -412,7 +524,7 @@ def _admit(fake: LatticeFake, scope: Scope, call: Call, quota: str, owner: str, 
                           f"per {per}")
     call.tags()
     for target in targets:
-        target.fields.update(service=service.id, served=f"service {service.name!r} ({service})")
+        _serves(target, service)
 
 
 def _action(fake: LatticeFake, region: Region, call: Call, path: str, service: Record,
@@ -442,7 +554,7 @@ def create_listener(fake: LatticeFake, scope: Scope, region: Region, call: Call)
         raise call.refuse("ValidationException", "a TLS_PASSTHROUGH listener's default action must be a forward")
     targets = _action(fake, region, call, "defaultAction", service, protocol)  # type: ignore[arg-type]
     _admit(fake, scope, call, "listenersPerService", f"service {service.name!r}", len(listeners), targets, service)
-    return made("Listener", name, service=service.id, port=port, protocol=protocol)
+    return made("Listener", name, service=service.id, port=port, protocol=protocol, targets=[t.id for t in targets])
 
 
 def create_rule(fake: LatticeFake, scope: Scope, region: Region, call: Call) -> Record:
@@ -476,7 +588,7 @@ def create_rule(fake: LatticeFake, scope: Scope, region: Region, call: Call) -> 
         _header(call, i, header)
     targets = _action(fake, region, call, "action", service, listener.fields["protocol"])
     _admit(fake, scope, call, "rulesPerListener", f"listener {listener.name!r}", len(rules), targets, service)
-    return made("Rule", name, listener=listener.id, priority=priority)
+    return made("Rule", name, listener=listener.id, priority=priority, targets=[t.id for t in targets])
 
 
 def _header(call: Call, i: int, header: dict[str, Any]) -> None:
@@ -597,4 +709,18 @@ OPERATIONS = {
     f"{LATTICE}accessLogSubscription:AccessLogSubscription": "CreateAccessLogSubscription",
     f"{LATTICE}targetGroupAttachment:TargetGroupAttachment": "RegisterTargets",
     "aws:autoscaling/trafficSourceAttachment:TrafficSourceAttachment": "AttachTrafficSources",
+}
+DELETES = {
+    f"{LATTICE}serviceNetwork:ServiceNetwork": "DeleteServiceNetwork",
+    f"{LATTICE}service:Service": "DeleteService",
+    f"{LATTICE}targetGroup:TargetGroup": "DeleteTargetGroup",
+    f"{LATTICE}listener:Listener": "DeleteListener",
+    f"{LATTICE}listenerRule:ListenerRule": "DeleteRule",
+    f"{LATTICE}serviceNetworkVpcAssociation:ServiceNetworkVpcAssociation": "DeleteServiceNetworkVpcAssociation",
+    f"{LATTICE}serviceNetworkServiceAssociation:ServiceNetworkServiceAssociation":
+        "DeleteServiceNetworkServiceAssociation",
+    f"{LATTICE}authPolicy:AuthPolicy": "DeleteAuthPolicy",
+    f"{LATTICE}accessLogSubscription:AccessLogSubscription": "DeleteAccessLogSubscription",
+    f"{LATTICE}targetGroupAttachment:TargetGroupAttachment": "DeregisterTargets",
+    "aws:autoscaling/trafficSourceAttachment:TrafficSourceAttachment": "DetachTrafficSources",
 }

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from clusterfabric.lattice_fake import LatticeFake
+from clusterfabric.lattice_fake import LatticeError, LatticeFake
 from clusterfabric.mocked import mocked_resource
 from clusterfabric.offline import lattice_api, mocked_identity, plan
 from clusterfabric.toolchain import PROJECT_DIR
@@ -363,7 +363,91 @@ def test_what_needs_a_refused_resource_is_not_attempted_and_not_refused_again():
     assert len(account.refusals) == 1 and "CreateTargetGroup" in account.refusals[0]
 
 
-# --- whole fabrics -------------------------------------------------------------------------------------------
+# --- deletes, updates, and the state another process sees (the fake AWS provider plugin of the engine tests) ----
+
+
+def delete(account: Account, typ: str, resource: dict[str, Any]) -> str | None:
+    """Delete as the API does; the refusal's code and message, or None."""
+    try:
+        account.lattice.delete(account.scope, f"{LATTICE}{typ}", resource["arn"] or resource["id"])
+    except LatticeError as err:
+        return str(err)
+    return None
+
+
+def test_a_deleted_service_networks_name_is_free_again():
+    account = Account()
+    network = account.network()
+    assert delete(account, "serviceNetwork:ServiceNetwork", network) is None
+    account.network()
+    assert account.refusals == []
+
+
+def test_a_service_network_with_an_associated_vpc_is_not_deleted():
+    account = Account()
+    network = account.network()
+    account.associate(network)
+    assert delete(account, "serviceNetwork:ServiceNetwork", network).startswith(
+        f"ConflictException: DeleteServiceNetwork: ServiceNetwork {network['id']} (fabric-network) is in use: "
+        "VpcAssociation")
+
+
+def test_a_target_group_is_deleted_once_no_listener_forwards_to_it_and_serves_another_service_after():
+    account = Account()
+    group, checkout = account.target_group(), account.service("checkout")
+    listener = account.listener(checkout, forward=[group])
+    assert delete(account, "targetGroup:TargetGroup", group).startswith(
+        f"ConflictException: DeleteTargetGroup: TargetGroup {group['id']} (k8s-checkout) is in use: Listener")
+    assert delete(account, "listener:Listener", listener) is None
+    account.listener(account.service("payments"), name="payments-80", forward=[group])
+    assert account.refusals == []
+
+
+def test_a_deleted_service_takes_its_listeners_and_rules_with_it():
+    account = Account()
+    service = account.service()
+    listener = account.listener(service)
+    account.rule(service, listener)
+    assert delete(account, "service:Service", service) is None
+    assert sorted(r.kind for r in account.lattice.region(SCOPE).records.values()) == []
+
+
+def test_deleting_what_does_not_exist_is_not_found():
+    account = Account()
+    network = account.network()
+    delete(account, "serviceNetwork:ServiceNetwork", network)
+    assert delete(account, "serviceNetwork:ServiceNetwork", network) == (
+        f"ResourceNotFoundException: DeleteServiceNetwork: {network['arn']} was not found in this account and Region")
+
+
+def test_an_update_is_checked_as_a_create_without_the_old_resource():
+    account = Account()
+    service = account.service()
+    account.listener(service, name="checkout-80", port=80)
+    second = account.listener(service, name="checkout-8080", port=8080)
+    inputs = {"name": "checkout-8080", "protocol": "HTTP", "serviceIdentifier": service["id"],
+              "defaultAction": {"fixedResponse": {"statusCode": 404}}}
+    account.lattice.update(SCOPE, f"{LATTICE}listener:Listener", second["arn"], {**inputs, "port": 8081})
+    with pytest.raises(LatticeError, match="ConflictException: CreateListener: service 'checkout-default' has a "
+                                           "listener named 'checkout-80' on port 80 already"):
+        account.lattice.update(SCOPE, f"{LATTICE}listener:Listener", second["arn"], {**inputs, "port": 80})
+
+
+def test_the_state_in_a_file_is_what_the_next_process_sees_and_a_refused_change_leaves_it_as_it_was(tmp_path: Path):
+    path = tmp_path / "aws.json"
+    with LatticeFake.stored(path) as fake:
+        Account(fake, stack="cluster1").network()
+    before = path.read_text()
+    with pytest.raises(LatticeError, match="ConflictException: CreateServiceNetwork"):
+        with LatticeFake.stored(path) as fake:
+            fake.create("cluster2", SCOPE, f"{LATTICE}serviceNetwork:ServiceNetwork", "net", "sn-0", None,
+                        {"name": "fabric-network"})
+    assert path.read_text() == before
+    assert [(r.name, r.stack) for r in LatticeFake.from_json(json.loads(before)).region(SCOPE).records.values()] == [
+        ("fabric-network", "cluster1")]
+
+
+# --- whole fabrics ---------------------------------------------------------------------------------------------
 
 
 def test_the_example_fabric_plans_cleanly_under_the_fake_each_vpc_associated_once():
