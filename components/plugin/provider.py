@@ -94,8 +94,9 @@ def _retoken(text: str, prefix: str, token: Any) -> str:
 
 
 def argument_path(field: str) -> str:
-    """The component argument a CR field comes from: `spec.port` -> `port`, `metadata.name` -> `name`."""
-    for prefix in ("spec.", "metadata."):
+    """The component argument a CR field comes from: `spec.port` -> `port`, `metadata.name` -> `name`; or a
+    field of the cluster's Lattice settings: `lattice.vpcId` -> `vpcId` (a ServiceExport's argument)."""
+    for prefix in ("spec.", "metadata.", "lattice."):
         if field.startswith(prefix):
             return field.removeprefix(prefix)
     return field

@@ -37,10 +37,10 @@ def package_copy(directory: Path) -> Path:
     return copy
 
 
-def yaml_program(directory: Path, change: Any = None) -> PulumiProject:
+def yaml_program(directory: Path, change: Any = None, example: Path = EXAMPLE) -> PulumiProject:
     """The example program in `directory`, on a copy of the package, a stack `dev` initialised."""
-    program = yaml.safe_load((EXAMPLE / "Pulumi.yaml").read_text())
-    assert (EXAMPLE / program["packages"]["clusterfabric"]).resolve() == PACKAGE
+    program = yaml.safe_load((example / "Pulumi.yaml").read_text())
+    assert (example / program["packages"]["clusterfabric"]).resolve() == PACKAGE
     program["packages"]["clusterfabric"] = str(package_copy(directory / "package"))
     if change:
         change(program)

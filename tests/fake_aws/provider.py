@@ -63,6 +63,9 @@ IN_PLACE = {  # type: the input paths the API changes without replacing the reso
     AUTH_POLICY: ("policy",),
     ACCESS_LOGS: ("destinationArn", "tags"),
 }
+PROVIDER_SCHEMA = {"inputProperties": {"region": {"type": "string"},
+                                       "allowedAccountIds": {"type": "array", "items": {"type": "string"}}}}
+"""The provider's own arguments the fake reads (Configure): a YAML program's `pulumi:providers:aws` is typed by them."""
 HTTP_STATUS = {"ValidationException": 400, "ResourceNotFoundException": 404, "ConflictException": 409,
                "ServiceQuotaExceededException": 402}
 
@@ -113,7 +116,8 @@ class FakeAws(provider_pb2_grpc.ResourceProviderServicer):
         return plugin_pb2.PluginInfo(version=VERSION)
 
     def GetSchema(self, request, context):
-        return provider_pb2.GetSchemaResponse(schema=json.dumps({"name": "aws", "version": VERSION}))
+        return provider_pb2.GetSchemaResponse(schema=json.dumps({"name": "aws", "version": VERSION,
+                                                                 "provider": PROVIDER_SCHEMA}))
 
     def CheckConfig(self, request, context):
         news = plain(request.news)

@@ -157,6 +157,13 @@ def test_the_package_reports_a_refused_service_export_argument_as_a_bad_input_pr
                                      "reason": "Input should be less than or equal to 65535"}]
 
 
+def test_the_package_reports_a_refused_lattice_setting_as_the_service_export_argument_it_comes_from():
+    with pytest.raises(InputPropertiesError) as refused:
+        PACKAGE.construct("checkout", "clusterfabric:lattice:ServiceExport", {**ENGINE_INPUTS, "vpcId": "vpc-shop"})
+    assert refused.value.errors == [{"property_path": "vpcId",
+                                     "reason": "String should match pattern '^vpc-([0-9a-f]{8}|[0-9a-f]{17})$'"}]
+
+
 def test_package_schema_puts_service_export_and_its_types_in_the_lattice_module():
     schema = json.loads(PACKAGE.schema)
     lattice = "clusterfabric:lattice:"
