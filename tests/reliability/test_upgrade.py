@@ -39,11 +39,10 @@ MIGRATION = ("ingress: {type: NodePort, port: 443}", "ingress: {type: NodePort, 
 # name release 0.1 gave it: nothing of release 0.1 goes, and its CRs move into the components by alias.
 
 
-def upgrade(directory: Path, release: str, migration: tuple[str, str] | None = None, stacks: tuple[str, ...] = STACKS,
-            providers: Callable[[PulumiProject], None] = lambda proj: None) -> PulumiProject:
-    """The example fabric's `stacks` up with `release` (in run order), then this release's program swapped in (and
-    fabric.yaml edited as docs/upgrading.md says: `migration`). `providers` readies the project for the plugins its
-    stacks need, each time a release's Pulumi.yaml is put in place."""
+def released(directory: Path, release: str, stacks: tuple[str, ...] = STACKS,
+             providers: Callable[[PulumiProject], None] = lambda proj: None) -> PulumiProject:
+    """The example fabric's `stacks` up (in run order) with the program of `release`, in `directory`. `providers`
+    readies the project for the plugins its stacks need, each time a release's Pulumi.yaml is put in place."""
     with tarfile.open(RELEASES / f"{release}.tar.gz") as archive:
         archive.extractall(directory, filter="data")
     point_at_venv(directory / "Pulumi.yaml")
@@ -52,6 +51,14 @@ def upgrade(directory: Path, release: str, migration: tuple[str, str] | None = N
     for stack in stacks:
         proj.init_stack(stack)
         proj.up(stack)
+    return proj
+
+
+def upgrade(directory: Path, release: str, migration: tuple[str, str] | None = None, stacks: tuple[str, ...] = STACKS,
+            providers: Callable[[PulumiProject], None] = lambda proj: None) -> PulumiProject:
+    """The example fabric's `stacks` up with `release`, then this release's program swapped in (and fabric.yaml
+    edited as docs/upgrading.md says: `migration`)."""
+    proj = released(directory, release, stacks, providers)
     for name in PROGRAM:
         path = directory / name
         shutil.rmtree(path) if path.is_dir() else path.unlink()
