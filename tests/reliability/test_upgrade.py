@@ -54,11 +54,11 @@ def released(directory: Path, release: str, stacks: tuple[str, ...] = STACKS,
     return proj
 
 
-def upgrade(directory: Path, release: str, migration: tuple[str, str] | None = None, stacks: tuple[str, ...] = STACKS,
-            providers: Callable[[PulumiProject], None] = lambda proj: None) -> PulumiProject:
-    """The example fabric's `stacks` up with `release`, then this release's program swapped in (and fabric.yaml
-    edited as docs/upgrading.md says: `migration`)."""
-    proj = released(directory, release, stacks, providers)
+def swap_in_this_release(proj: PulumiProject, migration: tuple[str, str] | None = None,
+                         providers: Callable[[PulumiProject], None] = lambda proj: None) -> PulumiProject:
+    """This release's program in place of a released one, stack files, state and rendered manifests kept, and
+    fabric.yaml edited as docs/upgrading.md says (`migration`)."""
+    directory = proj.directory
     for name in PROGRAM:
         path = directory / name
         shutil.rmtree(path) if path.is_dir() else path.unlink()
@@ -71,6 +71,12 @@ def upgrade(directory: Path, release: str, migration: tuple[str, str] | None = N
         assert migration[0] in fabric.read_text()
         fabric.write_text(fabric.read_text().replace(*migration))
     return proj
+
+
+def upgrade(directory: Path, release: str, migration: tuple[str, str] | None = None, stacks: tuple[str, ...] = STACKS,
+            providers: Callable[[PulumiProject], None] = lambda proj: None) -> PulumiProject:
+    """The example fabric's `stacks` up with `release`, then this release's program swapped in."""
+    return swap_in_this_release(released(directory, release, stacks, providers), migration, providers)
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from components.model import load_fabric
 from tests.fake_aws import point_at_fake_aws, use_fake_aws
 from tests.pulumi_project import PulumiProject
 from tests.reliability.test_upgrade import (MIGRATION, is_component, preview_steps, provider_changes, released,
-                                            resource_type, upgrade)
+                                            resource_type, swap_in_this_release, upgrade)
 
 STACKS = ("cluster1", "cluster2", "cluster3")  # in run order: cluster2 and cluster3 read cluster1's network
 
@@ -34,13 +34,6 @@ def fake_account(directory: Path) -> tuple[Path, Callable[[PulumiProject], None]
         use_fake_aws(proj.env, state)
 
     return state, fake_aws
-
-
-def lattice_upgrade(directory: Path, release: str, migration: tuple[str, str] | None = None,
-                    stacks: tuple[str, ...] = STACKS) -> tuple[PulumiProject, Path]:
-    """The project upgraded from `release` (its Lattice `stacks` up against the fake), and the fake's state file."""
-    state, fake_aws = fake_account(directory)
-    return upgrade(directory, release, migration, stacks, fake_aws), state
 
 
 def aws_resources(state: Path) -> list[dict]:
@@ -65,10 +58,12 @@ def test_upgrading_a_lattice_stack_from_0_2_creates_replaces_or_deletes_no_aws_r
 
 def test_the_lattice_upgrade_from_0_2_is_accepted_keeps_every_aws_resource_and_output_then_changes_nothing(from_0_2):
     proj, state = from_0_2
-    before = {s: proj.outputs(s) for s in STACKS}, aws_resources(state)
+    outputs, resources = {s: proj.outputs(s) for s in STACKS}, aws_resources(state)
     for stack in STACKS:
         proj.up(stack)
-    assert ({s: proj.outputs(s) for s in STACKS}, aws_resources(state)) == before  # the same ids and ARNs
+    assert {s: proj.outputs(s) for s in STACKS} == outputs
+    after = aws_resources(state)  # the same ids and ARNs, made with the same fields: (changed or new, gone)
+    assert ([r for r in after if r not in resources], [r for r in resources if r not in after]) == ([], [])
     for stack in STACKS:
         assert {s["op"] for s in preview_steps(proj, stack)} <= {"same", "read"}  # read: stack references
 
@@ -78,22 +73,44 @@ def test_the_lattice_upgrade_from_0_2_is_accepted_keeps_every_aws_resource_and_o
 # AWS release 0.1's example fabric stops at cluster1: that is the state a user upgrades from.
 
 
-def test_release_0_1s_example_fabric_cannot_come_up_beyond_cluster1_on_aws(tmp_path: Path):
-    _state, fake_aws = fake_account(tmp_path / "project")
-    proj = released(tmp_path / "project", "v0.1.0", ("cluster1",), fake_aws)
+@pytest.fixture(scope="module")
+def from_0_1(tmp_path_factory: pytest.TempPathFactory) -> tuple[PulumiProject, Path, str]:
+    """Release 0.1's example as far as AWS takes it, cluster1 up and cluster2's up refused, then this release's
+    program in place; and the output of the refused up. The refused up keeps all AWS accepted of cluster2, as a
+    user's state would (`--continue-on-error`: the same state every run, not what parallel creates had done when
+    the refusal stopped them)."""
+    directory = tmp_path_factory.mktemp("lattice-0.1") / "project"
+    state, fake_aws = fake_account(directory)
+    proj = released(directory, "v0.1.0", ("cluster1",), fake_aws)
     proj.init_stack("cluster2")
-    result = proj.pulumi("up", "--yes", "--skip-preview", "--stack", "cluster2", check=False)
-    assert result.returncode != 0
+    refused = proj.pulumi("up", "--yes", "--skip-preview", "--continue-on-error", "--stack", "cluster2", check=False)
+    assert refused.returncode != 0
+    return swap_in_this_release(proj, MIGRATION, fake_aws), state, refused.stdout
+
+
+def test_release_0_1s_cluster2_is_refused_by_aws_its_target_group_has_the_name_of_cluster1s(from_0_1):
+    _proj, _state, refused = from_0_1
     assert ("ConflictException: a TargetGroup named 'k8s-checkout-default-80-http-http1' already exists in this "
-            "account and Region: cluster1-lattice-default-checkout-80-http of stack cluster1") in result.stdout
+            "account and Region: cluster1-lattice-default-checkout-80-http of stack cluster1") in refused
 
 
 # Replaced by design (docs/upgrading.md): a target group's name is now unique in its account and Region across the
-# fabric and says which service it serves (issue 16), so each of cluster1's is a new one with its targets (the
-# attachment of its Auto Scaling group), and checkout's second export has one of its own. The network, its VPC
-# association, auth policy and access logs are kept, by URN or alias.
+# fabric and says which service it serves (issue 16), so each is a new one with its targets (cluster1's Auto Scaling
+# group's attachment, cluster2's IP targets), and checkout's second export in cluster1 has one of its own. Release
+# 0.1's target groups go; its network, VPC associations, auth policy and access logs are kept, by URN or alias.
 TARGET_GROUP = "aws:vpclattice/targetGroup:TargetGroup"
 ASG_ATTACHMENT = "aws:autoscaling/trafficSourceAttachment:TrafficSourceAttachment"
+IP_ATTACHMENT = "aws:vpclattice/targetGroupAttachment:TargetGroupAttachment"
+REPLACED_FROM_0_1 = {  # stack: (what is created, by type; what of release 0.1 is deleted)
+    "cluster1": ({TARGET_GROUP: 3, ASG_ATTACHMENT: 3},
+                 ["cluster1-lattice-default-checkout-80-http", "cluster1-lattice-default-checkout-80-http-asg",
+                  "cluster1-lattice-default-payments-443-tls", "cluster1-lattice-default-payments-443-tls-asg"]),
+    # of cluster2, release 0.1 made all but the checkout target group AWS refused: inventory's and its two targets
+    "cluster2": ({TARGET_GROUP: 2, IP_ATTACHMENT: 4},
+                 ["cluster2-lattice-default-inventory-50051-grpc",
+                  "cluster2-lattice-default-inventory-50051-grpc-10-2-1-10",
+                  "cluster2-lattice-default-inventory-50051-grpc-10-2-2-10"]),
+}
 TARGETS = {"TargetGroup", "Target"}  # their kinds in the fake account
 
 
@@ -101,41 +118,53 @@ def name(urn: str) -> str:
     return urn.rsplit("::", 1)[1]
 
 
-def test_upgrading_cluster1_from_0_1_replaces_its_target_groups_with_their_attachments_and_nothing_else(from_0_1):
-    proj, _state = from_0_1
-    changes = provider_changes(preview_steps(proj, "cluster1"))
-    assert Counter((s["op"], resource_type(s["urn"])) for s in changes) == {
-        ("create", TARGET_GROUP): 3, ("create", ASG_ATTACHMENT): 3, ("delete", TARGET_GROUP): 2,
-        ("delete", ASG_ATTACHMENT): 2}
-    assert sorted(name(s["urn"]) for s in changes if s["op"] == "delete") == [
-        "cluster1-lattice-default-checkout-80-http", "cluster1-lattice-default-checkout-80-http-asg",
-        "cluster1-lattice-default-payments-443-tls", "cluster1-lattice-default-payments-443-tls-asg"]
+@pytest.mark.parametrize("stack", REPLACED_FROM_0_1)
+def test_upgrading_from_0_1_replaces_the_target_groups_with_their_targets_and_nothing_else(from_0_1, stack: str):
+    proj, _state, _refused = from_0_1
+    changes = provider_changes(preview_steps(proj, stack))
+    created, deleted = REPLACED_FROM_0_1[stack]
+    assert Counter(resource_type(s["urn"]) for s in changes if s["op"] == "create") == created
+    assert sorted(name(s["urn"]) for s in changes if s["op"] == "delete") == deleted
+    assert [s for s in changes if s["op"] not in ("create", "delete")] == []  # no replacement
+
+
+def test_upgrading_from_0_1_updates_only_cluster2s_vpc_association_which_takes_cluster3s_security_groups(from_0_1):
+    """cluster2 and cluster3 share a VPC, which AWS associates with a network once: cluster2's association holds the
+    security groups both ask for (release 0.1's cluster3 association is refused by AWS and never existed)."""
+    proj, _state, _refused = from_0_1
+    updated = {stack: [name(s["urn"]) for s in preview_steps(proj, stack) if s["op"] == "update"]
+               for stack in REPLACED_FROM_0_1}
+    assert updated == {"cluster1": [], "cluster2": ["cluster2-lattice-fabric-network-vpc"]}
+
+
+def identity(record: dict) -> tuple:
+    return record["kind"], record["id"], record["arn"], record["stack"], record["resource"], record["name"]
 
 
 def test_the_lattice_upgrade_from_0_1_is_accepted_keeps_the_network_and_brings_up_the_stacks_0_1_could_not(from_0_1):
-    proj, state = from_0_1
+    proj, state, _refused = from_0_1
     before = aws_resources(state)
-    proj.up("cluster1")
+    for stack in STACKS[:2]:
+        proj.up(stack)
+    proj.init_stack("cluster3")
+    proj.up("cluster3")
     after = aws_resources(state)
-    assert [r for r in after if r["kind"] not in TARGETS] == [r for r in before if r["kind"] not in TARGETS]
-    assert sorted(r["name"] for r in after if r["kind"] == "TargetGroup" and r["stack"] == "cluster1") == [
+    assert ([identity(r) for r in after if r["kind"] not in TARGETS and r["stack"] != "cluster3"]
+            == [identity(r) for r in before if r["kind"] not in TARGETS])
+    assert sorted(r["name"] for r in after if r["kind"] == "TargetGroup" and r["stack"] != "cluster3") == [
         "k8s-cluster1-default-checkout-80-http-http1-checkout-default-b79f2996",
         "k8s-cluster1-default-checkout-cluster1-80-http-http1-checkout-default-cb5663ec",
-        "k8s-cluster1-default-payments-443-tcp-payments-default-cbddf1a5"]
+        "k8s-cluster1-default-payments-443-tcp-payments-default-cbddf1a5",
+        "k8s-cluster2-default-checkout-80-http-http1-checkout-default-c02101f3",
+        "k8s-cluster2-default-inventory-50051-http-grpc-inventory-default-81ffdfbc"]
     assert {r["id"] for r in before if r["kind"] in TARGETS} & {r["id"] for r in after} == set()
-    for stack in STACKS[1:]:
-        proj.init_stack(stack)
-        proj.up(stack)
     for stack in STACKS:
         assert {s["op"] for s in preview_steps(proj, stack)} <= {"same", "read"}
 
 
 @pytest.fixture(scope="module")
-def from_0_1(tmp_path_factory: pytest.TempPathFactory) -> tuple[PulumiProject, Path]:
-    return lattice_upgrade(tmp_path_factory.mktemp("lattice-0.1") / "project", "v0.1.0", MIGRATION, ("cluster1",))
-
-
-@pytest.fixture(scope="module")
 def from_0_2(tmp_path_factory: pytest.TempPathFactory) -> tuple[PulumiProject, Path]:
-    return lattice_upgrade(tmp_path_factory.mktemp("lattice-0.2") / "project", "v0.2.0")
-
+    """The example's Lattice stacks up with release 0.2, then this release's program in place; and the fake's state."""
+    directory = tmp_path_factory.mktemp("lattice-0.2") / "project"
+    state, fake_aws = fake_account(directory)
+    return upgrade(directory, "v0.2.0", stacks=STACKS, providers=fake_aws), state
