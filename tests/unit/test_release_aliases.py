@@ -1,9 +1,9 @@
 """Every provider resource releases 0.1 and 0.2 declared is found again by this release, by URN or by alias.
 
-The engine test of upgrading (tests/reliability/test_upgrade.py) covers the ClusterLink stacks; the Lattice
-stacks need the AWS plugin, which this machine lacks. Here both releases run every stack of the example
-fabric under mocks (the URNs are computed by the SDK, as the engine would see them), in dependency order.
-"""
+The engine tests of upgrading cover the ClusterLink stacks (tests/reliability/test_upgrade.py) and the Lattice
+stacks as far as AWS takes release 0.1's (tests/reliability/test_upgrade_lattice.py, against the fake AWS plugin).
+Here both releases run every stack of the example fabric under mocks (the URNs are computed by the SDK, as the
+engine would see them), in dependency order, including release 0.1's Lattice stacks AWS refuses."""
 
 from __future__ import annotations
 
