@@ -1,13 +1,13 @@
 """What the package serves: the components of each module, by the module of their tokens."""
 
 from components.clusterlink import AccessPolicy, Export, Import, Peer, Platform
-from components.lattice.export import ServiceExport
+from components.lattice import ServiceExport, ServiceImport, ServiceNetwork
 from components.plugin.provider import Package
 
 NAME = "clusterfabric"
 MODULES = {
     "clusterlink": [Platform, Export, Import, Peer, AccessPolicy],
-    "lattice": [ServiceExport],
+    "lattice": [ServiceNetwork, ServiceExport, ServiceImport],
 }
 
 

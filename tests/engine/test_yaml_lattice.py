@@ -161,6 +161,22 @@ def test_without_a_provider_the_children_use_the_default_one_configured_by_aws_r
     assert all(":pulumi:providers:aws::default_" in g["provider"] for g in resources(proj, TARGET_GROUP))
 
 
+def with_network(program: dict[str, Any]) -> None:
+    program["resources"]["shop-network"] = {
+        "type": "clusterfabric:lattice:ServiceNetwork", "options": {"providers": ["${aws-shop}"]},
+        "properties": {"name": "shop-network", "vpcAssociations": [{"vpcId": "vpc-0a1b2c3d4e5f60001"}]}}
+    program["outputs"]["networkArn"] = "${shop-network.arn}"
+
+
+def test_a_service_network_and_its_vpc_association_are_declared_through_the_package(tmp_path):
+    proj = lattice_program(tmp_path / "program", tmp_path / "aws.json", with_network)
+    proj.up("dev")
+    networks = [(kind, name) for kind, name, _stack, _fields in held(tmp_path / "aws.json")[ACCOUNT]
+                if kind not in ("TargetGroup", "Target")]
+    assert networks == [("ServiceNetwork", "shop-network"), ("VpcAssociation", None)]
+    assert proj.outputs("dev")["networkArn"].startswith("arn:aws:vpc-lattice:us-west-2:111122223333:servicenetwork/sn-")
+
+
 # These two run last, in this order: they take the module's stack down.
 
 def test_a_second_stack_of_the_program_in_the_same_account_is_refused_its_target_group_names(deployed):
