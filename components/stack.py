@@ -222,7 +222,7 @@ def _lattice_stack(fabric: FabricManifests, spec, manifests, target: ClusterTarg
                                                                if o != cluster}, published=exports),
         ))
         lattice = built.lattice
-        networks = pulumi.Output.from_input({n: {"id": sn.id, "arn": sn.arn} for n, sn in lattice.networks.items()})
+        networks = pulumi.Output.from_input({n: {"id": sn.network_id, "arn": sn.arn} for n, sn in lattice.networks.items()})
         # `apply`, not `from_input` of a dict holding the exports: from_input would walk the resolved list again,
         # an Output per value of every export.
         return lattice.exports_output().apply(lambda exports: networks.apply(lambda ids: lattice_output(

@@ -77,7 +77,7 @@ class LatticeCluster(pulumi.ComponentResource):
             **({"auth_policy": auth[("Gateway", network)]} if ("Gateway", network) in auth else {}),
             **({"access_logs": s.accessLogs} if s.accessLogs else {})}, opts=self._child, moved=moved)
             for network in owned}
-        network_ids = {**args.network_ids, **{n: sn.id for n, sn in self.networks.items()}}
+        network_ids = {**args.network_ids, **{n: sn.network_id for n, sn in self.networks.items()}}
         for association in fabric.associations_of(spec.name):
             association_name = f"{name}-{association.network}-vpc"
             vpc_association(association_name, network_ids[association.network], association.vpc,
@@ -149,7 +149,7 @@ class LatticeCluster(pulumi.ComponentResource):
         forwards = [[WeightedTarget(target_group=self._arn(service, t), weight=t.weight) for t in rule.targets]
                     for rule in service.rules]
         route_name = f"{name}-{route.kind.lower()}-{route.metadata.namespace}-{route.metadata.name}"
-        return ROUTE_COMPONENTS[route.kind](route_name, RouteArgs(
+        return ROUTE_COMPONENTS[route.kind].planned(route_name, RouteArgs(
             service=service, networks={g: network_ids[g] for g in service.networks}, forwards=forwards,
             auth_policy=auth.get((route.kind, route.metadata.name)), tags=self._tags,
         ), self._child, Moved(self.urn_type, FormerWrapper("clusterfabric:lattice:Route", route_name, self)))

@@ -48,10 +48,13 @@ class ServiceNetworkArgs(TypedDict):
 
 
 class ServiceNetwork(pulumi.ComponentResource):
-    """A service network; `id` and `arn` are the network's."""
+    """A service network; `network_id` and `arn` are the network's. (Not `id`: a component's `id` is taken, in YAML
+    `${network.id}` is the component's own, empty.)"""
 
-    id: pulumi.Output[str]
+    network_id: pulumi.Output[str]
+    """The network's id (sn-...): what a route's gateway `network_id` takes."""
     arn: pulumi.Output[str]
+    """The network's ARN."""
 
     def __init__(self, name: str, args: ServiceNetworkArgs, opts: pulumi.ResourceOptions | None = None,
                  moved: Moved | None = None) -> None:
@@ -75,8 +78,8 @@ class ServiceNetwork(pulumi.ComponentResource):
         for association in args.get("vpc_associations", []):
             vpc_association(f"{name}-{association['vpc_id']}", self.network.id, association["vpc_id"],
                             association.get("security_group_ids", []), tags, child)
-        self.id, self.arn = self.network.id, self.network.arn
-        self.register_outputs({})
+        self.network_id, self.arn = self.network.id, self.network.arn
+        self.register_outputs({"network_id": self.network_id, "arn": self.arn})
 
 
 def checked(name: str, args: ServiceNetworkArgs) -> None:

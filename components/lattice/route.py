@@ -1,8 +1,6 @@
 """A route (HTTPRoute, GRPCRoute, TLSRoute) as a Lattice service with listeners and rules."""
 
-from __future__ import annotations
-
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -14,6 +12,7 @@ from ..model.lattice_fabric import ListenerSpec, ServiceSpec
 from ..model.lattice_names import rule_name
 from ..model.limits import (FORWARD_TARGET_GROUPS, HEADER_MATCHES, MATCH_VALUE_LENGTH, PORT, PROTOCOLS,
                             WEIGHT, check, count_problem, in_range, name_problem)
+from ..model.validation import whole_numbers
 from ..moved import Moved, moved_options
 from .network import AUTH_POLICY_TYPE, checked_auth_policy
 from .route_args import RouteComponentArgs, planned_service
@@ -54,6 +53,7 @@ class RouteArgs(BaseModel):
 
 def alone(token: str, name: str, kind: str, args: RouteComponentArgs) -> RouteArgs:
     """The RouteArgs of a route used alone."""
+    args = whole_numbers(args)  # numbers come from other languages as floats (80.0)
     service, target_groups = planned_service(token, name, kind, args)
     if "auth_policy" in args:
         checked_auth_policy(token, name, kind, args["name"], args["namespace"], args["auth_policy"])
@@ -120,18 +120,32 @@ def service_tags(route: Any) -> dict[str, str]:
 class Route(pulumi.ComponentResource):
     """One Lattice service for a route, its network associations, listeners and rules parented to it (the
     subclasses give the token of each route kind). `args`: in the Gateway API's words (a program of its own,
-    route_args.py), or the service as the fabric planned it (RouteArgs). `moved`: where releases 0.1 and 0.2
-    declared them."""
+    route_args.py); `planned`: the service as the fabric planned it (RouteArgs), with `moved`, where releases 0.1
+    and 0.2 declared what it holds. No `from __future__ import annotations` in this module: the component provider
+    host reads `__init__`'s annotations as types to infer the package's schema."""
 
     KIND = "Route"
     TOKEN = "clusterfabric:lattice:Route"
-    service: aws.vpclattice.Service
+    service_arn: pulumi.Output[str]
+    """The Lattice service's ARN (what an auth policy or a consumer's IAM policy names)."""
+    service_id: pulumi.Output[str]
+    """The Lattice service's id."""
 
-    def __init__(self, name: str, args: RouteArgs | RouteComponentArgs, opts: pulumi.ResourceOptions | None = None,
-                 moved: Moved | None = None) -> None:
-        if not isinstance(args, RouteArgs):
-            args = alone(self.TOKEN, name, self.KIND, args)  # refused before anything is registered
-        super().__init__(self.TOKEN, name, {}, opts)
+    def __init__(self, name: str, args: RouteComponentArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        planned = alone(self.TOKEN, name, self.KIND, args)  # refused before anything is registered
+        self._declare(name, planned, opts, None)
+
+    @classmethod
+    def planned(cls, name: str, args: "RouteArgs", opts: Optional[pulumi.ResourceOptions] = None,
+                moved: Optional[Moved] = None) -> "Route":
+        """The route's Lattice service as the fabric planned it (components.model.lattice_fabric)."""
+        route = cls.__new__(cls)
+        route._declare(name, args, opts, moved)
+        return route
+
+    def _declare(self, name: str, args: "RouteArgs", opts: Optional[pulumi.ResourceOptions],
+                 moved: Optional[Moved]) -> None:
+        pulumi.ComponentResource.__init__(self, self.TOKEN, name, {}, opts)
         spec = args.service
         check(name_problem("service", spec.name))
         self._moved = moved
@@ -154,7 +168,8 @@ class Route(pulumi.ComponentResource):
                 opts=self._options(SERVICE_ASSOCIATION_TYPE, f"{name}-{gateway}", in_place=True))
         for listener in spec.listeners:
             self._listener(f"{name}-{listener.gateway}-{listener.listener.name}", args, listener)
-        self.register_outputs({})
+        self.service_arn, self.service_id = self.service.arn, self.service.id
+        self.register_outputs({"service_arn": self.service_arn, "service_id": self.service_id})
 
     def _options(self, resource_type: str, name: str, in_place: bool = False) -> pulumi.ResourceOptions:
         """A child of the service, with its former URNs. `in_place`: what holds a place only one can hold (a

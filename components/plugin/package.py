@@ -1,13 +1,13 @@
 """What the package serves: the components of each module, by the module of their tokens."""
 
 from components.clusterlink import AccessPolicy, Export, Import, Peer, Platform
-from components.lattice import ServiceExport, ServiceImport, ServiceNetwork
+from components.lattice import GRPCRoute, HTTPRoute, ServiceExport, ServiceImport, ServiceNetwork, TLSRoute
 from components.plugin.provider import Package
 
 NAME = "clusterfabric"
 MODULES = {
     "clusterlink": [Platform, Export, Import, Peer, AccessPolicy],
-    "lattice": [ServiceNetwork, ServiceExport, ServiceImport],
+    "lattice": [ServiceNetwork, ServiceExport, ServiceImport, HTTPRoute, GRPCRoute, TLSRoute],
 }
 
 

@@ -37,7 +37,10 @@ def sdks(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def camel(name: str) -> str:
-    return name[0].lower() + name[1:]
+    """The file name pulumi/pkg's Node.js generator gives a component: its leading capitals lowered (ServiceExport:
+    serviceExport; HTTPRoute: httproute)."""
+    lead = len(name) - len(name.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    return name[:lead].lower() + name[lead:]
 
 
 def typescript_args(sdks: Path, module: str, component: str) -> list[str]:

@@ -161,19 +161,35 @@ def test_without_a_provider_the_children_use_the_default_one_configured_by_aws_r
     assert all(":pulumi:providers:aws::default_" in g["provider"] for g in resources(proj, TARGET_GROUP))
 
 
-def with_network(program: dict[str, Any]) -> None:
+def with_network_and_route(program: dict[str, Any]) -> None:
+    """The example, plus the service network and the HTTPRoute whose Lattice service `cart-shop` forwards to the
+    export's target group made for it."""
+    def on_account() -> dict[str, Any]:  # one dict each: YAML programs refuse the anchors a shared one would make
+        return {"providers": ["${aws-shop}"]}
+
     program["resources"]["shop-network"] = {
-        "type": "clusterfabric:lattice:ServiceNetwork", "options": {"providers": ["${aws-shop}"]},
+        "type": "clusterfabric:lattice:ServiceNetwork", "options": on_account(),
         "properties": {"name": "shop-network", "vpcAssociations": [{"vpcId": "vpc-0a1b2c3d4e5f60001"}]}}
+    program["resources"]["cart"] = {
+        "type": "clusterfabric:lattice:HTTPRoute", "options": on_account(), "properties": {
+            "name": "cart", "namespace": "shop", "accountId": ACCOUNT[0], "region": ACCOUNT[1],
+            "gateway": {"name": "shop-network", "networkId": "${shop-network.networkId}",
+                        "listeners": [{"name": "http", "protocol": "HTTP", "port": 80}]},
+            "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": "/cart"}}],
+                       "backends": [{"targetGroup": "${checkout.targetGroups[0].arn}"}]}]}}
     program["outputs"]["networkArn"] = "${shop-network.arn}"
 
 
-def test_a_service_network_and_its_vpc_association_are_declared_through_the_package(tmp_path):
-    proj = lattice_program(tmp_path / "program", tmp_path / "aws.json", with_network)
+def test_a_network_an_export_and_a_route_forwarding_to_it_are_declared_through_the_package(tmp_path):
+    proj = lattice_program(tmp_path / "program", tmp_path / "aws.json", with_network_and_route)
     proj.up("dev")
-    networks = [(kind, name) for kind, name, _stack, _fields in held(tmp_path / "aws.json")[ACCOUNT]
-                if kind not in ("TargetGroup", "Target")]
-    assert networks == [("ServiceNetwork", "shop-network"), ("VpcAssociation", None)]
+    kinds = sorted({kind for kind, _name, _stack, _fields in held(tmp_path / "aws.json")[ACCOUNT]})
+    assert kinds == ["Listener", "Rule", "Service", "ServiceAssociation", "ServiceNetwork", "Target", "TargetGroup",
+                     "VpcAssociation"]
+    [rule] = resources(proj, "aws:vpclattice/listenerRule:ListenerRule")
+    [forward] = rule["inputs"]["action"]["forward"]["targetGroups"]
+    [cart] = [g for g in proj.outputs("dev")["targetGroups"] if g["consumer"] == "cart-shop"]
+    assert forward == {"targetGroupIdentifier": cart["arn"], "weight": 1}
     assert proj.outputs("dev")["networkArn"].startswith("arn:aws:vpc-lattice:us-west-2:111122223333:servicenetwork/sn-")
 
 

@@ -167,11 +167,12 @@ def test_the_package_reports_a_refused_lattice_setting_as_the_service_export_arg
 def test_package_schema_puts_the_served_lattice_components_and_their_types_in_the_lattice_module():
     schema = json.loads(PACKAGE.schema)
     lattice = "clusterfabric:lattice:"
-    assert [r for r in sorted(schema["resources"]) if r.startswith(lattice)] == [
-        f"{lattice}ServiceExport", f"{lattice}ServiceImport", f"{lattice}ServiceNetwork"]
+    assert [r for r in sorted(schema["resources"]) if r.startswith(lattice)] == [f"{lattice}{c}" for c in (
+        "GRPCRoute", "HTTPRoute", "ServiceExport", "ServiceImport", "ServiceNetwork", "TLSRoute")]
     assert [t for t in sorted(schema["types"]) if t.startswith(lattice)] == [f"{lattice}{t}" for t in (
-        "ExportTargetGroupArgs", "ExportedPortArgs", "ExportedTargetGroup", "PublishedExportArgs", "ResolvedExport",
-        "TargetsArgs", "VpcAssociationArgs")]
+        "BackendArgs", "ExportTargetGroupArgs", "ExportedPortArgs", "ExportedTargetGroup", "GRPCMethodArgs",
+        "GatewayArgs", "HeaderMatchArgs", "ListenerArgs", "MatchArgs", "PathMatchArgs", "PublishedExportArgs",
+        "ResolvedExport", "RuleArgs", "TargetsArgs", "VpcAssociationArgs")]
 
 
 def test_the_documented_standalone_program_declares_a_network_an_export_and_a_route():
@@ -204,7 +205,7 @@ def routed(route: type, args: dict[str, Any], refusals_allowed: bool = False) ->
         export = ServiceExport("checkout", {**CHECKOUT, "consumers": [consumer],
                                             "exported_ports": [{"port": 80, "route_type": route_type}]})
         arn = export.target_groups.apply(lambda groups: groups[0]["arn"])
-        route(args["name"], {**SCOPE_ARGS, **args, "gateway": {**args["gateway"], "network_id": network.id},
+        route(args["name"], {**SCOPE_ARGS, **args, "gateway": {**args["gateway"], "network_id": network.network_id},
                              "rules": [{**rule, "backends": [{"target_group": arn, **b} for b in rule["backends"]]}
                                        for rule in args["rules"]]})
 
@@ -305,7 +306,7 @@ def test_tls_route_without_a_hostname_is_refused_with_validates_message():
 def test_a_route_forwarding_to_a_target_group_that_does_not_exist_is_refused_by_the_lattice_api():
     def program() -> None:
         network = ServiceNetwork("shop", {"name": "shop-network"})
-        HTTPRoute("cart", {**ROUTE, "gateway": {**HTTP_GATEWAY, "network_id": network.id}})
+        HTTPRoute("cart", {**ROUTE, "gateway": {**HTTP_GATEWAY, "network_id": network.network_id}})
 
     declared = declare(program, refusals_allowed=True)
     assert declared.refusals == [
@@ -384,8 +385,6 @@ def test_in_the_fabric_each_service_import_outputs_the_exports_its_routes_backen
         {"cluster": "service-1-owner-cluster", "namespace": "default", "name": "service-1", "port": 80,
          "route_type": route_type} for route_type in ("GRPC", "HTTP", "TLS")]
 
-
-# The route components stay Python-only: their args hold types the provider host cannot read (route_args.py).
 
 def test_the_package_constructs_a_service_network_with_its_vpc_association_from_the_engines_inputs():
     declared = declare(lambda: PACKAGE.construct("shop", "clusterfabric:lattice:ServiceNetwork", {
