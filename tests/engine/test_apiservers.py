@@ -139,7 +139,7 @@ def test_an_api_server_stopped_mid_up_then_restarted_lets_the_up_converge(tmp_pa
 def test_a_run_without_a_target_keeps_the_stack_on_its_api_server(deployed, servers):
     fabric, _ = deployed
     plain = Fabric("config", project_dir=fabric.project_dir)  # a forgotten flag moves nothing
-    assert plain.preview(["east"]).stack("east").changes == {"same": 32}
+    assert plain.preview(["east"]).stack("east").changes == {"same": 36}
     config = plain._stack("east").get_all_config()
     assert config["clusterfabric:kubeconfig"].value == str(fabric.targets["east"].kubeconfig.resolve())
     assert config["clusterfabric:awaitReadiness"].value == "false"

@@ -51,7 +51,7 @@ def test_whole_fabric_comes_up_in_dependency_order(deployed):
     assert {s.stack: s.result for s in result.stacks} == {
         "east": "succeeded", "west": "succeeded", "central": "succeeded",
         "cluster1": "planned offline", "cluster2": "planned offline", "cluster3": "planned offline"}
-    assert result.stack("central").changes["create"] == 29
+    assert result.stack("central").changes["create"] == 36  # 29 resources and 7 components: 3 Imports, 2 Peers, 2 AccessPolicies
 
 
 def test_second_up_of_the_whole_fabric_changes_nothing(deployed):
@@ -67,7 +67,7 @@ def test_embedding_example_runs_in_parallel_and_gives_the_serial_result(deployed
     done = subprocess.run([sys.executable, str(PROJECT_DIR / "examples" / "embed_fabric.py"), str(directory)],
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "central: succeeded, 29 created in" in done.stdout
+    assert "central: succeeded, 36 created in" in done.stdout
     assert rendered(directory).keys() == rendered(serial_dir).keys()
     assert rendered(directory) == rendered(serial_dir)
 
@@ -89,7 +89,7 @@ def test_removing_an_export_that_another_cluster_imports_is_refused_and_nothing_
     finally:
         sharing.write_text(original)
     assert export_file.read_text() == before
-    assert fabric.preview(["east"]).stack("east").changes == {"same": 32}
+    assert fabric.preview(["east"]).stack("east").changes == {"same": 36}
 
 
 def test_destroying_a_stack_others_read_is_refused_naming_them(deployed):

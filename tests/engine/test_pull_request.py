@@ -119,17 +119,27 @@ def test_the_pull_request_previews_every_affected_stack_for_real(pull_request):
     assert result.ok
 
 
+def created(stack) -> list[tuple[str, str]]:
+    """(type, name) of each resource the stack's preview creates: the objects, each in its component."""
+    return sorted((step["urn"].split("::")[2].split("$")[-1], step["urn"].split("::")[-1])
+                  for step in stack.steps if step["op"] == "create")
+
+
 def test_the_importer_is_previewed_against_what_its_exporter_will_publish(pull_request):
     central = pull_request["result"].stack("central")
-    created = sorted(step["urn"].split("::")[-1] for step in central.steps if step["op"] == "create")
-    assert created == ["central-clusterlink-import-bookinfo-ratings", "central-clusterlink-peer-west"]
+    assert created(central) == [
+        ("clusterfabric:clusterlink:Import", "central-clusterlink-import-bookinfo-ratings"),
+        ("clusterfabric:clusterlink:Peer", "central-clusterlink-peer-west"),
+        ("kubernetes:clusterlink.net/v1alpha1:Import", "central-clusterlink-import-bookinfo-ratings"),
+        ("kubernetes:clusterlink.net/v1alpha1:Peer", "central-clusterlink-peer-west")]
     assert any("west" in w and "planned" in w for w in central.warnings), central.warnings
 
 
 def test_the_exporter_previews_its_new_export(pull_request):
     west = pull_request["result"].stack("west")
-    created = sorted(step["urn"].split("::")[-1] for step in west.steps if step["op"] == "create")
-    assert created == ["west-bookinfo-ratings", "west-clusterlink-export-bookinfo-ratings"]
+    assert created(west) == [("clusterfabric:clusterlink:Export", "west-clusterlink-export-bookinfo-ratings"),
+                             ("kubernetes:clusterlink.net/v1alpha1:Export", "west-clusterlink-export-bookinfo-ratings"),
+                             ("kubernetes:core/v1:Service", "west-bookinfo-ratings")]
 
 
 def test_a_fresh_clone_reports_no_drift(pull_request):
