@@ -22,6 +22,7 @@ Run as `python -m clusterfabric.toolchain ARGS...` it execs `pulumi ARGS...`.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import sys
@@ -132,9 +133,10 @@ def copy_program(destination: Path, source: Path = PROJECT_DIR) -> Path:
     return destination
 
 
-def point_at_venv(pulumi_yaml: Path) -> None:
-    text = pulumi_yaml.read_text()
-    pulumi_yaml.write_text(text.replace("virtualenv: .venv", f"virtualenv: {PROJECT_DIR / '.venv'}"))
+def point_at_venv(project_file: Path) -> None:
+    """Make a copied Pulumi.yaml (or PulumiPolicy.yaml) name the project's .venv, whatever relative path it gave."""
+    text = project_file.read_text()
+    project_file.write_text(re.sub(r"virtualenv: \S+", f"virtualenv: {PROJECT_DIR / '.venv'}", text))
 
 
 

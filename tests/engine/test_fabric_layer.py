@@ -15,7 +15,7 @@ from clusterfabric import Fabric
 from clusterfabric.comment import MARKER, changed_stacks, pr_comment
 from clusterfabric.toolchain import PROJECT_DIR
 from components.model import InputError
-from tests.pulumi_project import copy_program
+from tests.pulumi_project import copy_program, point_at_venv
 
 CLUSTERLINK = ["east", "west", "central"]
 
@@ -149,8 +149,7 @@ def test_a_mandatory_policy_violation_fails_the_stacks_preview_naming_the_policy
     fabric, _ = deployed
     pack = tmp_path / "policy"
     shutil.copytree(PROJECT_DIR / "policy", pack, ignore=shutil.ignore_patterns("__pycache__"))
-    (pack / "PulumiPolicy.yaml").write_text((pack / "PulumiPolicy.yaml").read_text().replace(
-        "virtualenv: ../.venv", f"virtualenv: {PROJECT_DIR / '.venv'}"))
+    point_at_venv(pack / "PulumiPolicy.yaml")
     main = pack / "__main__.py"
     text, made_mandatory = re.subn(r'(sharing stays namespaced\.",\s*)ADVISORY', r"\1MANDATORY", main.read_text())
     assert made_mandatory == 1

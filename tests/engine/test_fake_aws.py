@@ -31,9 +31,11 @@ PROGRAM = PROJECT_DIR / "tests" / "engine" / "projects" / "fake_aws"
 LATTICE_ARN = r"arn:aws:vpc-lattice:us-west-2:111122223333:"
 
 
-def lattice_program(directory: Path, state: Path, stack: str, **config: str) -> PulumiProject:
-    """The test program in `directory`, its `aws` provider the fake keeping its state in `state`."""
-    shutil.copytree(PROGRAM, directory)
+def lattice_program(directory: Path, state: Path, stack: str, source: Path = PROGRAM,
+                    **config: str) -> PulumiProject:
+    """A copy of the program at `source` (the test program) in `directory`, with stack `stack` and its `config`,
+    its `aws` provider the fake keeping its state in `state`."""
+    shutil.copytree(source, directory)
     point_at_venv(directory / "Pulumi.yaml")
     point_at_fake_aws(directory / "Pulumi.yaml")
     proj = project(directory)

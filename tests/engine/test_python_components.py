@@ -7,15 +7,14 @@ Kubernetes provider renders manifests."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
 from clusterfabric.toolchain import PROJECT_DIR
-from tests.fake_aws import point_at_fake_aws, use_fake_aws
-from tests.pulumi_project import PulumiProject, project
+from tests.engine.test_fake_aws import lattice_program
+from tests.pulumi_project import PulumiProject
 
 EXAMPLE = PROJECT_DIR / "examples" / "python-components"
 STACK = "shop"
@@ -23,19 +22,6 @@ STACK = "shop"
 # the account and Region).
 TARGET_GROUP = "k8s-shop-shop-checkout-8080-http-http1-checkout-shop-a97384ec"
 CONFIG = {"accountId": "111122223333", "region": "us-west-2", "vpcId": "vpc-0a1b2c3d4e5f60001", "nodeGroup": "shop-nodes"}
-
-
-def example_copy(directory: Path, state: Path) -> PulumiProject:
-    shutil.copytree(EXAMPLE, directory)
-    pulumi_yaml = directory / "Pulumi.yaml"
-    pulumi_yaml.write_text(pulumi_yaml.read_text().replace("../../.venv", str(PROJECT_DIR / ".venv")))
-    point_at_fake_aws(pulumi_yaml)
-    proj = project(directory)
-    use_fake_aws(proj.env, state)
-    proj.init_stack(STACK)
-    for key, value in CONFIG.items():
-        proj.pulumi("config", "set", "--stack", STACK, key, value)
-    return proj
 
 
 def before_the_additions(program: str) -> str:
@@ -48,7 +34,7 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> tuple[PulumiProject, li
     """The existing stack up, then the preview and the up of the example with its two components."""
     directory = tmp_path_factory.mktemp("python-components")
     state = directory / "aws.json"
-    proj = example_copy(directory / "project", state)
+    proj = lattice_program(directory / "project", state, STACK, EXAMPLE, **CONFIG)
     main = proj.directory / "__main__.py"
     program = main.read_text()
     main.write_text(before_the_additions(program))
