@@ -2,7 +2,7 @@
 
     sudo .venv/bin/python -m bench.clusterlink_traffic [--seconds 5] [--repeats 3] [--connections 20]
 
-examples/iperf3 runs for real on this machine (clusterfabric/localfabric.py: a
+examples/iperf3 runs for real on this machine (clusterfabric/local/localfabric.py: a
 local API server per cluster, the real cl-controlplane and cl-go-dataplane, one
 network namespace per pod). In the same run, interleaved, `repeats` times each:
 
@@ -49,8 +49,8 @@ def _probe(local, host: str, port: int, count: int) -> list[float]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from clusterfabric.iperf3 import EXAMPLE, SERVER_PORT, import_listener, serve, transfer
-    from clusterfabric.localfabric import run_locally
+    from clusterfabric.local.iperf3 import EXAMPLE, SERVER_PORT, import_listener, serve, transfer
+    from clusterfabric.local.localfabric import run_locally
 
     throughput: dict[str, list[float]] = {"fabric": [], "direct": []}
     latency: dict[str, list[float]] = {"fabric": [], "direct": []}

@@ -28,8 +28,8 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from clusterfabric.mocked import mocked_resource
-from clusterfabric.offline import ORGANIZATION, resolved
+from clusterfabric.offline.mocked import mocked_resource
+from clusterfabric.offline.plan import ORGANIZATION, resolved
 from components.contract import PROJECT
 
 from .replay import REFERENCED_ATTRIBUTES, SKIPPED, Recorder, preload, read_spec, replay

@@ -66,7 +66,7 @@ def engine_fabric(work: Path, shape: Shape) -> list[dict[str, Any]]:
 
 
 def offline_fabric(work: Path, shape: Shape) -> list[dict[str, Any]]:
-    from clusterfabric.offline import plan
+    from clusterfabric.offline.plan import plan
 
     fabric = generate(work / f"lattice-{shape.clusters}", shape)
     published = {s: entry["outputs"] for s, entry in plan(REPO, fabric)["stacks"].items()}

@@ -45,7 +45,7 @@ def child(mode: str, fabric: Path) -> None:
     """In a child process: validate the fabric, or only parse its files; prints seconds and problem count."""
     import yaml
 
-    from clusterfabric.cli import validate
+    from clusterfabric.runner.cli import validate
 
     files = sorted(fabric.rglob("*.yaml"))
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader) if mode == "parse" else yaml.SafeLoader

@@ -1,6 +1,6 @@
 """clusterfabric: run a whole fabric of cluster stacks (Automation API layer and CLI).
 
-`Fabric` is the Python API (see clusterfabric/fabric.py); `clusterfabric` the CLI.
+`Fabric` is the Python API (see clusterfabric/runner/fabric.py); `clusterfabric` the CLI.
 """
 
 __all__ = ["BackendError", "ClusterTarget", "Event", "Fabric", "FabricResult", "InputError", "StackResult",
@@ -18,7 +18,7 @@ def __getattr__(name: str):
 
         return BackendError
     if name in __all__:
-        from . import fabric
+        from .runner import fabric
 
         return getattr(fabric, name)
     raise AttributeError(name)

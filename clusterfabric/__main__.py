@@ -1,3 +1,3 @@
-from clusterfabric.cli import main
+from clusterfabric.runner.cli import main
 
 main()

@@ -1,6 +1,6 @@
 """Running components under Pulumi's mocks, in this process, and seeing what they declare.
 
-Behind the mocks sits the stateful Lattice fake (clusterfabric/lattice_fake.py): every Lattice resource a
+Behind the mocks sits the stateful Lattice fake (clusterfabric/offline/lattice_fake.py): every Lattice resource a
 program declares is created there too, and what the Lattice API would refuse is a refusal of the test.
 """
 
@@ -14,8 +14,8 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from clusterfabric.lattice_fake import LatticeFake, Scope
-from clusterfabric.mocked import mocked_resource, whole_numbers
+from clusterfabric.offline.lattice_fake import LatticeFake, Scope
+from clusterfabric.offline.mocked import mocked_resource, whole_numbers
 
 SCOPE: Scope = ("111122223333", "us-west-2")
 

@@ -25,7 +25,7 @@ def main() -> None:
     from pulumi.runtime.stack import run_pulumi_func
     from pulumi.runtime.sync_await import _sync_await
 
-    from clusterfabric.mocked import mocked_resource, whole_numbers
+    from clusterfabric.offline.mocked import mocked_resource, whole_numbers
     from components.program import run
 
     resources: list[dict[str, object]] = []

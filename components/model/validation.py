@@ -65,7 +65,7 @@ def _message(error: dict[str, Any]) -> str:
 def whole_numbers(value: Any) -> Any:
     """`value` with every whole float as an int. Pulumi carries every number as a float (protobuf): a port of 8080
     comes from a YAML or TypeScript program as 8080.0, where the models' integer fields are strict (a manifest's
-    8080.0 is refused); 80.5 stays a float. (clusterfabric/mocked.py keeps its own: it imports nothing of the
+    8080.0 is refused); 80.5 stays a float. (clusterfabric/offline/mocked.py keeps its own: it imports nothing of the
     program, whichever release's program it mocks.)"""
     if isinstance(value, float) and value.is_integer():
         return int(value)

@@ -10,8 +10,8 @@ from typing import Iterator
 import pytest
 
 from clusterfabric import Fabric
-from clusterfabric.apiserver import ControlPlane, control_planes, default_crds, start_all
-from clusterfabric.fabric import ClusterTarget
+from clusterfabric.local.apiserver import ControlPlane, control_planes, default_crds, start_all
+from clusterfabric.runner.fabric import ClusterTarget
 from clusterfabric.toolchain import PROJECT_DIR
 from tests.pulumi_project import PulumiProject, copy_program, point_at_venv, project
 

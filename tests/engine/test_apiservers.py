@@ -13,9 +13,9 @@ import pytest
 import yaml
 
 from clusterfabric import Fabric
-from clusterfabric.apiserver import ControlPlane, default_crds, finalize_namespaces, start_all
-from clusterfabric.kubeapi import KubeClient
-from clusterfabric.readback import declared_objects
+from clusterfabric.local.apiserver import ControlPlane, default_crds, finalize_namespaces, start_all
+from clusterfabric.local.kubeapi import KubeClient
+from clusterfabric.local.readback import declared_objects
 from tests.engine.conftest import EXAMPLE_STACKS, on_servers
 from tests.pulumi_project import copy_program
 

@@ -3,7 +3,7 @@
 The example's ClusterLink stacks go up on real API servers (one per cluster,
 RBAC enforced); then `cl-controlplane` and `cl-go-dataplane`, built from the
 Go module proxy, run as processes that see exactly what their pods would
-(clusterfabric/pods.py): the Deployment's args and env, the mounted Secrets'
+(clusterfabric/local/pods.py): the Deployment's args and env, the mounted Secrets'
 files at their mount paths, a token of the pod's ServiceAccount, each pod in a
 network namespace of its own. Every process and namespace is stopped or removed
 by PID / name at the end of the module, also when a test fails.
@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from clusterfabric.apiserver import ControlPlane
-from clusterfabric.netns import PodNetwork
-from clusterfabric.pods import LocalPod, http_status, run_deployment_pod, wait_until
+from clusterfabric.local.apiserver import ControlPlane
+from clusterfabric.local.netns import PodNetwork
+from clusterfabric.local.pods import LocalPod, http_status, run_deployment_pod, wait_until
 from components.clusterlink.certificates import CLIENT, issue
 from tests.engine.conftest import EXAMPLE_STACKS, on_servers
 from tests.pulumi_project import copy_program

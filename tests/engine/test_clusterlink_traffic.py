@@ -2,7 +2,7 @@
 
 examples/iperf3 (the ClusterLink documentation's Export, Import and policies,
 verbatim) goes up on a local API server per cluster; its platforms run as the
-real `cl-controlplane` and `cl-go-dataplane` (clusterfabric/localfabric.py), an
+real `cl-controlplane` and `cl-go-dataplane` (clusterfabric/local/localfabric.py), an
 `iperf3 -s` runs behind the exported Service, and `iperf3 -c` runs in the
 importing cluster. Then the same with the policy cases: each connection that
 ClusterLink must refuse is refused, for the reason it must be.
@@ -14,8 +14,8 @@ import time
 
 import pytest
 
-from clusterfabric.iperf3 import EXAMPLE, Transfer, import_listener, serve, transfer
-from clusterfabric.localfabric import LocalFabric, run_locally
+from clusterfabric.local.iperf3 import EXAMPLE, Transfer, import_listener, serve, transfer
+from clusterfabric.local.localfabric import LocalFabric, run_locally
 from clusterfabric.toolchain import PROJECT_DIR
 from components.clusterlink.certificates import issue
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from clusterfabric import Fabric
-from clusterfabric.comment import MARKER, changed_stacks, pr_comment
+from clusterfabric.gitops.comment import MARKER, changed_stacks, pr_comment
 from clusterfabric.toolchain import PROJECT_DIR
 from components.model import InputError
 from tests.pulumi_project import copy_program, point_at_venv

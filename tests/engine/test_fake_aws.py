@@ -18,9 +18,9 @@ from typing import Any
 import grpc
 import pytest
 
-from clusterfabric.lattice_fake import HANDLERS
-from clusterfabric.offline import lattice_api, plan
-from clusterfabric.processes import processes
+from clusterfabric.offline.lattice_fake import HANDLERS
+from clusterfabric.offline.plan import lattice_api, plan
+from clusterfabric.runner.processes import processes
 from clusterfabric.toolchain import PROJECT_DIR, pulumi_command, pulumi_env
 from tests.fake_aws import FOLDER, point_at_fake_aws, use_fake_aws
 from tests.fake_aws.provider import FakeAws

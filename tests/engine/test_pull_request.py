@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from clusterfabric import Fabric
-from clusterfabric.comment import pr_comment
+from clusterfabric.gitops.comment import pr_comment
 from clusterfabric.toolchain import PROJECT_DIR, pulumi_env
 from tests.pulumi_project import PulumiProject, copy_program
 
@@ -177,7 +177,7 @@ def test_events_carry_each_step_and_each_result_as_data(pull_request):
 
 
 def test_the_table_counts_the_plaintext_secrets_each_rendering_stack_wrote(pull_request):
-    from clusterfabric.cli import table
+    from clusterfabric.runner.cli import table
 
     lines = table(pull_request["deployed"]).splitlines()
     # east's four certificate Secrets (cl-ca, cl-controlplane, cl-dataplane, cl-peer), each once.

@@ -3,7 +3,7 @@
 There is no AWS account and no pulumi-aws plugin here, and the Lattice stacks are otherwise only evaluated under
 mocks. This plugin lets the engine itself run them: it answers the resource provider protocol for the Lattice types
 the program declares, and every create, update and delete goes through the stateful Lattice fake
-(clusterfabric/lattice_fake.py), which refuses what the Lattice API refuses, with AWS's error names. Its state is
+(clusterfabric/offline/lattice_fake.py), which refuses what the Lattice API refuses, with AWS's error names. Its state is
 a JSON file named by CLUSTERFABRIC_FAKE_AWS_STATE, shared by every plugin process of a test, so a second stack or
 a second `up` sees what the first created.
 
@@ -33,8 +33,8 @@ from typing import Any, Iterator, NoReturn
 import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
 
-from clusterfabric.lattice_fake import HANDLERS, LatticeError, LatticeFake
-from clusterfabric.mocked import LATTICE_IDS, mocked_resource, whole_numbers
+from clusterfabric.offline.lattice_fake import HANDLERS, LatticeError, LatticeFake
+from clusterfabric.offline.mocked import LATTICE_IDS, mocked_resource, whole_numbers
 from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 from tests.fake_aws import STATE_VARIABLE
 

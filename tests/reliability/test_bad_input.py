@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from clusterfabric.cli import validate
+from clusterfabric.runner.cli import validate
 from tests.pulumi_project import PulumiProject, copy_program, project
 
 CLUSTERLINK = ("east", "west", "central")

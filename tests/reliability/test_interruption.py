@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from clusterfabric import Fabric
-from clusterfabric.processes import leftover_plugins
+from clusterfabric.runner.processes import leftover_plugins
 from tests.pulumi_project import PulumiProject, copy_program, project, pulumi_command
 
 

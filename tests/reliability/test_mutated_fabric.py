@@ -24,8 +24,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clusterfabric.cli import validate
-from clusterfabric.offline import dependencies, load_fabric, plan
+from clusterfabric.runner.cli import validate
+from clusterfabric.offline.plan import dependencies, load_fabric, plan
 from clusterfabric.toolchain import PROJECT_DIR
 
 EXAMPLE = PROJECT_DIR / "config"

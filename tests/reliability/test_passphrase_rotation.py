@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from clusterfabric import Fabric
-from clusterfabric.passphrase import RotationError, _opens
+from clusterfabric.runner.passphrase import RotationError, _opens
 from tests.pulumi_project import copy_program, project
 
 STACKS = ["central", "east", "west"]

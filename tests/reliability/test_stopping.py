@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 
 from clusterfabric import Fabric
-from clusterfabric.processes import descendants, leftover_plugins
+from clusterfabric.runner.processes import descendants, leftover_plugins
 from tests.pulumi_project import copy_program, project, pulumi_command
 
 # A fabric run as the CLI makes it: inside stopped_on_signals, progress on stdout.
 RUNNER = """
 import sys
 from clusterfabric import Fabric
-from clusterfabric.processes import stopped_on_signals
+from clusterfabric.runner.processes import stopped_on_signals
 with stopped_on_signals(grace=30, on_stop=lambda line: print(line, flush=True)):
     Fabric("config", project_dir=sys.argv[1], on_event=lambda e: print(e.stack, e.kind, e.message, flush=True)).up(["east"])
 print("finished", flush=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from clusterfabric.offline import lattice_api
+from clusterfabric.offline.plan import lattice_api
 from clusterfabric.toolchain import PROJECT_DIR
 from components.model import load_fabric
 from tests.fake_aws import point_at_fake_aws, use_fake_aws

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from clusterfabric.comment import changed_stacks
+from clusterfabric.gitops.comment import changed_stacks
 from clusterfabric.toolchain import PROJECT_DIR
 from components.model import load_fabric
 
@@ -51,7 +51,7 @@ def test_an_unchanged_outside_fabric_affects_no_stack(config_repository: Path):
 
 
 def test_a_comment_over_githubs_limit_is_cut_at_a_line_with_its_blocks_closed():
-    from clusterfabric.comment import LIMIT, capped
+    from clusterfabric.gitops.comment import LIMIT, capped
 
     body = "\n".join(["<details><summary>east</summary>", "", "```diff"] + [f"+ resource {i}" for i in range(9000)])
     text = capped(body)
@@ -62,8 +62,8 @@ def test_a_comment_over_githubs_limit_is_cut_at_a_line_with_its_blocks_closed():
 
 
 def test_a_comment_with_nothing_changed_says_so_instead_of_an_empty_table():
-    from clusterfabric.comment import render
-    from clusterfabric.fabric import FabricResult
+    from clusterfabric.gitops.comment import render
+    from clusterfabric.runner.fabric import FabricResult
 
     text = render(FabricResult("preview", []), load_fabric(PROJECT_DIR / "config"), set(), "origin/main")
     assert "No stack's inputs changed since `origin/main`: nothing to preview." in text
@@ -71,8 +71,8 @@ def test_a_comment_with_nothing_changed_says_so_instead_of_an_empty_table():
 
 
 def test_advisories_on_objects_the_change_leaves_alone_are_counted_not_listed():
-    from clusterfabric.comment import render
-    from clusterfabric.fabric import FabricResult, StackResult
+    from clusterfabric.gitops.comment import render
+    from clusterfabric.runner.fabric import FabricResult, StackResult
 
     central = StackResult("central", "preview", "succeeded", changes={"update": 1}, steps=[
         {"op": "update", "urn": "urn:pulumi:central::p::t::central-import", "type": "t", "diffs": []}], policy=[

@@ -8,8 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from clusterfabric import cli
-from clusterfabric.fabric import ClusterTarget
+from clusterfabric.runner import cli
+from clusterfabric.runner.fabric import ClusterTarget
 from clusterfabric.toolchain import PROJECT_DIR
 
 CONFIG = str(PROJECT_DIR / "config")
@@ -53,7 +53,7 @@ def comment_options(monkeypatch: pytest.MonkeyPatch) -> dict:
         seen.update(options)
         raise SystemExit(0)
 
-    monkeypatch.setattr("clusterfabric.comment.pr_comment", pr_comment)
+    monkeypatch.setattr("clusterfabric.gitops.comment.pr_comment", pr_comment)
     return seen
 
 

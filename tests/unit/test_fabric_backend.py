@@ -16,7 +16,7 @@ def test_an_empty_backend_url_fails_the_run_naming_the_variable_and_the_offline_
 
 
 def test_an_empty_backend_url_fails_the_cli_with_exit_1(capsys, monkeypatch):
-    from clusterfabric.cli import main
+    from clusterfabric.runner.cli import main
 
     monkeypatch.setenv("PULUMI_BACKEND_URL", "")
     monkeypatch.delenv("PULUMI_ACCESS_TOKEN", raising=False)
@@ -27,9 +27,9 @@ def test_an_empty_backend_url_fails_the_cli_with_exit_1(capsys, monkeypatch):
 
 
 def test_a_run_with_stacks_planned_offline_exits_3_and_shows_them_apart():
-    from clusterfabric.cli import table
-    from clusterfabric.fabric import FabricResult, StackResult
-    from clusterfabric.report import exit_status
+    from clusterfabric.runner.cli import table
+    from clusterfabric.runner.fabric import FabricResult, StackResult
+    from clusterfabric.gitops.report import exit_status
 
     deployed = StackResult("east", "up", "succeeded", changes={"create": 31})
     offline = StackResult("cluster1", "up", "planned offline", changes={"create": 16})
@@ -43,8 +43,8 @@ def test_a_run_with_stacks_planned_offline_exits_3_and_shows_them_apart():
 
 
 def test_a_run_where_every_stack_deployed_exits_0_and_a_failure_exits_1():
-    from clusterfabric.fabric import FabricResult, StackResult
-    from clusterfabric.report import exit_status
+    from clusterfabric.runner.fabric import FabricResult, StackResult
+    from clusterfabric.gitops.report import exit_status
 
     assert exit_status(FabricResult("up", [StackResult("east", "up", "succeeded")])) == 0
     assert exit_status(FabricResult("up", [StackResult("east", "up", "failed"),

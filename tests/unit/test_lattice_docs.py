@@ -11,7 +11,7 @@ from components.lattice.cluster import LatticeArgs, LatticeCluster
 from components.model import InputError
 from components.model import FabricManifests
 from components.model.lattice import ServiceExport, ServiceImport
-from clusterfabric.lattice_fake import LatticeFake
+from clusterfabric.offline.lattice_fake import LatticeFake
 from components.model.lattice_checks import LatticeExport, resolve_imports, scope_of
 from components.model.lattice_fabric import build
 from components.model.load import read_yaml_documents

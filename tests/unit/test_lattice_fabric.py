@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from clusterfabric.offline import plan
+from clusterfabric.offline.plan import plan
 from clusterfabric.toolchain import PROJECT_DIR
 from components.model import load_fabric
 from components.model.graph import dependencies

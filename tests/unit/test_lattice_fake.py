@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from clusterfabric.lattice_fake import LatticeError, LatticeFake
-from clusterfabric.mocked import mocked_resource
-from clusterfabric.offline import lattice_api, mocked_identity, plan
+from clusterfabric.offline.lattice_fake import LatticeError, LatticeFake
+from clusterfabric.offline.mocked import mocked_resource
+from clusterfabric.offline.plan import lattice_api, mocked_identity, plan
 from clusterfabric.toolchain import PROJECT_DIR
 from components.model import load_fabric
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from clusterfabric.offline import plan
+from clusterfabric.offline.plan import plan
 from clusterfabric.toolchain import PROJECT_DIR
 from components.model import limits
 

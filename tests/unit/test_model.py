@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from clusterfabric.cli import validate
+from clusterfabric.runner.cli import validate
 from clusterfabric.toolchain import PROJECT_DIR
 from components.model import InputError, load_cluster_manifests, load_fabric_spec
 

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from bench.generate import Shape, generate
-from clusterfabric import Fabric, offline
-from clusterfabric.lattice_fake import LatticeFake
-from clusterfabric.offline import lattice_api, plan
+from clusterfabric import Fabric
+from clusterfabric.offline import plan as offline
+from clusterfabric.offline.lattice_fake import LatticeFake
+from clusterfabric.offline.plan import lattice_api, plan
 from components.model import load_fabric
 from clusterfabric.toolchain import PROJECT_DIR
 

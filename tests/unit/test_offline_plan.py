@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from clusterfabric.offline import plan
+from clusterfabric.offline.plan import plan
 from clusterfabric.toolchain import PROJECT_DIR
 from tests.schemas import errors
 

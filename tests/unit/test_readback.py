@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from clusterfabric.apiserver import crd_documents, default_crds
-from clusterfabric.drift import SECRET_SIG
-from clusterfabric.readback import contained
+from clusterfabric.local.apiserver import crd_documents, default_crds
+from clusterfabric.gitops.drift import SECRET_SIG
+from clusterfabric.local.readback import contained
 
 SECRET = {SECRET_SIG[0]: SECRET_SIG[1], "ciphertext": "v1:abc"}
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from clusterfabric.drift import rendered_drift
-from clusterfabric.rendered import finish_rendering, publish
+from clusterfabric.gitops.drift import rendered_drift
+from clusterfabric.gitops.rendered import finish_rendering, publish
 
 
 def write(directory: Path, name: str, obj: dict, folder: str = "1-manifest") -> Path:

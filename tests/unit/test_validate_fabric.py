@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from clusterfabric.cli import validate
+from clusterfabric.runner.cli import validate
 from clusterfabric.toolchain import PROJECT_DIR
 
 

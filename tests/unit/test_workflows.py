@@ -82,7 +82,7 @@ def deploy_selection(tmp_path: Path, before: str) -> list[str]:
     venv = tmp_path / ".venv" / "bin"
     venv.mkdir(parents=True)
     (venv / "clusterfabric").write_text("#!/bin/sh\necho \"$@\"\n")
-    (venv / "python").write_text("#!/bin/sh\necho east; echo central\n")  # `clusterfabric.changed`
+    (venv / "python").write_text("#!/bin/sh\necho east; echo central\n")  # `clusterfabric.gitops.changed`
     for stub in venv.iterdir():
         stub.chmod(0o755)
     for command in (["init", "-q"], ["-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q",

@@ -11,7 +11,7 @@ Stacks run in dependency order (an importer after the stacks it reads, destroy
 in reverse), independent ones in parallel. By default a stack renders its
 manifests; given `targets`, a stack applies them to that cluster's API server
 instead and, after `up`, reads every object back to compare it with what it
-declared (see `clusterfabric.apiserver` for local control planes). Each stack is created on first use
+declared (see `clusterfabric.local.apiserver` for local control planes). Each stack is created on first use
 with its config from fabric.yaml. Before a stack changes, the exports it would
 remove and the stacks it would leave without what they read are checked: such
 a change is refused, naming the importers, unless `force=True`.
@@ -42,14 +42,14 @@ from components.model.errors import Problem
 from components.model.removal import importers, removed_exports
 from components.stack import read_peers
 
-from .drift import Drift, folder_drift
+from ..gitops.drift import Drift, folder_drift
 from .events import EngineEvents, Event, EventKind
-from .kubeapi import KubeClient
+from ..local.kubeapi import KubeClient
 from .processes import leftover_advice, leftover_plugins
 from .recovery import checkpoint_path, command_error, pending_advice
-from .rendered import finish_folder, owner_mark
+from ..gitops.rendered import finish_folder, owner_mark
 from .stack_config import prepare
-from .toolchain import PROJECT_DIR, automation_command, check_backend, pulumi_env
+from ..toolchain import PROJECT_DIR, automation_command, check_backend, pulumi_env
 
 Operation = Literal["preview", "up", "refresh", "destroy"]
 Result = Literal["succeeded", "failed", "refused", "skipped", "planned offline", "not applicable"]
@@ -212,7 +212,7 @@ class Fabric:
 
     def rotate_passphrase(self, progress: Callable[[str], None] = lambda line: None) -> list[str]:
         """Re-encrypt every stack of the project's backend under a new random passphrase, all or none
-        (see `clusterfabric.passphrase`); returns the stacks rotated."""
+        (see `clusterfabric.runner.passphrase`); returns the stacks rotated."""
         from .passphrase import rotate
 
         workspace = auto.LocalWorkspace(work_dir=str(self.project_dir), env_vars=self.env,
@@ -355,7 +355,7 @@ class Fabric:
         if target and operation == "up":
             self._read_back(stack, target, result)
         elif target and operation == "destroy" and namespaces:
-            from .apiserver import finalize_namespaces
+            from ..local.apiserver import finalize_namespaces
 
             finalized = finalize_namespaces(KubeClient.from_kubeconfig(target.kubeconfig), namespaces)
             result.message = f"finalized namespaces {', '.join(finalized)}" if finalized else ""
@@ -377,7 +377,7 @@ class Fabric:
 
     def _read_back(self, stack: auto.Stack, target: ClusterTarget, result: StackResult) -> None:
         """Compare every object the stack declared with the API server's; a difference fails the stack."""
-        from .readback import read_back
+        from ..local.readback import read_back
 
         compared, differences = read_back(KubeClient.from_kubeconfig(target.kubeconfig),
                                           stack.export_stack().deployment or {})
@@ -393,7 +393,7 @@ class Fabric:
     def _drift(self, name: str, stack: auto.Stack, config: dict[str, str],
                outputs: Callable[[], dict[str, Any]]) -> tuple[list[Drift], str]:
         """Differences between the stack's state and its rendered manifests here, and why they are not hand
-        changes ("" when they are): see `clusterfabric.rendered.folder_drift`."""
+        changes ("" when they are): see `clusterfabric.gitops.rendered.folder_drift`."""
         directory = render_directory_of(outputs(), self.project_dir) if renders(config) else None
         if directory is None:
             return [], ""
@@ -452,7 +452,7 @@ class Fabric:
         operation = run.operation
         if operation not in ("preview", "up"):
             return StackResult(name, operation, "not applicable", message=reason)
-        from .offline import lattice_api, plan
+        from ..offline.plan import lattice_api, plan
 
         def evaluated(stack: str, outputs: dict[str, Any]) -> None:
             with run.lock:
@@ -527,7 +527,7 @@ class _Run:
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     offline: dict[str, dict[str, Any]] = field(default_factory=dict)
     lattice: Any = None
-    """The fake Lattice API the run's offline stacks create in, one after the other (clusterfabric.lattice_fake)."""
+    """The fake Lattice API the run's offline stacks create in, one after the other (clusterfabric.offline.lattice_fake)."""
     previewed: set[str] = field(default_factory=set)
     """Stacks whose preview succeeded in this run: what they will publish is what their manifests say."""
     lock: threading.Lock = field(default_factory=threading.Lock)

@@ -1,9 +1,9 @@
 """A fabric's ClusterLink clusters, running on this machine (root only).
 
-Each ClusterLink cluster has its local API server (clusterfabric/apiserver.py)
+Each ClusterLink cluster has its local API server (clusterfabric/local/apiserver.py)
 holding what its stack declared. `LocalFabric` runs, for each, the real
-`cl-controlplane` and `cl-go-dataplane` as pods (clusterfabric/pods.py) on one
-private network (clusterfabric/netns.py), plus any workload a caller starts
+`cl-controlplane` and `cl-go-dataplane` as pods (clusterfabric/local/pods.py) on one
+private network (clusterfabric/local/netns.py), plus any workload a caller starts
 (`run_workload`), and does for them the jobs of the Kubernetes parts that do
 not run here:
 
@@ -43,7 +43,7 @@ from .netns import PodNetwork
 from .pods import LocalPod, PodSpec, http_status, pod_spec
 
 if TYPE_CHECKING:
-    from .fabric import Fabric
+    from ..runner.fabric import Fabric
 
 PLATFORM = ("cl-controlplane", "cl-dataplane")
 DATAPLANE_PORT = 4443
@@ -355,8 +355,8 @@ def run_locally(fabric_dir: Path, work_dir: Path, progress: Callable[[str], None
     an API server per cluster, every stack up, every platform running. Everything started is stopped, and
     every namespace deleted, on leaving, also on failure."""
     from .apiserver import control_planes, default_crds, start_all
-    from .fabric import ClusterTarget, Fabric
-    from .toolchain import copy_program, pulumi_env
+    from ..runner.fabric import ClusterTarget, Fabric
+    from ..toolchain import copy_program, pulumi_env
 
     project = copy_program(work_dir / "project")
     shutil.copytree(fabric_dir, project / "fabric")

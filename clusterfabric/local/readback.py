@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from .drift import SECRET_SIG, object_key, object_name
+from ..gitops.drift import SECRET_SIG, object_key, object_name
 from .kubeapi import KubeClient, KubeError
 
 

@@ -22,7 +22,7 @@ import subprocess
 from pathlib import Path
 from typing import Callable, Mapping
 
-from .toolchain import pulumi_command, write_private
+from ..toolchain import pulumi_command, write_private
 
 
 class RotationError(RuntimeError):

@@ -17,7 +17,7 @@ import yaml
 
 from components.model import FabricManifests
 
-from .fabric import Fabric, FabricResult, StackResult
+from ..runner.fabric import Fabric, FabricResult, StackResult
 from .graph import mermaid
 from .report import COLUMNS, row
 

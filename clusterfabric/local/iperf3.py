@@ -19,7 +19,7 @@ from .localfabric import LocalFabric, run_locally
 
 IPERF3 = shutil.which("iperf3") or "/usr/bin/iperf3"
 SERVER_PORT = 5201
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "iperf3"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "iperf3"
 _clients = count()
 
 

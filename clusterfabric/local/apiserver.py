@@ -33,7 +33,7 @@ from typing import Any
 from components.clusterlink.certificates import issue
 
 from .kubeapi import ControlPlaneError, KubeClient, KubeError
-from .toolchain import PROJECT_DIR, write_private
+from ..toolchain import PROJECT_DIR, write_private
 
 TOOLS = PROJECT_DIR / ".tools" / "bin"
 SERVICE_CLUSTER_IP_RANGE = "10.96.0.0/16"

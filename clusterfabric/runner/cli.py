@@ -9,8 +9,8 @@ from pathlib import Path
 
 from components.model import InputError, check_fabric, load_fabric
 
-from .kubeapi import ControlPlaneError
-from .toolchain import PROJECT_DIR, BackendError
+from ..local.kubeapi import ControlPlaneError
+from ..toolchain import PROJECT_DIR, BackendError
 
 
 def validate(fabric_dir: Path) -> tuple[list[str], list[str]]:
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
                 cleared = fabric.clear_pending(stack)
                 print(f"{stack}: cleared {len(cleared)} pending operations" + "".join(f"\n  {c}" for c in cleared))
         elif args.command == "graph":
-            from .graph import dot, mermaid
+            from ..gitops.graph import dot, mermaid
 
             fabric = load_fabric(args.fabric)
             print(mermaid(fabric) if args.format == "mermaid" else dot(fabric))
@@ -149,10 +149,10 @@ def iperf3_command(args: argparse.Namespace) -> int:
     import signal
     import tempfile
 
-    from .iperf3 import EXAMPLE, run_example
-    from .localfabric import LocalRunError
-    from .netns import NetworkError
-    from .pods import PodError
+    from ..local.iperf3 import EXAMPLE, run_example
+    from ..local.localfabric import LocalRunError
+    from ..local.netns import NetworkError
+    from ..local.pods import PodError
 
     if os.geteuid() != 0:
         print("clusterfabric: iperf3 needs root: it makes network and mount namespaces", file=sys.stderr)
@@ -186,7 +186,7 @@ def iperf3_command(args: argparse.Namespace) -> int:
 
 
 def plan_command(args: argparse.Namespace) -> int:
-    from .offline import plan
+    from ..offline.plan import plan
 
     def progress(stack: str, entry: dict) -> None:
         status = "failed" if entry.get("errors") else f"{len(entry['resources'])} resources"
@@ -241,7 +241,7 @@ def _cluster_names(args: argparse.Namespace) -> list[str]:
 
 
 def _control_planes(args: argparse.Namespace, clusters: list[str], start: bool):
-    from .apiserver import control_planes, default_crds, start_all
+    from ..local.apiserver import control_planes, default_crds, start_all
 
     planes = control_planes(clusters)
     if start:
@@ -276,7 +276,7 @@ def _fabric(args: argparse.Namespace):
 
 def table(result) -> str:
     """The final table: stack, result, creates/updates/replaces/deletes, duration."""
-    from .report import COLUMNS, row
+    from ..gitops.report import COLUMNS, row
 
     rows = [COLUMNS, *(row(s) for s in result.stacks)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -302,7 +302,7 @@ def table(result) -> str:
 
 
 def _stopped_on_signals():
-    """A fabric run's guard: on SIGINT/SIGTERM every process it started is stopped (clusterfabric.processes)."""
+    """A fabric run's guard: on SIGINT/SIGTERM every process it started is stopped (clusterfabric.runner.processes)."""
     from .processes import stopped_on_signals
 
     return stopped_on_signals(on_stop=lambda line: print(f"clusterfabric: {line}", file=sys.stderr, flush=True))
@@ -325,7 +325,7 @@ def operation_command(args: argparse.Namespace) -> int:
     if args.command == "destroy" and not confirmed_destroy(args):
         print("clusterfabric: destroy not confirmed; nothing changed", file=sys.stderr)
         return 1
-    from .report import exit_status
+    from ..gitops.report import exit_status
 
     fabric = _fabric(args)
     with _stopped_on_signals():
@@ -346,8 +346,8 @@ def apiservers_command(args: argparse.Namespace) -> int:
 
 
 def comment_command(args: argparse.Namespace) -> int:
-    from .comment import pr_comment
-    from .report import exit_status
+    from ..gitops.comment import pr_comment
+    from ..gitops.report import exit_status
 
     if args.stack:
         print("clusterfabric: comment previews exactly the stacks the change since --base affects, so --stack "

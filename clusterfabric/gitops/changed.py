@@ -1,15 +1,15 @@
-"""`python -m clusterfabric.changed --base REF [--fabric DIR]`: the stacks a change since REF affects, one a line."""
+"""`python -m clusterfabric.gitops.changed --base REF [--fabric DIR]`: the stacks a change since REF affects, one a line."""
 
 import argparse
 from pathlib import Path
 
 from .comment import changed_stacks
-from .fabric import Fabric
+from ..runner.fabric import Fabric
 
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m clusterfabric.changed", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m clusterfabric.gitops.changed", description=__doc__)
     parser.add_argument("--base", required=True)
     parser.add_argument("--fabric", type=Path, default=Path("config"))
     args = parser.parse_args(argv)

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from .kubeapi import KubeClient
 from .netns import PodNetwork
-from .toolchain import PROJECT_DIR
+from ..toolchain import PROJECT_DIR
 
 if TYPE_CHECKING:
     from .apiserver import ControlPlane

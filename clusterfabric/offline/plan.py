@@ -96,7 +96,7 @@ def run_stack(request: dict[str, Any]) -> dict[str, Any]:
         def emit(self, record: logging.LogRecord) -> None:
             messages.append((record.levelname.lower(), record.getMessage()))
 
-    logger = logging.getLogger(f"clusterfabric.offline.{stack}")
+    logger = logging.getLogger(f"clusterfabric.offline.plan.{stack}")
     logger.propagate = False
     logger.addHandler(Capture())
     logger.setLevel(logging.INFO)
@@ -225,7 +225,7 @@ def plan(root: Path, fabric_dir: Path, stacks: list[str] | None = None,
 def _evaluate(root: Path, fabric_dir: Path, stack: str, outputs: dict[str, Any], account: str, region: str):
     request = {"root": str(root), "fabric": str(fabric_dir), "stack": stack, "outputs": outputs,
                "account": account, "region": region}
-    done = subprocess.run([sys.executable, "-m", "clusterfabric.offline"], input=json.dumps(request),
+    done = subprocess.run([sys.executable, "-m", "clusterfabric.offline.plan"], input=json.dumps(request),
                           capture_output=True, text=True, cwd=root)
     if done.returncode != 0:
         return {"resources": [], "outputs": {}, "warnings": [],

@@ -26,7 +26,7 @@ import yaml
 RENDERED_MARKER = ".clusterfabric-rendered"
 """In a render directory: the backend and stack whose `up` wrote it (drift is compared only for those files)."""
 
-CRD_DIR = Path(__file__).parent / "crds"
+CRD_DIR = Path(__file__).resolve().parents[1] / "crds"
 """The upstream CRDs (sources in each folder's SOURCE.md)."""
 
 KUSTOMIZATION = "kustomization.yaml"
@@ -144,7 +144,7 @@ def finish_folder(directory: Path, owner: str) -> None:
         (directory / RENDERED_MARKER).write_text(owner)
 
 
-if __name__ == "__main__":  # python -m clusterfabric.rendered RENDERED DESTINATION: what CI publishes
+if __name__ == "__main__":  # python -m clusterfabric.gitops.rendered RENDERED DESTINATION: what CI publishes
     import sys
 
     source_root, destination_root = Path(sys.argv[1]), Path(sys.argv[2])
