@@ -7,9 +7,9 @@ package imports pulumi_aws: the fabric imports it for Lattice clusters only (com
 
 from .export import ServiceExport, ServiceExportArgs
 from .network import ServiceNetwork, ServiceNetworkArgs
-from .route import GRPCRoute, HTTPRoute, RouteArgs, TLSRoute
-from .route_args import RouteComponentArgs
+from .route import GRPCRoute, HTTPRoute, TLSRoute
+from .route_args import RouteArgs
 from .service_import import ServiceImport, ServiceImportArgs
 
-__all__ = ["GRPCRoute", "HTTPRoute", "RouteArgs", "RouteComponentArgs", "ServiceExport", "ServiceExportArgs",
-           "ServiceImport", "ServiceImportArgs", "ServiceNetwork", "ServiceNetworkArgs", "TLSRoute"]
+__all__ = ["GRPCRoute", "HTTPRoute", "RouteArgs", "ServiceExport", "ServiceExportArgs", "ServiceImport",
+           "ServiceImportArgs", "ServiceNetwork", "ServiceNetworkArgs", "TLSRoute"]

@@ -19,11 +19,11 @@ from ..model.lattice_fabric import ForwardTarget, LatticeFabric, ServiceSpec, Ta
 from ..model.load import ClusterManifests
 from ..model.routes import backends, service_imports
 from ..moved import FormerWrapper, Moved, urn_type
-from .export import ExportPlan, ServiceExport
-from .network import ServiceNetwork, vpc_association
-from .route import ROUTE_COMPONENTS, Route, RouteArgs, WeightedTarget
+from .export import ServiceExportPlan, ServiceExport
+from .network import ServiceNetwork, ServiceNetworkPlan, vpc_association
+from .route import ROUTE_COMPONENTS, Route, RoutePlan, WeightedTarget
 from .service_import import ServiceImport, resolved_entry
-from .target_group import TargetGroup, TargetGroupArgs
+from .target_group import TargetGroup, TargetGroupPlan
 
 
 def target_port(mode: str, service: Service, port: int, nodes: dict[tuple[str, str, int], int]) -> int:
@@ -72,10 +72,10 @@ class LatticeCluster(pulumi.ComponentResource):
         owned = sorted(n for (scope, n), owner in fabric.owners.items()
                        if owner == spec.name and scope == scope_of(spec))
         moved = Moved(self.urn_type)  # release 0.2 declared everything directly under this component
-        self.networks = {network: ServiceNetwork(f"{name}-{network}", {
+        self.networks = {network: ServiceNetwork.planned(f"{name}-{network}", ServiceNetworkPlan({
             "name": network, "tags": self._tags,
             **({"auth_policy": auth[("Gateway", network)]} if ("Gateway", network) in auth else {}),
-            **({"access_logs": s.accessLogs} if s.accessLogs else {})}, opts=self._child, moved=moved)
+            **({"access_logs": s.accessLogs} if s.accessLogs else {})}, moved), self._child)
             for network in owned}
         network_ids = {**args.network_ids, **{n: sn.network_id for n, sn in self.networks.items()}}
         for association in fabric.associations_of(spec.name):
@@ -97,7 +97,7 @@ class LatticeCluster(pulumi.ComponentResource):
         by_export: dict[tuple[str, str], list[TargetGroupSpec]] = {}
         for tg in groups:
             by_export.setdefault((tg.source_namespace, tg.source_name), []).append(tg)
-        return [ServiceExport.planned(f"{name}-{namespace}-{export}", ExportPlan(
+        return [ServiceExport.planned(f"{name}-{namespace}-{export}", ServiceExportPlan(
             name, tuple(self._target_group_args(tg) for tg in found), moved), self._child)
             for (namespace, export), found in by_export.items()]
 
@@ -115,12 +115,12 @@ class LatticeCluster(pulumi.ComponentResource):
                                       [resolved_entry(e) for e in sorted(found, key=lambda e: e.key)], self._child)
                 for (namespace, imported), found in reached.items()]
 
-    def _target_group_args(self, tg: TargetGroupSpec) -> TargetGroupArgs:
+    def _target_group_args(self, tg: TargetGroupSpec) -> TargetGroupPlan:
         s = self._args.spec.lattice
         assert s is not None
         service = self._args.manifests.service(tg.namespace, tg.service)
         assert service is not None  # checked by lattice_checks.check_cluster
-        return TargetGroupArgs(spec=tg, cluster=self._args.spec.name, account_id=s.accountId, vpc_id=s.vpcId,
+        return TargetGroupPlan(spec=tg, cluster=self._args.spec.name, account_id=s.accountId, vpc_id=s.vpcId,
                                targets=s.targets,
                                target_port=target_port(s.targets.mode, service, tg.port, self._args.node_ports))
 
@@ -149,10 +149,10 @@ class LatticeCluster(pulumi.ComponentResource):
         forwards = [[WeightedTarget(target_group=self._arn(service, t), weight=t.weight) for t in rule.targets]
                     for rule in service.rules]
         route_name = f"{name}-{route.kind.lower()}-{route.metadata.namespace}-{route.metadata.name}"
-        return ROUTE_COMPONENTS[route.kind].planned(route_name, RouteArgs(
+        return ROUTE_COMPONENTS[route.kind].planned(route_name, RoutePlan(
             service=service, networks={g: network_ids[g] for g in service.networks}, forwards=forwards,
             auth_policy=auth.get((route.kind, route.metadata.name)), tags=self._tags,
-        ), self._child, Moved(self.urn_type, FormerWrapper("clusterfabric:lattice:Route", route_name, self)))
+            moved=Moved(self.urn_type, FormerWrapper("clusterfabric:lattice:Route", route_name, self))), self._child)
 
     def exports_output(self) -> pulumi.Output[list[dict[str, Any]]]:
         """The exported ports as the stack publishes them, each with its target groups (one per service that

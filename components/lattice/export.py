@@ -3,8 +3,8 @@
 Used alone (no fabric.yaml), its arguments are validated by the models `clusterfabric validate` uses: the
 ServiceExport CR they stand for and the cluster's Lattice settings, so a bad port is refused with the same
 message. In the fabric the Lattice cluster component gives it the target groups the fabric decided
-(`ServiceExport.planned`). No `from __future__ import annotations` here: the component provider host reads these
-annotations as types to infer the package's schema (components/plugin).
+(`ServiceExport.planned`, components/component.py). No `from __future__ import annotations` here: the component
+provider host reads these annotations as types to infer the package's schema (components/plugin).
 """
 
 from dataclasses import dataclass
@@ -12,6 +12,7 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 
+from ..component import Component
 from ..model.errors import InputError, Problem
 from ..model.fabric_yaml import ClusterSpec
 from ..model.lattice import API_VERSION, FEDERATION, FEDERATION_VALUE, SERVICE_NAME, TAGS
@@ -20,10 +21,7 @@ from ..model.lattice_checks import LatticeExport, scope_of
 from ..model.lattice_fabric import Where, export_target_groups
 from ..model.validation import parse, whole_numbers
 from ..moved import Moved
-from .target_group import TargetGroup, TargetGroupArgs
-
-MODULE = "lattice"
-TOKEN = f"clusterfabric:{MODULE}:ServiceExport"
+from .target_group import TargetGroup, TargetGroupPlan
 
 
 class ExportedPortArgs(TypedDict):
@@ -86,35 +84,26 @@ class ExportedTargetGroup(TypedDict):
 
 
 @dataclass(frozen=True)
-class ExportPlan:
+class ServiceExportPlan:
     """What a ServiceExport declares: its target groups with their targets, named `{prefix}-{target group}`."""
 
     prefix: str
-    groups: tuple[TargetGroupArgs, ...]
+    groups: tuple[TargetGroupPlan, ...]
     moved: Moved | None = None
     """Where release 0.2 declared them (the fabric's Lattice cluster), for their aliases."""
 
 
-class ServiceExport(pulumi.ComponentResource):
+class ServiceExport(Component[ServiceExportPlan]):
     """An exported Service: a target group per exported port and consuming Lattice service, with its targets and
     the controller's tags. `target_groups`: each one's port, consumer, name and ARN."""
 
+    MODULE = "lattice"
     target_groups: pulumi.Output[list[ExportedTargetGroup]]
 
     def __init__(self, name: str, args: ServiceExportArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        export_plan = plan(name, args)  # refused before anything is registered
-        super().__init__(TOKEN, name, {}, opts)
-        self._declare(export_plan)
+        self._make(name, plan(name, args), opts)  # refused before anything is registered
 
-    @classmethod
-    def planned(cls, name: str, export_plan: ExportPlan, opts: pulumi.ResourceOptions) -> "ServiceExport":
-        """The export as the fabric decided it (components.model.lattice_fabric)."""
-        export = cls.__new__(cls)
-        pulumi.ComponentResource.__init__(export, TOKEN, name, {}, opts)
-        export._declare(export_plan)
-        return export
-
-    def _declare(self, export_plan: ExportPlan) -> None:
+    def _declare(self, name: str, export_plan: ServiceExportPlan) -> None:
         self.groups = [TargetGroup(f"{export_plan.prefix}-{g.spec.name}", g, pulumi.ResourceOptions(parent=self),
                                    export_plan.moved) for g in export_plan.groups]
         specs = [g.spec for g in self.groups]
@@ -124,9 +113,9 @@ class ServiceExport(pulumi.ComponentResource):
         self.register_outputs({"target_groups": self.target_groups})
 
 
-def plan(name: str, args: ServiceExportArgs) -> ExportPlan:
+def plan(name: str, args: ServiceExportArgs) -> ServiceExportPlan:
     """The target groups of a ServiceExport used alone, or InputError naming the component, object and field."""
-    where = f"{TOKEN} {name}"
+    where = f"{ServiceExport.TOKEN} {name}"
     obj = f"ServiceExport/{args['namespace']}/{args['name']}"
     annotations = {FEDERATION: FEDERATION_VALUE}
     if "service" in args:
@@ -156,9 +145,9 @@ def plan(name: str, args: ServiceExportArgs) -> ExportPlan:
         target_port = whole_numbers(ports[i].get("target_port", exported.port))
         for spec in export_target_groups(cluster, found, export, None, args.get("consumers", []),
                                          Where(where, obj, f"spec.exportedPorts[{i}]")):
-            groups.append(TargetGroupArgs(spec=spec, cluster=cluster.name, account_id=settings.accountId,
+            groups.append(TargetGroupPlan(spec=spec, cluster=cluster.name, account_id=settings.accountId,
                                           vpc_id=settings.vpcId, targets=settings.targets, target_port=target_port))
-    return ExportPlan(name, tuple(groups))
+    return ServiceExportPlan(name, tuple(groups))
 
 
 TARGET_FIELDS = {"auto_scaling_group": "autoScalingGroup", "ips": "ips", "alb_arn": "albArn"}

@@ -3,22 +3,23 @@ access log subscription and VPC associations.
 
 Used alone, its arguments are validated by the models `clusterfabric validate` uses (the Gateway's name rule, the
 IAMAuthPolicy's and VpcAssociationPolicy's). Its URNs are release 0.1's (same token, name and children); the
-fabric gives it release 0.2's as aliases. No `from __future__ import annotations`: the component provider host
-reads these annotations (components/plugin).
+fabric gives it release 0.2's as aliases (`ServiceNetwork.planned`). No `from __future__ import annotations`: the
+component provider host reads these annotations (components/plugin).
 """
 
+from dataclasses import dataclass
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
+from ..component import Component
 from ..model.errors import InputError, Problem
 from ..model.lattice import API_VERSION, IAMAuthPolicy, VpcAssociationPolicy
 from ..model.limits import name_problem
 from ..model.validation import parse
 from ..moved import Moved, moved_options
 
-TOKEN = "clusterfabric:lattice:ServiceNetwork"
 # Type tokens of what this module declares (release 0.2's aliases name them: components/moved.py).
 NETWORK_TYPE = "aws:vpclattice/serviceNetwork:ServiceNetwork"
 AUTH_POLICY_TYPE = "aws:vpclattice/authPolicy:AuthPolicy"
@@ -47,19 +48,30 @@ class ServiceNetworkArgs(TypedDict):
     """VPCs that join the network."""
 
 
-class ServiceNetwork(pulumi.ComponentResource):
+@dataclass(frozen=True)
+class ServiceNetworkPlan:
+    """A service network: its arguments, and where release 0.2 declared what it holds (the fabric's networks)."""
+
+    args: ServiceNetworkArgs
+    moved: Moved | None = None
+
+
+class ServiceNetwork(Component[ServiceNetworkPlan]):
     """A service network; `network_id` and `arn` are the network's. (Not `id`: a component's `id` is taken, in YAML
     `${network.id}` is the component's own, empty.)"""
 
+    MODULE = "lattice"
     network_id: pulumi.Output[str]
     """The network's id (sn-...): what a route's gateway `network_id` takes."""
     arn: pulumi.Output[str]
     """The network's ARN."""
 
-    def __init__(self, name: str, args: ServiceNetworkArgs, opts: pulumi.ResourceOptions | None = None,
-                 moved: Moved | None = None) -> None:
-        checked(name, args)
-        super().__init__(TOKEN, name, {}, opts)
+    def __init__(self, name: str, args: ServiceNetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        checked(name, args)  # refused before anything is registered
+        self._make(name, ServiceNetworkPlan(args), opts)
+
+    def _declare(self, name: str, plan: ServiceNetworkPlan) -> None:
+        args, moved = plan.args, plan.moved
         network_name, tags = args["name"], args.get("tags", {})
         child = pulumi.ResourceOptions(parent=self)
         auth_policy, access_logs = args.get("auth_policy"), args.get("access_logs")
@@ -84,14 +96,14 @@ class ServiceNetwork(pulumi.ComponentResource):
 
 def checked(name: str, args: ServiceNetworkArgs) -> None:
     """InputError naming the component, the network and the field, with validate's messages."""
-    where, obj = f"{TOKEN} {name}", f"ServiceNetwork/{args['name']}"
+    where, obj = f"{ServiceNetwork.TOKEN} {name}", f"ServiceNetwork/{args['name']}"
     problem = name_problem("service network", args["name"])
     if problem:
         raise InputError([Problem(where, obj, "name", problem)])
     target = {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": args["name"]}
     meta = {"name": args["name"], "namespace": "default"}
     if "auth_policy" in args:
-        checked_auth_policy(TOKEN, name, "ServiceNetwork", args["name"], None, args["auth_policy"])
+        checked_auth_policy(ServiceNetwork.TOKEN, name, "ServiceNetwork", args["name"], None, args["auth_policy"])
     for association in args.get("vpc_associations", []):
         if association.get("security_group_ids"):
             parse(VpcAssociationPolicy, {"apiVersion": API_VERSION, "kind": "VpcAssociationPolicy", "metadata": meta,

@@ -6,6 +6,7 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import BaseModel, ConfigDict
 
+from ..component import Component
 from ..model import gateway
 from ..model.gateway import ROUTE_TYPE
 from ..model.lattice_fabric import ListenerSpec, ServiceSpec
@@ -15,7 +16,7 @@ from ..model.limits import (FORWARD_TARGET_GROUPS, HEADER_MATCHES, MATCH_VALUE_L
 from ..model.validation import whole_numbers
 from ..moved import Moved, moved_options
 from .network import AUTH_POLICY_TYPE, checked_auth_policy
-from .route_args import RouteComponentArgs, planned_service
+from .route_args import RouteArgs, planned_service
 from .target_group import TAG_PREFIX
 
 # Type tokens of what a route declares (its aliases from release 0.1 name them: components/moved.py).
@@ -36,7 +37,9 @@ class WeightedTarget(BaseModel):
     """Its share of the rule's traffic, 0-999 (limits.WEIGHT); the rule's weights must not all be 0."""
 
 
-class RouteArgs(BaseModel):
+class RoutePlan(BaseModel):
+    """What a route component declares: its Lattice service as planned, and where its rules forward."""
+
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
     service: ServiceSpec
@@ -49,15 +52,17 @@ class RouteArgs(BaseModel):
     """The IAMAuthPolicy's policy document (JSON, 2-10000 characters); None: auth type NONE."""
     tags: dict[str, str] = {}
     """The tags of everything it declares (the controller's ManagedBy)."""
+    moved: Moved | None = None
+    """Where releases 0.1 and 0.2 declared what the route holds (the fabric's routes), for their aliases."""
 
 
-def alone(token: str, name: str, kind: str, args: RouteComponentArgs) -> RouteArgs:
-    """The RouteArgs of a route used alone."""
+def alone(token: str, name: str, kind: str, args: RouteArgs) -> RoutePlan:
+    """The RoutePlan of a route used alone."""
     args = whole_numbers(args)  # numbers come from other languages as floats (80.0)
     service, target_groups = planned_service(token, name, kind, args)
     if "auth_policy" in args:
         checked_auth_policy(token, name, kind, args["name"], args["namespace"], args["auth_policy"])
-    return RouteArgs(service=service, networks={args["gateway"]["name"]: args["gateway"]["network_id"]},
+    return RoutePlan(service=service, networks={args["gateway"]["name"]: args["gateway"]["network_id"]},
                      forwards=[[WeightedTarget(target_group=arn, weight=t.weight) for arn, t in zip(arns, rule.targets)]
                                for arns, rule in zip(target_groups, service.rules)],
                      auth_policy=args.get("auth_policy"), tags=args.get("tags", {}))
@@ -117,57 +122,47 @@ def service_tags(route: Any) -> dict[str, str]:
             f"{TAG_PREFIX}RouteType": ROUTE_TYPE[route.kind].lower()}
 
 
-class Route(pulumi.ComponentResource):
+class Route(Component[RoutePlan]):
     """One Lattice service for a route, its network associations, listeners and rules parented to it (the
     subclasses give the token of each route kind). `args`: in the Gateway API's words (a program of its own,
-    route_args.py); `planned`: the service as the fabric planned it (RouteArgs), with `moved`, where releases 0.1
-    and 0.2 declared what it holds. No `from __future__ import annotations` in this module: the component provider
-    host reads `__init__`'s annotations as types to infer the package's schema."""
+    route_args.py); `planned`: the service as the fabric planned it. No `from __future__ import annotations` in
+    this module: the component provider host reads `__init__`'s annotations as types to infer the package's
+    schema."""
 
+    MODULE = "lattice"
     KIND = "Route"
-    TOKEN = "clusterfabric:lattice:Route"
     service_arn: pulumi.Output[str]
     """The Lattice service's ARN (what an auth policy or a consumer's IAM policy names)."""
     service_id: pulumi.Output[str]
     """The Lattice service's id."""
 
-    def __init__(self, name: str, args: RouteComponentArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
-        planned = alone(self.TOKEN, name, self.KIND, args)  # refused before anything is registered
-        self._declare(name, planned, opts, None)
+    def __init__(self, name: str, args: RouteArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        self._make(name, alone(self.TOKEN, name, self.KIND, args), opts)  # refused before anything is registered
 
-    @classmethod
-    def planned(cls, name: str, args: "RouteArgs", opts: Optional[pulumi.ResourceOptions] = None,
-                moved: Optional[Moved] = None) -> "Route":
-        """The route's Lattice service as the fabric planned it (components.model.lattice_fabric)."""
-        route = cls.__new__(cls)
-        route._declare(name, args, opts, moved)
-        return route
-
-    def _declare(self, name: str, args: "RouteArgs", opts: Optional[pulumi.ResourceOptions],
-                 moved: Optional[Moved]) -> None:
-        pulumi.ComponentResource.__init__(self, self.TOKEN, name, {}, opts)
-        spec = args.service
+    def _declare(self, name: str, plan: RoutePlan) -> None:
+        spec = plan.service
         check(name_problem("service", spec.name))
-        self._moved = moved
-        service_args: dict[str, Any] = {"name": spec.name, "auth_type": "AWS_IAM" if args.auth_policy else "NONE",
-                                        "tags": {**args.tags, **service_tags(spec.route)}}
+        self._moved = plan.moved
+        service_args: dict[str, Any] = {"name": spec.name, "auth_type": "AWS_IAM" if plan.auth_policy else "NONE",
+                                        "tags": {**plan.tags, **service_tags(spec.route)}}
         if spec.domain:
             service_args["custom_domain_name"] = spec.domain
         if spec.certificate_arn:
             service_args["certificate_arn"] = spec.certificate_arn
         self.service = aws.vpclattice.Service(
-            name, **service_args, opts=moved_options(moved, pulumi.ResourceOptions(parent=self), (SERVICE_TYPE,), name))
+            name, **service_args,
+            opts=moved_options(plan.moved, pulumi.ResourceOptions(parent=self), (SERVICE_TYPE,), name))
         self._child = pulumi.ResourceOptions(parent=self.service)
-        if args.auth_policy:
-            aws.vpclattice.AuthPolicy(f"{name}-auth", resource_identifier=self.service.arn, policy=args.auth_policy,
+        if plan.auth_policy:
+            aws.vpclattice.AuthPolicy(f"{name}-auth", resource_identifier=self.service.arn, policy=plan.auth_policy,
                                       opts=self._options(AUTH_POLICY_TYPE, f"{name}-auth"))
         for gateway in spec.networks:
             aws.vpclattice.ServiceNetworkServiceAssociation(
                 f"{name}-{gateway}", service_identifier=self.service.id,
-                service_network_identifier=args.networks[gateway], tags=args.tags,
+                service_network_identifier=plan.networks[gateway], tags=plan.tags,
                 opts=self._options(SERVICE_ASSOCIATION_TYPE, f"{name}-{gateway}", in_place=True))
         for listener in spec.listeners:
-            self._listener(f"{name}-{listener.gateway}-{listener.listener.name}", args, listener)
+            self._listener(f"{name}-{listener.gateway}-{listener.listener.name}", plan, listener)
         self.service_arn, self.service_id = self.service.arn, self.service.id
         self.register_outputs({"service_arn": self.service_arn, "service_id": self.service_id})
 
@@ -179,26 +174,26 @@ class Route(pulumi.ComponentResource):
         return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(delete_before_replace=True)) if in_place \
             else opts
 
-    def _listener(self, name: str, args: RouteArgs, listener: ListenerSpec) -> None:
-        route = args.service.route
+    def _listener(self, name: str, plan: RoutePlan, listener: ListenerSpec) -> None:
+        route = plan.service.route
         check(in_range("listener port", listener.port, PORT),
               None if listener.protocol in PROTOCOLS["listener"] else f"listener protocol {listener.protocol}")
         passthrough = listener.protocol == "TLS_PASSTHROUGH"
         # A passthrough listener takes no rules: the route's one rule is its default action.
-        default = default_forward(args.forwards[0]) if passthrough else {"fixed_response": {"status_code": 404}}
+        default = default_forward(plan.forwards[0]) if passthrough else {"fixed_response": {"status_code": 404}}
         lattice_listener = aws.vpclattice.Listener(
             name, name=listener.name, protocol=listener.protocol, port=listener.port,
-            service_identifier=self.service.id, default_action=default, tags=args.tags,
+            service_identifier=self.service.id, default_action=default, tags=plan.tags,
             opts=self._options(LISTENER_TYPE, name, in_place=True))
         if passthrough:
             return
-        for rule in args.service.rules:
+        for rule in plan.service.rules:
             i = rule.index
             aws.vpclattice.ListenerRule(
                 f"{name}-{i + 1}", name=rule_name(route.metadata.name, i),
                 listener_identifier=lattice_listener.listener_id, service_identifier=self.service.id,
                 priority=rule.priority, match={"http_match": http_match(route, route.spec.rules[i])},
-                action=rule_action(args.forwards[i]), tags=args.tags,
+                action=rule_action(plan.forwards[i]), tags=plan.tags,
                 opts=self._options(RULE_TYPE, f"{name}-{i + 1}", in_place=True))
 
 
@@ -206,7 +201,6 @@ class HTTPRoute(Route):
     """`clusterfabric:lattice:HTTPRoute`: an HTTPRoute's Lattice service."""
 
     KIND = "HTTPRoute"
-    TOKEN = "clusterfabric:lattice:HTTPRoute"
 
 
 class GRPCRoute(Route):
@@ -214,14 +208,12 @@ class GRPCRoute(Route):
     matched as paths)."""
 
     KIND = "GRPCRoute"
-    TOKEN = "clusterfabric:lattice:GRPCRoute"
 
 
 class TLSRoute(Route):
     """`clusterfabric:lattice:TLSRoute`: a TLSRoute's Lattice service (a TLS passthrough listener)."""
 
     KIND = "TLSRoute"
-    TOKEN = "clusterfabric:lattice:TLSRoute"
 
 
 ROUTE_COMPONENTS: dict[str, type[Route]] = {"HTTPRoute": HTTPRoute, "GRPCRoute": GRPCRoute, "TLSRoute": TLSRoute}

@@ -94,7 +94,7 @@ class RuleArgs(TypedDict):
     """1-10 target groups, the traffic split by weight."""
 
 
-class RouteComponentArgs(TypedDict):
+class RouteArgs(TypedDict):
     name: str
     """The route's name; its Lattice service is `<name>-<namespace>` (3-40 characters, or `service_name`)."""
     namespace: str
@@ -121,7 +121,7 @@ class RouteComponentArgs(TypedDict):
     """Tags of everything it declares."""
 
 
-def planned_service(token: str, name: str, kind: str, args: RouteComponentArgs) -> tuple[ServiceSpec, list[list[Any]]]:
+def planned_service(token: str, name: str, kind: str, args: RouteArgs) -> tuple[ServiceSpec, list[list[Any]]]:
     """The route's Lattice service as the fabric would build it, and each rule's target groups (Inputs), or
     InputError naming the component, the object and the field, with validate's messages."""
     where, namespace = f"{token} {name}", args["namespace"]

@@ -5,19 +5,19 @@ Used alone, it resolves over the exports it is given (as their stacks publish th
 `clusterfabric validate` do (components.model.lattice_checks.candidates): same name and namespace, the route
 type of the route that uses it, the importer's account and Region, and the cluster and VPC filters; one that
 matches nothing is refused with validate's message. In the fabric the Lattice cluster gives it what the fabric
-resolved. No `from __future__ import annotations`: kept readable by the component provider host.
+resolved (`ServiceImport.planned`). No `from __future__ import annotations`: kept readable by the component
+provider host.
 """
 
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
 
+from ..component import Component
 from ..model.errors import InputError, Problem
 from ..model.lattice import API_VERSION, CLUSTER_NAME, EXPORT_NAME, VPC, ServiceImport as ServiceImportModel
 from ..model.lattice_checks import LatticeExport, candidates, no_match_message
 from ..model.validation import parse
-
-TOKEN = "clusterfabric:lattice:ServiceImport"
 
 
 class ExportTargetGroupArgs(TypedDict):
@@ -86,25 +86,20 @@ class ResolvedExport(TypedDict):
     """The ARN of its target group for `consumer`, when given."""
 
 
-class ServiceImport(pulumi.ComponentResource):
+ServiceImportPlan = list[dict[str, Any]]
+"""The exports a ServiceImport reaches, each a `resolved_entry`: resolved alone (`resolve`) or by the fabric."""
+
+
+class ServiceImport(Component[ServiceImportPlan]):
     """A ServiceImport's resolution: `exports`, the exported ports it reaches, by cluster."""
 
+    MODULE = "lattice"
     exports: pulumi.Output[list[ResolvedExport]]
 
     def __init__(self, name: str, args: ServiceImportArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        found = resolve(name, args)  # refused before anything is registered
-        super().__init__(TOKEN, name, {}, opts)
-        self._publish(found)
+        self._make(name, resolve(name, args), opts)  # refused before anything is registered
 
-    @classmethod
-    def planned(cls, name: str, found: list[dict[str, Any]], opts: pulumi.ResourceOptions) -> "ServiceImport":
-        """The import as the fabric resolved it."""
-        imported = cls.__new__(cls)
-        pulumi.ComponentResource.__init__(imported, TOKEN, name, {}, opts)
-        imported._publish(found)
-        return imported
-
-    def _publish(self, found: list[dict[str, Any]]) -> None:
+    def _declare(self, name: str, found: ServiceImportPlan) -> None:
         self.exports = pulumi.Output.from_input(found)
         self.register_outputs({"exports": found})
 
@@ -115,9 +110,9 @@ def resolved_entry(export: LatticeExport, target_group: Any = None) -> dict[str,
     return {**entry, "target_group": target_group} if target_group is not None else entry
 
 
-def resolve(name: str, args: ServiceImportArgs) -> list[dict[str, Any]]:
+def resolve(name: str, args: ServiceImportArgs) -> ServiceImportPlan:
     """The exports a ServiceImport used alone reaches, or InputError with validate's message."""
-    where, obj = f"{TOKEN} {name}", f"ServiceImport/{args['namespace']}/{args['name']}"
+    where, obj = f"{ServiceImport.TOKEN} {name}", f"ServiceImport/{args['namespace']}/{args['name']}"
     filters = {EXPORT_NAME: args.get("export_name"), CLUSTER_NAME: args.get("cluster"), VPC: args.get("vpc_id")}
     imp = parse(ServiceImportModel, {"apiVersion": API_VERSION, "kind": "ServiceImport", "metadata": {
         "name": args["name"], "namespace": args["namespace"],

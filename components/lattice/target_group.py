@@ -24,7 +24,7 @@ ATTACHMENT_TYPE = "aws:vpclattice/targetGroupAttachment:TargetGroupAttachment"
 TRAFFIC_SOURCE_TYPE = "aws:autoscaling/trafficSourceAttachment:TrafficSourceAttachment"
 
 
-class TargetGroupArgs(BaseModel):
+class TargetGroupPlan(BaseModel):
     """A target group's inputs: what it is (`spec`), and where its cluster's targets are."""
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
@@ -76,7 +76,7 @@ def health_check(protocol: str, version: str | None, override: HealthCheck | Non
     return hc
 
 
-def tags(args: TargetGroupArgs) -> dict[str, str]:
+def tags(args: TargetGroupPlan) -> dict[str, str]:
     """The controller's exact tag keys, so controller-made and program-made target groups find each other, and
     which service the target group serves."""
     spec = args.spec
@@ -108,7 +108,7 @@ class TargetGroup:
     name: str
     spec: TargetGroupSpec
 
-    def __init__(self, name: str, args: TargetGroupArgs, opts: pulumi.ResourceOptions | None = None,
+    def __init__(self, name: str, args: TargetGroupPlan, opts: pulumi.ResourceOptions | None = None,
                  moved: Moved | None = None):
         spec = self.spec = args.spec
         check(in_range("target group port", args.port, PORT),
@@ -131,7 +131,7 @@ class TargetGroup:
         self.arn = self.target_group.arn
         self._targets(name, args, pulumi.ResourceOptions(parent=self.target_group, provider=opts.provider), moved)
 
-    def _targets(self, name: str, args: TargetGroupArgs, child: pulumi.ResourceOptions, moved: Moved | None) -> None:
+    def _targets(self, name: str, args: TargetGroupPlan, child: pulumi.ResourceOptions, moved: Moved | None) -> None:
         def placed(resource_type: str, target_name: str) -> pulumi.ResourceOptions:
             return moved_options(moved, child, (TARGET_GROUP_TYPE, resource_type), target_name)
 

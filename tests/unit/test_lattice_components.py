@@ -6,7 +6,7 @@ import pytest
 
 from components.lattice.network import ServiceNetwork
 from components.model.errors import InputError
-from components.lattice.target_group import TargetGroup, TargetGroupArgs
+from components.lattice.target_group import TargetGroup, TargetGroupPlan
 from components.model.lattice import LatticeTargets, TargetGroupPolicy
 from components.model.lattice_checks import split_weights
 from components.model.lattice_fabric import TargetGroupSpec, Where, target_group_protocol
@@ -29,7 +29,7 @@ def target_group(route_type="HTTP", mode="ip", policy=None, consumer="checkout-s
                            ("111122223333", "us-west-2"), "k8s-cluster1-shop-checkout-80-0123abcd", "ServiceExport",
                            "shop", "checkout", "shop", "checkout", 80, route_type, protocol, version, consumer,
                            policy, {}, Where("exports.yaml", "ServiceExport/shop/checkout", "metadata.name"))
-    args = TargetGroupArgs(spec=spec, cluster="cluster1", account_id="111122223333", vpc_id="vpc-0a1b2c3d4e5f60001",
+    args = TargetGroupPlan(spec=spec, cluster="cluster1", account_id="111122223333", vpc_id="vpc-0a1b2c3d4e5f60001",
                            targets=LatticeTargets(mode=mode, **TARGETS[mode]), target_port=8080)
     declared = declare(lambda: TargetGroup("tg", args))
     return declared, declared.one("vpclattice/targetGroup:TargetGroup")["inputs"]
