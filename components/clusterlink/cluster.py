@@ -12,8 +12,8 @@ from ..model import clusterlink as cl
 from ..model.clusterlink import API_VERSION
 from ..moved import FormerWrapper, former_child, urn_type
 from ..ports import assign_target_ports
-from .platform import Platform
-from .sharing import AccessPolicy, Export, Import, Peer, PeerArgs
+from .platform import Platform, PlatformPlan
+from .sharing import AccessPolicy, CRPlan, Export, Import, Peer, PeerArgs
 
 
 class ClusterLinkArgs(BaseModel):
@@ -48,9 +48,9 @@ class ClusterLinkCluster(pulumi.ComponentResource):
         def under(namespace: str | None) -> pulumi.ResourceOptions:
             return pulumi.ResourceOptions.merge(args.namespace_options(namespace or ""), pulumi.ResourceOptions(parent=self))
 
-        self.platform = Platform.of(f"{name}-platform", args.spec.name, settings, {
+        self.platform = Platform.planned(f"{name}-platform", PlatformPlan(args.spec.name, settings, {
             "fabric_ca_cert": args.fabric_ca_cert, "peer_cert": args.peer_cert, "peer_key": args.peer_key,
-        }, opts=under(settings.namespace))
+        }), under(settings.namespace))
 
         peers = dict(args.remote_peers)
         for peer in m.of_kind(cl.Peer):  # peers outside the fabric, declared by hand
@@ -80,10 +80,10 @@ class ClusterLinkCluster(pulumi.ComponentResource):
         """The component of `obj`, named `name`; its CR keeps the URNs it had: in release 0.1 `<name>-cr` inside
         this component (of the same type and name), in 0.2 `<name>` directly under the cluster."""
         cr_type = f"kubernetes:{API_VERSION}:{obj.kind}"
-        return component.of(name, obj, opts, cr_aliases=[
-            FormerWrapper(f"clusterfabric:clusterlink:{component.__name__}", name, self).alias(cr_type, f"{name}-cr"),
+        return component.planned(name, CRPlan(obj, (
+            FormerWrapper(component.TOKEN, name, self).alias(cr_type, f"{name}-cr"),
             former_child(self, cr_type, name),
-        ])
+        )), opts)
 
 
 def _peer(name: str, peer: PeerInfo, namespace: str, component: str) -> Any:

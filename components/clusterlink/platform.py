@@ -23,10 +23,13 @@ declared; only the Secrets carry Outputs (key material, Pulumi secrets).
 annotations as types.
 """
 
+from dataclasses import dataclass
 from typing import Any, NotRequired, Optional, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
+
+from ..component import Component
 from ..model.clusterlink import ClusterLinkSettings
 from ..model.validation import parse, whole_numbers
 from .certificates import CLIENT, SERVER, Certificate, chain
@@ -102,7 +105,7 @@ def platform_settings(name: str, args: PlatformArgs) -> ClusterLinkSettings:
     """The settings `args` give, validated as fabric.yaml's `clusterlink:` settings are, or InputError naming the
     component, the peer and the argument."""
     data = {field: args[arg] for arg, field in _SETTINGS.items() if arg in args}  # type: ignore[literal-required]
-    return parse(ClusterLinkSettings, whole_numbers(data), f"clusterfabric:clusterlink:Platform {name}", f"Platform/{args['peer']}")
+    return parse(ClusterLinkSettings, whole_numbers(data), f"{Platform.TOKEN} {name}", f"Platform/{args['peer']}")
 
 
 def controlplane_args(settings: ClusterLinkSettings) -> list[str]:
@@ -200,10 +203,21 @@ def platform_objects(settings: ClusterLinkSettings) -> list[dict[str, Any]]:
     ]
 
 
-class Platform(pulumi.ComponentResource):
+@dataclass(frozen=True)
+class PlatformPlan:
+    """A platform: the peer's name, its settings (validated) and `certificates`, the fabric_ca_cert, peer_cert
+    and peer_key as PlatformArgs has them."""
+
+    peer: str
+    settings: ClusterLinkSettings
+    certificates: Any
+
+
+class Platform(Component[PlatformPlan]):
     """ClusterLink's control plane and data plane in one cluster, with their certificates and RBAC, as
     `clusterlink deploy peer` makes them."""
 
+    MODULE = "clusterlink"
     peer: str
     """The peer's name."""
     namespace: str
@@ -212,20 +226,10 @@ class Platform(pulumi.ComponentResource):
     """The name of the Service through which peers reach this cluster (in `namespace`)."""
 
     def __init__(self, name: str, args: PlatformArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
-        self._declare(name, args["peer"], platform_settings(name, args), args, opts)
+        self._make(name, PlatformPlan(args["peer"], platform_settings(name, args), args), opts)
 
-    @classmethod
-    def of(cls, name: str, peer: str, settings: ClusterLinkSettings, certificates: Any,
-           opts: Optional[pulumi.ResourceOptions] = None) -> "Platform":
-        """The platform of `settings`, already validated (fabric.yaml's); `certificates` holds fabric_ca_cert,
-        peer_cert and peer_key as PlatformArgs has them."""
-        platform = cls.__new__(cls)
-        platform._declare(name, peer, settings, certificates, opts)
-        return platform
-
-    def _declare(self, name: str, peer: str, settings: ClusterLinkSettings, certificates: Any,
-                 opts: Optional[pulumi.ResourceOptions]) -> None:
-        super().__init__("clusterfabric:clusterlink:Platform", name, None, opts)
+    def _declare(self, name: str, plan: PlatformPlan) -> None:
+        settings, certificates = plan.settings, plan.certificates
         ns = settings.namespace
         child = pulumi.ResourceOptions(parent=self)
 
@@ -253,10 +257,10 @@ class Platform(pulumi.ComponentResource):
         for obj in platform_objects(settings):
             # Pods mount the Secrets and run as the ServiceAccount: declared after them.
             after = [*self.secrets, declared[("ServiceAccount", CONTROLPLANE)]] if obj["kind"] == "Deployment" else []
-            declared[(obj["kind"], obj["metadata"]["name"])] = _declare(name, obj, pulumi.ResourceOptions(
+            declared[(obj["kind"], obj["metadata"]["name"])] = _declare_object(name, obj, pulumi.ResourceOptions(
                 parent=self, depends_on=after))
         self.ingress = declared[("Service", INGRESS)]
-        self.peer, self.namespace, self.ingress_service = peer, ns, INGRESS
+        self.peer, self.namespace, self.ingress_service = plan.peer, ns, INGRESS
         self.register_outputs({"namespace": ns, "ingress": self.ingress.metadata["name"]})
 
 
@@ -271,7 +275,7 @@ _KINDS = {
 }
 
 
-def _declare(name: str, obj: dict[str, Any], opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
+def _declare_object(name: str, obj: dict[str, Any], opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
     kind, object_name = obj["kind"], obj["metadata"]["name"]
     resource = f"{name}-{_RESOURCE_SUFFIX.get((kind, object_name), object_name)}"
     # Top-level fields as the SDK names its arguments (`roleRef` is `role_ref`); nested ones as in YAML.

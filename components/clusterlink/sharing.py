@@ -4,26 +4,25 @@ Each component stands for one ClusterLink CR (`clusterlink.net/v1alpha1`) and de
 named as the component. Its arguments are validated by the model `clusterfabric validate` uses
 (components.model.clusterlink), so a bad port is refused with the same message, naming the component, the
 object and the field (InputError). The fabric's cluster (cluster.py) declares its objects with these same
-classes, from the models of its manifests (`of`), so a CR is built in one place.
+classes, from the models of its manifests (`planned`, components/component.py), so a CR is built in one place.
 
 No `from __future__ import annotations` here: the component provider host (components/plugin) reads these
 annotations as types to infer the package's schema; each `*Args` field's docstring is its documentation there.
 """
 
-from typing import Any, NotRequired, Optional, Sequence, TypedDict
+from dataclasses import dataclass
+from typing import Any, NotRequired, Optional, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import BaseModel
 
+from ..component import Component
 from ..model.clusterlink import (
     API_VERSION, DEFAULT_NAMESPACE, AccessPolicy as AccessPolicyModel, Export as ExportModel, Import as ImportModel,
     Peer as PeerModel, PrivilegedAccessPolicy as PrivilegedAccessPolicyModel, cr_body,
 )
 from ..model.validation import parse, whole_numbers
-
-PACKAGE = "clusterfabric"
-MODULE = "clusterlink"
 
 
 class ExportArgs(TypedDict):
@@ -135,26 +134,26 @@ class AccessPolicyArgs(TypedDict):
     """Annotations of the CR."""
 
 
-class _ClusterLinkObject(pulumi.ComponentResource):
-    """A component standing for one ClusterLink CR, declared as its one child of the same name; the component's
-    type is `clusterfabric:clusterlink:<its class>`."""
+@dataclass(frozen=True)
+class CRPlan:
+    """The CR a ClusterLink component declares, as its model reads it, and the URNs (or Aliases) it had in
+    earlier releases (the fabric's: components/moved.py)."""
 
+    cr: BaseModel
+    aliases: tuple[Any, ...] = ()
+
+
+class _ClusterLinkObject(Component[CRPlan]):
+    """A component standing for one ClusterLink CR, declared as its one child of the same name."""
+
+    MODULE = "clusterlink"
     name: str
     """The CR's name."""
     namespace: Optional[str]
     """The CR's namespace (none: a cluster-wide PrivilegedAccessPolicy)."""
 
     def __init__(self, name: str, args: Any, opts: Optional[pulumi.ResourceOptions] = None) -> None:
-        self._declare(name, self.validate(name, args), opts, ())
-
-    @classmethod
-    def of(cls, name: str, obj: BaseModel, opts: Optional[pulumi.ResourceOptions] = None,
-           cr_aliases: Sequence[Any] = ()) -> Any:
-        """The component for `obj`, a model already validated (a manifest of the fabric); `cr_aliases` are the
-        URNs (or Aliases) its CR had in earlier releases."""
-        component = cls.__new__(cls)
-        component._declare(name, obj, opts, cr_aliases)
-        return component
+        self._make(name, CRPlan(self.validate(name, args)), opts)  # refused before anything is registered
 
     @classmethod
     def validate(cls, name: str, args: Any) -> BaseModel:
@@ -172,7 +171,7 @@ class _ClusterLinkObject(pulumi.ComponentResource):
         metadata |= {k: args[k] for k in ("labels", "annotations") if k in args}
         data = {"apiVersion": API_VERSION, "kind": kind, "metadata": metadata, "spec": whole_numbers(spec)}
         where = "/".join(str(part) for part in (kind, namespace, args.get("name")) if part is not None)
-        return parse(model, data, f"{PACKAGE}:{MODULE}:{cls.__name__} {name}", where)
+        return parse(model, data, f"{cls.TOKEN} {name}", where)
 
     def _spec(self, obj: Any) -> dict[str, Any]:
         return cr_body(obj)
@@ -181,12 +180,12 @@ class _ClusterLinkObject(pulumi.ComponentResource):
         self.name, self.namespace = obj.metadata.name, obj.metadata.namespace
         return {"name": self.name, "namespace": self.namespace}
 
-    def _declare(self, name: str, obj: Any, opts: Optional[pulumi.ResourceOptions], cr_aliases: Sequence[Any]) -> None:
-        super().__init__(f"{PACKAGE}:{MODULE}:{type(self).__name__}", name, None, opts)
+    def _declare(self, name: str, plan: CRPlan) -> None:
+        obj = plan.cr
         self._cr = k8s.apiextensions.CustomResource(
             name, api_version=API_VERSION, kind=obj.kind, metadata=_metadata(obj, cluster_scoped=obj.kind ==
                                                                                   "PrivilegedAccessPolicy"),
-            spec=self._spec(obj), opts=pulumi.ResourceOptions(parent=self, aliases=list(cr_aliases) or None))
+            spec=self._spec(obj), opts=pulumi.ResourceOptions(parent=self, aliases=list(plan.aliases) or None))
         self.register_outputs(self._outputs(obj))
 
 
@@ -208,7 +207,6 @@ def _given(args: Any, fields: dict[str, str]) -> dict[str, Any]:
 
 class Export(_ClusterLinkObject):
     """A ClusterLink Export: a Service (or host) of this cluster that peers may import, where a policy allows."""
-
 
     def __init__(self, name: str, args: ExportArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__(name, args, opts)
@@ -251,7 +249,6 @@ class Import(_ClusterLinkObject):
 class Peer(_ClusterLinkObject):
     """A ClusterLink Peer: another cluster's ClusterLink, which this one connects to for the Imports naming it."""
 
-
     def __init__(self, name: str, args: PeerArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__(name, args, opts)
 
@@ -265,7 +262,6 @@ class Peer(_ClusterLinkObject):
 class AccessPolicy(_ClusterLinkObject):
     """A ClusterLink AccessPolicy: allows or denies connections between workloads, in its namespace; or, with
     `privileged`, a cluster-wide PrivilegedAccessPolicy, evaluated before every AccessPolicy."""
-
 
     def __init__(self, name: str, args: AccessPolicyArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__(name, args, opts)

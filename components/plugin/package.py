@@ -1,10 +1,10 @@
 """What the package serves: the components of each module, by the module of their tokens."""
 
 from components.clusterlink import AccessPolicy, Export, Import, Peer, Platform
+from components.component import PACKAGE
 from components.lattice import GRPCRoute, HTTPRoute, ServiceExport, ServiceImport, ServiceNetwork, TLSRoute
 from components.plugin.provider import Package
 
-NAME = "clusterfabric"
 MODULES = {
     "clusterlink": [Platform, Export, Import, Peer, AccessPolicy],
     "lattice": [ServiceNetwork, ServiceExport, ServiceImport, HTTPRoute, GRPCRoute, TLSRoute],
@@ -12,4 +12,4 @@ MODULES = {
 
 
 def package() -> Package:
-    return Package(NAME, MODULES)
+    return Package(PACKAGE, MODULES)  # the first part of its components' tokens
