@@ -12,7 +12,9 @@ from unittest import mock
 
 import pulumi_policy.policy as policy_runtime
 from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy, StackValidationPolicy
-from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY, deserialize_properties
+from pulumi_policy.deserialize import deserialize_properties
+
+from components.model.json_values import DESCEND, is_secret, rebuilt
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import rules  # noqa: E402  (this folder is the pack; its rules sit beside this file)
@@ -22,13 +24,7 @@ MANDATORY, ADVISORY = EnforcementLevel.MANDATORY, EnforcementLevel.ADVISORY
 
 def _keep_secret_marks(props: Any) -> Any:
     """The engine's properties with secrets as rules.Secret (the SDK's own reading drops the mark)."""
-    if isinstance(props, dict):
-        if props.get(SPECIAL_SIG_KEY) == SPECIAL_SECRET_SIG:
-            return rules.Secret(_keep_secret_marks(props.get("value")))
-        return {k: _keep_secret_marks(v) for k, v in props.items()}
-    if isinstance(props, list):
-        return [_keep_secret_marks(v) for v in props]
-    return props
+    return rebuilt(props, lambda v: rules.Secret(_keep_secret_marks(v.get("value"))) if is_secret(v) else DESCEND)
 
 
 def _deserialize(props: dict, proxy_secrets: bool = False) -> Any:
@@ -39,8 +35,7 @@ def _deserialize(props: dict, proxy_secrets: bool = False) -> Any:
 
 def deserialize_properties_keeping_secrets(props: dict) -> dict:
     # Assets and archives still decoded by the SDK; secret envelopes left for _keep_secret_marks.
-    return {k: (v if isinstance(v, dict) and v.get(SPECIAL_SIG_KEY) == SPECIAL_SECRET_SIG
-                else deserialize_properties({k: v})[k]) for k, v in props.items()}
+    return {k: v if is_secret(v) else deserialize_properties({k: v})[k] for k, v in props.items()}
 
 
 

@@ -15,6 +15,7 @@ from typing import Any, Iterable
 from components.model import limits
 from components.model.access import Connection, Policies, service_attributes
 from components.model.clusterlink import AccessPolicy, PrivilegedAccessPolicy, target_port_problem
+from components.model.json_values import DESCEND, rebuilt
 
 PLATFORM = "clusterfabric:clusterlink:Platform"
 PUBLIC_ANNOTATION = "clusterfabric.io/public"
@@ -34,13 +35,7 @@ class Secret:
 
 def plain(value: Any) -> Any:
     """`value` with every secret unwrapped, for rules that only read it."""
-    if isinstance(value, Secret):
-        return plain(value.value)
-    if isinstance(value, Mapping):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
+    return rebuilt(value, lambda v: plain(v.value) if isinstance(v, Secret) else DESCEND)
 
 
 def _name(urn: str) -> str:

@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from components.model.json_values import DESCEND, is_secret, rebuilt
+
 from .rendered import RENDERED_MARKER, is_generated
 
 
@@ -30,18 +32,10 @@ class Drift:
         return f"rendered manifest {self.path} ({self.what}) was {self.change} by hand; {restore}"
 
 
-SECRET_SIG = ("4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270")
-
-
 def _revealed(value: Any) -> Any:
     """A state value with its secrets opened (`stack export --show-secrets` wraps them in an envelope)."""
-    if isinstance(value, dict):
-        if value.get(SECRET_SIG[0]) == SECRET_SIG[1] and "plaintext" in value:
-            return _revealed(json.loads(value["plaintext"]))
-        return {k: _revealed(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_revealed(v) for v in value]
-    return value
+    return rebuilt(value, lambda v: _revealed(json.loads(v["plaintext"])) if is_secret(v) and "plaintext" in v
+                   else DESCEND)
 
 
 def object_key(obj: dict[str, Any]) -> tuple[str, str, str, str]:

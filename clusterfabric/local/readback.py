@@ -13,7 +13,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from ..gitops.drift import SECRET_SIG, object_key, object_name
+from components.model.json_values import is_secret
+
+from ..gitops.drift import object_key, object_name
 from .kubeapi import KubeClient, KubeError
 
 
@@ -46,10 +48,6 @@ def _quantity(value: str) -> float | None:
         return None
 
 
-def _is_secret(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(SECRET_SIG[0]) == SECRET_SIG[1]
-
-
 def _same(declared: Any, live: Any) -> bool:
     if declared == live:
         return True
@@ -61,7 +59,7 @@ def _same(declared: Any, live: Any) -> bool:
 
 def contained(declared: Any, live: Any, path: str = "") -> Iterator[tuple[str, Any, Any]]:
     """(field, declared, live) for each declared value the live object lacks or differs on."""
-    if _is_secret(declared):
+    if is_secret(declared):
         if live is None:
             yield path, "[secret]", None
         return

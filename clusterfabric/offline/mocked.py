@@ -46,7 +46,9 @@ def mocked_resource(typ: str, name: str, inputs: dict[str, Any], stack: str, reg
 
 def whole_numbers(value: Any) -> Any:
     """`value` with every whole float as an int. Mocks see inputs as the engine would, after protobuf, where every
-    number is a float: a port of 8832 arrives as 8832.0, and a plan must show it as the manifest wrote it."""
+    number is a float: a port of 8832 arrives as 8832.0, and a plan must show it as the manifest wrote it.
+    A copy, on purpose, of components.model.validation.whole_numbers and its walk (components.model.json_values):
+    this module imports nothing of the program, as the tests run older releases' programs under these mocks."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, dict):

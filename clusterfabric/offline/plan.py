@@ -25,28 +25,23 @@ from typing import Any, Callable
 from components.contract import FABRIC, PROJECT, RENDER_DIRECTORY, config_key
 from components.model import FabricManifests, load_fabric
 from components.model.graph import Graph, dependencies, run_order
+from components.model.json_values import DESCEND, is_secret, rebuilt
 from components.model.lattice import ServiceImport
+from components.model.validation import whole_numbers
 
 from .lattice_fake import LatticeFake
-from .mocked import mocked_resource, whole_numbers
+from .mocked import mocked_resource
 
 ORGANIZATION = "organization"
 def _masked(value: Any) -> Any:
     """Secret values shown as `[secret]`, as `pulumi preview` shows them."""
-    from pulumi.runtime import rpc
-
-    if isinstance(value, dict):
-        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
-            return "[secret]"
-        return {k: _masked(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_masked(v) for v in value]
-    return value
+    return rebuilt(value, lambda v: "[secret]" if is_secret(v) else DESCEND)
 
 
 async def resolved(value: Any) -> Any:
     """Stack outputs as plain values. Unlike `Output.from_input`, an Output is awaited, not re-wrapped: from_input
-    makes an Output of every value inside a resolved Output's value, thousands for a stack's export list."""
+    makes an Output of every value inside a resolved Output's value, thousands for a stack's export list. (Its own
+    walk, not json_values.rebuilt: it awaits.)"""
     from pulumi import Output  # imported where a program runs: the fabric layer imports this module too
 
     async def plain(value: Any) -> Any:

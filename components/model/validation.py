@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from .errors import InputError, Problem
+from .json_values import DESCEND, rebuilt
 
 M = TypeVar("M", bound=BaseModel)
 # A check on the whole object may say which field it is about: "metadata.annotations: message"; a check on a part
@@ -67,10 +68,4 @@ def whole_numbers(value: Any) -> Any:
     comes from a YAML or TypeScript program as 8080.0, where the models' integer fields are strict (a manifest's
     8080.0 is refused); 80.5 stays a float. (clusterfabric/offline/mocked.py keeps its own: it imports nothing of the
     program, whichever release's program it mocks.)"""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: whole_numbers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [whole_numbers(v) for v in value]
-    return value
+    return rebuilt(value, lambda v: int(v) if isinstance(v, float) and v.is_integer() else DESCEND)

@@ -18,6 +18,7 @@ from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.server import ComponentInitError
 
 from components.model.errors import InputError
+from components.model.json_values import DESCEND, rebuilt
 
 
 class Package(ComponentProvider):
@@ -77,13 +78,8 @@ def _type_modules(name: str, schema: dict[str, Any], components: dict[str, str])
 
 def _retokened(value: Any, prefix: str, token: Any) -> Any:
     """`value` (a piece of schema) with each `prefix<Name>` token, as a key or in a `$ref`, made `token(Name)`."""
-    if isinstance(value, dict):
-        return {_retoken(k, prefix, token): _retokened(v, prefix, token) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_retokened(v, prefix, token) for v in value]
-    if isinstance(value, str):
-        return _retoken(value, prefix, token)
-    return value
+    return rebuilt(value, lambda v: _retoken(v, prefix, token) if isinstance(v, str) else DESCEND,
+                   key=lambda k: _retoken(k, prefix, token))
 
 
 def _retoken(text: str, prefix: str, token: Any) -> str:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from clusterfabric.local.apiserver import crd_documents, default_crds
-from clusterfabric.gitops.drift import SECRET_SIG
 from clusterfabric.local.readback import contained
+from components.model.json_values import SECRET_SIG, SIG_KEY
 
-SECRET = {SECRET_SIG[0]: SECRET_SIG[1], "ciphertext": "v1:abc"}
+SECRET = {SIG_KEY: SECRET_SIG, "ciphertext": "v1:abc"}
 
 
 def differences(declared, live) -> list[tuple]:
