@@ -86,7 +86,7 @@ class LatticeCluster(pulumi.ComponentResource):
         groups = fabric.target_groups_of(spec.name)
         self.exports = self._exports(name, [tg for tg in groups.values() if tg.source_kind == "ServiceExport"], moved)
         self.target_groups = {tg.spec.key: tg for export in self.exports for tg in export.groups}
-        self.target_groups.update({key: TargetGroup(f"{name}-{tg.name}", self._target_group_args(tg), self._child)
+        self.target_groups.update({key: TargetGroup(f"{name}-{tg.name}", self._target_group_plan(tg), self._child)
                                    for key, tg in groups.items() if tg.source_kind != "ServiceExport"})
         self.imports = self._imports(name)
         self.routes = [self._route(name, service, auth, network_ids) for service in fabric.services_of(spec.name)]
@@ -98,7 +98,7 @@ class LatticeCluster(pulumi.ComponentResource):
         for tg in groups:
             by_export.setdefault((tg.source_namespace, tg.source_name), []).append(tg)
         return [ServiceExport.planned(f"{name}-{namespace}-{export}", ServiceExportPlan(
-            name, tuple(self._target_group_args(tg) for tg in found), moved), self._child)
+            name, tuple(self._target_group_plan(tg) for tg in found), moved), self._child)
             for (namespace, export), found in by_export.items()]
 
     def _imports(self, name: str) -> list[ServiceImport]:
@@ -115,7 +115,7 @@ class LatticeCluster(pulumi.ComponentResource):
                                       [resolved_entry(e) for e in sorted(found, key=lambda e: e.key)], self._child)
                 for (namespace, imported), found in reached.items()]
 
-    def _target_group_args(self, tg: TargetGroupSpec) -> TargetGroupPlan:
+    def _target_group_plan(self, tg: TargetGroupSpec) -> TargetGroupPlan:
         s = self._args.spec.lattice
         assert s is not None
         service = self._args.manifests.service(tg.namespace, tg.service)

@@ -25,7 +25,7 @@ TRAFFIC_SOURCE_TYPE = "aws:autoscaling/trafficSourceAttachment:TrafficSourceAtta
 
 
 class TargetGroupPlan(BaseModel):
-    """A target group's inputs: what it is (`spec`), and where its cluster's targets are."""
+    """A target group as planned: what it is (`spec`), and where its cluster's targets are."""
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
@@ -76,14 +76,14 @@ def health_check(protocol: str, version: str | None, override: HealthCheck | Non
     return hc
 
 
-def tags(args: TargetGroupPlan) -> dict[str, str]:
+def tags(plan: TargetGroupPlan) -> dict[str, str]:
     """The controller's exact tag keys, so controller-made and program-made target groups find each other, and
     which service the target group serves."""
-    spec = args.spec
+    spec = plan.spec
     exported = spec.source_kind == "ServiceExport"
     found = {
-        f"{TAG_PREFIX}ManagedBy": f"{args.account_id}/{args.cluster}/{args.vpc_id}",
-        f"{TAG_PREFIX}ClusterName": args.cluster,
+        f"{TAG_PREFIX}ManagedBy": f"{plan.account_id}/{plan.cluster}/{plan.vpc_id}",
+        f"{TAG_PREFIX}ClusterName": plan.cluster,
         f"{TAG_PREFIX}ServiceName": spec.source_name if exported else spec.service,
         f"{TAG_PREFIX}ServiceNamespace": spec.namespace,
         f"{TAG_PREFIX}SourceTypeKey": spec.source_kind,
@@ -108,15 +108,15 @@ class TargetGroup:
     name: str
     spec: TargetGroupSpec
 
-    def __init__(self, name: str, args: TargetGroupPlan, opts: pulumi.ResourceOptions | None = None,
+    def __init__(self, name: str, plan: TargetGroupPlan, opts: pulumi.ResourceOptions | None = None,
                  moved: Moved | None = None):
-        spec = self.spec = args.spec
-        check(in_range("target group port", args.port, PORT),
+        spec = self.spec = plan.spec
+        check(in_range("target group port", plan.port, PORT),
               None if spec.protocol in PROTOCOLS["target group"] else f"target group protocol {spec.protocol}",
               None if spec.version in (None, *PROTOCOL_VERSIONS) else f"protocol version {spec.version}")
         self.name = spec.name
-        kind = TYPE_BY_MODE[args.targets.mode]
-        config: dict[str, Any] = {"port": args.port, "protocol": spec.protocol, "vpc_identifier": args.vpc_id}
+        kind = TYPE_BY_MODE[plan.targets.mode]
+        config: dict[str, Any] = {"port": plan.port, "protocol": spec.protocol, "vpc_identifier": plan.vpc_id}
         if kind != "ALB":  # Lattice does not health-check an ALB target group (the ALB does)
             config["health_check"] = health_check(spec.protocol, spec.version,
                                                   spec.policy.spec.healthCheck if spec.policy else None)
@@ -126,16 +126,16 @@ class TargetGroup:
             config["ip_address_type"] = "IPV4"
         opts = opts or pulumi.ResourceOptions()
         self.target_group = aws.vpclattice.TargetGroup(
-            name, name=self.name, type=kind, config=config, tags=tags(args),
+            name, name=self.name, type=kind, config=config, tags=tags(plan),
             opts=moved_options(moved, opts, (TARGET_GROUP_TYPE,), name))
         self.arn = self.target_group.arn
-        self._targets(name, args, pulumi.ResourceOptions(parent=self.target_group, provider=opts.provider), moved)
+        self._targets(name, plan, pulumi.ResourceOptions(parent=self.target_group, provider=opts.provider), moved)
 
-    def _targets(self, name: str, args: TargetGroupPlan, child: pulumi.ResourceOptions, moved: Moved | None) -> None:
+    def _targets(self, name: str, plan: TargetGroupPlan, child: pulumi.ResourceOptions, moved: Moved | None) -> None:
         def placed(resource_type: str, target_name: str) -> pulumi.ResourceOptions:
             return moved_options(moved, child, (TARGET_GROUP_TYPE, resource_type), target_name)
 
-        targets = args.targets
+        targets = plan.targets
         if targets.mode == "instance":
             aws.autoscaling.TrafficSourceAttachment(
                 f"{name}-asg", autoscaling_group_name=targets.autoScalingGroup,
@@ -147,4 +147,4 @@ class TargetGroup:
         for target_name, target in found.items():
             aws.vpclattice.TargetGroupAttachment(
                 target_name, target_group_identifier=self.target_group.id,
-                target={"id": target, "port": args.target_port}, opts=placed(ATTACHMENT_TYPE, target_name))
+                target={"id": target, "port": plan.target_port}, opts=placed(ATTACHMENT_TYPE, target_name))
