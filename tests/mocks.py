@@ -57,10 +57,11 @@ class _Mocks(pulumi.runtime.Mocks):
 
 
 def declare(program: Callable[[], Any], lattice: LatticeFake | None = None, scope: Scope = SCOPE,
-            stack: str = "test", refusals_allowed: bool = False) -> Declared:
+            stack: str = "test", refusals_allowed: bool = False, into: Declared | None = None) -> Declared:
     """Run `program` under mocks and wait until everything it declared is registered. Its Lattice resources are
-    created in `lattice` (a new fake: an empty account), in `scope`; a refusal fails the test unless allowed."""
-    declared = Declared()
+    created in `lattice` (a new fake: an empty account), in `scope`; a refusal fails the test unless allowed.
+    `into`: where to record what is declared, to see it also when the program raises."""
+    declared = into if into is not None else Declared()
     pulumi_mocks.set_mocks(_Mocks(declared, lattice or LatticeFake(), scope, stack), preview=True)
     _sync_await(run_pulumi_func(program))
     assert refusals_allowed or declared.refusals == [], "the Lattice API would refuse:\n" + "\n".join(declared.refusals)

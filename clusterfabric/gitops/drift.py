@@ -17,7 +17,7 @@ import yaml
 
 from components.model.json_values import DESCEND, is_secret, rebuilt
 
-from .rendered import RENDERED_MARKER, is_generated
+from .rendered import RENDERED_MARKER, is_generated, load_rendered
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,8 @@ def rendered_drift(deployment: dict[str, Any], render_directory: Path) -> list[D
         if is_generated(render_directory, path):  # CRDs and kustomization.yaml: written for GitOps, not by the stack
             continue
         try:
-            doc = yaml.safe_load(path.read_text())
-        except (OSError, yaml.YAMLError):
+            [doc] = load_rendered(path.read_text()) or [None]
+        except (OSError, ValueError, yaml.YAMLError):  # ValueError: more than one document, none of ours
             doc = None
         key = object_key(doc) if isinstance(doc, dict) else ("", "", "", path.name)
         found[key] = (path, doc)

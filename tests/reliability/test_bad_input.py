@@ -1,9 +1,17 @@
-"""The bad-input corpus: each case is refused by `validate` and by the engine's `preview`, clearly, changing nothing.
+"""The bad-input corpus: each case is refused by `validate` and by the stack's own program, clearly, changing nothing.
 
 Every case edits a copy of the example fabric. `validate` must report a line
-`FILE: KIND/NAMESPACE/NAME: FIELD: message` naming the expected place; the
-real `pulumi preview` of the affected stack must exit non-zero with that line,
-no traceback, no resource declared, and the stack's state left byte for byte.
+`FILE: KIND/NAMESPACE/NAME: FIELD: message` naming the expected place, and the
+program of the affected stack must refuse with that line (a `RunError`, which
+the engine shows without a traceback) before it declares any resource. Those
+two are the judges of a case's message; the program runs under mocks for it.
+
+What only the engine can show, that a refused `pulumi preview` exits non-zero,
+prints the line and no traceback, declares nothing and leaves the stack's state
+byte for byte, is shown on the real engine for one case of each way a program
+can refuse (ENGINE_CASES): a file that does not parse, a file the loader
+refuses, fabric.yaml missing or wrong, a field, a reference across objects or
+clusters, a Lattice limit, an import resolving to nothing, and a cycle.
 """
 
 from __future__ import annotations
@@ -13,7 +21,13 @@ from pathlib import Path
 
 import pytest
 
+import pulumi
+
 from clusterfabric.runner.cli import validate
+from components.contract import FABRIC, PROJECT, config_key
+from components.program import run
+from tests.mocks import Declared, declare
+from clusterfabric.toolchain import PROJECT_DIR
 from tests.pulumi_project import PulumiProject, copy_program, project
 
 CLUSTERLINK = ("east", "west", "central")
@@ -282,6 +296,21 @@ CASES: dict[str, tuple[list[Edit], str]] = {
 }
 
 
+# One case of each way a stack's program can refuse its input, for the real engine (see the module's docstring).
+ENGINE_CASES = (
+    "yaml syntax error",                  # a file that does not parse
+    "symbolic link out of the fabric",    # a file the loader refuses
+    "fabric.yaml missing",
+    "replicas 0",                         # a field of fabric.yaml
+    "port is a string",                   # a field of a manifest
+    "import of a missing export",         # a reference across clusters
+    "hand-written Peer shadowing a fabric peer",  # a reference across objects
+    "six header matches",                 # a Lattice limit
+    "ServiceImport matching nothing",     # an import that resolves to nothing
+    "cycle of deployed dependencies",     # stacks that need each other
+)
+
+
 def apply(fabric: Path, edits: list[Edit]) -> None:
     for file, old, new in edits:
         path = fabric / file
@@ -310,8 +339,43 @@ def stack_of(edits: list[Edit]) -> str:
     return first if first in CLUSTERLINK + LATTICE else "east"
 
 
+def edited_fabric(root: Path, case: str) -> Path:
+    """A copy of the example fabric at `root`/config with the case's edits."""
+    fabric = root / "config"
+    shutil.copytree(PROJECT_DIR / "config", fabric)
+    apply(fabric, CASES[case][0])
+    return fabric
+
+
 def test_the_corpus_has_at_least_60_cases():
     assert len(CASES) >= 60
+
+
+def test_each_way_a_program_refuses_is_shown_on_the_engine():
+    assert set(ENGINE_CASES) <= set(CASES)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_input_is_refused_by_validate_naming_file_object_and_field(tmp_path: Path, case: str):
+    fabric = edited_fabric(tmp_path, case)
+    problems, _ = validate(fabric)
+    lines = [p.replace(f"{fabric}/", "") for p in problems]
+    assert any(line.startswith(CASES[case][1]) for line in lines), lines
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_input_is_refused_by_the_stacks_program_before_it_declares_anything(tmp_path: Path, case: str):
+    edits, expected = CASES[case]
+    edited_fabric(tmp_path, case)
+    stack, declared = stack_of(edits), Declared()
+    pulumi.runtime.set_all_config({config_key(FABRIC): "config"}, [])
+    try:
+        with pytest.raises(pulumi.RunError) as refusal:  # what the engine prints without a traceback
+            declare(lambda: run(tmp_path, stack, pulumi.Config(PROJECT)), stack=stack, into=declared)
+    finally:
+        pulumi.runtime.set_all_config({}, [])
+    assert expected.split(": ", 1)[1] in str(refusal.value).replace(f"{tmp_path}/config/", ""), str(refusal.value)
+    assert declared.resources == []
 
 
 @pytest.fixture(scope="module")
@@ -325,16 +389,12 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> PulumiProject:
     return proj
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
-def test_bad_input_is_refused_by_validate_and_preview_changing_nothing(deployed: PulumiProject, tmp_path: Path, case: str):
+@pytest.mark.parametrize("case", ENGINE_CASES)
+def test_bad_input_fails_the_engines_preview_clearly_changing_nothing(deployed: PulumiProject, tmp_path: Path,
+                                                                       case: str):
     edits, expected = CASES[case]
     checkout = copy_program(tmp_path / "checkout")
     apply(checkout / "config", edits)
-
-    problems, _ = validate(checkout / "config")
-    lines = [p.replace(f"{checkout / 'config'}/", "") for p in problems]
-    assert any(line.startswith(expected) for line in lines), lines
-
     stack = stack_of(edits)
     state = Path(deployed.env["PULUMI_BACKEND_URL"].removeprefix("file://")) / ".pulumi" / "stacks" / "clusterfabric" / f"{stack}.json"
     before = state.read_bytes()

@@ -11,13 +11,14 @@ import json
 import subprocess
 import sys
 import tarfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from clusterfabric.toolchain import PROJECT_DIR
 from components.model import load_fabric
-from components.model.graph import run_order
+from components.model.graph import dependencies, run_order
 
 RELEASES = PROJECT_DIR / "tests" / "fixtures" / "releases"
 FABRIC = PROJECT_DIR / "config"
@@ -29,16 +30,27 @@ CLUSTERLINK = ("east", "west", "central")
 
 def declared(program_dir: Path) -> dict[str, dict[str, list[str]]]:
     """Stack -> {URN: alias URNs} of each provider resource, every stack of the example, the program at
-    `program_dir` under mocks (a stack's references answered by the earlier stacks' outputs)."""
+    `program_dir` under mocks (a stack's references answered by the outputs of the stacks it reads, evaluated
+    before it; independent stacks two at a time, as the offline plan runs them)."""
+    fabric = load_fabric(FABRIC)
+    graph = dependencies(fabric)
     published: dict[str, object] = {}
-    found = {}
-    for stack in run_order(load_fabric(FABRIC)):
+    found: dict[str, dict[str, list[str]]] = {}
+
+    def evaluate(stack: str, outputs: str) -> dict:
         done = subprocess.run([sys.executable, str(CHILD), str(program_dir), str(FABRIC), stack],
-                              input=json.dumps(published), capture_output=True, text=True, cwd=program_dir)
+                              input=outputs, capture_output=True, text=True, cwd=program_dir)
         assert done.returncode == 0, done.stderr[-2000:]
-        result = json.loads(done.stdout)
-        published[stack] = result["outputs"]
-        found[stack] = result["urns"]
+        return json.loads(done.stdout)
+
+    pending = run_order(fabric, graph=graph)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        while pending:
+            ready = [s for s in pending if graph.needs(s) <= set(found)]
+            outputs = json.dumps(published)  # what this wave reads, taken before any of it is done
+            for stack, result in zip(ready, pool.map(evaluate, ready, [outputs] * len(ready))):
+                published[stack], found[stack] = result["outputs"], result["urns"]
+            pending = [s for s in pending if s not in found]
     return found
 
 
