@@ -4,12 +4,11 @@ warnings, errors, planned steps and policy results its `StackResult` reports."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Literal
+from typing import Any, Callable, Literal
 
 from pulumi import automation as auto
 
-if TYPE_CHECKING:
-    from .fabric import StackResult
+from .results import StackResult
 
 EventKind = Literal["started", "step", "diagnostic", "policy", "read back", "finished"]
 

@@ -16,9 +16,9 @@ with its config from fabric.yaml. Before a stack changes, the exports it would
 remove and the stacks it would leave without what they read are checked: such
 a change is refused, naming the importers, unless `force=True`.
 
-This module schedules and runs the stacks; beside it, one job each: stack_config.py (a stack's config for a
-run), events.py (the engine's events translated), recovery.py (advice after an interrupted run); the
-safe-deletion queries are the model's (components/model/removal.py).
+This module schedules and runs the stacks; beside it, one job each: results.py (how a run went),
+stack_config.py (a stack's config for a run), events.py (the engine's events translated), recovery.py (advice
+after an interrupted run); the safe-deletion queries are the model's (components/model/removal.py).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Callable
 
 from pulumi import automation as auto
 
@@ -44,59 +44,13 @@ from components.stack import read_peers
 
 from ..gitops.drift import Drift, folder_drift
 from .events import EngineEvents, Event, EventKind
+from .results import FabricResult, Operation, StackResult
 from ..local.kubeapi import KubeClient
 from .processes import leftover_advice, leftover_plugins
 from .recovery import checkpoint_path, command_error, pending_advice
 from ..gitops.rendered import finish_folder, owner_mark
 from .stack_config import prepare
 from ..toolchain import PROJECT_DIR, automation_command, check_backend, pulumi_env
-
-Operation = Literal["preview", "up", "refresh", "destroy"]
-Result = Literal["succeeded", "failed", "refused", "skipped", "planned offline", "not applicable"]
-
-
-@dataclass
-class StackResult:
-    """How one stack's operation went."""
-
-    stack: str
-    operation: Operation
-    result: Result
-    changes: dict[str, int] = field(default_factory=dict)
-    """Resource operations: create, update, delete, replace, same."""
-    duration: float = 0.0
-    message: str = ""
-    warnings: list[str] = field(default_factory=list)
-    steps: list[dict[str, Any]] = field(default_factory=list)
-    """For previews: each planned step (op, urn, type, diffs)."""
-    policy: list[dict[str, str]] = field(default_factory=list)
-    """Policy pack results: policy, enforcement level, resource, message."""
-    drift: list[str] = field(default_factory=list)
-    """Rendered manifests changed by hand (found by preview and refresh; up restores them)."""
-    read_back: list[str] = field(default_factory=list)
-    """After `up` on an API server: objects whose live state differs from what the stack declared."""
-    outputs: dict[str, Any] = field(default_factory=dict)
-    """After a successful `up`: the stack's outputs (secrets shown as "[secret]")."""
-
-    @property
-    def ok(self) -> bool:
-        return self.result in ("succeeded", "planned offline", "not applicable")
-
-
-@dataclass
-class FabricResult:
-    operation: Operation
-    stacks: list[StackResult]
-    policy_packs: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    """About the run as a whole: plugin processes an earlier, killed run left behind."""
-
-    @property
-    def ok(self) -> bool:
-        return all(s.ok for s in self.stacks)
-
-    def stack(self, name: str) -> StackResult:
-        return next(s for s in self.stacks if s.stack == name)
 
 
 class UnknownStackError(KeyError):

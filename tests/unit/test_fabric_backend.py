@@ -28,7 +28,7 @@ def test_an_empty_backend_url_fails_the_cli_with_exit_1(capsys, monkeypatch):
 
 def test_a_run_with_stacks_planned_offline_exits_3_and_shows_them_apart():
     from clusterfabric.runner.cli import table
-    from clusterfabric.runner.fabric import FabricResult, StackResult
+    from clusterfabric.runner.results import FabricResult, StackResult
     from clusterfabric.gitops.report import exit_status
 
     deployed = StackResult("east", "up", "succeeded", changes={"create": 31})
@@ -43,7 +43,7 @@ def test_a_run_with_stacks_planned_offline_exits_3_and_shows_them_apart():
 
 
 def test_a_run_where_every_stack_deployed_exits_0_and_a_failure_exits_1():
-    from clusterfabric.runner.fabric import FabricResult, StackResult
+    from clusterfabric.runner.results import FabricResult, StackResult
     from clusterfabric.gitops.report import exit_status
 
     assert exit_status(FabricResult("up", [StackResult("east", "up", "succeeded")])) == 0
