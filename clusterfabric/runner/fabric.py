@@ -17,8 +17,8 @@ remove and the stacks it would leave without what they read are checked: such
 a change is refused, naming the importers, unless `force=True`.
 
 This module schedules and runs the stacks; beside it, one job each: results.py (how a run went),
-stack_config.py (a stack's config for a run), events.py (the engine's events translated), recovery.py (advice
-after an interrupted run); the safe-deletion queries are the model's (components/model/removal.py).
+refusals.py (why a stack's operation must not run: its inputs, safe deletion), stack_config.py (a stack's config
+for a run), events.py (the engine's events translated), recovery.py (advice after an interrupted run).
 """
 
 from __future__ import annotations
@@ -34,13 +34,9 @@ from typing import Any, Callable
 
 from pulumi import automation as auto
 
-from components.contract import (CLUSTERLINK_OUTPUT, LATTICE_OUTPUT, PLANNED_PEERS_ENV, ClusterTarget,
-                                 clusterlink_exports, lattice_exports, render_directory_of, renders,
-                                 target_from_config)
+from components.contract import PLANNED_PEERS_ENV, ClusterTarget, render_directory_of, renders, target_from_config
 from components.model import FabricManifests, Graph, InputError, check_fabric, dependencies, load_fabric, run_order
 from components.model.errors import Problem
-from components.model.removal import importers, removed_exports
-from components.stack import read_peers
 
 from ..gitops.drift import Drift, folder_drift
 from .events import EngineEvents, Event, EventKind
@@ -48,6 +44,7 @@ from .results import FabricResult, Operation, StackResult
 from ..local.kubeapi import KubeClient
 from .processes import leftover_advice, leftover_plugins
 from .recovery import checkpoint_path, command_error, pending_advice
+from .refusals import destroy_refusal, input_refusal, problems_by_stack, removal_refusal
 from ..gitops.rendered import finish_folder, owner_mark
 from .stack_config import prepare
 from ..toolchain import PROJECT_DIR, automation_command, check_backend, pulumi_env
@@ -94,15 +91,15 @@ class Fabric:
         """
         return self._checked()[0]
 
-    def _checked(self) -> tuple[FabricManifests, list[Problem]]:
-        """The fabric, and (with `force`) the problems left for each stack to refuse on its own: those in a
-        cluster's folder. Any other problem, or any at all without `force`, raises InputError."""
+    def _checked(self) -> tuple[FabricManifests, dict[str, list[Problem]]]:
+        """The fabric, and (with `force`) the problems left for each stack to refuse on its own, by stack: those in
+        a cluster's folder. Any other problem, or any at all without `force`, raises InputError."""
         fabric = load_fabric(self.fabric_dir)
         problems, _ = check_fabric(fabric)
-        folders = [self.fabric_dir / c.name for c in fabric.spec.clusters]
-        if problems and (not self.force or any(_folder_of(p, folders) is None for p in problems)):
+        own = problems_by_stack(problems, {c.name: self.fabric_dir / c.name for c in fabric.spec.clusters})
+        if problems and (not self.force or own is None):
             raise InputError(problems)
-        return fabric, problems
+        return fabric, own or {}
 
     def graph(self) -> Graph:
         return dependencies(self.load())
@@ -254,7 +251,11 @@ class Fabric:
             return StackResult(name, operation, "succeeded", drift=[str(d) for d in drift],
                                message=unchecked or "renders its manifests: compared them with the state"
                                + (f"; {len(drift)} changed by hand" if drift else ", no drift"))
-        refusal = None if self.force else self._refusal(fabric, graph, operation, name, outputs, selected)
+        refusal = None
+        if not self.force and operation == "destroy":
+            refusal = destroy_refusal(graph, name, frozenset(selected))
+        elif not self.force and operation in ("preview", "up"):
+            refusal = removal_refusal(fabric, name, outputs())
         if refusal:
             return StackResult(name, operation, "refused", message=refusal)
         events = EngineEvents(functools.partial(self._emit, name))
@@ -316,18 +317,11 @@ class Fabric:
         return result
 
     def _input_refusal(self, fabric: FabricManifests, run: _Run, name: str) -> str | None:
-        """What the stack's own program would refuse, found before the engine runs: its own input problems, and
-        for a ClusterLink importer, Imports of what its peers do not publish (deployed, or planned in this run)."""
-        own = [p for p in run.problems if _folder_of(p, [self.fabric_dir / name])]
-        if own:
-            return "invalid fabric input:\n" + "\n".join(map(str, own))
-        if fabric.spec.cluster(name).dataplane != "clusterlink":
-            return None
+        """What the stack's own program would refuse, found before the engine runs (see refusals.input_refusal);
+        its peers previewed in this run are checked as planned."""
         planned = frozenset(run.previewed) if run.operation == "preview" else frozenset()
-        published = {p: (self._deployed_outputs(p, run) or {}).get(CLUSTERLINK_OUTPUT)
-                     for p in fabric.import_peers(name) if p not in planned}
-        peers = read_peers(fabric, name, published, planned)
-        return peers.refusal() if peers.problems else None
+        return input_refusal(fabric, name, run.problems.get(name, []),
+                             lambda peer: self._deployed_outputs(peer, run), planned)
 
     def _read_back(self, stack: auto.Stack, target: ClusterTarget, result: StackResult) -> None:
         """Compare every object the stack declared with the API server's; a difference fails the stack."""
@@ -445,30 +439,6 @@ class Fabric:
             opts=auto.LocalWorkspaceOptions(env_vars={**self.env, **(env or {})}, pulumi_command=self._command()))
         return stack, prepare(stack, self.project_dir, self.fabric_dir, self.targets)
 
-    # --- safe deletion ------------------------------------------------------------
-
-    def _refusal(self, fabric: FabricManifests, graph: Graph, operation: Operation, name: str,
-                 outputs: Callable[[], dict[str, Any]], selected: set[str]) -> str | None:
-        if operation == "destroy":
-            readers = sorted(s for s in graph.dependents({name}) - {name} if s not in selected)
-            if readers:
-                return (f"refusing to destroy {name!r}: {', '.join(readers)} still read it (imports, certificates or "
-                        "service networks); destroy them too, change them first, or use --force")
-            return None
-        if operation not in ("preview", "up"):
-            return None
-        published = outputs()
-        if fabric.spec.cluster(name).dataplane == "clusterlink":
-            removed = removed_exports(fabric, name, clusterlink_exports(published.get(CLUSTERLINK_OUTPUT)))
-        else:
-            removed = removed_exports(fabric, name, lattice_exports(name, published.get(LATTICE_OUTPUT)))
-        users_of = importers(fabric, name, removed)
-        if not users_of:
-            return None
-        lines = [f"refusing to remove what {name!r} exports while others import it (use --force to do it anyway):"]
-        lines += [f"  {export}: imported by {', '.join(users)}" for export, users in sorted(users_of.items())]
-        return "\n".join(lines)
-
 
 @dataclass
 class _Run:
@@ -476,8 +446,8 @@ class _Run:
     stacks evaluated under mocks (each evaluated once per run)."""
 
     operation: Operation
-    problems: list[Problem] = field(default_factory=list)
-    """With `force`: the input problems in the clusters' folders, each refusing its own stack."""
+    problems: dict[str, list[Problem]] = field(default_factory=dict)
+    """With `force`: each stack's input problems (those in its cluster's folder), refusing it."""
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     offline: dict[str, dict[str, Any]] = field(default_factory=dict)
     lattice: Any = None
@@ -491,12 +461,6 @@ def _restored_text(drift: list[Drift], absent: list[Drift]) -> str:
     if absent:
         return f"wrote the {len(absent)} manifests its state holds that were not here (rendered elsewhere before)"
     return f"restored {len(drift)} hand-changed manifests"
-
-
-def _folder_of(problem: Problem, folders: list[Path]) -> Path | None:
-    """The cluster folder among `folders` holding the problem's file, if any."""
-    path = Path(problem.file).resolve()
-    return next((f for f in folders if path.is_relative_to(f.resolve())), None)
 
 
 def _namespaces(stack: auto.Stack) -> list[str]:
