@@ -44,7 +44,7 @@ from ..local.kubeapi import KubeClient
 from ..toolchain import PROJECT_DIR, automation_command, check_backend, pulumi_env
 from .events import EngineEvents, Event, EventKind
 from .processes import leftover_advice, leftover_plugins
-from .recovery import checkpoint_path, command_error, pending_advice
+from .recovery import checkpoint_path, command_error, pending_advice, pending_operations
 from .refusals import destroy_refusal, input_refusal, problems_by_stack, removal_refusal
 from .results import FabricResult, Operation, StackResult
 from .stack_config import prepare
@@ -179,15 +179,7 @@ class Fabric:
     def pending_operations(self, name: str) -> list[str]:
         """Operations an interrupted run left in the stack's state (`creating Kind name`...), read from the
         checkpoint on a local file backend (other backends: `pulumi stack export`)."""
-        import json
-
-        checkpoint = self._checkpoint(name)
-        try:
-            latest = json.loads(checkpoint.read_text())["checkpoint"].get("latest") or {} if checkpoint else {}
-        except (OSError, ValueError, KeyError):
-            return []
-        return [f"{op['type']} {op['resource']['type']} {op['resource']['urn'].split('::')[-1]}"
-                for op in latest.get("pending_operations") or []]
+        return pending_operations(self._checkpoint(name))
 
     def clear_pending(self, name: str) -> list[str]:
         """Drop the pending operations from the stack's state; returns them. Safe because the next `up`

@@ -85,6 +85,17 @@ def _stale_lock(text: str, checkpoint: Path | None) -> str | None:
     return None
 
 
+def pending_operations(checkpoint: Path | None) -> list[str]:
+    """The operations an interrupted run left pending in a stack's checkpoint (`creating Kind name`...); none
+    without a checkpoint file."""
+    try:
+        latest = json.loads(checkpoint.read_text())["checkpoint"].get("latest") or {} if checkpoint else {}
+    except (OSError, ValueError, KeyError):
+        return []
+    return [f"{op['type']} {op['resource']['type']} {op['resource']['urn'].split('::')[-1]}"
+            for op in latest.get("pending_operations") or []]
+
+
 def pending_advice(name: str, pending: list[str]) -> str:
     shown = "; ".join(pending[:5]) + (f"; and {len(pending) - 5} more" if len(pending) > 5 else "")
     return (f"{len(pending)} operations were interrupted in an earlier run and are still pending in the state "
