@@ -232,9 +232,9 @@ class Fabric:
             return self._offline(run, name, reason)
         # An importer is checked against what the stacks previewed before it will publish, not what they did.
         ready = self._ready_to_change(run, name, planned=run.planned())
-        events = self._events(name)
+        events, options = self._engine(name, policies=True)
         try:
-            changes = ready.stack.preview(**self._engine_options(events, policies=True)).change_summary
+            changes = ready.stack.preview(**options).change_summary
         except auto.errors.CommandError as err:
             return _engine_failed(ready, "preview", err, events)
         with run.lock:
@@ -246,8 +246,7 @@ class Fabric:
         if reason:
             return self._offline(run, name, reason)
         ready = self._ready_to_change(run, name)
-        events = self._events(name)
-        options = self._engine_options(events, policies=True)
+        events, options = self._engine(name, policies=True)
         restore = sorted({d.urn for d in ready.drift + ready.absent if d.urn})
         if restore:
             options["replace"] = restore  # rewriting the object rewrites its file
@@ -276,9 +275,9 @@ class Fabric:
             return StackResult(name, "refresh", "succeeded", drift=[str(d) for d in ready.drift],
                                message=ready.unchecked or "renders its manifests: compared them with the state"
                                + (f"; {len(ready.drift)} changed by hand" if ready.drift else ", no drift"))
-        events = self._events(name)
+        events, options = self._engine(name)
         try:
-            changes = ready.stack.refresh(**self._engine_options(events)).summary.resource_changes or {}
+            changes = ready.stack.refresh(**options).summary.resource_changes or {}
         except auto.errors.CommandError as err:
             return _engine_failed(ready, "refresh", err, events)
         return _succeeded(ready, "refresh", changes, events)
@@ -293,9 +292,9 @@ class Fabric:
         target = ready.target
         # No namespace controller runs there to finish the namespaces it empties: read them while the state has them.
         namespaces = _namespaces(ready.stack) if target and not target.controllers else []
-        events = self._events(name)
+        events, options = self._engine(name)
         try:
-            changes = ready.stack.destroy(**self._engine_options(events)).summary.resource_changes or {}
+            changes = ready.stack.destroy(**options).summary.resource_changes or {}
         except auto.errors.CommandError as err:
             return _engine_failed(ready, "destroy", err, events)
         result = _succeeded(ready, "destroy", changes, events, warned=_not_restored(ready.drift))
@@ -372,16 +371,14 @@ class Fabric:
             return [], ""
         return folder_drift(stack.export_stack().deployment or {}, directory, self._render_owner(name))
 
-    def _events(self, name: str) -> EngineEvents:
-        return EngineEvents(functools.partial(self._emit, name))
-
-    def _engine_options(self, events: EngineEvents, *, policies: bool = False) -> dict[str, Any]:
-        """An engine run's options: its events to `events`, no colour, and with `policies` (preview, up) the
-        policy packs."""
+    def _engine(self, name: str, *, policies: bool = False) -> tuple[EngineEvents, dict[str, Any]]:
+        """For an engine run of the stack: its events, noted as they come and passed on as progress, and its options
+        (no colour; with `policies`, for a preview or up, the policy packs)."""
+        events = EngineEvents(functools.partial(self._emit, name))
         options: dict[str, Any] = {"on_event": events.handle, "color": "never"}
         if policies and self.policy_packs:
             options["policy_packs"] = self.policy_packs
-        return options
+        return events, options
 
     def _read_back(self, stack: auto.Stack, target: ClusterTarget, result: StackResult) -> None:
         """Compare every object the stack declared with the API server's; a difference fails the stack."""
