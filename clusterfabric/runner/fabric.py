@@ -365,7 +365,7 @@ class Fabric:
     def _drift(self, name: str, stack: auto.Stack, config: dict[str, str],
                outputs: Callable[[], dict[str, Any]]) -> tuple[list[Drift], str]:
         """Differences between the stack's state and its rendered manifests here, and why they are not hand
-        changes ("" when they are): see `clusterfabric.gitops.rendered.folder_drift`."""
+        changes ("" when they are): see `clusterfabric.gitops.drift.folder_drift`."""
         directory = render_directory_of(outputs(), self.project_dir) if renders(config) else None
         if directory is None:
             return [], ""
@@ -499,8 +499,8 @@ class _Ready:
     drift: list[Drift]
     """Its rendered manifests changed by hand."""
     absent: list[Drift]
-    """What its state holds that is not here, with `unchecked` saying why (not this backend's files): an `up`
-    writes it."""
+    """The differences when its manifests here are not this backend's (`unchecked` says why): no hand changes, but
+    an `up` writes what its state holds."""
     unchecked: str
     """Why its rendered manifests were not compared ("" when they were)."""
 
