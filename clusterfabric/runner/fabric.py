@@ -44,7 +44,7 @@ from ..local.kubeapi import KubeClient
 from ..toolchain import PROJECT_DIR, automation_command, check_backend, pulumi_env
 from .events import EngineEvents, Event, EventKind
 from .processes import leftover_advice, leftover_plugins
-from .recovery import checkpoint_path, command_error, pending_advice, pending_operations
+from .recovery import checkpoint_path, command_error, pending_advice, pending_in, pending_operations
 from .refusals import destroy_refusal, input_refusal, problems_by_stack, removal_refusal
 from .results import FabricResult, Operation, StackResult
 from .stack_config import prepare
@@ -187,8 +187,8 @@ class Fabric:
         server-side, which takes over one that already exists)."""
         stack = self._stack(name)
         state = stack.export_stack()
-        pending = self.pending_operations(name)
-        if state.deployment and state.deployment.get("pending_operations"):
+        pending = pending_in(state.deployment or {})  # the state's own: a backend other than files has no checkpoint
+        if pending:
             state.deployment["pending_operations"] = []
             try:
                 stack.import_stack(state)

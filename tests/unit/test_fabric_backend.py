@@ -67,3 +67,18 @@ def test_the_python_api_exports_what_its_callers_catch_and_pass():
     assert clusterfabric.InputError is InputError
     assert clusterfabric.ClusterTarget.__name__ == "ClusterTarget"
     assert issubclass(clusterfabric.BackendError, RuntimeError)
+
+
+def test_clear_pending_returns_what_it_cleared_on_a_backend_without_checkpoint_files(monkeypatch):
+    from types import SimpleNamespace
+
+    namespace = "kubernetes:core/v1:Namespace"
+    pending = {"type": "creating",
+               "resource": {"type": namespace, "urn": f"urn:pulumi:east::clusterfabric::{namespace}::shop"}}
+    state = SimpleNamespace(deployment={"resources": [], "pending_operations": [pending]})
+    imported = []
+    stack = SimpleNamespace(export_stack=lambda: state, import_stack=imported.append)
+    monkeypatch.setattr(Fabric, "_stack", lambda self, name: stack)
+    fabric = Fabric("config", env={"PULUMI_BACKEND_URL": "s3://bucket"})  # no checkpoint file to read
+    assert fabric.clear_pending("east") == ["creating kubernetes:core/v1:Namespace shop"]
+    assert imported == [state] and state.deployment["pending_operations"] == []
