@@ -3,22 +3,19 @@
 `Fabric` is the Python API (see clusterfabric/runner/fabric.py); `clusterfabric` the CLI.
 """
 
-__all__ = ["BackendError", "ClusterTarget", "Event", "Fabric", "FabricResult", "InputError", "StackResult",
-           "UnknownStackError"]
+from importlib import import_module
+
+# Each public name and the module that defines it.
+_HOMES = {"BackendError": "clusterfabric.toolchain", "ClusterTarget": "components.contract",
+          "Event": "clusterfabric.runner.events", "Fabric": "clusterfabric.runner.fabric",
+          "FabricResult": "clusterfabric.runner.results", "InputError": "components.model",
+          "StackResult": "clusterfabric.runner.results", "UnknownStackError": "clusterfabric.runner.fabric"}
+
+__all__ = sorted(_HOMES)
 
 
 def __getattr__(name: str):
     # Loaded on first use: the CLI's other commands and scripts/pulumi stay quick to start.
-    if name == "InputError":
-        from components.model import InputError
-
-        return InputError
-    if name == "BackendError":
-        from .toolchain import BackendError
-
-        return BackendError
-    if name in __all__:
-        from .runner import fabric
-
-        return getattr(fabric, name)
+    if name in _HOMES:
+        return getattr(import_module(_HOMES[name]), name)
     raise AttributeError(name)

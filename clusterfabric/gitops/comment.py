@@ -17,7 +17,8 @@ import yaml
 
 from components.model import FabricManifests
 
-from ..runner.fabric import Fabric, FabricResult, StackResult
+from ..runner.fabric import Fabric
+from ..runner.results import FabricResult, StackResult
 from .graph import mermaid
 from .report import COLUMNS, row
 

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Callable
 
 from components.model import InputError, check_fabric, load_fabric
 
@@ -36,95 +37,9 @@ def version() -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="clusterfabric", description=__doc__)
-    parser.add_argument("--version", action="version", version=version())
-    commands = parser.add_subparsers(dest="command", required=True)
-    check = commands.add_parser("validate", help="check a fabric's manifests offline")
-    check.add_argument("--fabric", type=Path, default=Path("config"), help="fabric directory (default: config)")
-    offline = commands.add_parser("plan", help="what each stack would declare, evaluated under mocks")
-    offline.add_argument("--offline", action="store_true", required=True,
-                         help="evaluate under Pulumi's mocks: no engine, no credentials (the only mode so far)")
-    offline.add_argument("--fabric", type=Path, default=Path("config"), help="fabric directory (default: config)")
-    offline.add_argument("--stack", action="append", help="only this stack (repeatable; default: all)")
-    offline.add_argument("--json", action="store_true", help="print the plan as JSON")
-    for operation, help_text in (("preview", "preview the fabric's stacks"), ("up", "deploy the fabric's stacks"),
-                                 ("refresh", "refresh the stacks' state from the clusters"),
-                                 ("destroy", "destroy the stacks (in reverse dependency order)")):
-        command = commands.add_parser(operation, help=help_text)
-        _fabric_options(command)
-        if operation == "destroy":
-            command.add_argument("--yes", action="store_true",
-                                 help="do not ask for confirmation (required without a terminal)")
-    servers = commands.add_parser("apiservers", help="local control planes: a real kube-apiserver and etcd per "
-                                  "cluster, on loopback (built by scripts/setup)")
-    servers.add_argument("action", choices=("start", "stop", "status"))
-    servers.add_argument("--fabric", type=Path, default=Path("config"), help="fabric directory (default: config)")
-    servers.add_argument("--crds", type=Path, help="CRDs to install (default: the upstream CRDs in clusterfabric/crds)")
-    rotation = commands.add_parser("rotate-passphrase", help="re-encrypt every stack's secrets under a new "
-                                   "random passphrase (all stacks or none) and keep it in the passphrase file")
-    rotation.add_argument("--fabric", type=Path, default=Path("config"), help="fabric directory (default: config)")
-    clear = commands.add_parser("clear-pending", help="drop the operations an interrupted run left pending in "
-                                "a stack's state (the next up makes their resources again)")
-    clear.add_argument("--fabric", type=Path, default=Path("config"), help="fabric directory (default: config)")
-    clear.add_argument("--stack", action="append", required=True, help="the stack (repeatable)")
-    graph_command = commands.add_parser("graph", help="the fabric as a Mermaid or DOT graph")
-    graph_command.add_argument("--fabric", type=Path, default=Path("config"), help="fabric directory (default: config)")
-    graph_command.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
-    comment = commands.add_parser("comment", help="preview what changed since a git ref, as a PR comment")
-    _fabric_options(comment)
-    comment.add_argument("--base", required=True, help="git ref the change is compared with (e.g. origin/main)")
-    comment.add_argument("--output", type=Path, help="write the Markdown here (default: stdout)")
-    iperf3 = commands.add_parser("iperf3", help="ClusterLink's iperf3 example, for real on this machine (root): "
-                                 "an API server per cluster, the real control and data planes, iperf3 through them")
-    iperf3.add_argument("--fabric", type=Path, help="a fabric whose clusters are named server and client, server "
-                        "exporting default/iperf3-server and client importing it (default: examples/iperf3)")
-    iperf3.add_argument("--seconds", type=int, choices=range(1, 61), default=5, metavar="1-60",
-                        help="length of each transfer (default 5)")
-    iperf3.add_argument("--work-dir", type=Path, help="keep the run's files (logs, state) here instead of a "
-                        "temporary folder removed at the end")
-    args = parser.parse_args(argv)
-
+    args = _parser().parse_args(argv)
     try:
-        if args.command == "validate":
-            problems, warnings = validate(args.fabric)
-            for line in problems:
-                print(line, file=sys.stderr)
-            for line in warnings:
-                print(f"warning: {line}", file=sys.stderr)
-            if problems:
-                sys.exit(1)
-            print(f"{args.fabric}: valid")
-        elif args.command == "plan":
-            sys.exit(plan_command(args))
-        elif args.command in ("preview", "up", "refresh", "destroy"):
-            sys.exit(operation_command(args))
-        elif args.command == "apiservers":
-            sys.exit(apiservers_command(args))
-        elif args.command == "rotate-passphrase":
-            from .fabric import Fabric
-            from .passphrase import RotationError
-
-            try:
-                Fabric(args.fabric).rotate_passphrase(progress=lambda line: print(line, file=sys.stderr))
-            except RotationError as err:
-                print(f"clusterfabric: {err}", file=sys.stderr)
-                sys.exit(1)
-        elif args.command == "clear-pending":
-            from .fabric import Fabric
-
-            fabric = Fabric(args.fabric)
-            for stack in args.stack:
-                cleared = fabric.clear_pending(stack)
-                print(f"{stack}: cleared {len(cleared)} pending operations" + "".join(f"\n  {c}" for c in cleared))
-        elif args.command == "graph":
-            from ..gitops.graph import dot, mermaid
-
-            fabric = load_fabric(args.fabric)
-            print(mermaid(fabric) if args.format == "mermaid" else dot(fabric))
-        elif args.command == "comment":
-            sys.exit(comment_command(args))
-        elif args.command == "iperf3":
-            sys.exit(iperf3_command(args))
+        sys.exit(args.run(args))
     except InputError as err:
         for problem in err.problems:
             print(problem, file=sys.stderr)
@@ -138,6 +53,101 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as err:  # never a traceback: say what failed, in one line
         print(f"clusterfabric: internal error: {type(err).__name__}: {err}", file=sys.stderr)
         sys.exit(2)
+
+
+def _parser() -> argparse.ArgumentParser:
+    """The command line: each command runs as `args.run(args)`, which returns the exit status."""
+    parser = argparse.ArgumentParser(prog="clusterfabric", description=__doc__)
+    parser.add_argument("--version", action="version", version=version())
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, run: Callable[[argparse.Namespace], int], summary: str) -> argparse.ArgumentParser:
+        added = commands.add_parser(name, help=summary)
+        added.set_defaults(run=run)
+        return added
+
+    _fabric_dir_option(command("validate", validate_command, "check a fabric's manifests offline"))
+    offline = command("plan", plan_command, "what each stack would declare, evaluated under mocks")
+    offline.add_argument("--offline", action="store_true", required=True,
+                         help="evaluate under Pulumi's mocks: no engine, no credentials (the only mode so far)")
+    _fabric_dir_option(offline)
+    offline.add_argument("--stack", action="append", help="only this stack (repeatable; default: all)")
+    offline.add_argument("--json", action="store_true", help="print the plan as JSON")
+    for operation, summary in (("preview", "preview the fabric's stacks"), ("up", "deploy the fabric's stacks"),
+                               ("refresh", "refresh the stacks' state from the clusters")):
+        _fabric_options(command(operation, operation_command, summary))
+    destroy = command("destroy", operation_command, "destroy the stacks (in reverse dependency order)")
+    _fabric_options(destroy)
+    destroy.add_argument("--yes", action="store_true", help="do not ask for confirmation (required without a terminal)")
+    servers = command("apiservers", apiservers_command, "local control planes: a real kube-apiserver and etcd per "
+                      "cluster, on loopback (built by scripts/setup)")
+    servers.add_argument("action", choices=("start", "stop", "status"))
+    _fabric_dir_option(servers)
+    servers.add_argument("--crds", type=Path, help="CRDs to install (default: the upstream CRDs in clusterfabric/crds)")
+    _fabric_dir_option(command("rotate-passphrase", rotate_passphrase_command, "re-encrypt every stack's secrets "
+                               "under a new random passphrase (all stacks or none) and keep it in the passphrase file"))
+    clear = command("clear-pending", clear_pending_command, "drop the operations an interrupted run left pending in "
+                    "a stack's state (the next up makes their resources again)")
+    _fabric_dir_option(clear)
+    clear.add_argument("--stack", action="append", required=True, help="the stack (repeatable)")
+    drawn = command("graph", graph_command, "the fabric as a Mermaid or DOT graph")
+    _fabric_dir_option(drawn)
+    drawn.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
+    comment = command("comment", comment_command, "preview what changed since a git ref, as a PR comment")
+    _fabric_options(comment)
+    comment.add_argument("--base", required=True, help="git ref the change is compared with (e.g. origin/main)")
+    comment.add_argument("--output", type=Path, help="write the Markdown here (default: stdout)")
+    iperf3 = command("iperf3", iperf3_command, "ClusterLink's iperf3 example, for real on this machine (root): "
+                     "an API server per cluster, the real control and data planes, iperf3 through them")
+    iperf3.add_argument("--fabric", type=Path, help="a fabric whose clusters are named server and client, server "
+                        "exporting default/iperf3-server and client importing it (default: examples/iperf3)")
+    iperf3.add_argument("--seconds", type=int, choices=range(1, 61), default=5, metavar="1-60",
+                        help="length of each transfer (default 5)")
+    iperf3.add_argument("--work-dir", type=Path, help="keep the run's files (logs, state) here instead of a "
+                        "temporary folder removed at the end")
+    return parser
+
+
+def validate_command(args: argparse.Namespace) -> int:
+    problems, warnings = validate(args.fabric)
+    for line in problems:
+        print(line, file=sys.stderr)
+    for line in warnings:
+        print(f"warning: {line}", file=sys.stderr)
+    if problems:
+        return 1
+    print(f"{args.fabric}: valid")
+    return 0
+
+
+def rotate_passphrase_command(args: argparse.Namespace) -> int:
+    from .fabric import Fabric
+    from .passphrase import RotationError
+
+    try:
+        Fabric(args.fabric).rotate_passphrase(progress=lambda line: print(line, file=sys.stderr))
+    except RotationError as err:
+        print(f"clusterfabric: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def clear_pending_command(args: argparse.Namespace) -> int:
+    from .fabric import Fabric
+
+    fabric = Fabric(args.fabric)
+    for stack in args.stack:
+        cleared = fabric.clear_pending(stack)
+        print(f"{stack}: cleared {len(cleared)} pending operations" + "".join(f"\n  {c}" for c in cleared))
+    return 0
+
+
+def graph_command(args: argparse.Namespace) -> int:
+    from ..gitops.graph import dot, mermaid
+
+    fabric = load_fabric(args.fabric)
+    print(mermaid(fabric) if args.format == "mermaid" else dot(fabric))
+    return 0
 
 
 IPERF3_DEADLINE = 600
@@ -192,15 +202,7 @@ def plan_command(args: argparse.Namespace) -> int:
         status = "failed" if entry.get("errors") else f"{len(entry['resources'])} resources"
         print(f"plan: {stack}: {status}", file=sys.stderr)
 
-    try:
-        result = plan(PROJECT_DIR, args.fabric.resolve(), args.stack, progress=progress)
-    except InputError as err:
-        for problem in err.problems:
-            print(problem, file=sys.stderr)
-        return 1
-    except KeyError as err:
-        print(f"clusterfabric: {err.args[0]}", file=sys.stderr)
-        return 1
+    result = plan(PROJECT_DIR, args.fabric.resolve(), args.stack, progress=progress)
     failed = [s for s, entry in result["stacks"].items() if entry.get("errors")]
     if args.json:
         # Stacks in dependency order (as run), everything inside them sorted.
@@ -216,8 +218,12 @@ def plan_command(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _fabric_options(command: argparse.ArgumentParser) -> None:
+def _fabric_dir_option(command: argparse.ArgumentParser) -> None:
     command.add_argument("--fabric", type=Path, default=Path("config"), help="fabric directory (default: config)")
+
+
+def _fabric_options(command: argparse.ArgumentParser) -> None:
+    _fabric_dir_option(command)
     command.add_argument("--stack", action="append", help="only this stack (repeatable; default: all)")
     command.add_argument("--parallel", type=int, default=1, help="stacks run at once when independent (default 1)")
     command.add_argument("--force", action="store_true",
@@ -256,22 +262,29 @@ def _fabric(args: argparse.Namespace):
         if event.kind != "diagnostic" or "error" in event.message:
             print(f"[{event.stack}] {event.kind}: {event.message}", file=sys.stderr, flush=True)
 
+    return Fabric(args.fabric, parallel=args.parallel, force=args.force, on_event=progress,
+                  policy_packs=args.policy_pack, targets=_targets(args))
+
+
+def _targets(args: argparse.Namespace) -> dict:
+    """Where the options send each cluster's objects: back into files (--render), to the local control planes
+    (--apiservers, started), to a kubeconfig's API server (--kubeconfig CLUSTER=PATH). A cluster not named keeps
+    its target."""
     from .fabric import ClusterTarget
 
     targets: dict = {}
-    clusters = _cluster_names(args) if getattr(args, "render", False) or getattr(args, "apiservers", False) else []
-    if getattr(args, "render", False):
+    clusters = _cluster_names(args) if args.render or args.apiservers else []
+    if args.render:
         targets = dict.fromkeys(clusters)
-    if getattr(args, "apiservers", False):
+    if args.apiservers:
         planes = _control_planes(args, clusters, start=True)
         targets = {name: ClusterTarget(plane.kubeconfig, controllers=False) for name, plane in planes.items()}
-    for given in getattr(args, "kubeconfig", []):
+    for given in args.kubeconfig:
         cluster, _, path = given.partition("=")
         if not path or not Path(path).is_file():
             raise KeyError(f"--kubeconfig {given}: expected CLUSTER=PATH of a kubeconfig file")
         targets[cluster] = ClusterTarget(Path(path))
-    return Fabric(args.fabric, parallel=args.parallel, force=args.force, on_event=progress,
-                  policy_packs=args.policy_pack, targets=targets)
+    return targets
 
 
 def table(result) -> str:

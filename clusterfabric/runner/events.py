@@ -4,12 +4,11 @@ warnings, errors, planned steps and policy results its `StackResult` reports."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Literal
+from typing import Any, Callable, Literal
 
 from pulumi import automation as auto
 
-if TYPE_CHECKING:
-    from .fabric import StackResult
+from .results import StackResult
 
 EventKind = Literal["started", "step", "diagnostic", "policy", "read back", "finished"]
 
@@ -62,3 +61,11 @@ class EngineEvents:
             message = event.diagnostic_event.message.strip()
             (self.warnings if event.diagnostic_event.severity == "warning" else self.errors).append(message)
             self.emit("diagnostic", f"{event.diagnostic_event.severity}: {message}")
+
+    def failure(self) -> str:
+        """Why the operation failed, as the engine said it: the mandatory policies broken, or else its errors
+        (without the program's exit, which only follows them); "" when it said nothing."""
+        mandatory = [p for p in self.policy if p["level"] == "mandatory"]
+        if mandatory:
+            return "\n".join(f"[{p['level']}] {p['policy']}: {p['message']}" for p in mandatory)
+        return "\n".join(e for e in self.errors if "program exited with non-zero exit code" not in e)

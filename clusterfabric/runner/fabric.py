@@ -16,9 +16,9 @@ with its config from fabric.yaml. Before a stack changes, the exports it would
 remove and the stacks it would leave without what they read are checked: such
 a change is refused, naming the importers, unless `force=True`.
 
-This module schedules and runs the stacks; beside it, one job each: stack_config.py (a stack's config for a
-run), events.py (the engine's events translated), recovery.py (advice after an interrupted run); the
-safe-deletion queries are the model's (components/model/removal.py).
+This module schedules and runs the stacks; beside it, one job each: results.py (how a run went),
+refusals.py (why a stack's operation must not run: its inputs, safe deletion), stack_config.py (a stack's config
+for a run), events.py (the engine's events translated), recovery.py (advice after an interrupted run).
 """
 
 from __future__ import annotations
@@ -30,73 +30,24 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Mapping, Sequence
 
 from pulumi import automation as auto
 
-from components.contract import (CLUSTERLINK_OUTPUT, LATTICE_OUTPUT, PLANNED_PEERS_ENV, ClusterTarget,
-                                 clusterlink_exports, lattice_exports, render_directory_of, renders,
-                                 target_from_config)
+from components.contract import PLANNED_PEERS_ENV, ClusterTarget, render_directory_of, renders, target_from_config
 from components.model import FabricManifests, Graph, InputError, check_fabric, dependencies, load_fabric, run_order
 from components.model.errors import Problem
-from components.model.removal import importers, removed_exports
-from components.stack import read_peers
 
 from ..gitops.drift import Drift, folder_drift
-from .events import EngineEvents, Event, EventKind
-from ..local.kubeapi import KubeClient
-from .processes import leftover_advice, leftover_plugins
-from .recovery import checkpoint_path, command_error, pending_advice
 from ..gitops.rendered import finish_folder, owner_mark
-from .stack_config import prepare
+from ..local.kubeapi import KubeClient
 from ..toolchain import PROJECT_DIR, automation_command, check_backend, pulumi_env
-
-Operation = Literal["preview", "up", "refresh", "destroy"]
-Result = Literal["succeeded", "failed", "refused", "skipped", "planned offline", "not applicable"]
-
-
-@dataclass
-class StackResult:
-    """How one stack's operation went."""
-
-    stack: str
-    operation: Operation
-    result: Result
-    changes: dict[str, int] = field(default_factory=dict)
-    """Resource operations: create, update, delete, replace, same."""
-    duration: float = 0.0
-    message: str = ""
-    warnings: list[str] = field(default_factory=list)
-    steps: list[dict[str, Any]] = field(default_factory=list)
-    """For previews: each planned step (op, urn, type, diffs)."""
-    policy: list[dict[str, str]] = field(default_factory=list)
-    """Policy pack results: policy, enforcement level, resource, message."""
-    drift: list[str] = field(default_factory=list)
-    """Rendered manifests changed by hand (found by preview and refresh; up restores them)."""
-    read_back: list[str] = field(default_factory=list)
-    """After `up` on an API server: objects whose live state differs from what the stack declared."""
-    outputs: dict[str, Any] = field(default_factory=dict)
-    """After a successful `up`: the stack's outputs (secrets shown as "[secret]")."""
-
-    @property
-    def ok(self) -> bool:
-        return self.result in ("succeeded", "planned offline", "not applicable")
-
-
-@dataclass
-class FabricResult:
-    operation: Operation
-    stacks: list[StackResult]
-    policy_packs: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    """About the run as a whole: plugin processes an earlier, killed run left behind."""
-
-    @property
-    def ok(self) -> bool:
-        return all(s.ok for s in self.stacks)
-
-    def stack(self, name: str) -> StackResult:
-        return next(s for s in self.stacks if s.stack == name)
+from .events import EngineEvents, Event, EventKind
+from .processes import leftover_advice, leftover_plugins
+from .recovery import checkpoint_path, command_error, pending_advice, pending_in, pending_operations
+from .refusals import destroy_refusal, input_refusal, problems_by_stack, removal_refusal
+from .results import FabricResult, Operation, StackResult
+from .stack_config import prepare
 
 
 class UnknownStackError(KeyError):
@@ -140,15 +91,15 @@ class Fabric:
         """
         return self._checked()[0]
 
-    def _checked(self) -> tuple[FabricManifests, list[Problem]]:
-        """The fabric, and (with `force`) the problems left for each stack to refuse on its own: those in a
-        cluster's folder. Any other problem, or any at all without `force`, raises InputError."""
+    def _checked(self) -> tuple[FabricManifests, dict[str, list[Problem]]]:
+        """The fabric, and (with `force`) the problems left for each stack to refuse on its own, by stack: those in
+        a cluster's folder. Any other problem, or any at all without `force`, raises InputError."""
         fabric = load_fabric(self.fabric_dir)
         problems, _ = check_fabric(fabric)
-        folders = [self.fabric_dir / c.name for c in fabric.spec.clusters]
-        if problems and (not self.force or any(_folder_of(p, folders) is None for p in problems)):
+        own = problems_by_stack(problems, {c.name: self.fabric_dir / c.name for c in fabric.spec.clusters})
+        if problems and (not self.force or own is None):
             raise InputError(problems)
-        return fabric, problems
+        return fabric, own or {}
 
     def graph(self) -> Graph:
         return dependencies(self.load())
@@ -171,25 +122,21 @@ class Fabric:
         check_backend(self.env)
         fabric, problems = self._checked()
         graph = dependencies(fabric)
-        order = run_order(fabric, graph=graph)
-        selected = [s for s in order if stacks is None or s in stacks]
-        unknown = set(stacks or []) - set(order)
-        if unknown:
-            raise UnknownStackError(f"no stack {', '.join(sorted(unknown))} in the fabric (stacks: {', '.join(order)})")
+        order = _selected(run_order(fabric, graph=graph), stacks)
         if operation == "destroy":
-            selected.reverse()
-        # What each stack waits for: what it reads (or, to destroy, what reads it) among the selected stacks.
-        waits = {s: {d for d in selected if (d in graph.needs(s) if operation != "destroy" else s in graph.needs(d))
-                     and selected.index(d) < selected.index(s)} for s in selected}
-        left = leftover_plugins(self.project_dir)
-        notes = [leftover_advice(left)] if left else []
-        for note in notes:
-            self._emit("fabric", "diagnostic", f"warning: {note}")
+            order.reverse()
+        notes = self._leftover_notes()
+        run = _Run(operation, fabric, graph, frozenset(order), problems)
+        results = self._scheduled(run, order, _waits(graph, order, operation))
+        return FabricResult(operation, [results[s] for s in order], self.policy_packs, notes)
+
+    def _scheduled(self, run: _Run, order: list[str], waits: dict[str, set[str]]) -> dict[str, StackResult]:
+        """Each stack's result: run in `order` once the stacks it waits for are done, up to `parallel` at once;
+        skipped when one of those did not succeed."""
         results: dict[str, StackResult] = {}
-        run = _Run(operation, problems)
         with ThreadPoolExecutor(max_workers=self.parallel) as pool:
             running: dict[Future, str] = {}
-            pending = list(selected)
+            pending = list(order)
             while pending or running:
                 for stack in [s for s in pending if waits[s] <= set(results)]:
                     if len(running) >= self.parallel:
@@ -197,18 +144,26 @@ class Fabric:
                     pending.remove(stack)
                     failed = [d for d in waits[stack] if not results[d].ok]
                     if failed:
-                        results[stack] = StackResult(stack, operation, "skipped",
+                        results[stack] = StackResult(stack, run.operation, "skipped",
                                                      message=f"not run: {', '.join(failed)} did not succeed")
                         self._emit(stack, "finished", results[stack].message)
                         continue
-                    running[pool.submit(self._one, fabric, graph, run, stack, set(selected))] = stack
+                    running[pool.submit(self._one, run, stack)] = stack
                 if not running:
                     continue
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
                     stack = running.pop(future)
                     results[stack] = future.result()
-        return FabricResult(operation, [results[s] for s in selected], self.policy_packs, notes)
+        return results
+
+    def _leftover_notes(self) -> list[str]:
+        """What plugin processes an earlier, killed run left behind: said at once, and noted in the result."""
+        left = leftover_plugins(self.project_dir)
+        notes = [leftover_advice(left)] if left else []
+        for note in notes:
+            self._emit("fabric", "diagnostic", f"warning: {note}")
+        return notes
 
     def rotate_passphrase(self, progress: Callable[[str], None] = lambda line: None) -> list[str]:
         """Re-encrypt every stack of the project's backend under a new random passphrase, all or none
@@ -224,15 +179,7 @@ class Fabric:
     def pending_operations(self, name: str) -> list[str]:
         """Operations an interrupted run left in the stack's state (`creating Kind name`...), read from the
         checkpoint on a local file backend (other backends: `pulumi stack export`)."""
-        import json
-
-        checkpoint = self._checkpoint(name)
-        try:
-            latest = json.loads(checkpoint.read_text())["checkpoint"].get("latest") or {} if checkpoint else {}
-        except (OSError, ValueError, KeyError):
-            return []
-        return [f"{op['type']} {op['resource']['type']} {op['resource']['urn'].split('::')[-1]}"
-                for op in latest.get("pending_operations") or []]
+        return pending_operations(self._checkpoint(name))
 
     def clear_pending(self, name: str) -> list[str]:
         """Drop the pending operations from the stack's state; returns them. Safe because the next `up`
@@ -240,8 +187,8 @@ class Fabric:
         server-side, which takes over one that already exists)."""
         stack = self._stack(name)
         state = stack.export_stack()
-        pending = self.pending_operations(name)
-        if state.deployment and state.deployment.get("pending_operations"):
+        pending = pending_in(state.deployment or {})  # the state's own: a backend other than files has no checkpoint
+        if pending:
             state.deployment["pending_operations"] = []
             try:
                 stack.import_stack(state)
@@ -255,16 +202,21 @@ class Fabric:
         with self._lock:
             self.on_event(Event(stack, kind, message, **typed))
 
-    def _one(self, fabric: FabricManifests, graph: Graph, run: _Run, name: str, selected: set[str]) -> StackResult:
-        operation = run.operation
+    def _one(self, run: _Run, name: str) -> StackResult:
+        """The run's operation on one stack. Whatever happens, a result: a refusal, a failure (never a traceback),
+        and advice on the operations an interrupted run left pending."""
+        operate = {"preview": self._preview_stack, "up": self._up_stack, "refresh": self._refresh_stack,
+                   "destroy": self._destroy_stack}[run.operation]
         started = time.monotonic()
-        self._emit(name, "started", operation)
+        self._emit(name, "started", run.operation)
         try:
-            result = self._operate(fabric, graph, run, name, selected)
+            result = operate(run, name)
+        except _Refused as refused:
+            result = StackResult(name, run.operation, "refused", message=str(refused))
         except auto.errors.CommandError as err:
-            result = StackResult(name, operation, "failed", message=command_error(err, self._checkpoint(name)))
+            result = StackResult(name, run.operation, "failed", message=command_error(err, self._checkpoint(name)))
         except Exception as err:  # a stack's failure is reported in its row, never as a traceback
-            result = StackResult(name, operation, "failed", message=f"{type(err).__name__}: {err}")
+            result = StackResult(name, run.operation, "failed", message=f"{type(err).__name__}: {err}")
         pending = self.pending_operations(name)
         if pending:
             advice = pending_advice(name, pending)
@@ -274,106 +226,159 @@ class Fabric:
         self._emit(name, "finished", f"{result.result} {_changes_text(result.changes)}".strip(), result=result)
         return result
 
-    def _operate(self, fabric: FabricManifests, graph: Graph, run: _Run, name: str, selected: set[str]) -> StackResult:
-        operation = run.operation
-        spec = fabric.spec.cluster(name)
-        if spec.dataplane == "lattice" and "aws" not in self._installed_plugins():
-            return self._offline(fabric, graph, run, name, "no AWS provider plugin on this machine")
-        if operation == "preview":
-            # What a stack reads from another only exists once that one is deployed.
-            missing = sorted(d for d in graph.hard[name] if not self._published(d, run))
-            if missing:
-                return self._offline(fabric, graph, run, name, f"{', '.join(missing)} not deployed yet")
-        refused = self._input_refusal(fabric, run, name) if operation in ("preview", "up") else None
-        if refused:  # before the stack is touched: a refused run writes no config, checkpoint or history
-            return StackResult(name, operation, "refused", message=refused)
-        # A preview checks an importer against what the stacks previewed before it will publish, not what they did.
-        planned = sorted(run.previewed) if operation == "preview" else []
-        stack, config = self._prepared(name, {PLANNED_PEERS_ENV: ",".join(planned)} if planned else None)
-        outputs = functools.cache(lambda: self._outputs(name, run))  # read once, and only if needed
-        drift, unchecked = self._drift(name, stack, config, outputs)
-        # Not this backend's files here (a fresh checkout): nothing was changed by hand, but an `up` writes every
-        # manifest its state holds, so the folder is whole (what a deploy job publishes for Argo CD or Flux).
-        absent, drift = (drift, []) if unchecked else ([], drift)
-        if operation == "refresh" and renders(config):
-            # No cluster to read: a rendering stack's truth is its files, compared with what it wrote.
-            return StackResult(name, operation, "succeeded", drift=[str(d) for d in drift],
-                               message=unchecked or "renders its manifests: compared them with the state"
-                               + (f"; {len(drift)} changed by hand" if drift else ", no drift"))
-        refusal = None if self.force else self._refusal(fabric, graph, operation, name, outputs, selected)
-        if refusal:
-            return StackResult(name, operation, "refused", message=refusal)
-        events = EngineEvents(functools.partial(self._emit, name))
-        warnings, errors, steps, policy = events.warnings, events.errors, events.steps, events.policy
-        options: dict[str, Any] = {"on_event": events.handle, "color": "never"}
-        if self.policy_packs and operation in ("preview", "up"):
-            options["policy_packs"] = self.policy_packs
-        restore = sorted({d.urn for d in drift + absent if d.urn})
-        if operation == "up" and restore:
-            options["replace"] = restore  # rewriting the object rewrites its file
-        target = target_from_config(config)
-        namespaces = _namespaces(stack) if operation == "destroy" and target and not target.controllers else []
-        published: dict[str, Any] = {}
+    def _preview_stack(self, run: _Run, name: str) -> StackResult:
+        reason = self._why_offline(run, name) or self._unpublished_reads(run, name)
+        if reason:
+            return self._offline(run, name, reason)
+        # An importer is checked against what the stacks previewed before it will publish, not what they did.
+        ready = self._ready_to_change(run, name, planned=run.planned())
+        events, options = self._engine(name, policies=True)
         try:
-            if operation == "preview":
-                changes = dict(stack.preview(**options).change_summary)
-            elif operation == "up":
-                done = stack.up(**options)
-                changes = dict(done.summary.resource_changes or {})
-                # What the engine read back after the up (the Automation API does): no second CLI call.
-                published = {k: "[secret]" if v.secret else v.value for k, v in done.outputs.items()}
-            elif operation == "refresh":
-                changes = dict(stack.refresh(**options).summary.resource_changes or {})
-            else:
-                changes = dict(stack.destroy(**options).summary.resource_changes or {})
+            changes = ready.stack.preview(**options).change_summary
         except auto.errors.CommandError as err:
-            message = "\n".join(e for e in errors if "program exited with non-zero exit code" not in e)
-            if any(p["level"] == "mandatory" for p in policy):
-                message = "\n".join(f"[{p['level']}] {p['policy']}: {p['message']}" for p in policy
-                                    if p["level"] == "mandatory")
-            if "cluster is unreachable" in message and target:
-                message += (f"\n{name} applies to the API server of {target.kubeconfig}: start it (a local control "
-                            "plane: `clusterfabric apiservers start` or `up --apiservers`) and run again; to render "
-                            "this stack instead, run with `--render` while that server is up (its objects move "
-                            "into files)")
-            return StackResult(name, operation, "failed", message=message or command_error(err),
-                               warnings=warnings, steps=steps, policy=policy)
-        drifted = [str(d) for d in drift if operation == "preview" or not d.urn]
-        result = StackResult(name, operation, "succeeded", changes={k: int(v) for k, v in changes.items()},
-                             warnings=warnings + drifted, steps=steps, policy=policy, drift=[str(d) for d in drift],
-                             message=_restored_text(drift, absent) if operation == "up" and restore
-                             else unchecked if operation == "preview" else "")
-        if operation == "preview":
-            with run.lock:
-                run.previewed.add(name)
-        if operation == "up":
-            result.outputs = published
-        if operation == "up" and renders(config):
-            directory = render_directory_of(result.outputs, self.project_dir)  # what this up published
-            if directory is not None:
-                finish_folder(directory, self._render_owner(name))
-        if target and operation == "up":
-            self._read_back(stack, target, result)
-        elif target and operation == "destroy" and namespaces:
+            return _engine_failed(ready, "preview", err, events)
+        with run.lock:
+            run.previewed.add(name)
+        return _succeeded(ready, "preview", changes, events, warned=ready.drift, message=ready.unchecked)
+
+    def _up_stack(self, run: _Run, name: str) -> StackResult:
+        reason = self._why_offline(run, name)
+        if reason:
+            return self._offline(run, name, reason)
+        ready = self._ready_to_change(run, name)
+        events, options = self._engine(name, policies=True)
+        restore = sorted({d.urn for d in ready.drift + ready.absent if d.urn})
+        if restore:
+            options["replace"] = restore  # rewriting the object rewrites its file
+        try:
+            done = ready.stack.up(**options)
+        except auto.errors.CommandError as err:
+            return _engine_failed(ready, "up", err, events)
+        result = _succeeded(ready, "up", done.summary.resource_changes or {}, events, warned=_not_restored(ready.drift),
+                            message=_restored_text(ready.drift, ready.absent) if restore else "")
+        # What the engine read back after the up (the Automation API does): no second CLI call.
+        result.outputs = {k: "[secret]" if v.secret else v.value for k, v in done.outputs.items()}
+        directory = render_directory_of(result.outputs, self.project_dir) if renders(ready.config) else None
+        if directory is not None:
+            finish_folder(directory, self._render_owner(name))
+        if ready.target:
+            self._read_back(ready.stack, ready.target, result)
+        return result
+
+    def _refresh_stack(self, run: _Run, name: str) -> StackResult:
+        reason = self._why_offline(run, name)
+        if reason:
+            return StackResult(name, "refresh", "not applicable", message=reason)
+        ready = self._ready(run, name)
+        if renders(ready.config):
+            # No cluster to read: a rendering stack's truth is its files, compared with what it wrote.
+            return StackResult(name, "refresh", "succeeded", drift=[str(d) for d in ready.drift],
+                               message=ready.unchecked or "renders its manifests: compared them with the state"
+                               + (f"; {len(ready.drift)} changed by hand" if ready.drift else ", no drift"))
+        events, options = self._engine(name)
+        try:
+            changes = ready.stack.refresh(**options).summary.resource_changes or {}
+        except auto.errors.CommandError as err:
+            return _engine_failed(ready, "refresh", err, events)
+        return _succeeded(ready, "refresh", changes, events)
+
+    def _destroy_stack(self, run: _Run, name: str) -> StackResult:
+        reason = self._why_offline(run, name)
+        if reason:
+            return StackResult(name, "destroy", "not applicable", message=reason)
+        ready = self._ready(run, name)
+        if not self.force:
+            _refuse(destroy_refusal(run.graph, name, run.selected))
+        target = ready.target
+        # No namespace controller runs there to finish the namespaces it empties: read them while the state has them.
+        namespaces = _namespaces(ready.stack) if target and not target.controllers else []
+        events, options = self._engine(name)
+        try:
+            changes = ready.stack.destroy(**options).summary.resource_changes or {}
+        except auto.errors.CommandError as err:
+            return _engine_failed(ready, "destroy", err, events)
+        result = _succeeded(ready, "destroy", changes, events, warned=_not_restored(ready.drift))
+        if target and namespaces:
             from ..local.apiserver import finalize_namespaces
 
             finalized = finalize_namespaces(KubeClient.from_kubeconfig(target.kubeconfig), namespaces)
             result.message = f"finalized namespaces {', '.join(finalized)}" if finalized else ""
         return result
 
-    def _input_refusal(self, fabric: FabricManifests, run: _Run, name: str) -> str | None:
-        """What the stack's own program would refuse, found before the engine runs: its own input problems, and
-        for a ClusterLink importer, Imports of what its peers do not publish (deployed, or planned in this run)."""
-        own = [p for p in run.problems if _folder_of(p, [self.fabric_dir / name])]
-        if own:
-            return "invalid fabric input:\n" + "\n".join(map(str, own))
-        if fabric.spec.cluster(name).dataplane != "clusterlink":
-            return None
-        planned = frozenset(run.previewed) if run.operation == "preview" else frozenset()
-        published = {p: (self._deployed_outputs(p, run) or {}).get(CLUSTERLINK_OUTPUT)
-                     for p in fabric.import_peers(name) if p not in planned}
-        peers = read_peers(fabric, name, published, planned)
-        return peers.refusal() if peers.problems else None
+    def _offline(self, run: _Run, name: str, reason: str) -> StackResult:
+        """A preview or up of a stack that cannot run on the engine here (`reason`): evaluated under mocks instead.
+        The stacks evaluated for an earlier stack of this run are not evaluated again; what they created in the
+        fake Lattice API is there."""
+        from ..offline.plan import lattice_api, plan
+
+        def evaluated(stack: str, outputs: dict[str, Any]) -> None:
+            with run.lock:
+                run.offline[stack] = outputs
+
+        with run.lock:
+            known = dict(run.offline)
+            if run.lattice is None:
+                run.lattice = lattice_api(run.fabric)
+        entry = plan(self.project_dir, self.fabric_dir, [name], known=known, on_evaluated=evaluated,
+                     fabric=run.fabric, graph=run.graph, lattice=run.lattice)["stacks"][name]
+        if entry.get("errors"):
+            return StackResult(name, run.operation, "failed", message="\n".join(entry["errors"]))
+        return StackResult(name, run.operation, "planned offline", changes={"create": len(entry["resources"])},
+                           warnings=entry["warnings"],
+                           message=f"{reason}: evaluated under mocks instead")
+
+    # --- the steps the operations share -------------------------------------------
+
+    def _why_offline(self, run: _Run, name: str) -> str | None:
+        """Why the stack cannot run on the engine here, if it cannot: a Lattice stack without the AWS plugin."""
+        if run.fabric.spec.cluster(name).dataplane == "lattice" and "aws" not in self._installed_plugins():
+            return "no AWS provider plugin on this machine"
+        return None
+
+    def _unpublished_reads(self, run: _Run, name: str) -> str | None:
+        """For a preview: the stacks it reads that are not deployed yet (what it reads exists only once they are)."""
+        missing = sorted(d for d in run.graph.hard[name] if not self._deployed_outputs(d, run))
+        return f"{', '.join(missing)} not deployed yet" if missing else None
+
+    def _ready_to_change(self, run: _Run, name: str, planned: frozenset[str] = frozenset()) -> _Ready:
+        """The stack ready for a preview or up, unless refused (raises _Refused): for its own inputs before it is
+        touched (a refused run writes no config, checkpoint or history), then, unless forced, for removing exports
+        others import. `planned`: the stacks previewed in this run, read as what they will publish."""
+        _refuse(input_refusal(run.fabric, name, run.problems.get(name, []),
+                              lambda peer: self._deployed_outputs(peer, run), planned))
+        ready = self._ready(run, name, {PLANNED_PEERS_ENV: ",".join(sorted(planned))} if planned else None)
+        if not self.force:
+            _refuse(removal_refusal(run.fabric, name, ready.outputs()))
+        return ready
+
+    def _ready(self, run: _Run, name: str, env: dict[str, str] | None = None) -> _Ready:
+        """The stack, its config brought in line with this run, and its rendered manifests compared with its
+        state. `env`: variables for this stack's run only."""
+        stack, config = self._prepared(name, env)
+        outputs = functools.cache(lambda: self._outputs(name, run))  # read once, and only if needed
+        drift, unchecked = self._drift(name, stack, config, outputs)
+        # Not this backend's files here (a fresh checkout): nothing was changed by hand, but an `up` writes every
+        # manifest its state holds, so the folder is whole (what a deploy job publishes for Argo CD or Flux).
+        absent, drift = (drift, []) if unchecked else ([], drift)
+        return _Ready(name, stack, config, outputs, drift, absent, unchecked)
+
+    def _drift(self, name: str, stack: auto.Stack, config: dict[str, str],
+               outputs: Callable[[], dict[str, Any]]) -> tuple[list[Drift], str]:
+        """Differences between the stack's state and its rendered manifests here, and why they are not hand
+        changes ("" when they are): see `clusterfabric.gitops.drift.folder_drift`."""
+        directory = render_directory_of(outputs(), self.project_dir) if renders(config) else None
+        if directory is None:
+            return [], ""
+        return folder_drift(stack.export_stack().deployment or {}, directory, self._render_owner(name))
+
+    def _engine(self, name: str, *, policies: bool = False) -> tuple[EngineEvents, dict[str, Any]]:
+        """For an engine run of the stack: its events, noted as they come and passed on as progress, and its options
+        (no colour; with `policies`, for a preview or up, the policy packs)."""
+        events = EngineEvents(functools.partial(self._emit, name))
+        options: dict[str, Any] = {"on_event": events.handle, "color": "never"}
+        if policies and self.policy_packs:
+            options["policy_packs"] = self.policy_packs
+        return events, options
 
     def _read_back(self, stack: auto.Stack, target: ClusterTarget, result: StackResult) -> None:
         """Compare every object the stack declared with the API server's; a difference fails the stack."""
@@ -390,53 +395,29 @@ class Fabric:
             result.message = f"read back {compared} objects from the API server: as declared"
         self._emit(stack.name, "read back", result.message.splitlines()[0])
 
-    def _drift(self, name: str, stack: auto.Stack, config: dict[str, str],
-               outputs: Callable[[], dict[str, Any]]) -> tuple[list[Drift], str]:
-        """Differences between the stack's state and its rendered manifests here, and why they are not hand
-        changes ("" when they are): see `clusterfabric.gitops.rendered.folder_drift`."""
-        directory = render_directory_of(outputs(), self.project_dir) if renders(config) else None
-        if directory is None:
-            return [], ""
-        return folder_drift(stack.export_stack().deployment or {}, directory, self._render_owner(name))
-
     def _render_owner(self, name: str) -> str:
         return owner_mark(self.env.get("PULUMI_BACKEND_URL", ""), name)
 
-    def _checkpoint(self, name: str) -> Path | None:
-        """The stack's checkpoint file, on a local file backend."""
-        return checkpoint_path(self.env, name)
-
-    def _command(self) -> auto.PulumiCommand:
-        """The Pulumi CLI, found once (making one runs `pulumi version`)."""
-        with self._cli_lock:
-            if self._cli is None:
-                self._cli = automation_command()
-            return self._cli
+    # --- the stacks' state ----------------------------------------------------------
 
     def outputs(self, name: str) -> dict[str, Any]:
-        """Stack `name`'s outputs, as its last `up` published them (secrets shown as "[secret]")."""
-        return self._read_outputs(name)
-
-    def _read_outputs(self, name: str) -> dict[str, Any]:
-        """The stack's outputs, secrets shown as "[secret]": one CLI call (`Stack.outputs()` makes a second one,
-        to show the secrets, which nothing here reads). Raises CommandError when there is no such stack."""
+        """Stack `name`'s outputs, as its last `up` published them (secrets shown as "[secret]"): one CLI call
+        (`Stack.outputs()` makes a second one, to show the secrets, which nothing here reads). Raises CommandError
+        when there is no such stack."""
         done = self._command().run(["stack", "output", "--json", "--stack", name], str(self.project_dir), self.env)
         return json.loads(done.stdout)
 
     def _outputs(self, name: str, run: _Run) -> dict[str, Any]:
         """The stack's outputs; in a preview read once for the whole run (a preview changes no stack's outputs)."""
         if run.operation != "preview":
-            return self._read_outputs(name)
+            return self.outputs(name)
         with run.lock:
             outputs = run.outputs.get(name)
         if outputs is None:
-            outputs = self._read_outputs(name)
+            outputs = self.outputs(name)
             with run.lock:
                 run.outputs[name] = outputs
         return outputs
-
-    def _published(self, name: str, run: _Run) -> bool:
-        return bool(self._deployed_outputs(name, run))
 
     def _deployed_outputs(self, name: str, run: _Run) -> dict[str, Any] | None:
         """The stack's outputs, None when there is no such stack yet. Any other failure to read it (no backend, no
@@ -447,30 +428,6 @@ class Fabric:
             if "no stack named" in str(err):
                 return None
             raise
-
-    def _offline(self, fabric: FabricManifests, graph: Graph, run: _Run, name: str, reason: str) -> StackResult:
-        operation = run.operation
-        if operation not in ("preview", "up"):
-            return StackResult(name, operation, "not applicable", message=reason)
-        from ..offline.plan import lattice_api, plan
-
-        def evaluated(stack: str, outputs: dict[str, Any]) -> None:
-            with run.lock:
-                run.offline[stack] = outputs
-
-        with run.lock:
-            known = dict(run.offline)
-            if run.lattice is None:
-                run.lattice = lattice_api(fabric)
-        # The stacks evaluated for an earlier stack of this run are not evaluated again; what they created in the
-        # fake Lattice API is there.
-        entry = plan(self.project_dir, self.fabric_dir, [name], known=known, on_evaluated=evaluated,
-                     fabric=fabric, graph=graph, lattice=run.lattice)["stacks"][name]
-        if entry.get("errors"):
-            return StackResult(name, operation, "failed", message="\n".join(entry["errors"]))
-        return StackResult(name, operation, "planned offline", changes={"create": len(entry["resources"])},
-                           warnings=entry["warnings"],
-                           message=f"{reason}: evaluated under mocks instead")
 
     def _installed_plugins(self) -> set[str]:
         if self._plugins is None:
@@ -491,39 +448,30 @@ class Fabric:
             opts=auto.LocalWorkspaceOptions(env_vars={**self.env, **(env or {})}, pulumi_command=self._command()))
         return stack, prepare(stack, self.project_dir, self.fabric_dir, self.targets)
 
-    # --- safe deletion ------------------------------------------------------------
+    def _checkpoint(self, name: str) -> Path | None:
+        """The stack's checkpoint file, on a local file backend."""
+        return checkpoint_path(self.env, name)
 
-    def _refusal(self, fabric: FabricManifests, graph: Graph, operation: Operation, name: str,
-                 outputs: Callable[[], dict[str, Any]], selected: set[str]) -> str | None:
-        if operation == "destroy":
-            readers = sorted(s for s in graph.dependents({name}) - {name} if s not in selected)
-            if readers:
-                return (f"refusing to destroy {name!r}: {', '.join(readers)} still read it (imports, certificates or "
-                        "service networks); destroy them too, change them first, or use --force")
-            return None
-        if operation not in ("preview", "up"):
-            return None
-        published = outputs()
-        if fabric.spec.cluster(name).dataplane == "clusterlink":
-            removed = removed_exports(fabric, name, clusterlink_exports(published.get(CLUSTERLINK_OUTPUT)))
-        else:
-            removed = removed_exports(fabric, name, lattice_exports(name, published.get(LATTICE_OUTPUT)))
-        users_of = importers(fabric, name, removed)
-        if not users_of:
-            return None
-        lines = [f"refusing to remove what {name!r} exports while others import it (use --force to do it anyway):"]
-        lines += [f"  {export}: imported by {', '.join(users)}" for export, users in sorted(users_of.items())]
-        return "\n".join(lines)
+    def _command(self) -> auto.PulumiCommand:
+        """The Pulumi CLI, found once (making one runs `pulumi version`)."""
+        with self._cli_lock:
+            if self._cli is None:
+                self._cli = automation_command()
+            return self._cli
 
 
 @dataclass
 class _Run:
-    """What one run's stacks share, from their threads: the outputs a preview read, and the offline outputs of the
-    stacks evaluated under mocks (each evaluated once per run)."""
+    """One run of an operation, and what its stacks share from their threads: the outputs a preview read, the
+    stacks previewed so far, and the offline outputs of the stacks evaluated under mocks (each evaluated once per
+    run)."""
 
     operation: Operation
-    problems: list[Problem] = field(default_factory=list)
-    """With `force`: the input problems in the clusters' folders, each refusing its own stack."""
+    fabric: FabricManifests
+    graph: Graph
+    selected: frozenset[str]
+    problems: dict[str, list[Problem]]
+    """With `force`: each stack's input problems (those in its cluster's folder), refusing it."""
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     offline: dict[str, dict[str, Any]] = field(default_factory=dict)
     lattice: Any = None
@@ -532,17 +480,93 @@ class _Run:
     """Stacks whose preview succeeded in this run: what they will publish is what their manifests say."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def planned(self) -> frozenset[str]:
+        """The stacks previewed so far (none but in a preview)."""
+        with self.lock:
+            return frozenset(self.previewed)
+
+
+@dataclass
+class _Ready:
+    """A stack ready for its operation: its config in line with the run, and its rendered manifests compared
+    with its state."""
+
+    name: str
+    stack: auto.Stack
+    config: dict[str, str]
+    outputs: Callable[[], dict[str, Any]]
+    """What it published at its last `up`: read once, and only if needed."""
+    drift: list[Drift]
+    """Its rendered manifests changed by hand."""
+    absent: list[Drift]
+    """The differences when its manifests here are not this backend's (`unchecked` says why): no hand changes, but
+    an `up` writes what its state holds."""
+    unchecked: str
+    """Why its rendered manifests were not compared ("" when they were)."""
+
+    @functools.cached_property
+    def target(self) -> ClusterTarget | None:
+        """The API server it applies to (None: it renders)."""
+        return target_from_config(self.config)
+
+
+class _Refused(Exception):
+    """A stack's operation refused before the engine ran (see refusals.py): its result says why."""
+
+
+def _refuse(refusal: str | None) -> None:
+    if refusal:
+        raise _Refused(refusal)
+
+
+def _selected(order: list[str], stacks: list[str] | None) -> list[str]:
+    """The stacks asked for (None: all), in run order; UnknownStackError names any the fabric does not have."""
+    unknown = set(stacks or []) - set(order)
+    if unknown:
+        raise UnknownStackError(f"no stack {', '.join(sorted(unknown))} in the fabric (stacks: {', '.join(order)})")
+    return [s for s in order if stacks is None or s in stacks]
+
+
+def _waits(graph: Graph, order: list[str], operation: Operation) -> dict[str, set[str]]:
+    """What each stack waits for among the stacks before it in `order`: those it reads, or to destroy, those that
+    read it."""
+    def waits_for(stack: str, other: str) -> bool:
+        return stack in graph.needs(other) if operation == "destroy" else other in graph.needs(stack)
+
+    return {s: {d for d in order[:i] if waits_for(s, d)} for i, s in enumerate(order)}
+
+
+def _succeeded(ready: _Ready, operation: Operation, changes: Mapping[str, int], events: EngineEvents, *,
+               warned: Sequence[Drift] = (), message: str = "") -> StackResult:
+    """A successful engine run: its resource changes and what the engine reported, the drift found before it,
+    and `warned`, the drift to warn about."""
+    return StackResult(ready.name, operation, "succeeded", changes={k: int(v) for k, v in changes.items()},
+                       warnings=events.warnings + [str(d) for d in warned], steps=events.steps, policy=events.policy,
+                       drift=[str(d) for d in ready.drift], message=message)
+
+
+def _engine_failed(ready: _Ready, operation: Operation, err: auto.errors.CommandError,
+                   events: EngineEvents) -> StackResult:
+    """A failed engine run: why, as the engine said it (else the command's error), and for an API server out of
+    reach, what to do."""
+    message = events.failure()
+    if "cluster is unreachable" in message and ready.target:
+        message += (f"\n{ready.name} applies to the API server of {ready.target.kubeconfig}: start it (a local "
+                    "control plane: `clusterfabric apiservers start` or `up --apiservers`) and run again; to render "
+                    "this stack instead, run with `--render` while that server is up (its objects move into files)")
+    return StackResult(ready.name, operation, "failed", message=message or command_error(err),
+                       warnings=events.warnings, steps=events.steps, policy=events.policy)
+
+
+def _not_restored(drift: list[Drift]) -> list[Drift]:
+    """The drift an `up` does not restore: files no resource of the stack wrote (a hand removes them)."""
+    return [d for d in drift if not d.urn]
+
 
 def _restored_text(drift: list[Drift], absent: list[Drift]) -> str:
     if absent:
         return f"wrote the {len(absent)} manifests its state holds that were not here (rendered elsewhere before)"
     return f"restored {len(drift)} hand-changed manifests"
-
-
-def _folder_of(problem: Problem, folders: list[Path]) -> Path | None:
-    """The cluster folder among `folders` holding the problem's file, if any."""
-    path = Path(problem.file).resolve()
-    return next((f for f in folders if path.is_relative_to(f.resolve())), None)
 
 
 def _namespaces(stack: auto.Stack) -> list[str]:

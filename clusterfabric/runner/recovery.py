@@ -8,7 +8,7 @@ import os
 import re
 import socket
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
 from pulumi import automation as auto
 
@@ -83,6 +83,22 @@ def _stale_lock(text: str, checkpoint: Path | None) -> str | None:
         except (OSError, ValueError):
             continue
     return None
+
+
+def pending_operations(checkpoint: Path | None) -> list[str]:
+    """The operations an interrupted run left pending in a stack's checkpoint; none without a checkpoint file."""
+    try:
+        latest = json.loads(checkpoint.read_text())["checkpoint"].get("latest") or {} if checkpoint else {}
+    except (OSError, ValueError, KeyError):
+        return []
+    return pending_in(latest)
+
+
+def pending_in(deployment: Mapping[str, Any]) -> list[str]:
+    """The pending operations of a deployment (a checkpoint's latest state, or what `pulumi stack export` gives),
+    one line each: `creating Kind name`..."""
+    return [f"{op['type']} {op['resource']['type']} {op['resource']['urn'].split('::')[-1]}"
+            for op in deployment.get("pending_operations") or []]
 
 
 def pending_advice(name: str, pending: list[str]) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from clusterfabric.gitops.comment import render
-from clusterfabric.runner.fabric import FabricResult, StackResult
+from clusterfabric.runner.results import FabricResult, StackResult
 from components.model import load_fabric
 from tests.pulumi_project import PulumiProject, copy_program, pulumi_command, project
 

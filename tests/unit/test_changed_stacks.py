@@ -63,7 +63,7 @@ def test_a_comment_over_githubs_limit_is_cut_at_a_line_with_its_blocks_closed():
 
 def test_a_comment_with_nothing_changed_says_so_instead_of_an_empty_table():
     from clusterfabric.gitops.comment import render
-    from clusterfabric.runner.fabric import FabricResult
+    from clusterfabric.runner.results import FabricResult
 
     text = render(FabricResult("preview", []), load_fabric(PROJECT_DIR / "config"), set(), "origin/main")
     assert "No stack's inputs changed since `origin/main`: nothing to preview." in text
@@ -72,7 +72,7 @@ def test_a_comment_with_nothing_changed_says_so_instead_of_an_empty_table():
 
 def test_advisories_on_objects_the_change_leaves_alone_are_counted_not_listed():
     from clusterfabric.gitops.comment import render
-    from clusterfabric.runner.fabric import FabricResult, StackResult
+    from clusterfabric.runner.results import FabricResult, StackResult
 
     central = StackResult("central", "preview", "succeeded", changes={"update": 1}, steps=[
         {"op": "update", "urn": "urn:pulumi:central::p::t::central-import", "type": "t", "diffs": []}], policy=[

@@ -28,7 +28,7 @@ def test_an_empty_backend_url_fails_the_cli_with_exit_1(capsys, monkeypatch):
 
 def test_a_run_with_stacks_planned_offline_exits_3_and_shows_them_apart():
     from clusterfabric.runner.cli import table
-    from clusterfabric.runner.fabric import FabricResult, StackResult
+    from clusterfabric.runner.results import FabricResult, StackResult
     from clusterfabric.gitops.report import exit_status
 
     deployed = StackResult("east", "up", "succeeded", changes={"create": 31})
@@ -43,7 +43,7 @@ def test_a_run_with_stacks_planned_offline_exits_3_and_shows_them_apart():
 
 
 def test_a_run_where_every_stack_deployed_exits_0_and_a_failure_exits_1():
-    from clusterfabric.runner.fabric import FabricResult, StackResult
+    from clusterfabric.runner.results import FabricResult, StackResult
     from clusterfabric.gitops.report import exit_status
 
     assert exit_status(FabricResult("up", [StackResult("east", "up", "succeeded")])) == 0
@@ -67,3 +67,18 @@ def test_the_python_api_exports_what_its_callers_catch_and_pass():
     assert clusterfabric.InputError is InputError
     assert clusterfabric.ClusterTarget.__name__ == "ClusterTarget"
     assert issubclass(clusterfabric.BackendError, RuntimeError)
+
+
+def test_clear_pending_returns_what_it_cleared_on_a_backend_without_checkpoint_files(monkeypatch):
+    from types import SimpleNamespace
+
+    namespace = "kubernetes:core/v1:Namespace"
+    pending = {"type": "creating",
+               "resource": {"type": namespace, "urn": f"urn:pulumi:east::clusterfabric::{namespace}::shop"}}
+    state = SimpleNamespace(deployment={"resources": [], "pending_operations": [pending]})
+    imported = []
+    stack = SimpleNamespace(export_stack=lambda: state, import_stack=imported.append)
+    monkeypatch.setattr(Fabric, "_stack", lambda self, name: stack)
+    fabric = Fabric("config", env={"PULUMI_BACKEND_URL": "s3://bucket"})  # no checkpoint file to read
+    assert fabric.clear_pending("east") == ["creating kubernetes:core/v1:Namespace shop"]
+    assert imported == [state] and state.deployment["pending_operations"] == []

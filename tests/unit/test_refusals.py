@@ -1,0 +1,73 @@
+"""A stack's refusals as plain functions of the model, its graph and the outputs read: no engine, no stack."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from clusterfabric.runner.refusals import destroy_refusal, input_refusal, problems_by_stack, removal_refusal
+from clusterfabric.toolchain import PROJECT_DIR
+from components.model import dependencies, load_fabric
+from components.model.errors import Problem
+
+CONFIG = PROJECT_DIR / "config"
+
+
+@pytest.fixture(scope="module")
+def example():
+    return load_fabric(CONFIG)
+
+
+def test_destroying_a_stack_others_read_is_refused_unless_they_go_with_it(example):
+    graph = dependencies(example)
+    assert destroy_refusal(graph, "east", frozenset({"east"})).startswith(
+        "refusing to destroy 'east': central, west still read it")
+    assert destroy_refusal(graph, "east", frozenset({"east", "central", "west"})) is None
+
+
+def test_an_export_published_that_the_manifests_dropped_is_refused_naming_its_importers(tmp_path: Path):
+    shutil.copytree(CONFIG, tmp_path / "config")
+    sharing = tmp_path / "config" / "east" / "sharing.yaml"
+    sharing.write_text(sharing.read_text().replace("  name: reviews\n  namespace: bookinfo\nspec:\n  port: 9080\n",
+                                                   "  name: ratings\n  namespace: bookinfo\nspec:\n  port: 9080\n"))
+    renamed = load_fabric(tmp_path / "config")
+    published = {"clusterlink": {"exports": [{"name": "reviews", "namespace": "bookinfo", "port": 9080}]}}
+    assert removal_refusal(renamed, "east", published).splitlines() == [
+        "refusing to remove what 'east' exports while others import it (use --force to do it anyway):",
+        f"  export bookinfo/reviews: imported by central ({tmp_path}/config/central/sharing.yaml: "
+        "Import/bookinfo/reviews)"]
+
+
+def test_a_stack_publishing_what_its_manifests_export_is_not_refused(example):
+    assert removal_refusal(example, "east", {}) is None  # not deployed yet: nothing to remove
+    assert removal_refusal(example, "cluster1", {}) is None
+
+
+def test_each_stack_refuses_the_problems_in_its_own_folder_and_none_refuses_the_fabrics():
+    folders = {"east": CONFIG / "east", "west": CONFIG / "west"}
+    east = Problem(str(CONFIG / "east" / "sharing.yaml"), "Export/bookinfo/reviews", "spec.port", "bad")
+    fabric_file = Problem(str(CONFIG / "fabric.yaml"), "Fabric", "clusters", "bad")
+    assert problems_by_stack([east], folders) == {"east": [east]}
+    assert problems_by_stack([east, fabric_file], folders) is None
+    assert problems_by_stack([], folders) == {}
+
+
+def test_a_stacks_own_problems_refuse_it_before_its_peers_are_read(example):
+    problem = Problem(str(CONFIG / "central" / "sharing.yaml"), "Import/bookinfo/reviews", "spec", "bad")
+
+    def unread(peer: str):
+        raise AssertionError(f"read {peer}")
+
+    assert input_refusal(example, "central", [problem], unread, frozenset()) == f"invalid fabric input:\n{problem}"
+    assert input_refusal(example, "cluster1", [], unread, frozenset()) is None  # Lattice: no peers to read here
+
+
+def test_an_importer_of_peers_not_deployed_is_checked_against_their_manifests(example):
+    read: list[str] = []
+    assert input_refusal(example, "central", [], lambda peer: read.append(peer), frozenset()) is None
+    assert read == example.import_peers("central")
+    read.clear()
+    assert input_refusal(example, "central", [], lambda peer: read.append(peer), frozenset({"east", "west"})) is None
+    assert read == []  # planned peers are read from their manifests
