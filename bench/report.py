@@ -86,32 +86,42 @@ def _points(rows: list[dict[str, Any]], x: str, value: Callable[[dict[str, Any]]
     return [(float(r[x]), value(r)) for r in rows]
 
 
+DATAPLANES = {"clusterlink": "ClusterLink", "lattice": "VPC Lattice"}
+SIDES = {"components": "components", "baseline": "flat baseline", "serial": "serial", "parallel": "--parallel 2"}
+TITLE = "How the run time grows with the fabric (all axes logarithmic)"
+
+
 def panels(results: dict[str, dict[str, Any]]) -> list[Panel]:
+    """The figure's charts: the cost of one cluster's program (mocks, then engine) by its provider resources, and
+    a whole fabric's `up` by its clusters. Each on log axes, the sizes spanning decades (the fabric's: doublings):
+    a line of slope 1 grows linearly, a constant gap between two lines is a constant ratio."""
     found = []
     program = results.get("program_cost")
     if program:
-        offline = Panel("program, offline (mocks)", "provider resources", "seconds", log_x=True, log_y=True)
+        offline = Panel("One cluster's program under mocks", "provider resources it declares", "seconds",
+                        log_x=True, log_y=True)
         for dataplane, rows in program["offline"].items():
             for side, dashed in (("components", False), ("baseline", True)):
-                offline.series.append(Series(f"{dataplane} {side}", _points(
-                    rows, "resources", lambda r, s=side: r[f"{s}_run"]["seconds"]), dashed))
+                offline.series.append(Series(f"{DATAPLANES[dataplane]}, {SIDES[side]}", _points(
+                    rows, "resources", lambda r, s=side: r[f"{s}_run"]["seconds"]), dashed, dataplane))
         found.append(offline)
-        engine = Panel("program, engine up", "provider resources", "seconds", log_x=True, log_y=True)
+        engine = Panel("The same program, pulumi up (ClusterLink)", "provider resources it declares", "seconds",
+                       log_x=True, log_y=True)
         rows = program["engine"].get("clusterlink", [])
         for checkpoints in (True, False):
             for side in ("components", "baseline"):
                 value = (lambda r, s=side: r[f"{s}_run"]["up_seconds"]) if checkpoints else \
                     (lambda r, s=side: r["no_checkpoints"][s])
-                engine.series.append(Series(side + ("" if checkpoints else ", no checkpoints"),
-                                            _points(rows, "resources", value), dashed=not checkpoints))
+                engine.series.append(Series(SIDES[side] + ("" if checkpoints else ", no checkpoints"),
+                                            _points(rows, "resources", value), not checkpoints, side))
         found.append(engine)
     runs = results.get("fabric_runs")
     if runs:
-        fabric = Panel("fabric up", "n clusters", "seconds")
+        fabric = Panel("Whole-fabric up", "clusters in the fabric", "seconds", log_x=True, log_y=True)
         for dataplane, rows in runs["fabrics"].items():
             for side, dashed in (("serial", False), ("parallel", True)):
-                fabric.series.append(Series(f"{dataplane} {side}", _points(rows, "clusters",
-                                                                            lambda r, s=side: r[s]["up"]), dashed))
+                fabric.series.append(Series(f"{DATAPLANES[dataplane]}, {SIDES[side]}", _points(
+                    rows, "clusters", lambda r, s=side: r[s]["up"]), dashed, dataplane))
         found.append(fabric)
     return found
 
@@ -139,7 +149,9 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
     lines += ["", "![scaling](scaling.png)", "",
               "*Left to right*: one cluster program under mocks, components (solid) and the flat baseline (dashed); "
               "the same program brought up by the engine (ClusterLink, rendered manifests), with the file "
-              "backend's per-step checkpoints (solid) and without (dashed); whole-fabric `up`, serial (solid) and `--parallel 2` (dashed).", ""]
+              "backend's per-step checkpoints (solid) and without (dashed); whole-fabric `up`, serial (solid) and "
+              "`--parallel 2` (dashed). Every axis is logarithmic: a line of slope 1 grows linearly, and a constant "
+              "gap between two lines is a constant ratio.", ""]
     findings = BENCH / "FINDINGS.md"
     if findings.exists():
         lines += [findings.read_text().strip(), ""]
@@ -156,7 +168,7 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
 def write_all() -> tuple[Path, Path]:
     """Rewrite bench/RESULTS.md and bench/scaling.png; returns their paths."""
     results = load()
-    image = write(BENCH / "scaling.png", panels(results))
+    image = write(BENCH / "scaling.png", panels(results), TITLE)
     report = BENCH / "RESULTS.md"
     report.write_text(markdown(results))
     return report, image

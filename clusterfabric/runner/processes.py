@@ -126,8 +126,11 @@ def leftover_plugins(project_dir: Path) -> list[Process]:
 
 
 def _is_plugin(command: str) -> bool:
-    program = Path(command.split(" ", 1)[0]).name
-    return program.startswith("pulumi-") or "pulumi/dynamic" in command or "pulumi-language-python-exec" in command
+    # The dynamic provider (the certificates') is a shell script: `sh .../pulumi-resource-pulumi-python`, whose
+    # `python -m pulumi.dynamic` child serves it. So the script, not only the program, may bear the plugin's name.
+    program_and_script = [Path(word).name for word in command.split(" ", 2)[:2]]
+    return (any(name.startswith("pulumi-") for name in program_and_script) or "-m pulumi.dynamic" in command
+            or "pulumi-language-python-exec" in command)
 
 
 def _is_cli(command: str) -> bool:

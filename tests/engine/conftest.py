@@ -9,14 +9,10 @@ from typing import Iterator
 
 import pytest
 
-from clusterfabric import Fabric
 from clusterfabric.local.apiserver import ControlPlane, control_planes, default_crds, start_all
-from clusterfabric.runner.fabric import ClusterTarget
 from clusterfabric.toolchain import PROJECT_DIR
+from tests.example_fabric import EXAMPLE_STACKS
 from tests.pulumi_project import PulumiProject, copy_program, point_at_venv, project
-
-# The example fabric's stacks, exporters before the importer that reads them.
-EXAMPLE_STACKS = ("east", "west", "central")
 
 
 @pytest.fixture(scope="session")
@@ -68,9 +64,3 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Cont
     """An API server per cluster of the example, for the module that asks (each module its own)."""
     with local_control_planes(tmp_path_factory.mktemp("apiservers")) as planes:
         yield planes
-
-
-def on_servers(project: Path, planes: dict[str, ControlPlane], **kwargs) -> Fabric:
-    """The fabric of the program copy at `project`, each cluster targeting its local API server."""
-    targets = {name: ClusterTarget(plane.kubeconfig, controllers=False) for name, plane in planes.items()}
-    return Fabric("config", project_dir=project, targets=targets, **kwargs)

@@ -16,7 +16,7 @@ from clusterfabric import Fabric
 from clusterfabric.local.apiserver import ControlPlane, default_crds, finalize_namespaces, start_all
 from clusterfabric.local.kubeapi import KubeClient
 from clusterfabric.local.readback import declared_objects
-from tests.engine.conftest import EXAMPLE_STACKS, on_servers
+from tests.example_fabric import EXAMPLE_STACKS, on_servers
 from tests.pulumi_project import copy_program
 
 BUILTIN_NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-lease"}

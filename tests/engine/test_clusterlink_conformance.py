@@ -19,7 +19,7 @@ import pytest
 from clusterfabric.toolchain import PROJECT_DIR
 from components.model.load import load_fabric_spec
 from tests.clusterlink_upstream import Key, key_of, normalize, upstream_platform
-from tests.engine.conftest import EXAMPLE_STACKS
+from tests.example_fabric import EXAMPLE_STACKS
 from tests.pulumi_project import PulumiProject, copy_program, project
 from tests.schemas import rendered_objects
 

@@ -21,7 +21,7 @@ from clusterfabric.local.apiserver import ControlPlane
 from clusterfabric.local.netns import PodNetwork
 from clusterfabric.local.pods import LocalPod, http_status, run_deployment_pod, wait_until
 from components.clusterlink.certificates import CLIENT, issue
-from tests.engine.conftest import EXAMPLE_STACKS, on_servers
+from tests.example_fabric import EXAMPLE_STACKS, on_servers
 from tests.pulumi_project import copy_program
 
 NAMESPACE = "clusterlink-system"

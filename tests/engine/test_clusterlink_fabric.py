@@ -8,7 +8,7 @@ from pathlib import Path
 
 from cryptography import x509
 
-from tests.engine.conftest import EXAMPLE_STACKS
+from tests.example_fabric import EXAMPLE_STACKS
 from tests.pulumi_project import PulumiProject, copy_program, project
 from tests.schemas import errors, rendered_objects
 

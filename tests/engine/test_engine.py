@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from clusterfabric.toolchain import PROJECT_DIR
-from tests.engine.conftest import EXAMPLE_STACKS
+from tests.example_fabric import EXAMPLE_STACKS
 from tests.pulumi_project import PulumiProject, copy_program, project
 from tests.schemas import rendered_objects
 

@@ -23,27 +23,12 @@ from clusterfabric.offline.plan import lattice_api, plan
 from clusterfabric.runner.processes import processes
 from clusterfabric.toolchain import PROJECT_DIR, pulumi_command, pulumi_env
 from tests.fake_aws import FOLDER, point_at_fake_aws, use_fake_aws
+from tests.fake_aws.project import lattice_program
 from tests.fake_aws.provider import FakeAws
 from components.model import load_fabric, run_order
-from tests.pulumi_project import PulumiProject, copy_program, point_at_venv, project
+from tests.pulumi_project import PulumiProject, copy_program, project
 
-PROGRAM = PROJECT_DIR / "tests" / "engine" / "projects" / "fake_aws"
 LATTICE_ARN = r"arn:aws:vpc-lattice:us-west-2:111122223333:"
-
-
-def lattice_program(directory: Path, state: Path, stack: str, source: Path = PROGRAM,
-                    **config: str) -> PulumiProject:
-    """A copy of the program at `source` (the test program) in `directory`, with stack `stack` and its `config`,
-    its `aws` provider the fake keeping its state in `state`."""
-    shutil.copytree(source, directory)
-    point_at_venv(directory / "Pulumi.yaml")
-    point_at_fake_aws(directory / "Pulumi.yaml")
-    proj = project(directory)
-    use_fake_aws(proj.env, state)
-    proj.init_stack(stack)
-    for key, value in config.items():
-        proj.pulumi("config", "set", "--stack", stack, key, value)
-    return proj
 
 
 def records(state: Path) -> list[tuple[str, str, str]]:

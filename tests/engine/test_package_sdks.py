@@ -17,7 +17,7 @@ import pytest
 
 from clusterfabric.toolchain import PROJECT_DIR, TOOLS, pulumi_command, pulumi_env
 from components.plugin.package import MODULES
-from tests.engine.test_yaml_program import package_copy
+from tests.component_package import package_copy
 
 LANGUAGES = ("nodejs", "go", "python")
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from clusterfabric.toolchain import PROJECT_DIR
-from tests.engine.test_fake_aws import lattice_program
+from tests.fake_aws.project import lattice_program
 from tests.pulumi_project import PulumiProject
 
 EXAMPLE = PROJECT_DIR / "examples" / "python-components"

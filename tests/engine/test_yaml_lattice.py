@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from clusterfabric.toolchain import PROJECT_DIR
-from tests.engine.test_yaml_program import yaml_program
+from tests.component_package import yaml_program
 from tests.fake_aws import use_fake_aws, with_fake_aws
 from tests.pulumi_project import PulumiProject
 

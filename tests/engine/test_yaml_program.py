@@ -9,45 +9,13 @@ the package's components run in the Python language host, validated by the model
 from __future__ import annotations
 
 import base64
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from clusterfabric.toolchain import PROJECT_DIR
-from tests.pulumi_project import PulumiProject, project
-
-EXAMPLE = PROJECT_DIR / "examples" / "yaml-components"
-PACKAGE = PROJECT_DIR / "components" / "plugin"
-
-
-def package_copy(directory: Path) -> Path:
-    """The package's plugin files in `directory`, its virtualenv path made absolute. The YAML host caches
-    a package's schema beside its directory until the directory changes: a copy per run is read afresh,
-    whatever the checkout's cache holds. The components themselves are imported from the checkout."""
-    copy = directory / "plugin"
-    copy.mkdir(parents=True)
-    shutil.copy(PACKAGE / "__main__.py", copy)
-    plugin = yaml.safe_load((PACKAGE / "PulumiPlugin.yaml").read_text())
-    options = plugin["runtime"]["options"]
-    options["virtualenv"] = str((PACKAGE / options["virtualenv"]).resolve())
-    (copy / "PulumiPlugin.yaml").write_text(yaml.safe_dump(plugin))
-    return copy
-
-
-def yaml_program(directory: Path, change: Any = None, example: Path = EXAMPLE) -> PulumiProject:
-    """The example program in `directory`, on a copy of the package, a stack `dev` initialised."""
-    program = yaml.safe_load((example / "Pulumi.yaml").read_text())
-    assert (example / program["packages"]["clusterfabric"]).resolve() == PACKAGE
-    program["packages"]["clusterfabric"] = str(package_copy(directory / "package"))
-    if change:
-        change(program)
-    (directory / "Pulumi.yaml").write_text(yaml.safe_dump(program, sort_keys=False))
-    proj = project(directory)
-    proj.init_stack("dev")
-    return proj
+from tests.component_package import yaml_program
 
 
 def manifest(directory: Path, kind: str, name: str, namespace: str = "shop") -> dict[str, Any]:

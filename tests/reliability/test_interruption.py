@@ -9,6 +9,7 @@ import re
 import shutil
 import signal
 import subprocess
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -16,7 +17,7 @@ import pytest
 import yaml
 
 from clusterfabric import Fabric
-from clusterfabric.runner.processes import leftover_plugins
+from tests.leftover_processes import pointing_into, stop
 from tests.pulumi_project import PulumiProject, copy_program, project, pulumi_command
 
 
@@ -28,12 +29,9 @@ def exporters_up(tmp_path: Path) -> Iterator[PulumiProject]:
     proj.up("east")
     proj.up("west")
     yield proj
-    # A SIGKILL of a CLI's group leaves its plugins (each in a group of its own): stop them by PID, also on failure.
-    for process in leftover_plugins(proj.directory):
-        try:
-            os.kill(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    # A SIGKILL of a CLI's group leaves its plugins (each in a group of its own): whatever still runs in the project
+    # or for it (its environment names the project's backend) is stopped by PID, also on failure.
+    stop(pointing_into(proj.directory))
 
 
 def interrupt_up(proj: PulumiProject, stack: str, sig: signal.Signals) -> int:
@@ -71,8 +69,9 @@ def test_up_interrupted_with_sigint_is_followed_by_an_up_that_converges(exporter
 
 
 def kill_up(proj: PulumiProject, stack: str, after_creating: int) -> bool:
-    """Start `up` and SIGKILL it with its plugins and program (its whole process group) once it has begun
-    creating `after_creating` resources; whether the kill landed (the run had not finished)."""
+    """Start `up` and SIGKILL its process group once it has begun creating `after_creating` resources, as a crash
+    would: the CLI goes, its plugins (each in a group of its own) are left running. Whether the kill landed (the run
+    had not finished)."""
     run = subprocess.Popen([pulumi_command(proj.env), "up", "--yes", "--skip-preview", "--stack", stack,
                             "--non-interactive"], cwd=proj.directory, env=proj.env, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
@@ -140,6 +139,11 @@ def test_up_killed_at_random_moments_converges_by_following_the_advice(exporters
         exporters_up.pulumi("destroy", "--yes", "--skip-preview", "--stack", "central")
     # Each kill mid-run leaves the lock of a process that no longer exists, and the advice clears it.
     assert len(landed) >= KILL_TRIALS - 1 and all("cancel" in taken for taken in landed), landed
+    # Following the advice stopped every plugin the kills left: none runs on.
+    deadline = time.monotonic() + 10
+    while (left := pointing_into(exporters_up.directory)) and time.monotonic() < deadline:
+        time.sleep(0.2)  # the last ones told to stop may still be ending
+    assert left == []
 
 
 def test_a_checkpoint_cut_short_is_explained_with_how_to_put_the_previous_one_back(exporters_up: PulumiProject):

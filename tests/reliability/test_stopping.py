@@ -13,6 +13,7 @@ import pytest
 
 from clusterfabric import Fabric
 from clusterfabric.runner.processes import descendants, leftover_plugins
+from tests.leftover_processes import pointing_into, stop
 from tests.pulumi_project import copy_program, project, pulumi_command
 
 # A fabric run as the CLI makes it: inside stopped_on_signals, progress on stdout.
@@ -24,18 +25,6 @@ with stopped_on_signals(grace=30, on_stop=lambda line: print(line, flush=True)):
     Fabric("config", project_dir=sys.argv[1], on_event=lambda e: print(e.stack, e.kind, e.message, flush=True)).up(["east"])
 print("finished", flush=True)
 """
-
-
-def in_project(directory: Path) -> list[int]:
-    """Processes working in the project's directory (CLIs, language hosts, programs, providers)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and Path(os.readlink(entry / "cwd")) == directory:
-                found.append(int(entry.name))
-        except OSError:
-            continue
-    return found
 
 
 def started_creating(run: subprocess.Popen) -> None:
@@ -62,7 +51,7 @@ def test_a_run_told_to_stop_ends_every_process_it_started(tmp_path: Path, sig: s
     assert f"{sig.name}: stopped" in output
     # Cancelled part-way, not left to finish on its own after the run was gone.
     assert "east finished failed" in output and "east finished succeeded" not in output, output
-    assert in_project(directory) == [], "processes left working in the project"
+    assert pointing_into(directory) == [], "processes left running in or for the project"
 
 
 def test_plugins_a_killed_run_left_behind_are_named_by_the_next_run(tmp_path: Path):
@@ -84,8 +73,4 @@ def test_plugins_a_killed_run_left_behind_are_named_by_the_next_run(tmp_path: Pa
         assert len(result.notes) == 1
         assert f"pid {left[0].pid}" in result.notes[0] and "kill" in result.notes[0]
     finally:
-        for process in left:
-            try:
-                os.kill(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        stop(pointing_into(directory))  # what the kill left, by PID, also on failure

@@ -1,6 +1,6 @@
 """Upgrading the example fabric's Lattice stacks (cluster1..cluster3) on the real engine, against the fake AWS
 provider plugin (tests/fake_aws), which refuses what AWS's documented Lattice rules refuse: each release's program
-brings them up, this release's program takes its place (tests/reliability/test_upgrade.py's `upgrade`), and the
+brings them up, this release's program takes its place (tests/releases.py's `upgrade`), and the
 preview and `up` that follow are what docs/upgrading.md says."""
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from clusterfabric.toolchain import PROJECT_DIR
 from components.model import load_fabric
 from tests.fake_aws import point_at_fake_aws, use_fake_aws
 from tests.pulumi_project import PulumiProject
-from tests.reliability.test_upgrade import (MIGRATION, is_component, preview_steps, provider_changes, released,
-                                            resource_type, swap_in_this_release, upgrade)
+from tests.releases import (MIGRATION, is_component, preview_steps, provider_changes, released, resource_type,
+                            swap_in_this_release, upgrade)
 
 STACKS = ("cluster1", "cluster2", "cluster3")  # in run order: cluster2 and cluster3 read cluster1's network
 

@@ -1,13 +1,25 @@
-"""Building a Lattice cluster from manifest files for tests."""
+"""Building a Lattice cluster from manifest files for tests, and the importer of the docs' ServiceImport examples
+(tests/fixtures/lattice): what it declares under mocks, service-1 published by its owner cluster outside the fabric."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
+import pulumi
+
+from clusterfabric.offline.lattice_fake import LatticeFake
+from components.lattice.cluster import LatticeArgs, LatticeCluster
 from components.model import FabricManifests, load_fabric
+from components.model.lattice_checks import LatticeExport, scope_of
+from components.model.lattice_fabric import build
+from tests.mocks import SCOPE, Declared, declare
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "lattice"
+ROUTES = ["httproute-my-route.yaml", "grpcroute-my-grpc-route.yaml", "tlsroute-my-tls-route.yaml"]
+OWNER_TG = "arn:aws:vpc-lattice:us-west-2:111122223333:targetgroup/tg-{}0000000000000000"
+# The Lattice service of each route example: the one the owner's target group for that route type serves.
+CONSUMERS = {"HTTP": "my-route-default", "GRPC": "my-grpc-route-default", "TLS": "my-tls-route-default"}
 
 MY_GATEWAY = """apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
@@ -41,3 +53,32 @@ def fabric_with(tmp_path: Path, files: dict[str, str], fixtures: list[str] = (),
     for name in fixtures:
         shutil.copy(FIXTURES / name, folder / name)
     return load_fabric(tmp_path)
+
+
+def owner_exports() -> list[LatticeExport]:
+    """service-1 as its owner cluster (outside the fabric) would publish it: one port per route type, each with
+    the target group it made for the service of the route example of that type."""
+    return [LatticeExport("service-1-owner-cluster", "service-1-owner-vpc-id", "service-1", "default", 80, kind, SCOPE,
+                          ((CONSUMERS[kind], OWNER_TG.format(i)),)) for i, kind in enumerate(("HTTP", "GRPC", "TLS"))]
+
+
+def declare_importer(fabric: FabricManifests, outside: list[LatticeExport], existing: list[str],
+                     watch=None) -> Declared:
+    """What cluster `importer` declares, its ServiceImports resolving to the `outside` exports, in an account where
+    the target groups `existing` (ARNs) exist: the Lattice fake refuses what AWS would. `watch`: a stack
+    transformation that sees each resource's options."""
+    desired = build(fabric.spec, fabric.manifests, "fabric.yaml", outside)
+    assert desired.problems() == []
+    lattice = LatticeFake()
+    for arn in existing:
+        lattice.existing_target_group(arn)
+    spec = fabric.spec.cluster("importer")
+
+    def program() -> None:
+        if watch:
+            pulumi.runtime.register_stack_transformation(watch)
+        LatticeCluster("importer", LatticeArgs(
+            spec=spec, manifests=fabric.manifests["importer"], fabric=desired, network_ids={},
+            published={e.key: e for e in outside}, node_ports={}))
+
+    return declare(program, lattice, scope_of(spec))

@@ -7,57 +7,21 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from components.lattice.cluster import LatticeArgs, LatticeCluster
 from components.model import InputError
-from components.model import FabricManifests
 from components.model.lattice import ServiceExport, ServiceImport
-from clusterfabric.offline.lattice_fake import LatticeFake
-from components.model.lattice_checks import LatticeExport, resolve_imports, scope_of
-from components.model.lattice_fabric import build
+from components.model.lattice_checks import resolve_imports
 from components.model.load import read_yaml_documents
 from components.model.validation import parse
-from tests.mocks import declare
-from tests.unit.lattice_helpers import FIXTURES, MY_GATEWAY, fabric_with
+from tests.mocks import SCOPE
+from tests.unit.lattice_helpers import (FIXTURES, MY_GATEWAY, OWNER_TG, ROUTES, declare_importer, fabric_with,
+                                        owner_exports)
 
-ROUTES = ["httproute-my-route.yaml", "grpcroute-my-grpc-route.yaml", "tlsroute-my-tls-route.yaml"]
-OWNER_TG = "arn:aws:vpc-lattice:us-west-2:111122223333:targetgroup/tg-{}0000000000000000"
-SCOPE = ("111122223333", "us-west-2")
 LEGACY_TG = "arn:aws:vpc-lattice:us-east-2:123456789012:targetgroup/tg-0abc123def4567890"
-# The Lattice service of each route example: the one the owner's target group for that route type serves.
-CONSUMERS = {"HTTP": "my-route-default", "GRPC": "my-grpc-route-default", "TLS": "my-tls-route-default"}
 
 
 def load(name: str, model):
     [doc] = list(read_yaml_documents(FIXTURES / name))
     return parse(model, doc, name, model.__name__)
-
-
-def owner_exports() -> list[LatticeExport]:
-    """service-1 as its owner cluster (outside the fabric) would publish it: one port per route type, each with
-    the target group it made for the service of the route example of that type."""
-    return [LatticeExport("service-1-owner-cluster", "service-1-owner-vpc-id", "service-1", "default", 80, kind, SCOPE,
-                          ((CONSUMERS[kind], OWNER_TG.format(i)),)) for i, kind in enumerate(("HTTP", "GRPC", "TLS"))]
-
-
-def declare_importer(fabric: FabricManifests, outside: list[LatticeExport], existing: list[str], watch=None):
-    """What cluster `importer` declares, its ServiceImports resolving to the `outside` exports, in an account where
-    the target groups `existing` (ARNs) exist: the Lattice fake refuses what AWS would. `watch`: a stack
-    transformation that sees each resource's options."""
-    desired = build(fabric.spec, fabric.manifests, "fabric.yaml", outside)
-    assert desired.problems() == []
-    lattice = LatticeFake()
-    for arn in existing:
-        lattice.existing_target_group(arn)
-    spec = fabric.spec.cluster("importer")
-
-    def program() -> None:
-        if watch:
-            pulumi.runtime.register_stack_transformation(watch)
-        LatticeCluster("importer", LatticeArgs(
-            spec=spec, manifests=fabric.manifests["importer"], fabric=desired, network_ids={},
-            published={e.key: e for e in outside}, node_ports={}))
-
-    return declare(program, lattice, scope_of(spec))
 
 
 def test_service_import_example_filters_on_cluster_and_vpc():

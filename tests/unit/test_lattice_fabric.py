@@ -18,7 +18,7 @@ from components.model.lattice_checks import rule_priorities
 from components.model.limits import name_problem
 from components.model.validation import parse
 from components.model.gateway import HTTPRoute
-from tests.unit.test_validate_fabric import edit, fabric, lines  # noqa: F401 (fabric is a fixture)
+from tests.unit.edited_fabric import edit, lines
 
 ROUTE = """---
 apiVersion: gateway.networking.k8s.io/v1

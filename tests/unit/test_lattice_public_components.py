@@ -16,7 +16,7 @@ from components.lattice import GRPCRoute, HTTPRoute, ServiceExport, ServiceImpor
 from components.model.errors import InputError
 from components.plugin.package import package
 from tests.mocks import declare
-from tests.unit.lattice_helpers import MY_GATEWAY, fabric_with
+from tests.unit.lattice_helpers import MY_GATEWAY, OWNER_TG, ROUTES, declare_importer, fabric_with, owner_exports
 
 CHECKOUT: dict[str, Any] = {
     "name": "checkout", "namespace": "shop",
@@ -370,8 +370,6 @@ def test_service_import_with_a_bad_filter_is_refused_with_validates_message():
 
 
 def test_in_the_fabric_each_service_import_outputs_the_exports_its_routes_backends_reach(tmp_path: Path):
-    from tests.unit.test_lattice_docs import OWNER_TG, ROUTES, declare_importer, owner_exports  # a fabric's importer
-
     fabric = fabric_with(tmp_path, {"gateway.yaml": MY_GATEWAY}, ["service-import-1.yaml", *ROUTES])
     components: list[Any] = []
 

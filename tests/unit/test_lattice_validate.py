@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.test_validate_fabric import edit, fabric, lines, warning_lines  # noqa: F401 (fabric: a fixture)
+from tests.unit.edited_fabric import edit, lines, warning_lines
 
 ROUTES = "cluster3/routes.yaml"
 CHECKOUT_ROUTE = "cluster3/routes.yaml: HTTPRoute/default/checkout"

@@ -11,32 +11,7 @@ import pytest
 
 from clusterfabric.runner.cli import validate
 from clusterfabric.toolchain import PROJECT_DIR
-
-
-@pytest.fixture()
-def fabric(tmp_path: Path) -> Path:
-    return Path(shutil.copytree(PROJECT_DIR / "config", tmp_path / "fabric"))
-
-
-def edit(fabric: Path, file: str, old: str, new: str) -> None:
-    path = fabric / file
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {file}"
-    path.write_text(text.replace(old, new, 1))
-
-
-def lines(fabric: Path) -> list[str]:
-    """Problems without the fabric directory prefix."""
-    problems, _ = validate(fabric)
-    return [p.replace(f"{fabric}/", "") for p in problems]
-
-
-def warning_lines(fabric: Path) -> list[str]:
-    """Warnings without the fabric directory prefix, when there is no problem."""
-    problems, warnings = validate(fabric)
-    assert problems == []
-    return [w.replace(f"{fabric}/", "") for w in warnings]
-
+from tests.unit.edited_fabric import edit, lines, warning_lines
 
 CASES = {
     "import from a peer outside the fabric": (
