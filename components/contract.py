@@ -151,7 +151,8 @@ def clusterlink_exports(data: Mapping[str, Any] | None) -> tuple[ExportInfo, ...
 
 def lattice_exports_entries(groups: list[tuple[TargetGroupSpec, str]]) -> list[dict[str, Any]]:
     """The `exports` of a `lattice` output: each exported port once, with (consuming service, name, ARN) of each
-    of its target groups. `groups`: the stack's export target groups with their ARNs."""
+    of its target groups. `groups`: the stack's export target groups with their ARNs. An export nobody consumes
+    yet has a target group whose service is None, which the engine drops from the output (`lattice_exports`)."""
     exports: dict[tuple, dict[str, Any]] = {}
     for spec, arn in groups:
         exports.setdefault(spec.key[:-1], {"name": spec.source_name, "namespace": spec.namespace, "port": spec.port,
@@ -169,12 +170,13 @@ def lattice_output(cluster: str, account_id: str, region: str, vpc_id: str, expo
 
 
 def lattice_exports(stack: str, data: Mapping[str, Any] | None) -> list[LatticeExport]:
-    """The exports of a `lattice` output, each with its target groups (none when the stack has not published)."""
+    """The exports of a `lattice` output, each with its target groups (none when the stack has not published).
+    A target group without a service serves no one yet: the engine drops a None from an output's dictionaries."""
     if not data:
         return []
     return [LatticeExport(stack, data["vpcId"], e["name"], e["namespace"], int(e["port"]), e["routeType"],
                           (data["accountId"], data["region"]),
-                          tuple((g["service"], g["arn"]) for g in e.get("targetGroups", [])))
+                          tuple((g.get("service"), g["arn"]) for g in e.get("targetGroups", [])))
             for e in data.get("exports", [])]
 
 

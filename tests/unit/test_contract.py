@@ -33,6 +33,26 @@ def test_a_lattice_output_reads_back_as_the_exports_the_manifests_declare_with_t
     assert checkout.target_group_for(group.consumer) == f"arn:tg/{group.name}"
 
 
+def without_none(value):
+    """`value` as the engine stores a stack output: dictionary entries holding None dropped."""
+    if isinstance(value, dict):
+        return {k: without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_none(v) for v in value]
+    return value
+
+
+def test_the_target_group_of_an_export_nobody_consumes_reads_back_though_the_engine_drops_its_none():
+    fabric = load_fabric(EXAMPLE)
+    [group] = [tg for tg in fabric.lattice.target_groups if tg.cluster == "cluster1" and tg.source_name == "payments"]
+    unconsumed = replace(group, consumer=None)
+    spec = fabric.spec.cluster("cluster1").lattice
+    output = lattice_output("cluster1", spec.accountId, spec.region, spec.vpcId,
+                            lattice_exports_entries([(unconsumed, "arn:tg/payments")]), {})
+    [payments] = lattice_exports("cluster1", without_none(output))
+    assert payments.target_groups == ((None, "arn:tg/payments"),)
+
+
 def test_a_stack_not_published_yet_has_no_exports():
     assert lattice_exports("cluster1", None) == []
     assert clusterlink_exports(None) == ()

@@ -180,3 +180,25 @@ def test_import_matching_nothing_fails_the_plan_naming_the_filters(tmp_path: Pat
             "checkout-import-1: no exported service matches export-name=checkout-cluster1, namespace=default, "
             "routeType=HTTP, aws-eks-cluster-name=cluster2; exports seen: ") in error
     assert result["resources"] == []  # nothing declared before the check
+
+
+def test_an_importer_plans_when_its_exporter_has_an_export_nobody_consumes(tmp_path: Path):
+    fabric = Path(shutil.copytree(EXAMPLE, tmp_path / "fabric"))
+    exports = fabric / "cluster1" / "exports.yaml"
+    exports.write_text(exports.read_text() + """---
+apiVersion: application-networking.k8s.aws/v1alpha1
+kind: ServiceExport
+metadata:
+  name: spare
+  namespace: default
+  annotations:
+    application-networking.k8s.aws/federation: "amazon-vpc-lattice"
+    application-networking.k8s.aws/service-name: "checkout"
+spec:
+  exportedPorts:
+    - port: 80
+      routeType: HTTP
+""")
+    result = plan(PROJECT_DIR, fabric, ["cluster3"])["stacks"]["cluster3"]  # it reads cluster1's exports
+    assert result.get("errors") is None
+    assert result["resources"]
