@@ -35,12 +35,11 @@ from typing import Any, Callable, Literal
 from pulumi import automation as auto
 
 from components.contract import (CLUSTERLINK_OUTPUT, LATTICE_OUTPUT, PLANNED_PEERS_ENV, ClusterTarget,
-                                 clusterlink_exports, lattice_exports, render_directory_of, renders,
-                                 target_from_config)
+                                 lattice_exports, render_directory_of, renders, target_from_config)
 from components.model import FabricManifests, Graph, InputError, check_fabric, dependencies, load_fabric, run_order
 from components.model.errors import Problem
 from components.model.removal import importers, removed_exports
-from components.stack import read_peers
+from components.model.peers import clusterlink_exports, read_peers
 
 from ..gitops.drift import Drift, folder_drift
 from .events import EngineEvents, Event, EventKind

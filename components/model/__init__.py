@@ -4,7 +4,6 @@ Its most-used names, importable from here; each dataplane's checks stay in their
 (`clusterlink_checks`, `lattice_checks`), the desired Lattice state in `lattice_fabric`.
 """
 
-from .clusterlink_checks import ExportInfo, PeerInfo
 from .errors import InputError, Problem
 from .fabric import FabricManifests, load_fabric
 from .fabric_checks import check_fabric
@@ -13,6 +12,7 @@ from .graph import Graph, dependencies, run_order
 from .kubernetes import Service
 from .lattice_checks import ExportKey, LatticeExport
 from .load import ClusterManifests, load_cluster_manifests, load_fabric_spec
+from .peers import ExportInfo, PeerInfo
 
 __all__ = [
     "FABRIC_FILE",

@@ -8,11 +8,12 @@ from pathlib import Path
 
 from . import lattice_checks, lattice_fabric
 from .access import Policies, PeerAccess
-from .clusterlink_checks import PeerInfo, imported_peers, peer_info
+from .clusterlink_checks import imported_peers
 from .errors import InputError, Problem
 from .fabric_yaml import FABRIC_FILE, ClusterSpec, FabricSpec
 from .lattice_checks import LatticeExport
 from .load import ClusterManifests, display, load_cluster_manifests, load_fabric_spec
+from .peers import PeerInfo, peer_info
 
 
 @dataclass

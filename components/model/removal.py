@@ -10,10 +10,10 @@ from dataclasses import replace
 from typing import Any, Sequence
 
 from .clusterlink import Import
-from .clusterlink_checks import ExportInfo
 from .fabric import FabricManifests
 from .lattice_checks import LatticeExport, matching_exports, scope_of
 from .load import ref
+from .peers import ExportInfo
 from .routes import backends
 
 

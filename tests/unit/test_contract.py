@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
-from components.contract import (ClusterTarget, clusterlink_exports, config_key, lattice_exports,
-                                 lattice_exports_entries, lattice_output, target_config, target_from_config)
+from components.contract import (ClusterTarget, config_key, lattice_exports, lattice_exports_entries, lattice_output,
+                                 target_config, target_from_config)
 from components.model import ExportInfo, load_fabric
+from components.model.peers import clusterlink_exports
 from components.model.removal import importers, removed_exports
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config"
@@ -56,6 +59,13 @@ def test_the_target_group_of_an_export_nobody_consumes_reads_back_though_the_eng
 def test_a_stack_not_published_yet_has_no_exports():
     assert lattice_exports("cluster1", None) == []
     assert clusterlink_exports(None) == ()
+
+
+def test_the_fabric_layer_reads_peers_without_the_program():
+    loaded = subprocess.run([sys.executable, "-c", "import sys, clusterfabric.runner.fabric; "
+                             "print(sorted(m for m in ('components.stack', 'pulumi_kubernetes') if m in sys.modules))"],
+                            capture_output=True, text=True, cwd=EXAMPLE.parent, check=True).stdout
+    assert loaded.strip() == "[]"
 
 
 def test_a_cluster_target_reads_back_from_the_stack_config_the_fabric_layer_sets():
