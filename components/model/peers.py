@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping
 
 from .access import PeerAccess, Policies
-from .clusterlink import AccessPolicy, Export, Import, Peer, PrivilegedAccessPolicy
+from .clusterlink import AccessPolicy, Export, GatewayEndpoint, Import, Peer, PrivilegedAccessPolicy
 from .errors import Problem
 from .fabric_yaml import ClusterSpec
 from .load import ClusterManifests, ref
-from .validation import parse
+from .validation import parse, whole_numbers
 
 if TYPE_CHECKING:  # fabric.py builds its catalog from this module
     from .fabric import FabricManifests
@@ -38,7 +38,7 @@ class PeerInfo:
 
     name: str
     exports: tuple[ExportInfo, ...] = ()
-    gateways: tuple[tuple[str, int], ...] = ()
+    gateways: tuple[GatewayEndpoint, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
 
     def export(self, namespace: str, name: str) -> ExportInfo | None:
@@ -56,8 +56,8 @@ def peer_info(spec: ClusterSpec, manifests: ClusterManifests) -> PeerInfo:
     """A ClusterLink cluster as its peers see it, from fabric.yaml and its manifests."""
     settings = spec.clusterlink
     assert settings is not None, "peer_info is for ClusterLink clusters"
-    gateway = ((settings.gateway.host, settings.gateway.port),) if settings.gateway else ()
-    return PeerInfo(spec.name, exports_of(manifests), gateway, dict(settings.labels))
+    gateways = (settings.gateway,) if settings.gateway else ()
+    return PeerInfo(spec.name, exports_of(manifests), gateways, dict(settings.labels))
 
 
 # --- the `clusterlink` stack output ----------------------------------------------------------------------------
@@ -69,7 +69,7 @@ def clusterlink_output(peer: PeerInfo, policies: Policies, namespace: str) -> di
     return {
         "peer": peer.name,
         "namespace": namespace,
-        "gateways": [{"host": h, "port": p} for h, p in peer.gateways],
+        "gateways": [g.model_dump() for g in peer.gateways],
         "labels": dict(peer.labels),
         "exports": [{"name": e.name, "namespace": e.namespace, "port": e.port} for e in peer.exports],
         "policies": {"privileged": [dump(p) for p in policies.privileged],
@@ -83,7 +83,8 @@ def peer_from_output(data: Mapping[str, Any]) -> tuple[PeerInfo, PeerAccess]:
     peer = PeerInfo(
         name=data["peer"],
         exports=clusterlink_exports(data),
-        gateways=tuple((g["host"], int(g["port"])) for g in data.get("gateways", [])),
+        gateways=tuple(parse(GatewayEndpoint, whole_numbers(g), source, f"gateways[{i}]")  # ports come as floats
+                       for i, g in enumerate(data.get("gateways", []))),
         labels=dict(data.get("labels", {})),
     )
     policies = data.get("policies", {})

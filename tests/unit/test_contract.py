@@ -8,10 +8,12 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from components.contract import (ClusterTarget, config_key, lattice_exports, lattice_exports_entries, lattice_output,
                                  target_config, target_from_config)
-from components.model import ExportInfo, load_fabric
-from components.model.peers import clusterlink_exports
+from components.model import ExportInfo, InputError, load_fabric
+from components.model.peers import clusterlink_exports, clusterlink_output, peer_from_output
 from components.model.removal import importers, removed_exports
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config"
@@ -66,6 +68,24 @@ def test_the_fabric_layer_reads_peers_without_the_program():
                              "print(sorted(m for m in ('components.stack', 'pulumi_kubernetes') if m in sys.modules))"],
                             capture_output=True, text=True, cwd=EXAMPLE.parent, check=True).stdout
     assert loaded.strip() == "[]"
+
+
+def test_a_peers_clusterlink_output_reads_back_as_the_peer_its_manifests_describe():
+    fabric = load_fabric(EXAMPLE)
+    east = fabric.catalog()["east"]
+    output = clusterlink_output(east, fabric.peer_access("east").policies, "clusterlink-system")
+    assert output["gateways"] == [{"host": "clusterlink.east.example.com", "port": 443}]  # as every release wrote it
+    carried = {**output, "gateways": [{**g, "port": float(g["port"])} for g in output["gateways"]]}  # as Pulumi reads it
+    peer, access = peer_from_output(carried)
+    assert peer == east
+    assert access == fabric.peer_access("east")
+
+
+def test_a_gateway_a_peer_publishes_is_validated_where_an_importer_reads_it():
+    with pytest.raises(InputError) as refused:
+        peer_from_output({"peer": "east", "gateways": [{"host": "clusterlink.east.example.com", "port": 0}]})
+    assert [str(p) for p in refused.value.problems] == [
+        "stack east: gateways[0]: port: Input should be greater than or equal to 1"]
 
 
 def test_a_cluster_target_reads_back_from_the_stack_config_the_fabric_layer_sets():

@@ -202,3 +202,23 @@ spec:
     result = plan(PROJECT_DIR, fabric, ["cluster3"])["stacks"]["cluster3"]  # it reads cluster1's exports
     assert result.get("errors") is None
     assert result["resources"]
+
+
+def test_a_hand_written_peer_is_written_at_the_gateways_its_manifest_gives(tmp_path: Path):
+    fabric = Path(shutil.copytree(EXAMPLE, tmp_path / "fabric"))
+    sharing = fabric / "central" / "sharing.yaml"
+    sharing.write_text(sharing.read_text() + """---
+apiVersion: clusterlink.net/v1alpha1
+kind: Peer
+metadata:
+  name: far
+  namespace: clusterlink-system
+spec:
+  gateways: ["far.example.com:30443"]
+""")
+    result = plan(PROJECT_DIR, fabric, ["central"])["stacks"]["central"]
+    peers = {r["inputs"]["metadata"]["name"]: r["inputs"]["spec"] for r in result["resources"]
+             if r["type"] == "kubernetes:clusterlink.net/v1alpha1:Peer"}
+    assert peers == {"east": {"gateways": [{"host": "clusterlink.east.example.com", "port": 443}]},
+                     "west": {"gateways": [{"host": "clusterlink.west.example.com", "port": 30443}]},
+                     "far": {"gateways": [{"host": "far.example.com", "port": 30443}]}}
