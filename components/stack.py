@@ -28,7 +28,8 @@ from .model.clusterlink import Import
 from .model.clusterlink_checks import check_cluster
 from .model.peers import check_import_sources, clusterlink_output, peer_info, read_peers
 from .model.gateway import Gateway
-from .model.lattice_checks import LatticeExport
+from .model.lattice_imports import ExportKey, LatticeExport, scope_of
+from .model.lattice_rules import problems_of
 from .model.load import ref
 from .ports import assign_target_ports
 
@@ -66,7 +67,7 @@ def build_stack(fabric: FabricManifests, cluster: str, target: ClusterTarget, pr
     elif not problems:
         # The fabric's AWS rules, between this stack and the others of its account and Region: at `up` each
         # stack sees only itself, so a name taken twice or a VPC associated twice would fail half-way.
-        problems = fabric.lattice.problems_of(cluster)
+        problems = problems_of(fabric.lattice, cluster)
         build = _lattice_stack
     _require(not problems, "invalid fabric input:\n" + "\n".join(map(str, problems)))
     for warning in lattice_warnings:
@@ -145,7 +146,7 @@ def _lattice_stack(fabric: FabricManifests, spec, manifests, target: ClusterTarg
     settings = spec.lattice
     assert settings is not None
     desired = fabric.lattice
-    scope = lattice_checks.scope_of(spec)
+    scope = scope_of(spec)
     gateways = sorted(g.metadata.name for g in manifests.of_kind(Gateway))
     owners = {network: desired.owners[(scope, network)] for network in gateways}
     sources = {t.export.cluster for s in desired.services_of(cluster) for rule in s.rules for t in rule.targets
@@ -153,7 +154,7 @@ def _lattice_stack(fabric: FabricManifests, spec, manifests, target: ClusterTarg
     stacks = PeerStacks(sources | {owner for owner in owners.values() if owner != cluster})
 
     def declare(published: dict[str, Any]) -> Any:
-        exports: dict[lattice_checks.ExportKey, LatticeExport] = {}
+        exports: dict[ExportKey, LatticeExport] = {}
         network_ids: dict[str, Any] = {}
         for stack in sorted(stacks.references):
             data = published.get(stack)

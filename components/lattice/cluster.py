@@ -14,7 +14,7 @@ from ..contract import lattice_exports_entries
 from ..model import ClusterSpec
 from ..model.kubernetes import Service
 from ..model.lattice import IAMAuthPolicy
-from ..model.lattice_checks import ExportKey, LatticeExport, scope_of
+from ..model.lattice_imports import ExportKey, LatticeExport, scope_of
 from ..model.lattice_fabric import ForwardTarget, LatticeFabric, ServiceSpec, TargetGroupSpec, export_key
 from ..model.load import ClusterManifests
 from ..model.routes import backends, service_imports

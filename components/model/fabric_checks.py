@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import clusterlink_checks, lattice_checks
+from . import clusterlink_checks, lattice_checks, lattice_rules
 from .access import blocked_sources
 from .clusterlink import Import
 from .errors import InputError, Problem
@@ -27,7 +27,7 @@ def check_fabric(fabric: FabricManifests) -> tuple[list[Problem], list[Problem]]
     problems += clusterlink_checks.check_gateways(fabric.clusterlink_clusters(), fabric.fabric_file)
     warnings += clusterlink_checks.gateway_warnings(fabric.clusterlink_clusters(), fabric.fabric_file)
     if not problems:
-        problems += fabric.lattice.problems()
+        problems += lattice_rules.problems(fabric.lattice)
     if not problems:
         try:
             run_order(fabric, fabric.fabric_file)

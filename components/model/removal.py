@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 from .clusterlink import Import
 from .fabric import FabricManifests
-from .lattice_checks import LatticeExport, matching_exports, scope_of
+from .lattice_imports import LatticeExport, matching_exports, scope_of
 from .load import ref
 from .peers import ExportInfo
 from .routes import backends

@@ -8,8 +8,7 @@ from components.lattice.network import ServiceNetwork
 from components.model.errors import InputError
 from components.lattice.target_group import TargetGroup, TargetGroupArgs
 from components.model.lattice import LatticeTargets, TargetGroupPolicy
-from components.model.lattice_checks import split_weights
-from components.model.lattice_fabric import TargetGroupSpec, Where, target_group_protocol
+from components.model.lattice_fabric import TargetGroupSpec, Where, split_weights, target_group_protocol
 from tests.mocks import declare
 
 PREFIX = "application-networking.k8s.aws/"

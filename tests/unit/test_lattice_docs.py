@@ -12,8 +12,9 @@ from components.model import InputError
 from components.model import FabricManifests
 from components.model.lattice import ServiceExport, ServiceImport
 from clusterfabric.offline.lattice_fake import LatticeFake
-from components.model.lattice_checks import LatticeExport, resolve_imports, scope_of
 from components.model.lattice_fabric import build
+from components.model.lattice_imports import LatticeExport, resolve_imports, scope_of
+from components.model import lattice_rules
 from components.model.load import read_yaml_documents
 from components.model.validation import parse
 from tests.mocks import declare
@@ -44,7 +45,7 @@ def declare_importer(fabric: FabricManifests, outside: list[LatticeExport], exis
     the target groups `existing` (ARNs) exist: the Lattice fake refuses what AWS would. `watch`: a stack
     transformation that sees each resource's options."""
     desired = build(fabric.spec, fabric.manifests, "fabric.yaml", outside)
-    assert desired.problems() == []
+    assert lattice_rules.problems(desired) == []
     lattice = LatticeFake()
     for arn in existing:
         lattice.existing_target_group(arn)
