@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from .model import LatticeExport
+from .model import ExportKey, LatticeExport
 from .model.lattice_fabric import TargetGroupSpec
 
 PROJECT = "clusterfabric"
@@ -116,11 +116,13 @@ def lattice_exports_entries(groups: list[tuple[TargetGroupSpec, str]]) -> list[d
     """The `exports` of a `lattice` output: each exported port once, with (consuming service, name, ARN) of each
     of its target groups. `groups`: the stack's export target groups with their ARNs. An export nobody consumes
     yet has a target group whose service is None, which the engine drops from the output (`lattice_exports`)."""
-    exports: dict[tuple, dict[str, Any]] = {}
+    exports: dict[ExportKey, dict[str, Any]] = {}
     for spec, arn in groups:
-        exports.setdefault(spec.key[:-1], {"name": spec.source_name, "namespace": spec.namespace, "port": spec.port,
-                                           "routeType": spec.route_type, "targetGroups": []})["targetGroups"].append(
-            {"service": spec.consumer, "name": spec.name, "arn": arn})
+        export = spec.export
+        assert export is not None, "the target groups of exports only"
+        entry = exports.setdefault(export, {"name": export.name, "namespace": export.namespace, "port": export.port,
+                                            "routeType": export.route_type, "targetGroups": []})
+        entry["targetGroups"].append({"service": spec.consumer, "name": spec.name, "arn": arn})
     return list(exports.values())
 
 

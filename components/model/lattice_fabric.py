@@ -74,11 +74,35 @@ def target_group_protocol(source_kind: str, route_type: str,
 
 
 @dataclass(frozen=True)
+class ExportTargetGroupKey:
+    """The target group of an exported port for one Lattice service forwarding to it (`consumer`; None: the one of
+    a port nobody forwards to yet)."""
+
+    export: ExportKey
+    consumer: str | None
+
+
+@dataclass(frozen=True)
+class RouteTargetGroupKey:
+    """The target group of a route's Service backend: one per route and Service port, as the controller makes it."""
+
+    cluster: str
+    route_kind: str
+    route_namespace: str
+    route_name: str
+    namespace: str
+    service: str
+    port: int
+
+
+TargetGroupKey = ExportTargetGroupKey | RouteTargetGroupKey
+"""What a target group is: the components find it by this."""
+
+
+@dataclass(frozen=True)
 class TargetGroupSpec:
     """A target group a stack creates."""
 
-    key: tuple
-    """What it is: `export_key(...)` or `route_key(...)`; the components find it by this."""
     cluster: str
     scope: Scope
     name: str
@@ -100,13 +124,19 @@ class TargetGroupSpec:
     user_tags: dict[str, str]
     where: Where
 
+    @property
+    def export(self) -> ExportKey | None:
+        """The exported port it serves (None: it is a route's Service backend's)."""
+        if self.source_kind != "ServiceExport":
+            return None
+        return ExportKey(self.cluster, self.source_namespace, self.source_name, self.port, self.route_type)
 
-def export_key(export: LatticeExport, consumer: str | None) -> tuple:
-    return ("ServiceExport", *export.key, consumer)
-
-
-def route_key(cluster: str, route: Any, namespace: str, service: str, port: int) -> tuple:
-    return (route.kind, cluster, route.metadata.namespace, route.metadata.name, namespace, service, port)
+    @property
+    def key(self) -> TargetGroupKey:
+        if self.export is not None:
+            return ExportTargetGroupKey(self.export, self.consumer)
+        return RouteTargetGroupKey(self.cluster, self.source_kind, self.source_namespace, self.source_name,
+                                   self.namespace, self.service, self.port)
 
 
 @dataclass(frozen=True)
@@ -116,15 +146,15 @@ class ForwardTarget:
     name (`arn`)."""
 
     weight: int
-    local: tuple | None = None
+    local: RouteTargetGroupKey | None = None
     export: LatticeExport | None = None
     arn: str | None = None
 
-    def identity(self, service: str) -> tuple:
-        """The target group itself, whatever names it."""
+    def identity(self, service: str) -> TargetGroupKey | str:
+        """The target group itself, whatever names it: its key, or its ARN."""
         if self.export is not None:
-            return export_key(self.export, service)
-        return ("arn", self.arn) if self.arn else self.local  # type: ignore[return-value]
+            return ExportTargetGroupKey(self.export.key, service)
+        return self.arn or self.local  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -220,7 +250,7 @@ class LatticeFabric:
     resolved: dict[str, dict[BackendKey, list[LatticeExport]]] = field(default_factory=dict)
     """Each cluster's ServiceImport backends and the exports they match."""
 
-    def target_groups_of(self, cluster: str) -> dict[tuple, TargetGroupSpec]:
+    def target_groups_of(self, cluster: str) -> dict[TargetGroupKey, TargetGroupSpec]:
         return {tg.key: tg for tg in self.target_groups if tg.cluster == cluster}
 
     def services_of(self, cluster: str) -> list[ServiceSpec]:
@@ -273,8 +303,9 @@ def _policies(m: ClusterManifests) -> dict[tuple[str, str, str], TargetGroupPoli
             for p in m.of_kind(TargetGroupPolicy)}
 
 
-def _identity(cluster: ClusterSpec, *parts: Any) -> tuple:
-    """What a target group's name is a hash of: what it is, and what Lattice cannot change in place."""
+def _hashed(cluster: ClusterSpec, *parts: Any) -> tuple:
+    """What a target group's name is a hash of: what it is, and what Lattice cannot change in place. The parts and
+    their order are in every target group's name: another order renames (replaces) them all."""
     settings = cluster.lattice
     assert settings is not None
     return (cluster.name, settings.vpcId, settings.targets.mode, *parts)
@@ -312,13 +343,15 @@ def export_target_groups(cluster: ClusterSpec, export: LatticeExport, obj: Servi
     protocol, version = target_group_protocol("ServiceExport", export.route_type, policy)
     found = []
     for consumer in sorted(consumers) or [None]:
-        identity = _identity(cluster, "ServiceExport", *export.key, protocol, version, consumer)
+        hashed = _hashed(cluster, "ServiceExport", export.cluster, export.namespace, export.name, export.port,
+                         export.route_type, protocol, version, consumer)
         found.append(TargetGroupSpec(
-            export_key(export, consumer), export.cluster, export.scope,
-            target_group_name(export.cluster, export.namespace, export.name, export.port, protocol, version,
-                              consumer, identity),
-            "ServiceExport", export.namespace, export.name, export.namespace, obj.service, export.port,
-            export.route_type, protocol, version, consumer, policy, obj.user_tags, at))
+            cluster=export.cluster, scope=export.scope,
+            name=target_group_name(export.cluster, export.namespace, export.name, export.port, protocol, version,
+                                   consumer, hashed),
+            source_kind="ServiceExport", source_namespace=export.namespace, source_name=export.name,
+            namespace=export.namespace, service=obj.service, port=export.port, route_type=export.route_type,
+            protocol=protocol, version=version, consumer=consumer, policy=policy, user_tags=obj.user_tags, where=at))
     return found
 
 
@@ -339,7 +372,7 @@ def _service(cluster: ClusterSpec, m: ClusterManifests, route: Any, imports: dic
     certificate = next((spec.listener.certificate_arn for spec in listeners.values()
                         if spec.listener.certificate_arn), None)
     policies = _policies(m)
-    groups: dict[tuple, TargetGroupSpec] = {}
+    groups: dict[TargetGroupKey, TargetGroupSpec] = {}
     rule_specs = []
     priorities = rule_priorities(route)[0]
     for r, backends in enumerate(rules(route, imports)):
@@ -383,13 +416,15 @@ def _route_target_group(cluster: ClusterSpec, route: Any, service: str, namespac
     """The target group of a route's Service backend: one per route, as the controller makes it."""
     policy = policies.get(("Service", namespace, backend.name))
     protocol, version = target_group_protocol(route.kind, ROUTE_TYPE[route.kind], policy)
-    identity = _identity(cluster, route.kind, route.metadata.namespace, route.metadata.name, namespace,
-                         backend.name, backend.port, protocol, version)
+    hashed = _hashed(cluster, route.kind, route.metadata.namespace, route.metadata.name, namespace, backend.name,
+                     backend.port, protocol, version)
     return TargetGroupSpec(
-        route_key(cluster.name, route, namespace, backend.name, backend.port), cluster.name, scope_of(cluster),
-        target_group_name(cluster.name, namespace, backend.name, backend.port, protocol, version, service, identity),
-        route.kind, route.metadata.namespace, route.metadata.name, namespace, backend.name, backend.port,
-        ROUTE_TYPE[route.kind], protocol, version, service, policy, {}, at)
+        cluster=cluster.name, scope=scope_of(cluster),
+        name=target_group_name(cluster.name, namespace, backend.name, backend.port, protocol, version, service,
+                               hashed),
+        source_kind=route.kind, source_namespace=route.metadata.namespace, source_name=route.metadata.name,
+        namespace=namespace, service=backend.name, port=backend.port, route_type=ROUTE_TYPE[route.kind],
+        protocol=protocol, version=version, consumer=service, policy=policy, user_tags={}, where=at)
 
 
 def _associations(clusters: list[ClusterSpec],

@@ -16,8 +16,6 @@ from .lattice import ServiceExport, ServiceImport
 from .load import ClusterManifests, ref
 from .routes import Backend, BackendKey, backends
 
-ExportKey = tuple[str, str, str, int, str]
-"""One exported port: (cluster, namespace, export name, port, route type)."""
 Scope = tuple[str, str]
 """An AWS account and Region: where Lattice names are unique and a service finds its target groups."""
 
@@ -25,6 +23,20 @@ Scope = tuple[str, str]
 def scope_of(spec: ClusterSpec) -> Scope:
     assert spec.lattice is not None
     return spec.lattice.accountId, spec.lattice.region
+
+
+@dataclass(frozen=True, order=True)
+class ExportKey:
+    """One exported port, whoever describes it: what an importer matches and a target group serves."""
+
+    cluster: str
+    namespace: str
+    name: str
+    port: int
+    route_type: str
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.name}:{self.port}/{self.route_type}"
 
 
 @dataclass(frozen=True)
@@ -44,7 +56,7 @@ class LatticeExport:
 
     @property
     def key(self) -> ExportKey:
-        return self.cluster, self.namespace, self.name, self.port, self.route_type
+        return ExportKey(self.cluster, self.namespace, self.name, self.port, self.route_type)
 
     def target_group_for(self, service: str) -> str | None:
         return next((arn for consumer, arn in self.target_groups if consumer == service), None)
@@ -101,7 +113,7 @@ def no_match_message(imp: ServiceImport, namespace: str, route_type: str, export
         filters.append(f"aws-eks-cluster-name={imp.cluster_filter}")
     if imp.vpc_filter:
         filters.append(f"aws-vpc={imp.vpc_filter}")
-    seen = ", ".join(f"{e.namespace}/{e.name}:{e.port}/{e.route_type} in {e.cluster} ({e.vpc}"
+    seen = ", ".join(f"{e.key} in {e.cluster} ({e.vpc}"
                      + (")" if e.scope == scope else f", another account or Region: {'/'.join(e.scope)})")
                      for e in exports)
     return f"no exported service matches {', '.join(filters)}; exports seen: {seen or 'none'}"

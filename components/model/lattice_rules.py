@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from .errors import Problem
-from .lattice_fabric import AssociationSpec, LatticeFabric, ServiceSpec, Where
+from .lattice_fabric import (AssociationSpec, ExportTargetGroupKey, LatticeFabric, RouteTargetGroupKey, ServiceSpec,
+                             TargetGroupKey, Where)
 from .lattice_imports import Scope, scope_of
 from .limits import FORWARD_TARGET_GROUPS
 
@@ -94,7 +95,7 @@ def _network_claims(fabric: LatticeFabric) -> Iterable[Violation]:
 def _one_service_per_target_group(fabric: LatticeFabric) -> Iterable[Violation]:
     """A target group serves the listeners of one service only ("these listeners must belong to the same
     service"). The fabric gives each consuming service its own; what the manifests name by ARN is checked."""
-    users: dict[tuple, ServiceSpec] = {}
+    users: dict[TargetGroupKey | str, ServiceSpec] = {}
     for service in fabric.services:
         for rule in service.rules:
             for target in rule.targets:
@@ -124,12 +125,14 @@ def _target_groups_in_region(fabric: LatticeFabric) -> Iterable[Violation]:
                         frozenset({service.cluster}))
 
 
-def _described(identity: tuple) -> str:
-    if identity[0] == "arn":
-        return identity[1]
-    if identity[0] == "ServiceExport":
-        return "of export {1}/{2}:{3} of cluster {0}".format(*identity[1:])
-    return "of Service {4}/{5}:{6} of cluster {1}".format(*identity)
+def _described(identity: TargetGroupKey | str) -> str:
+    """A target group as the rules name it: by what it serves, or by its ARN."""
+    if isinstance(identity, ExportTargetGroupKey):
+        export = identity.export
+        return f"of export {export.namespace}/{export.name}:{export.port} of cluster {export.cluster}"
+    if isinstance(identity, RouteTargetGroupKey):
+        return f"of Service {identity.namespace}/{identity.service}:{identity.port} of cluster {identity.cluster}"
+    return identity
 
 
 def _vpc_associations(fabric: LatticeFabric) -> Iterable[Violation]:

@@ -53,7 +53,7 @@ def importers(fabric: FabricManifests, name: str, removed: list[Any]) -> dict[st
                 continue
             for e in matching_exports(backend, exports, scope_of(spec)):
                 if e in removed:
-                    key = f"export {e.namespace}/{e.name}:{e.port}/{e.route_type}"
+                    key = f"export {e.key}"
                     found.setdefault(key, []).append(f"{spec.name} ({manifests.file_of(backend.route)}: "
                                                      f"{ref(backend.route)})")
     return found

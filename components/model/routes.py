@@ -15,8 +15,16 @@ from .lattice import ServiceImport
 from .limits import RULE_PRIORITY
 from .load import ClusterManifests
 
-BackendKey = tuple[str, str, str, int, int]
-"""A ServiceImport backend of a route: (route kind, namespace, route name, rule index, backend index)."""
+
+@dataclass(frozen=True)
+class BackendKey:
+    """A backend of a route, by where it is written: what its ServiceImport resolution is found by."""
+
+    route_kind: str
+    namespace: str
+    route: str
+    rule: int
+    index: int
 
 
 @dataclass(frozen=True)
@@ -38,7 +46,7 @@ class Backend:
     @property
     def key(self) -> BackendKey:
         route = self.route
-        return route.kind, route.metadata.namespace, route.metadata.name, self.rule, self.index
+        return BackendKey(route.kind, route.metadata.namespace, route.metadata.name, self.rule, self.index)
 
     @property
     def field(self) -> str:
