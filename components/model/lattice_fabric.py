@@ -26,7 +26,8 @@ from .errors import Problem
 from .fabric_yaml import ClusterSpec, FabricSpec
 from .gateway import ROUTE_TYPE, Gateway, Listener
 from .lattice import ServiceExport, ServiceImport, TargetGroupPolicy, VpcAssociationPolicy
-from .lattice_imports import ExportIndex, ExportKey, LatticeExport, Scope, exports_of, resolve_imports, scope_of
+from .lattice_imports import (DeclaredExport, ExportIndex, ExportKey, LatticeExport, Scope, declared_exports,
+                              resolve_imports, scope_of)
 from .lattice_names import listener_name, route_service_name, target_group_name
 from .limits import WEIGHT
 from .load import ClusterManifests, ref
@@ -265,7 +266,8 @@ def build(spec: FabricSpec, manifests: dict[str, ClusterManifests], fabric_file:
     """The desired state of every Lattice cluster of the fabric, from the manifests. `outside`: exports of
     clusters that are not in the fabric, which its ServiceImports may resolve to too."""
     clusters = [c for c in spec.clusters if c.dataplane == "lattice"]
-    exports = ExportIndex([*(e for c in clusters for e in exports_of(c, manifests[c.name])), *outside])
+    declared = [d for c in clusters for d in declared_exports(c, manifests[c.name])]
+    exports = ExportIndex([*(d.export for d in declared), *outside])
     fabric = LatticeFabric(spec, fabric_file, network_owners(spec, manifests))
     route_groups: list[TargetGroupSpec] = []
     for cluster in clusters:
@@ -277,7 +279,7 @@ def build(spec: FabricSpec, manifests: dict[str, ClusterManifests], fabric_file:
             service, groups = _service(cluster, m, route, imports, resolved)
             fabric.services.append(service)
             route_groups += groups
-    fabric.target_groups = _export_target_groups(clusters, manifests, exports, fabric.services) + route_groups
+    fabric.target_groups = _export_target_groups(clusters, manifests, declared, fabric.services) + route_groups
     fabric.associations, fabric.opt_outs = _associations(clusters, manifests)
     return fabric
 
@@ -312,28 +314,30 @@ def _hashed(cluster: ClusterSpec, *parts: Any) -> tuple:
 
 
 def _export_target_groups(clusters: list[ClusterSpec], manifests: dict[str, ClusterManifests],
-                          exports: ExportIndex, services: list[ServiceSpec]) -> list[TargetGroupSpec]:
+                          declared: list[DeclaredExport], services: list[ServiceSpec]) -> list[TargetGroupSpec]:
     """One target group per exported port and consuming service; one for an exported port nobody consumes."""
+    consumers = _consumers(services)
+    by_name = {c.name: c for c in clusters}
+    policies_of = {c.name: _policies(manifests[c.name]) for c in clusters}
+    found = []
+    for d in declared:
+        export, obj, policies = d.export, d.obj, policies_of[d.export.cluster]
+        policy = (policies.get(("ServiceExport", export.namespace, export.name))
+                  or policies.get(("Service", export.namespace, obj.service)))
+        at = where(manifests[export.cluster], obj, d.field)
+        found += export_target_groups(by_name[export.cluster], export, obj, policy, consumers.get(export.key, []), at)
+    return found
+
+
+def _consumers(services: list[ServiceSpec]) -> dict[ExportKey, list[str]]:
+    """Each exported port's consuming Lattice services: those forwarding to it, in the order they are met."""
     consumers: dict[ExportKey, list[str]] = defaultdict(list)
     for service in services:
         for rule in service.rules:
             for target in rule.targets:
                 if target.export is not None and service.name not in consumers[target.export.key]:
                     consumers[target.export.key].append(service.name)
-    found = []
-    by_name = {c.name: c for c in clusters}
-    objects = {(c.name, e.metadata.namespace, e.metadata.name): e for c in clusters
-               for e in manifests[c.name].of_kind(ServiceExport)}
-    policies_of = {c.name: _policies(manifests[c.name]) for c in clusters}
-    for export in (e for e in exports.exports if e.cluster in by_name):
-        cluster, m = by_name[export.cluster], manifests[export.cluster]
-        obj, policies = objects[(export.cluster, export.namespace, export.name)], policies_of[export.cluster]
-        policy = (policies.get(("ServiceExport", export.namespace, export.name))
-                  or policies.get(("Service", export.namespace, obj.service)))
-        index = next(i for i, p in enumerate(obj.exported_ports([export.port])) if p.port == export.port)
-        at = where(m, obj, f"spec.exportedPorts[{index}]" if obj.spec.exportedPorts else "metadata.name")
-        found += export_target_groups(cluster, export, obj, policy, consumers.get(export.key, []), at)
-    return found
+    return consumers
 
 
 def export_target_groups(cluster: ClusterSpec, export: LatticeExport, obj: ServiceExport,

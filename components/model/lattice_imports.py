@@ -62,17 +62,39 @@ class LatticeExport:
         return next((arn for consumer, arn in self.target_groups if consumer == service), None)
 
 
-def exports_of(spec: ClusterSpec, manifests: ClusterManifests) -> list[LatticeExport]:
+@dataclass(frozen=True)
+class DeclaredExport:
+    """An exported port as its cluster's manifests declare it: the export, and where it is written (its
+    ServiceExport and its index there), which the desired state builds on and its problems name."""
+
+    export: LatticeExport
+    obj: ServiceExport
+    index: int
+
+    @property
+    def field(self) -> str:
+        """The exported port's field, or the object's name when its ports come from the Service."""
+        return f"spec.exportedPorts[{self.index}]" if self.obj.spec.exportedPorts else "metadata.name"
+
+
+def declared_exports(spec: ClusterSpec, manifests: ClusterManifests) -> list[DeclaredExport]:
+    """Every exported port of a Lattice cluster's manifests, in their order."""
     settings = spec.lattice
     assert settings is not None
     found = []
-    for export in manifests.of_kind(ServiceExport):
-        service = manifests.service(export.metadata.namespace, export.service)
+    for obj in manifests.of_kind(ServiceExport):
+        service = manifests.service(obj.metadata.namespace, obj.service)
         ports = [p.port for p in service.spec.ports] if service else []
-        for exported in export.exported_ports(ports):
-            found.append(LatticeExport(spec.name, settings.vpcId, export.metadata.name, export.metadata.namespace,
-                                       exported.port, exported.routeType, scope_of(spec)))
+        for index, exported in enumerate(obj.exported_ports(ports)):
+            export = LatticeExport(spec.name, settings.vpcId, obj.metadata.name, obj.metadata.namespace,
+                                   exported.port, exported.routeType, scope_of(spec))
+            found.append(DeclaredExport(export, obj, index))
     return found
+
+
+def exports_of(spec: ClusterSpec, manifests: ClusterManifests) -> list[LatticeExport]:
+    """The exported ports of a Lattice cluster's manifests, as its stack will publish them."""
+    return [declared.export for declared in declared_exports(spec, manifests)]
 
 
 class ExportIndex:

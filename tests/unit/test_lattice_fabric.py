@@ -74,6 +74,15 @@ def test_an_exported_port_nobody_forwards_to_gets_one_target_group_serving_no_se
     assert export_groups(fabric, "inventory") == [("cluster2", None)]
 
 
+def test_a_target_group_names_the_exported_port_it_serves_among_those_of_one_port(fabric: Path):
+    # The same port exported for two route types: each target group points at its own entry.
+    edit(fabric, "cluster2/exports.yaml", "    - port: 50051\n      routeType: GRPC\n",
+         "    - port: 50051\n      routeType: GRPC\n    - port: 50051\n      routeType: HTTP\n")
+    fields = {tg.route_type: tg.where.field for tg in load_fabric(fabric).lattice.target_groups
+              if tg.source_kind == "ServiceExport" and tg.source_name == "inventory"}
+    assert fields == {"GRPC": "spec.exportedPorts[0]", "HTTP": "spec.exportedPorts[1]"}
+
+
 def test_an_export_of_another_region_is_no_candidate(fabric: Path):
     edit(fabric, "fabric.yaml", "      region: us-west-2\n      vpcId: vpc-0a1b2c3d4e5f60002\n      targets: {mode: ip",
          "      region: us-east-1\n      vpcId: vpc-0a1b2c3d4e5f60002\n      targets: {mode: ip")
