@@ -364,7 +364,17 @@ def _service(cluster: ClusterSpec, m: ClusterManifests, route: Any, imports: dic
     """The route's Lattice service, and the target groups of its Service backends. `imports`: the cluster's
     ServiceImports (`routes.service_imports`); `resolved`: what each of its ServiceImport backends matches."""
     name = route_service_name(route)
-    gateways = {g.metadata.name: g for g in m.of_kind(Gateway)}
+    networks, listeners = _listeners(route, {g.metadata.name: g for g in m.of_kind(Gateway)})
+    certificate = next((spec.listener.certificate_arn for spec in listeners if spec.listener.certificate_arn), None)
+    rule_specs, groups = _rules(cluster, m, route, name, imports, resolved)
+    service = ServiceSpec(cluster.name, scope_of(cluster), name, route, networks, listeners, rule_specs, certificate,
+                          route.spec.hostnames[0] if route.spec.hostnames else None, where(m, route, "metadata.name"))
+    return service, groups
+
+
+def _listeners(route: Any, gateways: dict[str, Gateway]) -> tuple[tuple[str, ...], tuple[ListenerSpec, ...]]:
+    """The networks of a route's service (every Gateway it attaches to), and its listeners: the matched ones of
+    its first Gateway."""
     pairs = gateway_listeners(route, gateways)
     first = pairs[0][0] if pairs else None
     listeners: dict[str, ListenerSpec] = {}
@@ -373,8 +383,14 @@ def _service(cluster: ClusterSpec, m: ClusterManifests, route: Any, imports: dic
             protocol = "TLS_PASSTHROUGH" if listener.protocol == "TLS" else listener.protocol
             listeners[listener.name] = ListenerSpec(gateway, listener, listener_name(
                 route.metadata.name, route.metadata.namespace, listener.port, protocol), protocol)
-    certificate = next((spec.listener.certificate_arn for spec in listeners.values()
-                        if spec.listener.certificate_arn), None)
+    return tuple(dict.fromkeys(g for g, _ in pairs)), tuple(listeners.values())
+
+
+def _rules(cluster: ClusterSpec, m: ClusterManifests, route: Any, service: str,
+           imports: dict[tuple[str, str], ServiceImport],
+           resolved: dict[BackendKey, list[LatticeExport]]) -> tuple[tuple[RuleSpec, ...], list[TargetGroupSpec]]:
+    """Each rule with its weighted forward targets, and the target groups of the route's Service backends (one
+    per route and Service port, whichever rules name it)."""
     policies = _policies(m)
     groups: dict[TargetGroupKey, TargetGroupSpec] = {}
     rule_specs = []
@@ -383,7 +399,7 @@ def _service(cluster: ClusterSpec, m: ClusterManifests, route: Any, imports: dic
         per_backend: list[list[dict[str, Any]]] = []
         for backend in backends:
             if backend.ref.kind == "Service":
-                group = _route_target_group(cluster, route, name, backend.namespace, backend.ref, policies,
+                group = _route_target_group(cluster, route, service, backend.namespace, backend.ref, policies,
                                             where(m, route, backend.field))
                 groups.setdefault(group.key, group)
                 per_backend.append([{"local": group.key}])
@@ -394,11 +410,7 @@ def _service(cluster: ClusterSpec, m: ClusterManifests, route: Any, imports: dic
         weights = split_weights([b.ref.weight for b in backends], [len(t) for t in per_backend])
         targets = tuple(ForwardTarget(w, **t) for found, ws in zip(per_backend, weights) for t, w in zip(found, ws))
         rule_specs.append(RuleSpec(r, priorities[r], targets))
-    service = ServiceSpec(cluster.name, scope_of(cluster), name, route,
-                          tuple(dict.fromkeys(g for g, _ in pairs)), tuple(listeners.values()), tuple(rule_specs),
-                          certificate, route.spec.hostnames[0] if route.spec.hostnames else None,
-                          where(m, route, "metadata.name"))
-    return service, list(groups.values())
+    return tuple(rule_specs), list(groups.values())
 
 
 def split_weights(weights: Sequence[int], shares: Sequence[int]) -> list[list[int]]:
