@@ -12,7 +12,7 @@ from .clusterlink.cluster import ClusterLinkArgs, ClusterLinkCluster
 from .contract import ClusterTarget
 from .moved import urn_type
 from .model import ClusterManifests, ClusterSpec, PeerInfo, Service
-from .model.lattice_checks import ExportKey, LatticeExport
+from .model.lattice_imports import ExportKey, LatticeExport
 from .model.lattice_fabric import LatticeFabric
 from .ports import node_ports
 

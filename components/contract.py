@@ -1,10 +1,12 @@
 """What crosses the layers, written and read by the same code: the Pulumi project, the stack config the fabric
 layer writes and the program reads, where a cluster's objects go (its `ClusterTarget`), and the typed stack
-outputs each dataplane publishes and other stacks and the fabric layer read back.
+outputs each dataplane publishes and other stacks and the fabric layer read back (the `clusterlink` output's form
+is the model's, components.model.peers: an importer reads its peers there, without the program).
 
 Writers and readers: components/program.py reads the config, clusterfabric/ writes it; components/stack.py writes
 the outputs and parses those of the stacks it reads (through components/links.py's StackReferences), the fabric
-layer parses a stack's own before changing it (safe deletion). It sits above the model and below everything else.
+layer parses a stack's own before changing it (safe deletion). It sits above the model and below everything else;
+it imports no pulumi, so the fabric layer reads it without the program.
 """
 
 from __future__ import annotations
@@ -13,11 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from .model import ExportInfo, LatticeExport, PeerInfo
-from .model.access import Policies, PeerAccess
-from .model.clusterlink import AccessPolicy, PrivilegedAccessPolicy
+from .model import ExportKey, LatticeExport
 from .model.lattice_fabric import TargetGroupSpec
-from .model.validation import parse
 
 PROJECT = "clusterfabric"
 """The Pulumi project (Pulumi.yaml's name): the namespace of the stack config, part of every URN."""
@@ -87,7 +86,8 @@ its import previews cleanly before either is deployed. Ignored outside a preview
 # --- stack outputs -------------------------------------------------------------------------------------------
 
 CLUSTERLINK_OUTPUT = "clusterlink"
-"""A ClusterLink cluster's peer name, namespace, gateways, labels, exports and access policies."""
+"""A ClusterLink cluster's peer name, namespace, gateways, labels, exports and access policies: the model writes and
+reads it (components.model.peers), where an importer reads its peers, in the program and the fabric layer alike."""
 CERTIFICATES_OUTPUT = "fabricCertificates"
 """The fabric CA and every peer's certificate and key (a secret), published by the CA's owner."""
 RENDER_DIRECTORY_OUTPUT = "renderDirectory"
@@ -112,51 +112,17 @@ def render_directory_of(outputs: Mapping[str, Any], project_dir: Path) -> Path |
     return project_dir / published if published else None
 
 
-def clusterlink_output(peer: PeerInfo, policies: Policies, namespace: str) -> dict[str, Any]:
-    """The `clusterlink` stack output: all an importer and the access analysis need, nothing secret."""
-    dump = lambda p: p.model_dump(by_alias=True, exclude_defaults=True)  # noqa: E731
-    return {
-        "peer": peer.name,
-        "namespace": namespace,
-        "gateways": [{"host": h, "port": p} for h, p in peer.gateways],
-        "labels": dict(peer.labels),
-        "exports": [{"name": e.name, "namespace": e.namespace, "port": e.port} for e in peer.exports],
-        "policies": {"privileged": [dump(p) for p in policies.privileged],
-                     "namespaced": [dump(p) for p in policies.namespaced]},
-    }
-
-
-def peer_from_output(data: Mapping[str, Any]) -> tuple[PeerInfo, PeerAccess]:
-    """Read a peer's `clusterlink` output back into the model (the same checks then apply)."""
-    source = f"stack {data['peer']}"
-    peer = PeerInfo(
-        name=data["peer"],
-        exports=clusterlink_exports(data),
-        gateways=tuple((g["host"], int(g["port"])) for g in data.get("gateways", [])),
-        labels=dict(data.get("labels", {})),
-    )
-    policies = data.get("policies", {})
-    peer_policies = Policies(
-        tuple(parse(PrivilegedAccessPolicy, p, source, "PrivilegedAccessPolicy")
-              for p in policies.get("privileged", [])),
-        tuple(parse(AccessPolicy, p, source, "AccessPolicy") for p in policies.get("namespaced", [])),
-    )
-    return peer, PeerAccess(peer.name, peer.labels, peer_policies)
-
-
-def clusterlink_exports(data: Mapping[str, Any] | None) -> tuple[ExportInfo, ...]:
-    """The exports of a `clusterlink` output (none when the stack has not published one)."""
-    return tuple(ExportInfo(e["name"], e["namespace"], int(e["port"])) for e in (data or {}).get("exports", []))
-
-
 def lattice_exports_entries(groups: list[tuple[TargetGroupSpec, str]]) -> list[dict[str, Any]]:
     """The `exports` of a `lattice` output: each exported port once, with (consuming service, name, ARN) of each
-    of its target groups. `groups`: the stack's export target groups with their ARNs."""
-    exports: dict[tuple, dict[str, Any]] = {}
+    of its target groups. `groups`: the stack's export target groups with their ARNs. An export nobody consumes
+    yet has a target group whose service is None, which the engine drops from the output (`lattice_exports`)."""
+    exports: dict[ExportKey, dict[str, Any]] = {}
     for spec, arn in groups:
-        exports.setdefault(spec.key[:-1], {"name": spec.source_name, "namespace": spec.namespace, "port": spec.port,
-                                           "routeType": spec.route_type, "targetGroups": []})["targetGroups"].append(
-            {"service": spec.consumer, "name": spec.name, "arn": arn})
+        export = spec.export
+        assert export is not None, "the target groups of exports only"
+        entry = exports.setdefault(export, {"name": export.name, "namespace": export.namespace, "port": export.port,
+                                            "routeType": export.route_type, "targetGroups": []})
+        entry["targetGroups"].append({"service": spec.consumer, "name": spec.name, "arn": arn})
     return list(exports.values())
 
 
@@ -169,12 +135,13 @@ def lattice_output(cluster: str, account_id: str, region: str, vpc_id: str, expo
 
 
 def lattice_exports(stack: str, data: Mapping[str, Any] | None) -> list[LatticeExport]:
-    """The exports of a `lattice` output, each with its target groups (none when the stack has not published)."""
+    """The exports of a `lattice` output, each with its target groups (none when the stack has not published).
+    A target group without a service serves no one yet: the engine drops a None from an output's dictionaries."""
     if not data:
         return []
     return [LatticeExport(stack, data["vpcId"], e["name"], e["namespace"], int(e["port"]), e["routeType"],
                           (data["accountId"], data["region"]),
-                          tuple((g["service"], g["arn"]) for g in e.get("targetGroups", [])))
+                          tuple((g.get("service"), g["arn"]) for g in e.get("targetGroups", [])))
             for e in data.get("exports", [])]
 
 

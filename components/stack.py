@@ -10,25 +10,26 @@ CA also publishes `fabricCertificates` (a secret). A Lattice cluster publishes
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import pulumi
 
 from .cluster import Cluster, ClusterArgs, ClusterLinkInputs, LatticeInputs
 from .clusterlink.certificates import FabricCertificates
 from .contract import (CERTIFICATES_OUTPUT, CLUSTERLINK_OUTPUT, LATTICE_OUTPUT, PLANNED_PEERS_ENV,
-                       RENDER_DIRECTORY_OUTPUT, ClusterTarget, clusterlink_output, lattice_exports, lattice_network_ids,
-                       lattice_output, peer_from_output, render_directory_output)
+                       RENDER_DIRECTORY_OUTPUT, ClusterTarget, lattice_exports, lattice_network_ids, lattice_output,
+                       render_directory_output)
 from .links import PeerStacks
 from .model import FabricManifests, PeerInfo, lattice_checks
 from .model.access import Policies, PeerAccess, blocked_sources
 from .model.clusterlink import Import
-from .model.clusterlink_checks import check_cluster, check_import_sources, peer_info
+from .model.clusterlink_checks import check_cluster
+from .model.peers import check_import_sources, clusterlink_output, peer_info, read_peers
 from .model.gateway import Gateway
-from .model.lattice_checks import LatticeExport
+from .model.lattice_imports import ExportKey, LatticeExport, scope_of
+from .model.lattice_rules import problems_of
 from .model.load import ref
 from .ports import assign_target_ports
 
@@ -43,57 +44,6 @@ def planned_peers() -> frozenset[str]:
     if not pulumi.runtime.is_dry_run():
         return frozenset()
     return frozenset(p for p in os.environ.get(PLANNED_PEERS_ENV, "").split(",") if p)
-
-
-@dataclass
-class PeersRead:
-    """What an importing ClusterLink stack knows of the peers it imports from, and what that says of its Imports."""
-
-    catalog: dict[str, PeerInfo]
-    exporters: dict[str, PeerAccess]
-    notes: list[str]
-    problems: list[Any]
-    deployed: list[str]
-    """The peers read from their deployed outputs (not planned, not from their manifests)."""
-
-    def refusal(self) -> str:
-        names = " and ".join(map(repr, self.deployed))
-        hint = (f"\n(checked against what {names} published at {'their' if len(self.deployed) > 1 else 'its'} last "
-                "`up`; if this change adds the export there too, preview the whole fabric, `clusterfabric preview`, "
-                "which checks against what each exporter will publish)") if self.deployed else ""
-        return "invalid fabric input:\n" + "\n".join(map(str, self.problems)) + hint
-
-
-def read_peers(fabric: FabricManifests, cluster: str, published: Mapping[str, Any],
-               planned: frozenset[str] = frozenset(), offline: Mapping[str, PeerInfo] | None = None) -> PeersRead:
-    """The peers `cluster` imports from, each read from its `clusterlink` output in `published` (None: not deployed),
-    or from its manifests when it is planned (see contract.PLANNED_PEERS_ENV) or not deployed yet; then the
-    cluster's Imports checked against them. The program does this at `pulumi up`; the fabric layer does it first,
-    before a refused run could touch the stack."""
-    manifests = fabric.manifests[cluster]
-    offline = offline if offline is not None else fabric.catalog()
-    sources = fabric.import_peers(cluster)
-    catalog: dict[str, PeerInfo] = {}
-    exporters: dict[str, PeerAccess] = {}
-    notes: list[str] = []
-    for peer in sources:
-        if peer in planned:
-            notes.append(f"{cluster!r} is checked against what {peer!r} will publish after this change "
-                         f"(planned: {peer!r}'s manifests, previewed in the same run), not its deployed outputs")
-        elif published.get(peer) is None:
-            # Not deployed yet (two clusters may import from each other): what a ClusterLink peer
-            # publishes is what its manifests say, so check against those.
-            notes.append(f"stack {peer!r} has published no ClusterLink outputs yet; {cluster!r} is checked "
-                         f"against {peer!r}'s manifests instead")
-        else:
-            catalog[peer], exporters[peer] = peer_from_output(published[peer])
-            continue
-        catalog[peer], exporters[peer] = offline[peer], fabric.peer_access(peer)
-    # Peers of the fabric this cluster does not import from still count as known names.
-    for peer in (c.name for c, _ in fabric.clusterlink_clusters()):
-        catalog.setdefault(peer, PeerInfo(peer))
-    deployed = sorted(p for p in sources if p not in planned and published.get(p) is not None)
-    return PeersRead(catalog, exporters, notes, check_import_sources(cluster, manifests, catalog), deployed)
 
 
 def build_stack(fabric: FabricManifests, cluster: str, target: ClusterTarget, project_dir: Path) -> dict[str, Any]:
@@ -117,7 +67,7 @@ def build_stack(fabric: FabricManifests, cluster: str, target: ClusterTarget, pr
     elif not problems:
         # The fabric's AWS rules, between this stack and the others of its account and Region: at `up` each
         # stack sees only itself, so a name taken twice or a VPC associated twice would fail half-way.
-        problems = fabric.lattice.problems_of(cluster)
+        problems = problems_of(fabric.lattice, cluster)
         build = _lattice_stack
     _require(not problems, "invalid fabric input:\n" + "\n".join(map(str, problems)))
     for warning in lattice_warnings:
@@ -196,7 +146,7 @@ def _lattice_stack(fabric: FabricManifests, spec, manifests, target: ClusterTarg
     settings = spec.lattice
     assert settings is not None
     desired = fabric.lattice
-    scope = lattice_checks.scope_of(spec)
+    scope = scope_of(spec)
     gateways = sorted(g.metadata.name for g in manifests.of_kind(Gateway))
     owners = {network: desired.owners[(scope, network)] for network in gateways}
     sources = {t.export.cluster for s in desired.services_of(cluster) for rule in s.rules for t in rule.targets
@@ -204,7 +154,7 @@ def _lattice_stack(fabric: FabricManifests, spec, manifests, target: ClusterTarg
     stacks = PeerStacks(sources | {owner for owner in owners.values() if owner != cluster})
 
     def declare(published: dict[str, Any]) -> Any:
-        exports: dict[lattice_checks.ExportKey, LatticeExport] = {}
+        exports: dict[ExportKey, LatticeExport] = {}
         network_ids: dict[str, Any] = {}
         for stack in sorted(stacks.references):
             data = published.get(stack)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from components.model import FabricManifests
 from components.model.clusterlink import Import
 from components.model.graph import dependencies
-from components.model.lattice_checks import resolve_imports, scope_of
+from components.model.lattice_imports import resolve_imports, scope_of
 
 
 @dataclass(frozen=True)

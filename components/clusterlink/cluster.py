@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import pulumi
 from pydantic import BaseModel, ConfigDict
@@ -13,7 +13,7 @@ from ..model.clusterlink import API_VERSION
 from ..moved import FormerWrapper, former_child, urn_type
 from ..ports import assign_target_ports
 from .platform import Platform, PlatformPlan
-from .sharing import AccessPolicy, CRPlan, Export, Import, Peer, PeerArgs
+from .sharing import AccessPolicy, CRPlan, Export, Import, Peer
 
 
 class ClusterLinkArgs(BaseModel):
@@ -52,9 +52,9 @@ class ClusterLinkCluster(pulumi.ComponentResource):
             "fabric_ca_cert": args.fabric_ca_cert, "peer_cert": args.peer_cert, "peer_key": args.peer_key,
         }), under(settings.namespace))
 
-        peers = dict(args.remote_peers)
+        peers = {p: info.gateways for p, info in args.remote_peers.items()}
         for peer in m.of_kind(cl.Peer):  # peers outside the fabric, declared by hand
-            peers[peer.metadata.name] = PeerInfo(peer.metadata.name, gateways=tuple((g.host, g.port) for g in peer.spec.gateways))
+            peers[peer.metadata.name] = peer.spec.gateways
         self.peers = [self._declare(Peer, f"{name}-peer-{p}", _peer(p, peers[p], settings.namespace, f"{name}-peer-{p}"),
                                     under(settings.namespace)) for p in sorted(peers)]
         self.exports = [self._declare(Export, f"{name}-export-{e.metadata.namespace}-{e.metadata.name}", e,
@@ -86,11 +86,9 @@ class ClusterLinkCluster(pulumi.ComponentResource):
         )), opts)
 
 
-def _peer(name: str, peer: PeerInfo, namespace: str, component: str) -> Any:
-    """The Peer CR of a peer as its stack publishes it (or a Peer manifest gave it), validated as Peer's args."""
-    args: PeerArgs = {"name": name, "namespace": namespace,
-                      "gateways": [{"host": host, "port": port} for host, port in peer.gateways]}
-    return Peer.validate(component, args)
+def _peer(name: str, gateways: Sequence[cl.GatewayEndpoint], namespace: str, component: str) -> cl.Peer:
+    """The Peer CR of a peer, at the gateways its stack publishes (or a Peer manifest gives)."""
+    return cl.peer_cr(name, namespace, gateways, f"{Peer.TOKEN} {component}")
 
 
 def _with_target_port(imp: cl.Import, port: int) -> cl.Import:

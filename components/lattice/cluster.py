@@ -14,8 +14,9 @@ from ..contract import lattice_exports_entries
 from ..model import ClusterSpec
 from ..model.kubernetes import Service
 from ..model.lattice import IAMAuthPolicy
-from ..model.lattice_checks import ExportKey, LatticeExport, scope_of
-from ..model.lattice_fabric import ForwardTarget, LatticeFabric, ServiceSpec, TargetGroupSpec, export_key
+from ..model.lattice_imports import ExportKey, LatticeExport, scope_of
+from ..model.lattice_fabric import (ExportTargetGroupKey, ForwardTarget, LatticeFabric, ServiceSpec, TargetGroupKey,
+                                    TargetGroupSpec)
 from ..model.load import ClusterManifests
 from ..model.routes import backends, service_imports
 from ..moved import FormerWrapper, Moved, urn_type
@@ -53,7 +54,7 @@ class LatticeArgs(BaseModel):
 class LatticeCluster(pulumi.ComponentResource):
     """`clusterfabric:lattice:Cluster`."""
 
-    target_groups: dict[tuple, TargetGroup]
+    target_groups: dict[TargetGroupKey, TargetGroup]
     networks: dict[str, ServiceNetwork]
 
     def __init__(self, name: str, args: LatticeArgs, opts: pulumi.ResourceOptions | None = None):
@@ -134,7 +135,7 @@ class LatticeCluster(pulumi.ComponentResource):
         export = target.export
         assert export is not None
         if export.cluster == self._args.spec.name:
-            return self.target_groups[export_key(export, service.name)].arn
+            return self.target_groups[ExportTargetGroupKey(export.key, service.name)].arn
         published = self._args.published.get(export.key)
         arn = published.target_group_for(service.name) if published else None
         if arn is None:

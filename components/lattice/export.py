@@ -17,7 +17,7 @@ from ..model.errors import InputError, Problem
 from ..model.fabric_yaml import ClusterSpec
 from ..model.lattice import API_VERSION, FEDERATION, FEDERATION_VALUE, SERVICE_NAME, TAGS
 from ..model.lattice import ServiceExport as ServiceExportModel
-from ..model.lattice_checks import LatticeExport, scope_of
+from ..model.lattice_imports import LatticeExport, scope_of
 from ..model.lattice_fabric import Where, export_target_groups
 from ..model.validation import parse, whole_numbers
 from ..moved import Moved

@@ -20,6 +20,7 @@ from ..model.gateway import Gateway
 from ..model.lattice import API_VERSION, CERTIFICATE_ARN, SERVICE_NAME_OVERRIDE, TARGET_GROUP_ARN, ServiceImport
 from ..model.lattice_checks import check_cluster
 from ..model.lattice_fabric import ServiceSpec, build
+from ..model.lattice_rules import problems as fabric_problems
 from ..model.load import ClusterManifests
 from ..model.validation import parse
 
@@ -162,7 +163,7 @@ def planned_service(token: str, name: str, kind: str, args: RouteArgs) -> tuple[
     problems = check_cluster(spec.clusters[0], manifests)[0]
     if not problems:
         fabric = build(spec, {CLUSTER: manifests}, where)
-        problems = fabric.problems()
+        problems = fabric_problems(fabric)
     if problems:
         raise InputError(problems)
     [service] = fabric.services

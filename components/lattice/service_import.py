@@ -2,7 +2,7 @@
 to what it resolves to (the exports' target groups for that route's Lattice service).
 
 Used alone, it resolves over the exports it is given (as their stacks publish them) the way the controller and
-`clusterfabric validate` do (components.model.lattice_checks.candidates): same name and namespace, the route
+`clusterfabric validate` do (components.model.lattice_imports.candidates): same name and namespace, the route
 type of the route that uses it, the importer's account and Region, and the cluster and VPC filters; one that
 matches nothing is refused with validate's message. In the fabric the Lattice cluster gives it what the fabric
 resolved (`ServiceImport.planned`). No `from __future__ import annotations`: kept readable by the component
@@ -16,7 +16,7 @@ import pulumi
 from ..component import Component
 from ..model.errors import InputError, Problem
 from ..model.lattice import API_VERSION, CLUSTER_NAME, EXPORT_NAME, VPC, ServiceImport as ServiceImportModel
-from ..model.lattice_checks import LatticeExport, candidates, no_match_message
+from ..model.lattice_imports import LatticeExport, candidates, no_match_message
 from ..model.validation import parse
 
 

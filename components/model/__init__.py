@@ -1,18 +1,20 @@
 """The typed model of a fabric: every manifest kind, validated before any resource exists.
 
 Its most-used names, importable from here; each dataplane's checks stay in their own module
-(`clusterlink_checks`, `lattice_checks`), the desired Lattice state in `lattice_fabric`.
+(`clusterlink_checks`, `lattice_checks`); a ClusterLink peer as importers see it in `peers`; Lattice's import
+resolution in `lattice_imports`, its desired state in `lattice_fabric`, the AWS rules across stacks in
+`lattice_rules`.
 """
 
-from .clusterlink_checks import ExportInfo, PeerInfo
 from .errors import InputError, Problem
 from .fabric import FabricManifests, load_fabric
 from .fabric_checks import check_fabric
 from .fabric_yaml import FABRIC_FILE, ClusterSpec, FabricSpec
 from .graph import Graph, dependencies, run_order
 from .kubernetes import Service
-from .lattice_checks import ExportKey, LatticeExport
+from .lattice_imports import ExportKey, LatticeExport
 from .load import ClusterManifests, load_cluster_manifests, load_fabric_spec
+from .peers import ExportInfo, PeerInfo
 
 __all__ = [
     "FABRIC_FILE",

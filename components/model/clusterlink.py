@@ -11,11 +11,13 @@ selector names exactly one of workloadSets and workloadSelector.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Sequence
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator,
+                      model_validator)
 
 from .kubernetes import DNS1035Label, DNSLabel, DNSSubdomain, Hostname, Labels, ObjectMeta, Port, Strict
+from .validation import parse
 
 API_VERSION = "clusterlink.net/v1alpha1"
 DEFAULT_NAMESPACE = "clusterlink-system"
@@ -91,7 +93,11 @@ class IngressSettings(Strict):
 
 
 class GatewayEndpoint(Strict):
-    """An address at which a peer's gateway is reachable (the Peer CR's `gateways[]`)."""
+    """An address at which a peer's gateway is reachable: one form from fabric.yaml (`clusterlink.gateway`) through
+    the peer's `clusterlink` output (its model_dump, validated again where an importer reads it) to the Peer CR's
+    `gateways[]`."""
+
+    model_config = ConfigDict(frozen=True)
 
     host: Hostname
     port: Port
@@ -224,6 +230,13 @@ class Peer(Strict):
     kind: Literal["Peer"]
     metadata: CRMeta
     spec: PeerSpec
+
+
+def peer_cr(name: str, namespace: str, gateways: Sequence[GatewayEndpoint], where: str) -> Peer:
+    """The Peer the program writes for a peer: its gateways, in ClusterLink's namespace; InputError naming `where`
+    for a peer that gives none."""
+    return parse(Peer, {"apiVersion": API_VERSION, "kind": "Peer", "metadata": {"name": name, "namespace": namespace},
+                        "spec": {"gateways": list(gateways)}}, where, f"Peer/{namespace}/{name}")
 
 
 class LabelSelectorRequirement(Strict):

@@ -1,14 +1,9 @@
 """ClusterLink's checks across objects and across clusters, beyond what one manifest can say about itself.
 
-The same checks run offline (`clusterfabric validate`, peers described by their
-manifests) and at preview (peers described by their stacks' published outputs):
-both build a catalog of `PeerInfo` and call `check_import_sources`.
+An importer's Imports against what its peers publish are checked with the peers (components.model.peers).
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
-from typing import Mapping
 
 from .clusterlink import MERGE_LABEL, AccessPolicy, Export, Import, Peer, PrivilegedAccessPolicy
 from .errors import Problem
@@ -16,43 +11,6 @@ from .fabric_yaml import ClusterSpec
 from .load import ClusterManifests, ref
 
 CLUSTERLINK_KINDS = (Export, Import, Peer, AccessPolicy, PrivilegedAccessPolicy)
-
-
-@dataclass(frozen=True)
-class ExportInfo:
-    """An export as a peer publishes it."""
-
-    name: str
-    namespace: str
-    port: int
-
-
-@dataclass(frozen=True)
-class PeerInfo:
-    """What an importing cluster knows of a peer: from its manifests offline, its outputs at preview."""
-
-    name: str
-    exports: tuple[ExportInfo, ...] = ()
-    gateways: tuple[tuple[str, int], ...] = ()
-    labels: Mapping[str, str] = field(default_factory=dict)
-
-    def export(self, namespace: str, name: str) -> ExportInfo | None:
-        return next((e for e in self.exports if e.namespace == namespace and e.name == name), None)
-
-
-def exports_of(manifests: ClusterManifests) -> tuple[ExportInfo, ...]:
-    return tuple(
-        ExportInfo(e.metadata.name, e.metadata.namespace, e.spec.port)
-        for e in sorted(manifests.of_kind(Export), key=lambda e: (e.metadata.namespace, e.metadata.name))
-    )
-
-
-def peer_info(spec: ClusterSpec, manifests: ClusterManifests) -> PeerInfo:
-    """A ClusterLink cluster as its peers see it, from fabric.yaml and its manifests."""
-    settings = spec.clusterlink
-    assert settings is not None, "peer_info is for ClusterLink clusters"
-    gateway = ((settings.gateway.host, settings.gateway.port),) if settings.gateway else ()
-    return PeerInfo(spec.name, exports_of(manifests), gateway, dict(settings.labels))
 
 
 def check_cluster(spec: ClusterSpec, manifests: ClusterManifests) -> list[Problem]:
@@ -116,39 +74,6 @@ def check_cluster(spec: ClusterSpec, manifests: ClusterManifests) -> list[Proble
         if peer.metadata.namespace != settings.namespace:
             problem(peer, "metadata.namespace", f"ClusterLink reads Peers from its own namespace "
                     f"{settings.namespace!r} only")
-    return problems
-
-
-def check_import_sources(importer: str, manifests: ClusterManifests, catalog: Mapping[str, PeerInfo]) -> list[Problem]:
-    """Every Import source names a known peer and an export that peer publishes.
-
-    `catalog` holds the fabric's ClusterLink peers; Peers declared by hand in
-    the cluster's manifests (outside the fabric) are accepted unchecked, unless
-    one takes the name of a fabric peer, whose Peer the program writes.
-    """
-    problems: list[Problem] = []
-    external = {p.metadata.name for p in manifests.of_kind(Peer)}
-    for peer in manifests.of_kind(Peer):
-        if peer.metadata.name in catalog:
-            problems.append(Problem(manifests.file_of(peer), ref(peer), "metadata.name",
-                                    f"{peer.metadata.name!r} is a cluster of the fabric, whose Peer the program "
-                                    "writes from fabric.yaml; a hand-written Peer would shadow it: remove it, or "
-                                    "name a peer outside the fabric"))
-    for imp in manifests.of_kind(Import):
-        for i, source in enumerate(imp.spec.sources):
-            where = f"spec.sources[{i}]"
-            peer = catalog.get(source.peer)
-            if peer is None:
-                if source.peer not in external and source.peer != importer:
-                    known = ", ".join(sorted(catalog)) or "none"
-                    problems.append(Problem(manifests.file_of(imp), ref(imp), f"{where}.peer",
-                                            f"no ClusterLink peer {source.peer!r} in the fabric (peers: {known})"))
-                continue
-            if peer.export(source.exportNamespace, source.exportName) is None:
-                seen = ", ".join(f"{e.namespace}/{e.name}" for e in peer.exports) or "none"
-                problems.append(Problem(manifests.file_of(imp), ref(imp), f"{where}.exportName",
-                                        f"peer {peer.name!r} exports no {source.exportNamespace}/{source.exportName} "
-                                        f"(its exports: {seen})"))
     return problems
 
 

@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from . import lattice_checks, lattice_fabric
+from . import lattice_fabric, lattice_imports
 from .access import Policies, PeerAccess
-from .clusterlink_checks import PeerInfo, imported_peers, peer_info
+from .clusterlink_checks import imported_peers
 from .errors import InputError, Problem
 from .fabric_yaml import FABRIC_FILE, ClusterSpec, FabricSpec
-from .lattice_checks import LatticeExport
+from .lattice_imports import LatticeExport
 from .load import ClusterManifests, display, load_cluster_manifests, load_fabric_spec
+from .peers import PeerInfo, peer_info
 
 
 @dataclass
@@ -38,12 +39,12 @@ class FabricManifests:
     def lattice_exports(self) -> list[LatticeExport]:
         """Every exported port of the fabric's Lattice clusters, as their manifests declare them."""
         return [e for c in self.spec.clusters if c.dataplane == "lattice"
-                for e in lattice_checks.exports_of(c, self.manifests[c.name])]
+                for e in lattice_imports.exports_of(c, self.manifests[c.name])]
 
     @cached_property
     def lattice(self) -> lattice_fabric.LatticeFabric:
-        """The desired state of every Lattice cluster, and the AWS rules across them. Built once: call it when
-        every cluster's own checks passed."""
+        """The desired state of every Lattice cluster (components.model.lattice_rules checks it). Built once: call
+        it when every cluster's own checks passed."""
         return lattice_fabric.build(self.spec, self.manifests, self.fabric_file)
 
     def peer_access(self, name: str) -> PeerAccess:

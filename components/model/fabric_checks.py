@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from . import clusterlink_checks, lattice_checks
+from . import clusterlink_checks, lattice_checks, lattice_rules
 from .access import blocked_sources
 from .clusterlink import Import
 from .errors import InputError, Problem
 from .fabric import FabricManifests
 from .graph import run_order
 from .load import ref
+from .peers import check_import_sources
 
 
 def check_fabric(fabric: FabricManifests) -> tuple[list[Problem], list[Problem]]:
@@ -22,11 +23,11 @@ def check_fabric(fabric: FabricManifests) -> tuple[list[Problem], list[Problem]]
         problems += clusterlink_checks.check_cluster(spec, manifests) + lattice_problems
         warnings += lattice_warnings
         if spec.dataplane == "clusterlink":
-            problems += clusterlink_checks.check_import_sources(spec.name, manifests, catalog)
+            problems += check_import_sources(spec.name, manifests, catalog)
     problems += clusterlink_checks.check_gateways(fabric.clusterlink_clusters(), fabric.fabric_file)
     warnings += clusterlink_checks.gateway_warnings(fabric.clusterlink_clusters(), fabric.fabric_file)
     if not problems:
-        problems += fabric.lattice.problems()
+        problems += lattice_rules.problems(fabric.lattice)
     if not problems:
         try:
             run_order(fabric, fabric.fabric_file)

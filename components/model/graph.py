@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import lattice_checks
+from .lattice_fabric import network_owners
+from .lattice_imports import ExportIndex, import_sources, scope_of
 from .fabric import FabricManifests
 from .errors import InputError, Problem
 from .gateway import Gateway
@@ -49,8 +50,8 @@ def dependencies(fabric: FabricManifests) -> Graph:
     soft: dict[str, set[str]] = {n: set() for n in names}
     shaped: dict[str, set[str]] = {n: set() for n in names}
     clusterlink = [c.name for c, _ in fabric.clusterlink_clusters()]
-    owners = lattice_checks.network_owners(fabric.spec, fabric.manifests)
-    exports = lattice_checks.ExportIndex(fabric.lattice_exports())
+    owners = network_owners(fabric.spec, fabric.manifests)
+    exports = ExportIndex(fabric.lattice_exports())
     for cluster in fabric.spec.clusters:
         name, manifests = cluster.name, fabric.manifests[cluster.name]
         if cluster.dataplane == "clusterlink":
@@ -58,9 +59,9 @@ def dependencies(fabric: FabricManifests) -> Graph:
                 hard[name].add(clusterlink[0])  # the fabric CA issues this peer's certificate
             soft[name] |= set(fabric.import_peers(name))
         else:
-            scope = lattice_checks.scope_of(cluster)
+            scope = scope_of(cluster)
             hard[name] |= {owners[(scope, g.metadata.name)] for g in manifests.of_kind(Gateway)} - {name}
-            sources = lattice_checks.import_sources(manifests, exports, cluster)
+            sources = import_sources(manifests, exports, cluster)
             hard[name] |= set(sources)
             for source in sources:
                 shaped[source].add(name)

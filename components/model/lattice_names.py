@@ -1,11 +1,11 @@
 """Deterministic, valid VPC Lattice names for what the program creates.
 
-Services keep the controller's names (`<route[:20]>-<ns[:18]>`, lattice_checks.route_service_name), so a
+Services keep the controller's names (`<route[:20]>-<ns[:18]>`, route_service_name below), so a
 controller finds and adopts them; listeners take the controller's names too, made valid where a route's name
 holds a character Lattice refuses. Target groups are the program's own: the controller names them
 `k8s-<ns>-<service>-<10 random letters>`; here the random part is a hash of what the target group is (its
 cluster, source, port, protocol and consuming service), so a plan is repeatable, names are unique per account
-and Region across the fabric (checked there, components.model.lattice_fabric), and a change of any of these
+and Region across the fabric (checked there, components.model.lattice_rules), and a change of any of these
 gives a new name, so Pulumi can create the replacement before it deletes the old one.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 
+from .lattice import SERVICE_NAME_OVERRIDE
 from .limits import NAME_RULES, check, name_problem
 
 HASH_LENGTH = 8
@@ -60,3 +61,14 @@ def listener_name(route: str, namespace: str, port: int, protocol: str) -> str:
 def rule_name(route: str, index: int) -> str:
     """`<route>-r<n>`: the controller's `k8s-<creation time>-rule-<priority>` changes at every creation."""
     return fit("rule", route, f"r{index + 1}")
+
+
+def truncate(text: str, length: int) -> str:
+    """The controller's `utils.Truncate`: at most `length` characters, '-' trimmed from both ends."""
+    return text[:length].strip("-")
+
+
+def route_service_name(route) -> str:
+    """The Lattice service of a route: `<route[:20]>-<ns[:18]>`, or the override annotation."""
+    override = route.metadata.annotations.get(SERVICE_NAME_OVERRIDE)
+    return override or f"{truncate(route.metadata.name, 20)}-{truncate(route.metadata.namespace, 18)}"

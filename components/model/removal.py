@@ -10,10 +10,10 @@ from dataclasses import replace
 from typing import Any, Sequence
 
 from .clusterlink import Import
-from .clusterlink_checks import ExportInfo
 from .fabric import FabricManifests
-from .lattice_checks import LatticeExport, matching_exports, scope_of
+from .lattice_imports import LatticeExport, matching_exports, scope_of
 from .load import ref
+from .peers import ExportInfo
 from .routes import backends
 
 
@@ -53,7 +53,7 @@ def importers(fabric: FabricManifests, name: str, removed: list[Any]) -> dict[st
                 continue
             for e in matching_exports(backend, exports, scope_of(spec)):
                 if e in removed:
-                    key = f"export {e.namespace}/{e.name}:{e.port}/{e.route_type}"
+                    key = f"export {e.key}"
                     found.setdefault(key, []).append(f"{spec.name} ({manifests.file_of(backend.route)}: "
                                                      f"{ref(backend.route)})")
     return found

@@ -1,4 +1,5 @@
-"""A Lattice cluster's routes walked once: route -> rule -> backend, each backend with the ServiceImport it names.
+"""A Lattice cluster's routes walked once: route -> rule -> backend, each backend with the ServiceImport it names;
+and what else the controller reads of a route: the Gateway listeners it attaches to, its rules' priorities.
 
 Validation, the desired Lattice state, the stable NodePorts and the fabric layer's safe-deletion query all read
 routes through this walk (as the AWS controller reads every route kind through one `Route` interface).
@@ -9,12 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from .gateway import ROUTE_KINDS, ROUTE_TYPE, BackendRef, Route
+from .gateway import LISTENER_PROTOCOLS, ROUTE_KINDS, ROUTE_TYPE, BackendRef, Gateway, Listener, Route
 from .lattice import ServiceImport
+from .limits import RULE_PRIORITY
 from .load import ClusterManifests
 
-BackendKey = tuple[str, str, str, int, int]
-"""A ServiceImport backend of a route: (route kind, namespace, route name, rule index, backend index)."""
+
+@dataclass(frozen=True)
+class BackendKey:
+    """A backend of a route, by where it is written: what its ServiceImport resolution is found by."""
+
+    route_kind: str
+    namespace: str
+    route: str
+    rule: int
+    index: int
 
 
 @dataclass(frozen=True)
@@ -36,7 +46,7 @@ class Backend:
     @property
     def key(self) -> BackendKey:
         route = self.route
-        return route.kind, route.metadata.namespace, route.metadata.name, self.rule, self.index
+        return BackendKey(route.kind, route.metadata.namespace, route.metadata.name, self.rule, self.index)
 
     @property
     def field(self) -> str:
@@ -76,3 +86,57 @@ def backends(manifests: ClusterManifests) -> Iterator[Backend]:
     for route in routes(manifests):
         for rule in rules(route, imports):
             yield from rule
+
+
+def gateway_listeners(route, gateways: dict[str, Gateway]) -> list[tuple[str, Listener]]:
+    """(gateway name, listener) pairs a route attaches to: the named section, else every compatible listener."""
+    found = []
+    for parent in route.spec.parentRefs:
+        gateway = gateways.get(parent.name)
+        if gateway is None:
+            continue
+        for listener in gateway.spec.listeners:
+            if parent.sectionName and listener.name != parent.sectionName:
+                continue
+            if listener.protocol in LISTENER_PROTOCOLS[route.kind] and (parent.port in (None, listener.port)):
+                found.append((gateway.metadata.name, listener))
+    return found
+
+
+PRIORITY_ANNOTATION = "application-networking.k8s.aws/rule-{}-priority"
+
+
+def rule_priorities(route) -> tuple[list[int], list[tuple[str, str]]]:
+    """Each rule's Lattice priority as the controller assigns it, and (field, message) for each bad one.
+
+    A rule with the annotation `rule-<i>-priority` keeps it; the others follow in order, each one above the
+    priority assigned last (the controller's queue), starting at 1. The controller warns about an annotation
+    that is no number and uses the rule's position instead; a typo there would reorder the routing, so it is
+    refused here.
+    """
+    annotations = route.metadata.annotations
+    assigned: dict[int, int] = {}
+    problems: list[tuple[str, str]] = []
+    for i in range(len(route.spec.rules)):
+        key = PRIORITY_ANNOTATION.format(i)
+        if key in annotations:
+            value = annotations[key].strip()
+            if not value.lstrip("-").isdigit():
+                problems.append(("metadata.annotations", f"{key}: {annotations[key]!r} is not a whole number"))
+            assigned[i] = int(value) if value.lstrip("-").isdigit() else i + 1
+    last = list(assigned.values())[-1] if assigned else 0
+    for i in range(len(route.spec.rules)):
+        if i not in assigned:
+            last = assigned[i] = last + 1
+    low, high = RULE_PRIORITY
+    by_priority: dict[int, int] = {}
+    for i, priority in sorted(assigned.items()):
+        if not low <= priority <= high:
+            problems.append(("metadata.annotations", f"rule {i} gets priority {priority}, outside {low}-{high} "
+                             f"(the controller's range; set {PRIORITY_ANNOTATION.format(i)})"))
+        if priority in by_priority:
+            problems.append(("metadata.annotations", f"rules {by_priority[priority]} and {i} both get priority "
+                             f"{priority}; a Lattice listener takes each priority once (set "
+                             f"{PRIORITY_ANNOTATION.format(i)})"))
+        by_priority.setdefault(priority, i)
+    return [assigned[i] for i in range(len(route.spec.rules))], problems

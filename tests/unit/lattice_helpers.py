@@ -11,7 +11,8 @@ import pulumi
 from clusterfabric.offline.lattice_fake import LatticeFake
 from components.lattice.cluster import LatticeArgs, LatticeCluster
 from components.model import FabricManifests, load_fabric
-from components.model.lattice_checks import LatticeExport, scope_of
+from components.model import lattice_rules
+from components.model.lattice_imports import LatticeExport, scope_of
 from components.model.lattice_fabric import build
 from tests.mocks import SCOPE, Declared, declare
 
@@ -68,7 +69,7 @@ def declare_importer(fabric: FabricManifests, outside: list[LatticeExport], exis
     the target groups `existing` (ARNs) exist: the Lattice fake refuses what AWS would. `watch`: a stack
     transformation that sees each resource's options."""
     desired = build(fabric.spec, fabric.manifests, "fabric.yaml", outside)
-    assert desired.problems() == []
+    assert lattice_rules.problems(desired) == []
     lattice = LatticeFake()
     for arn in existing:
         lattice.existing_target_group(arn)

@@ -3,12 +3,17 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
-from components.contract import (ClusterTarget, clusterlink_exports, config_key, lattice_exports,
-                                 lattice_exports_entries, lattice_output, target_config, target_from_config)
-from components.model import ExportInfo, load_fabric
+import pytest
+
+from components.contract import (ClusterTarget, config_key, lattice_exports, lattice_exports_entries, lattice_output,
+                                 target_config, target_from_config)
+from components.model import ExportInfo, InputError, load_fabric
+from components.model.peers import clusterlink_exports, clusterlink_output, peer_from_output
 from components.model.removal import importers, removed_exports
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config"
@@ -33,9 +38,54 @@ def test_a_lattice_output_reads_back_as_the_exports_the_manifests_declare_with_t
     assert checkout.target_group_for(group.consumer) == f"arn:tg/{group.name}"
 
 
+def without_none(value):
+    """`value` as the engine stores a stack output: dictionary entries holding None dropped."""
+    if isinstance(value, dict):
+        return {k: without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_none(v) for v in value]
+    return value
+
+
+def test_the_target_group_of_an_export_nobody_consumes_reads_back_though_the_engine_drops_its_none():
+    fabric = load_fabric(EXAMPLE)
+    [group] = [tg for tg in fabric.lattice.target_groups if tg.cluster == "cluster1" and tg.source_name == "payments"]
+    unconsumed = replace(group, consumer=None)
+    spec = fabric.spec.cluster("cluster1").lattice
+    output = lattice_output("cluster1", spec.accountId, spec.region, spec.vpcId,
+                            lattice_exports_entries([(unconsumed, "arn:tg/payments")]), {})
+    [payments] = lattice_exports("cluster1", without_none(output))
+    assert payments.target_groups == ((None, "arn:tg/payments"),)
+
+
 def test_a_stack_not_published_yet_has_no_exports():
     assert lattice_exports("cluster1", None) == []
     assert clusterlink_exports(None) == ()
+
+
+def test_the_fabric_layer_reads_peers_without_the_program():
+    loaded = subprocess.run([sys.executable, "-c", "import sys, clusterfabric.runner.fabric; "
+                             "print(sorted(m for m in ('components.stack', 'pulumi_kubernetes') if m in sys.modules))"],
+                            capture_output=True, text=True, cwd=EXAMPLE.parent, check=True).stdout
+    assert loaded.strip() == "[]"
+
+
+def test_a_peers_clusterlink_output_reads_back_as_the_peer_its_manifests_describe():
+    fabric = load_fabric(EXAMPLE)
+    east = fabric.catalog()["east"]
+    output = clusterlink_output(east, fabric.peer_access("east").policies, "clusterlink-system")
+    assert output["gateways"] == [{"host": "clusterlink.east.example.com", "port": 443}]  # as every release wrote it
+    carried = {**output, "gateways": [{**g, "port": float(g["port"])} for g in output["gateways"]]}  # as Pulumi reads it
+    peer, access = peer_from_output(carried)
+    assert peer == east
+    assert access == fabric.peer_access("east")
+
+
+def test_a_gateway_a_peer_publishes_is_validated_where_an_importer_reads_it():
+    with pytest.raises(InputError) as refused:
+        peer_from_output({"peer": "east", "gateways": [{"host": "clusterlink.east.example.com", "port": 0}]})
+    assert [str(p) for p in refused.value.problems] == [
+        "stack east: gateways[0]: port: Input should be greater than or equal to 1"]
 
 
 def test_a_cluster_target_reads_back_from_the_stack_config_the_fabric_layer_sets():

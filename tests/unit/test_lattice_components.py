@@ -8,8 +8,7 @@ from components.lattice.network import ServiceNetwork
 from components.model.errors import InputError
 from components.lattice.target_group import TargetGroup, TargetGroupPlan
 from components.model.lattice import LatticeTargets, TargetGroupPolicy
-from components.model.lattice_checks import split_weights
-from components.model.lattice_fabric import TargetGroupSpec, Where, target_group_protocol
+from components.model.lattice_fabric import TargetGroupSpec, Where, split_weights, target_group_protocol
 from tests.mocks import declare
 
 PREFIX = "application-networking.k8s.aws/"
@@ -25,10 +24,9 @@ TARGETS = {"ip": {"ips": ["10.0.0.1", "10.0.0.2"]}, "instance": {"autoScalingGro
 def target_group(route_type="HTTP", mode="ip", policy=None, consumer="checkout-shop"):
     """The target group of export shop/checkout, port 80 (pods on 8080), serving Lattice service `consumer`."""
     protocol, version = target_group_protocol("ServiceExport", route_type, policy)
-    spec = TargetGroupSpec(("ServiceExport", "cluster1", "shop", "checkout", 80, route_type, consumer), "cluster1",
-                           ("111122223333", "us-west-2"), "k8s-cluster1-shop-checkout-80-0123abcd", "ServiceExport",
-                           "shop", "checkout", "shop", "checkout", 80, route_type, protocol, version, consumer,
-                           policy, {}, Where("exports.yaml", "ServiceExport/shop/checkout", "metadata.name"))
+    spec = TargetGroupSpec("cluster1", ("111122223333", "us-west-2"), "k8s-cluster1-shop-checkout-80-0123abcd",
+                           "ServiceExport", "shop", "checkout", "shop", "checkout", 80, route_type, protocol, version,
+                           consumer, policy, {}, Where("exports.yaml", "ServiceExport/shop/checkout", "metadata.name"))
     args = TargetGroupPlan(spec=spec, cluster="cluster1", account_id="111122223333", vpc_id="vpc-0a1b2c3d4e5f60001",
                            targets=LatticeTargets(mode=mode, **TARGETS[mode]), target_port=8080)
     declared = declare(lambda: TargetGroup("tg", args))

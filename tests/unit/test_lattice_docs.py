@@ -9,7 +9,7 @@ import pytest
 
 from components.model import InputError
 from components.model.lattice import ServiceExport, ServiceImport
-from components.model.lattice_checks import resolve_imports
+from components.model.lattice_imports import resolve_imports
 from components.model.load import read_yaml_documents
 from components.model.validation import parse
 from tests.mocks import SCOPE
@@ -63,7 +63,7 @@ def test_each_route_example_resolves_to_the_export_of_its_route_type(tmp_path: P
     fabric = fabric_with(tmp_path, {"gateway.yaml": MY_GATEWAY}, [service_import, *ROUTES])
     resolved, problems = resolve_imports(fabric.manifests["importer"], owner_exports(), SCOPE)
     assert problems == []
-    assert {key[0]: [e.route_type for e in matches] for key, matches in resolved.items()} == {
+    assert {key.route_kind: [e.route_type for e in matches] for key, matches in resolved.items()} == {
         "HTTPRoute": ["HTTP"], "GRPCRoute": ["GRPC"], "TLSRoute": ["TLS"]}
 
 

@@ -14,7 +14,8 @@ from clusterfabric.offline.plan import plan
 from clusterfabric.toolchain import PROJECT_DIR
 from components.model import load_fabric
 from components.model.graph import dependencies
-from components.model.lattice_checks import rule_priorities
+from components.model.lattice_rules import violations
+from components.model.routes import rule_priorities
 from components.model.limits import name_problem
 from components.model.validation import parse
 from components.model.gateway import HTTPRoute
@@ -71,6 +72,15 @@ def test_an_exported_port_nobody_forwards_to_gets_one_target_group_serving_no_se
     routes = fabric / "cluster3" / "routes.yaml"
     routes.write_text("---".join(d for d in routes.read_text().split("---") if "kind: GRPCRoute" not in d))
     assert export_groups(fabric, "inventory") == [("cluster2", None)]
+
+
+def test_a_target_group_names_the_exported_port_it_serves_among_those_of_one_port(fabric: Path):
+    # The same port exported for two route types: each target group points at its own entry.
+    edit(fabric, "cluster2/exports.yaml", "    - port: 50051\n      routeType: GRPC\n",
+         "    - port: 50051\n      routeType: GRPC\n    - port: 50051\n      routeType: HTTP\n")
+    fields = {tg.route_type: tg.where.field for tg in load_fabric(fabric).lattice.target_groups
+              if tg.source_kind == "ServiceExport" and tg.source_name == "inventory"}
+    assert fields == {"GRPC": "spec.exportedPorts[0]", "HTTP": "spec.exportedPorts[1]"}
 
 
 def test_an_export_of_another_region_is_no_candidate(fabric: Path):
@@ -134,7 +144,7 @@ def test_two_target_groups_of_one_name_in_one_account_and_region_are_refused(fab
     first, second = [tg for tg in desired.target_groups if tg.source_name == "checkout" and tg.source_kind ==
                      "ServiceExport"]
     desired.target_groups[desired.target_groups.index(second)] = dataclasses.replace(second, name=first.name)
-    assert [str(v.problem).replace(f"{fabric}/", "") for v in desired.violations()] == [
+    assert [str(v.problem).replace(f"{fabric}/", "") for v in violations(desired)] == [
         f"cluster2/exports.yaml: ServiceExport/default/checkout: spec.exportedPorts[0]: its target group "
         f"{first.name!r} has the name of a target group of ServiceExport/default/checkout (cluster1/exports.yaml) in "
         "cluster 'cluster1': target group names are unique in 111122223333/us-west-2"]

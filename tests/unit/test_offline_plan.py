@@ -180,3 +180,45 @@ def test_import_matching_nothing_fails_the_plan_naming_the_filters(tmp_path: Pat
             "checkout-import-1: no exported service matches export-name=checkout-cluster1, namespace=default, "
             "routeType=HTTP, aws-eks-cluster-name=cluster2; exports seen: ") in error
     assert result["resources"] == []  # nothing declared before the check
+
+
+def test_an_importer_plans_when_its_exporter_has_an_export_nobody_consumes(tmp_path: Path):
+    fabric = Path(shutil.copytree(EXAMPLE, tmp_path / "fabric"))
+    exports = fabric / "cluster1" / "exports.yaml"
+    exports.write_text(exports.read_text() + """---
+apiVersion: application-networking.k8s.aws/v1alpha1
+kind: ServiceExport
+metadata:
+  name: spare
+  namespace: default
+  annotations:
+    application-networking.k8s.aws/federation: "amazon-vpc-lattice"
+    application-networking.k8s.aws/service-name: "checkout"
+spec:
+  exportedPorts:
+    - port: 80
+      routeType: HTTP
+""")
+    result = plan(PROJECT_DIR, fabric, ["cluster3"])["stacks"]["cluster3"]  # it reads cluster1's exports
+    assert result.get("errors") is None
+    assert result["resources"]
+
+
+def test_a_hand_written_peer_is_written_at_the_gateways_its_manifest_gives(tmp_path: Path):
+    fabric = Path(shutil.copytree(EXAMPLE, tmp_path / "fabric"))
+    sharing = fabric / "central" / "sharing.yaml"
+    sharing.write_text(sharing.read_text() + """---
+apiVersion: clusterlink.net/v1alpha1
+kind: Peer
+metadata:
+  name: far
+  namespace: clusterlink-system
+spec:
+  gateways: ["far.example.com:30443"]
+""")
+    result = plan(PROJECT_DIR, fabric, ["central"])["stacks"]["central"]
+    peers = {r["inputs"]["metadata"]["name"]: r["inputs"]["spec"] for r in result["resources"]
+             if r["type"] == "kubernetes:clusterlink.net/v1alpha1:Peer"}
+    assert peers == {"east": {"gateways": [{"host": "clusterlink.east.example.com", "port": 443}]},
+                     "west": {"gateways": [{"host": "clusterlink.west.example.com", "port": 30443}]},
+                     "far": {"gateways": [{"host": "far.example.com", "port": 30443}]}}
