@@ -28,6 +28,8 @@ from tests.fake_aws.provider import FakeAws
 from components.model import load_fabric, run_order
 from tests.pulumi_project import PulumiProject, copy_program, project
 
+pytestmark = pytest.mark.slow  # the real engine, API servers or ClusterLink's binaries
+
 LATTICE_ARN = r"arn:aws:vpc-lattice:us-west-2:111122223333:"
 
 

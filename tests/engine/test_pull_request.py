@@ -21,6 +21,8 @@ from clusterfabric.gitops.comment import pr_comment
 from clusterfabric.toolchain import PROJECT_DIR, pulumi_env
 from tests.pulumi_project import PulumiProject, copy_program
 
+pytestmark = pytest.mark.slow  # the real engine, API servers or ClusterLink's binaries
+
 CLUSTERLINK = ("east", "west", "central")
 
 BASE_IMPORTS = """\

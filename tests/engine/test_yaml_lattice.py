@@ -19,6 +19,8 @@ from tests.component_package import yaml_program
 from tests.fake_aws import use_fake_aws, with_fake_aws
 from tests.pulumi_project import PulumiProject
 
+pytestmark = pytest.mark.slow  # the real engine, API servers or ClusterLink's binaries
+
 EXAMPLE = PROJECT_DIR / "examples" / "yaml-lattice"
 ACCOUNT = ("111122223333", "us-west-2")
 """The account and Region of the example's provider (`allowedAccountIds`, `region`)."""
