@@ -29,7 +29,7 @@ from .model.clusterlink_checks import check_cluster
 from .model.peers import check_import_sources, clusterlink_output, peer_info, read_peers
 from .model.gateway import Gateway
 from .model.lattice_imports import ExportKey, LatticeExport, scope_of
-from .model.lattice_rules import problems_of
+from .model.lattice_rules import problems_of, warnings_of
 from .model.load import ref
 from .ports import assign_target_ports
 
@@ -68,6 +68,7 @@ def build_stack(fabric: FabricManifests, cluster: str, target: ClusterTarget, pr
         # The fabric's AWS rules, between this stack and the others of its account and Region: at `up` each
         # stack sees only itself, so a name taken twice or a VPC associated twice would fail half-way.
         problems = problems_of(fabric.lattice, cluster)
+        lattice_warnings += warnings_of(fabric.lattice, cluster)
         build = _lattice_stack
     _require(not problems, "invalid fabric input:\n" + "\n".join(map(str, problems)))
     for warning in lattice_warnings:

@@ -2,7 +2,8 @@
 
 Each stack sees only itself at `pulumi up`, so a name taken twice in an account and Region, a VPC associated
 twice, or a quota passed would fail half-way there: `validate` reports every violation, and each stack's program
-those that concern it, before it declares anything (components/stack.py).
+those that concern it, before it declares anything (components/stack.py). What AWS and the controller accept but
+does not do what the manifests seem to ask is a warning (`warnings`), never a refusal.
 """
 
 from __future__ import annotations
@@ -32,7 +33,22 @@ class Violation:
 def violations(fabric: LatticeFabric) -> list[Violation]:
     return [*_unique_names(fabric), *_network_claims(fabric), *_one_service_per_target_group(fabric),
             *_target_groups_in_region(fabric), *_vpc_associations(fabric), *_quotas(fabric), *_listener_ports(fabric),
-            *_certificates(fabric)]
+        ]
+
+
+def warnings(fabric: LatticeFabric) -> list[Problem]:
+    """What the fabric will build as written, though it does not do what the manifests seem to ask."""
+    return [problem for _, problem in _warned(fabric)]
+
+
+def warnings_of(fabric: LatticeFabric, cluster: str) -> list[Problem]:
+    """The `warnings` about `cluster`'s stack."""
+    return [problem for concerned, problem in _warned(fabric) if concerned == cluster]
+
+
+def _warned(fabric: LatticeFabric) -> Iterable[tuple[str, Problem]]:
+    """(cluster, warning) of each warning."""
+    yield from _unserved_certificates(fabric)
 
 
 def problems(fabric: LatticeFabric) -> list[Problem]:
@@ -204,11 +220,13 @@ def _listener_ports(fabric: LatticeFabric) -> Iterable[Violation]:
                 "them with sectionName"), frozenset({service.cluster}))
 
 
-def _certificates(fabric: LatticeFabric) -> Iterable[Violation]:
-    """A custom certificate needs a custom domain name (CreateService)."""
+def _unserved_certificates(fabric: LatticeFabric) -> Iterable[tuple[str, Problem]]:
+    """A custom certificate on a service without a custom domain name: CreateService takes the two independently
+    (the controller sends them so), but VPC Lattice serves a custom certificate only by SNI for the custom domain."""
     for service in fabric.services:
         if service.certificate_arn and not service.domain:
-            yield Violation(Where(service.where.file, service.where.object, "spec.hostnames").problem(
-                f"its Gateway listener gives the certificate {service.certificate_arn} (certificate-arn), which "
-                "VPC Lattice uses for a custom domain name: add the hostname it is for"),
-                frozenset({service.cluster}))
+            yield service.cluster, Where(service.where.file, service.where.object, "spec.hostnames").problem(
+                f"its Gateway listener gives the certificate {service.certificate_arn} (certificate-arn), which VPC "
+                "Lattice serves only for a custom domain name, and the route has no hostname: its Lattice service "
+                "gets the certificate, as with the controller, but clients get the one of its generated domain; add "
+                "the hostname the certificate is for")

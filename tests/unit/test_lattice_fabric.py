@@ -19,7 +19,7 @@ from components.model.routes import rule_priorities
 from components.model.limits import name_problem
 from components.model.validation import parse
 from components.model.gateway import HTTPRoute
-from tests.unit.edited_fabric import edit, lines
+from tests.unit.edited_fabric import edit, lines, warning_lines
 
 ROUTE = """---
 apiVersion: gateway.networking.k8s.io/v1
@@ -301,9 +301,23 @@ def test_a_gateway_listeners_certificate_is_the_certificate_of_the_services_atta
     assert (inventory["certificateArn"], inventory["customDomainName"]) == (CERTIFICATE, "inventory.example.com")
 
 
-def test_a_listener_certificate_for_a_route_without_hostname_is_refused(fabric: Path):
+UNSERVED_CERTIFICATE = (
+    f"cluster3/routes.yaml: GRPCRoute/default/inventory: spec.hostnames: its Gateway listener gives the certificate "
+    f"{CERTIFICATE} (certificate-arn), which VPC Lattice serves only for a custom domain name, and the route has no "
+    "hostname: its Lattice service gets the certificate, as with the controller, but clients get the one of its "
+    "generated domain; add the hostname the certificate is for")
+
+
+def test_a_listener_certificate_for_a_route_without_hostname_is_a_warning(fabric: Path):
     edit(fabric, "cluster3/gateway.yaml", *HTTPS_CERTIFICATE)
-    assert lines(fabric) == [
-        f"cluster3/routes.yaml: GRPCRoute/default/inventory: spec.hostnames: its Gateway listener gives the "
-        f"certificate {CERTIFICATE} (certificate-arn), which VPC Lattice uses for a custom domain name: add the "
-        "hostname it is for"]
+    assert warning_lines(fabric) == [UNSERVED_CERTIFICATE]
+
+
+def test_a_route_without_hostname_gets_its_listeners_certificate_and_no_custom_domain_as_from_the_controller(
+        fabric: Path):
+    edit(fabric, "cluster3/gateway.yaml", *HTTPS_CERTIFICATE)
+    cluster3 = plan(PROJECT_DIR, fabric, ["cluster3"])["stacks"]["cluster3"]
+    [inventory] = [r["inputs"] for r in cluster3["resources"] if r["type"] == "aws:vpclattice/service:Service"
+                   and r["inputs"]["name"] == "inventory-default"]
+    assert (inventory["certificateArn"], "customDomainName" in inventory) == (CERTIFICATE, False)
+    assert [w.replace(f"{fabric}/", "") for w in cluster3["warnings"]] == [UNSERVED_CERTIFICATE]
