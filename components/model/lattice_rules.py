@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from .errors import Problem
-from .lattice_fabric import (AssociationSpec, ExportTargetGroupKey, LatticeFabric, RouteTargetGroupKey, ServiceSpec,
-                             TargetGroupKey, Where)
+from .lattice_fabric import (AssociationSpec, ExportTargetGroupKey, ForwardTarget, LatticeFabric,
+                             RouteTargetGroupKey, ServiceSpec, TargetGroupKey, Where)
 from .lattice_imports import Scope, scope_of
 from .limits import FORWARD_TARGET_GROUPS
 
@@ -49,6 +49,7 @@ def warnings_of(fabric: LatticeFabric, cluster: str) -> list[Problem]:
 def _warned(fabric: LatticeFabric) -> Iterable[tuple[str, Problem]]:
     """(cluster, warning) of each warning."""
     yield from _unserved_certificates(fabric)
+    yield from _reshaped_weights(fabric)
 
 
 def problems(fabric: LatticeFabric) -> list[Problem]:
@@ -230,3 +231,28 @@ def _unserved_certificates(fabric: LatticeFabric) -> Iterable[tuple[str, Problem
                 "Lattice serves only for a custom domain name, and the route has no hostname: its Lattice service "
                 "gets the certificate, as with the controller, but clients get the one of its generated domain; add "
                 "the hostname the certificate is for")
+
+
+def _reshaped_weights(fabric: LatticeFabric) -> Iterable[tuple[str, Problem]]:
+    """A rule whose backends get other shares than their weights say: a ServiceImport's weight shared among the
+    clusters it matches, in whole weights up to 999, none at 0, can only approximate them (split_weights)."""
+    for service in fabric.services:
+        for rule in service.rules:
+            declared = [ref.weight for ref in service.route.spec.rules[rule.index].backendRefs]
+            sent = [sum(t.weight for t in rule.targets if t.backend == b) for b in range(len(declared))]
+            if any(d * sum(sent) != s * sum(declared) for d, s in zip(declared, sent)):
+                split = ", ".join(f"backendRefs[{t.backend}] {_target(t)} {t.weight}" for t in rule.targets)
+                yield service.cluster, Where(service.where.file, service.where.object,
+                                             f"spec.rules[{rule.index}].backendRefs").problem(
+                    f"weights {':'.join(map(str, declared))} are sent as {split}: VPC Lattice takes whole weights up "
+                    "to 999, a ServiceImport's weight is shared among the clusters it matches, and none gets 0 (it "
+                    f"would get no traffic); the backends get {':'.join(map(str, sent))} of the traffic")
+
+
+def _target(target: ForwardTarget) -> str:
+    """A forward target as a warning names it: the exporting cluster, the Service, or the target group's ARN."""
+    if target.export is not None:
+        return target.export.cluster
+    if target.local is not None:
+        return f"Service {target.local.namespace}/{target.local.service}"
+    return str(target.arn)

@@ -132,3 +132,11 @@ def test_weight_of_an_import_matching_two_clusters_is_shared_keeping_the_rule_pr
 
 def test_weights_too_large_to_scale_are_split_with_the_remainder_first():
     assert split_weights([999, 10], [1, 3]) == [[999], [4, 3, 3]]
+
+
+def test_a_weight_too_small_to_split_gives_each_matching_cluster_1_not_0():
+    assert split_weights([999, 1], [1, 2]) == [[999], [1, 1]]
+
+
+def test_a_backend_of_weight_0_stays_at_0_in_every_cluster_it_matches():
+    assert split_weights([999, 0], [1, 2]) == [[999], [0, 0]]

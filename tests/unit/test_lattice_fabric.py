@@ -321,3 +321,15 @@ def test_a_route_without_hostname_gets_its_listeners_certificate_and_no_custom_d
                    and r["inputs"]["name"] == "inventory-default"]
     assert (inventory["certificateArn"], "customDomainName" in inventory) == (CERTIFICATE, False)
     assert [w.replace(f"{fabric}/", "") for w in cluster3["warnings"]] == [UNSERVED_CERTIFICATE]
+
+
+def test_a_weight_shared_among_clusters_that_cannot_keep_the_rules_proportions_is_a_warning(fabric: Path):
+    edit(fabric, "cluster3/routes.yaml", "          port: 80\n          weight: 50", "          port: 80\n          weight: 999")
+    edit(fabric, "cluster3/routes.yaml", "          kind: ServiceImport\n          weight: 50",
+         "          kind: ServiceImport\n          weight: 1")
+    assert warning_lines(fabric) == [
+        "cluster3/routes.yaml: HTTPRoute/default/checkout: spec.rules[2].backendRefs: weights 999:1 are sent as "
+        "backendRefs[0] Service default/checkout 999, backendRefs[1] cluster1 1, backendRefs[1] cluster2 1: VPC "
+        "Lattice takes whole weights up to 999, a ServiceImport's weight is shared among the clusters it matches, "
+        "and none gets 0 (it would get no traffic); the backends get 999:2 of the traffic"]
+
