@@ -59,14 +59,14 @@ def test_target_group_carries_the_controller_tag_keys_and_the_service_it_serves(
         f"{PREFIX}ClusterName": "cluster1",
         f"{PREFIX}ServiceName": "checkout",
         f"{PREFIX}ServiceNamespace": "shop",
-        f"{PREFIX}SourceTypeKey": "ServiceExport",
         f"{PREFIX}ProtocolVersion": "HTTP1",
         "clusterfabric.io/consumer-service": "checkout-shop",
     }
 
 
-def test_target_group_of_an_export_nobody_consumes_has_no_consumer_tag():
+def test_target_group_of_an_export_nobody_consumes_has_the_controllers_source_type_and_no_consumer_tag():
     _, tg = target_group(consumer=None)
+    assert tg["tags"][f"{PREFIX}SourceTypeKey"] == "ServiceExport"
     assert "clusterfabric.io/consumer-service" not in tg["tags"]
 
 

@@ -333,3 +333,28 @@ def test_a_weight_shared_among_clusters_that_cannot_keep_the_rules_proportions_i
         "Lattice takes whole weights up to 999, a ServiceImport's weight is shared among the clusters it matches, "
         "and none gets 0 (it would get no traffic); the backends get 999:2 of the traffic"]
 
+
+def controller_lookup(fabric: Path, export: str) -> list[str]:
+    """The target groups of cluster1 and cluster2 a controller resolving a ServiceImport of `export` (namespace
+    default, in this account) may take: those tagged as findSvcExportTG of controller v2.1.3 looks for them."""
+    tag = "application-networking.k8s.aws/"
+    stacks = plan(PROJECT_DIR, fabric, ["cluster1", "cluster2"])["stacks"]
+    return sorted(r["inputs"]["name"] for stack in stacks.values() for r in stack["resources"]
+                  if r["type"] == "aws:vpclattice/targetGroup:TargetGroup"
+                  and r["inputs"]["tags"].get(f"{tag}SourceTypeKey") == "ServiceExport"
+                  and r["inputs"]["tags"][f"{tag}ServiceName"] == export
+                  and r["inputs"]["tags"][f"{tag}ServiceNamespace"] == "default")
+
+
+def test_a_controller_managed_importer_finds_no_target_group_a_fabric_service_forwards_to(fabric: Path):
+    assert export_groups(fabric, "checkout") == [("cluster1", "checkout-default"), ("cluster2", "checkout-default")]
+    assert controller_lookup(fabric, "checkout") == []
+
+
+def test_a_controller_managed_importer_finds_the_target_group_of_an_export_no_fabric_service_uses(fabric: Path):
+    routes = fabric / "cluster3" / "routes.yaml"
+    routes.write_text("---".join(d for d in routes.read_text().split("---") if "kind: GRPCRoute" not in d))
+    [group] = [tg for tg in load_fabric(fabric).lattice.target_groups if tg.source_name == "inventory"]
+    assert group.consumer is None
+    assert controller_lookup(fabric, "inventory") == [group.name]
+

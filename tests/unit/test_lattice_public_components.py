@@ -49,8 +49,7 @@ def test_service_export_alone_declares_a_target_group_per_consumer_with_its_targ
     assert tg["tags"] == {
         f"{PREFIX}ManagedBy": "111122223333/cluster1/vpc-0a1b2c3d4e5f60001", f"{PREFIX}ClusterName": "cluster1",
         f"{PREFIX}ServiceName": "checkout", f"{PREFIX}ServiceNamespace": "shop",
-        f"{PREFIX}SourceTypeKey": "ServiceExport", f"{PREFIX}ProtocolVersion": "HTTP1",
-        "clusterfabric.io/consumer-service": "checkout-shop"}
+        f"{PREFIX}ProtocolVersion": "HTTP1", "clusterfabric.io/consumer-service": "checkout-shop"}
     assert sorted((a["inputs"]["target"] for a in declared.of_type("TargetGroupAttachment")), key=str) == [
         {"id": "10.0.0.1", "port": 8080}, {"id": "10.0.0.2", "port": 8080}]
     assert groups == [{"port": 80, "consumer": "checkout-shop", "name": GROUP,
