@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .kubernetes import DNS1035Label, DNSLabel, DNSSubdomain, ObjectMeta, Port, Strict, check_service_name
+from .kubernetes import DNSLabel, DNSSubdomain, ObjectMeta, Port, Strict, check_service_name
 from .limits import AUTH_POLICY_BYTES, TAGS_PER_RESOURCE
 
 API_VERSION = "application-networking.k8s.aws/v1alpha1"
@@ -163,7 +163,7 @@ def _tags_annotation(value: str) -> dict[str, str]:
 
 
 def _named_service(annotations: dict[str, str], key: str) -> None:
-    """An annotation that names a Service (or an export, named as its Service) must hold a Service name."""
+    """An annotation that names a Service must hold a Service name: the controller reads the Service of that name."""
     if key in annotations:
         try:
             check_service_name(annotations[key])
@@ -172,10 +172,15 @@ def _named_service(annotations: dict[str, str], key: str) -> None:
 
 
 class ExportMeta(ObjectMeta):
-    name: DNS1035Label
-    """An export's name is the multi-cluster service's: a Service name (DNS-1035 label, at most 63 characters), as
-    the Multi-Cluster Services API has it; the ServiceImport of the same name and `<name>.<ns>.svc.clusterset.local`
-    use it as a DNS label."""
+    @field_validator("name")
+    @classmethod
+    def _target_group_name(cls, name: str) -> str:
+        """The controller names an export's target groups after it (`k8s-<namespace>-<name>-…`, truncated), and
+        CreateTargetGroup takes only a-z, 0-9 and '-' in a name."""
+        if "." in name:
+            raise ValueError(f"{name!r} holds a '.': the controller names the export's target groups after it, and "
+                             "VPC Lattice names take only a-z, 0-9 and '-'")
+        return name
 
 
 class ServiceExport(Strict):
@@ -187,10 +192,6 @@ class ServiceExport(Strict):
     @model_validator(mode="after")
     def _annotations(self) -> "ServiceExport":
         annotations = self.metadata.annotations
-        if annotations.get(FEDERATION) != FEDERATION_VALUE:
-            raise ValueError(
-                f"metadata.annotations: a ServiceExport needs the annotation {FEDERATION}: {FEDERATION_VALUE} "
-                "(the AWS controller silently ignores an export without it)")
         try:
             _named_service(annotations, SERVICE_NAME)
             if PORT in annotations:
@@ -201,6 +202,11 @@ class ServiceExport(Strict):
         except ValueError as err:
             raise ValueError(f"metadata.annotations: {err}") from None
         return self
+
+    @property
+    def federated(self) -> bool:
+        """Whether it is exported at all: the controller ignores an export without the federation annotation."""
+        return self.metadata.annotations.get(FEDERATION) == FEDERATION_VALUE
 
     @property
     def service(self) -> str:
@@ -246,13 +252,6 @@ class ServiceImport(Strict):
     @model_validator(mode="after")
     def _modes(self) -> "ServiceImport":
         a = self.metadata.annotations
-        try:
-            _named_service(a, EXPORT_NAME)
-        except ValueError as err:
-            raise ValueError(f"metadata.annotations: {err}") from None
-        for key in (CLUSTER_NAME, VPC):
-            if key in a and (not a[key].isprintable() or not a[key] or " " in a[key]):
-                raise ValueError(f"metadata.annotations: {key}: {a[key]!r} is no cluster or VPC name")
         if TARGET_GROUP_ARN in a:
             conflicting = [k for k in (EXPORT_NAME, CLUSTER_NAME, VPC) if k in a]
             if conflicting:
@@ -314,15 +313,16 @@ class HealthCheck(Strict):
     protocol: Literal["HTTP", "HTTPS"] | None = None
     protocolVersion: Literal["HTTP1", "HTTP2"] | None = None
 
-    @model_validator(mode="after")
-    def _timeout_within_interval(self) -> "HealthCheck":
+    def timeout_above_interval(self) -> str | None:
+        """Why its timeout outlasts its interval, if it does: neither AWS nor the controller refuses that, and a
+        check then waits for an answer past the start of the next one."""
         interval = self.intervalSeconds or HEALTH_CHECK_DEFAULTS["intervalSeconds"]
         timeout = self.timeoutSeconds or HEALTH_CHECK_DEFAULTS["timeoutSeconds"]
-        if timeout > interval:
-            raise ValueError(f"timeoutSeconds: a health check waits {timeout}s for an answer but runs every "
-                             f"{interval}s (intervalSeconds{'' if self.intervalSeconds else ', the default'}): "
-                             "the timeout must not be above the interval")
-        return self
+        if timeout <= interval:
+            return None
+        return (f"a health check waits {timeout}s for an answer but runs every {interval}s (intervalSeconds"
+                f"{'' if self.intervalSeconds else ', the default'}): Elastic Load Balancing requires the timeout "
+                "to be below the interval; VPC Lattice and the controller take it as written")
 
 
 class TargetGroupPolicySpec(Strict):

@@ -82,7 +82,7 @@ def declared_exports(spec: ClusterSpec, manifests: ClusterManifests) -> list[Dec
     settings = spec.lattice
     assert settings is not None
     found = []
-    for obj in manifests.of_kind(ServiceExport):
+    for obj in (o for o in manifests.of_kind(ServiceExport) if o.federated):  # the controller ignores the others
         service = manifests.service(obj.metadata.namespace, obj.service)
         ports = [p.port for p in service.spec.ports] if service else []
         for index, exported in enumerate(obj.exported_ports(ports)):

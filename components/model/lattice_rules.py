@@ -50,6 +50,7 @@ def _warned(fabric: LatticeFabric) -> Iterable[tuple[str, Problem]]:
     """(cluster, warning) of each warning."""
     yield from _unserved_certificates(fabric)
     yield from _reshaped_weights(fabric)
+    yield from _shared_opt_outs(fabric)
 
 
 def problems(fabric: LatticeFabric) -> list[Problem]:
@@ -153,8 +154,8 @@ def _described(identity: TargetGroupKey | str) -> str:
 
 
 def _vpc_associations(fabric: LatticeFabric) -> Iterable[Violation]:
-    """A VPC is associated with one service network, each association exists once, and it has at most 5
-    security groups."""
+    """A VPC is associated with one service network (CreateServiceNetworkVpcAssociation answers ConflictException),
+    each association exists once, and it has at most 5 security groups (a quota that cannot be raised)."""
     by_vpc: dict[tuple, list[AssociationSpec]] = defaultdict(list)
     for association in fabric.associations:
         by_vpc[(association.scope, association.vpc)].append(association)
@@ -172,14 +173,6 @@ def _vpc_associations(fabric: LatticeFabric) -> Iterable[Violation]:
                 f"{later.vpc} would join service network {later.network!r}, but {other.where} in cluster "
                 f"{other.cluster!r} joins it to {first.network!r}: a VPC is associated with one service network "
                 "only"), frozenset({claim.cluster, other.cluster}))
-    for opt_out in fabric.opt_outs:
-        for association in by_vpc.get((opt_out.scope, opt_out.vpc), []):
-            if association.network == opt_out.network:
-                owner = association.claims[0]
-                yield Violation(opt_out.where.problem(
-                    f"associateWithVpc is false, but {owner.where} in cluster {owner.cluster!r} associates the same "
-                    f"VPC {association.vpc} with {association.network!r}: clusters sharing a VPC share its "
-                    "association"), frozenset({opt_out.cluster, owner.cluster}))
 
 
 def _quotas(fabric: LatticeFabric) -> Iterable[Violation]:
@@ -231,6 +224,20 @@ def _unserved_certificates(fabric: LatticeFabric) -> Iterable[tuple[str, Problem
                 "Lattice serves only for a custom domain name, and the route has no hostname: its Lattice service "
                 "gets the certificate, as with the controller, but clients get the one of its generated domain; add "
                 "the hostname the certificate is for")
+
+
+def _shared_opt_outs(fabric: LatticeFabric) -> Iterable[tuple[str, Problem]]:
+    """associateWithVpc: false in a cluster whose VPC another cluster associates with that network: the one
+    association of the VPC stays (AWS refuses neither; two controllers would delete and recreate it in turn)."""
+    for opt_out in fabric.opt_outs:
+        for association in fabric.associations:
+            if (association.scope, association.vpc, association.network) == (opt_out.scope, opt_out.vpc,
+                                                                            opt_out.network):
+                owner = association.claims[0]
+                yield opt_out.cluster, opt_out.where.problem(
+                    f"associateWithVpc is false, but {owner.where} in cluster {owner.cluster!r} associates the same "
+                    f"VPC {association.vpc} with {association.network!r}, and clusters sharing a VPC share its "
+                    "association: it stays")
 
 
 def _reshaped_weights(fabric: LatticeFabric) -> Iterable[tuple[str, Problem]]:

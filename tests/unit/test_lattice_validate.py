@@ -1,4 +1,5 @@
-"""Every VPC Lattice limit is refused by `validate`, one exact line naming file, object and field.
+"""Every VPC Lattice limit is refused by `validate`, one exact line naming file, object and field; what neither
+AWS nor the controller refuses is a warning.
 
 Each case edits a copy of the example fabric in one or more places. The limits are the Lattice API's (botocore's
 model), the controller's, and Kubernetes' own for integer fields (a quoted number is refused everywhere alike).
@@ -29,11 +30,6 @@ CASES: dict[str, tuple[list[tuple[str, str, str]], str]] = {
         [(ROUTES, "          port: 80\n          weight: 50", "          port: 80\n          weight: 1000")],
         f"{CHECKOUT_ROUTE}: spec.rules[2].backendRefs[0].weight: 1000 is above 999, the largest weight VPC Lattice "
         "takes for a target group"),
-    "every weight 0": (
-        [(ROUTES, "        - name: checkout-import-1\n          kind: ServiceImport",
-          "        - name: checkout-import-1\n          kind: ServiceImport\n          weight: 0")],
-        f"{CHECKOUT_ROUTE}: spec.rules[0].backendRefs: every backend has weight 0: a VPC Lattice forward action "
-        "needs a positive total weight"),
     "Gateway name of 2 characters": (
         [("cluster1/gateway.yaml", "  name: fabric-network", "  name: ab")],
         "cluster1/gateway.yaml: Gateway/default/ab: metadata.name: service network name 'ab' must be 3-63 "
@@ -42,26 +38,15 @@ CASES: dict[str, tuple[list[tuple[str, str, str]], str]] = {
         [("cluster1/gateway.yaml", "  name: fabric-network", f"  name: {'n' * 64}")],
         f"cluster1/gateway.yaml: Gateway/default/{'n' * 64}: metadata.name: service network name '{'n' * 64}' must "
         "be 3-63 characters (has 64): a Gateway is the VPC Lattice service network of its name"),
-    "ServiceExport name of 200 characters": (
-        [("cluster2/exports.yaml", "  name: inventory\n", f"  name: {'i' * 200}\n")],
-        f"cluster2/exports.yaml: ServiceExport/default/{'i' * 200}: metadata.name: '{'i' * 200}' is not a "
-        "DNS-1035 label: at most 63 characters of a-z, 0-9 and '-', starting with a letter and ending with a "
-        "letter or digit"),
+    "ServiceExport name with a '.'": (
+        [("cluster2/exports.yaml", "  name: inventory\n", "  name: inventory.v1\n")],
+        "cluster2/exports.yaml: ServiceExport/default/inventory.v1: metadata.name: 'inventory.v1' holds a '.': the "
+        "controller names the export's target groups after it, and VPC Lattice names take only a-z, 0-9 and '-'"),
     "TLSRoute without hostnames": (
         [(ROUTES, "  hostnames:\n    - payments.example.com\n", "")],
         "cluster3/routes.yaml: TLSRoute/default/payments: spec.hostnames: a TLSRoute needs a hostname: VPC Lattice "
         "requires a custom domain name (the first hostname) for a TLS passthrough service, and the controller "
         "refuses it too"),
-    "health check timeout above its interval": (
-        [("cluster2/exports.yaml", "intervalSeconds: 10", "intervalSeconds: 10\n    timeoutSeconds: 11")],
-        "cluster2/exports.yaml: TargetGroupPolicy/default/checkout-health: spec.healthCheck.timeoutSeconds: a "
-        "health check waits 11s for an answer but runs every 10s (intervalSeconds): the timeout must not be above "
-        "the interval"),
-    "health check timeout above the default interval": (
-        [("cluster2/exports.yaml", "intervalSeconds: 10", "timeoutSeconds: 31")],
-        "cluster2/exports.yaml: TargetGroupPolicy/default/checkout-health: spec.healthCheck.timeoutSeconds: a "
-        "health check waits 31s for an answer but runs every 30s (intervalSeconds, the default): the timeout must "
-        "not be above the interval"),
     "quoted weight": (
         [(ROUTES, "          port: 80\n          weight: 50", '          port: 80\n          weight: "50"')],
         f"{CHECKOUT_ROUTE}: spec.rules[2].backendRefs[0].weight: '50' {QUOTED}"),
@@ -96,10 +81,6 @@ CASES: dict[str, tuple[list[tuple[str, str, str]], str]] = {
         "cluster3/gateway.yaml: Gateway/default/fabric-network: spec.listeners[1].tls.options: "
         "application-networking.k8s.aws/certificate-arn: 'arn:aws:iam::111122223333:server-certificate/x' is not "
         "an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID)"),
-    "rule priority that is no number": (
-        [annotated('application-networking.k8s.aws/rule-0-priority: "first"')],
-        f"{CHECKOUT_ROUTE}: metadata.annotations: application-networking.k8s.aws/rule-0-priority: 'first' is not "
-        "a whole number"),
     "two rules of one priority": (
         [annotated('application-networking.k8s.aws/rule-0-priority: "2"',
                    'application-networking.k8s.aws/rule-1-priority: "2"')],
@@ -142,3 +123,42 @@ def test_a_health_check_policy_for_alb_targets_is_a_warning_that_it_is_ignored(f
         "cluster2/exports.yaml: TargetGroupPolicy/default/checkout-health: spec.healthCheck: ignored: this cluster's "
         "targets are an ALB (targets mode alb), and VPC Lattice does not health-check ALB target groups; the ALB's "
         "own target groups do"]
+
+
+WARNINGS: dict[str, tuple[list[tuple[str, str, str]], str]] = {
+    "every weight 0": (
+        [(ROUTES, "        - name: checkout-import-1\n          kind: ServiceImport",
+          "        - name: checkout-import-1\n          kind: ServiceImport\n          weight: 0")],
+        f"{CHECKOUT_ROUTE}: spec.rules[0].backendRefs: every backend has weight 0: the Gateway API answers such a rule "
+        "with 500, but the controller sends its forward action with these weights, as the program does, and VPC "
+        "Lattice documents neither a refusal nor where it then forwards"),
+    "health check timeout above its interval": (
+        [("cluster2/exports.yaml", "intervalSeconds: 10", "intervalSeconds: 10\n    timeoutSeconds: 11")],
+        "cluster2/exports.yaml: TargetGroupPolicy/default/checkout-health: spec.healthCheck.timeoutSeconds: a health "
+        "check waits 11s for an answer but runs every 10s (intervalSeconds): Elastic Load Balancing requires the "
+        "timeout to be below the interval; VPC Lattice and the controller take it as written"),
+    "health check timeout above the default interval": (
+        [("cluster2/exports.yaml", "intervalSeconds: 10", "timeoutSeconds: 31")],
+        "cluster2/exports.yaml: TargetGroupPolicy/default/checkout-health: spec.healthCheck.timeoutSeconds: a health "
+        "check waits 31s for an answer but runs every 30s (intervalSeconds, the default): Elastic Load Balancing "
+        "requires the timeout to be below the interval; VPC Lattice and the controller take it as written"),
+    "rule priority that is no number": (
+        [annotated('application-networking.k8s.aws/rule-0-priority: "first"')],
+        f"{CHECKOUT_ROUTE}: metadata.annotations: application-networking.k8s.aws/rule-0-priority: 'first' is not a "
+        "whole number: the rule gets its position, 1, as the controller gives it"),
+    "rule filters": (
+        [(ROUTES, "    - backendRefs:\n        - name: checkout\n          port: 80",
+          "    - filters: [{type: RequestHeaderModifier, requestHeaderModifier: {set: [{name: x-from, value: c3}]}}]\n"
+          "      backendRefs:\n        - name: checkout\n          port: 80")],
+        f"{CHECKOUT_ROUTE}: spec.rules[2].filters: ignored: VPC Lattice has no request or response filters (header "
+        "modifiers, redirects, rewrites, mirrors), and the controller builds the rule without it"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(WARNINGS))
+def test_what_neither_aws_nor_the_controller_refuses_is_a_warning_with_the_right_line(fabric: Path, case: str):
+    edits, expected = WARNINGS[case]
+    for file, old, new in edits:
+        edit(fabric, file, old, new)
+    assert warning_lines(fabric) == [expected]
+
