@@ -75,7 +75,9 @@ def _target_groups(targets: Sequence[WeightedTarget]) -> dict[str, Any]:
 
 
 def rule_action(targets: Sequence[WeightedTarget]) -> dict[str, Any]:
-    return {"forward": _target_groups(targets)}
+    """A forward to the rule's targets; without any, a fixed 500 (the Gateway API's rule for a rule without
+    backends, which the controller builds so)."""
+    return {"forward": _target_groups(targets)} if targets else {"fixed_response": {"status_code": 500}}
 
 
 def default_forward(targets: Sequence[WeightedTarget]) -> dict[str, Any]:

@@ -192,7 +192,8 @@ class RouteRule(Strict):
     """What every route kind's rule has: its backends, forwarded to with weights (one Lattice forward action)."""
 
     name: SectionName | None = None
-    backendRefs: list[BackendRef] = Field(min_length=FORWARD_TARGET_GROUPS[0], max_length=FORWARD_TARGET_GROUPS[1])
+    backendRefs: list[BackendRef] = Field(default_factory=list, max_length=FORWARD_TARGET_GROUPS[1])
+    """None: the rule answers 500 (the Gateway API's rule, a fixed response as the controller builds it)."""
 
     @model_validator(mode="after")
     def _lattice_rule(self) -> "RouteRule":
@@ -242,6 +243,9 @@ class TLSRouteSpec(RouteSpec):
         if not self.hostnames:
             raise ValueError("hostnames: a TLSRoute needs a hostname: VPC Lattice requires a custom domain name "
                              "(the first hostname) for a TLS passthrough service, and the controller refuses it too")
+        if not self.rules[0].backendRefs:
+            raise ValueError("rules[0].backendRefs: a TLSRoute's rule needs a backend: its TLS passthrough listener "
+                             "can only forward, and the controller refuses it without one")
         return self
 
 

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from .kubernetes import DNSLabel, DNSSubdomain, ObjectMeta, Port, Strict, check_service_name
-from .limits import AUTH_POLICY_BYTES, TAGS_PER_RESOURCE
+from .limits import AUTH_POLICY_BYTES
 
 API_VERSION = "application-networking.k8s.aws/v1alpha1"
 PREFIX = "application-networking.k8s.aws/"
@@ -37,12 +37,11 @@ VpcId = Annotated[str, Field(pattern=r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$")]
 SecurityGroupId = Annotated[str, Field(pattern=r"^sg-([0-9a-f]{8}|[0-9a-f]{17})$")]
 CERTIFICATE_ARN = PREFIX + "certificate-arn"
 CERTIFICATE_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-z-]+$")
-# AWS tags (the Lattice API's TagKey and TagValue): keys 1-128 characters, values up to 256; `aws:` is AWS's own.
-TAG_KEY_LENGTH, TAG_VALUE_LENGTH = 128, 256
-PROGRAM_TAGS = 9
-"""Tags the program puts on a target group besides the user's (components.lattice.target_group.tags: the
-controller's keys, the route's two, the consumer)."""
-USER_TAGS = TAGS_PER_RESOURCE - PROGRAM_TAGS
+# The tags annotation as the controller reads it (k8s.ParseTagsFromAnnotation, GetNonAWSManagedTags): key=value
+# pairs, keys up to 128 characters and values up to 256 of its pattern, the first of each key, at most 50, none
+# starting with `aws:` (AWS's own) or its own prefix; it drops every other pair.
+TAG_KEY_LENGTH, TAG_VALUE_LENGTH, ANNOTATION_TAGS = 128, 256, 50
+TAG_TEXT = re.compile(r"[\w\s.:/=+\-@]*")
 TARGET_GROUP_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:vpc-lattice:[a-z0-9-]+:\d{12}:targetgroup/tg-[0-9a-z]{17}$")
 ALB_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer/app/[\w-]{1,32}/[0-9a-f]{16}$")
 RouteType = Literal["HTTP", "GRPC", "TLS"]
@@ -138,28 +137,30 @@ class ServiceExportSpec(Strict):
     exportedPorts: list[ExportedPort] = Field(default_factory=list)
 
 
-def _ports_annotation(value: str) -> list[int]:
-    ports = []
-    for part in value.split(","):
-        part = part.strip()
-        if not part.isdigit() or not 1 <= int(part) <= 65535:
-            raise ValueError(f"annotation {PORT} must be a comma-separated list of ports 1-65535, got {value!r}")
-        ports.append(int(part))
-    return ports
-
-
-def _tags_annotation(value: str) -> dict[str, str]:
-    tags = {}
+def _ports_annotation(value: str) -> tuple[list[int], list[str]]:
+    """The ports of the port annotation, and the entries that are no port: the controller skips those."""
+    ports, skipped = [], []
     for part in filter(None, (p.strip() for p in value.split(","))):
-        key, sep, val = part.partition("=")
-        key, val = key.strip(), val.strip()
-        if not sep or not key:
-            raise ValueError(f"annotation {TAGS} is a comma-separated list of key=value, got {part!r}")
-        if len(key) > TAG_KEY_LENGTH or len(val) > TAG_VALUE_LENGTH or key.lower().startswith("aws:"):
-            raise ValueError(f"annotation {TAGS}: tag {key!r} is not an AWS tag: keys are 1-{TAG_KEY_LENGTH} "
-                             f"characters and do not start with 'aws:', values at most {TAG_VALUE_LENGTH}")
-        tags[key] = val
-    return tags
+        if part.isdigit() and 1 <= int(part) <= 65535:
+            ports.append(int(part))
+        else:
+            skipped.append(part)
+    return ports, skipped
+
+
+def _tags_annotation(value: str) -> tuple[dict[str, str], list[str]]:
+    """The tags the controller takes from the tags annotation, and the pairs it drops."""
+    tags: dict[str, str] = {}
+    dropped = []
+    for pair in filter(None, (p.strip() for p in value.split(","))):
+        key, sep, val = (part.strip() for part in pair.partition("="))
+        if (sep and key and val and len(key) <= TAG_KEY_LENGTH and len(val) <= TAG_VALUE_LENGTH and key not in tags
+                and TAG_TEXT.fullmatch(key) and TAG_TEXT.fullmatch(val) and len(tags) < ANNOTATION_TAGS):
+            tags[key] = val
+        else:
+            dropped.append(pair)
+    reserved = [k for k in tags if k.startswith(PREFIX) or k.lower().startswith("aws:")]
+    return {k: v for k, v in tags.items() if k not in reserved}, dropped + [f"{k}={tags[k]}" for k in reserved]
 
 
 def _named_service(annotations: dict[str, str], key: str) -> None:
@@ -194,11 +195,6 @@ class ServiceExport(Strict):
         annotations = self.metadata.annotations
         try:
             _named_service(annotations, SERVICE_NAME)
-            if PORT in annotations:
-                _ports_annotation(annotations[PORT])
-            if TAGS in annotations and len(_tags_annotation(annotations[TAGS])) > USER_TAGS:
-                raise ValueError(f"annotation {TAGS}: at most {USER_TAGS} tags: AWS takes {TAGS_PER_RESOURCE} per "
-                                 f"resource, and a target group carries up to {PROGRAM_TAGS} of the controller's own")
         except ValueError as err:
             raise ValueError(f"metadata.annotations: {err}") from None
         return self
@@ -215,14 +211,21 @@ class ServiceExport(Strict):
 
     @property
     def user_tags(self) -> dict[str, str]:
-        return _tags_annotation(self.metadata.annotations.get(TAGS, ""))
+        return _tags_annotation(self.metadata.annotations.get(TAGS, ""))[0]
+
+    def dropped_annotations(self) -> list[str]:
+        """What the controller drops of its port and tags annotations, as `annotation: entries` (none: [])."""
+        annotations = self.metadata.annotations
+        dropped = [(PORT, _ports_annotation(annotations.get(PORT, ""))[1]),
+                   (TAGS, _tags_annotation(annotations.get(TAGS, ""))[1])]
+        return [f"{key}: {', '.join(repr(e) for e in entries)}" for key, entries in dropped if entries]
 
     def exported_ports(self, service_ports: list[int]) -> list[ExportedPort]:
-        """spec.exportedPorts, else the legacy port annotation, else every Service port, as HTTP."""
+        """spec.exportedPorts, else the legacy port annotation's ports, else every Service port, as HTTP."""
         if self.spec.exportedPorts:
             return self.spec.exportedPorts
-        ports = _ports_annotation(self.metadata.annotations[PORT]) if PORT in self.metadata.annotations else service_ports
-        return [ExportedPort(port=p, routeType="HTTP") for p in ports]
+        annotated = _ports_annotation(self.metadata.annotations.get(PORT, ""))[0]
+        return [ExportedPort(port=p, routeType="HTTP") for p in annotated or service_ports]
 
 
 class ServiceImportPort(Strict):

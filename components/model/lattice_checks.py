@@ -48,6 +48,11 @@ def check_cluster(spec: ClusterSpec, manifests: ClusterManifests) -> tuple[list[
             say(warnings, export, "metadata.annotations", f"ignored: without the annotation {FEDERATION}: "
                 f"{FEDERATION_VALUE} the controller does not export it, and neither does the program")
             continue
+        for dropped in export.dropped_annotations():
+            say(warnings, export, "metadata.annotations", f"{dropped}: dropped, as the controller drops them: ports "
+                "are 1-65535; tags are key=value, keys up to 128 and values up to 256 characters of letters, digits, "
+                "spaces and _.:/=+-@, the first of each key, at most 50, none starting with aws: or "
+                "application-networking.k8s.aws/")
         ns = export.metadata.namespace
         service = manifests.service(ns, export.service)
         if service is None:
@@ -136,12 +141,15 @@ def check_cluster(spec: ClusterSpec, manifests: ClusterManifests) -> tuple[list[
 
 def _taken_as_written(route) -> list[tuple[str, str]]:
     """(field, message) of what the controller builds as written although it does not do what it seems to ask:
-    rule fields it does not read, and a rule whose backends all have weight 0."""
+    rule fields it does not read, a rule without backends, and one whose backends all have weight 0."""
     found = []
     for i, rule in enumerate(route.spec.rules):
         found += [(f"spec.rules[{i}].{name}", f"ignored: {why}, and the controller builds the rule without it")
                   for name, why in IGNORED_RULE_FIELDS.items() if getattr(rule, name, None) is not None]
-        if not any(backend.weight for backend in rule.backendRefs):
+        if not rule.backendRefs:
+            found.append((f"spec.rules[{i}].backendRefs", "no backend: the rule answers 500, as the Gateway API says "
+                          "and the controller builds it"))
+        elif not any(backend.weight for backend in rule.backendRefs):
             found.append((f"spec.rules[{i}].backendRefs", "every backend has weight 0: the Gateway API answers such "
                           "a rule with 500, but the controller sends its forward action with these weights, as the "
                           "program does, and VPC Lattice documents neither a refusal nor where it then forwards"))

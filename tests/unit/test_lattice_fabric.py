@@ -358,3 +358,13 @@ def test_a_controller_managed_importer_finds_the_target_group_of_an_export_no_fa
     assert group.consumer is None
     assert controller_lookup(fabric, "inventory") == [group.name]
 
+
+def test_a_rule_without_backends_is_a_fixed_500_as_the_controller_builds_it(fabric: Path):
+    edit(fabric, "cluster3/routes.yaml", "          kind: ServiceImport\n          weight: 50\n",
+         "          kind: ServiceImport\n          weight: 50\n    - matches:\n        - path: {type: Exact, value: /gone}\n")
+    cluster3 = plan(PROJECT_DIR, fabric, ["cluster3"])["stacks"]["cluster3"]
+    [gone] = [r["inputs"] for r in cluster3["resources"] if r["type"] == "aws:vpclattice/listenerRule:ListenerRule"
+              and r["inputs"]["name"] == "checkout-r4"]
+    assert (gone["match"]["httpMatch"]["pathMatch"]["match"], gone["action"]) == (
+        {"exact": "/gone"}, {"fixedResponse": {"statusCode": 500}})
+

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from components.model.lattice import ServiceExport
+from components.model.validation import parse
 from tests.unit.edited_fabric import edit, lines, warning_lines
 
 ROUTES = "cluster3/routes.yaml"
@@ -42,6 +44,10 @@ CASES: dict[str, tuple[list[tuple[str, str, str]], str]] = {
         [("cluster2/exports.yaml", "  name: inventory\n", "  name: inventory.v1\n")],
         "cluster2/exports.yaml: ServiceExport/default/inventory.v1: metadata.name: 'inventory.v1' holds a '.': the "
         "controller names the export's target groups after it, and VPC Lattice names take only a-z, 0-9 and '-'"),
+    "TLSRoute rule without backends": (
+        [(ROUTES, "    - backendRefs:\n        - name: payments\n          kind: ServiceImport\n", "    - {}\n")],
+        "cluster3/routes.yaml: TLSRoute/default/payments: spec.rules[0].backendRefs: a TLSRoute's rule needs a "
+        "backend: its TLS passthrough listener can only forward, and the controller refuses it without one"),
     "TLSRoute without hostnames": (
         [(ROUTES, "  hostnames:\n    - payments.example.com\n", "")],
         "cluster3/routes.yaml: TLSRoute/default/payments: spec.hostnames: a TLSRoute needs a hostname: VPC Lattice "
@@ -90,11 +96,6 @@ CASES: dict[str, tuple[list[tuple[str, str, str]], str]] = {
         [annotated('application-networking.k8s.aws/rule-0-priority: "0"')],
         f"{CHECKOUT_ROUTE}: metadata.annotations: rule 0 gets priority 0, outside 1-100 (the controller's range; "
         "set application-networking.k8s.aws/rule-0-priority)"),
-    "tag key AWS keeps for itself": (
-        [("cluster1/exports.yaml", '"team=payments,cost-center=42"', '"aws:team=payments"')],
-        "cluster1/exports.yaml: ServiceExport/default/payments: metadata.annotations: annotation "
-        "application-networking.k8s.aws/tags: tag 'aws:team' is not an AWS tag: keys are 1-128 characters and do "
-        "not start with 'aws:', values at most 256"),
     "TCP policy with a protocol version": (
         [("cluster2/exports.yaml", "    name: checkout\n  healthCheck:",
           "    name: checkout\n  protocol: TCP\n  protocolVersion: HTTP1\n  healthCheck:")],
@@ -146,6 +147,17 @@ WARNINGS: dict[str, tuple[list[tuple[str, str, str]], str]] = {
         [annotated('application-networking.k8s.aws/rule-0-priority: "first"')],
         f"{CHECKOUT_ROUTE}: metadata.annotations: application-networking.k8s.aws/rule-0-priority: 'first' is not a "
         "whole number: the rule gets its position, 1, as the controller gives it"),
+    "tag key AWS keeps for itself": (
+        [("cluster1/exports.yaml", '"team=payments,cost-center=42"', '"aws:team=payments,cost-center=42"')],
+        "cluster1/exports.yaml: ServiceExport/default/payments: metadata.annotations: application-networking.k8s.aws/"
+        "tags: 'aws:team=payments': dropped, as the controller drops them: ports are 1-65535; tags are key=value, "
+        "keys up to 128 and values up to 256 characters of letters, digits, spaces and _.:/=+-@, the first of each "
+        "key, at most 50, none starting with aws: or application-networking.k8s.aws/"),
+    "rule without backends": (
+        [(ROUTES, "          kind: ServiceImport\n          weight: 50\n",
+          "          kind: ServiceImport\n          weight: 50\n    - matches:\n        - path: {type: Exact, value: /gone}\n")],
+        f"{CHECKOUT_ROUTE}: spec.rules[3].backendRefs: no backend: the rule answers 500, as the Gateway API says and "
+        "the controller builds it"),
     "rule filters": (
         [(ROUTES, "    - backendRefs:\n        - name: checkout\n          port: 80",
           "    - filters: [{type: RequestHeaderModifier, requestHeaderModifier: {set: [{name: x-from, value: c3}]}}]\n"
@@ -161,4 +173,14 @@ def test_what_neither_aws_nor_the_controller_refuses_is_a_warning_with_the_right
     for file, old, new in edits:
         edit(fabric, file, old, new)
     assert warning_lines(fabric) == [expected]
+
+
+def test_a_port_annotation_entry_that_is_no_port_is_skipped_as_by_the_controller():
+    export = parse(ServiceExport, {
+        "apiVersion": "application-networking.k8s.aws/v1alpha1", "kind": "ServiceExport",
+        "metadata": {"name": "checkout", "annotations": {"application-networking.k8s.aws/federation": "amazon-vpc-lattice",
+                                                         "application-networking.k8s.aws/port": "80,http"}}},
+        "exports.yaml", "ServiceExport/default/checkout")
+    assert [p.port for p in export.exported_ports([80, 443])] == [80]
+    assert export.dropped_annotations() == ["application-networking.k8s.aws/port: 'http'"]
 
