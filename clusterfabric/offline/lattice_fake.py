@@ -73,7 +73,7 @@ HEADER_MATCHES, HEADER_NAME, MATCH_VALUE = (1, 5), (1, 100), (1, 200)
 SECURITY_GROUPS = 5
 AUTH_POLICY_BYTES = 10 * 1024  # quota "Auth policy size", not adjustable
 # Quotas (Quotas for Amazon VPC Lattice), per account and Region; the first two AWS can raise.
-DEFAULT_QUOTAS = {"listenersPerService": 2, "rulesPerListener": 5}
+DEFAULT_QUOTAS = {"listenersPerService": 2, "rulesPerListener": 10}  # the quotas page (older copies said 5 rules)
 
 
 class LatticeError(Exception):

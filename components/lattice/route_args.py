@@ -92,7 +92,7 @@ class RuleArgs(TypedDict):
     matches: NotRequired[list[MatchArgs]]
     """At most one (a Lattice rule has one match); none: every request (a TLSRoute's only rule has none)."""
     backends: list[BackendArgs]
-    """1-10 target groups, the traffic split by weight."""
+    """0-10 target groups, the traffic split by weight (none: the rule answers 500; a TLSRoute needs one)."""
 
 
 class RouteArgs(TypedDict):
@@ -103,7 +103,7 @@ class RouteArgs(TypedDict):
     gateway: GatewayArgs
     """The Gateway (service network) it attaches to."""
     rules: list[RuleArgs]
-    """HTTPRoute and GRPCRoute: 1-16 rules (at most the rules-per-listener quota, 5 by default), priorities in
+    """HTTPRoute and GRPCRoute: 1-16 rules (at most the rules-per-listener quota, 10 by default), priorities in
     order; TLSRoute: exactly one."""
     account_id: str
     """The AWS account (12 digits) of the service and its target groups."""

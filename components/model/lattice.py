@@ -102,12 +102,13 @@ class LatticeSettings(Strict):
 
 class LatticeQuota(Strict):
     """Service Quotas AWS raised for one account and Region (`lattice.quotas` in fabric.yaml). Lattice's defaults
-    are 2 listeners per service and 5 rules per listener; a plan is checked against these, or the raised ones."""
+    are 2 listeners per service and 10 rules per listener (the quotas page; older copies said 5): a plan is checked
+    against these, or the ones declared (as Service Quotas shows them for the account)."""
 
     accountId: AccountId
     region: Region
     listenersPerService: Annotated[int, Field(ge=2, strict=True)] = 2
-    rulesPerListener: Annotated[int, Field(ge=5, le=100, strict=True)] = 5
+    rulesPerListener: Annotated[int, Field(ge=5, le=100, strict=True)] = 10
     """At most 100: the controller gives rules priorities 1-100."""
 
 

@@ -18,7 +18,7 @@ from .lattice_fabric import (AssociationSpec, ExportTargetGroupKey, ForwardTarge
 from .lattice_imports import Scope, scope_of
 from .limits import FORWARD_TARGET_GROUPS
 
-DEFAULT_QUOTAS = {"listenersPerService": 2, "rulesPerListener": 5}
+DEFAULT_QUOTAS = {"listenersPerService": 2, "rulesPerListener": 10}  # the quotas page (older copies said 5 rules)
 SECURITY_GROUPS_PER_ASSOCIATION = 5  # a Lattice quota that cannot be raised
 
 

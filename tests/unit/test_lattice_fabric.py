@@ -238,23 +238,23 @@ def test_a_raised_listener_quota_declared_in_fabric_yaml_is_respected(fabric: Pa
     assert lines(fabric) == []
 
 
-SIX_RULES = ("    - backendRefs:\n        - name: checkout\n          port: 80\n          weight: 50",
-             "".join(f"    - matches:\n        - path: {{type: PathPrefix, value: /v{i}}}\n      backendRefs:\n"
-                     "        - {name: checkout, port: 80}\n" for i in range(3))
-             + "    - backendRefs:\n        - name: checkout\n          port: 80\n          weight: 50")
+ELEVEN_RULES = ("    - backendRefs:\n        - name: checkout\n          port: 80\n          weight: 50",
+                "".join(f"    - matches:\n        - path: {{type: PathPrefix, value: /v{i}}}\n      backendRefs:\n"
+                        "        - {name: checkout, port: 80}\n" for i in range(8))
+                + "    - backendRefs:\n        - name: checkout\n          port: 80\n          weight: 50")
 
 
 def test_a_route_with_more_rules_than_the_quota_per_listener_is_refused(fabric: Path):
-    edit(fabric, "cluster3/routes.yaml", *SIX_RULES)
+    edit(fabric, "cluster3/routes.yaml", *ELEVEN_RULES)
     assert lines(fabric) == [
-        "cluster3/routes.yaml: HTTPRoute/default/checkout: spec.rules: 6 rules on each listener of its Lattice "
-        "service 'checkout-default'; the quota in 111122223333/us-west-2 is 5 per listener: split the route, or "
+        "cluster3/routes.yaml: HTTPRoute/default/checkout: spec.rules: 11 rules on each listener of its Lattice "
+        "service 'checkout-default'; the quota in 111122223333/us-west-2 is 10 per listener: split the route, or "
         "declare a raised quota under lattice.quotas in fabric.yaml"]
 
 
 def test_a_raised_rule_quota_declared_in_fabric_yaml_is_respected(fabric: Path):
-    edit(fabric, "cluster3/routes.yaml", *SIX_RULES)
-    append(fabric, "fabric.yaml", QUOTA.format(quota="rulesPerListener: 10"))
+    edit(fabric, "cluster3/routes.yaml", *ELEVEN_RULES)
+    append(fabric, "fabric.yaml", QUOTA.format(quota="rulesPerListener: 12"))
     assert lines(fabric) == []
 
 

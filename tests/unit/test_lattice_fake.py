@@ -220,14 +220,14 @@ def test_a_raised_listener_quota_lets_a_third_listener_in():
     assert account.refusals == []
 
 
-def test_a_sixth_rule_exceeds_the_default_quota_of_five_per_listener():
+def test_an_eleventh_rule_exceeds_the_default_quota_of_ten_per_listener():
     account = Account()
     group, service = account.target_group(), account.service()
     listener = account.listener(service)
-    for i in range(6):
+    for i in range(11):
         account.rule(service, listener, f"checkout-r{i + 1}", i + 1, forward=[group])
     assert account.refused() == ("ServiceQuotaExceededException: CreateRule: listener 'checkout-default-80-http' "
-                                 "has 5 rules; the quota is 5 per listener")
+                                 "has 10 rules; the quota is 10 per listener")
 
 
 def test_a_forward_action_to_eleven_target_groups_is_a_validation_error():
