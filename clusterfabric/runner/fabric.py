@@ -41,7 +41,7 @@ from components.model.errors import Problem
 from ..gitops.drift import Drift, folder_drift
 from ..gitops.rendered import finish_folder, owner_mark
 from ..local.kubeapi import KubeClient
-from ..toolchain import PROJECT_DIR, automation_command, check_backend, pulumi_env
+from ..toolchain import PROJECT_DIR, automation_command, check_backend, project_plugins, pulumi_env
 from .events import EngineEvents, Event, EventKind
 from .processes import leftover_advice, leftover_plugins
 from .recovery import checkpoint_path, command_error, pending_advice, pending_in, pending_operations
@@ -430,10 +430,11 @@ class Fabric:
             raise
 
     def _installed_plugins(self) -> set[str]:
+        """The provider plugins the engine finds: installed, or named by path in the project's Pulumi.yaml."""
         if self._plugins is None:
             workspace = auto.LocalWorkspace(work_dir=str(self.project_dir), env_vars=self.env,
                                             pulumi_command=self._command())
-            self._plugins = {p.name for p in workspace.list_plugins()}
+            self._plugins = {p.name for p in workspace.list_plugins()} | project_plugins(self.project_dir)
         return self._plugins
 
     def _stack(self, name: str) -> auto.Stack:

@@ -15,7 +15,7 @@ from clusterfabric.offline import plan as offline
 from clusterfabric.offline.lattice_fake import LatticeFake
 from clusterfabric.offline.plan import lattice_api, plan
 from components.model import load_fabric
-from clusterfabric.toolchain import PROJECT_DIR
+from clusterfabric.toolchain import PROJECT_DIR, project_plugins
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +98,11 @@ def test_a_second_fabric_run_evaluates_its_stacks_again(chain, evaluations, monk
     fabric.preview(["c001"])
     fabric.preview(["c001"])
     assert evaluations == ["c000", "c001", "c000", "c001"]  # nothing offline is kept from one run to the next
+
+
+def test_a_provider_plugin_the_projects_pulumi_yaml_names_by_path_counts_as_installed(tmp_path: Path):
+    (tmp_path / "Pulumi.yaml").write_text("name: p\nruntime: python\nplugins:\n  providers:\n"
+                                          "    - {name: aws, path: /opt/aws-plugin}\n")
+    assert project_plugins(tmp_path) == {"aws"}
+    assert project_plugins(PROJECT_DIR) == set()  # the project's own runs plan Lattice offline here
+
