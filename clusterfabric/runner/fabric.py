@@ -336,8 +336,11 @@ class Fabric:
         return None
 
     def _unpublished_reads(self, run: _Run, name: str) -> str | None:
-        """For a preview: the stacks it reads that are not deployed yet (what it reads exists only once they are)."""
-        missing = sorted(d for d in run.graph.hard[name] if not self._deployed_outputs(d, run))
+        """For a preview: the stacks it reads that are not deployed yet (what it reads exists only once they are).
+        A Lattice stack reads those previewed before it in the run as they will publish, their ARNs and ids not
+        known yet (components/stack.py), as a preview shows what is still to be created."""
+        planned = run.planned() if run.fabric.spec.cluster(name).dataplane == "lattice" else frozenset()
+        missing = sorted(d for d in run.graph.hard[name] - planned if not self._deployed_outputs(d, run))
         return f"{', '.join(missing)} not deployed yet" if missing else None
 
     def _ready_to_change(self, run: _Run, name: str, planned: frozenset[str] = frozenset()) -> _Ready:
