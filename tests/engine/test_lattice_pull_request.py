@@ -16,16 +16,16 @@ import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
 from clusterfabric import Fabric
 from clusterfabric.gitops.comment import pr_comment
 from clusterfabric.offline.plan import lattice_api
-from clusterfabric.toolchain import PROJECT_DIR, pulumi_env
+from clusterfabric.toolchain import pulumi_env
 from components.model import load_fabric
-from tests.engine.test_pull_request import created, git
+from tests.example_fabric import keep_clusters
 from tests.fake_aws import point_at_fake_aws, use_fake_aws
-from tests.pulumi_project import PulumiProject, copy_program
+from tests.pull_request_replay import commit_appended, created, fresh_clone, origin_repository, shared_backend
+from tests.pulumi_project import PulumiProject
 
 LATTICE = ("cluster1", "cluster3")
 
@@ -64,15 +64,16 @@ spec:
 
 def lattice_fabric(config: Path) -> None:
     """The example's cluster1 and cluster3 alone, without cluster3's route to what only cluster2 exports."""
-    spec = yaml.safe_load((config / "fabric.yaml").read_text())
-    spec["clusters"] = [c for c in spec["clusters"] if c["name"] in LATTICE]
-    (config / "fabric.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
-    for folder in config.iterdir():
-        if folder.is_dir() and folder.name not in LATTICE:
-            shutil.rmtree(folder)
+    keep_clusters(config, LATTICE)
     for file in ("routes.yaml", "imports.yaml"):
         path = config / "cluster3" / file
         path.write_text("---".join(d for d in path.read_text().split("---") if "inventory" not in d))
+
+
+def lattice_program(program: Path) -> None:
+    """The program with the Lattice fabric, its `aws` provider the fake plugin."""
+    lattice_fabric(program / "config")
+    point_at_fake_aws(program / "Pulumi.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -80,37 +81,19 @@ def pull_request(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """The base up from a checkout against one fake AWS account, then the commit adding the export and its route
     previewed by `comment` from a fresh clone."""
     root = tmp_path_factory.mktemp("lattice-pull-request")
-    origin = copy_program(root / "origin")
-    lattice_fabric(origin / "config")
-    point_at_fake_aws(origin / "Pulumi.yaml")
-    shutil.copy2(PROJECT_DIR / ".gitignore", origin / ".gitignore")
-    git(origin, "init", "-q", "-b", "main")
-    git(origin, "add", "-A")
-    git(origin, "commit", "-q", "-m", "base")
-    base = git(origin, "rev-parse", "HEAD")
-
-    backend = root / "backend"
-    backend.mkdir()
-    passphrase = root / "passphrase"
-    passphrase.write_text("lattice-pull-request-passphrase\n")
+    origin, base = origin_repository(root, lattice_program)
     state = root / "aws.json"
     state.write_text(json.dumps(lattice_api(load_fabric(origin / "config")).to_json()))
-    checkout = root / "checkout"
-    git(root, "clone", "-q", str(origin), str(checkout))
-    env = {**pulumi_env(checkout), "PULUMI_BACKEND_URL": backend.as_uri(),
-           "PULUMI_CONFIG_PASSPHRASE_FILE": str(passphrase)}
+    checkout = fresh_clone(root, origin)
+    env = {**pulumi_env(checkout), **shared_backend(root)}
     use_fake_aws(env, state)
     deployed = Fabric("config", project_dir=checkout, env=env).up()
     assert [(s.stack, s.result) for s in deployed.stacks] == [(s, "succeeded") for s in LATTICE], deployed.stacks
     shutil.rmtree(checkout)
 
-    with (origin / "config" / "cluster1" / "exports.yaml").open("a") as f:
-        f.write(ORDERS_EXPORT)
-    with (origin / "config" / "cluster3" / "routes.yaml").open("a") as f:
-        f.write(ORDERS_ROUTE)
-    git(origin, "add", "-A")
-    git(origin, "commit", "-q", "-m", "export orders from cluster1 and route to it from cluster3")
-    git(root, "clone", "-q", str(origin), str(checkout))
+    commit_appended(origin, "export orders from cluster1 and route to it from cluster3",
+                    {"config/cluster1/exports.yaml": ORDERS_EXPORT, "config/cluster3/routes.yaml": ORDERS_ROUTE})
+    checkout = fresh_clone(root, origin)
     text, result = pr_comment("config", base, project_dir=checkout, env=env)
     return {"text": text, "result": result, "clone": checkout, "env": env}
 

@@ -13,7 +13,7 @@ import pytest
 
 from components.model.lattice import ServiceExport
 from components.model.validation import parse
-from tests.unit.edited_fabric import edit, lines, warning_lines
+from tests.unit.edited_fabric import edit, edit_all, lines, warning_lines
 
 ROUTES = "cluster3/routes.yaml"
 CHECKOUT_ROUTE = "cluster3/routes.yaml: HTTPRoute/default/checkout"
@@ -111,8 +111,7 @@ CASES: dict[str, tuple[list[tuple[str, str, str]], str]] = {
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_lattice_limit_is_refused_with_the_right_line(fabric: Path, case: str):
     edits, expected = CASES[case]
-    for file, old, new in edits:
-        edit(fabric, file, old, new)
+    edit_all(fabric, edits)
     assert lines(fabric) == [expected]
 
 
@@ -170,8 +169,7 @@ WARNINGS: dict[str, tuple[list[tuple[str, str, str]], str]] = {
 @pytest.mark.parametrize("case", sorted(WARNINGS))
 def test_what_neither_aws_nor_the_controller_refuses_is_a_warning_with_the_right_line(fabric: Path, case: str):
     edits, expected = WARNINGS[case]
-    for file, old, new in edits:
-        edit(fabric, file, old, new)
+    edit_all(fabric, edits)
     assert warning_lines(fabric) == [expected]
 
 
