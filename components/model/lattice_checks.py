@@ -154,4 +154,3 @@ def _taken_as_written(route) -> list[tuple[str, str]]:
                           "a rule with 500, but the controller sends its forward action with these weights, as the "
                           "program does, and VPC Lattice documents neither a refusal nor where it then forwards"))
     return found
-

@@ -32,8 +32,7 @@ class Violation:
 
 def violations(fabric: LatticeFabric) -> list[Violation]:
     return [*_unique_names(fabric), *_network_claims(fabric), *_one_service_per_target_group(fabric),
-            *_target_groups_in_region(fabric), *_vpc_associations(fabric), *_quotas(fabric), *_listener_ports(fabric),
-        ]
+            *_target_groups_in_region(fabric), *_vpc_associations(fabric), *_quotas(fabric), *_listener_ports(fabric)]
 
 
 def warnings(fabric: LatticeFabric) -> list[Problem]:
