@@ -142,13 +142,18 @@ def deploy_first(stack: str) -> str:
             f"(`clusterfabric preview`), which reads {stack!r} as planned")
 
 
-def planned_lattice_output(spec: ClusterSpec, fabric: LatticeFabric, unknown: Any) -> dict[str, Any]:
+def planned_lattice_output(spec: ClusterSpec, fabric: LatticeFabric, published: Mapping[str, Any] | None,
+                           unknown: Any) -> dict[str, Any]:
     """The `lattice` output a stack will publish once this change is deployed, as the fabric's desired state has
-    it: its exports' target groups and its service networks, each ARN and id `unknown` (not made yet)."""
+    it: its exports' target groups and its service networks, with the ARNs and ids it `published` for those it
+    has made already (a target group's name changes with whatever would replace it), the others `unknown`."""
     settings = spec.lattice
     assert settings is not None, "a Lattice cluster's"
-    groups = [(tg, unknown) for tg in fabric.target_groups_of(spec.name).values() if tg.export is not None]
-    networks = {network: {"id": unknown, "arn": unknown}
+    made = {g["name"]: g["arn"] for e in (published or {}).get("exports", []) for g in e.get("targetGroups", [])}
+    groups = [(tg, made.get(tg.name, unknown)) for tg in fabric.target_groups_of(spec.name).values()
+              if tg.export is not None]
+    ids = (published or {}).get("serviceNetworks", {})
+    networks = {network: ids.get(network) or {"id": unknown, "arn": unknown}
                 for (_scope, network), owner in fabric.owners.items() if owner == spec.name}
     return lattice_output(spec.name, settings.accountId, settings.region, settings.vpcId,
                           lattice_exports_entries(groups), networks)

@@ -168,7 +168,7 @@ def _lattice_stack(fabric: FabricManifests, spec, manifests, target: ClusterTarg
         """What `stack` publishes: planned, as it will once this change is deployed; else as it did at its last
         `up`."""
         if stack in planned:
-            return planned_lattice_output(fabric.spec.cluster(stack), desired, unknown())
+            return planned_lattice_output(fabric.spec.cluster(stack), desired, published.get(stack), unknown())
         return published.get(stack)
 
     def declare(published: dict[str, Any]) -> Any:
@@ -176,8 +176,8 @@ def _lattice_stack(fabric: FabricManifests, spec, manifests, target: ClusterTarg
         network_ids: dict[str, Any] = {}
         if planned:
             pulumi.log.warn(f"{cluster!r} is previewed against what {' and '.join(map(repr, planned))} will publish "
-                            "after this change (planned: previewed in the same run), their target group ARNs and "
-                            "service network ids not known until they are deployed")
+                            "after this change (planned: previewed in the same run), the ARNs and ids of target groups "
+                            "and service networks they have not made yet not known until they are deployed")
         for stack in sorted(stacks.references):
             data = read(stack, published)
             _require(data is not None, f"stack {stack!r} has published no Lattice outputs, so {cluster!r} cannot "

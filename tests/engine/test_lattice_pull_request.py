@@ -116,8 +116,13 @@ def test_the_importer_previews_the_new_route_against_the_exporter_as_planned(pul
             ("aws:vpclattice/listenerRule:ListenerRule",
              "cluster3-lattice-httproute-default-orders-fabric-network-http-1")} <= set(created(cluster3))
     assert ("'cluster3' is previewed against what 'cluster1' will publish after this change (planned: previewed in "
-            "the same run), their target group ARNs and service network ids not known until they are deployed"
-            in cluster3.warnings), cluster3.warnings
+            "the same run), the ARNs and ids of target groups and service networks they have not made yet not known "
+            "until they are deployed" in cluster3.warnings), cluster3.warnings
+
+
+def test_the_importers_routes_to_what_the_exporter_made_already_preview_unchanged(pull_request):
+    cluster3 = pull_request["result"].stack("cluster3")
+    assert {op for op, count in cluster3.changes.items() if count} == {"create", "same"}, cluster3.changes
 
 
 def test_a_preview_of_the_importer_alone_still_reads_the_exporters_deployed_outputs(pull_request):

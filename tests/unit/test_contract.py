@@ -42,11 +42,19 @@ def test_a_lattice_output_reads_back_as_the_exports_the_manifests_declare_with_t
 
 def test_a_planned_lattice_stack_publishes_the_target_groups_and_networks_the_fabric_plans_their_ids_unknown():
     fabric = load_fabric(EXAMPLE)
-    output = planned_lattice_output(fabric.spec.cluster("cluster1"), fabric.lattice, "(unknown)")
+    output = planned_lattice_output(fabric.spec.cluster("cluster1"), fabric.lattice, None, "(unknown)")
     planned = {(e.key, consumer, arn) for e in lattice_exports("cluster1", output) for consumer, arn in e.target_groups}
     assert planned == {(tg.export, tg.consumer, "(unknown)") for tg in fabric.lattice.target_groups
                        if tg.cluster == "cluster1" and tg.export is not None}
     assert output["serviceNetworks"] == {"fabric-network": {"id": "(unknown)", "arn": "(unknown)"}}
+
+
+def test_a_planned_lattice_stack_keeps_the_arns_and_ids_it_published_for_what_it_has_made_already():
+    fabric = load_fabric(EXAMPLE)
+    published = {**published_lattice_output(fabric, "cluster1"),
+                 "serviceNetworks": {"fabric-network": {"id": "sn-1", "arn": "arn:sn-1"}}}
+    output = planned_lattice_output(fabric.spec.cluster("cluster1"), fabric.lattice, published, "(unknown)")
+    assert output == published
 
 
 def importer_preview(monkeypatch: pytest.MonkeyPatch, planned: str) -> dict:
@@ -64,8 +72,8 @@ def test_an_importer_previewed_after_its_exporters_forwards_to_their_planned_tar
     assert isinstance(target["targetGroupIdentifier"], Unknown)
     assert preview["warnings"] == [
         "'cluster3' is previewed against what 'cluster1' and 'cluster2' will publish after this change (planned: "
-        "previewed in the same run), their target group ARNs and service network ids not known until they are "
-        "deployed"]
+        "previewed in the same run), the ARNs and ids of target groups and service networks they have not made yet "
+        "not known until they are deployed"]
 
 
 def test_an_importer_of_exporters_neither_deployed_nor_planned_is_refused_naming_what_to_deploy_first(monkeypatch):
