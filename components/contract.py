@@ -93,7 +93,9 @@ CERTIFICATES_OUTPUT = "fabricCertificates"
 RENDER_DIRECTORY_OUTPUT = "renderDirectory"
 """Where the stack rendered its manifests (None: applied to a cluster), for the fabric layer's drift check."""
 LATTICE_OUTPUT = "lattice"
-"""A Lattice cluster's account, Region, VPC, exports (with their target groups) and service networks."""
+"""A Lattice cluster's account, Region, VPC, exports (with their target groups), service networks (with their RAM
+shares), the services it declares for other clusters' routes (`hostedServices`), and where the services of its
+routes that another cluster declares are (`routeServices`)."""
 
 
 def render_directory_output(target: ClusterTarget, project_dir: Path) -> str | None:
@@ -127,11 +129,20 @@ def lattice_exports_entries(groups: list[tuple[TargetGroupSpec, str]]) -> list[d
 
 
 def lattice_output(cluster: str, account_id: str, region: str, vpc_id: str, exports: list[dict[str, Any]],
-                   service_networks: dict[str, Any]) -> dict[str, Any]:
+                   service_networks: dict[str, Any], hosted: list[dict[str, Any]] | None = None,
+                   route_services: dict[str, Any] | None = None) -> dict[str, Any]:
     """The `lattice` output. `exports`: `lattice_exports_entries` of its target groups; `service_networks`:
-    network -> {id, arn}, the ones it owns."""
-    return {"cluster": cluster, "accountId": account_id, "region": region, "vpcId": vpc_id, "exports": exports,
-            "serviceNetworks": service_networks}
+    network -> {id, arn, share (its RAM share's ARN, when shared)}, the ones it owns; `hosted`: the services it
+    declares for other clusters' routes, each {cluster, route, name, arn, dnsName}; `route_services`: route ->
+    {cluster, accountId, name, dnsName}, its routes' services another cluster declares. The last two only when
+    there are some."""
+    output = {"cluster": cluster, "accountId": account_id, "region": region, "vpcId": vpc_id, "exports": exports,
+              "serviceNetworks": service_networks}
+    if hosted:
+        output["hostedServices"] = hosted
+    if route_services:
+        output["routeServices"] = route_services
+    return output
 
 
 def lattice_exports(stack: str, data: Mapping[str, Any] | None) -> list[LatticeExport]:
@@ -145,6 +156,15 @@ def lattice_exports(stack: str, data: Mapping[str, Any] | None) -> list[LatticeE
             for e in data.get("exports", [])]
 
 
-def lattice_network_ids(data: Mapping[str, Any]) -> dict[str, Any]:
-    """Service network -> id, for the networks a `lattice` output publishes."""
-    return {network: ids["id"] for network, ids in data.get("serviceNetworks", {}).items()}
+def lattice_networks(data: Mapping[str, Any]) -> dict[tuple[tuple[str, str], str], dict[str, Any]]:
+    """(account and Region, network) -> {id, arn, share?}, for the networks a `lattice` output publishes."""
+    scope = (data["accountId"], data["region"])
+    return {(scope, network): entry for network, entry in data.get("serviceNetworks", {}).items()}
+
+
+def hosted_services(data: Mapping[str, Any], cluster: str) -> dict[str, dict[str, Any]]:
+    """Route -> {cluster, accountId, name, dnsName}: the services a `lattice` output's stack declares for the routes
+    of `cluster`."""
+    return {entry["route"]: {"cluster": data["cluster"], "accountId": data["accountId"], "name": entry["name"],
+                             "dnsName": entry.get("dnsName")}
+            for entry in data.get("hostedServices", []) if entry["cluster"] == cluster}

@@ -500,9 +500,10 @@ def _serves(target: Record, service: Record) -> None:
 
 
 def _identifiers(value: Any) -> Iterable[str]:
+    """What names other resources in a create's inputs: identifiers, and ARNs (a RAM share's resource)."""
     if isinstance(value, dict):
         for k, v in value.items():
-            if k.endswith("Identifier") or k == "identifier":
+            if k.endswith(("Identifier", "Arn")) or k == "identifier":
                 if isinstance(v, str):
                     yield v
             else:

@@ -35,8 +35,12 @@ def check_cluster(spec: ClusterSpec, manifests: ClusterManifests) -> tuple[list[
                     "objects belong to clusters with dataplane lattice")
         return problems, warnings
 
+    targets = spec.lattice.targets if spec.lattice else None
     for export in manifests.of_kind(ServiceExport):
         ns = export.metadata.namespace
+        if targets is None:
+            say(problems, export, "metadata.name", f"cluster {spec.name!r} has no lattice.targets in fabric.yaml: its "
+                "target groups need them (instance, ip or alb)")
         service = manifests.service(ns, export.service)
         if service is None:
             say(problems, export, "metadata.name", f"no Service {ns}/{export.service} in this cluster's manifests "
@@ -77,6 +81,9 @@ def check_cluster(spec: ClusterSpec, manifests: ClusterManifests) -> tuple[list[
             where, ns, name, port = backend.field, backend.namespace, backend.ref.name, backend.ref.port
             if backend.ref.kind == "Service":
                 service = manifests.service(ns, name)
+                if targets is None:
+                    say(problems, route, f"{where}.name", f"cluster {spec.name!r} has no lattice.targets in "
+                        "fabric.yaml: the target group of a Service backend needs them (instance, ip or alb)")
                 if service is None:
                     say(problems, route, f"{where}.name", f"no Service {ns}/{name} in this cluster's manifests")
                 elif port is None:
@@ -105,7 +112,7 @@ def check_cluster(spec: ClusterSpec, manifests: ClusterManifests) -> tuple[list[
                      for e in manifests.of_kind(ServiceExport)))
         if not found:
             say(problems, policy, "spec.targetRef", f"no {target.kind} {ns}/{target.name} in this cluster's manifests")
-        if policy.spec.healthCheck and spec.lattice and spec.lattice.targets.mode == "alb":
+        if policy.spec.healthCheck and targets is not None and targets.mode == "alb":
             say(warnings, policy, "spec.healthCheck", "ignored: this cluster's targets are an ALB (targets mode alb), "
                 "and VPC Lattice does not health-check ALB target groups; the ALB's own target groups do")
     for policy in (*manifests.of_kind(IAMAuthPolicy), *manifests.of_kind(VpcAssociationPolicy)):

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from .errors import Problem
-from .lattice_fabric import (AssociationSpec, ExportTargetGroupKey, LatticeFabric, RouteTargetGroupKey, ServiceSpec,
-                             TargetGroupKey, Where)
+from .lattice_fabric import (AssociationSpec, ExportTargetGroupKey, ForwardTarget, LatticeFabric, RouteTargetGroupKey,
+                             ServiceSpec, TargetGroupKey, Where)
 from .lattice_imports import Scope, scope_of
 from .limits import FORWARD_TARGET_GROUPS
 
@@ -32,7 +32,7 @@ class Violation:
 def violations(fabric: LatticeFabric) -> list[Violation]:
     return [*_unique_names(fabric), *_network_claims(fabric), *_one_service_per_target_group(fabric),
             *_target_groups_in_region(fabric), *_vpc_associations(fabric), *_quotas(fabric), *_listener_ports(fabric),
-            *_certificates(fabric)]
+            *_certificates(fabric), *_one_account_per_service(fabric), *_shared_networks(fabric)]
 
 
 def problems(fabric: LatticeFabric) -> list[Problem]:
@@ -122,7 +122,7 @@ def _target_groups_in_region(fabric: LatticeFabric) -> Iterable[Violation]:
                                           f"spec.rules[{rule.index}].backendRefs").problem(
                         f"it forwards to target group {target.arn} of Region {region}, but its Lattice service is "
                         f"in {_region(service.scope)}: a service forwards only to target groups of its Region"),
-                        frozenset({service.cluster}))
+                        service.stacks)
 
 
 def _described(identity: TargetGroupKey | str) -> str:
@@ -177,13 +177,13 @@ def _quotas(fabric: LatticeFabric) -> Iterable[Violation]:
                 f"its Lattice service {service.name!r} would have {len(service.listeners)} listeners (Gateway "
                 f"{service.listeners[0].gateway!r}: {names}); the quota in {_region(service.scope)} is {listeners} "
                 "per service: attach it to fewer with sectionName, or declare a raised quota under lattice.quotas "
-                "in fabric.yaml"), frozenset({service.cluster}))
+                "in fabric.yaml"), service.stacks)
         rules = _quota(fabric, service.scope, "rulesPerListener")
         if any(spec.protocol != "TLS_PASSTHROUGH" for spec in service.listeners) and len(service.rules) > rules:
             yield Violation(Where(service.where.file, service.where.object, "spec.rules").problem(
                 f"{len(service.rules)} rules on each listener of its Lattice service {service.name!r}; the quota in "
                 f"{_region(service.scope)} is {rules} per listener: split the route, or declare a raised quota under "
-                "lattice.quotas in fabric.yaml"), frozenset({service.cluster}))
+                "lattice.quotas in fabric.yaml"), service.stacks)
         low, high = FORWARD_TARGET_GROUPS
         for rule in service.rules:
             if len(rule.targets) > high:
@@ -191,7 +191,7 @@ def _quotas(fabric: LatticeFabric) -> Iterable[Violation]:
                                       f"spec.rules[{rule.index}].backendRefs").problem(
                     f"its forward action would have {len(rule.targets)} target groups (a ServiceImport matching "
                     f"several clusters counts each); VPC Lattice takes {low}-{high} per action"),
-                    frozenset({service.cluster}))
+                    service.stacks)
 
 
 def _listener_ports(fabric: LatticeFabric) -> Iterable[Violation]:
@@ -201,7 +201,7 @@ def _listener_ports(fabric: LatticeFabric) -> Iterable[Violation]:
             yield Violation(Where(service.where.file, service.where.object, "spec.parentRefs").problem(
                 f"Gateway {later.gateway!r} listeners {first.listener.name!r} and {later.listener.name!r} both use "
                 f"port {later.port}, and a Lattice service has one listener per port: attach the route to one of "
-                "them with sectionName"), frozenset({service.cluster}))
+                "them with sectionName"), service.stacks)
 
 
 def _certificates(fabric: LatticeFabric) -> Iterable[Violation]:
@@ -212,3 +212,46 @@ def _certificates(fabric: LatticeFabric) -> Iterable[Violation]:
                 f"its Gateway listener gives the certificate {service.certificate_arn} (certificate-arn), which "
                 "VPC Lattice uses for a custom domain name: add the hostname it is for"),
                 frozenset({service.cluster}))
+
+
+def _one_account_per_service(fabric: LatticeFabric) -> Iterable[Violation]:
+    """A listener rule's target groups are in the account of its service (VPC Lattice User Guide, target groups;
+    RAM shares no target group): a route whose rules forward to target groups of two accounts cannot be one
+    service, nor one whose target group another account owns with no cluster of the fabric there to declare it."""
+    for service in fabric.services:
+        accounts: dict[str, tuple[str, int]] = {}  # account -> its first target group in words, and its rule
+        for rule in service.rules:
+            for target in rule.targets:
+                account, described = _target_account(service, target)
+                accounts.setdefault(account, (described, rule.index))
+        if len(accounts) > 1:
+            (first, (one, _)), (second, (other, index)) = list(accounts.items())[:2]
+            message = (f"its rules forward to target groups of two accounts: {first} ({one}) and {second} ({other}); "
+                       "a listener rule's target groups must be in the account of its Lattice service, so one route "
+                       "cannot reach both: split the route per account, or narrow its ServiceImports "
+                       "(aws-eks-cluster-name)")
+        elif accounts and service.scope[0] not in accounts:
+            [(account, (described, index))] = accounts.items()
+            message = (f"it forwards to {described} of account {account}, where no cluster of the fabric declares its "
+                       "Lattice service; a listener rule's target groups must be in the account of its service "
+                       f"({service.scope[0]})")
+        else:
+            continue
+        yield Violation(Where(service.where.file, service.where.object, f"spec.rules[{index}].backendRefs")
+                        .problem(message), service.stacks)
+
+
+def _target_account(service: ServiceSpec, target: ForwardTarget) -> tuple[str, str]:
+    """The account of a forward target's target group, and the target group in words."""
+    if target.export is not None:
+        export = target.export
+        return export.scope[0], f"export {export.namespace}/{export.name} of cluster {export.cluster}"
+    if target.arn is not None:
+        return target.arn.split(":")[4], f"target group {target.arn}"
+    return service.scope[0], f"a Service of cluster {service.cluster}"
+
+
+def _shared_networks(fabric: LatticeFabric) -> Iterable[Violation]:
+    """What RAM would not allow of the networks clusters of several accounts join (lattice_networks)."""
+    for problem, clusters in fabric.networks.problems:
+        yield Violation(problem, frozenset(clusters))

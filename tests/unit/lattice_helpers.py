@@ -79,7 +79,7 @@ def declare_importer(fabric: FabricManifests, outside: list[LatticeExport], exis
         if watch:
             pulumi.runtime.register_stack_transformation(watch)
         LatticeCluster("importer", LatticeArgs(
-            spec=spec, manifests=fabric.manifests["importer"], fabric=desired, network_ids={},
+            spec=spec, manifests=fabric.manifests["importer"], fabric=desired, networks={},
             published={e.key: e for e in outside}, node_ports={}))
 
     return declare(program, lattice, scope_of(spec))
