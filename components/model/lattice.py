@@ -35,6 +35,8 @@ Region = Annotated[str, Field(pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 # EC2 ids as the Lattice API takes them (botocore's VpcId and SecurityGroupId): 8 or 17 characters after the prefix.
 VpcId = Annotated[str, Field(pattern=r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$")]
 SecurityGroupId = Annotated[str, Field(pattern=r"^sg-([0-9a-f]{8}|[0-9a-f]{17})$")]
+VPC_IDENTIFIER = re.compile(r"^vpc-([0-9a-z]{8}|[0-9a-z]{17})$")
+"""A target group's VPC as the Lattice API takes it (botocore's VpcId): what a ServiceImport's aws-vpc is compared with."""
 CERTIFICATE_ARN = PREFIX + "certificate-arn"
 CERTIFICATE_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-z-]+$")
 # AWS tags (the Lattice API's TagKey and TagValue): keys 1-128 characters, values up to 256; `aws:` is AWS's own.
@@ -384,7 +386,16 @@ class ServiceImport(Strict):
 
     @property
     def vpc_filter(self) -> str | None:
-        return self.metadata.annotations.get(VPC)
+        """The aws-vpc filter. A value no VPC id can equal is none (`vpc_placeholder`): the controller compares it
+        with each target group's VPC id, and its documentation's example writes a placeholder there."""
+        value = self.metadata.annotations.get(VPC)
+        return value if value is None or VPC_IDENTIFIER.fullmatch(value) else None
+
+    @property
+    def vpc_placeholder(self) -> str | None:
+        """The aws-vpc annotation when it is no VPC id (not `vpc-` and 8 or 17 characters): taken for no filter."""
+        value = self.metadata.annotations.get(VPC)
+        return value if value is not None and not VPC_IDENTIFIER.fullmatch(value) else None
 
     @property
     def target_group_arn(self) -> str | None:

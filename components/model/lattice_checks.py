@@ -9,7 +9,7 @@ from __future__ import annotations
 from .errors import Problem
 from .fabric_yaml import ClusterSpec
 from .gateway import LISTENER_PROTOCOLS, ROUTE_KINDS, Gateway
-from .lattice import (SERVICE_NAME_OVERRIDE, IAMAuthPolicy, ServiceExport, ServiceImport, TargetGroupPolicy,
+from .lattice import (SERVICE_NAME_OVERRIDE, VPC, IAMAuthPolicy, ServiceExport, ServiceImport, TargetGroupPolicy,
                       VpcAssociationPolicy)
 from .lattice_names import route_service_name
 from .limits import service_name_problem
@@ -100,6 +100,10 @@ def check_cluster(spec: ClusterSpec, manifests: ClusterManifests) -> tuple[list[
                     "exported port is used, as with the AWS controller)")
 
     for (ns, name), imp in sorted(imports.items()):
+        if imp.vpc_placeholder is not None:
+            say(warnings, imp, "metadata.annotations", f"{VPC}: {imp.vpc_placeholder!r} is no VPC id (vpc- and 8 or 17 "
+                "characters), so no target group's VPC equals it: taken as no VPC filter (the AWS controller would "
+                "find no target group)")
         if (ns, name) not in used_imports:
             say(warnings, imp, "metadata.name", "no route uses this ServiceImport: a ServiceImport only takes effect "
                 "as a route's backendRef")
