@@ -19,6 +19,7 @@ from ..model.lattice import IAMAuthPolicy
 from ..model.lattice_imports import ExportKey, LatticeExport
 from ..model.lattice_fabric import (ExportTargetGroupKey, ForwardTarget, LatticeFabric, ServiceSpec, TargetGroupKey,
                                     TargetGroupSpec)
+from ..model.lattice_networks import NetworkSpec
 from ..model.load import ClusterManifests, ref
 from ..model.routes import backends, service_imports
 from ..moved import FormerWrapper, Moved, urn_type
@@ -78,8 +79,7 @@ class LatticeCluster(pulumi.ComponentResource):
             "name": network.name, "tags": self._tags,
             **({"auth_policy": auth[("Gateway", network.name)]} if ("Gateway", network.name) in auth else {}),
             **({"access_logs": s.accessLogs} if s.accessLogs else {}),
-            **({"share": {"principals": list(network.principals), "allow_external_principals": network.allow_external}}
-               if network.principals else {})}, moved), self._child)
+            **self._share(network)}, moved), self._child)
             for network in fabric.networks.created_by(spec.name)}
         self._identifiers = self._network_identifiers(name)
         for association in fabric.associations_of(spec.name):
@@ -97,6 +97,13 @@ class LatticeCluster(pulumi.ComponentResource):
         self.services = fabric.services_of(spec.name)
         self.routes = [self._route(name, service, auth) for service in self.services]
         self.register_outputs({"networks": sorted(self.networks), "targetGroups": len(self.target_groups)})
+
+    def _share(self, network: NetworkSpec) -> dict[str, Any]:
+        """The `share` argument of a network this stack creates, when the fabric shares it."""
+        share = self._args.fabric.networks.shares.get(network.key)
+        if share is None:
+            return {}
+        return {"share": {"principals": list(share.principals), "allow_external_principals": share.allow_external}}
 
     def _network_identifiers(self, name: str) -> dict[Any, Any]:
         """What names each network this stack joins: its id, or its ARN from another account (or when it exists

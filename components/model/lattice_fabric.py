@@ -336,7 +336,8 @@ def route_uses(cluster: ClusterSpec, host: ClusterSpec, m: ClusterManifests, rou
     if host.name == cluster.name:
         return []
     gateways = dict.fromkeys(g for g, _ in gateway_listeners(route, {g.metadata.name: g for g in m.of_kind(Gateway)}))
-    return [Use(host.name, scope_of(host)[0], scope_of(cluster), g, m.file_of(route), ref(route)) for g in gateways]
+    return [Use(host.name, scope_of(host)[0], scope_of(cluster), g, "service", m.file_of(route), ref(route))
+            for g in gateways]
 
 
 def _policies(m: ClusterManifests) -> dict[tuple[str, str, str], TargetGroupPolicy]:

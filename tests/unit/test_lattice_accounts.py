@@ -5,15 +5,20 @@ fake, which refuses what AWS refuses across accounts (tests/unit/test_lattice_fa
 
 from __future__ import annotations
 
+import copy
+import re
 import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from clusterfabric.offline.plan import lattice_api, plan
 from clusterfabric.toolchain import PROJECT_DIR
 from components.model import load_fabric
-from components.model.graph import run_order
+from components.model.fabric_yaml import FabricSpec
+from components.model.graph import dependencies, run_order
+from components.model.validation import parse
 from tests.unit.edited_fabric import edit, lines
 
 EXAMPLE = PROJECT_DIR / "examples" / "lattice-accounts"
@@ -109,7 +114,37 @@ def test_the_stacks_run_the_network_owner_first_then_the_exporter_then_the_consu
     assert run_order(load_fabric(EXAMPLE)) == ["network", "exporter", "consumer"]
 
 
+def test_a_stack_accepting_a_share_waits_for_the_owner_to_publish_it(example: dict[str, dict]):
+    published = copy.deepcopy({stack: example[stack]["outputs"] for stack in ("network", "exporter")})
+    del published["network"]["lattice"]["serviceNetworks"]["shop-network"]["share"]  # as before the owner shared it
+    [refused] = plan(PROJECT_DIR, EXAMPLE, ["consumer"], known=published)["stacks"]["consumer"]["errors"]
+    assert refused == ("stack 'network' has not shared service network 'shop-network' yet, so 'consumer' cannot "
+                       "accept it: run `pulumi up` on 'network' first")
+
+
 # --- sharing -------------------------------------------------------------------------------------------------
+
+
+def test_one_cluster_of_an_account_accepts_the_share_and_the_others_of_that_account_wait_for_it(accounts: Path):
+    edit(accounts, "fabric.yaml", "      securityGroupIds: [sg-0a1b2c3d4e5f63333]\n",
+         "      securityGroupIds: [sg-0a1b2c3d4e5f63333]\n  - name: consumer2\n    dataplane: lattice\n    lattice:\n"
+         f'      accountId: "{CONSUMER}"\n      region: us-west-2\n      vpcId: vpc-0a1b2c3d4e5f64444\n')
+    shutil.copytree(accounts / "consumer", accounts / "consumer2")
+    (accounts / "consumer2" / "checkout.yaml").unlink()
+    fabric = load_fabric(accounts)
+    assert [(a.cluster, a.account) for a in fabric.lattice.networks.acceptances] == [("exporter", EXPORTER),
+                                                                                    ("consumer", CONSUMER)]
+    assert dependencies(fabric).hard["consumer2"] == {"network", "consumer"}
+
+
+def test_a_network_a_cluster_lists_is_created_whether_a_gateway_joins_it_yet_or_not(accounts: Path):
+    edit(accounts, "fabric.yaml", "      vpcId: vpc-0a1b2c3d4e5f61111\n",
+         "      vpcId: vpc-0a1b2c3d4e5f61111\n      serviceNetworks: [spare-network]\n")
+    networks = load_fabric(accounts).lattice.networks
+    assert [n.name for n in networks.created_by("network")] == ["shop-network", "spare-network"]
+    assert list(networks.shares) == [
+        (("111111111111", "us-west-2"), "shop-network")]  # only a network fabric.yaml lists is shared
+
 
 
 def test_inside_the_organization_with_sharing_enabled_no_invitation_is_accepted(
