@@ -270,3 +270,13 @@ def test_a_bad_service_network_entry_is_refused_naming_its_field(accounts: Path,
     edit(accounts, "fabric.yaml", old, new)
     [problem] = lines(accounts)
     assert problem.startswith(line)
+
+
+def test_the_documented_fabric_yaml_of_several_accounts_is_valid():
+    text = (PROJECT_DIR / "docs" / "lattice.md").read_text()
+    snippet = re.search(r"## Across accounts.*?```yaml\n(.*?)```", text, re.S).group(1)  # type: ignore[union-attr]
+    settings = yaml.safe_load(snippet)["lattice"]
+    spec = parse(FabricSpec, {"clusters": [{"name": "network", "dataplane": "lattice", "lattice": {
+        "accountId": NETWORK, "region": "us-west-2", "vpcId": "vpc-0a1b2c3d4e5f61111"}}], "lattice": settings},
+        "docs/lattice.md", "Fabric")
+    assert [n.name for n in spec.lattice.serviceNetworks] == ["shop-network", "partner-network"]
