@@ -7,17 +7,14 @@ Then they come down in reverse order, the RAM resources with them."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from clusterfabric.offline.plan import lattice_api
 from clusterfabric.toolchain import PROJECT_DIR
-from components.model import load_fabric, run_order
-from tests.fake_aws import point_at_fake_aws, use_fake_aws
-from tests.pulumi_project import PulumiProject, copy_program, project
+from tests.fake_aws.project import destroy_in_reverse, expect_no_changes, fabric_on_fake_aws
+from tests.pulumi_project import PulumiProject
 
 NETWORK, EXPORTER, CONSUMER = "111111111111", "222222222222", "333333333333"
 
@@ -31,20 +28,8 @@ def held(state: Path) -> Counter[tuple[str, str, str]]:
 @pytest.fixture(scope="module")
 def accounts(tmp_path_factory: pytest.TempPathFactory) -> tuple[PulumiProject, list[str], Path]:
     """The program with the example's fabric, its stacks up in dependency order against the fake plugin."""
-    directory = copy_program(tmp_path_factory.mktemp("accounts") / "program")
-    shutil.copytree(PROJECT_DIR / "examples" / "lattice-accounts", directory / "accounts")
-    point_at_fake_aws(directory / "Pulumi.yaml")
-    proj = project(directory)
-    state = directory.parent / "aws.json"
-    fabric = load_fabric(directory / "accounts")
-    state.write_text(json.dumps(lattice_api(fabric).to_json()))
-    use_fake_aws(proj.env, state)
-    stacks = run_order(fabric)
-    for stack in stacks:
-        proj.init_stack(stack)
-        proj.pulumi("config", "set", "--stack", stack, "clusterfabric:fabric", "accounts")
-        proj.up(stack)
-    return proj, stacks, state
+    return fabric_on_fake_aws(tmp_path_factory.mktemp("accounts") / "program",
+                              PROJECT_DIR / "examples" / "lattice-accounts")
 
 
 def test_the_stacks_come_up_network_owner_first(accounts):
@@ -80,12 +65,10 @@ def test_the_consumers_route_has_its_service_in_the_exporters_account_and_its_dn
 
 def test_a_second_up_changes_nothing(accounts):
     proj, stacks, _state = accounts
-    for stack in stacks:
-        proj.pulumi("preview", "--expect-no-changes", "--stack", stack)
+    expect_no_changes(proj, stacks)
 
 
 def test_destroying_in_reverse_order_empties_the_three_accounts(accounts):
     proj, stacks, state = accounts
-    for stack in reversed(stacks):
-        proj.pulumi("destroy", "--yes", "--stack", stack)
+    destroy_in_reverse(proj, stacks)
     assert held(state) == Counter()
