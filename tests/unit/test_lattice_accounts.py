@@ -173,8 +173,9 @@ def test_an_account_outside_the_organization_needs_the_share_to_allow_external_p
         "fabric.yaml: ServiceNetwork/-/shop-network: lattice.serviceNetworks[0].allowExternalPrincipals: account "
         f"{CONSUMER} is outside lattice.organization: RAM adds it to the share only with allowExternalPrincipals: true"]
     edit(accounts, "fabric.yaml", "      owner: network\n", "      owner: network\n      allowExternalPrincipals: true\n")
-    consumer = planned(accounts)["consumer"]
-    assert len(declared(consumer, "ResourceShareAccepter")) == 1  # outside the Organization: an invitation
+    assert lines(accounts) == []
+    fabric = load_fabric(accounts)  # outside the Organization, the consumer gets an invitation to accept
+    assert [(a.cluster, a.account) for a in fabric.lattice.networks.acceptances] == [("consumer", CONSUMER)]
 
 
 def test_a_route_to_another_accounts_export_through_a_network_fabric_yaml_does_not_list_is_refused(accounts: Path):
