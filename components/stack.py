@@ -3,7 +3,8 @@
 A ClusterLink cluster publishes one stack output, `clusterlink`: its peer name,
 gateways, labels, exports and access policies. The stack that owns the fabric
 CA also publishes `fabricCertificates` (a secret). A Lattice cluster publishes
-`lattice`: its exports with their target groups, and its service networks
+`lattice`: its exports with their target groups, its service networks with
+their RAM shares, and the services it declares for other clusters' routes
 (components/contract.py writes and parses each).
 """
 
@@ -19,8 +20,8 @@ import pulumi
 from .cluster import Cluster, ClusterArgs, ClusterLinkInputs, LatticeInputs
 from .clusterlink.certificates import FabricCertificates
 from .contract import (CERTIFICATES_OUTPUT, CLUSTERLINK_OUTPUT, LATTICE_OUTPUT, PLANNED_PEERS_ENV,
-                       RENDER_DIRECTORY_OUTPUT, ClusterTarget, hosted_services, lattice_exports, lattice_networks,
-                       lattice_output, render_directory_output)
+                       RENDER_DIRECTORY_OUTPUT, ClusterTarget, deploy_first, hosted_services, lattice_exports,
+                       lattice_networks, lattice_output, planned_lattice_output, render_directory_output)
 from .links import PeerStacks
 from .model import FabricManifests, PeerInfo, lattice_checks
 from .model.access import Policies, PeerAccess, blocked_sources
@@ -29,7 +30,7 @@ from .model.clusterlink_checks import check_cluster
 from .model.peers import check_import_sources, clusterlink_output, peer_info, read_peers
 from .model.lattice_imports import ExportKey, LatticeExport
 from .model.lattice_networks import NetworkSpec
-from .model.lattice_rules import problems_of
+from .model.lattice_rules import problems_of, warnings_of
 from .model.load import ref
 from .ports import assign_target_ports
 
@@ -68,6 +69,7 @@ def build_stack(fabric: FabricManifests, cluster: str, target: ClusterTarget, pr
         # The fabric's AWS rules, between this stack and the others of its account and Region: at `up` each
         # stack sees only itself, so a name taken twice or a VPC associated twice would fail half-way.
         problems = problems_of(fabric.lattice, cluster)
+        lattice_warnings += warnings_of(fabric.lattice, cluster)
         build = _lattice_stack
     _require(not problems, "invalid fabric input:\n" + "\n".join(map(str, problems)))
     for warning in lattice_warnings:
@@ -141,6 +143,15 @@ def _clusterlink_stack(fabric: FabricManifests, spec, manifests, target: Cluster
     return outputs
 
 
+def unknown() -> pulumi.Output[Any]:
+    """A value known only once `up` makes it: what a preview shows for an output of a resource still to be
+    created. Made in an apply (it needs the program's event loop)."""
+    async def value(v: Any) -> Any:
+        return v
+
+    return pulumi.Output(set(), value(None), value(False))
+
+
 def _lattice_stack(fabric: FabricManifests, spec, manifests, target: ClusterTarget) -> dict[str, Any]:
     cluster = spec.name
     settings = spec.lattice
@@ -151,15 +162,28 @@ def _lattice_stack(fabric: FabricManifests, spec, manifests, target: ClusterTarg
                if t.export is not None and t.export.cluster != cluster}
     hosts = {s.host for s in desired.hosted_elsewhere(cluster)}
     stacks = PeerStacks(sources | hosts | {n.owner for n in networks if n.owner not in (None, cluster)})
+    planned = sorted(planned_peers() & set(stacks.references))
+
+    def read(stack: str, published: dict[str, Any]) -> Any:
+        """What `stack` publishes: planned, as it will once this change is deployed; else as it did at its last
+        `up`."""
+        if stack in planned:
+            return planned_lattice_output(fabric.spec.cluster(stack), desired, published.get(stack), unknown())
+        return published.get(stack)
 
     def declare(published: dict[str, Any]) -> Any:
         exports: dict[ExportKey, LatticeExport] = {}
         network_entries: dict[Any, dict[str, Any]] = {}
         route_services: dict[str, Any] = {}
+        if planned:
+            pulumi.log.warn(f"{cluster!r} is previewed against what {' and '.join(map(repr, planned))} will publish "
+                            "after this change (planned: previewed in the same run), the ARNs and ids of what they "
+                            "have not made yet (target groups, service networks and their shares, services) not known "
+                            "until they are deployed")
         for stack in sorted(stacks.references):
-            data = published.get(stack)
+            data = read(stack, published)
             _require(data is not None, f"stack {stack!r} has published no Lattice outputs, so {cluster!r} cannot "
-                     f"use what it shares: run `pulumi up` on {stack!r} first")
+                     f"use what it shares: {deploy_first(stack)}")
             exports.update((export.key, export) for export in lattice_exports(stack, data))
             network_entries.update(lattice_networks(data))
             route_services.update(hosted_services(data, cluster))
@@ -186,8 +210,8 @@ def _require_networks(cluster: str, networks: list[NetworkSpec], accepted: list[
     for network in networks:
         _require(network.owner in (None, cluster) or network.key in published,
                  f"stack {network.owner!r} owns service network {network.name!r} but does not publish it yet: "
-                 f"run `pulumi up` on {network.owner!r} first")
+                 f"{deploy_first(network.owner)}")
     for network in accepted:
         _require("share" in published.get(network.key, {}),
                  f"stack {network.owner!r} has not shared service network {network.name!r} yet, so {cluster!r} "
-                 f"cannot accept it: run `pulumi up` on {network.owner!r} first")
+                 f"cannot accept it: {deploy_first(network.owner)}")

@@ -6,7 +6,9 @@ A process is the session's when it runs below pytest; or when it carries the ses
 behind has been re-parented to init, but it keeps its environment; or when its working directory, command line or
 environment names a path in the session's temporary directory (a local pod starts with an environment of its own).
 
-A pytest plugin: tests/conftest.py enables it for the suite.
+A pytest plugin: tests/conftest.py enables it for the suite. Under pytest-xdist (scripts/test runs two workers)
+each worker is a session of its own that checks and stops what it started; it hands the list to the controlling
+process, which fails the run and names them.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ GRACE_SECONDS = 10.0
 """How long a leftover may take to end on SIGTERM before it is killed."""
 
 _TEMPORARY = pytest.StashKey[Path]()
-_LEFT = pytest.StashKey[list[Process]]()
+_LEFT = pytest.StashKey[list[str]]()
+WORKER_OUTPUT = "leftover_processes"
+"""Where an xdist worker hands its leftovers to the controlling process (`config.workeroutput`)."""
 
 
 def _text(pid: int, name: str) -> str:
@@ -106,19 +110,25 @@ def _session_temporary(request: pytest.FixtureRequest, tmp_path_factory: pytest.
 @pytest.hookimpl(trylast=True)  # after pytest's own, which tears down what fixtures are still set up
 def pytest_sessionfinish(session: pytest.Session) -> None:
     left = started_by_session(os.getpid(), session.config.stash.get(_TEMPORARY, None))
-    if not left:
-        return
-    session.config.stash[_LEFT] = left
     stop(left)
-    if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+    found = session.config.stash.setdefault(_LEFT, [])
+    found += [str(p) for p in left]
+    if hasattr(session.config, "workeroutput"):  # an xdist worker: its controller reports them
+        session.config.workeroutput[WORKER_OUTPUT] = found
+    elif found and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's: a worker has finished, with what it hands over
+def pytest_testnodedown(node, error) -> None:
+    node.config.stash.setdefault(_LEFT, []).extend(getattr(node, "workeroutput", {}).get(WORKER_OUTPUT, []))
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
     left = terminalreporter.config.stash.get(_LEFT, [])
-    if left:
+    if left and not hasattr(terminalreporter.config, "workeroutput"):
         terminalreporter.section("processes the session left running (now stopped)", sep="=", red=True, bold=True)
         for process in left:
-            terminalreporter.line(str(process), red=True)
+            terminalreporter.line(process, red=True)
         terminalreporter.line(f"{len(left)} processes outlived the tests that started them: the session fails",
                               red=True)

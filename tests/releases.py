@@ -10,6 +10,7 @@ fabric.yaml edited as docs/upgrading.md says.
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import tarfile
@@ -73,6 +74,12 @@ def upgrade(directory: Path, release: str, migration: tuple[str, str] | None = N
 def preview_steps(proj: PulumiProject, stack: str) -> list[dict]:
     preview = json.loads(proj.pulumi("preview", "--json", "--stack", stack).stdout)
     return [{"op": s["op"], "urn": s["urn"]} for s in preview.get("steps", [])]
+
+
+def previews(proj: PulumiProject) -> Callable[[str], list[dict]]:
+    """`preview_steps` of each stack of `proj`, each taken once: for the tests that only read the previews of one
+    upgrade, before any of them changes a stack."""
+    return functools.cache(lambda stack: preview_steps(proj, stack))
 
 
 def resource_type(urn: str) -> str:

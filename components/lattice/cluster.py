@@ -12,7 +12,7 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import BaseModel, ConfigDict
 
-from ..contract import lattice_exports_entries
+from ..contract import deploy_first, hosted_entry, lattice_exports_entries, network_entry
 from ..model import ClusterSpec
 from ..model.kubernetes import Service
 from ..model.lattice import IAMAuthPolicy
@@ -20,7 +20,7 @@ from ..model.lattice_imports import ExportKey, LatticeExport
 from ..model.lattice_fabric import (ExportTargetGroupKey, ForwardTarget, LatticeFabric, ServiceSpec, TargetGroupKey,
                                     TargetGroupSpec)
 from ..model.lattice_networks import NetworkSpec
-from ..model.load import ClusterManifests, ref
+from ..model.load import ClusterManifests
 from ..model.routes import backends, service_imports
 from ..moved import FormerWrapper, Moved, urn_type
 from .export import ServiceExportPlan, ServiceExport
@@ -175,7 +175,7 @@ class LatticeCluster(pulumi.ComponentResource):
             raise pulumi.RunError(
                 f"stack {export.cluster!r} has not published a target group of export {export.namespace}/"
                 f"{export.name}:{export.port}/{export.route_type} for Lattice service {service.name!r} yet (it makes "
-                f"one per service forwarding to it): run `pulumi up` on {export.cluster!r} first")
+                f"one per service forwarding to it): {deploy_first(export.cluster)}")
         return arn
 
     def _route(self, name: str, service: ServiceSpec, auth: dict) -> Route:
@@ -193,16 +193,14 @@ class LatticeCluster(pulumi.ComponentResource):
 
     def networks_output(self) -> pulumi.Output[dict[str, Any]]:
         """The networks it creates as the stack publishes them: {id, arn, share (when shared)} by name."""
-        return pulumi.Output.from_input({
-            n: {"id": sn.network_id, "arn": sn.arn, **({"share": sn.share_arn} if sn.share_arn is not None else {})}
-            for n, sn in self.networks.items()})
+        return pulumi.Output.from_input({n: network_entry(sn.network_id, sn.arn, sn.share_arn)
+                                         for n, sn in self.networks.items()})
 
     def hosted_output(self) -> pulumi.Output[list[dict[str, Any]]]:
         """The services it declares for other clusters' routes, as the stack publishes them."""
-        return pulumi.Output.from_input([
-            {"cluster": service.cluster, "route": ref(service.route), "name": service.name, "arn": route.service_arn,
-             "dnsName": route.dns_name}
-            for service, route in zip(self.services, self.routes) if service.cluster != service.host])
+        return pulumi.Output.from_input([hosted_entry(service, route.service_arn, route.dns_name)
+                                         for service, route in zip(self.services, self.routes)
+                                         if service.cluster != service.host])
 
     def exports_output(self) -> pulumi.Output[list[dict[str, Any]]]:
         """The exported ports as the stack publishes them, each with its target groups (one per service that

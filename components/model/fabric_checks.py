@@ -28,6 +28,7 @@ def check_fabric(fabric: FabricManifests) -> tuple[list[Problem], list[Problem]]
     warnings += clusterlink_checks.gateway_warnings(fabric.clusterlink_clusters(), fabric.fabric_file)
     if not problems:
         problems += lattice_rules.problems(fabric.lattice)
+        warnings += lattice_rules.warnings(fabric.lattice)
     if not problems:
         try:
             run_order(fabric, fabric.fabric_file)

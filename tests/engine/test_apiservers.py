@@ -19,6 +19,8 @@ from clusterfabric.local.readback import declared_objects
 from tests.example_fabric import EXAMPLE_STACKS, on_servers
 from tests.pulumi_project import copy_program
 
+pytestmark = pytest.mark.slow  # the real engine, API servers or ClusterLink's binaries
+
 BUILTIN_NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-lease"}
 
 

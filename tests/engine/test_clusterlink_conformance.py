@@ -23,6 +23,8 @@ from tests.example_fabric import EXAMPLE_STACKS
 from tests.pulumi_project import PulumiProject, copy_program, project
 from tests.schemas import rendered_objects
 
+pytestmark = pytest.mark.slow  # the real engine, API servers or ClusterLink's binaries
+
 NAMESPACE = "clusterlink-system"
 # Every other setting fabric.yaml offers, in a fabric of its own: a ClusterIP ingress on another port, the
 # Envoy data plane with three replicas, several labels, a registry mirror and tag; a NodePort ingress with

@@ -24,6 +24,8 @@ from components.clusterlink.certificates import CLIENT, issue
 from tests.example_fabric import EXAMPLE_STACKS, on_servers
 from tests.pulumi_project import copy_program
 
+pytestmark = pytest.mark.slow  # the real engine, API servers or ClusterLink's binaries
+
 NAMESPACE = "clusterlink-system"
 CR = "clusterlink.net/v1alpha1"
 READINESS = 4445

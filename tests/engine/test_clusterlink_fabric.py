@@ -6,11 +6,14 @@ import base64
 import json
 from pathlib import Path
 
+import pytest
 from cryptography import x509
 
 from tests.example_fabric import EXAMPLE_STACKS
 from tests.pulumi_project import PulumiProject, copy_program, project
 from tests.schemas import errors, rendered_objects
+
+pytestmark = pytest.mark.slow  # the real engine, API servers or ClusterLink's binaries
 
 
 def rendered(example: PulumiProject, stack: str) -> dict[tuple[str, str, str], dict]:

@@ -19,6 +19,8 @@ from clusterfabric.local.localfabric import LocalFabric, run_locally
 from clusterfabric.toolchain import PROJECT_DIR
 from components.clusterlink.certificates import issue
 
+pytestmark = pytest.mark.slow  # the real engine, API servers or ClusterLink's binaries
+
 PEER_FILES = "/etc/ssl/certs/clink/{}"
 
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from clusterfabric.toolchain import PROJECT_DIR
 from tests.example_fabric import EXAMPLE_STACKS
 from tests.pulumi_project import PulumiProject, copy_program, project
 from tests.schemas import rendered_objects
+
+pytestmark = pytest.mark.slow  # the real engine, API servers or ClusterLink's binaries
 
 
 def pinned_pulumi_version() -> str:

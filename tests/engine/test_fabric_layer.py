@@ -17,6 +17,8 @@ from clusterfabric.toolchain import PROJECT_DIR
 from components.model import InputError
 from tests.pulumi_project import copy_program, point_at_venv
 
+pytestmark = pytest.mark.slow  # the real engine, API servers or ClusterLink's binaries
+
 CLUSTERLINK = ["east", "west", "central"]
 
 

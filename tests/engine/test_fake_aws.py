@@ -27,6 +27,8 @@ from tests.fake_aws.project import destroy_in_reverse, expect_no_changes, fabric
 from tests.fake_aws.provider import FakeAws
 from tests.pulumi_project import PulumiProject, project
 
+pytestmark = pytest.mark.slow  # the real engine, API servers or ClusterLink's binaries
+
 LATTICE_ARN = r"arn:aws:vpc-lattice:us-west-2:111122223333:"
 
 

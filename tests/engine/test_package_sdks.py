@@ -19,6 +19,8 @@ from clusterfabric.toolchain import PROJECT_DIR, TOOLS, pulumi_command, pulumi_e
 from components.plugin.package import MODULES
 from tests.component_package import package_copy
 
+pytestmark = pytest.mark.slow  # the real engine, API servers or ClusterLink's binaries
+
 LANGUAGES = ("nodejs", "go", "python")
 
 

@@ -10,6 +10,8 @@ import pytest
 from clusterfabric.toolchain import PROJECT_DIR
 from tests.pulumi_project import PulumiProject, point_at_venv, project
 
+pytestmark = pytest.mark.slow  # the real engine, API servers or ClusterLink's binaries
+
 PACK = str(PROJECT_DIR / "policy")
 
 VIOLATIONS = {

@@ -16,6 +16,8 @@ from clusterfabric.toolchain import PROJECT_DIR
 from tests.fake_aws.project import lattice_program
 from tests.pulumi_project import PulumiProject
 
+pytestmark = pytest.mark.slow  # the real engine, API servers or ClusterLink's binaries
+
 EXAMPLE = PROJECT_DIR / "examples" / "python-components"
 STACK = "shop"
 # The controller's target group name (cluster, namespace, export, port, protocols, consumer, a hash of them: unique in

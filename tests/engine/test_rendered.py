@@ -10,6 +10,8 @@ import yaml
 from clusterfabric import Fabric
 from tests.pulumi_project import copy_program
 
+pytestmark = pytest.mark.slow  # the real engine, API servers or ClusterLink's binaries
+
 
 @pytest.fixture(scope="module")
 def east(tmp_path_factory: pytest.TempPathFactory) -> tuple[Fabric, Path]:

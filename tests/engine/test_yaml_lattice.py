@@ -19,6 +19,8 @@ from tests.component_package import yaml_program
 from tests.fake_aws import use_fake_aws, with_fake_aws
 from tests.pulumi_project import PulumiProject
 
+pytestmark = pytest.mark.slow  # the real engine, API servers or ClusterLink's binaries
+
 EXAMPLE = PROJECT_DIR / "examples" / "yaml-lattice"
 ACCOUNT = ("111122223333", "us-west-2")
 """The account and Region of the example's provider (`allowedAccountIds`, `region`)."""
@@ -89,7 +91,6 @@ def test_the_target_groups_listen_on_the_nodeport_with_the_controllers_tags(depl
             "application-networking.k8s.aws/ProtocolVersion": "HTTP1",
             "application-networking.k8s.aws/ServiceName": "checkout",
             "application-networking.k8s.aws/ServiceNamespace": "shop",
-            "application-networking.k8s.aws/SourceTypeKey": "ServiceExport",
             "clusterfabric.io/consumer-service": consumer,
             "team": "payments",
         }

@@ -17,6 +17,8 @@ import yaml
 
 from tests.component_package import yaml_program
 
+pytestmark = pytest.mark.slow  # the real engine, API servers or ClusterLink's binaries
+
 
 def manifest(directory: Path, kind: str, name: str, namespace: str = "shop") -> dict[str, Any]:
     return yaml.safe_load((directory / "rendered" / "1-manifest" /

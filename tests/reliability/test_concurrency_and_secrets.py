@@ -15,6 +15,8 @@ from clusterfabric.runner.results import FabricResult, StackResult
 from components.model import load_fabric
 from tests.pulumi_project import PulumiProject, copy_program, pulumi_command, project
 
+pytestmark = pytest.mark.slow  # the real engine, API servers or ClusterLink's binaries
+
 PEM_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
 
 

@@ -13,6 +13,8 @@ from clusterfabric import Fabric
 from clusterfabric.runner.passphrase import RotationError, _opens
 from tests.pulumi_project import copy_program, project
 
+pytestmark = pytest.mark.slow  # the real engine, API servers or ClusterLink's binaries
+
 STACKS = ["central", "east", "west"]
 PEM_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
 

@@ -10,6 +10,8 @@ import pytest
 from clusterfabric import Fabric
 from tests.pulumi_project import copy_program, project
 
+pytestmark = pytest.mark.slow  # the real engine, API servers or ClusterLink's binaries
+
 RATINGS = Path(__file__).resolve().parents[1] / "fixtures" / "ratings"
 MISSING_EXPORT = (RATINGS / "import.yaml").read_text()  # of an export west does not have
 RATINGS_EXPORT = (RATINGS / "export.yaml").read_text()

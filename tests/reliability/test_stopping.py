@@ -16,6 +16,8 @@ from clusterfabric.runner.processes import descendants, leftover_plugins
 from tests.leftover_processes import pointing_into, stop
 from tests.pulumi_project import copy_program, project, pulumi_command
 
+pytestmark = pytest.mark.slow  # the real engine, API servers or ClusterLink's binaries
+
 # A fabric run as the CLI makes it: inside stopped_on_signals, progress on stdout.
 RUNNER = """
 import sys

@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from tests.example_fabric import EXAMPLE_STACKS
 from tests.pulumi_project import PulumiProject
-from tests.releases import (DISRUPTIVE, MIGRATION, REPLACEMENT, is_component, preview_steps, provider_changes,
+from tests.releases import (DISRUPTIVE, MIGRATION, REPLACEMENT, is_component, preview_steps, previews, provider_changes,
                             resource_type, upgrade)
+
+pytestmark = pytest.mark.slow  # the real engine, API servers or ClusterLink's binaries
 
 # What this release adds to a ClusterLink stack, as docs/upgrading.md says: the cluster's own CA and the
 # control plane's and data plane's certificates it signs (ClusterLink's second trust root).
@@ -32,15 +36,20 @@ def upgraded_from_0_2(tmp_path_factory: pytest.TempPathFactory) -> PulumiProject
     return upgrade(tmp_path_factory.mktemp("upgrade-0.2") / "project", "v0.2.0")
 
 
+@pytest.fixture(scope="module")
+def upgrade_preview(upgraded: PulumiProject) -> Callable[[str], list[dict]]:
+    """Each stack's preview of the upgrade from release 0.1, before anything is brought up."""
+    return previews(upgraded)
+
+
 def platform_name(urn: str, stack: str) -> str:
     return urn.rsplit("::", 1)[1].removeprefix(f"{stack}-clusterlink-platform-")
 
 
 @pytest.mark.parametrize("stack", EXAMPLE_STACKS)
 def test_the_new_program_creates_the_cluster_certificates_replaces_their_secrets_and_nothing_else(
-        upgraded: PulumiProject, stack: str):
-    steps = [s for s in preview_steps(upgraded, stack)
-             if s["op"] in DISRUPTIVE | REPLACEMENT]
+        upgrade_preview, stack: str):
+    steps = [s for s in upgrade_preview(stack) if s["op"] in DISRUPTIVE | REPLACEMENT]
     created = {platform_name(s["urn"], stack) for s in steps if s["op"] == "create"
                and resource_type(s["urn"]) == "pulumi-python:dynamic:Resource"}
     replaced = {platform_name(s["urn"], stack) for s in steps if s["op"] == "replace"
@@ -52,9 +61,8 @@ def test_the_new_program_creates_the_cluster_certificates_replaces_their_secrets
 
 
 @pytest.mark.parametrize("stack", EXAMPLE_STACKS)
-def test_upgrading_from_0_1_deletes_nothing_its_per_object_components_are_this_releases(upgraded: PulumiProject,
-                                                                                        stack: str):
-    steps = preview_steps(upgraded, stack)
+def test_upgrading_from_0_1_deletes_nothing_its_per_object_components_are_this_releases(upgrade_preview, stack: str):
+    steps = upgrade_preview(stack)
     assert [s for s in steps if s["op"] == "delete"] == []
     assert [s for s in steps if is_component(s["urn"])] == []  # the same components: neither created nor changed
 

@@ -17,8 +17,10 @@ from clusterfabric.toolchain import PROJECT_DIR
 from components.model import load_fabric
 from tests.fake_aws import point_at_fake_aws, use_fake_aws
 from tests.pulumi_project import PulumiProject
-from tests.releases import (MIGRATION, is_component, preview_steps, provider_changes, released, resource_type,
+from tests.releases import (MIGRATION, is_component, preview_steps, previews, provider_changes, released, resource_type,
                             swap_in_this_release, upgrade)
+
+pytestmark = pytest.mark.slow  # the real engine, API servers or ClusterLink's binaries
 
 STACKS = ("cluster1", "cluster2", "cluster3")  # in run order: cluster2 and cluster3 read cluster1's network
 
@@ -88,6 +90,12 @@ def from_0_1(tmp_path_factory: pytest.TempPathFactory) -> tuple[PulumiProject, P
     return swap_in_this_release(proj, MIGRATION, fake_aws), state, refused.stdout
 
 
+@pytest.fixture(scope="module")
+def upgrade_preview_0_1(from_0_1) -> Callable[[str], list[dict]]:
+    """Each stack's preview of the upgrade from release 0.1, before anything is brought up."""
+    return previews(from_0_1[0])
+
+
 def test_release_0_1s_cluster2_is_refused_by_aws_its_target_group_has_the_name_of_cluster1s(from_0_1):
     _proj, _state, refused = from_0_1
     assert ("ConflictException: a TargetGroup named 'k8s-checkout-default-80-http-http1' already exists in this "
@@ -119,20 +127,20 @@ def name(urn: str) -> str:
 
 
 @pytest.mark.parametrize("stack", REPLACED_FROM_0_1)
-def test_upgrading_from_0_1_replaces_the_target_groups_with_their_targets_and_nothing_else(from_0_1, stack: str):
-    proj, _state, _refused = from_0_1
-    changes = provider_changes(preview_steps(proj, stack))
+def test_upgrading_from_0_1_replaces_the_target_groups_with_their_targets_and_nothing_else(upgrade_preview_0_1,
+                                                                                          stack: str):
+    changes = provider_changes(upgrade_preview_0_1(stack))
     created, deleted = REPLACED_FROM_0_1[stack]
     assert Counter(resource_type(s["urn"]) for s in changes if s["op"] == "create") == created
     assert sorted(name(s["urn"]) for s in changes if s["op"] == "delete") == deleted
     assert [s for s in changes if s["op"] not in ("create", "delete")] == []  # no replacement
 
 
-def test_upgrading_from_0_1_updates_only_cluster2s_vpc_association_which_takes_cluster3s_security_groups(from_0_1):
+def test_upgrading_from_0_1_updates_only_cluster2s_vpc_association_which_takes_cluster3s_security_groups(
+        upgrade_preview_0_1):
     """cluster2 and cluster3 share a VPC, which AWS associates with a network once: cluster2's association holds the
     security groups both ask for (release 0.1's cluster3 association is refused by AWS and never existed)."""
-    proj, _state, _refused = from_0_1
-    updated = {stack: [name(s["urn"]) for s in preview_steps(proj, stack) if s["op"] == "update"]
+    updated = {stack: [name(s["urn"]) for s in upgrade_preview_0_1(stack) if s["op"] == "update"]
                for stack in REPLACED_FROM_0_1}
     assert updated == {"cluster1": [], "cluster2": ["cluster2-lattice-fabric-network-vpc"]}
 

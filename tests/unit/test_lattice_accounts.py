@@ -119,7 +119,8 @@ def test_a_stack_accepting_a_share_waits_for_the_owner_to_publish_it(example: di
     del published["network"]["lattice"]["serviceNetworks"]["shop-network"]["share"]  # as before the owner shared it
     [refused] = plan(PROJECT_DIR, EXAMPLE, ["consumer"], known=published)["stacks"]["consumer"]["errors"]
     assert refused == ("stack 'network' has not shared service network 'shop-network' yet, so 'consumer' cannot "
-                       "accept it: run `pulumi up` on 'network' first")
+                       "accept it: run `pulumi up` on 'network' first, or, if this change adds it there too, preview "
+                       "the whole fabric (`clusterfabric preview`), which reads 'network' as planned")
 
 
 # --- sharing -------------------------------------------------------------------------------------------------

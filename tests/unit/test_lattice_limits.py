@@ -6,8 +6,6 @@ import re
 
 import pytest
 
-from clusterfabric.offline.plan import plan
-from clusterfabric.toolchain import PROJECT_DIR
 from components.model import limits
 
 LATTICE_STACKS = ["cluster1", "cluster2", "cluster3"]
@@ -16,9 +14,8 @@ NAMED = {"ServiceNetwork": "service network", "Service": "service", "TargetGroup
 
 
 @pytest.fixture(scope="module")
-def lattice_resources() -> list[dict]:
-    result = plan(PROJECT_DIR, PROJECT_DIR / "config", LATTICE_STACKS)
-    found = [r for stack in result["stacks"].values() for r in stack["resources"]
+def lattice_resources(example_plan: dict) -> list[dict]:
+    found = [r for stack in LATTICE_STACKS for r in example_plan[stack]["resources"]
              if r["type"].startswith("aws:vpclattice/")]
     assert len(found) >= 25
     return found

@@ -1,6 +1,7 @@
 """The session-end check (tests/leftover_processes.py), on sessions of their own: a process a test leaves running
 fails the session, named by PID and command, and is stopped; whether it runs below pytest, was re-parented when its
-parent ended, or was started with an environment of its own in the session's temporary directory."""
+parent ended, or was started with an environment of its own in the session's temporary directory; and when the
+tests run in pytest-xdist's workers, each worker hands what it found to the run, which fails."""
 
 from __future__ import annotations
 
@@ -46,13 +47,15 @@ def checked(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytes
     return pytester
 
 
-def session(pytester: pytest.Pytester) -> pytest.RunResult:
-    return pytester.runpytest_subprocess("-p", "tests.leftover_processes", timeout=120)
+def session(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess("-p", "tests.leftover_processes", *args, timeout=120)
 
 
-def test_a_session_that_leaves_processes_running_fails_naming_and_stopping_each(checked: pytest.Pytester):
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["one process", "two xdist workers, as scripts/test runs"])
+def test_a_session_that_leaves_processes_running_fails_naming_and_stopping_each(checked: pytest.Pytester,
+                                                                                 workers: tuple[str, ...]):
     checked.makepyfile(test_leaving=LEAVING)
-    result = session(checked)
+    result = session(checked, *workers)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.assert_outcomes(passed=3)
     named = {int(pid): command for pid, command in re.findall(r"^pid (\d+) \((sleep 60\d)\)$", result.stdout.str(),

@@ -17,11 +17,6 @@ from tests.schemas import errors
 EXAMPLE = PROJECT_DIR / "config"
 
 
-@pytest.fixture(scope="module")
-def example_plan() -> dict:
-    return plan(PROJECT_DIR, EXAMPLE)["stacks"]
-
-
 def named(stack: dict, suffix: str) -> dict[str, dict]:
     return {r["inputs"].get("name", r["name"]): r["inputs"] for r in stack["resources"] if r["type"].endswith(suffix)}
 
