@@ -24,7 +24,8 @@ class Graph:
     soft: dict[str, set[str]]
     shaped: dict[str, set[str]] = field(default_factory=dict)
     """Stack -> the stacks whose manifests shape what it declares, without it reading them: a Lattice exporter
-    makes one target group per service forwarding to it, so the routes of its importers shape it."""
+    makes one target group per service forwarding to it, so the routes of its importers shape it; a network's
+    owner shares it with the accounts of the clusters joining it."""
 
     def needs(self, stack: str) -> set[str]:
         return self.hard[stack] | self.soft[stack]
@@ -61,6 +62,7 @@ def dependencies(fabric: FabricManifests) -> Graph:
         else:
             # The networks it joins, and the acceptance of their shares for its account (service networks).
             hard[name] |= networks.needed_by(name)
+            shaped[name] |= networks.shaping(name)
             sources = import_sources(manifests, exports, cluster)
             hard[name] |= set(sources)
             for source in sources:

@@ -127,6 +127,13 @@ class Networks:
                                         if a.network.key == network.key and a.account == use.account}
         return {s for s in found if s not in (None, cluster)}  # type: ignore[misc]
 
+    def shaping(self, owner: str) -> set[str]:
+        """The clusters of other accounts joining the networks `owner`'s stack creates: by default its shares go
+        to their accounts, so their manifests shape its stack (a route newly hosted in an account adds a
+        principal)."""
+        return {u.cluster for u in self.uses if (network := self.of(u.scope, u.gateway)).owner == owner
+                and u.account != network.scope[0]}
+
 
 def service_networks(spec: FabricSpec, manifests: dict[str, ClusterManifests], hosted: Iterable[Use],
                      fabric_file: str) -> Networks:

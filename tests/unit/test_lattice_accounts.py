@@ -123,6 +123,10 @@ def test_a_stack_accepting_a_share_waits_for_the_owner_to_publish_it(example: di
                        "the whole fabric (`clusterfabric preview`), which reads 'network' as planned")
 
 
+def test_a_change_to_a_cluster_joining_a_shared_network_previews_the_network_owner_too():
+    assert dependencies(load_fabric(EXAMPLE)).affected({"consumer"}) == {"network", "exporter", "consumer"}
+
+
 # --- sharing -------------------------------------------------------------------------------------------------
 
 
