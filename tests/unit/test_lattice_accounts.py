@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pulumi.output import Unknown
 
-from clusterfabric.offline.plan import lattice_api, plan
+from clusterfabric.offline.plan import lattice_api, plan, run_stack
 from clusterfabric.toolchain import PROJECT_DIR
+from components.contract import PLANNED_PEERS_ENV, planned_lattice_output
 from components.model import load_fabric
 from components.model.fabric_yaml import FabricSpec
 from components.model.graph import dependencies, run_order
@@ -121,6 +123,59 @@ def test_a_stack_accepting_a_share_waits_for_the_owner_to_publish_it(example: di
     assert refused == ("stack 'network' has not shared service network 'shop-network' yet, so 'consumer' cannot "
                        "accept it: run `pulumi up` on 'network' first, or, if this change adds it there too, preview "
                        "the whole fabric (`clusterfabric preview`), which reads 'network' as planned")
+
+
+# --- a fabric preview: the network's owner and the route's host previewed first, read as planned ----------------
+
+
+def test_a_planned_owner_and_host_publish_the_share_and_the_hosted_service_unknown_until_they_make_them():
+    fabric = load_fabric(EXAMPLE)
+    network = planned_lattice_output(fabric.spec.cluster("network"), fabric.lattice, None, "(unknown)")
+    assert network["serviceNetworks"] == {"shop-network": {"id": "(unknown)", "arn": "(unknown)", "share": "(unknown)"}}
+    exporter = planned_lattice_output(fabric.spec.cluster("exporter"), fabric.lattice, None, "(unknown)")
+    assert exporter["hostedServices"] == [{"cluster": "consumer", "route": "HTTPRoute/shop/checkout",
+                                           "name": "checkout-shop", "arn": "(unknown)", "dnsName": "(unknown)"}]
+
+
+def test_a_planned_owner_and_host_publish_what_they_have_made_already_as_they_published_it(example: dict[str, dict]):
+    fabric = load_fabric(EXAMPLE)
+    for stack in ("network", "exporter"):
+        published = example[stack]["outputs"]["lattice"]
+        assert planned_lattice_output(fabric.spec.cluster(stack), fabric.lattice, published, "(unknown)") == published
+
+
+def test_a_network_made_before_it_was_shared_keeps_its_id_its_share_unknown(example: dict[str, dict]):
+    published = copy.deepcopy(example["network"]["outputs"]["lattice"])
+    made = published["serviceNetworks"]["shop-network"]
+    del made["share"]
+    fabric = load_fabric(EXAMPLE)
+    planned = planned_lattice_output(fabric.spec.cluster("network"), fabric.lattice, published, "(unknown)")
+    assert planned["serviceNetworks"] == {"shop-network": {**made, "share": "(unknown)"}}
+
+
+def preview(monkeypatch: pytest.MonkeyPatch, stack: str, planned: str) -> dict:
+    """`stack`'s preview under mocks, nothing of the example deployed, these stacks previewed before it."""
+    monkeypatch.setenv(PLANNED_PEERS_ENV, planned)
+    spec = load_fabric(EXAMPLE).spec.cluster(stack).lattice
+    return run_stack({"stack": stack, "outputs": {}, "account": spec.accountId, "region": spec.region,
+                      "fabric": str(EXAMPLE), "root": str(PROJECT_DIR)})
+
+
+@pytest.mark.parametrize("stack, planned, joins, read", [
+    ("exporter", "network", "ServiceNetworkServiceAssociation", "'network'"),  # the route's host: its service
+    ("consumer", "network,exporter", "ServiceNetworkVpcAssociation", "'exporter' and 'network'"),  # its VPC
+])
+def test_a_stack_previewed_after_the_owner_and_the_host_accepts_and_joins_the_network_they_will_make(
+        monkeypatch, stack: str, planned: str, joins: str, read: str):
+    previewed = preview(monkeypatch, stack, planned)
+    assert previewed["errors"] == []
+    [accepted] = declared(previewed, "ResourceShareAccepter")
+    [joined] = declared(previewed, joins)
+    assert isinstance(accepted["shareArn"], Unknown) and isinstance(joined["serviceNetworkIdentifier"], Unknown)
+    assert previewed["warnings"] == [
+        f"{stack!r} is previewed against what {read} will publish after this change (planned: previewed in the same "
+        "run), the ARNs and ids of what they have not made yet (target groups, service networks and their shares, "
+        "services) not known until they are deployed"]
 
 
 def test_a_change_to_a_cluster_joining_a_shared_network_previews_the_network_owner_too():
