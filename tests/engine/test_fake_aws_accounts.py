@@ -16,6 +16,8 @@ from clusterfabric.toolchain import PROJECT_DIR
 from tests.fake_aws.project import destroy_in_reverse, expect_no_changes, fabric_on_fake_aws
 from tests.pulumi_project import PulumiProject
 
+pytestmark = pytest.mark.slow  # the real engine, API servers or ClusterLink's binaries
+
 NETWORK, EXPORTER, CONSUMER = "111111111111", "222222222222", "333333333333"
 
 

@@ -34,6 +34,8 @@ from tests.fake_aws import point_at_fake_aws, use_fake_aws
 from tests.pull_request_replay import commit_appended, created, fresh_clone, origin_repository, shared_backend
 from tests.pulumi_project import PulumiProject
 
+pytestmark = pytest.mark.slow  # the real engine, API servers or ClusterLink's binaries
+
 LATTICE = ("cluster1", "cluster3")
 ACCOUNTS = PROJECT_DIR / "examples" / "lattice-accounts"
 
