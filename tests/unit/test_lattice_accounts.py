@@ -20,6 +20,7 @@ from components.contract import PLANNED_PEERS_ENV, planned_lattice_output
 from components.model import load_fabric
 from components.model.fabric_yaml import FabricSpec
 from components.model.graph import dependencies, run_order
+from components.model.lattice_rules import warnings_of
 from components.model.validation import parse
 from tests.unit.edited_fabric import edit, lines
 
@@ -180,6 +181,17 @@ def test_a_stack_previewed_after_the_owner_and_the_host_accepts_and_joins_the_ne
 
 def test_a_change_to_a_cluster_joining_a_shared_network_previews_the_network_owner_too():
     assert dependencies(load_fabric(EXAMPLE)).affected({"consumer"}) == {"network", "exporter", "consumer"}
+
+
+
+def test_a_warning_about_a_routes_service_declared_in_another_account_is_logged_by_both_stacks(accounts: Path):
+    edit(accounts, "consumer/gateway.yaml", "      protocol: HTTP\n      port: 80\n", "      protocol: HTTPS\n"
+         "      port: 443\n      tls:\n        options:\n          application-networking.k8s.aws/certificate-arn: "
+         "arn:aws:acm:us-west-2:222222222222:certificate/0a1b2c3d-4e5f-6789-0abc-def012345678\n")
+    fabric = load_fabric(accounts)
+    [unserved] = warnings_of(fabric.lattice, "consumer")  # its route has no hostname for the certificate
+    assert warnings_of(fabric.lattice, "exporter") == [unserved]  # the stack declaring its service
+    assert warnings_of(fabric.lattice, "network") == []
 
 
 # --- sharing -------------------------------------------------------------------------------------------------
