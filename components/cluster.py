@@ -44,8 +44,9 @@ class LatticeInputs(BaseModel):
 
     fabric: LatticeFabric
     """Every Lattice cluster's desired state (components.model.lattice_fabric): this cluster declares its part."""
-    network_ids: dict[str, pulumi.Output[str] | str]
-    """Service network id of each Gateway this cluster declares and another stack owns, as that stack published it."""
+    networks: dict[Any, dict[str, Any]]
+    """(account and Region, name) -> {id, arn, share?} of each service network this cluster joins and another stack
+    creates, as that stack published it."""
     published: dict[ExportKey, LatticeExport]
     """The exports of other stacks this cluster forwards to, as they published them (with their target groups)."""
 
@@ -120,7 +121,7 @@ class Cluster(pulumi.ComponentResource):
 
             self.lattice = LatticeCluster(f"{name}-lattice", LatticeArgs(
                 spec=args.spec, manifests=args.manifests, fabric=args.lattice.fabric,
-                network_ids=args.lattice.network_ids, published=args.lattice.published, node_ports=nodes,
+                networks=args.lattice.networks, published=args.lattice.published, node_ports=nodes,
             ), opts=pulumi.ResourceOptions(parent=self))
         self.register_outputs({"services": sorted(self.services), "namespaces": sorted(self.namespaces)})
 

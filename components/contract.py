@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .model import ClusterSpec, ExportKey, LatticeExport
-from .model.lattice_fabric import LatticeFabric, TargetGroupSpec
+from .model.lattice_fabric import LatticeFabric, ServiceSpec, TargetGroupSpec
+from .model.load import ref
 
 PROJECT = "clusterfabric"
 """The Pulumi project (Pulumi.yaml's name): the namespace of the stack config, part of every URN."""
@@ -81,7 +82,8 @@ PLANNED_PEERS_ENV = "CLUSTERFABRIC_PLANNED_PEERS"
 """Set by a fabric preview in the environment of one stack's preview only: the peers previewed before it in the
 same run (comma separated). What such a peer publishes after this change is what its manifests say now, so the
 stack is checked against those instead of the outputs its last `up` published: a change that adds an export and
-its import previews cleanly before either is deployed. A Lattice peer's target-group ARNs and network ids are
+its import previews cleanly before either is deployed. The ARNs and ids of what a Lattice peer has not made yet
+(target groups, service networks and their RAM shares, services it declares for other clusters' routes) are
 unknown until it is deployed: the stack previews with them unknown (`planned_lattice_output`). Ignored outside a
 preview."""
 
@@ -95,7 +97,9 @@ CERTIFICATES_OUTPUT = "fabricCertificates"
 RENDER_DIRECTORY_OUTPUT = "renderDirectory"
 """Where the stack rendered its manifests (None: applied to a cluster), for the fabric layer's drift check."""
 LATTICE_OUTPUT = "lattice"
-"""A Lattice cluster's account, Region, VPC, exports (with their target groups) and service networks."""
+"""A Lattice cluster's account, Region, VPC, exports (with their target groups), service networks (with their RAM
+shares), the services it declares for other clusters' routes (`hostedServices`), and where the services of its
+routes that another cluster declares are (`routeServices`)."""
 
 
 def render_directory_output(target: ClusterTarget, project_dir: Path) -> str | None:
@@ -128,12 +132,31 @@ def lattice_exports_entries(groups: list[tuple[TargetGroupSpec, str]]) -> list[d
     return list(exports.values())
 
 
+def network_entry(network_id: Any, arn: Any, share: Any = None) -> dict[str, Any]:
+    """A network of a `lattice` output's `serviceNetworks`: {id, arn, share (its RAM share's ARN, when shared)}."""
+    return {"id": network_id, "arn": arn, **({"share": share} if share is not None else {})}
+
+
+def hosted_entry(service: ServiceSpec, arn: Any, dns_name: Any) -> dict[str, Any]:
+    """A service of a `lattice` output's `hostedServices`: declared for another cluster's route."""
+    return {"cluster": service.cluster, "route": ref(service.route), "name": service.name, "arn": arn,
+            "dnsName": dns_name}
+
+
 def lattice_output(cluster: str, account_id: str, region: str, vpc_id: str, exports: list[dict[str, Any]],
-                   service_networks: dict[str, Any]) -> dict[str, Any]:
+                   service_networks: dict[str, Any], hosted: list[dict[str, Any]] | None = None,
+                   route_services: dict[str, Any] | None = None) -> dict[str, Any]:
     """The `lattice` output. `exports`: `lattice_exports_entries` of its target groups; `service_networks`:
-    network -> {id, arn}, the ones it owns."""
-    return {"cluster": cluster, "accountId": account_id, "region": region, "vpcId": vpc_id, "exports": exports,
-            "serviceNetworks": service_networks}
+    network -> `network_entry`, the ones it owns; `hosted`: the `hosted_entry` of each service it declares for
+    other clusters' routes; `route_services`: route -> {cluster, accountId, name, dnsName}, its routes' services
+    another cluster declares. The last two only when there are some."""
+    output = {"cluster": cluster, "accountId": account_id, "region": region, "vpcId": vpc_id, "exports": exports,
+              "serviceNetworks": service_networks}
+    if hosted:
+        output["hostedServices"] = hosted
+    if route_services:
+        output["routeServices"] = route_services
+    return output
 
 
 def deploy_first(stack: str) -> str:
@@ -145,18 +168,43 @@ def deploy_first(stack: str) -> str:
 def planned_lattice_output(spec: ClusterSpec, fabric: LatticeFabric, published: Mapping[str, Any] | None,
                            unknown: Any) -> dict[str, Any]:
     """The `lattice` output a stack will publish once this change is deployed, as the fabric's desired state has
-    it: its exports' target groups and its service networks, with the ARNs and ids it `published` for those it
-    has made already (a target group's name changes with whatever would replace it), the others `unknown`."""
+    it: its exports' target groups, the service networks it creates (with their RAM shares) and the services it
+    declares for other clusters' routes, with the ARNs and ids it `published` for those it has made already (a
+    target group's name changes with whatever would replace it), the others `unknown`."""
     settings = spec.lattice
     assert settings is not None, "a Lattice cluster's"
-    made = {g["name"]: g["arn"] for e in (published or {}).get("exports", []) for g in e.get("targetGroups", [])}
+    published = published or {}
+    made = {g["name"]: g["arn"] for e in published.get("exports", []) for g in e.get("targetGroups", [])}
     groups = [(tg, made.get(tg.name, unknown)) for tg in fabric.target_groups_of(spec.name).values()
               if tg.export is not None]
-    ids = (published or {}).get("serviceNetworks", {})
-    networks = {network: ids.get(network) or {"id": unknown, "arn": unknown}
-                for (_scope, network), owner in fabric.owners.items() if owner == spec.name}
     return lattice_output(spec.name, settings.accountId, settings.region, settings.vpcId,
-                          lattice_exports_entries(groups), networks)
+                          lattice_exports_entries(groups),
+                          _planned_networks(spec.name, fabric, published.get("serviceNetworks", {}), unknown),
+                          _planned_hosted(spec.name, fabric, published.get("hostedServices", []), unknown))
+
+
+def _planned_networks(cluster: str, fabric: LatticeFabric, made: Mapping[str, Any], unknown: Any) -> dict[str, Any]:
+    """The networks `cluster` creates, as `planned_lattice_output`: a share only where the fabric shares it (it may
+    share a network it made before this change, which then has its id but no share yet)."""
+    planned = {}
+    for network in fabric.networks.created_by(cluster):
+        entry = made.get(network.name, {})
+        shared = network.key in fabric.networks.shares
+        planned[network.name] = network_entry(entry.get("id", unknown), entry.get("arn", unknown),
+                                              entry.get("share", unknown) if shared else None)
+    return planned
+
+
+def _planned_hosted(cluster: str, fabric: LatticeFabric, made: list[Mapping[str, Any]],
+                    unknown: Any) -> list[dict[str, Any]]:
+    """The services `cluster` declares for other clusters' routes, as `planned_lattice_output` (a service is the
+    one it made while its route and name are the same)."""
+    by_route = {(e["cluster"], e["route"], e["name"]): e for e in made}
+    planned = []
+    for service in (s for s in fabric.services_of(cluster) if s.cluster != s.host):
+        entry = by_route.get((service.cluster, ref(service.route), service.name), {})
+        planned.append(hosted_entry(service, entry.get("arn", unknown), entry.get("dnsName", unknown)))
+    return planned
 
 
 def lattice_exports(stack: str, data: Mapping[str, Any] | None) -> list[LatticeExport]:
@@ -170,6 +218,15 @@ def lattice_exports(stack: str, data: Mapping[str, Any] | None) -> list[LatticeE
             for e in data.get("exports", [])]
 
 
-def lattice_network_ids(data: Mapping[str, Any]) -> dict[str, Any]:
-    """Service network -> id, for the networks a `lattice` output publishes."""
-    return {network: ids["id"] for network, ids in data.get("serviceNetworks", {}).items()}
+def lattice_networks(data: Mapping[str, Any]) -> dict[tuple[tuple[str, str], str], dict[str, Any]]:
+    """(account and Region, network) -> {id, arn, share?}, for the networks a `lattice` output publishes."""
+    scope = (data["accountId"], data["region"])
+    return {(scope, network): entry for network, entry in data.get("serviceNetworks", {}).items()}
+
+
+def hosted_services(data: Mapping[str, Any], cluster: str) -> dict[str, dict[str, Any]]:
+    """Route -> {cluster, accountId, name, dnsName}: the services a `lattice` output's stack declares for the routes
+    of `cluster`."""
+    return {entry["route"]: {"cluster": data["cluster"], "accountId": data["accountId"], "name": entry["name"],
+                             "dnsName": entry.get("dnsName")}
+            for entry in data.get("hostedServices", []) if entry["cluster"] == cluster}

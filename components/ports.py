@@ -60,7 +60,7 @@ def backing_services(manifests: ClusterManifests) -> set[tuple[str, str]]:
 
 def node_ports(spec: ClusterSpec, manifests: ClusterManifests) -> dict[tuple[str, str, int], int]:
     """(namespace, service, port) -> NodePort, for Lattice's instance mode: explicit ones kept, others stable."""
-    if spec.lattice is None or spec.lattice.targets.mode != "instance":
+    if spec.lattice is None or spec.lattice.targets is None or spec.lattice.targets.mode != "instance":
         return {}
     fixed, wanted = {}, []
     for ns, name in sorted(backing_services(manifests)):

@@ -3,7 +3,8 @@
 A ClusterLink cluster publishes one stack output, `clusterlink`: its peer name,
 gateways, labels, exports and access policies. The stack that owns the fabric
 CA also publishes `fabricCertificates` (a secret). A Lattice cluster publishes
-`lattice`: its exports with their target groups, and its service networks
+`lattice`: its exports with their target groups, its service networks with
+their RAM shares, and the services it declares for other clusters' routes
 (components/contract.py writes and parses each).
 """
 
@@ -19,16 +20,16 @@ import pulumi
 from .cluster import Cluster, ClusterArgs, ClusterLinkInputs, LatticeInputs
 from .clusterlink.certificates import FabricCertificates
 from .contract import (CERTIFICATES_OUTPUT, CLUSTERLINK_OUTPUT, LATTICE_OUTPUT, PLANNED_PEERS_ENV,
-                       RENDER_DIRECTORY_OUTPUT, ClusterTarget, lattice_exports, lattice_network_ids, lattice_output,
-                       deploy_first, planned_lattice_output, render_directory_output)
+                       RENDER_DIRECTORY_OUTPUT, ClusterTarget, deploy_first, hosted_services, lattice_exports,
+                       lattice_networks, lattice_output, planned_lattice_output, render_directory_output)
 from .links import PeerStacks
 from .model import FabricManifests, PeerInfo, lattice_checks
 from .model.access import Policies, PeerAccess, blocked_sources
 from .model.clusterlink import Import
 from .model.clusterlink_checks import check_cluster
 from .model.peers import check_import_sources, clusterlink_output, peer_info, read_peers
-from .model.gateway import Gateway
-from .model.lattice_imports import ExportKey, LatticeExport, scope_of
+from .model.lattice_imports import ExportKey, LatticeExport
+from .model.lattice_networks import NetworkSpec
 from .model.lattice_rules import problems_of, warnings_of
 from .model.load import ref
 from .ports import assign_target_ports
@@ -156,12 +157,11 @@ def _lattice_stack(fabric: FabricManifests, spec, manifests, target: ClusterTarg
     settings = spec.lattice
     assert settings is not None
     desired = fabric.lattice
-    scope = scope_of(spec)
-    gateways = sorted(g.metadata.name for g in manifests.of_kind(Gateway))
-    owners = {network: desired.owners[(scope, network)] for network in gateways}
+    networks = desired.networks.joined_by(cluster)
     sources = {t.export.cluster for s in desired.services_of(cluster) for rule in s.rules for t in rule.targets
                if t.export is not None and t.export.cluster != cluster}
-    stacks = PeerStacks(sources | {owner for owner in owners.values() if owner != cluster})
+    hosts = {s.host for s in desired.hosted_elsewhere(cluster)}
+    stacks = PeerStacks(sources | hosts | {n.owner for n in networks if n.owner not in (None, cluster)})
     planned = sorted(planned_peers() & set(stacks.references))
 
     def read(stack: str, published: dict[str, Any]) -> Any:
@@ -173,31 +173,45 @@ def _lattice_stack(fabric: FabricManifests, spec, manifests, target: ClusterTarg
 
     def declare(published: dict[str, Any]) -> Any:
         exports: dict[ExportKey, LatticeExport] = {}
-        network_ids: dict[str, Any] = {}
+        network_entries: dict[Any, dict[str, Any]] = {}
+        route_services: dict[str, Any] = {}
         if planned:
             pulumi.log.warn(f"{cluster!r} is previewed against what {' and '.join(map(repr, planned))} will publish "
-                            "after this change (planned: previewed in the same run), the ARNs and ids of target groups "
-                            "and service networks they have not made yet not known until they are deployed")
+                            "after this change (planned: previewed in the same run), the ARNs and ids of what they "
+                            "have not made yet (target groups, service networks and their shares, services) not known "
+                            "until they are deployed")
         for stack in sorted(stacks.references):
             data = read(stack, published)
             _require(data is not None, f"stack {stack!r} has published no Lattice outputs, so {cluster!r} cannot "
                      f"use what it shares: {deploy_first(stack)}")
             exports.update((export.key, export) for export in lattice_exports(stack, data))
-            network_ids.update(lattice_network_ids(data))
-        for gateway, owner in owners.items():
-            _require(owner == cluster or gateway in network_ids,
-                     f"stack {owner!r} owns service network {gateway!r} but does not publish it yet: "
-                     f"{deploy_first(owner)}")
+            network_entries.update(lattice_networks(data))
+            route_services.update(hosted_services(data, cluster))
+        _require_networks(cluster, networks, desired.networks.accepted_by(cluster), network_entries)
         built = Cluster(cluster, ClusterArgs(
             spec=spec, manifests=manifests, target=target,
-            lattice=LatticeInputs(fabric=desired, network_ids={g: network_ids[g] for g, o in owners.items()
-                                                               if o != cluster}, published=exports),
+            lattice=LatticeInputs(fabric=desired, networks={n.key: network_entries[n.key] for n in networks
+                                                            if n.key in network_entries}, published=exports),
         ))
         lattice = built.lattice
-        networks = pulumi.Output.from_input({n: {"id": sn.network_id, "arn": sn.arn} for n, sn in lattice.networks.items()})
         # `apply`, not `from_input` of a dict holding the exports: from_input would walk the resolved list again,
         # an Output per value of every export.
-        return lattice.exports_output().apply(lambda exports: networks.apply(lambda ids: lattice_output(
-            cluster, settings.accountId, settings.region, settings.vpcId, exports, ids)))
+        return pulumi.Output.all(lattice.exports_output(), lattice.networks_output(), lattice.hosted_output()).apply(
+            lambda found: lattice_output(cluster, settings.accountId, settings.region, settings.vpcId, found[0],
+                                         found[1], found[2], route_services))
 
     return {LATTICE_OUTPUT: stacks.then(LATTICE_OUTPUT, declare)}
+
+
+def _require_networks(cluster: str, networks: list[NetworkSpec], accepted: list[NetworkSpec],
+                      published: dict[Any, dict[str, Any]]) -> None:
+    """Each network this stack joins that another stack creates is published, with its share where this stack
+    accepts the invitation to it."""
+    for network in networks:
+        _require(network.owner in (None, cluster) or network.key in published,
+                 f"stack {network.owner!r} owns service network {network.name!r} but does not publish it yet: "
+                 f"{deploy_first(network.owner)}")
+    for network in accepted:
+        _require("share" in published.get(network.key, {}),
+                 f"stack {network.owner!r} has not shared service network {network.name!r} yet, so {cluster!r} "
+                 f"cannot accept it: {deploy_first(network.owner)}")

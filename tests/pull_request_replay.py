@@ -40,8 +40,10 @@ def shared_backend(root: Path) -> dict[str, str]:
 
 
 def commit_appended(origin: Path, message: str, appended: dict[str, str]) -> None:
-    """Commit to the repository at `origin` the text appended to each of its files (paths relative to it)."""
+    """Commit to the repository at `origin` the text appended to each of its files (paths relative to it; a file
+    not there yet is created, with its folder)."""
     for file, text in appended.items():
+        (origin / file).parent.mkdir(parents=True, exist_ok=True)
         with (origin / file).open("a") as f:
             f.write(text)
     git(origin, "add", "-A")

@@ -1,18 +1,34 @@
-"""A stateful fake of the Amazon VPC Lattice API, behind the offline plan's mocks and the unit tests' mocks.
+"""A stateful fake of the Amazon VPC Lattice API and of AWS RAM's sharing of it, behind the offline plan's mocks
+and the unit tests' mocks.
 
-It keeps what each stack created, per account and Region, and refuses every create the Lattice API would
-refuse, with AWS's error names:
+It keeps what each stack created, per account and Region (each account's resources apart), and refuses every
+create the Lattice and RAM APIs would refuse, with AWS's error names:
 
 - ValidationException: a value outside the API model (botocore's `vpc-lattice` 2022-11-30 service model: the
   lengths, patterns, ranges and enums of each field), and what the API documents as unsupported (a health
   check on an ALB target group, a protocol version on a TCP one, rules on a TLS passthrough listener or one on a
-  service without a custom domain name, a target group of the wrong protocol behind a listener);
+  service without a custom domain name, a target group of the wrong protocol behind a listener, a target group
+  of another account behind a listener: "the target group must be in the same account as the service");
 - ConflictException: a service network, service or target group name taken in the account and Region, a VPC
   already associated with that or another service network, a service already associated with a network, a
   listener name or port or a rule name or priority taken, a target group another service already uses;
 - ServiceQuotaExceededException: listeners per service and rules per listener, at Lattice's default quotas or
   the raised ones the fabric declares;
-- ResourceNotFoundException: an identifier of nothing in the caller's account and Region.
+- ResourceNotFoundException: an identifier of nothing in the caller's account and Region (another account's
+  resource is named by ARN: "You must use an ARN if the resources are in different accounts");
+- AccessDeniedException: another account's service network or service that is not shared with the caller
+  through RAM (or whose invitation it has not accepted), and a service association whose caller owns neither
+  the service nor the network.
+
+RAM (`ResourceShare`, `ResourceAssociation`, `PrincipalAssociation`, `ResourceShareAccepter`), as the RAM user
+guide and pulumi-aws's `ram.PrincipalAssociation` describe it: only service networks, services and resource
+configurations are shared (InvalidParameterException); only their owner shares them, and a resource shared with
+you cannot be shared again (OperationNotPermittedException; UnknownResourceException for one you cannot see);
+principals are account ids, or the Organization or an OU where sharing with AWS Organizations is enabled; an
+account outside the Organization needs the share to allow external principals (OperationNotPermittedException);
+inside the Organization with sharing enabled access is immediate, otherwise the account accepts an invitation,
+once (ResourceShareInvitationArnNotFoundException where there is none to accept,
+ResourceShareInvitationAlreadyAcceptedException the second time).
 
 So a plan of a fabric fails exactly where `up` on AWS would. Its limits are written here from the API model
 and the quota page, not taken from the program's own `components.model.limits`: a judge that shares the
@@ -74,6 +90,26 @@ SECURITY_GROUPS = 5
 AUTH_POLICY_BYTES = 10 * 1024  # quota "Auth policy size", not adjustable
 # Quotas (Quotas for Amazon VPC Lattice), per account and Region; the first two AWS can raise.
 DEFAULT_QUOTAS = {"listenersPerService": 2, "rulesPerListener": 10}  # the quotas page (older copies said 5 rules)
+# RAM (its API reference and user guide): what VPC Lattice shares, and the principals of a share.
+SHAREABLE = {"servicenetwork": "ServiceNetwork", "service": "Service", "resourceconfiguration": "ResourceConfiguration"}
+ACCOUNT = r"\d{12}"
+ORGANIZATION_ARN = r"arn:aws[a-z-]*:organizations::\d{12}:organization/o-[a-z0-9]{10,32}"
+UNIT_ARN = r"arn:aws[a-z-]*:organizations::\d{12}:ou/o-[a-z0-9]{10,32}/ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}"
+
+
+@dataclass
+class Organization:
+    """The AWS Organization accounts are in, with sharing with AWS Organizations enabled in RAM: its accounts, and
+    those of each organizational unit a share may name."""
+
+    arn: str
+    accounts: list[str]
+    units: dict[str, list[str]] = field(default_factory=dict)
+
+    def covers(self, principal: str, account: str) -> bool:
+        """Whether a share's `principal` (the Organization or one of its OUs) reaches `account`."""
+        members = self.accounts if principal == self.arn else self.units.get(principal, [])
+        return account in members
 
 
 class LatticeError(Exception):
@@ -224,12 +260,20 @@ def _id_of(identifier: str) -> str:
     return identifier.rsplit("/", 1)[-1]
 
 
+def _arn_scope(arn: str) -> Scope:
+    """The account and Region of an ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:...`)."""
+    parts = arn.split(":")
+    return parts[4], parts[3]
+
+
 class LatticeFake:
     """The Lattice API of every account and Region a fabric uses. `apply` records a stack's create (or why it
     was refused); `replay` does it for every resource of a stack's plan, as `pulumi up` of that stack would."""
 
-    def __init__(self, quotas: dict[Scope, dict[str, int]] | None = None):
+    def __init__(self, quotas: dict[Scope, dict[str, int]] | None = None, organization: Organization | None = None):
         self.quotas = quotas or {}
+        self.organization = organization
+        """The Organization where sharing with AWS Organizations is enabled (None: no account is in one)."""
         self.regions: dict[Scope, Region] = {}
         self.failed: set[str] = set()
         self.lock = threading.Lock()
@@ -242,10 +286,58 @@ class LatticeFake:
 
     def existing_target_group(self, arn: str) -> None:
         """A target group outside the fabric that its manifests name by ARN: assumed to exist, as AWS has it."""
-        parts = arn.split(":")
-        region = self.region((parts[4], parts[3]))
+        region = self.region(_arn_scope(arn))
         if _id_of(arn) not in region.records:
             region.add(Record("TargetGroup", _id_of(arn), arn, "", arn, fields={"external": True}))
+
+    def existing_network(self, arn: str, name: str) -> Record:
+        """A service network outside the fabric (what an account holds before the fabric's first `up`, or what
+        fabric.yaml references by ARN): it exists, in the account and Region of its ARN."""
+        record = Record("ServiceNetwork", _id_of(arn), arn, "", arn, name)
+        region = self.region(_arn_scope(arn))
+        if region.find("ServiceNetwork", arn) is None:
+            region.add(record)
+        return region.find("ServiceNetwork", arn)  # type: ignore[return-value]
+
+    def existing_share(self, arn: str, accounts: Iterable[str]) -> None:
+        """The resource of `arn`, shared outside the fabric with `accounts` and usable by them (any invitation
+        accepted): what fabric.yaml says of a network it references in another account."""
+        owner = _arn_scope(arn)
+        share_arn = f"arn:aws:ram:{owner[1]}:{owner[0]}:resource-share/existing-{_id_of(arn)}"
+        region = self.region(owner)
+        if region.find("ResourceShare", share_arn) is None:
+            region.add(Record("ResourceShare", share_arn, share_arn, "", share_arn, f"existing-{_id_of(arn)}",
+                              {"external": True}))
+            region.add(Record("ResourceAssociation", f"{share_arn},{arn}", None, "", arn,
+                              fields={"share": share_arn, "resource": arn}))
+        for account in accounts:
+            region.add(Record("PrincipalAssociation", f"{share_arn},{account}", None, "", account,
+                              fields={"share": share_arn, "principal": account}))
+            if self.invitation(region.records[share_arn], owner, account) == "pending":
+                self.region((account, owner[1])).add(Record("ShareAcceptance", share_arn, None, "", share_arn,
+                                                            fields={"share": share_arn}))
+
+    def inside(self, *accounts: str) -> bool:
+        """Whether these accounts are all in the Organization (where sharing with it is enabled)."""
+        return self.organization is not None and all(a in self.organization.accounts for a in accounts)
+
+    def invitation(self, share: Record, owner: Scope, account: str) -> str:
+        """How `account` stands with a share of account and Region `owner`: "automatic" (a principal reaches it
+        inside the Organization: no invitation), "pending" or "accepted" (an invitation was sent), or "none"."""
+        principals = [p.fields["principal"] for p in self.region(owner).of("PrincipalAssociation", share=share.id)]
+        org = self.organization
+        if self.inside(owner[0], account) and any(p == account or (org and org.covers(p, account)) for p in principals):
+            return "automatic"
+        if account not in principals:
+            return "none"
+        accepted = self.region((account, owner[1])).of("ShareAcceptance", share=share.arn)
+        return "accepted" if accepted else "pending"
+
+    def shared_with(self, record: Record, owner: Scope, account: str) -> bool:
+        """Whether `record`, of account and Region `owner`, is shared with `account` and usable there."""
+        region = self.region(owner)
+        return any(self.invitation(region.records[a.fields["share"]], owner, account) in ("automatic", "accepted")
+                   for a in region.of("ResourceAssociation", resource=record.arn))
 
     def forget(self, stack: str) -> None:
         """What `stack` created, gone, and the target groups its services used free again: its next plan declares
@@ -274,7 +366,7 @@ class LatticeFake:
         """Create one resource; a line saying why the API refused it, or None."""
         if typ not in HANDLERS:
             return None
-        refused = {f.split("\0")[1] for f in self.failed}
+        refused = {_id_of(f.split("\0")[1]) for f in self.failed}
         if any(_id_of(v) in refused for v in _identifiers(inputs)):
             self.failed.add(f"{stack}\0{resource_id}")  # never attempted: what it needs was refused
             return None
@@ -304,7 +396,7 @@ class LatticeFake:
         if record is None:
             raise LatticeError("ResourceNotFoundException", operation, f"{identifier} was not found in this "
                                "account and Region")
-        users = _users(region, record)
+        users = _users(self, scope, record)
         if users:
             raise LatticeError("ConflictException", operation, f"{record.kind} {record.id} ({record.name or record}) "
                                f"is in use: {', '.join(f'{u.kind} {u.id} ({u})' for u in users)}")
@@ -333,12 +425,15 @@ class LatticeFake:
     def to_json(self) -> dict[str, Any]:
         """The whole state, for another process to load: every account and Region's records and the quotas."""
         return {"quotas": [{"scope": list(s), "quotas": q} for s, q in self.quotas.items()],
+                "organization": asdict(self.organization) if self.organization else None,
                 "regions": [{"scope": list(s), "records": [asdict(r) for r in region.records.values()]}
                             for s, region in self.regions.items()]}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> LatticeFake:
-        fake = cls({tuple(q["scope"]): q["quotas"] for q in data.get("quotas", [])})  # type: ignore[misc]
+        organization = Organization(**data["organization"]) if data.get("organization") else None
+        fake = cls({tuple(q["scope"]): q["quotas"] for q in data.get("quotas", [])},  # type: ignore[misc]
+                   organization)
         for entry in data.get("regions", []):
             region = fake.region(tuple(entry["scope"]))  # type: ignore[arg-type]
             for record in entry["records"]:
@@ -359,12 +454,14 @@ class LatticeFake:
             temporary.replace(path)
 
 
-def _users(region: Region, record: Record) -> list[Record]:
-    """What keeps `record` from being deleted."""
-    if record.kind == "ServiceNetwork":
-        return region.of("VpcAssociation", network=record.id) + region.of("ServiceAssociation", network=record.id)
-    if record.kind == "Service":
-        return region.of("ServiceAssociation", service=record.id)
+def _users(fake: LatticeFake, scope: Scope, record: Record) -> list[Record]:
+    """What keeps `record` from being deleted: a network's or a service's associations, made in any account of the
+    Region (an association across accounts is the caller's), a target group's listeners and rules."""
+    region = fake.region(scope)
+    if record.kind in ("ServiceNetwork", "Service"):
+        key = "network" if record.kind == "ServiceNetwork" else "service"
+        regions = [r for (_, name), r in fake.regions.items() if name == scope[1]]
+        return [a for r in regions for kind in ("VpcAssociation", "ServiceAssociation") for a in r.of(kind, **{key: record.id})]
     if record.kind == "TargetGroup":
         return [r for r in region.of("Listener") + region.of("Rule") if record.id in r.fields.get("targets", [])]
     return []
@@ -382,6 +479,8 @@ def _owned(region: Region, record: Record) -> list[Record]:
         return region.of("Target", group=record.id)
     if record.kind == "ServiceNetwork":
         return region.of("AuthPolicy", resource=record.id) + region.of("AccessLogSubscription", resource=record.id)
+    if record.kind == "ResourceShare":
+        return region.of("ResourceAssociation", share=record.id) + region.of("PrincipalAssociation", share=record.id)
     return []
 
 
@@ -401,9 +500,10 @@ def _serves(target: Record, service: Record) -> None:
 
 
 def _identifiers(value: Any) -> Iterable[str]:
+    """What names other resources in a create's inputs: identifiers, and ARNs (a RAM share's resource)."""
     if isinstance(value, dict):
         for k, v in value.items():
-            if k.endswith("Identifier") or k == "identifier":
+            if k.endswith(("Identifier", "Arn")) or k == "identifier":
                 if isinstance(v, str):
                     yield v
             else:
@@ -432,15 +532,43 @@ def _name(call: Call, region: Region, kind: str) -> str:
     return value  # type: ignore[return-value]
 
 
-def _resolve(call: Call, region: Region, kind: str, path: str, value: Any = None) -> Record:
+def _resolve(fake: LatticeFake, scope: Scope, call: Call, kind: str, path: str, value: Any = None,
+             reach: str = "own") -> Record:
+    """What an identifier names, as the caller (account and Region `scope`) sees it. An id names a resource of the
+    caller's account; an ARN, one of any account of the Region, which the caller may use when `reach` is "shared"
+    and RAM shares it with the caller ("own": only its own; "any": the caller checks)."""
     identifier = call.get(path) if value is None else value
     pattern, low = IDENTIFIERS[kind]
     if not isinstance(identifier, str) or len(identifier) < low or not re.fullmatch(pattern, identifier):
         raise _invalid(call.operation, path, identifier, f"satisfy regular expression pattern: {pattern}")
-    found = region.find(kind, identifier)
+    owner = _arn_scope(identifier) if identifier.startswith("arn:") else scope
+    found = fake.region(owner).find(kind, identifier) if owner[1] == scope[1] else None
     if found is None:
-        raise call.refuse("ResourceNotFoundException", f"{kind} {identifier} was not found in this account and Region")
+        raise call.refuse("ResourceNotFoundException", f"{kind} {identifier} was not found in this account and Region"
+                          + _elsewhere(fake, scope, kind, identifier))
+    if owner[0] != scope[0] and reach != "any":
+        if reach == "own":
+            raise call.refuse("AccessDeniedException", f"{kind} {identifier} belongs to account {owner[0]}: only its "
+                              "owner changes it")
+        if not fake.shared_with(found, owner, scope[0]):
+            raise call.refuse("AccessDeniedException", f"{kind} {identifier} of account {owner[0]} is not shared with "
+                              f"account {scope[0]}" + _pending(fake, found, owner, scope[0]))
     return found
+
+
+def _elsewhere(fake: LatticeFake, scope: Scope, kind: str, identifier: str) -> str:
+    """Where an id the caller's account lacks is: another account's resource is named by its ARN."""
+    others = [account for (account, name), region in fake.regions.items()
+              if name == scope[1] and account != scope[0] and region.find(kind, identifier)]
+    return (f" (it is account {others[0]}'s: \"You must use an ARN if the resources are in different accounts\")"
+            if others else "")
+
+
+def _pending(fake: LatticeFake, record: Record, owner: Scope, account: str) -> str:
+    region = fake.region(owner)
+    shares = [region.records[a.fields["share"]] for a in region.of("ResourceAssociation", resource=record.arn)]
+    waiting = [s for s in shares if fake.invitation(s, owner, account) == "pending"]
+    return f": its invitation to share {waiting[0].arn} is not accepted" if waiting else " through AWS RAM"
 
 
 def create_service_network(fake: LatticeFake, scope: Scope, region: Region, call: Call) -> Record:
@@ -489,15 +617,16 @@ def create_target_group(fake: LatticeFake, scope: Scope, region: Region, call: C
     return made("TargetGroup", name, type=kind, protocol=protocol)
 
 
-def _forward(fake: LatticeFake, region: Region, call: Call, path: str, groups: Any, service: Record,
+def _forward(fake: LatticeFake, scope: Scope, call: Call, path: str, groups: Any, service: Record,
              listener_protocol: str) -> list[Record]:
     """A forward action's target groups: 1-10, weights 0-999, each of this account and Region, of a protocol the
     listener can forward to, and used by no other service."""
     call.count(f"{path}.targetGroups", groups, WEIGHTED_TARGET_GROUPS)
     found = []
     for i, group in enumerate(groups):
-        target = _resolve(call, region, "TargetGroup", f"{path}.targetGroups[{i}].targetGroupIdentifier",
-                          group.get("targetGroupIdentifier"))
+        target = _resolve(fake, scope, call, "TargetGroup", f"{path}.targetGroups[{i}].targetGroupIdentifier",
+                          group.get("targetGroupIdentifier"), reach="any")
+        _in_service_account(call, target, scope)
         call.integer(f"{path}.targetGroups[{i}].weight", *WEIGHT, required=False, value=group.get("weight"))
         protocol = target.fields.get("protocol")
         if protocol and (protocol == "TCP") != (listener_protocol == "TLS_PASSTHROUGH"):
@@ -509,6 +638,15 @@ def _forward(fake: LatticeFake, region: Region, call: Call, path: str, groups: A
                               f"associated with other services: it serves {target.fields['served']} already")
         found.append(target)
     return found
+
+
+def _in_service_account(call: Call, target: Record, scope: Scope) -> None:
+    """A listener rule's target group is in its service's account (VPC Lattice User Guide, target groups: RAM does
+    not share target groups, and a service forwards to those of its own account). The error name is our reading."""
+    account = _arn_scope(target.arn)[0] if target.arn else scope[0]
+    if account != scope[0]:
+        raise call.refuse("ValidationException", f"target group {target.arn} is in account {account}: a listener "
+                          f"rule's target groups must be in the account of its service ({scope[0]})")
 
 
 QUOTA_WORDS = {"listenersPerService": ("listeners", "service"), "rulesPerListener": ("rules", "listener")}
@@ -527,7 +665,7 @@ def _admit(fake: LatticeFake, scope: Scope, call: Call, quota: str, owner: str, 
         _serves(target, service)
 
 
-def _action(fake: LatticeFake, region: Region, call: Call, path: str, service: Record,
+def _action(fake: LatticeFake, scope: Scope, call: Call, path: str, service: Record,
             listener_protocol: str) -> list[Record]:
     action = call.get(path) or {}
     forward = action.get("forward") or (action.get("forwards") or [None])[0]
@@ -536,11 +674,11 @@ def _action(fake: LatticeFake, region: Region, call: Call, path: str, service: R
     if forward is None:
         call.integer(f"{path}.fixedResponse.statusCode", *STATUS_CODE)
         return []
-    return _forward(fake, region, call, f"{path}.forward", forward.get("targetGroups"), service, listener_protocol)
+    return _forward(fake, scope, call, f"{path}.forward", forward.get("targetGroups"), service, listener_protocol)
 
 
 def create_listener(fake: LatticeFake, scope: Scope, region: Region, call: Call) -> Record:
-    service = _resolve(call, region, "Service", "serviceIdentifier")
+    service = _resolve(fake, scope, call, "Service", "serviceIdentifier")
     pattern, low, high = NAMES["Listener"]
     name = call.string("name", low, high, pattern)
     protocol = call.enum("protocol", LISTENER_PROTOCOLS)
@@ -556,14 +694,14 @@ def create_listener(fake: LatticeFake, scope: Scope, region: Region, call: Call)
         # The one place AWS asks for a custom domain name: it is the SNI a TLS listener routes by.
         raise call.refuse("ValidationException", f"a TLS_PASSTHROUGH listener needs a service with a custom domain "
                           f"name, and {service.name!r} has none")
-    targets = _action(fake, region, call, "defaultAction", service, protocol)  # type: ignore[arg-type]
+    targets = _action(fake, scope, call, "defaultAction", service, protocol)  # type: ignore[arg-type]
     _admit(fake, scope, call, "listenersPerService", f"service {service.name!r}", len(listeners), targets, service)
     return made("Listener", name, service=service.id, port=port, protocol=protocol, targets=[t.id for t in targets])
 
 
 def create_rule(fake: LatticeFake, scope: Scope, region: Region, call: Call) -> Record:
-    service = _resolve(call, region, "Service", "serviceIdentifier")
-    listener = _resolve(call, region, "Listener", "listenerIdentifier")
+    service = _resolve(fake, scope, call, "Service", "serviceIdentifier")
+    listener = _resolve(fake, scope, call, "Listener", "listenerIdentifier")
     if listener.fields["service"] != service.id:
         raise call.refuse("ResourceNotFoundException", f"listener {listener.id} is not a listener of {service.id}")
     if listener.fields["protocol"] == "TLS_PASSTHROUGH":
@@ -590,7 +728,7 @@ def create_rule(fake: LatticeFake, scope: Scope, region: Region, call: Call) -> 
     headers = call.count("match.httpMatch.headerMatches", match.get("headerMatches"), HEADER_MATCHES, required=False)
     for i, header in enumerate(headers):
         _header(call, i, header)
-    targets = _action(fake, region, call, "action", service, listener.fields["protocol"])
+    targets = _action(fake, scope, call, "action", service, listener.fields["protocol"])
     _admit(fake, scope, call, "rulesPerListener", f"listener {listener.name!r}", len(rules), targets, service)
     return made("Rule", name, listener=listener.id, priority=priority, targets=[t.id for t in targets])
 
@@ -610,7 +748,7 @@ def _header(call: Call, i: int, header: dict[str, Any]) -> None:
 
 
 def create_vpc_association(fake: LatticeFake, scope: Scope, region: Region, call: Call) -> Record:
-    network = _resolve(call, region, "ServiceNetwork", "serviceNetworkIdentifier")
+    network = _resolve(fake, scope, call, "ServiceNetwork", "serviceNetworkIdentifier", reach="shared")
     vpc = call.string("vpcIdentifier", 5, 50, VPC_ID)
     groups = call.count("securityGroupIds", call.get("securityGroupIds"), (0, SECURITY_GROUPS), required=False)
     for i, group in enumerate(groups):
@@ -618,16 +756,19 @@ def create_vpc_association(fake: LatticeFake, scope: Scope, region: Region, call
             raise _invalid(call.operation, f"securityGroupIds[{i}]", group,
                            f"satisfy regular expression pattern: {SECURITY_GROUP_ID}")
     for other in region.of("VpcAssociation", vpc=vpc):
-        joined = region.records[other.fields["network"]]
-        raise call.refuse("ConflictException", f"{vpc} is associated with service network {joined.name!r} already "
-                          f"({other}); a VPC can be associated with one service network only")
+        raise call.refuse("ConflictException", f"{vpc} is associated with service network "
+                          f"{other.fields['network_name']!r} already ({other}); a VPC can be associated with one "
+                          "service network only")
     call.tags()
-    return made("VpcAssociation", vpc=vpc, network=network.id)
+    return made("VpcAssociation", vpc=vpc, network=network.id, network_name=network.name)
 
 
 def create_service_association(fake: LatticeFake, scope: Scope, region: Region, call: Call) -> Record:
-    service = _resolve(call, region, "Service", "serviceIdentifier")
-    network = _resolve(call, region, "ServiceNetwork", "serviceNetworkIdentifier")
+    service = _resolve(fake, scope, call, "Service", "serviceIdentifier", reach="shared")
+    network = _resolve(fake, scope, call, "ServiceNetwork", "serviceNetworkIdentifier", reach="shared")
+    if scope[0] not in (_account_of(service, scope), _account_of(network, scope)):
+        raise call.refuse("AccessDeniedException", f"account {scope[0]} owns neither service {service.name!r} nor "
+                          f"service network {network.name!r}: the caller of a service association owns one of them")
     for other in region.of("ServiceAssociation", service=service.id, network=network.id):
         raise call.refuse("ConflictException", f"service {service.name!r} is associated with {network.name!r} "
                           f"already: {other}")
@@ -635,14 +776,19 @@ def create_service_association(fake: LatticeFake, scope: Scope, region: Region, 
     return made("ServiceAssociation", service=service.id, network=network.id)
 
 
-def _any(call: Call, region: Region, path: str) -> Record:
+def _account_of(record: Record, scope: Scope) -> str:
+    """The account that owns `record` (found from the caller's account and Region `scope`)."""
+    return _arn_scope(record.arn)[0] if record.arn else scope[0]
+
+
+def _any(fake: LatticeFake, scope: Scope, call: Call, path: str) -> Record:
     identifier = call.get(path)
     kind = "Service" if "service/" in str(identifier) or str(identifier).startswith("svc-") else "ServiceNetwork"
-    return _resolve(call, region, kind, path)
+    return _resolve(fake, scope, call, kind, path)
 
 
 def put_auth_policy(fake: LatticeFake, scope: Scope, region: Region, call: Call) -> Record:
-    target = _any(call, region, "resourceIdentifier")
+    target = _any(fake, scope, call, "resourceIdentifier")
     policy = call.string("policy", 0, 36864)
     if len(policy.encode()) > AUTH_POLICY_BYTES:  # type: ignore[union-attr]
         raise call.refuse("ValidationException", f"the auth policy has {len(policy.encode())} bytes; the quota is "
@@ -651,7 +797,7 @@ def put_auth_policy(fake: LatticeFake, scope: Scope, region: Region, call: Call)
 
 
 def create_access_log_subscription(fake: LatticeFake, scope: Scope, region: Region, call: Call) -> Record:
-    target = _any(call, region, "resourceIdentifier")
+    target = _any(fake, scope, call, "resourceIdentifier")
     destination = call.string("destinationArn", 20, 2048, DESTINATION_ARN)
     kind = destination.split(":")[2]  # type: ignore[union-attr]
     for other in region.of("AccessLogSubscription", resource=target.id, destination=kind):
@@ -662,7 +808,7 @@ def create_access_log_subscription(fake: LatticeFake, scope: Scope, region: Regi
 
 
 def register_target(fake: LatticeFake, scope: Scope, region: Region, call: Call) -> Record:
-    group = _resolve(call, region, "TargetGroup", "targetGroupIdentifier")
+    group = _resolve(fake, scope, call, "TargetGroup", "targetGroupIdentifier")
     target = call.string("target.id", 1, 200)
     call.integer("target.port", 1, 65535, required=False)
     kind = group.fields.get("type")
@@ -679,14 +825,90 @@ def register_target(fake: LatticeFake, scope: Scope, region: Region, call: Call)
 def attach_traffic_source(fake: LatticeFake, scope: Scope, region: Region, call: Call) -> Record:
     """An Auto Scaling group registering its instances (EC2 Auto Scaling's API): the target group must exist and
     take instances."""
-    group = _resolve(call, region, "TargetGroup", "trafficSource.identifier")
+    group = _resolve(fake, scope, call, "TargetGroup", "trafficSource.identifier")
     if group.fields.get("type") not in (None, "INSTANCE"):
         raise call.refuse("ValidationException", f"{group.name!r} is of type {group.fields['type']}: an Auto Scaling "
                           "group registers instances")
     return made("Target", group=group.id)
 
 
+# --- RAM ---------------------------------------------------------------------------------------------------
+
+
+def create_resource_share(fake: LatticeFake, scope: Scope, region: Region, call: Call) -> Record:
+    name = call.string("name", 1, 255)
+    call.tags()
+    # The provider sends false when the program says nothing (the API's own default is true).
+    return made("ResourceShare", name, external=bool(call.get("allowExternalPrincipals")))
+
+
+def _own_share(fake: LatticeFake, scope: Scope, call: Call) -> Record:
+    """The caller's resource share its `resourceShareArn` names (only the owner changes a share)."""
+    arn = call.string("resourceShareArn", 1, 2048)
+    share = fake.region(scope).find("ResourceShare", arn)  # type: ignore[arg-type]
+    if share is None:
+        raise call.refuse("UnknownResourceException", f"resource share {arn} was not found in account {scope[0]} "
+                          f"and {scope[1]}")
+    return share
+
+
+def associate_resource(fake: LatticeFake, scope: Scope, region: Region, call: Call) -> Record:
+    """A resource joins a share: one VPC Lattice shares, of the Region, owned by the caller."""
+    share = _own_share(fake, scope, call)
+    arn = call.string("resourceArn", 1, 2048) or ""
+    parts = arn.split(":")
+    kind = SHAREABLE.get(parts[5].split("/")[0]) if len(parts) > 5 and parts[2] == "vpc-lattice" else None
+    if kind is None:
+        raise call.refuse("InvalidParameterException", f"{arn} cannot be shared: RAM shares VPC Lattice service "
+                          "networks, services and resource configurations only")
+    owner = _arn_scope(arn)
+    found = fake.region(owner).find(kind, arn) if owner[1] == scope[1] else None
+    if found is not None and owner[0] != scope[0] and fake.shared_with(found, owner, scope[0]):
+        raise call.refuse("OperationNotPermittedException", f"{kind} {arn} is account {owner[0]}'s, shared with "
+                          f"account {scope[0]}: a resource shared with you cannot be shared again")
+    if found is None or owner[0] != scope[0]:
+        raise call.refuse("UnknownResourceException", f"{kind} {arn} was not found in account {scope[0]}: only "
+                          "its owner shares a resource")
+    return made("ResourceAssociation", share=share.id, resource=arn)
+
+
+def associate_principal(fake: LatticeFake, scope: Scope, region: Region, call: Call) -> Record:
+    """A principal joins a share: an account id, or the Organization or one of its OUs where sharing with AWS
+    Organizations is enabled; an account outside the Organization only if the share allows external principals."""
+    share = _own_share(fake, scope, call)
+    principal = call.string("principal", 1, 2048) or ""
+    org = fake.organization
+    if re.fullmatch(ORGANIZATION_ARN, principal) or re.fullmatch(UNIT_ARN, principal):
+        if not (fake.inside(scope[0]) and org and (principal == org.arn or principal in org.units)):
+            raise call.refuse("OperationNotPermittedException", f"{principal} is not the Organization of account "
+                              f"{scope[0]} or one of its units with sharing with AWS Organizations enabled")
+    elif not re.fullmatch(ACCOUNT, principal):
+        raise call.refuse("InvalidParameterException", f"{principal!r} is no account id, Organization or OU ARN")
+    elif fake.inside(scope[0]) and not fake.inside(principal) and not share.fields["external"]:
+        raise call.refuse("OperationNotPermittedException", f"account {principal} is outside the Organization and "
+                          f"share {share.name!r} does not allow external principals")
+    return made("PrincipalAssociation", share=share.id, principal=principal)
+
+
+def accept_share(fake: LatticeFake, scope: Scope, region: Region, call: Call) -> Record:
+    """The invitation to a share, accepted by the account it was sent to (none is sent inside the Organization
+    with sharing enabled)."""
+    arn = call.string("shareArn", 1, 2048) or ""
+    owner = _arn_scope(arn)
+    share = fake.region(owner).find("ResourceShare", arn)
+    state = fake.invitation(share, owner, scope[0]) if share is not None else "none"
+    if state in ("none", "automatic"):
+        raise call.refuse("ResourceShareInvitationArnNotFoundException", f"no invitation to share {arn} for account "
+                          f"{scope[0]}" + (": inside the Organization access is immediate" if state == "automatic"
+                                           else ""))
+    if state == "accepted":
+        raise call.refuse("ResourceShareInvitationAlreadyAcceptedException", f"account {scope[0]} accepted the "
+                          f"invitation to share {arn} already")
+    return made("ShareAcceptance", share=arn)
+
+
 LATTICE = "aws:vpclattice/"
+RAM = "aws:ram/"
 HANDLERS: dict[str, Callable[..., Record]] = {
     f"{LATTICE}serviceNetwork:ServiceNetwork": create_service_network,
     f"{LATTICE}service:Service": create_service,
@@ -699,6 +921,10 @@ HANDLERS: dict[str, Callable[..., Record]] = {
     f"{LATTICE}accessLogSubscription:AccessLogSubscription": create_access_log_subscription,
     f"{LATTICE}targetGroupAttachment:TargetGroupAttachment": register_target,
     "aws:autoscaling/trafficSourceAttachment:TrafficSourceAttachment": attach_traffic_source,
+    f"{RAM}resourceShare:ResourceShare": create_resource_share,
+    f"{RAM}resourceAssociation:ResourceAssociation": associate_resource,
+    f"{RAM}principalAssociation:PrincipalAssociation": associate_principal,
+    f"{RAM}resourceShareAccepter:ResourceShareAccepter": accept_share,
 }
 OPERATIONS = {
     f"{LATTICE}serviceNetwork:ServiceNetwork": "CreateServiceNetwork",
@@ -713,6 +939,10 @@ OPERATIONS = {
     f"{LATTICE}accessLogSubscription:AccessLogSubscription": "CreateAccessLogSubscription",
     f"{LATTICE}targetGroupAttachment:TargetGroupAttachment": "RegisterTargets",
     "aws:autoscaling/trafficSourceAttachment:TrafficSourceAttachment": "AttachTrafficSources",
+    f"{RAM}resourceShare:ResourceShare": "CreateResourceShare",
+    f"{RAM}resourceAssociation:ResourceAssociation": "AssociateResourceShare",
+    f"{RAM}principalAssociation:PrincipalAssociation": "AssociateResourceShare",
+    f"{RAM}resourceShareAccepter:ResourceShareAccepter": "AcceptResourceShareInvitation",
 }
 DELETES = {
     f"{LATTICE}serviceNetwork:ServiceNetwork": "DeleteServiceNetwork",
@@ -727,4 +957,8 @@ DELETES = {
     f"{LATTICE}accessLogSubscription:AccessLogSubscription": "DeleteAccessLogSubscription",
     f"{LATTICE}targetGroupAttachment:TargetGroupAttachment": "DeregisterTargets",
     "aws:autoscaling/trafficSourceAttachment:TrafficSourceAttachment": "DetachTrafficSources",
+    f"{RAM}resourceShare:ResourceShare": "DeleteResourceShare",
+    f"{RAM}resourceAssociation:ResourceAssociation": "DisassociateResourceShare",
+    f"{RAM}principalAssociation:PrincipalAssociation": "DisassociateResourceShare",
+    f"{RAM}resourceShareAccepter:ResourceShareAccepter": "DisassociateResourceShare",
 }

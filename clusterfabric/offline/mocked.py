@@ -23,6 +23,10 @@ LATTICE_IDS = {
 }
 
 
+RESOURCE_SHARE = "aws:ram/resourceShare:ResourceShare"
+"""A RAM resource share: its id is its ARN, as AWS's provider has it."""
+
+
 def _fake_id(prefix: str, name: str) -> str:
     return f"{prefix}-{hashlib.sha256(name.encode()).hexdigest()[:17]}"
 
@@ -39,9 +43,21 @@ def mocked_resource(typ: str, name: str, inputs: dict[str, Any], stack: str, reg
         outputs["arn"] = f"arn:aws:vpc-lattice:{region}:{account}:{kind}/{resource_id}"
         if prefix == "listener":
             outputs["listener_id"] = resource_id
+        if prefix == "svc":
+            outputs["dnsEntries"] = dns_entries(inputs.get("name"), resource_id, region)
+    elif typ == RESOURCE_SHARE:
+        share = hashlib.sha256(f"{stack}/{name}".encode()).hexdigest()
+        resource_id = outputs["arn"] = (f"arn:aws:ram:{region}:{account}:resource-share/{share[:8]}-{share[8:12]}-"
+                                        f"{share[12:16]}-{share[16:20]}-{share[20:32]}")
     elif typ == "pulumi-python:dynamic:Resource":
         outputs.update(cert_pem=certificate, key_pem=key)
     return resource_id, outputs
+
+
+def dns_entries(name: Any, service_id: str, region: str) -> list[dict[str, str]]:
+    """The DNS name Lattice gives a service (`<name>-<part of its id>.<id>.vpc-lattice-svcs.<Region>.on.aws`)."""
+    return [{"domainName": f"{name}-{service_id[4:11]}.{service_id[4:]}.vpc-lattice-svcs.{region}.on.aws",
+             "hostedZoneId": "Z" + service_id[4:17].upper()}]
 
 
 def whole_numbers(value: Any) -> Any:

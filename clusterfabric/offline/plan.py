@@ -26,10 +26,10 @@ from components.contract import FABRIC, PROJECT, RENDER_DIRECTORY, config_key
 from components.model import FabricManifests, load_fabric
 from components.model.graph import Graph, dependencies, run_order
 from components.model.json_values import DESCEND, is_secret, rebuilt
-from components.model.lattice import ServiceImport
+from components.model.lattice import LatticeOrganization, ServiceImport
 from components.model.validation import whole_numbers
 
-from .lattice_fake import LatticeFake
+from .lattice_fake import LatticeFake, Organization
 from .mocked import mocked_resource
 
 ORGANIZATION = "organization"
@@ -124,16 +124,30 @@ def _settings_of(fabric, stack: str) -> tuple[str, str]:
 
 
 def lattice_api(fabric: FabricManifests) -> LatticeFake:
-    """The Lattice API a plan of `fabric` creates its stacks' resources in: the quotas fabric.yaml says AWS raised,
-    and the target groups outside the fabric that its ServiceImports name by ARN (which AWS has, presumably)."""
+    """The Lattice API a plan of `fabric` creates its stacks' resources in, holding what fabric.yaml and the
+    manifests say exists (AWS has it, presumably): the quotas AWS raised, the Organization with sharing enabled,
+    the target groups outside the fabric that ServiceImports name by ARN, and the networks fabric.yaml references
+    by ARN, shared with the accounts of the fabric's clusters of their Region."""
+    settings = fabric.spec.lattice
     api = LatticeFake({(q.accountId, q.region): {"listenersPerService": q.listenersPerService,
-                                                 "rulesPerListener": q.rulesPerListener}
-                       for q in fabric.spec.lattice.quotas})
+                                                 "rulesPerListener": q.rulesPerListener} for q in settings.quotas},
+                      _organization(settings.organization))
     for spec in fabric.spec.clusters:
         for imp in fabric.manifests[spec.name].of_kind(ServiceImport) if spec.lattice else []:
             if imp.target_group_arn:
                 api.existing_target_group(imp.target_group_arn)
+    for network in (n for n in settings.serviceNetworks if n.arn):
+        api.existing_network(network.arn, network.name)  # type: ignore[arg-type]
+        api.existing_share(network.arn, {c.lattice.accountId for c in fabric.spec.clusters  # type: ignore[arg-type]
+                                         if c.lattice and c.lattice.region == network.region} - {network.account})
     return api
+
+
+def _organization(organization: LatticeOrganization | None) -> Organization | None:
+    if organization is None:
+        return None
+    return Organization(organization.arn, list(organization.accounts),
+                        {unit.arn: list(unit.accounts) for unit in organization.units})
 
 
 def mocked_identity(stack: str, region: str, account: str) -> Callable[[str, str, dict[str, Any]], tuple[str, Any]]:

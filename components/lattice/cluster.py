@@ -1,6 +1,8 @@
 """The VPC Lattice side of one cluster, as the fabric decided it (components.model.lattice_fabric): the networks
-it owns, the VPC associations it owns, its exports' and routes' target groups, and a service per route. Built
-from the public components (ServiceNetwork, ServiceExport, HTTPRoute...), which a program may use alone."""
+it owns (shared through AWS RAM with the other accounts using them), the invitations it accepts for its account,
+the VPC associations it owns, its exports' and routes' target groups, and a service per route it declares (its
+own routes', and those of other accounts' routes whose target groups are here). Built from the public components
+(ServiceNetwork, ServiceExport, HTTPRoute...), which a program may use alone."""
 
 from __future__ import annotations
 
@@ -10,13 +12,14 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import BaseModel, ConfigDict
 
-from ..contract import deploy_first, lattice_exports_entries
+from ..contract import deploy_first, hosted_entry, lattice_exports_entries, network_entry
 from ..model import ClusterSpec
 from ..model.kubernetes import Service
 from ..model.lattice import IAMAuthPolicy
-from ..model.lattice_imports import ExportKey, LatticeExport, scope_of
+from ..model.lattice_imports import ExportKey, LatticeExport
 from ..model.lattice_fabric import (ExportTargetGroupKey, ForwardTarget, LatticeFabric, ServiceSpec, TargetGroupKey,
                                     TargetGroupSpec)
+from ..model.lattice_networks import NetworkSpec
 from ..model.load import ClusterManifests
 from ..model.routes import backends, service_imports
 from ..moved import FormerWrapper, Moved, urn_type
@@ -44,8 +47,9 @@ class LatticeArgs(BaseModel):
     manifests: ClusterManifests
     fabric: LatticeFabric
     """Every Lattice cluster's desired state: this cluster declares its part."""
-    network_ids: dict[str, pulumi.Output[str] | str]
-    """Service network id of every Gateway this cluster declares and does not own (from the owners' outputs)."""
+    networks: dict[Any, dict[str, Any]]
+    """(account and Region, name) -> {id, arn, share?} of every network this cluster joins and another stack
+    creates (from the owners' outputs)."""
     published: dict[ExportKey, LatticeExport]
     """The exports of the other stacks this cluster forwards to, as they publish them (with their target groups)."""
     node_ports: dict[tuple[str, str, int], int]
@@ -70,18 +74,18 @@ class LatticeCluster(pulumi.ComponentResource):
         self._tags = {"application-networking.k8s.aws/ManagedBy": f"{s.accountId}/{spec.name}/{s.vpcId}"}
 
         auth = {(p.spec.targetRef.kind, p.spec.targetRef.name): p.spec.policy for p in m.of_kind(IAMAuthPolicy)}
-        owned = sorted(n for (scope, n), owner in fabric.owners.items()
-                       if owner == spec.name and scope == scope_of(spec))
         moved = Moved(self.urn_type)  # release 0.2 declared everything directly under this component
-        self.networks = {network: ServiceNetwork.planned(f"{name}-{network}", ServiceNetworkPlan({
-            "name": network, "tags": self._tags,
-            **({"auth_policy": auth[("Gateway", network)]} if ("Gateway", network) in auth else {}),
-            **({"access_logs": s.accessLogs} if s.accessLogs else {})}, moved), self._child)
-            for network in owned}
-        network_ids = {**args.network_ids, **{n: sn.network_id for n, sn in self.networks.items()}}
+        self.networks = {network.name: ServiceNetwork.planned(f"{name}-{network.name}", ServiceNetworkPlan({
+            "name": network.name, "tags": self._tags,
+            **({"auth_policy": auth[("Gateway", network.name)]} if ("Gateway", network.name) in auth else {}),
+            **({"access_logs": s.accessLogs} if s.accessLogs else {}),
+            **self._share(network)}, moved), self._child)
+            for network in fabric.networks.created_by(spec.name)}
+        self._identifiers = self._network_identifiers(name)
         for association in fabric.associations_of(spec.name):
             association_name = f"{name}-{association.network}-vpc"
-            vpc_association(association_name, network_ids[association.network], association.vpc,
+            network = fabric.networks.of(association.scope, association.network)
+            vpc_association(association_name, self._identifiers[network.key], association.vpc,
                             association.security_groups, self._tags, self._child,
                             FormerWrapper("clusterfabric:lattice:VpcAssociation", association_name, self))
         groups = fabric.target_groups_of(spec.name)
@@ -90,8 +94,37 @@ class LatticeCluster(pulumi.ComponentResource):
         self.target_groups.update({key: TargetGroup(f"{name}-{tg.name}", self._target_group_plan(tg), self._child)
                                    for key, tg in groups.items() if tg.source_kind != "ServiceExport"})
         self.imports = self._imports(name)
-        self.routes = [self._route(name, service, auth, network_ids) for service in fabric.services_of(spec.name)]
+        self.services = fabric.services_of(spec.name)
+        self.routes = [self._route(name, service, auth) for service in self.services]
         self.register_outputs({"networks": sorted(self.networks), "targetGroups": len(self.target_groups)})
+
+    def _share(self, network: NetworkSpec) -> dict[str, Any]:
+        """The `share` argument of a network this stack creates, when the fabric shares it."""
+        share = self._args.fabric.networks.shares.get(network.key)
+        if share is None:
+            return {}
+        return {"share": {"principals": list(share.principals), "allow_external_principals": share.allow_external}}
+
+    def _network_identifiers(self, name: str) -> dict[Any, Any]:
+        """What names each network this stack joins: its id, or its ARN from another account (or when it exists
+        already). Where this stack accepts the invitation to a network's share, what names it waits for the
+        acceptance: nothing of its account may use the network before."""
+        account = self._args.spec.lattice.accountId  # type: ignore[union-attr]
+        networks = self._args.fabric.networks
+        found: dict[Any, Any] = {}
+        for network in networks.joined_by(self._args.spec.name) + networks.created_by(self._args.spec.name):
+            if network.owner == self._args.spec.name:
+                found[network.key] = self.networks[network.name].network_id
+            elif network.arn is not None:
+                found[network.key] = network.arn
+            else:
+                found[network.key] = self._args.networks[network.key]["arn" if network.by_arn(account) else "id"]
+        for network in networks.accepted_by(self._args.spec.name):
+            accepted = aws.ram.ResourceShareAccepter(f"{name}-{network.name}-share",
+                                                     share_arn=self._args.networks[network.key]["share"],
+                                                     opts=self._child)
+            found[network.key] = pulumi.Output.all(found[network.key], accepted.id).apply(lambda both: both[0])
+        return found
 
     def _exports(self, name: str, groups: list[TargetGroupSpec], moved: Moved) -> list[ServiceExport]:
         """A ServiceExport per exported object, with its target groups (named as release 0.2 named them)."""
@@ -145,15 +178,29 @@ class LatticeCluster(pulumi.ComponentResource):
                 f"one per service forwarding to it): {deploy_first(export.cluster)}")
         return arn
 
-    def _route(self, name: str, service: ServiceSpec, auth: dict, network_ids: dict[str, Any]) -> Route:
+    def _route(self, name: str, service: ServiceSpec, auth: dict) -> Route:
         route = service.route
         forwards = [[WeightedTarget(target_group=self._arn(service, t), weight=t.weight) for t in rule.targets]
                     for rule in service.rules]
-        route_name = f"{name}-{route.kind.lower()}-{route.metadata.namespace}-{route.metadata.name}"
+        # A route of another cluster: its name too, as this stack's own route of that kind and name may exist.
+        of = "" if service.cluster == service.host else f"{service.cluster}-"
+        route_name = f"{name}-{of}{route.kind.lower()}-{route.metadata.namespace}-{route.metadata.name}"
+        networks = {g: self._identifiers[self._args.fabric.network_of(service, g).key] for g in service.networks}
         return ROUTE_COMPONENTS[route.kind].planned(route_name, RoutePlan(
-            service=service, networks={g: network_ids[g] for g in service.networks}, forwards=forwards,
+            service=service, networks=networks, forwards=forwards,
             auth_policy=auth.get((route.kind, route.metadata.name)), tags=self._tags,
             moved=Moved(self.urn_type, FormerWrapper("clusterfabric:lattice:Route", route_name, self))), self._child)
+
+    def networks_output(self) -> pulumi.Output[dict[str, Any]]:
+        """The networks it creates as the stack publishes them: {id, arn, share (when shared)} by name."""
+        return pulumi.Output.from_input({n: network_entry(sn.network_id, sn.arn, sn.share_arn)
+                                         for n, sn in self.networks.items()})
+
+    def hosted_output(self) -> pulumi.Output[list[dict[str, Any]]]:
+        """The services it declares for other clusters' routes, as the stack publishes them."""
+        return pulumi.Output.from_input([hosted_entry(service, route.service_arn, route.dns_name)
+                                         for service, route in zip(self.services, self.routes)
+                                         if service.cluster != service.host])
 
     def exports_output(self) -> pulumi.Output[list[dict[str, Any]]]:
         """The exported ports as the stack publishes them, each with its target groups (one per service that

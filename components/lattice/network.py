@@ -1,5 +1,5 @@
 """ServiceNetwork: a VPC Lattice service network (a Gateway is the service network of its name), its auth policy,
-access log subscription and VPC associations.
+access log subscription, VPC associations, and its AWS RAM share with other accounts.
 
 Used alone, its arguments are validated by the models `clusterfabric validate` uses (the Gateway's name rule, the
 IAMAuthPolicy's and VpcAssociationPolicy's). Its URNs are release 0.1's (same token, name and children); the
@@ -7,6 +7,7 @@ fabric gives it release 0.2's as aliases (`ServiceNetwork.planned`). No `from __
 component provider host reads these annotations (components/plugin).
 """
 
+import re
 from dataclasses import dataclass
 from typing import Any, NotRequired, TypedDict
 
@@ -15,7 +16,7 @@ import pulumi_aws as aws
 
 from ..component import Component
 from ..model.errors import InputError, Problem
-from ..model.lattice import API_VERSION, IAMAuthPolicy, VpcAssociationPolicy
+from ..model.lattice import API_VERSION, ORGANIZATION_ARN, UNIT_ARN, IAMAuthPolicy, VpcAssociationPolicy
 from ..model.limits import name_problem
 from ..model.validation import parse
 from ..moved import Moved, moved_options
@@ -25,6 +26,7 @@ NETWORK_TYPE = "aws:vpclattice/serviceNetwork:ServiceNetwork"
 AUTH_POLICY_TYPE = "aws:vpclattice/authPolicy:AuthPolicy"
 ACCESS_LOGS_TYPE = "aws:vpclattice/accessLogSubscription:AccessLogSubscription"
 VPC_ASSOCIATION_TYPE = "aws:vpclattice/serviceNetworkVpcAssociation:ServiceNetworkVpcAssociation"
+PRINCIPAL = re.compile(r"\d{12}|" + ORGANIZATION_ARN[1:-1] + "|" + UNIT_ARN[1:-1])
 
 
 class VpcAssociationArgs(TypedDict):
@@ -32,6 +34,14 @@ class VpcAssociationArgs(TypedDict):
     """The VPC that joins the network (a VPC is associated with one service network only)."""
     security_group_ids: NotRequired[list[str]]
     """Security groups of the association, 1-5 (sg- and 8 or 17 hex digits); none: no security groups."""
+
+
+class ShareArgs(TypedDict):
+    principals: list[str]
+    """AWS RAM principals, at least one: account ids (12 digits), the Organization's ARN or OU ARNs (these two where
+    sharing with AWS Organizations is enabled)."""
+    allow_external_principals: NotRequired[bool]
+    """Whether accounts outside the Organization may be principals; default false."""
 
 
 class ServiceNetworkArgs(TypedDict):
@@ -46,6 +56,8 @@ class ServiceNetworkArgs(TypedDict):
     """Tags of everything it declares."""
     vpc_associations: NotRequired[list[VpcAssociationArgs]]
     """VPCs that join the network."""
+    share: NotRequired[ShareArgs]
+    """Share the network with other accounts through AWS RAM; they join it by its ARN (`arn`)."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +77,8 @@ class ServiceNetwork(Component[ServiceNetworkPlan]):
     """The network's id (sn-...): what a route's gateway `network_id` takes."""
     arn: pulumi.Output[str]
     """The network's ARN."""
+    share_arn: pulumi.Output[str] | None
+    """Its RAM resource share's ARN (what an account invited to it accepts); None: not shared."""
 
     def __init__(self, name: str, args: ServiceNetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         checked(name, args)  # refused before anything is registered
@@ -91,7 +105,23 @@ class ServiceNetwork(Component[ServiceNetworkPlan]):
             vpc_association(f"{name}-{association['vpc_id']}", self.network.id, association["vpc_id"],
                             association.get("security_group_ids", []), tags, child)
         self.network_id, self.arn = self.network.id, self.network.arn
-        self.register_outputs({"network_id": self.network_id, "arn": self.arn})
+        self.share_arn = self._share(name, network_name, args["share"], tags, child) if "share" in args else None
+        self.register_outputs({"network_id": self.network_id, "arn": self.arn,
+                               **({"share_arn": self.share_arn} if self.share_arn is not None else {})})
+
+    def _share(self, name: str, network_name: str, share: ShareArgs, tags: dict[str, str],
+               child: pulumi.ResourceOptions) -> pulumi.Output[str]:
+        """The network's RAM share with `share`'s principals: only its owner shares it (RAM user guide)."""
+        resource_share = aws.ram.ResourceShare(
+            f"{name}-share", name=network_name, allow_external_principals=share.get("allow_external_principals", False),
+            tags=tags, opts=child)
+        aws.ram.ResourceAssociation(f"{name}-share-network", resource_arn=self.network.arn,
+                                    resource_share_arn=resource_share.arn, opts=child)
+        for principal in share["principals"]:
+            # An ARN holds "::", which a resource name cannot: the account id, or the Organization's or OU's id.
+            aws.ram.PrincipalAssociation(f"{name}-share-{principal.rsplit('/', 1)[-1]}", principal=principal,
+                                         resource_share_arn=resource_share.arn, opts=child)
+        return resource_share.arn
 
 
 def checked(name: str, args: ServiceNetworkArgs) -> None:
@@ -104,6 +134,13 @@ def checked(name: str, args: ServiceNetworkArgs) -> None:
     meta = {"name": args["name"], "namespace": "default"}
     if "auth_policy" in args:
         checked_auth_policy(ServiceNetwork.TOKEN, name, "ServiceNetwork", args["name"], None, args["auth_policy"])
+    principals = args["share"]["principals"] if "share" in args else []
+    for i, principal in enumerate(principals):
+        if not PRINCIPAL.fullmatch(principal):
+            raise InputError([Problem(where, obj, f"share.principals[{i}]", f"{principal!r} is no account id (12 "
+                                      "digits), Organization ARN or OU ARN")])
+    if "share" in args and not principals:
+        raise InputError([Problem(where, obj, "share.principals", "a share needs at least one principal")])
     for association in args.get("vpc_associations", []):
         if association.get("security_group_ids"):
             parse(VpcAssociationPolicy, {"apiVersion": API_VERSION, "kind": "VpcAssociationPolicy", "metadata": meta,

@@ -136,6 +136,8 @@ class Route(Component[RoutePlan]):
     """The Lattice service's ARN (what an auth policy or a consumer's IAM policy names)."""
     service_id: pulumi.Output[str]
     """The Lattice service's id."""
+    dns_name: pulumi.Output[str]
+    """The DNS name Lattice gives the service: what clients in the VPCs of its network call."""
 
     def __init__(self, name: str, args: RouteArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         self._make(name, alone(self.TOKEN, name, self.KIND, args), opts)  # refused before anything is registered
@@ -165,7 +167,9 @@ class Route(Component[RoutePlan]):
         for listener in spec.listeners:
             self._listener(f"{name}-{listener.gateway}-{listener.listener.name}", plan, listener)
         self.service_arn, self.service_id = self.service.arn, self.service.id
-        self.register_outputs({"service_arn": self.service_arn, "service_id": self.service_id})
+        self.dns_name = self.service.dns_entries.apply(lambda entries: entries[0].domain_name if entries else "")
+        self.register_outputs({"service_arn": self.service_arn, "service_id": self.service_id,
+                               "dns_name": self.dns_name})
 
     def _options(self, resource_type: str, name: str, in_place: bool = False) -> pulumi.ResourceOptions:
         """A child of the service, with its former URNs. `in_place`: what holds a place only one can hold (a

@@ -123,7 +123,8 @@ def resolve(name: str, args: ServiceImportArgs) -> ServiceImportPlan:
                                (e["account_id"], e["region"]))
         given[export] = {g.get("consumer"): g["arn"] for g in e.get("target_groups", [])}
     scope = (args["account_id"], args["region"])
-    matches = candidates(imp, args["namespace"], args["route_type"], given, scope)
+    # Alone, no stack of another account declares the route's service there: the importer's account only.
+    matches = [e for e in candidates(imp, args["namespace"], args["route_type"], given, scope) if e.scope == scope]
     if not matches:
         raise InputError([Problem(where, obj, "metadata.name", no_match_message(
             imp, args["namespace"], args["route_type"], list(given), scope))])

@@ -39,7 +39,7 @@ class ClusterSpec(BaseModel):
                 raise ValueError(f"cluster {self.name!r} uses dataplane lattice: remove its clusterlink settings")
             if self.lattice is None:
                 raise ValueError(f"cluster {self.name!r} uses dataplane lattice: it needs lattice settings "
-                                 "(accountId, region, vpcId, targets)")
+                                 "(accountId, region, vpcId, and targets once it exports)")
         return self
 
 
@@ -60,6 +60,15 @@ class FabricSpec(BaseModel):
             if cluster.name in seen:
                 raise ValueError(f"cluster {cluster.name!r} is listed twice; each cluster is one stack")
             seen.add(cluster.name)
+        return self
+
+    @model_validator(mode="after")
+    def _network_owners(self) -> "FabricSpec":
+        lattice = {c.name for c in self.clusters if c.dataplane == "lattice"}
+        for i, network in enumerate(self.lattice.serviceNetworks):
+            if network.owner is not None and network.owner not in lattice:
+                raise ValueError(f"lattice.serviceNetworks[{i}].owner: {network.owner!r} is no Lattice cluster of this "
+                                 f"fabric (Lattice clusters: {', '.join(sorted(lattice)) or 'none'})")
         return self
 
     def cluster(self, name: str) -> ClusterSpec:

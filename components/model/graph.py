@@ -2,7 +2,8 @@
 
 An edge `a -> b` means stack `a` reads stack `b`'s outputs. Hard edges carry
 what only exists once `b` is deployed (certificates, target group ARNs, service
-network ids); soft edges carry what `b`'s manifests already say (a ClusterLink
+network ids, and, read from no output, the acceptance of a network's share that
+`b` made for the account of both); soft edges carry what `b`'s manifests already say (a ClusterLink
 peer's gateways, exports and policies), so a cycle of soft edges (two clusters
 importing from each other) is broken by checking against the manifests.
 """
@@ -11,11 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .lattice_fabric import network_owners
-from .lattice_imports import ExportIndex, import_sources, scope_of
+from .lattice_fabric import network_plan
+from .lattice_imports import ExportIndex, import_sources
 from .fabric import FabricManifests
 from .errors import InputError, Problem
-from .gateway import Gateway
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,8 @@ class Graph:
     soft: dict[str, set[str]]
     shaped: dict[str, set[str]] = field(default_factory=dict)
     """Stack -> the stacks whose manifests shape what it declares, without it reading them: a Lattice exporter
-    makes one target group per service forwarding to it, so the routes of its importers shape it."""
+    makes one target group per service forwarding to it, so the routes of its importers shape it; a network's
+    owner shares it with the accounts of the clusters joining it."""
 
     def needs(self, stack: str) -> set[str]:
         return self.hard[stack] | self.soft[stack]
@@ -50,8 +51,8 @@ def dependencies(fabric: FabricManifests) -> Graph:
     soft: dict[str, set[str]] = {n: set() for n in names}
     shaped: dict[str, set[str]] = {n: set() for n in names}
     clusterlink = [c.name for c, _ in fabric.clusterlink_clusters()]
-    owners = network_owners(fabric.spec, fabric.manifests)
     exports = ExportIndex(fabric.lattice_exports())
+    networks = network_plan(fabric.spec, fabric.manifests, exports, fabric.fabric_file)
     for cluster in fabric.spec.clusters:
         name, manifests = cluster.name, fabric.manifests[cluster.name]
         if cluster.dataplane == "clusterlink":
@@ -59,8 +60,9 @@ def dependencies(fabric: FabricManifests) -> Graph:
                 hard[name].add(clusterlink[0])  # the fabric CA issues this peer's certificate
             soft[name] |= set(fabric.import_peers(name))
         else:
-            scope = scope_of(cluster)
-            hard[name] |= {owners[(scope, g.metadata.name)] for g in manifests.of_kind(Gateway)} - {name}
+            # The networks it joins, and the acceptance of their shares for its account (service networks).
+            hard[name] |= networks.needed_by(name)
+            shaped[name] |= networks.shaping(name)
             sources = import_sources(manifests, exports, cluster)
             hard[name] |= set(sources)
             for source in sources:

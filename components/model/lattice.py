@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from .kubernetes import DNSLabel, DNSSubdomain, ObjectMeta, Port, Strict, check_service_name
-from .limits import AUTH_POLICY_BYTES
+from .limits import AUTH_POLICY_BYTES, name_problem
 
 API_VERSION = "application-networking.k8s.aws/v1alpha1"
 PREFIX = "application-networking.k8s.aws/"
@@ -35,6 +35,8 @@ Region = Annotated[str, Field(pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 # EC2 ids as the Lattice API takes them (botocore's VpcId and SecurityGroupId): 8 or 17 characters after the prefix.
 VpcId = Annotated[str, Field(pattern=r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$")]
 SecurityGroupId = Annotated[str, Field(pattern=r"^sg-([0-9a-f]{8}|[0-9a-f]{17})$")]
+VPC_IDENTIFIER = re.compile(r"^vpc-([0-9a-z]{8}|[0-9a-z]{17})$")
+"""A target group's VPC as the Lattice API takes it (botocore's VpcId): what a ServiceImport's aws-vpc is compared with."""
 CERTIFICATE_ARN = PREFIX + "certificate-arn"
 CERTIFICATE_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-z-]+$")
 # The tags annotation as the controller reads it (k8s.ParseTagsFromAnnotation, GetNonAWSManagedTags): key=value
@@ -90,7 +92,8 @@ class LatticeSettings(Strict):
     accountId: AccountId
     region: Region
     vpcId: VpcId
-    targets: LatticeTargets
+    targets: LatticeTargets | None = None
+    """Where its target groups' traffic lands: needed once it exports a Service or routes to one of its own."""
     securityGroupIds: list[SecurityGroupId] = Field(default_factory=list, max_length=5)
     """Security groups of the VPC's association with each service network (a VpcAssociationPolicy overrides)."""
     serviceNetworks: list[DNSLabel] = Field(default_factory=list)
@@ -112,10 +115,120 @@ class LatticeQuota(Strict):
     """At most 100: the controller gives rules priorities 1-100."""
 
 
+ORGANIZATION_ARN = r"^arn:aws[a-z-]*:organizations::\d{12}:organization/(o-[a-z0-9]{10,32})$"
+UNIT_ARN = r"^arn:aws[a-z-]*:organizations::\d{12}:ou/(o-[a-z0-9]{10,32})/ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$"
+NETWORK_ARN = r"^arn:aws[a-z-]*:vpc-lattice:([a-z0-9-]+):(\d{12}):servicenetwork/sn-[0-9a-z]{17}$"
+ORGANIZATION = "organization"
+"""The principal of `sharedWith` that names the Organization `lattice.organization` declares."""
+
+
+class OrganizationalUnit(Strict):
+    """An OU of the Organization a network may be shared with, and the accounts of the fabric in it."""
+
+    arn: Annotated[str, Field(pattern=UNIT_ARN)]
+    accounts: list[AccountId] = Field(min_length=1)
+
+
+class LatticeOrganization(Strict):
+    """`lattice.organization`: the AWS Organization the fabric's accounts are in, declared when sharing with AWS
+    Organizations is enabled in RAM. Inside it, a share reaches an account without an invitation to accept, and a
+    network may be shared with the whole Organization or an OU (RAM user guide)."""
+
+    arn: Annotated[str, Field(pattern=ORGANIZATION_ARN)]
+    accounts: list[AccountId] = Field(min_length=1)
+    """Its accounts the fabric knows of: any other account is outside it (an external principal of a share)."""
+    units: list[OrganizationalUnit] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _units_inside(self) -> "LatticeOrganization":
+        organization = re.fullmatch(ORGANIZATION_ARN, self.arn).group(1)  # type: ignore[union-attr]
+        for i, unit in enumerate(self.units):
+            if re.fullmatch(UNIT_ARN, unit.arn).group(1) != organization:  # type: ignore[union-attr]
+                raise ValueError(f"units[{i}].arn: {unit.arn} is an OU of another Organization than {self.arn}")
+            outside = sorted(set(unit.accounts) - set(self.accounts))
+            if outside:
+                raise ValueError(f"units[{i}].accounts: {', '.join(outside)} not among the Organization's accounts")
+        return self
+
+    def unit(self, arn: str) -> OrganizationalUnit | None:
+        return next((u for u in self.units if u.arn == arn), None)
+
+
+Principal = Annotated[str, Field(pattern=r"^(organization|\d{12}|" + UNIT_ARN[1:-1] + ")$")]
+
+
+class ServiceNetworkSettings(Strict):
+    """`lattice.serviceNetworks[]`: a service network the clusters of several accounts of a Region join. A stack of
+    the fabric creates it (`owner`) and shares it through AWS RAM with the other accounts that use it; or it exists
+    already (`arn`), and the fabric never changes or deletes it."""
+
+    name: DNSLabel
+    """The network's name: the Gateways of this name join it (3-63 characters of a-z, 0-9 and '-')."""
+    owner: DNSLabel | None = None
+    """The Lattice cluster whose stack creates and shares it; default: the first in fabric.yaml that declares a
+    Gateway of this name, or lists it in its `serviceNetworks`."""
+    arn: Annotated[str, Field(pattern=NETWORK_ARN)] | None = None
+    """An existing network (its owner's, or shared with the fabric's accounts through RAM outside the fabric): never
+    created, changed or deleted here."""
+    sharedWith: list[Principal] | None = Field(default=None, min_length=1)
+    """RAM principals: `organization` (needs `lattice.organization`), an OU ARN of `lattice.organization.units`, or
+    account ids. Default: the accounts of the other clusters that use the network."""
+    allowExternalPrincipals: Annotated[bool, Field(strict=True)] = False
+    """Whether accounts outside `lattice.organization` may be principals (RAM refuses them otherwise)."""
+
+    @field_validator("name")
+    @classmethod
+    def _network_name(cls, name: str) -> str:
+        problem = name_problem("service network", name)
+        if problem:
+            raise ValueError(problem)
+        return name
+
+    @model_validator(mode="after")
+    def _created_or_referenced(self) -> "ServiceNetworkSettings":
+        if self.arn and self.owner:
+            raise ValueError(f"owner: service network {self.name!r} exists ({self.arn}): no cluster creates it; "
+                             "remove owner or arn")
+        if self.arn and self.sharedWith:
+            raise ValueError(f"sharedWith: service network {self.name!r} exists ({self.arn}) and is never changed "
+                             "here: its owner shares it; remove sharedWith")
+        return self
+
+    @property
+    def region(self) -> str | None:
+        """A referenced network's Region (from its ARN)."""
+        found = re.fullmatch(NETWORK_ARN, self.arn) if self.arn else None
+        return found.group(1) if found else None
+
+    @property
+    def account(self) -> str | None:
+        """A referenced network's account (from its ARN)."""
+        found = re.fullmatch(NETWORK_ARN, self.arn) if self.arn else None
+        return found.group(2) if found else None
+
+
 class LatticeFabricSettings(Strict):
     """`lattice` at the top of fabric.yaml: what holds for the whole fabric's Lattice clusters."""
 
     quotas: list[LatticeQuota] = Field(default_factory=list)
+    organization: LatticeOrganization | None = None
+    serviceNetworks: list[ServiceNetworkSettings] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _networks_known(self) -> "LatticeFabricSettings":
+        names = [n.name for n in self.serviceNetworks]
+        for i, network in enumerate(self.serviceNetworks):
+            if network.name in names[:i]:
+                raise ValueError(f"serviceNetworks[{i}].name: service network {network.name!r} is listed twice")
+            for j, principal in enumerate(network.sharedWith or []):
+                where = f"serviceNetworks[{i}].sharedWith[{j}]"
+                if principal == ORGANIZATION and self.organization is None:
+                    raise ValueError(f"{where}: sharing with the Organization needs lattice.organization (declared "
+                                     "where sharing with AWS Organizations is enabled)")
+                if principal.startswith("arn:") and (self.organization is None or not self.organization.unit(principal)):
+                    raise ValueError(f"{where}: {principal} is not among lattice.organization.units (each with its "
+                                     "accounts)")
+        return self
 
     @field_validator("quotas")
     @classmethod
@@ -276,7 +389,16 @@ class ServiceImport(Strict):
 
     @property
     def vpc_filter(self) -> str | None:
-        return self.metadata.annotations.get(VPC)
+        """The aws-vpc filter. A value no VPC id can equal is none (`vpc_placeholder`): the controller compares it
+        with each target group's VPC id, and its documentation's example writes a placeholder there."""
+        value = self.metadata.annotations.get(VPC)
+        return value if value is None or VPC_IDENTIFIER.fullmatch(value) else None
+
+    @property
+    def vpc_placeholder(self) -> str | None:
+        """The aws-vpc annotation when it is no VPC id (not `vpc-` and 8 or 17 characters): taken for no filter."""
+        value = self.metadata.annotations.get(VPC)
+        return value if value is not None and not VPC_IDENTIFIER.fullmatch(value) else None
 
     @property
     def target_group_arn(self) -> str | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from .errors import Problem
 from .fabric_yaml import ClusterSpec
 from .gateway import LISTENER_PROTOCOLS, ROUTE_KINDS, Gateway
-from .lattice import (FEDERATION, FEDERATION_VALUE, SERVICE_NAME_OVERRIDE, IAMAuthPolicy, ServiceExport,
+from .lattice import (FEDERATION, FEDERATION_VALUE, SERVICE_NAME_OVERRIDE, VPC, IAMAuthPolicy, ServiceExport,
                       ServiceImport, TargetGroupPolicy, VpcAssociationPolicy)
 from .lattice_names import route_service_name
 from .limits import service_name_problem
@@ -43,6 +43,7 @@ def check_cluster(spec: ClusterSpec, manifests: ClusterManifests) -> tuple[list[
                     "VPC Lattice objects take effect in clusters with dataplane lattice only")
         return problems, warnings
 
+    targets = spec.lattice.targets if spec.lattice else None
     for export in manifests.of_kind(ServiceExport):
         if not export.federated:
             say(warnings, export, "metadata.annotations", f"ignored: without the annotation {FEDERATION}: "
@@ -54,6 +55,9 @@ def check_cluster(spec: ClusterSpec, manifests: ClusterManifests) -> tuple[list[
                 "spaces and _.:/=+-@, the first of each key, at most 50, none starting with aws: or "
                 "application-networking.k8s.aws/")
         ns = export.metadata.namespace
+        if targets is None:
+            say(problems, export, "metadata.name", f"cluster {spec.name!r} has no lattice.targets in fabric.yaml: its "
+                "target groups need them (instance, ip or alb)")
         service = manifests.service(ns, export.service)
         if service is None:
             say(problems, export, "metadata.name", f"no Service {ns}/{export.service} in this cluster's manifests "
@@ -96,6 +100,9 @@ def check_cluster(spec: ClusterSpec, manifests: ClusterManifests) -> tuple[list[
             where, ns, name, port = backend.field, backend.namespace, backend.ref.name, backend.ref.port
             if backend.ref.kind == "Service":
                 service = manifests.service(ns, name)
+                if targets is None:
+                    say(problems, route, f"{where}.name", f"cluster {spec.name!r} has no lattice.targets in "
+                        "fabric.yaml: the target group of a Service backend needs them (instance, ip or alb)")
                 if service is None:
                     say(problems, route, f"{where}.name", f"no Service {ns}/{name} in this cluster's manifests")
                 elif port is None:
@@ -112,6 +119,10 @@ def check_cluster(spec: ClusterSpec, manifests: ClusterManifests) -> tuple[list[
                     "exported port is used, as with the AWS controller)")
 
     for (ns, name), imp in sorted(imports.items()):
+        if imp.vpc_placeholder is not None:
+            say(warnings, imp, "metadata.annotations", f"{VPC}: {imp.vpc_placeholder!r} is no VPC id (vpc- and 8 or 17 "
+                "characters), so no target group's VPC equals it: taken as no VPC filter (the AWS controller would "
+                "find no target group)")
         if (ns, name) not in used_imports:
             say(warnings, imp, "metadata.name", "no route uses this ServiceImport: a ServiceImport only takes effect "
                 "as a route's backendRef")
@@ -127,7 +138,7 @@ def check_cluster(spec: ClusterSpec, manifests: ClusterManifests) -> tuple[list[
         overlong = policy.spec.healthCheck.timeout_above_interval() if policy.spec.healthCheck else None
         if overlong:
             say(warnings, policy, "spec.healthCheck.timeoutSeconds", overlong)
-        if policy.spec.healthCheck and spec.lattice and spec.lattice.targets.mode == "alb":
+        if policy.spec.healthCheck and targets is not None and targets.mode == "alb":
             say(warnings, policy, "spec.healthCheck", "ignored: this cluster's targets are an ALB (targets mode alb), "
                 "and VPC Lattice does not health-check ALB target groups; the ALB's own target groups do")
     for policy in (*manifests.of_kind(IAMAuthPolicy), *manifests.of_kind(VpcAssociationPolicy)):

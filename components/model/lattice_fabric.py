@@ -12,7 +12,9 @@ What is decided here for the whole fabric:
 - one target group per route and Service backend, as the controller makes it;
 - who creates each service network, and who associates a VPC with it: the first cluster in fabric.yaml of that
   VPC that declares the Gateway, with the security groups every cluster sharing the VPC asks for (a VPC
-  association exists once).
+  association exists once); with whom a network is shared across accounts (components.model.lattice_networks);
+- which stack declares a route's service: the route's cluster's, or, when every target group it forwards to is
+  another account's, a cluster of that account (a rule forwards only to target groups of its service's account).
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from .fabric_yaml import ClusterSpec, FabricSpec
 from .gateway import ROUTE_TYPE, Gateway, Listener
 from .lattice import ServiceExport, ServiceImport, TargetGroupPolicy, VpcAssociationPolicy
 from .lattice_imports import (DeclaredExport, ExportIndex, ExportKey, LatticeExport, Scope, declared_exports,
-                              resolve_imports, scope_of)
+                              resolve_imports, route_targets, scope_of, service_host)
+from .lattice_networks import NetworkSpec, Networks, Use, service_networks
 from .lattice_names import listener_name, route_service_name, target_group_name
 from .limits import WEIGHT
 from .load import ClusterManifests, ref
@@ -185,7 +188,9 @@ class ServiceSpec:
     """The Lattice service of one route, as the controller builds it."""
 
     cluster: str
+    """The route's cluster."""
     scope: Scope
+    """The account and Region the service is in: its host's."""
     name: str
     route: Any
     networks: tuple[str, ...]
@@ -197,6 +202,13 @@ class ServiceSpec:
     certificate_arn: str | None
     domain: str | None
     where: Where
+    host: str
+    """The cluster whose stack declares it: the route's own, or one of the account its target groups are in."""
+
+    @property
+    def stacks(self) -> frozenset[str]:
+        """The stacks a problem of this service stops: its route's and its host's."""
+        return frozenset({self.cluster, self.host})
 
 
 @dataclass(frozen=True)
@@ -243,7 +255,6 @@ class LatticeFabric:
 
     spec: FabricSpec
     fabric_file: str
-    owners: dict[tuple[Scope, str], str]
     services: list[ServiceSpec] = field(default_factory=list)
     target_groups: list[TargetGroupSpec] = field(default_factory=list)
     associations: list[AssociationSpec] = field(default_factory=list)
@@ -252,12 +263,23 @@ class LatticeFabric:
     """Each cluster's ServiceImport backends that match no export."""
     resolved: dict[str, dict[BackendKey, list[LatticeExport]]] = field(default_factory=dict)
     """Each cluster's ServiceImport backends and the exports they match."""
+    networks: Networks = field(default_factory=Networks)
+    """The networks each cluster's Gateways and services join, their sharing across accounts."""
 
     def target_groups_of(self, cluster: str) -> dict[TargetGroupKey, TargetGroupSpec]:
         return {tg.key: tg for tg in self.target_groups if tg.cluster == cluster}
 
     def services_of(self, cluster: str) -> list[ServiceSpec]:
-        return [s for s in self.services if s.cluster == cluster]
+        """The services `cluster`'s stack declares: its routes', and those it hosts for other clusters' routes."""
+        return [s for s in self.services if s.host == cluster]
+
+    def hosted_elsewhere(self, cluster: str) -> list[ServiceSpec]:
+        """The services of `cluster`'s routes that another cluster's stack declares."""
+        return [s for s in self.services if s.cluster == cluster and s.host != cluster]
+
+    def network_of(self, service: ServiceSpec, gateway: str) -> NetworkSpec:
+        """The network a service joins for one of its route's Gateways (as the route's cluster knows it)."""
+        return self.networks.of(scope_of(self.spec.cluster(service.cluster)), gateway)
 
     def associations_of(self, cluster: str) -> list[AssociationSpec]:
         return [a for a in self.associations if a.owner == cluster]
@@ -270,36 +292,54 @@ def build(spec: FabricSpec, manifests: dict[str, ClusterManifests], fabric_file:
     clusters = [c for c in spec.clusters if c.dataplane == "lattice"]
     declared = [d for c in clusters for d in declared_exports(c, manifests[c.name])]
     exports = ExportIndex([*(d.export for d in declared), *outside])
-    fabric = LatticeFabric(spec, fabric_file, network_owners(spec, manifests))
+    fabric = LatticeFabric(spec, fabric_file)
     route_groups: list[TargetGroupSpec] = []
+    hosted: list[Use] = []
     for cluster in clusters:
         m = manifests[cluster.name]
         resolved, fabric.resolution[cluster.name] = resolve_imports(m, exports, scope_of(cluster))
         fabric.resolved[cluster.name] = resolved
         imports = service_imports(m)
-        for route in routes(m):
-            service, groups = _service(cluster, m, route, imports, resolved)
+        for route, host in _hosts(spec, cluster, m, resolved):
+            service, groups = _service(cluster, host, m, route, imports, resolved)
             fabric.services.append(service)
             route_groups += groups
+            hosted += route_uses(cluster, host, m, route)
     fabric.target_groups = _export_target_groups(clusters, manifests, declared, fabric.services) + route_groups
     fabric.associations, fabric.opt_outs = _associations(clusters, manifests)
+    fabric.networks = service_networks(spec, manifests, hosted, fabric_file)
     return fabric
 
 
-def network_owners(fabric: FabricSpec, manifests: dict[str, ClusterManifests]) -> dict[tuple[Scope, str], str]:
-    """(account and Region, service network) -> the cluster whose stack creates it there: the one that lists it
-    in `lattice.serviceNetworks`, else the first in fabric.yaml that declares its Gateway. Each account and
-    Region has its own network of a name: a VPC can only join a network of its Region (another account's only
-    through AWS RAM, which the program does not manage)."""
-    owners: dict[tuple[Scope, str], str] = {}
-    lattice = [c for c in fabric.clusters if c.dataplane == "lattice"]
-    for cluster in lattice:
-        for network in cluster.lattice.serviceNetworks:
-            owners.setdefault((scope_of(cluster), network), cluster.name)
-    for cluster in lattice:
-        for gateway in manifests[cluster.name].of_kind(Gateway):
-            owners.setdefault((scope_of(cluster), gateway.metadata.name), cluster.name)
-    return owners
+def network_plan(spec: FabricSpec, manifests: dict[str, ClusterManifests], exports: ExportIndex,
+                 fabric_file: str) -> Networks:
+    """The networks of the fabric's clusters as `build` decides them, without building the services: what the
+    dependency graph needs, also of a fabric whose clusters' own checks fail."""
+    hosted: list[Use] = []
+    for cluster in (c for c in spec.clusters if c.dataplane == "lattice"):
+        m = manifests[cluster.name]
+        resolved, _ = resolve_imports(m, exports, scope_of(cluster))
+        for route, host in _hosts(spec, cluster, m, resolved):
+            hosted += route_uses(cluster, host, m, route)
+    return service_networks(spec, manifests, hosted, fabric_file)
+
+
+def _hosts(spec: FabricSpec, cluster: ClusterSpec, m: ClusterManifests,
+           resolved: dict[BackendKey, list[LatticeExport]]) -> Iterable[tuple[Any, ClusterSpec]]:
+    """Each route of the cluster, with the cluster whose stack declares its service (lattice_imports.service_host)."""
+    imports, order = service_imports(m), [c.name for c in spec.clusters]
+    for route in routes(m):
+        yield route, spec.cluster(service_host(cluster, route_targets(cluster, route, imports, resolved), order))
+
+
+def route_uses(cluster: ClusterSpec, host: ClusterSpec, m: ClusterManifests, route: Any) -> list[Use]:
+    """The networks a service declared by another cluster's stack joins for the route: each Gateway the route
+    attaches to, as the route's cluster knows it (none when the route's own stack declares its service)."""
+    if host.name == cluster.name:
+        return []
+    gateways = dict.fromkeys(g for g, _ in gateway_listeners(route, {g.metadata.name: g for g in m.of_kind(Gateway)}))
+    return [Use(host.name, scope_of(host)[0], scope_of(cluster), g, "service", m.file_of(route), ref(route))
+            for g in gateways]
 
 
 def _policies(m: ClusterManifests) -> dict[tuple[str, str, str], TargetGroupPolicy]:
@@ -361,16 +401,19 @@ def export_target_groups(cluster: ClusterSpec, export: LatticeExport, obj: Servi
     return found
 
 
-def _service(cluster: ClusterSpec, m: ClusterManifests, route: Any, imports: dict[tuple[str, str], ServiceImport],
+def _service(cluster: ClusterSpec, host: ClusterSpec, m: ClusterManifests, route: Any,
+             imports: dict[tuple[str, str], ServiceImport],
              resolved: dict[BackendKey, list[LatticeExport]]) -> tuple[ServiceSpec, list[TargetGroupSpec]]:
-    """The route's Lattice service, and the target groups of its Service backends. `imports`: the cluster's
-    ServiceImports (`routes.service_imports`); `resolved`: what each of its ServiceImport backends matches."""
+    """The route's Lattice service, declared by `host`'s stack, and the target groups of its Service backends.
+    `imports`: the cluster's ServiceImports (`routes.service_imports`); `resolved`: what each of its ServiceImport
+    backends matches."""
     name = route_service_name(route)
     networks, listeners = _listeners(route, {g.metadata.name: g for g in m.of_kind(Gateway)})
     certificate = next((spec.listener.certificate_arn for spec in listeners if spec.listener.certificate_arn), None)
     rule_specs, groups = _rules(cluster, m, route, name, imports, resolved)
-    service = ServiceSpec(cluster.name, scope_of(cluster), name, route, networks, listeners, rule_specs, certificate,
-                          route.spec.hostnames[0] if route.spec.hostnames else None, where(m, route, "metadata.name"))
+    service = ServiceSpec(cluster.name, scope_of(host), name, route, networks, listeners, rule_specs, certificate,
+                          route.spec.hostnames[0] if route.spec.hostnames else None, where(m, route, "metadata.name"),
+                          host.name)
     return service, groups
 
 

@@ -14,7 +14,8 @@ from .errors import Problem
 from .fabric_yaml import ClusterSpec
 from .lattice import ServiceExport, ServiceImport
 from .load import ClusterManifests, ref
-from .routes import Backend, BackendKey, backends
+from .gateway import Route
+from .routes import Backend, BackendKey, backends, rules
 
 Scope = tuple[str, str]
 """An AWS account and Region: where Lattice names are unique and a service finds its target groups."""
@@ -116,14 +117,14 @@ class ExportIndex:
 def candidates(imp: ServiceImport, namespace: str, route_type: str, exports: Iterable[LatticeExport],
                scope: Scope) -> list[LatticeExport]:
     """The exports a ServiceImport backend resolves to, sorted by cluster (deterministic). Only those of the
-    importer's account and Region: a Lattice service forwards only to target groups there, and the controller
-    looks for them there only."""
+    importer's Region: a VPC joins only a network of its Region. Those of another account are reached through a
+    service declared in that account (`service_host`): the controller looks in its own account only."""
     name, cluster, vpc = imp.export_name, imp.cluster_filter, imp.vpc_filter
     if isinstance(exports, ExportIndex):
         exports = exports.by_name.get((name, namespace), [])
     return sorted(
         (e for e in exports
-         if e.name == name and e.namespace == namespace and e.route_type == route_type and e.scope == scope
+         if e.name == name and e.namespace == namespace and e.route_type == route_type and e.scope[1] == scope[1]
          and cluster in (None, e.cluster) and vpc in (None, e.vpc)),
         key=lambda e: (e.cluster, e.port),
     )
@@ -173,6 +174,36 @@ def import_sources(manifests: ClusterManifests, exports: Sequence[LatticeExport]
                    spec: ClusterSpec) -> list[str]:
     """The clusters whose exports this cluster's ServiceImports may resolve to (its stack references)."""
     return sources_of(resolve_imports(manifests, exports, scope_of(spec))[0], spec.name)
+
+
+def route_targets(spec: ClusterSpec, route: Route, imports: dict[tuple[str, str], ServiceImport],
+                  resolved: dict[BackendKey, list[LatticeExport]]) -> list[tuple[str, str | None]]:
+    """(account, exporting cluster or None) of each target group a route's rules forward to: a Service backend's
+    is made in the route's cluster, a ServiceImport's ARN names its account, an export is its cluster's."""
+    own = scope_of(spec)[0]
+    found: list[tuple[str, str | None]] = []
+    for backend in (b for rule in rules(route, imports) for b in rule):
+        imp = backend.service_import
+        if backend.ref.kind == "Service":
+            found.append((own, None))
+        elif imp is not None and imp.target_group_arn:
+            found.append((imp.target_group_arn.split(":")[4], None))
+        else:
+            found += [(e.scope[0], e.cluster) for e in resolved.get(backend.key, [])]
+    return found
+
+
+def service_host(spec: ClusterSpec, targets: list[tuple[str, str | None]], order: list[str]) -> str:
+    """The cluster whose stack declares a route's Lattice service. A listener rule's target groups must be in the
+    service's account (VPC Lattice User Guide, target groups), and RAM does not share target groups: a route
+    whose target groups are all another account's exports has its service declared in that account, by the first
+    cluster in fabric.yaml exporting them. Otherwise the route's own cluster (a route mixing accounts is refused by
+    components.model.lattice_rules)."""
+    accounts = {account for account, _ in targets}
+    exporters = [cluster for _, cluster in targets if cluster is not None]
+    if len(accounts) == 1 and accounts != {scope_of(spec)[0]} and len(exporters) == len(targets):
+        return min(exporters, key=order.index)
+    return spec.name
 
 
 def sources_of(resolved: dict, self_name: str) -> list[str]:

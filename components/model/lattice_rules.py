@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from .errors import Problem
-from .lattice_fabric import (AssociationSpec, ExportTargetGroupKey, ForwardTarget, LatticeFabric,
-                             RouteTargetGroupKey, ServiceSpec, TargetGroupKey, Where)
+from .lattice_fabric import (AssociationSpec, ExportTargetGroupKey, ForwardTarget, LatticeFabric, RouteTargetGroupKey,
+                             ServiceSpec, TargetGroupKey, Where)
 from .lattice_imports import Scope, scope_of
 from .limits import FORWARD_TARGET_GROUPS
 
@@ -32,7 +32,8 @@ class Violation:
 
 def violations(fabric: LatticeFabric) -> list[Violation]:
     return [*_unique_names(fabric), *_network_claims(fabric), *_one_service_per_target_group(fabric),
-            *_target_groups_in_region(fabric), *_vpc_associations(fabric), *_quotas(fabric), *_listener_ports(fabric)]
+            *_target_groups_in_region(fabric), *_vpc_associations(fabric), *_quotas(fabric), *_listener_ports(fabric),
+            *_one_account_per_service(fabric), *_shared_networks(fabric)]
 
 
 def warnings(fabric: LatticeFabric) -> list[Problem]:
@@ -42,11 +43,11 @@ def warnings(fabric: LatticeFabric) -> list[Problem]:
 
 def warnings_of(fabric: LatticeFabric, cluster: str) -> list[Problem]:
     """The `warnings` about `cluster`'s stack."""
-    return [problem for concerned, problem in _warned(fabric) if concerned == cluster]
+    return [problem for concerned, problem in _warned(fabric) if cluster in concerned]
 
 
-def _warned(fabric: LatticeFabric) -> Iterable[tuple[str, Problem]]:
-    """(cluster, warning) of each warning."""
+def _warned(fabric: LatticeFabric) -> Iterable[tuple[frozenset[str], Problem]]:
+    """(the clusters whose stacks it concerns, warning) of each warning: a service's are its route's and its host's."""
     yield from _unserved_certificates(fabric)
     yield from _reshaped_weights(fabric)
     yield from _shared_opt_outs(fabric)
@@ -139,7 +140,7 @@ def _target_groups_in_region(fabric: LatticeFabric) -> Iterable[Violation]:
                                           f"spec.rules[{rule.index}].backendRefs").problem(
                         f"it forwards to target group {target.arn} of Region {region}, but its Lattice service is "
                         f"in {_region(service.scope)}: a service forwards only to target groups of its Region"),
-                        frozenset({service.cluster}))
+                        service.stacks)
 
 
 def _described(identity: TargetGroupKey | str) -> str:
@@ -186,13 +187,13 @@ def _quotas(fabric: LatticeFabric) -> Iterable[Violation]:
                 f"its Lattice service {service.name!r} would have {len(service.listeners)} listeners (Gateway "
                 f"{service.listeners[0].gateway!r}: {names}); the quota in {_region(service.scope)} is {listeners} "
                 "per service: attach it to fewer with sectionName, or declare a raised quota under lattice.quotas "
-                "in fabric.yaml"), frozenset({service.cluster}))
+                "in fabric.yaml"), service.stacks)
         rules = _quota(fabric, service.scope, "rulesPerListener")
         if any(spec.protocol != "TLS_PASSTHROUGH" for spec in service.listeners) and len(service.rules) > rules:
             yield Violation(Where(service.where.file, service.where.object, "spec.rules").problem(
                 f"{len(service.rules)} rules on each listener of its Lattice service {service.name!r}; the quota in "
                 f"{_region(service.scope)} is {rules} per listener: split the route, or declare a raised quota under "
-                "lattice.quotas in fabric.yaml"), frozenset({service.cluster}))
+                "lattice.quotas in fabric.yaml"), service.stacks)
         low, high = FORWARD_TARGET_GROUPS
         for rule in service.rules:
             if len(rule.targets) > high:
@@ -200,7 +201,7 @@ def _quotas(fabric: LatticeFabric) -> Iterable[Violation]:
                                       f"spec.rules[{rule.index}].backendRefs").problem(
                     f"its forward action would have {len(rule.targets)} target groups (a ServiceImport matching "
                     f"several clusters counts each); VPC Lattice takes {low}-{high} per action"),
-                    frozenset({service.cluster}))
+                    service.stacks)
 
 
 def _listener_ports(fabric: LatticeFabric) -> Iterable[Violation]:
@@ -210,22 +211,65 @@ def _listener_ports(fabric: LatticeFabric) -> Iterable[Violation]:
             yield Violation(Where(service.where.file, service.where.object, "spec.parentRefs").problem(
                 f"Gateway {later.gateway!r} listeners {first.listener.name!r} and {later.listener.name!r} both use "
                 f"port {later.port}, and a Lattice service has one listener per port: attach the route to one of "
-                "them with sectionName"), frozenset({service.cluster}))
+                "them with sectionName"), service.stacks)
 
 
-def _unserved_certificates(fabric: LatticeFabric) -> Iterable[tuple[str, Problem]]:
+def _one_account_per_service(fabric: LatticeFabric) -> Iterable[Violation]:
+    """A listener rule's target groups are in the account of its service (VPC Lattice User Guide, target groups;
+    RAM shares no target group): a route whose rules forward to target groups of two accounts cannot be one
+    service, nor one whose target group another account owns with no cluster of the fabric there to declare it."""
+    for service in fabric.services:
+        accounts: dict[str, tuple[str, int]] = {}  # account -> its first target group in words, and its rule
+        for rule in service.rules:
+            for target in rule.targets:
+                account, described = _target_account(service, target)
+                accounts.setdefault(account, (described, rule.index))
+        if len(accounts) > 1:
+            (first, (one, _)), (second, (other, index)) = list(accounts.items())[:2]
+            message = (f"its rules forward to target groups of two accounts: {first} ({one}) and {second} ({other}); "
+                       "a listener rule's target groups must be in the account of its Lattice service, so one route "
+                       "cannot reach both: split the route per account, or narrow its ServiceImports "
+                       "(aws-eks-cluster-name)")
+        elif accounts and service.scope[0] not in accounts:
+            [(account, (described, index))] = accounts.items()
+            message = (f"it forwards to {described} of account {account}, where no cluster of the fabric declares its "
+                       "Lattice service; a listener rule's target groups must be in the account of its service "
+                       f"({service.scope[0]})")
+        else:
+            continue
+        yield Violation(Where(service.where.file, service.where.object, f"spec.rules[{index}].backendRefs")
+                        .problem(message), service.stacks)
+
+
+def _target_account(service: ServiceSpec, target: ForwardTarget) -> tuple[str, str]:
+    """The account of a forward target's target group, and the target group in words."""
+    if target.export is not None:
+        export = target.export
+        return export.scope[0], f"export {export.namespace}/{export.name} of cluster {export.cluster}"
+    if target.arn is not None:
+        return target.arn.split(":")[4], f"target group {target.arn}"
+    return service.scope[0], f"a Service of cluster {service.cluster}"
+
+
+def _shared_networks(fabric: LatticeFabric) -> Iterable[Violation]:
+    """What RAM would not allow of the networks clusters of several accounts join (lattice_networks)."""
+    for problem, clusters in fabric.networks.problems:
+        yield Violation(problem, frozenset(clusters))
+
+
+def _unserved_certificates(fabric: LatticeFabric) -> Iterable[tuple[frozenset[str], Problem]]:
     """A custom certificate on a service without a custom domain name: CreateService takes the two independently
     (the controller sends them so), but VPC Lattice serves a custom certificate only by SNI for the custom domain."""
     for service in fabric.services:
         if service.certificate_arn and not service.domain:
-            yield service.cluster, Where(service.where.file, service.where.object, "spec.hostnames").problem(
+            yield service.stacks, Where(service.where.file, service.where.object, "spec.hostnames").problem(
                 f"its Gateway listener gives the certificate {service.certificate_arn} (certificate-arn), which VPC "
                 "Lattice serves only for a custom domain name, and the route has no hostname: its Lattice service "
                 "gets the certificate, as with the controller, but clients get the one of its generated domain; add "
                 "the hostname the certificate is for")
 
 
-def _shared_opt_outs(fabric: LatticeFabric) -> Iterable[tuple[str, Problem]]:
+def _shared_opt_outs(fabric: LatticeFabric) -> Iterable[tuple[frozenset[str], Problem]]:
     """associateWithVpc: false in a cluster whose VPC another cluster associates with that network: the one
     association of the VPC stays (AWS refuses neither; two controllers would delete and recreate it in turn)."""
     for opt_out in fabric.opt_outs:
@@ -233,13 +277,13 @@ def _shared_opt_outs(fabric: LatticeFabric) -> Iterable[tuple[str, Problem]]:
             if (association.scope, association.vpc, association.network) == (opt_out.scope, opt_out.vpc,
                                                                             opt_out.network):
                 owner = association.claims[0]
-                yield opt_out.cluster, opt_out.where.problem(
+                yield frozenset({opt_out.cluster}), opt_out.where.problem(
                     f"associateWithVpc is false, but {owner.where} in cluster {owner.cluster!r} associates the same "
                     f"VPC {association.vpc} with {association.network!r}, and clusters sharing a VPC share its "
                     "association: it stays")
 
 
-def _reshaped_weights(fabric: LatticeFabric) -> Iterable[tuple[str, Problem]]:
+def _reshaped_weights(fabric: LatticeFabric) -> Iterable[tuple[frozenset[str], Problem]]:
     """A rule whose backends get other shares than their weights say: a ServiceImport's weight shared among the
     clusters it matches, in whole weights up to 999, none at 0, can only approximate them (split_weights)."""
     for service in fabric.services:
@@ -248,8 +292,8 @@ def _reshaped_weights(fabric: LatticeFabric) -> Iterable[tuple[str, Problem]]:
             sent = [sum(t.weight for t in rule.targets if t.backend == b) for b in range(len(declared))]
             if any(d * sum(sent) != s * sum(declared) for d, s in zip(declared, sent)):
                 split = ", ".join(f"backendRefs[{t.backend}] {_target(t)} {t.weight}" for t in rule.targets)
-                yield service.cluster, Where(service.where.file, service.where.object,
-                                             f"spec.rules[{rule.index}].backendRefs").problem(
+                yield service.stacks, Where(service.where.file, service.where.object,
+                                            f"spec.rules[{rule.index}].backendRefs").problem(
                     f"weights {':'.join(map(str, declared))} are sent as {split}: VPC Lattice takes whole weights up "
                     "to 999, a ServiceImport's weight is shared among the clusters it matches, and none gets 0 (it "
                     f"would get no traffic); the backends get {':'.join(map(str, sent))} of the traffic")

@@ -11,9 +11,10 @@ from .errors import InputError, Problem
 from .json_values import DESCEND, rebuilt
 
 M = TypeVar("M", bound=BaseModel)
-# A check on the whole object may say which field it is about: "metadata.annotations: message"; a check on a part
-# of it, which field of that part: "timeoutSeconds: message".
-_FIELD_PREFIX = re.compile(r"^((?:metadata|spec)(?:\.[\w/-]+|\[\d+\])*): (.+)$", re.S)
+# A check on the whole object may say which field it is about: "metadata.annotations: message" (fabric.yaml's:
+# "lattice.serviceNetworks[0].owner: message"); a check on a part of it, which field of that part: "timeoutSeconds:
+# message".
+_FIELD_PREFIX = re.compile(r"^((?:metadata|spec|lattice)(?:\.[\w/-]+|\[\d+\])*): (.+)$", re.S)
 _PART_FIELD_PREFIX = re.compile(r"^([a-z]\w*(?:\.[a-z]\w*|\[\d+\])*): (.+)$", re.S)
 
 

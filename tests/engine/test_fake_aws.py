@@ -19,14 +19,13 @@ import grpc
 import pytest
 
 from clusterfabric.offline.lattice_fake import HANDLERS
-from clusterfabric.offline.plan import lattice_api, plan
+from clusterfabric.offline.plan import plan
 from clusterfabric.runner.processes import processes
 from clusterfabric.toolchain import PROJECT_DIR, pulumi_command, pulumi_env
-from tests.fake_aws import FOLDER, point_at_fake_aws, use_fake_aws
-from tests.fake_aws.project import lattice_program
+from tests.fake_aws import FOLDER
+from tests.fake_aws.project import destroy_in_reverse, expect_no_changes, fabric_on_fake_aws, lattice_program
 from tests.fake_aws.provider import FakeAws
-from components.model import load_fabric, run_order
-from tests.pulumi_project import PulumiProject, copy_program, project
+from tests.pulumi_project import PulumiProject, project
 
 pytestmark = pytest.mark.slow  # the real engine, API servers or ClusterLink's binaries
 
@@ -149,18 +148,7 @@ ENGINE_BOOKKEEPING = {"pulumi:pulumi:Stack", "pulumi:pulumi:StackReference", "pu
 def lattice_fabric(tmp_path_factory: pytest.TempPathFactory) -> tuple[PulumiProject, list[str], Path]:
     """The example program, its Lattice stacks up in dependency order against one fake account that starts as the
     offline plan's does (the quotas fabric.yaml says AWS raised, the target groups outside the fabric)."""
-    directory = copy_program(tmp_path_factory.mktemp("lattice") / "program")
-    point_at_fake_aws(directory / "Pulumi.yaml")
-    proj = project(directory)
-    state = directory.parent / "aws.json"
-    fabric = load_fabric(directory / "config")
-    state.write_text(json.dumps(lattice_api(fabric).to_json()))
-    use_fake_aws(proj.env, state)
-    stacks = [name for name in run_order(fabric) if fabric.spec.cluster(name).lattice]
-    for stack in stacks:
-        proj.init_stack(stack)
-        proj.up(stack)
-    return proj, stacks, state
+    return fabric_on_fake_aws(tmp_path_factory.mktemp("lattice") / "program")
 
 
 @pytest.fixture(scope="module")
@@ -186,8 +174,7 @@ def test_the_fake_account_holds_each_example_lattice_stacks_aws_resources(lattic
 
 def test_a_second_up_of_the_example_lattice_stacks_changes_nothing(lattice_fabric):
     proj, stacks, _state = lattice_fabric
-    for stack in stacks:
-        proj.pulumi("preview", "--expect-no-changes", "--stack", stack)
+    expect_no_changes(proj, stacks)
 
 
 # These two run last, in this order: they take the module's fabric down.
@@ -204,6 +191,5 @@ def test_destroying_cluster1_while_the_other_stacks_use_its_network_is_refused_w
 
 def test_destroying_the_example_lattice_stacks_in_reverse_order_empties_the_fake_account(lattice_fabric):
     proj, stacks, state = lattice_fabric
-    for stack in reversed(stacks):
-        proj.pulumi("destroy", "--yes", "--stack", stack)
+    destroy_in_reverse(proj, stacks)
     assert records(state) == []

@@ -34,7 +34,7 @@ import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
 
 from clusterfabric.offline.lattice_fake import HANDLERS, LatticeError, LatticeFake
-from clusterfabric.offline.mocked import LATTICE_IDS, mocked_resource, whole_numbers
+from clusterfabric.offline.mocked import LATTICE_IDS, RESOURCE_SHARE, dns_entries, mocked_resource, whole_numbers
 from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 from tests.fake_aws import STATE_VARIABLE
 
@@ -49,6 +49,11 @@ AUTH_POLICY = f"{LATTICE}authPolicy:AuthPolicy"
 ACCESS_LOGS = f"{LATTICE}accessLogSubscription:AccessLogSubscription"
 TARGET_ATTACHMENT = f"{LATTICE}targetGroupAttachment:TargetGroupAttachment"
 TRAFFIC_SOURCE = "aws:autoscaling/trafficSourceAttachment:TrafficSourceAttachment"
+RAM = "aws:ram/"
+SHARE_MEMBERS = {f"{RAM}resourceAssociation:ResourceAssociation": "resourceArn",
+                 f"{RAM}principalAssociation:PrincipalAssociation": "principal"}
+"""What joins a share, and the input naming it: AWS's provider ids these `<share ARN>,<member>`."""
+ACCEPTER = f"{RAM}resourceShareAccepter:ResourceShareAccepter"
 AUTONAMED = {f"{LATTICE}serviceNetwork:ServiceNetwork", SERVICE, f"{LATTICE}targetGroup:TargetGroup", LISTENER,
              f"{LATTICE}listenerRule:ListenerRule"}
 """Types whose `name` the provider makes up from the resource's name when the program gives none."""
@@ -62,6 +67,7 @@ IN_PLACE = {  # type: the input paths the API changes without replacing the reso
     f"{LATTICE}serviceNetworkServiceAssociation:ServiceNetworkServiceAssociation": ("tags",),
     AUTH_POLICY: ("policy",),
     ACCESS_LOGS: ("destinationArn", "tags"),
+    RESOURCE_SHARE: ("name", "allowExternalPrincipals", "tags"),
 }
 PROVIDER_SCHEMA = {"inputProperties": {"region": {"type": "string"},
                                        "allowedAccountIds": {"type": "array", "items": {"type": "string"}}}}
@@ -243,6 +249,13 @@ class FakeAws(provider_pb2_grpc.ResourceProviderServicer):
             return resource_id, outputs["arn"]
         if typ == AUTH_POLICY:
             return inputs.get("resourceIdentifier", ""), None
+        if typ == RESOURCE_SHARE:
+            share_arn = mocked_resource(typ, f"{name}/{secrets.token_hex(8)}", inputs, stack, region, account)[0]
+            return share_arn, share_arn
+        if typ in SHARE_MEMBERS:
+            return f"{inputs.get('resourceShareArn')},{inputs.get(SHARE_MEMBERS[typ])}", None
+        if typ == ACCEPTER:
+            return str(inputs.get("shareArn")), None
         if typ == ACCESS_LOGS:
             resource_id = f"als-{secrets.token_hex(9)[:17]}"
             return resource_id, f"arn:aws:vpc-lattice:{region}:{account}:accesslogsubscription/{resource_id}"
@@ -266,11 +279,14 @@ class FakeAws(provider_pb2_grpc.ResourceProviderServicer):
         if typ == f"{LATTICE}listenerRule:ListenerRule":
             outputs["ruleId"] = resource_id
         if typ == SERVICE:
-            outputs["dnsEntries"] = [{"domainName": f"{inputs.get('name')}-{resource_id[4:11]}.{resource_id[4:]}."
-                                                    f"vpc-lattice-svcs.{self.region}.on.aws",
-                                      "hostedZoneId": "Z" + resource_id[4:17].upper()}]
+            outputs["dnsEntries"] = dns_entries(inputs.get("name"), resource_id, self.region)
         if typ == AUTH_POLICY:
             outputs["state"] = "Active"
+        if typ == ACCEPTER:
+            sender = resource_id.split(":")[4] if resource_id.count(":") >= 5 else ""
+            outputs.update(status="ACCEPTED", receiverAccountId=self.account, senderAccountId=sender,
+                           shareId=resource_id.rsplit("/", 1)[-1], invitationArn=resource_id.replace(
+                               ":resource-share/", ":resource-share-invitation/"))
         return outputs
 
 

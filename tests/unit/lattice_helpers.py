@@ -22,17 +22,8 @@ OWNER_TG = "arn:aws:vpc-lattice:us-west-2:111122223333:targetgroup/tg-{}00000000
 # The Lattice service of each route example: the one the owner's target group for that route type serves.
 CONSUMERS = {"HTTP": "my-route-default", "GRPC": "my-grpc-route-default", "TLS": "my-tls-route-default"}
 
-MY_GATEWAY = """apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata:
-  name: my-gateway
-spec:
-  gatewayClassName: amazon-vpc-lattice
-  listeners:
-    - {name: http, protocol: HTTP, port: 80}
-    - {name: https, protocol: HTTPS, port: 443}
-    - {name: tls, protocol: TLS, port: 443, tls: {mode: Passthrough}}
-"""
+MY_GATEWAY = (FIXTURES / "consumer" / "gateway.yaml").read_text()
+"""The Gateway the docs' routes name (the seeds' consumer cluster has it): HTTP, HTTPS and TLS passthrough listeners."""
 
 LATTICE = """    lattice:
       accountId: "{account}"
@@ -79,7 +70,7 @@ def declare_importer(fabric: FabricManifests, outside: list[LatticeExport], exis
         if watch:
             pulumi.runtime.register_stack_transformation(watch)
         LatticeCluster("importer", LatticeArgs(
-            spec=spec, manifests=fabric.manifests["importer"], fabric=desired, network_ids={},
+            spec=spec, manifests=fabric.manifests["importer"], fabric=desired, networks={},
             published={e.key: e for e in outside}, node_ports={}))
 
     return declare(program, lattice, scope_of(spec))

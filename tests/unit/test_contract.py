@@ -72,8 +72,8 @@ def test_an_importer_previewed_after_its_exporters_forwards_to_their_planned_tar
     assert isinstance(target["targetGroupIdentifier"], Unknown)
     assert preview["warnings"] == [
         "'cluster3' is previewed against what 'cluster1' and 'cluster2' will publish after this change (planned: "
-        "previewed in the same run), the ARNs and ids of target groups and service networks they have not made yet "
-        "not known until they are deployed"]
+        "previewed in the same run), the ARNs and ids of what they have not made yet (target groups, service networks "
+        "and their shares, services) not known until they are deployed"]
 
 
 def test_an_importer_of_exporters_neither_deployed_nor_planned_is_refused_naming_what_to_deploy_first(monkeypatch):

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pulumi
 import pytest
 
+from clusterfabric.offline.plan import plan
+from clusterfabric.toolchain import PROJECT_DIR
 from components.model import check_fabric
 from components.model.lattice import ServiceExport, ServiceImport
 from components.model.lattice_imports import resolve_imports
 from components.model.load import read_yaml_documents
 from components.model.validation import parse
 from tests.mocks import SCOPE
+from tests.unit.edited_fabric import edit
 from tests.unit.lattice_helpers import (FIXTURES, MY_GATEWAY, OWNER_TG, ROUTES, declare_importer, fabric_with,
                                         owner_exports)
 
@@ -30,18 +34,24 @@ def load(name: str, model):
     return parse(model, doc, name, model.__name__)
 
 
-def test_service_import_example_filters_on_cluster_and_vpc():
+def test_service_import_example_filters_on_cluster_its_vpc_being_a_placeholder():
     imp = load("service-import-1.yaml", ServiceImport)
-    assert (imp.export_name, imp.cluster_filter, imp.vpc_filter) == ("service-1", "service-1-owner-cluster",
-                                                                      "service-1-owner-vpc-id")
+    assert (imp.export_name, imp.cluster_filter, imp.vpc_filter) == ("service-1", "service-1-owner-cluster", None)
+    assert imp.vpc_placeholder == "service-1-owner-vpc-id"  # no VPC id: taken as no filter, with a warning
     assert imp.metadata.namespace == "default"
 
 
 def test_service_import_example_with_an_empty_spec_is_a_cluster_set_ip_import_of_the_same_export():
     imp = load("service-import-1-empty-spec.yaml", ServiceImport)
     assert (imp.spec.type, imp.spec.ports) == ("ClusterSetIP", [])  # ports: the resolved export's
-    assert (imp.export_name, imp.cluster_filter, imp.vpc_filter) == ("service-1", "service-1-owner-cluster",
-                                                                      "service-1-owner-vpc-id")
+    assert (imp.export_name, imp.cluster_filter, imp.vpc_placeholder) == ("service-1", "service-1-owner-cluster",
+                                                                          "service-1-owner-vpc-id")
+
+
+def test_an_aws_vpc_filter_that_is_a_vpc_id_is_kept():
+    imp = load("service-import-1.yaml", ServiceImport)
+    imp.metadata.annotations["application-networking.k8s.aws/aws-vpc"] = "vpc-0a1b2c3d4e5f60010"
+    assert (imp.vpc_filter, imp.vpc_placeholder) == ("vpc-0a1b2c3d4e5f60010", None)
 
 
 def test_export_name_example_imports_checkout_cluster1_of_cluster1():
@@ -131,3 +141,56 @@ def test_what_holds_a_place_only_one_can_hold_is_deleted_before_its_replacement_
         "Listener": {True}, "ListenerRule": {True}, "ServiceNetworkServiceAssociation": {True},
         "ServiceNetworkVpcAssociation": {True}}
     assert first["Service"] == {False}  # a new name: created first, as Pulumi does by default
+
+
+# --- the seeds' consumer cluster, verbatim, with the owner its filters name (the folder is a fabric) --------------
+
+
+def test_the_seeds_consumer_cluster_holds_the_docs_examples_as_written():
+    consumer = FIXTURES / "consumer"
+    linked = sorted(f.name for f in consumer.iterdir() if f.is_symlink())
+    assert linked == ["grpcroute-my-grpc-route.yaml", "httproute-my-route.yaml", "service-import-1.yaml",
+                      "service-import-checkout.yaml", "service-import-orders-legacy-tg.yaml",
+                      "tlsroute-my-tls-route.yaml"]
+    assert all((consumer / name).resolve() == FIXTURES / name for name in linked)
+
+
+@pytest.fixture(scope="module")
+def seeds() -> dict[str, dict]:
+    """The seeds' fabric, planned once behind the fake (the tests only read it)."""
+    stacks = plan(PROJECT_DIR, FIXTURES)["stacks"]
+    assert {s: e.get("errors") for s, e in stacks.items()} == {"service-1-owner-cluster": None, "consumer": None}
+    return stacks
+
+
+def test_the_seeds_consumer_plans_cleanly_warning_of_the_placeholder_vpc_and_the_imports_no_route_uses(seeds):
+    assert [w.split(": ", 2)[1:] for w in seeds["consumer"]["warnings"]] == [
+        ["ServiceImport/default/checkout-import-1", "metadata.name: no route uses this ServiceImport: a ServiceImport "
+         "only takes effect as a route's backendRef"],
+        ["ServiceImport/default/service-1", "metadata.annotations: application-networking.k8s.aws/aws-vpc: "
+         "'service-1-owner-vpc-id' is no VPC id (vpc- and 8 or 17 characters), so no target group's VPC equals it: "
+         "taken as no VPC filter (the AWS controller would find no target group)"],
+        ["ServiceImport/production/orders-legacy-tg", "metadata.name: no route uses this ServiceImport: a "
+         "ServiceImport only takes effect as a route's backendRef"]]
+
+
+def test_the_seeds_routes_services_are_declared_in_the_owners_account_on_the_network_it_shares(seeds):
+    owner, consumer = seeds["service-1-owner-cluster"], seeds["consumer"]
+    services = {r["inputs"]["name"] for r in owner["resources"] if r["type"] == "aws:vpclattice/service:Service"}
+    assert services == {"my-route-default", "my-grpc-route-default", "my-tls-route-default"}
+    assert sorted(consumer["outputs"]["lattice"]["routeServices"]) == [
+        "GRPCRoute/default/my-grpc-route", "HTTPRoute/default/my-route", "TLSRoute/default/my-tls-route"]
+    [accepted] = [r for r in consumer["resources"] if r["type"].endswith("ResourceShareAccepter")]
+    assert accepted["inputs"]["shareArn"] == owner["outputs"]["lattice"]["serviceNetworks"]["my-gateway"]["share"]
+
+
+def test_the_seeds_consumer_plans_cleanly_with_the_owner_in_its_own_account_too(tmp_path: Path):
+    fabric = Path(shutil.copytree(FIXTURES, tmp_path / "seeds", symlinks=True))
+    edit(fabric, "fabric.yaml", '"444455556666"', '"111122223333"')  # no sharing needed: one account
+    edit(fabric, "fabric.yaml", "  serviceNetworks:\n    - name: my-gateway\n      owner: service-1-owner-cluster\n",
+         "  serviceNetworks: []\n")
+    stacks = plan(PROJECT_DIR, fabric)["stacks"]
+    assert {s: e.get("errors") for s, e in stacks.items()} == {"service-1-owner-cluster": None, "consumer": None}
+    services = {r["inputs"]["name"] for r in stacks["consumer"]["resources"]
+                if r["type"] == "aws:vpclattice/service:Service"}
+    assert services == {"my-route-default", "my-grpc-route-default", "my-tls-route-default"}

@@ -14,71 +14,10 @@ from typing import Any
 import pytest
 
 from clusterfabric.offline.lattice_fake import LatticeError, LatticeFake
-from clusterfabric.offline.mocked import mocked_resource
 from clusterfabric.offline.plan import lattice_api, mocked_identity, plan
 from clusterfabric.toolchain import PROJECT_DIR
 from components.model import load_fabric
-
-SCOPE = ("111122223333", "us-west-2")
-LATTICE = "aws:vpclattice/"
-VPC = "vpc-0a1b2c3d4e5f60001"
-
-
-class Account:
-    """One account and Region of the fake, and what a stack creates there, in the inputs Pulumi sends."""
-
-    def __init__(self, lattice: LatticeFake | None = None, scope=SCOPE, stack: str = "cluster1"):
-        self.lattice, self.scope, self.stack = lattice or LatticeFake(), scope, stack
-        self.refusals: list[str] = []
-
-    def create(self, typ: str, resource: str, **inputs: Any) -> dict[str, Any]:
-        """The created resource's id and ARN (as the mocks give them); a refusal is kept in `refusals`."""
-        resource_id, outputs = mocked_resource(f"{LATTICE}{typ}", resource, inputs, self.stack, self.scope[1],
-                                               self.scope[0])
-        refusal = self.lattice.apply(self.stack, self.scope, f"{LATTICE}{typ}", resource, resource_id,
-                                     outputs.get("arn"), inputs)
-        if refusal:
-            self.refusals.append(refusal)
-        return {"id": resource_id, "arn": outputs.get("arn")}
-
-    def refused(self) -> str:
-        """The one refusal so far, without the stack and resource that got it."""
-        assert len(self.refusals) == 1, f"expected the API to refuse one create, it refused {self.refusals}"
-        return self.refusals[0].split("): ", 1)[1]
-
-    def network(self, name: str = "fabric-network") -> dict[str, Any]:
-        return self.create("serviceNetwork:ServiceNetwork", name, name=name, authType="NONE")
-
-    def service(self, name: str = "checkout-default", **more: Any) -> dict[str, Any]:
-        return self.create("service:Service", name, name=name, authType="NONE", **more)
-
-    def target_group(self, name: str = "k8s-checkout", protocol: str = "HTTP", **config: Any) -> dict[str, Any]:
-        config = {"port": 80, "protocol": protocol, "vpcIdentifier": VPC,
-                  **({"protocolVersion": "HTTP1"} if protocol != "TCP" else {}), **config}
-        kind = config.pop("type", "IP")
-        return self.create("targetGroup:TargetGroup", name, name=name, type=kind, config=config)
-
-    def listener(self, service: dict, name: str = "checkout-default-80-http", port: int = 80, protocol: str = "HTTP",
-                 forward: list[dict] | None = None) -> dict[str, Any]:
-        action = ({"forwards": [{"targetGroups": [{"targetGroupIdentifier": g["arn"], "weight": 1} for g in forward]}]}
-                  if forward is not None else {"fixedResponse": {"statusCode": 404}})
-        return self.create("listener:Listener", name, name=name, protocol=protocol, port=port,
-                           serviceIdentifier=service["id"], defaultAction=action)
-
-    def rule(self, service: dict, listener: dict, name: str = "checkout-r1", priority: int = 1,
-             forward: list[dict] | None = None, weight: int = 1, match: dict | None = None) -> dict[str, Any]:
-        groups = [{"targetGroupIdentifier": g["arn"], "weight": weight} for g in forward or []]
-        return self.create("listenerRule:ListenerRule", name, name=name, priority=priority,
-                           serviceIdentifier=service["id"], listenerIdentifier=listener["id"],
-                           match={"httpMatch": match or {"pathMatch": {"caseSensitive": True,
-                                                                       "match": {"prefix": "/"}}}},
-                           action={"forward": {"targetGroups": groups}})
-
-    def associate(self, network: dict, vpc: str = VPC, groups: list[str] | None = None) -> dict[str, Any]:
-        return self.create("serviceNetworkVpcAssociation:ServiceNetworkVpcAssociation", f"{vpc}-{network['id']}",
-                           serviceNetworkIdentifier=network["id"], vpcIdentifier=vpc,
-                           **({"securityGroupIds": groups} if groups else {}))
-
+from tests.unit.fake_account import LATTICE, SCOPE, VPC, Account
 
 # --- names --------------------------------------------------------------------------------------------------
 

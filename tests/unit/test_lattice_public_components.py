@@ -172,7 +172,7 @@ def test_package_schema_puts_the_served_lattice_components_and_their_types_in_th
     assert [t for t in sorted(schema["types"]) if t.startswith(lattice)] == [f"{lattice}{t}" for t in (
         "BackendArgs", "ExportTargetGroupArgs", "ExportedPortArgs", "ExportedTargetGroup", "GRPCMethodArgs",
         "GatewayArgs", "HeaderMatchArgs", "ListenerArgs", "MatchArgs", "PathMatchArgs", "PublishedExportArgs",
-        "ResolvedExport", "RuleArgs", "TargetsArgs", "VpcAssociationArgs")]
+        "ResolvedExport", "RuleArgs", "ShareArgs", "TargetsArgs", "VpcAssociationArgs")]
 
 
 def test_the_documented_standalone_program_declares_a_network_an_export_and_a_route():
