@@ -208,6 +208,16 @@ def test_sharing_with_an_organization_needs_sharing_with_organizations_enabled()
                                  "Organizations enabled")
 
 
+def test_a_share_with_another_organization_or_an_ou_not_of_its_own_is_refused():
+    for foreign in ("arn:aws:organizations::999999999999:organization/o-z9y8x7w6v5",
+                    "arn:aws:organizations::111111111111:ou/o-a1b2c3d4e5/ou-zz99-zz99zz99"):
+        network, _, _ = accounts(in_organization())
+        network.share(network.network(), foreign)
+        assert network.refused() == (f"OperationNotPermittedException: AssociateResourceShare: {foreign} is not the "
+                                     f"Organization of account {NETWORK} or one of its units with sharing with AWS "
+                                     "Organizations enabled")
+
+
 def test_an_account_outside_the_organization_needs_a_share_allowing_external_principals():
     network, _, _ = accounts(in_organization())
     fabric_network = network.network()
