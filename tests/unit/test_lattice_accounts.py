@@ -250,6 +250,15 @@ def test_an_account_outside_the_organization_needs_the_share_to_allow_external_p
     assert [(a.cluster, a.account) for a in fabric.lattice.networks.acceptances] == [("consumer", CONSUMER)]
 
 
+def test_sharing_with_the_organization_from_an_account_outside_it_is_refused(accounts: Path):
+    edit(accounts, "fabric.yaml", "lattice:\n", IN_ORGANIZATION.replace(f'"{NETWORK}", ', ""))
+    edit(accounts, "fabric.yaml", "      owner: network\n", "      owner: network\n      sharedWith: [organization]\n")
+    assert lines(accounts)[0] == (
+        f"fabric.yaml: ServiceNetwork/-/shop-network: lattice.serviceNetworks[0].sharedWith[0]: {ORGANIZATION}: the "
+        f"owner's account {NETWORK} is not in lattice.organization: RAM shares with an Organization or OU only from "
+        "inside it")
+
+
 def test_a_route_to_another_accounts_export_through_a_network_fabric_yaml_does_not_list_is_refused(accounts: Path):
     edit(accounts, "fabric.yaml", "  serviceNetworks:\n    - name: shop-network\n      owner: network\n", "  quotas: []\n")
     assert lines(accounts) == [
@@ -279,6 +288,16 @@ spec:
         f"groups of two accounts: {EXPORTER} (export shop/checkout of cluster exporter) and {CONSUMER} (a Service of "
         "cluster consumer); a listener rule's target groups must be in the account of its Lattice service, so one "
         "route cannot reach both: split the route per account, or narrow its ServiceImports (aws-eks-cluster-name)"]
+
+
+def test_a_route_to_a_target_group_of_an_account_without_a_cluster_of_the_fabric_is_refused(accounts: Path):
+    foreign = "arn:aws:vpc-lattice:us-west-2:999999999999:targetgroup/tg-0abc123def4567890"
+    edit(accounts, "consumer/checkout.yaml", "  namespace: shop\nspec: {}\n",
+         f"  namespace: shop\n  annotations:\n    application-networking.k8s.aws/target-group-arn: {foreign}\nspec: {{}}\n")
+    assert lines(accounts) == [
+        f"consumer/checkout.yaml: HTTPRoute/shop/checkout: spec.rules[0].backendRefs: it forwards to target group "
+        f"{foreign} of account 999999999999, where no cluster of the fabric declares its Lattice service; a listener "
+        f"rule's target groups must be in the account of its service ({CONSUMER})"]
 
 
 # --- a network that exists -----------------------------------------------------------------------------------
