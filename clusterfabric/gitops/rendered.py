@@ -155,9 +155,21 @@ def finish_folder(directory: Path, owner: str) -> None:
         (directory / RENDERED_MARKER).write_text(owner)
 
 
-if __name__ == "__main__":  # python -m clusterfabric.gitops.rendered RENDERED DESTINATION: what CI publishes
-    import sys
+def main(argv: list[str] | None = None) -> None:
+    """python -m clusterfabric.gitops.rendered RENDERED DESTINATION: what CI publishes."""
+    import argparse
 
-    source_root, destination_root = Path(sys.argv[1]), Path(sys.argv[2])
-    for stack in sorted(p for p in source_root.iterdir() if (p / KUSTOMIZATION).is_file()):
-        print(f"{stack.name}: {len(publish(stack, destination_root / stack.name))} manifests published")
+    parser = argparse.ArgumentParser(prog="python -m clusterfabric.gitops.rendered",
+                                     description="Publish each stack's rendered folder (one with a kustomization.yaml) "
+                                                 "as Argo CD and Flux take it: Secrets left out, files readable.")
+    parser.add_argument("rendered", type=Path, help="the folder holding rendered/<stack>/ folders")
+    parser.add_argument("destination", type=Path, help="where each stack's published folder goes")
+    args = parser.parse_args(argv)
+    if not args.rendered.is_dir():
+        parser.error(f"{args.rendered}: no such folder")
+    for stack in sorted(p for p in args.rendered.iterdir() if (p / KUSTOMIZATION).is_file()):
+        print(f"{stack.name}: {len(publish(stack, args.destination / stack.name))} manifests published")
+
+
+if __name__ == "__main__":
+    main()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from clusterfabric.gitops.drift import rendered_drift
-from clusterfabric.gitops.rendered import finish_rendering, publish
+from clusterfabric.gitops.rendered import finish_rendering, main, publish
 
 
 def write(directory: Path, name: str, obj: dict, folder: str = "1-manifest") -> Path:
@@ -122,3 +123,18 @@ def test_publishing_again_drops_what_the_stack_no_longer_declares(tmp_path: Path
     finish_rendering(stack)
     publish(stack, published)
     assert files(published) == ["1-manifest/v1-namespace-default-bookinfo.yaml", "kustomization.yaml"]
+
+
+def test_the_publishing_command_publishes_each_rendered_stack_and_says_how_many_manifests(tmp_path: Path, capsys):
+    write(tmp_path / "rendered" / "east", "clusterlink.net_v1alpha1-export-bookinfo-reviews.yaml", export())
+    finish_rendering(tmp_path / "rendered" / "east")
+    main([str(tmp_path / "rendered"), str(tmp_path / "public")])
+    assert capsys.readouterr().out == "east: 2 manifests published\n"
+    assert files(tmp_path / "public" / "east")[-1] == "kustomization.yaml"
+
+
+def test_the_publishing_command_without_its_folders_says_what_it_takes(capsys):
+    with pytest.raises(SystemExit) as exit:
+        main([])
+    assert exit.value.code == 2
+    assert "error: the following arguments are required: rendered, destination" in capsys.readouterr().err
