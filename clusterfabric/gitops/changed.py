@@ -3,9 +3,8 @@
 import argparse
 from pathlib import Path
 
-from .comment import changed_stacks
+from .comment import GitError, changed_stacks
 from ..runner.fabric import Fabric
-
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -14,7 +13,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fabric", type=Path, default=Path("config"))
     args = parser.parse_args(argv)
     fabric = Fabric(args.fabric)
-    changed = changed_stacks(fabric.load(), fabric.project_dir, fabric.fabric_dir, args.base)
+    try:
+        changed = changed_stacks(fabric.load(), fabric.project_dir, fabric.fabric_dir, args.base)
+    except GitError as err:
+        parser.exit(1, f"{parser.prog}: {err}\n")
     for stack in sorted(fabric.graph().affected(changed)) if changed else []:
         print(stack)
 

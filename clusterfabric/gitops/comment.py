@@ -29,10 +29,14 @@ SYMBOL = {"create": "+", "update": "~", "delete": "-", "replace": "+-", "create-
           "delete-replaced": "--"}
 
 
+class GitError(Exception):
+    """A git question about the fabric's repository that git could not answer: no repository, or no such ref."""
+
+
 def _git(directory: Path, *args: str) -> list[str]:
     done = subprocess.run(["git", *args], cwd=directory, capture_output=True, text=True)
     if done.returncode != 0:
-        raise ValueError(f"git {' '.join(args)} (in {directory}): {done.stderr.strip()}")
+        raise GitError(f"git {' '.join(args)} (in {directory}): {done.stderr.strip()}")
     return [line for line in done.stdout.splitlines() if line]
 
 
@@ -43,6 +47,10 @@ def repository_root(directory: Path) -> Path:
 def changed_files(directory: Path, base: str) -> list[str]:
     """Files changed since `base` in the repository holding `directory`, committed or not, relative to its root."""
     root = repository_root(directory)
+    if subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}"], cwd=root,
+                      capture_output=True).returncode != 0:
+        raise GitError(f"--base {base}: no such commit in the repository at {root} (a branch of the remote may need "
+                       "`git fetch` first, e.g. `git fetch origin main` for --base origin/main)")
     return sorted(set(_git(root, "diff", "--name-only", base)) | set(_git(root, "ls-files", "--others",
                                                                             "--exclude-standard")))
 

@@ -10,6 +10,7 @@ from typing import Callable
 
 from components.model import InputError, check_fabric, load_fabric
 
+from ..gitops.comment import GitError
 from ..local.kubeapi import ControlPlaneError
 from ..toolchain import PROJECT_DIR, BackendError
 
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyError as err:
         print(f"clusterfabric: {err.args[0]}", file=sys.stderr)
         sys.exit(1)
-    except (ControlPlaneError, BackendError) as err:
+    except (ControlPlaneError, BackendError, GitError) as err:
         print(f"clusterfabric: {err}", file=sys.stderr)
         sys.exit(1)
     except Exception as err:  # never a traceback: say what failed, in one line

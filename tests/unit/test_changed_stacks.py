@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from clusterfabric.gitops.comment import changed_stacks
+from clusterfabric.gitops.comment import GitError, changed_stacks
 from clusterfabric.toolchain import PROJECT_DIR
 from components.model import load_fabric
 
@@ -81,3 +81,12 @@ def test_advisories_on_objects_the_change_leaves_alone_are_counted_not_listed():
     text = render(FabricResult("preview", [central]), load_fabric(PROJECT_DIR / "config"), {"central"}, "main")
     assert "about the change" in text and "about an old object" not in text
     assert "and 1 advisories on objects this change leaves as they are" in text
+
+
+def test_a_base_that_is_no_commit_of_the_repository_is_named_with_how_to_fetch_it(config_repository: Path):
+    repository = config_repository if config_repository.name == "config-repo" else config_repository.parents[1]
+    with pytest.raises(GitError) as refused:
+        changed_stacks(load_fabric(config_repository), PROJECT_DIR, config_repository, "origin/main")
+    assert str(refused.value) == (
+        f"--base origin/main: no such commit in the repository at {repository.resolve()} (a branch of the remote may "
+        "need `git fetch` first, e.g. `git fetch origin main` for --base origin/main)")
