@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -199,9 +200,11 @@ def iperf3_command(args: argparse.Namespace) -> int:
 def plan_command(args: argparse.Namespace) -> int:
     from ..offline.plan import plan
 
-    def progress(stack: str, entry: dict) -> None:
-        status = "failed" if entry.get("errors") else f"{len(entry['resources'])} resources"
-        print(f"plan: {stack}: {status}", file=sys.stderr)
+    started = time.monotonic()
+
+    def progress(stack: str, entry: dict) -> None:  # while it runs; the result is what stdout gets at the end
+        print(f"plan: {stack} {'failed' if entry.get('errors') else 'planned'} ({time.monotonic() - started:.1f} s)",
+              file=sys.stderr)
 
     result = plan(PROJECT_DIR, args.fabric.resolve(), args.stack, progress=progress)
     failed = [s for s, entry in result["stacks"].items() if entry.get("errors")]
@@ -211,7 +214,7 @@ def plan_command(args: argparse.Namespace) -> int:
         print(json.dumps({"stacks": stacks}, indent=2, default=str))
     else:
         for stack, entry in result["stacks"].items():
-            print(f"{stack}: {len(entry['resources'])} resources")
+            print(f"{stack}: failed" if entry.get("errors") else f"{stack}: {len(entry['resources'])} resources")
             for message in entry["warnings"]:
                 print(f"  warning: {message}")
             for message in entry.get("errors", []):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -107,3 +108,21 @@ def test_comment_with_render_moves_every_cluster_back_to_files(monkeypatch):
     seen = comment_options(monkeypatch)
     assert run(["comment", "--base", "origin/main", "--fabric", CONFIG, "--render"]) == 0
     assert seen["targets"] == dict.fromkeys(["east", "west", "central", "cluster1", "cluster2", "cluster3"])
+
+
+def test_plan_prints_each_stack_once_on_stdout_a_failed_one_as_failed(monkeypatch, capsys: pytest.CaptureFixture[str]):
+    planned = {"back": {"resources": [{}, {}], "warnings": [], "errors": []},
+               "front": {"resources": [], "warnings": [], "errors": ["Service/shop/front: refused"]}}
+
+    def plan(project_dir, fabric_dir, stacks, progress):
+        for stack, entry in planned.items():
+            progress(stack, entry)
+        return {"stacks": planned}
+
+    monkeypatch.setattr("clusterfabric.offline.plan.plan", plan)
+    with pytest.raises(SystemExit) as exit:
+        cli.main(["plan", "--offline"])
+    out, err = capsys.readouterr()
+    assert exit.value.code == 1
+    assert out == "back: 2 resources\nfront: failed\n  error: Service/shop/front: refused\n"
+    assert re.fullmatch(r"plan: back planned \(\d+\.\d s\)\nplan: front failed \(\d+\.\d s\)\n", err)
