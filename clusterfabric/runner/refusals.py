@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from components.contract import CLUSTERLINK_OUTPUT, LATTICE_OUTPUT, lattice_exports
 from components.model import FabricManifests, Graph
-from components.model.errors import Problem
+from components.model.errors import Problem, they
 from components.model.peers import clusterlink_exports, read_peers
 from components.model.removal import importers, removed_exports
 
@@ -51,7 +51,7 @@ def destroy_refusal(graph: Graph, name: str, selected: frozenset[str]) -> str | 
     readers = sorted(s for s in graph.dependents({name}) - {name} if s not in selected)
     if not readers:
         return None
-    return (f"refusing to destroy {name!r}: {', '.join(readers)} still read it (imports, certificates or "
+    return (f"refusing to destroy {name!r}: {they(readers, 'still reads', 'still read')} it (imports, certificates or "
             "service networks); destroy them too, change them first, or use --force")
 
 

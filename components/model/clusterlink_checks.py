@@ -6,7 +6,7 @@ An importer's Imports against what its peers publish are checked with the peers 
 from __future__ import annotations
 
 from .clusterlink import MERGE_LABEL, AccessPolicy, Export, Import, Peer, PrivilegedAccessPolicy
-from .errors import Problem
+from .errors import Problem, they
 from .fabric_yaml import ClusterSpec
 from .load import ClusterManifests, ref
 
@@ -91,8 +91,8 @@ def check_gateways(clusters: list[tuple[ClusterSpec, ClusterManifests]], fabric_
         if spec and spec.clusterlink and spec.clusterlink.gateway is None:
             importers = sorted(s.name for s, m in clusters if name in imported_peers(m))
             problems.append(Problem(fabric_file, f"Cluster/-/{name}", "clusterlink.gateway",
-                                    f"required: {', '.join(importers)} import from {name!r} and need "
-                                    "the host and port where its gateway is reachable"))
+                                    f"required: {they(importers, 'imports', 'import')} from {name!r}: give the "
+                                    "host and port where its gateway is reachable"))
     return problems
 
 

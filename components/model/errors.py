@@ -24,3 +24,8 @@ class InputError(Exception):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+def they(names: list[str], one: str, many: str) -> str:
+    """`names` as the subject of a sentence, with the verb agreeing: "client imports", "central, west import"."""
+    return f"{', '.join(names)} {one if len(names) == 1 else many}"

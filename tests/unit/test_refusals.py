@@ -27,6 +27,11 @@ def test_destroying_a_stack_others_read_is_refused_unless_they_go_with_it(exampl
     assert destroy_refusal(graph, "east", frozenset({"east", "central", "west"})) is None
 
 
+def test_a_refusal_naming_one_reader_says_it_reads(example):
+    assert destroy_refusal(dependencies(example), "west", frozenset({"west"})).startswith(
+        "refusing to destroy 'west': central still reads it")
+
+
 def test_an_export_published_that_the_manifests_dropped_is_refused_naming_its_importers(tmp_path: Path):
     shutil.copytree(CONFIG, tmp_path / "config")
     sharing = tmp_path / "config" / "east" / "sharing.yaml"

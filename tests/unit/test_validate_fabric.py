@@ -62,7 +62,7 @@ CASES = {
         "at most 63 characters of a-z, 0-9 and '-', starting with a letter and ending with a letter or digit"),
     "exporter without a gateway": (
         "fabric.yaml", "      gateway: {host: clusterlink.east.example.com, port: 443}\n", "",
-        "fabric.yaml: Cluster/-/east: clusterlink.gateway: required: central import from 'east' and need the "
+        "fabric.yaml: Cluster/-/east: clusterlink.gateway: required: central imports from 'east': give the "
         "host and port where its gateway is reachable"),
     "cluster listed twice": (
         "fabric.yaml", "  - name: central", "  - name: west",
