@@ -230,6 +230,7 @@ def _fabric_options(command: argparse.ArgumentParser) -> None:
     _fabric_dir_option(command)
     command.add_argument("--stack", action="append", help="only this stack (repeatable; default: all)")
     command.add_argument("--parallel", type=int, default=1, help="stacks run at once when independent (default 1)")
+    command.add_argument("-v", "--verbose", action="store_true", help="also print each resource step as it happens")
     command.add_argument("--force", action="store_true",
                          help="remove exports others still import, destroy stacks others still read")
     command.add_argument("--policy-pack", action="append", help="CrossGuard policy pack directory "
@@ -263,8 +264,11 @@ def _fabric(args: argparse.Namespace):
     from .fabric import Fabric
 
     def progress(event) -> None:
-        if event.kind != "diagnostic" or "error" in event.message:
-            print(f"[{event.stack}] {event.kind}: {event.message}", file=sys.stderr, flush=True)
+        # A stack's start and end, policies and errors always; each resource step only when asked (a fabric's
+        # up makes hundreds, and the table at the end counts them).
+        if (event.kind == "step" and not args.verbose) or (event.kind == "diagnostic" and "error" not in event.message):
+            return
+        print(f"[{event.stack}] {event.kind}: {event.message}", file=sys.stderr, flush=True)
 
     return Fabric(args.fabric, parallel=args.parallel, force=args.force, on_event=progress,
                   policy_packs=args.policy_pack, targets=_targets(args))

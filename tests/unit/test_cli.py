@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from clusterfabric.runner import cli
+from clusterfabric.runner.events import Event
 from clusterfabric.runner.fabric import ClusterTarget
 from clusterfabric.toolchain import PROJECT_DIR
 
@@ -126,3 +127,15 @@ def test_plan_prints_each_stack_once_on_stdout_a_failed_one_as_failed(monkeypatc
     assert exit.value.code == 1
     assert out == "back: 2 resources\nfront: failed\n  error: Service/shop/front: refused\n"
     assert re.fullmatch(r"plan: back planned \(\d+\.\d s\)\nplan: front failed \(\d+\.\d s\)\n", err)
+
+
+@pytest.mark.parametrize("verbose", [[], ["--verbose"]], ids=["default", "verbose"])
+def test_progress_shows_each_resource_step_only_when_verbose(verbose: list[str], capsys: pytest.CaptureFixture[str]):
+    fabric = cli._fabric(cli._parser().parse_args(["up", "--fabric", CONFIG, *verbose]))
+    for kind, message in [("started", "up"), ("step", "create kubernetes:core/v1:Namespace bookinfo"),
+                          ("diagnostic", "warning: rendered objects hold secret values"), ("finished", "succeeded")]:
+        fabric.on_event(Event("east", kind, message))
+    shown = ["[east] started: up", "[east] finished: succeeded"]
+    if verbose:
+        shown.insert(1, "[east] step: create kubernetes:core/v1:Namespace bookinfo")
+    assert capsys.readouterr().err.splitlines() == shown
