@@ -12,7 +12,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--base", required=True)
     parser.add_argument("--fabric", type=Path, default=Path("config"))
     args = parser.parse_args(argv)
-    fabric = Fabric(args.fabric)
+    fabric = Fabric(args.fabric.absolute())
     try:
         changed = changed_stacks(fabric.load(), fabric.project_dir, fabric.fabric_dir, args.base)
     except GitError as err:

@@ -127,7 +127,7 @@ def rotate_passphrase_command(args: argparse.Namespace) -> int:
     from .passphrase import RotationError
 
     try:
-        Fabric(args.fabric).rotate_passphrase(progress=lambda line: print(line, file=sys.stderr))
+        Fabric(args.fabric.absolute()).rotate_passphrase(progress=lambda line: print(line, file=sys.stderr))
     except RotationError as err:
         print(f"clusterfabric: {err}", file=sys.stderr)
         return 1
@@ -137,7 +137,7 @@ def rotate_passphrase_command(args: argparse.Namespace) -> int:
 def clear_pending_command(args: argparse.Namespace) -> int:
     from .fabric import Fabric
 
-    fabric = Fabric(args.fabric)
+    fabric = Fabric(args.fabric.absolute())
     for stack in args.stack:
         cleared = fabric.clear_pending(stack)
         print(f"{stack}: cleared {len(cleared)} pending operations" + "".join(f"\n  {c}" for c in cleared))
@@ -223,7 +223,8 @@ def plan_command(args: argparse.Namespace) -> int:
 
 
 def _fabric_dir_option(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--fabric", type=Path, default=Path("config"), help="fabric directory (default: config)")
+    command.add_argument("--fabric", type=Path, default=Path("config"),
+                         help="fabric directory, from the current directory (default: config)")
 
 
 def _fabric_options(command: argparse.ArgumentParser) -> None:
@@ -270,7 +271,7 @@ def _fabric(args: argparse.Namespace):
             return
         print(f"[{event.stack}] {event.kind}: {event.message}", file=sys.stderr, flush=True)
 
-    return Fabric(args.fabric, parallel=args.parallel, force=args.force, on_event=progress,
+    return Fabric(args.fabric.absolute(), parallel=args.parallel, force=args.force, on_event=progress,
                   policy_packs=args.policy_pack, targets=_targets(args))
 
 
@@ -376,7 +377,7 @@ def comment_command(args: argparse.Namespace) -> int:
         return 2
     fabric = _fabric(args)  # --kubeconfig, --apiservers and --render choose the targets the preview runs against
     with _stopped_on_signals():
-        text, result = pr_comment(args.fabric, args.base, parallel=args.parallel, force=args.force,
+        text, result = pr_comment(args.fabric.absolute(), args.base, parallel=args.parallel, force=args.force,
                                   on_event=fabric.on_event, policy_packs=fabric.policy_packs, targets=fabric.targets)
     if args.output:
         args.output.write_text(text)

@@ -139,3 +139,10 @@ def test_progress_shows_each_resource_step_only_when_verbose(verbose: list[str],
     if verbose:
         shown.insert(1, "[east] step: create kubernetes:core/v1:Namespace bookinfo")
     assert capsys.readouterr().err.splitlines() == shown
+
+
+def test_a_fabric_command_finds_the_fabric_from_the_current_directory(monkeypatch, tmp_path: Path):
+    monkeypatch.chdir(tmp_path)
+    for command in (["up"], ["preview", "--fabric", "fabrics/prod"]):
+        fabric = cli._fabric(cli._parser().parse_args(command))
+        assert fabric.fabric_dir == tmp_path / (command[2] if len(command) > 2 else "config")
