@@ -1,8 +1,13 @@
-"""The provider serving the package: the SDK's component provider, with two things it does not do itself.
+"""The provider serving the package: the SDK's component provider, with three things it does not do itself.
 
 - Tokens in modules: the SDK's host puts every component and type in `index`; ours go in the module of the
   fabric's components of their kind (`clusterfabric:clusterlink:Export`, `clusterfabric:lattice:...`), the
   tokens the fabric's own program gives them. A type goes in the module of the components that use it.
+- Go input types for every object type: the host marks every argument plain, and pulumi/pkg's Go generator
+  (v3.259.0) types a plain list or map of objects (a ServiceExport's `exportedPorts`, an Import's `sources`) with
+  the object's input struct (`[]ExportedPortArgsArgs`) while it emits that struct only for a type some argument
+  takes whole or as an input: the SDK did not compile (`undefined: ExportedPortArgsArgs`). The schema asks the Go
+  generator for every type's input types (`language.go.generateExtraInputTypes`); the arguments stay plain.
 - Input errors as such: a component refusing its args (components.model's InputError) is reported to
   the engine as bad input properties (validate's lines, then each argument's problem) instead of an
   error with a traceback.
@@ -29,6 +34,7 @@ class Package(ComponentProvider):
         self._module = {c.__name__: module for module, classes in modules.items() for c in classes}
         schema = json.loads(self.schema or "{}")
         self._module |= _type_modules(name, schema, self._module)
+        schema.setdefault("language", {}).setdefault("go", {})["generateExtraInputTypes"] = True
         self.schema = json.dumps(_retokened(schema, f"{name}:index:", lambda n: f"{name}:{self._module[n]}:{n}"))
 
     def validate_resource_type(self, pkg_name: str, resource_type: str) -> None:  # type: ignore[override]

@@ -5,37 +5,26 @@ SDK for that language: the CLI reads the schema from the package's plugin (`pulu
 has the language's host generate the SDK with pulumi/pkg's code generators. The hosts of Node.js and Go are not
 served by the module proxy reachable here, so sdkgen (toolchain/sdkgen, built by scripts/setup) runs those same
 generators on the schema. C# and Java have their generators in pulumi-dotnet and pulumi-java: not tested here.
+How they are generated: tests/package_sdks.py; tests/engine/test_package_sdks_build.py compiles them.
 """
 
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from clusterfabric.toolchain import PROJECT_DIR, TOOLS, pulumi_command, pulumi_env
 from components.plugin.package import MODULES
-from tests.component_package import package_copy
+from tests.package_sdks import generate_sdks
 
 pytestmark = pytest.mark.slow  # the real engine, API servers or ClusterLink's binaries
-
-LANGUAGES = ("nodejs", "go", "python")
 
 
 @pytest.fixture(scope="module")
 def sdks(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The SDK of each language in `<folder>/<language>`, from the schema the package's plugin serves."""
-    folder = tmp_path_factory.mktemp("sdks")
-    env = pulumi_env(PROJECT_DIR)
-    schema = subprocess.run([pulumi_command(env), "package", "get-schema", str(package_copy(folder / "package"))],
-                            cwd=folder, env=env, capture_output=True, text=True, timeout=300, check=True).stdout
-    (folder / "schema.json").write_text(schema)
-    for language in LANGUAGES:
-        subprocess.run([str(TOOLS / "bin" / "sdkgen"), str(folder / "schema.json"), language, str(folder / language)],
-                       capture_output=True, text=True, timeout=120, check=True)
-    return folder
+    return generate_sdks(tmp_path_factory.mktemp("sdks"))
 
 
 def camel(name: str) -> str:

@@ -192,6 +192,13 @@ def test_package_gives_each_module_its_components_and_the_types_they_use():
     assert gateways["items"]["$ref"] == "#/types/clusterfabric:other:PeerGateway"
 
 
+def test_package_schema_keeps_list_arguments_plain_and_asks_go_for_their_items_input_types():
+    schema = json.loads(package().schema)
+    sources = schema["resources"]["clusterfabric:clusterlink:Import"]["inputProperties"]["sources"]
+    assert sources["plain"] is True and sources["items"]["plain"] is True
+    assert schema["language"]["go"] == {"respectSchemaVersion": True, "generateExtraInputTypes": True}
+
+
 def test_package_serves_a_component_only_under_its_own_module():
     served = package()
     served.validate_resource_type("clusterfabric", "clusterfabric:clusterlink:Export")
