@@ -98,7 +98,8 @@ def _clusterlink_stack(fabric: FabricManifests, spec, manifests, target: Cluster
     def certificates() -> tuple[Any, Any, Any, Any]:
         """(ca cert, own cert, own key, bundle to publish or None)."""
         if ca_owner == cluster:
-            certs = FabricCertificates(f"{cluster}-certificates", fabric.spec.name, fabric_peers)
+            certs = FabricCertificates(f"{cluster}-certificates", fabric.spec.name, fabric_peers,
+                                       fabric.spec.certificates)
             own = certs.peers[cluster]
             return certs.ca.cert_pem, own.cert_pem, own.key_pem, certs.bundle()
         bundle = stacks.output_of(ca_owner, CERTIFICATES_OUTPUT)
@@ -127,7 +128,8 @@ def _clusterlink_stack(fabric: FabricManifests, spec, manifests, target: Cluster
         Cluster(cluster, ClusterArgs(
             spec=spec, manifests=manifests, target=target,
             clusterlink=ClusterLinkInputs(remote_peers={p: catalog[p] for p in sources},
-                                          fabric_ca_cert=ca_cert, peer_cert=cert, peer_key=key),
+                                          fabric_ca_cert=ca_cert, peer_cert=cert, peer_key=key,
+                                          certificate_validity=fabric.spec.certificates),
         ))
         return bundle
 

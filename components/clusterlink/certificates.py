@@ -4,7 +4,8 @@ No TLS provider plugin can be had on these machines, so issuing is a Pulumi
 dynamic resource using `cryptography`: the key is made once, at create, and
 lives in the stack's state as a secret output; later runs read it back, so no
 `up` makes a new key unless the certificate's subject changes (then it is
-replaced, as a new identity must be).
+replaced, as a new identity must be). Validity comes from fabric.yaml
+(`certificates:`) and holds from issue.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider
 
-CA_YEARS = 10
-PEER_YEARS = 5
+from ..model.certificates import CertificateSettings
+
 SECRET_OUTPUTS = ["key_pem"]
 
 
@@ -39,7 +40,7 @@ SERVER, CLIENT = "server", "client"
 BOTH = (SERVER, CLIENT)
 
 
-def issue(name: str, years: int, is_ca: bool, issuer_cert_pem: str | None, issuer_key_pem: str | None, *,
+def issue(name: str, days: int, is_ca: bool, issuer_cert_pem: str | None, issuer_key_pem: str | None, *,
           dns_names: list[str] | None = None, ip_addresses: list[str] | None = None,
           organization: str | None = None, usages: tuple[str, ...] | list[str] = BOTH) -> dict[str, str]:
     """A certificate for `name` (CN, and DNS SAN unless `dns_names` says otherwise), self-signed when no
@@ -71,7 +72,7 @@ def issue(name: str, years: int, is_ca: bool, issuer_cert_pem: str | None, issue
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=365 * years))
+        .not_valid_after(now + datetime.timedelta(days=days))
         # As Go's x509 writes them: verifiers find the issuer by these.
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_public), critical=False)
@@ -103,7 +104,7 @@ class _CertificateProvider(ResourceProvider):
     IDENTITY = {"name": None, "is_ca": None, "issuer_cert_pem": None, "dns_names": None, "usages": list(BOTH)}
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        issued = issue(props["name"], int(props["years"]), bool(props["is_ca"]),
+        issued = issue(props["name"], int(props["days"]), bool(props["is_ca"]),
                        props.get("issuer_cert_pem"), props.get("issuer_key_pem"),
                        dns_names=props.get("dns_names"), usages=props.get("usages") or BOTH)
         outs = {k: v for k, v in props.items() if k != "issuer_key_pem"}
@@ -127,13 +128,13 @@ class Certificate(Resource):
     cert_pem: pulumi.Output[str]
     key_pem: pulumi.Output[str]
 
-    def __init__(self, name: str, common_name: str, *, is_ca: bool = False,
+    def __init__(self, name: str, common_name: str, validity: CertificateSettings, *, is_ca: bool = False,
                  issuer: "Certificate | None" = None, dns_names: list[str] | None = None,
                  usages: tuple[str, ...] | None = None, opts: pulumi.ResourceOptions | None = None):
         props = {
             "name": common_name,
             "is_ca": is_ca,
-            "years": CA_YEARS if is_ca else PEER_YEARS,
+            "days": validity.caValidityDays if is_ca else validity.validityDays,
             "issuer_cert_pem": issuer.cert_pem if issuer else None,
             "issuer_key_pem": pulumi.Output.secret(issuer.key_pem) if issuer else None,
             "cert_pem": None,
@@ -160,11 +161,12 @@ class FabricCertificates(pulumi.ComponentResource):
     ca: Certificate
     peers: dict[str, Certificate]
 
-    def __init__(self, name: str, fabric: str, peers: list[str], opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, fabric: str, peers: list[str], validity: CertificateSettings,
+                 opts: pulumi.ResourceOptions | None = None):
         super().__init__("clusterfabric:clusterlink:FabricCertificates", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.ca = Certificate(f"{name}-ca", f"{fabric} fabric CA", is_ca=True, opts=child)
-        self.peers = {peer: Certificate(f"{name}-{peer}", peer, issuer=self.ca, opts=child) for peer in peers}
+        self.ca = Certificate(f"{name}-ca", f"{fabric} fabric CA", validity, is_ca=True, opts=child)
+        self.peers = {peer: Certificate(f"{name}-{peer}", peer, validity, issuer=self.ca, opts=child) for peer in peers}
         self.register_outputs({"ca": self.ca.cert_pem, "peers": sorted(self.peers)})
 
     def bundle(self) -> pulumi.Output[dict[str, Any]]:

@@ -23,13 +23,14 @@ declared; only the Secrets carry Outputs (key material, Pulumi secrets).
 annotations as types.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NotRequired, Optional, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from ..component import Component
+from ..model.certificates import CertificateSettings
 from ..model.clusterlink import ClusterLinkSettings
 from ..model.validation import parse, whole_numbers
 from .certificates import CLIENT, SERVER, Certificate, chain
@@ -206,11 +207,12 @@ def platform_objects(settings: ClusterLinkSettings) -> list[dict[str, Any]]:
 @dataclass(frozen=True)
 class PlatformPlan:
     """A platform: the peer's name, its settings (validated) and `certificates`, the fabric_ca_cert, peer_cert
-    and peer_key as PlatformArgs has them."""
+    and peer_key as PlatformArgs has them; `validity`: how long the cluster's own certificates are issued for."""
 
     peer: str
     settings: ClusterLinkSettings
     certificates: Any
+    validity: CertificateSettings = field(default_factory=CertificateSettings)
 
 
 class Platform(Component[PlatformPlan]):
@@ -229,15 +231,15 @@ class Platform(Component[PlatformPlan]):
         self._make(name, PlatformPlan(args["peer"], platform_settings(name, args), args), opts)
 
     def _declare(self, name: str, plan: PlatformPlan) -> None:
-        settings, certificates = plan.settings, plan.certificates
+        settings, certificates, validity = plan.settings, plan.certificates, plan.validity
         ns = settings.namespace
         child = pulumi.ResourceOptions(parent=self)
 
         # This cluster's own CA and the two certificates it signs, as `deploy peer` makes them.
-        ca = Certificate(f"{name}-{CA_SECRET}", CA_SECRET, is_ca=True, opts=child)
-        controlplane = Certificate(f"{name}-{CONTROLPLANE}-certificate", CONTROLPLANE, issuer=ca,
+        ca = Certificate(f"{name}-{CA_SECRET}", CA_SECRET, validity, is_ca=True, opts=child)
+        controlplane = Certificate(f"{name}-{CONTROLPLANE}-certificate", CONTROLPLANE, validity, issuer=ca,
                                    dns_names=[CONTROLPLANE], usages=(SERVER,), opts=child)
-        dataplane = Certificate(f"{name}-{DATAPLANE}-certificate", DATAPLANE, issuer=ca,
+        dataplane = Certificate(f"{name}-{DATAPLANE}-certificate", DATAPLANE, validity, issuer=ca,
                                 dns_names=[DATAPLANE], usages=(CLIENT,), opts=child)
 
         def secret(resource: str, data: dict[str, Any]) -> k8s.core.v1.Secret:
