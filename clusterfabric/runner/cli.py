@@ -86,6 +86,13 @@ def _parser() -> argparse.ArgumentParser:
     servers.add_argument("--crds", type=Path, help="CRDs to install (default: the upstream CRDs in clusterfabric/crds)")
     _fabric_dir_option(command("rotate-passphrase", rotate_passphrase_command, "re-encrypt every stack's secrets "
                                "under a new random passphrase (all stacks or none) and keep it in the passphrase file"))
+    rotation = command("rotate-certificates", rotate_certificates_command, "renew a peer's certificate, or roll the "
+                       "fabric CA over (trust both, reissue, drop the old), one up per phase; run again to resume")
+    _fabric_options(rotation, stacks=False)
+    rotated = rotation.add_mutually_exclusive_group(required=True)
+    rotated.add_argument("--peer", help="issue this peer's certificate again (a new key, the same fabric CA)")
+    rotated.add_argument("--fabric-ca", action="store_true", help="roll the fabric CA over: every peer trusts the "
+                         "old and a new CA, then gets a certificate of the new one, then drops the old")
     clear = command("clear-pending", clear_pending_command, "drop the operations an interrupted run left pending in "
                     "a stack's state (the next up makes their resources again)")
     _fabric_dir_option(clear)
@@ -130,6 +137,22 @@ def rotate_passphrase_command(args: argparse.Namespace) -> int:
         print(f"clusterfabric: {err}", file=sys.stderr)
         return 1
     return 0
+
+
+def rotate_certificates_command(args: argparse.Namespace) -> int:
+    from .rotation import RotationError
+
+    fabric = _fabric(args)
+    try:
+        with _stopped_on_signals():
+            done = fabric.rotate_certificates(peer=args.peer, fabric_ca=args.fabric_ca,
+                                              progress=lambda line: print(f"==> {line}", file=sys.stderr, flush=True))
+    except RotationError as err:
+        print(f"clusterfabric: {err}", file=sys.stderr)
+        return 1
+    for phase in done.phases:
+        print(f"{phase.name}:\n{table(phase.result)}")
+    return 0 if done.ok else 1
 
 
 def clear_pending_command(args: argparse.Namespace) -> int:
@@ -222,9 +245,10 @@ def _fabric_dir_option(command: argparse.ArgumentParser) -> None:
     command.add_argument("--fabric", type=Path, default=Path("config"), help="fabric directory (default: config)")
 
 
-def _fabric_options(command: argparse.ArgumentParser) -> None:
+def _fabric_options(command: argparse.ArgumentParser, stacks: bool = True) -> None:
     _fabric_dir_option(command)
-    command.add_argument("--stack", action="append", help="only this stack (repeatable; default: all)")
+    if stacks:
+        command.add_argument("--stack", action="append", help="only this stack (repeatable; default: all)")
     command.add_argument("--parallel", type=int, default=1, help="stacks run at once when independent (default 1)")
     command.add_argument("--force", action="store_true",
                          help="remove exports others still import, destroy stacks others still read")

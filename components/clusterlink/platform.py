@@ -33,7 +33,7 @@ from ..component import Component
 from ..model.certificates import CertificateSettings
 from ..model.clusterlink import ClusterLinkSettings
 from ..model.validation import parse, whole_numbers
-from .certificates import CLIENT, SERVER, Certificate, chain
+from .certificates import CLIENT, SERVER, Certificate, issuer_of
 
 CONTROLPLANE = "cl-controlplane"
 DATAPLANE = "cl-dataplane"
@@ -91,7 +91,8 @@ class PlatformArgs(TypedDict):
     """Where the images come from: a registry host (optionally :port) and path; default ghcr.io/clusterlink-net;
     "" for bare image names."""
     fabric_ca_cert: pulumi.Input[str]
-    """The fabric CA's certificate (PEM): peers trust each other through it."""
+    """The fabric CA's certificate (PEM): peers trust each other through it. During a rollover of the fabric CA,
+    both CAs' certificates (a PEM bundle)."""
     peer_cert: pulumi.Input[str]
     """This peer's certificate (PEM), issued by the fabric CA."""
     peer_key: pulumi.Input[str]
@@ -215,6 +216,11 @@ class PlatformPlan:
     validity: CertificateSettings = field(default_factory=CertificateSettings)
 
 
+def peer_chain(peer_cert: pulumi.Input[str], fabric_ca_cert: pulumi.Input[str]) -> pulumi.Output[str]:
+    """`cert.pem`: the peer's certificate followed by its issuer's, the fabric CA of the bundle that signed it."""
+    return pulumi.Output.all(peer_cert, fabric_ca_cert).apply(lambda pems: pems[0] + issuer_of(*pems))
+
+
 class Platform(Component[PlatformPlan]):
     """ClusterLink's control plane and data plane in one cluster, with their certificates and RBAC, as
     `clusterlink deploy peer` makes them."""
@@ -252,7 +258,7 @@ class Platform(Component[PlatformPlan]):
             secret(CONTROLPLANE, {"cert": controlplane.chain_pem, "key": controlplane.key_pem}),
             secret(DATAPLANE, {"cert": dataplane.chain_pem, "key": dataplane.key_pem}),
             secret(PEER_SECRET, dict(zip(PEER_FILES, (
-                chain(certificates["peer_cert"], certificates["fabric_ca_cert"]), certificates["peer_key"],
+                peer_chain(certificates["peer_cert"], certificates["fabric_ca_cert"]), certificates["peer_key"],
                 certificates["fabric_ca_cert"])))),
         ]
         declared: dict[tuple[str, str], pulumi.CustomResource] = {}

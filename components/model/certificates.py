@@ -36,6 +36,17 @@ class CertificateSettings(Strict):
     """Each peer's certificate, and each cluster's control-plane and data-plane certificates."""
     expiryWarningDays: Annotated[int, Field(ge=0)] = 30
     """How many days before a certificate expires to warn."""
+    propagationSeconds: Annotated[int, Field(ge=0, le=3600)] = 120
+    """How long `rotate-certificates` waits after each phase for the new Secrets to reach the running pods: the
+    kubelet updates a mounted Secret within its sync period (60 s) plus its cache's delay."""
+
+
+FABRIC_CA = "fabric CA"
+
+
+def fabric_ca_name(generation: int) -> str:
+    """The fabric CA of a rollover generation: `fabric CA`, then `fabric CA 2`, `fabric CA 3`..."""
+    return FABRIC_CA if generation == 0 else f"{FABRIC_CA} {generation + 1}"
 
 
 def settings_warnings(settings: CertificateSettings, fabric_file: str) -> list[Problem]:

@@ -8,7 +8,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from components.clusterlink.certificates import CLIENT, SERVER, _CertificateProvider, issue
+from components.clusterlink.certificates import CLIENT, SERVER, _CertificateProvider, issue, issuer_of
 
 
 def load(issued: dict[str, str]) -> x509.Certificate:
@@ -84,8 +84,34 @@ def test_a_certificate_issued_before_usages_were_inputs_is_kept_as_a_peer_certif
     assert (narrowed.changes, narrowed.replaces) == (True, ["usages"])
 
 
+def test_a_changed_validity_keeps_the_certificate_it_applies_from_the_next_one_issued():
+    provider = _CertificateProvider()
+    olds = {"name": "east", "is_ca": False, "issuer_cert_pem": "CA", "years": 5}
+    assert provider.diff("id", olds, {**olds, "days": 30}).changes is False
+
+
+def test_a_renewal_replaces_the_certificate_and_one_never_renewed_is_kept():
+    provider = _CertificateProvider()
+    olds = {"name": "east", "is_ca": False, "issuer_cert_pem": "CA", "days": 1825}
+    renewed = provider.diff("id", olds, {**olds, "renewal": 1})
+    assert (renewed.changes, renewed.replaces) == (True, ["renewal"])
+    assert provider.diff("id", {**olds, "renewal": 1}, {**olds, "renewal": 1}).changes is False
+
+
 def test_private_key_is_pkcs8_ec_p256():
     from cryptography.hazmat.primitives import serialization
 
     key = serialization.load_pem_private_key(issue("east", 1825, False, None, None)["key_pem"].encode(), password=None)
     assert isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == "secp256r1"
+
+
+def test_a_peers_chain_names_the_ca_of_the_bundle_that_issued_it():
+    old, new = issue("fabric CA", 10, True, None, None), issue("fabric CA 2", 10, True, None, None)
+    peer = issue("east", 10, False, new["cert_pem"], new["key_pem"])
+    assert issuer_of(peer["cert_pem"], old["cert_pem"] + new["cert_pem"]) == new["cert_pem"]
+
+
+def test_a_bundle_of_one_ca_is_the_issuer_as_it_is_written():
+    ca = issue("fabric CA", 10, True, None, None)
+    peer = issue("east", 10, False, ca["cert_pem"], ca["key_pem"])
+    assert issuer_of(peer["cert_pem"], ca["cert_pem"]) == ca["cert_pem"]
