@@ -1,11 +1,11 @@
 """One cluster's stack assembled: its checks, the stacks it reads, its `Cluster` component and its outputs.
 
 A ClusterLink cluster publishes `clusterlink`: its peer name, gateways, labels,
-exports and access policies; and the rotation state its certificates are at
-(`certificateRotation`). The stack that owns the fabric CA also publishes
-`fabricCertificates` (a secret). A Lattice cluster publishes `lattice`: its
-exports with their target groups, and its service networks
-(components/contract.py writes and parses each).
+exports and access policies; and of its certificates, their notAfter dates
+(`certificateExpiry`) and the rotation state they are at (`certificateRotation`).
+The stack that owns the fabric CA also publishes `fabricCertificates` (a
+secret). A Lattice cluster publishes `lattice`: its exports with their target
+groups, and its service networks (components/contract.py writes and parses each).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import pulumi
 
 from .cluster import Cluster, ClusterArgs, ClusterLinkInputs, LatticeInputs
 from .clusterlink import trust
-from .contract import (CERTIFICATES_OUTPUT, CLUSTERLINK_OUTPUT, LATTICE_OUTPUT, PLANNED_PEERS_ENV,
-                       RENDER_DIRECTORY_OUTPUT, ROTATION_OUTPUT, ClusterTarget, lattice_exports, lattice_network_ids,
-                       lattice_output, render_directory_output)
+from .contract import (CERTIFICATE_EXPIRY_OUTPUT, CERTIFICATES_OUTPUT, CLUSTERLINK_OUTPUT, LATTICE_OUTPUT,
+                       PLANNED_PEERS_ENV, RENDER_DIRECTORY_OUTPUT, ROTATION_OUTPUT, ClusterTarget, lattice_exports,
+                       lattice_network_ids, lattice_output, render_directory_output)
 from .links import PeerStacks
 from .model import FabricManifests, PeerInfo, lattice_checks
 from .model.access import Policies, PeerAccess, blocked_sources
@@ -116,20 +116,23 @@ def _clusterlink_stack(fabric: FabricManifests, spec, manifests, target: Cluster
             for i, reason in blocked_sources(imp, local, exporters):
                 pulumi.log.warn(f"{manifests.file_of(imp)}: {ref(imp)}: spec.sources[{i}]: {reason}")
         peer = certificates(RotationState.parse(rotation))
-        Cluster(cluster, ClusterArgs(
+        built = Cluster(cluster, ClusterArgs(
             spec=spec, manifests=manifests, target=target,
             clusterlink=ClusterLinkInputs(remote_peers={p: catalog[p] for p in sources},
                                           fabric_ca_cert=peer.ca_bundle, peer_cert=peer.cert, peer_key=peer.key,
                                           certificate_validity=fabric.spec.certificates),
         ))
-        return {CERTIFICATES_OUTPUT: peer.bundle, ROTATION_OUTPUT: peer.rotation.output()}
+        assert built.clusterlink is not None
+        return {CERTIFICATES_OUTPUT: peer.bundle, ROTATION_OUTPUT: peer.rotation.output(),
+                CERTIFICATE_EXPIRY_OUTPUT: pulumi.Output.all(**(peer.expiry or {}), **built.clusterlink.platform.expiry)}
 
     declared = stacks.then(CLUSTERLINK_OUTPUT, declare, stacks.output_of(ca_owner, ROTATION_OUTPUT))
     outputs[CLUSTERLINK_OUTPUT] = clusterlink_output(peer_info(spec, manifests), local.policies, settings.namespace)
     outputs["importTargetPorts"] = {
         f"{ns}/{name}": port for (ns, name), port in sorted(assign_target_ports(manifests.of_kind(Import)).items())
     }
-    certificate_outputs = [ROTATION_OUTPUT] + ([CERTIFICATES_OUTPUT] if ca_owner == cluster else [])
+    certificate_outputs = [ROTATION_OUTPUT, CERTIFICATE_EXPIRY_OUTPUT] + ([CERTIFICATES_OUTPUT] if ca_owner == cluster
+                                                                         else [])
     outputs.update({name: declared.apply(lambda d, name=name: d[name]) for name in certificate_outputs})
     return outputs
 

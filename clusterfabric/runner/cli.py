@@ -66,7 +66,10 @@ def _parser() -> argparse.ArgumentParser:
         added.set_defaults(run=run)
         return added
 
-    _fabric_dir_option(command("validate", validate_command, "check a fabric's manifests offline"))
+    checked = command("validate", validate_command, "check a fabric's manifests offline")
+    _fabric_dir_option(checked)
+    checked.add_argument("--deployed", action="store_true", help="also warn about the deployed certificates that "
+                         "expire soon (reads the stacks' outputs: needs the backend)")
     offline = command("plan", plan_command, "what each stack would declare, evaluated under mocks")
     offline.add_argument("--offline", action="store_true", required=True,
                          help="evaluate under Pulumi's mocks: no engine, no credentials (the only mode so far)")
@@ -117,6 +120,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def validate_command(args: argparse.Namespace) -> int:
     problems, warnings = validate(args.fabric)
+    if args.deployed and not problems:
+        from .fabric import Fabric
+
+        expiring = Fabric(args.fabric).certificate_expiry()
+        problems += [str(e) for e in expiring if e.expired]
+        warnings += [str(e) for e in expiring if not e.expired]
     for line in problems:
         print(line, file=sys.stderr)
     for line in warnings:
@@ -320,6 +329,7 @@ def table(result) -> str:
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines += [f"fabric: {note}" for note in result.notes]
+    lines += [f"{'error' if e.expired else 'warning'}: {e}" for e in result.expiring]
     for s in result.stacks:
         if s.message and (not s.ok or s.result in ("planned offline", "not applicable")):
             lines.append(f"{s.stack}: {s.message}")

@@ -30,13 +30,16 @@ import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from pulumi import automation as auto
 
-from components.contract import PLANNED_PEERS_ENV, ClusterTarget, render_directory_of, renders, target_from_config
+from components.contract import (CERTIFICATE_EXPIRY_OUTPUT, PLANNED_PEERS_ENV, ClusterTarget, render_directory_of,
+                                 renders, target_from_config)
 from components.model import FabricManifests, Graph, InputError, check_fabric, dependencies, load_fabric, run_order
+from components.model.certificates import Expiry, expiring
 from components.model.errors import Problem
 
 from ..gitops.drift import Drift, folder_drift
@@ -135,7 +138,8 @@ class Fabric:
         notes = self._leftover_notes()
         run = _Run(operation, fabric, graph, frozenset(order), problems, stack_env=stack_env or {})
         results = self._scheduled(run, order, _waits(graph, order, operation))
-        return FabricResult(operation, [results[s] for s in order], self.policy_packs, notes)
+        expiring = self._expiring(run) if operation == "preview" else []
+        return FabricResult(operation, [results[s] for s in order], self.policy_packs, notes, expiring)
 
     def _scheduled(self, run: _Run, order: list[str], waits: dict[str, set[str]]) -> dict[str, StackResult]:
         """Each stack's result: run in `order` once the stacks it waits for are done, up to `parallel` at once;
@@ -171,6 +175,20 @@ class Fabric:
         for note in notes:
             self._emit("fabric", "diagnostic", f"warning: {note}")
         return notes
+
+    def certificate_expiry(self) -> list[Expiry]:
+        """The deployed ClusterLink certificates that expire within fabric.yaml's warning window, or have expired,
+        as the stacks published their dates (`certificateExpiry`)."""
+        fabric = self.load()
+        return self._expiring(_Run("preview", fabric, dependencies(fabric), frozenset(), {}))
+
+    def _expiring(self, run: _Run) -> list[Expiry]:
+        settings, now = run.fabric.spec.certificates, datetime.now(timezone.utc)
+        found = []
+        for spec, _ in run.fabric.clusterlink_clusters():
+            published = (self.deployed_outputs(spec.name, run) or {}).get(CERTIFICATE_EXPIRY_OUTPUT) or {}
+            found += expiring(spec.name, published, settings.expiryWarningDays, now)
+        return found
 
     def rotate_certificates(self, *, peer: str | None = None, fabric_ca: bool = False,
                             progress: Callable[[str], None] = lambda line: None) -> RotationResult:

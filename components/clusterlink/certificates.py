@@ -18,7 +18,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider
 
-from ..model.certificates import CertificateSettings, fabric_ca_name
+from ..model.certificates import CertificateSettings, fabric_ca_name, peer_certificate_name
 from ..model.rotation import RotationState
 
 SECRET_OUTPUTS = ["key_pem"]
@@ -155,6 +155,9 @@ class Certificate(Resource):
         super().__init__(_CertificateProvider(), name, props, opts)
         self.chain_pem = chain(self.cert_pem, issuer.cert_pem) if issuer else self.cert_pem
 
+    def not_after(self) -> pulumi.Output[str | None]:
+        return self.cert_pem.apply(not_after)
+
 
 def chain(cert_pem: Any, issuer_cert_pem: Any) -> pulumi.Output[str]:
     """A certificate followed by its issuer's."""
@@ -165,6 +168,14 @@ def _certificates(pem: str) -> list[Any]:
     from cryptography import x509
 
     return x509.load_pem_x509_certificates(pem.encode())
+
+
+def not_after(cert_pem: str) -> str | None:
+    """The certificate's notAfter, ISO 8601 in UTC (None for what is no certificate: an offline plan's placeholder)."""
+    try:
+        return _certificates(cert_pem)[0].not_valid_after_utc.isoformat()
+    except ValueError:
+        return None
 
 
 def issuer_of(cert_pem: str, bundle_pem: str) -> str:
@@ -212,3 +223,8 @@ class FabricCertificates(pulumi.ComponentResource):
             "ca": self.trusted,
             "peers": {p: {"cert": c.cert_pem, "key": c.key_pem} for p, c in self.peers.items()},
         })
+
+    def expiry(self) -> dict[str, pulumi.Output[str | None]]:
+        """Each CA's and each peer certificate's notAfter (not secret), by the names warnings use."""
+        return {**{fabric_ca_name(g): ca.not_after() for g, ca in self.cas.items()},
+                **{peer_certificate_name(p): c.not_after() for p, c in self.peers.items()}}

@@ -247,6 +247,10 @@ class Platform(Component[PlatformPlan]):
                                    dns_names=[CONTROLPLANE], usages=(SERVER,), opts=child)
         dataplane = Certificate(f"{name}-{DATAPLANE}-certificate", DATAPLANE, validity, issuer=ca,
                                 dns_names=[DATAPLANE], usages=(CLIENT,), opts=child)
+        # Not a class annotation: the component provider host would take it for an output of the package.
+        self.expiry = {CA_SECRET: ca.not_after(), CONTROLPLANE: controlplane.not_after(),
+                       DATAPLANE: dataplane.not_after()}
+        """The notAfter of the cluster's own CA and of the two certificates it signs, by Secret."""
 
         def secret(resource: str, data: dict[str, Any]) -> k8s.core.v1.Secret:
             return k8s.core.v1.Secret(

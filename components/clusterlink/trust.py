@@ -27,6 +27,8 @@ class PeerTrust:
     """The rotation state these certificates are at."""
     bundle: Any = None
     """The owner's `fabricCertificates` output (None elsewhere)."""
+    expiry: dict[str, Any] | None = None
+    """The owner's fabric certificates' notAfter dates (None elsewhere)."""
 
 
 def requested(recorded: RotationState) -> RotationState:
@@ -49,7 +51,7 @@ def issued(name: str, fabric: str, peers: list[str], validity: CertificateSettin
     state = requested(recorded)
     certs = FabricCertificates(name, fabric, peers, validity, state)
     own = certs.peers[cluster]
-    return PeerTrust(certs.trusted, own.cert_pem, own.key_pem, state, certs.bundle())
+    return PeerTrust(certs.trusted, own.cert_pem, own.key_pem, state, certs.bundle(), certs.expiry())
 
 
 def read(bundle: pulumi.Output[Any], owner: str, cluster: str, recorded: RotationState) -> PeerTrust:

@@ -67,14 +67,15 @@ def test_upgrading_from_0_1_deletes_nothing_its_per_object_components_are_this_r
     assert [s for s in steps if is_component(s["urn"])] == []  # the same components: neither created nor changed
 
 
-# An output this release adds to every ClusterLink stack (issue 28): the rotation state its certificates are at
-# (never rotated, after an upgrade).
+# Outputs this release adds to every ClusterLink stack (issue 28): its certificates' notAfter dates, so the fabric
+# layer warns before one expires, and the rotation state they are at (never rotated, after an upgrade).
 NEVER_ROTATED = {"generation": 0, "phase": None, "renewals": {}}
 
 
 def without_new_outputs(outputs: dict) -> dict:
     """`outputs` without those this release adds, which must be there."""
     assert outputs.pop("certificateRotation") == NEVER_ROTATED
+    assert {"cl-ca", "cl-controlplane", "cl-dataplane"} <= set(outputs.pop("certificateExpiry"))
     return outputs
 
 
