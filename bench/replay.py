@@ -39,6 +39,8 @@ from typing import Any
 import pulumi
 from pulumi.runtime.sync_await import _sync_await
 
+from components.model.json_values import DESCEND, rebuilt
+
 # Resource attributes other resources' inputs may point at (Python names), besides `id`.
 REFERENCED_ATTRIBUTES = ("arn", "listener_id", "cert_pem", "key_pem")
 SKIPPED = ("pulumi:pulumi:StackReference",)
@@ -198,13 +200,12 @@ class _Encoder:
         return [i for child in getattr(resource, "_childResources", ()) for i in self.customs(child)]
 
     def encode(self, value: Any) -> Any:
-        if isinstance(value, pulumi.Output):
-            return self._output(value)
-        if isinstance(value, dict):
-            return {k: self.encode(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [self.encode(v) for v in value]
-        return value
+        def at(node: Any) -> Any:
+            if isinstance(node, pulumi.Output):
+                return self._output(node)
+            return [self.encode(v) for v in node] if isinstance(node, tuple) else DESCEND
+
+        return rebuilt(value, at)
 
     def _output(self, output: pulumi.Output) -> dict[str, Any]:
         value = _sync_await(output.future())
@@ -217,20 +218,20 @@ class _Encoder:
 
 
 def _decode(value: Any, made: list[pulumi.CustomResource]) -> Any:
-    if isinstance(value, dict) and "$ref" in value:
+    return rebuilt(value, lambda node: _decoded_output(node, made) if isinstance(node, dict) and (
+        "$ref" in node or "$out" in node) else DESCEND)
+
+
+def _decoded_output(value: dict[str, Any], made: list[pulumi.CustomResource]) -> pulumi.Output:
+    """The Output an encoded `{"$ref": ...}` or `{"$out": ...}` stands for."""
+    if "$ref" in value:
         resource, attribute = value["$ref"]
         output = getattr(made[resource], attribute)
-        return pulumi.Output.secret(output) if value["secret"] else output
-    if isinstance(value, dict) and "$out" in value:
+    else:
         plain = value["$out"]
         output = (pulumi.Output.all(*[made[i].urn for i in value["dependsOn"]]).apply(lambda _, v=plain: v)
                   if value["dependsOn"] else pulumi.Output.from_input(plain))
-        return pulumi.Output.secret(output) if value["secret"] else output
-    if isinstance(value, dict):
-        return {k: _decode(v, made) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decode(v, made) for v in value]
-    return value
+    return pulumi.Output.secret(output) if value["secret"] else output
 
 
 def preload(spec: dict[str, Any]) -> None:

@@ -133,6 +133,15 @@ def copy_program(destination: Path, source: Path = PROJECT_DIR) -> Path:
     return destination
 
 
+def project_plugins(project_dir: Path) -> set[str]:
+    """The provider plugins the project's Pulumi.yaml names by path (`plugins.providers`): the engine loads those
+    as it loads installed ones."""
+    import yaml  # only the fabric layer asks, once per run
+
+    project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text()) or {}
+    return {provider["name"] for provider in (project.get("plugins") or {}).get("providers") or []}
+
+
 def point_at_venv(project_file: Path) -> None:
     """Make a copied Pulumi.yaml (or PulumiPolicy.yaml) name the project's .venv, whatever relative path it gave."""
     text = project_file.read_text()

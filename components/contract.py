@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from .model import ExportKey, LatticeExport
-from .model.lattice_fabric import TargetGroupSpec
+from .model import ClusterSpec, ExportKey, LatticeExport
+from .model.lattice_fabric import LatticeFabric, TargetGroupSpec
 
 PROJECT = "clusterfabric"
 """The Pulumi project (Pulumi.yaml's name): the namespace of the stack config, part of every URN."""
@@ -81,7 +81,9 @@ PLANNED_PEERS_ENV = "CLUSTERFABRIC_PLANNED_PEERS"
 """Set by a fabric preview in the environment of one stack's preview only: the peers previewed before it in the
 same run (comma separated). What such a peer publishes after this change is what its manifests say now, so the
 stack is checked against those instead of the outputs its last `up` published: a change that adds an export and
-its import previews cleanly before either is deployed. Ignored outside a preview."""
+its import previews cleanly before either is deployed. A Lattice peer's target-group ARNs and network ids are
+unknown until it is deployed: the stack previews with them unknown (`planned_lattice_output`). Ignored outside a
+preview."""
 
 # --- stack outputs -------------------------------------------------------------------------------------------
 
@@ -138,6 +140,29 @@ def lattice_output(cluster: str, account_id: str, region: str, vpc_id: str, expo
     network -> {id, arn}, the ones it owns."""
     return {"cluster": cluster, "accountId": account_id, "region": region, "vpcId": vpc_id, "exports": exports,
             "serviceNetworks": service_networks}
+
+
+def deploy_first(stack: str) -> str:
+    """What to do when a Lattice stack reads what `stack` has not published yet."""
+    return (f"run `pulumi up` on {stack!r} first, or, if this change adds it there too, preview the whole fabric "
+            f"(`clusterfabric preview`), which reads {stack!r} as planned")
+
+
+def planned_lattice_output(spec: ClusterSpec, fabric: LatticeFabric, published: Mapping[str, Any] | None,
+                           unknown: Any) -> dict[str, Any]:
+    """The `lattice` output a stack will publish once this change is deployed, as the fabric's desired state has
+    it: its exports' target groups and its service networks, with the ARNs and ids it `published` for those it
+    has made already (a target group's name changes with whatever would replace it), the others `unknown`."""
+    settings = spec.lattice
+    assert settings is not None, "a Lattice cluster's"
+    made = {g["name"]: g["arn"] for e in (published or {}).get("exports", []) for g in e.get("targetGroups", [])}
+    groups = [(tg, made.get(tg.name, unknown)) for tg in fabric.target_groups_of(spec.name).values()
+              if tg.export is not None]
+    ids = (published or {}).get("serviceNetworks", {})
+    networks = {network: ids.get(network) or {"id": unknown, "arn": unknown}
+                for (_scope, network), owner in fabric.owners.items() if owner == spec.name}
+    return lattice_output(spec.name, settings.accountId, settings.region, settings.vpcId,
+                          lattice_exports_entries(groups), networks)
 
 
 def lattice_exports(stack: str, data: Mapping[str, Any] | None) -> list[LatticeExport]:

@@ -53,7 +53,7 @@ def assign_target_ports(imports: list[Import]) -> dict[tuple[str, str], int]:
 
 def backing_services(manifests: ClusterManifests) -> set[tuple[str, str]]:
     """The Services Lattice target groups reach: exported ones and routes' Service backends."""
-    found = {(e.metadata.namespace, e.service) for e in manifests.of_kind(ServiceExport)}
+    found = {(e.metadata.namespace, e.service) for e in manifests.of_kind(ServiceExport) if e.federated}
     found.update((b.namespace, b.ref.name) for b in backends(manifests) if b.ref.kind == "Service")
     return found
 

@@ -20,8 +20,9 @@ import pulumi
 from .cluster import Cluster, ClusterArgs, ClusterLinkInputs, LatticeInputs
 from .clusterlink import trust
 from .contract import (CERTIFICATE_EXPIRY_OUTPUT, CERTIFICATES_OUTPUT, CLUSTERLINK_OUTPUT, LATTICE_OUTPUT,
-                       PLANNED_PEERS_ENV, RENDER_DIRECTORY_OUTPUT, ROTATION_OUTPUT, ClusterTarget, lattice_exports,
-                       lattice_network_ids, lattice_output, render_directory_output)
+                       PLANNED_PEERS_ENV, RENDER_DIRECTORY_OUTPUT, ROTATION_OUTPUT, ClusterTarget, deploy_first,
+                       lattice_exports, lattice_network_ids, lattice_output, planned_lattice_output,
+                       render_directory_output)
 from .links import PeerStacks
 from .model import FabricManifests, PeerInfo, lattice_checks
 from .model.access import Policies, PeerAccess, blocked_sources
@@ -31,7 +32,7 @@ from .model.peers import check_import_sources, clusterlink_output, peer_info, re
 from .model.rotation import RotationState
 from .model.gateway import Gateway
 from .model.lattice_imports import ExportKey, LatticeExport, scope_of
-from .model.lattice_rules import problems_of
+from .model.lattice_rules import problems_of, warnings_of
 from .model.load import ref
 from .ports import assign_target_ports
 
@@ -70,6 +71,7 @@ def build_stack(fabric: FabricManifests, cluster: str, target: ClusterTarget, pr
         # The fabric's AWS rules, between this stack and the others of its account and Region: at `up` each
         # stack sees only itself, so a name taken twice or a VPC associated twice would fail half-way.
         problems = problems_of(fabric.lattice, cluster)
+        lattice_warnings += warnings_of(fabric.lattice, cluster)
         build = _lattice_stack
     _require(not problems, "invalid fabric input:\n" + "\n".join(map(str, problems)))
     for warning in lattice_warnings:
@@ -137,6 +139,15 @@ def _clusterlink_stack(fabric: FabricManifests, spec, manifests, target: Cluster
     return outputs
 
 
+def unknown() -> pulumi.Output[Any]:
+    """A value known only once `up` makes it: what a preview shows for an output of a resource still to be
+    created. Made in an apply (it needs the program's event loop)."""
+    async def value(v: Any) -> Any:
+        return v
+
+    return pulumi.Output(set(), value(None), value(False))
+
+
 def _lattice_stack(fabric: FabricManifests, spec, manifests, target: ClusterTarget) -> dict[str, Any]:
     cluster = spec.name
     settings = spec.lattice
@@ -148,20 +159,32 @@ def _lattice_stack(fabric: FabricManifests, spec, manifests, target: ClusterTarg
     sources = {t.export.cluster for s in desired.services_of(cluster) for rule in s.rules for t in rule.targets
                if t.export is not None and t.export.cluster != cluster}
     stacks = PeerStacks(sources | {owner for owner in owners.values() if owner != cluster})
+    planned = sorted(planned_peers() & set(stacks.references))
+
+    def read(stack: str, published: dict[str, Any]) -> Any:
+        """What `stack` publishes: planned, as it will once this change is deployed; else as it did at its last
+        `up`."""
+        if stack in planned:
+            return planned_lattice_output(fabric.spec.cluster(stack), desired, published.get(stack), unknown())
+        return published.get(stack)
 
     def declare(published: dict[str, Any]) -> Any:
         exports: dict[ExportKey, LatticeExport] = {}
         network_ids: dict[str, Any] = {}
+        if planned:
+            pulumi.log.warn(f"{cluster!r} is previewed against what {' and '.join(map(repr, planned))} will publish "
+                            "after this change (planned: previewed in the same run), the ARNs and ids of target groups "
+                            "and service networks they have not made yet not known until they are deployed")
         for stack in sorted(stacks.references):
-            data = published.get(stack)
+            data = read(stack, published)
             _require(data is not None, f"stack {stack!r} has published no Lattice outputs, so {cluster!r} cannot "
-                     f"use what it shares: run `pulumi up` on {stack!r} first")
+                     f"use what it shares: {deploy_first(stack)}")
             exports.update((export.key, export) for export in lattice_exports(stack, data))
             network_ids.update(lattice_network_ids(data))
         for gateway, owner in owners.items():
             _require(owner == cluster or gateway in network_ids,
                      f"stack {owner!r} owns service network {gateway!r} but does not publish it yet: "
-                     f"run `pulumi up` on {owner!r} first")
+                     f"{deploy_first(owner)}")
         built = Cluster(cluster, ClusterArgs(
             spec=spec, manifests=manifests, target=target,
             lattice=LatticeInputs(fabric=desired, network_ids={g: network_ids[g] for g, o in owners.items()

@@ -3,7 +3,10 @@ servers."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
+
+import yaml
 
 from clusterfabric import Fabric
 from clusterfabric.local.apiserver import ControlPlane
@@ -17,3 +20,14 @@ def on_servers(project: Path, planes: dict[str, ControlPlane], **kwargs) -> Fabr
     """The fabric of the program copy at `project`, each cluster targeting its local API server."""
     targets = {name: ClusterTarget(plane.kubeconfig, controllers=False) for name, plane in planes.items()}
     return Fabric("config", project_dir=project, targets=targets, **kwargs)
+
+
+def keep_clusters(config: Path, names: tuple[str, ...]) -> None:
+    """The example fabric at `config` (a copy) with only the clusters `names`, in fabric.yaml and as folders."""
+    spec = yaml.safe_load((config / "fabric.yaml").read_text())
+    spec["clusters"] = [c for c in spec["clusters"] if c["name"] in names]
+    (config / "fabric.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    for folder in config.iterdir():
+        if folder.is_dir() and folder.name not in names:
+            shutil.rmtree(folder)
+

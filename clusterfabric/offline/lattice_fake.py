@@ -5,8 +5,8 @@ refuse, with AWS's error names:
 
 - ValidationException: a value outside the API model (botocore's `vpc-lattice` 2022-11-30 service model: the
   lengths, patterns, ranges and enums of each field), and what the API documents as unsupported (a health
-  check on an ALB target group, a protocol version on a TCP one, rules on a TLS passthrough listener, a
-  certificate without a custom domain name, a target group of the wrong protocol behind a listener);
+  check on an ALB target group, a protocol version on a TCP one, rules on a TLS passthrough listener or one on a
+  service without a custom domain name, a target group of the wrong protocol behind a listener);
 - ConflictException: a service network, service or target group name taken in the account and Region, a VPC
   already associated with that or another service network, a service already associated with a network, a
   listener name or port or a rule name or priority taken, a target group another service already uses;
@@ -73,7 +73,7 @@ HEADER_MATCHES, HEADER_NAME, MATCH_VALUE = (1, 5), (1, 100), (1, 200)
 SECURITY_GROUPS = 5
 AUTH_POLICY_BYTES = 10 * 1024  # quota "Auth policy size", not adjustable
 # Quotas (Quotas for Amazon VPC Lattice), per account and Region; the first two AWS can raise.
-DEFAULT_QUOTAS = {"listenersPerService": 2, "rulesPerListener": 5}
+DEFAULT_QUOTAS = {"listenersPerService": 2, "rulesPerListener": 10}  # the quotas page (older copies said 5 rules)
 
 
 class LatticeError(Exception):
@@ -453,12 +453,12 @@ def create_service_network(fake: LatticeFake, scope: Scope, region: Region, call
 def create_service(fake: LatticeFake, scope: Scope, region: Region, call: Call) -> Record:
     name = _name(call, region, "Service")
     call.enum("authType", AUTH_TYPES, required=False)
+    # Two independent optional fields (CreateService): a certificate without a custom domain name is accepted, and
+    # never served (VPC Lattice picks it by SNI for the custom domain; its generated domain has its own certificate).
     domain = call.string("customDomainName", 3, 255, required=False)
-    certificate = call.string("certificateArn", 0, 2048, CERTIFICATE_ARN, required=False)
-    if certificate and not domain:
-        raise call.refuse("ValidationException", "a custom certificate needs a custom domain name")
+    call.string("certificateArn", 0, 2048, CERTIFICATE_ARN, required=False)
     call.tags()
-    return made("Service", name)
+    return made("Service", name, domain=domain)
 
 
 def create_target_group(fake: LatticeFake, scope: Scope, region: Region, call: Call) -> Record:
@@ -552,6 +552,10 @@ def create_listener(fake: LatticeFake, scope: Scope, region: Region, call: Call)
                               f"port {other.fields['port']} already: {other}")
     if protocol == "TLS_PASSTHROUGH" and not (call.get("defaultAction") or {}).get("forwards"):
         raise call.refuse("ValidationException", "a TLS_PASSTHROUGH listener's default action must be a forward")
+    if protocol == "TLS_PASSTHROUGH" and not service.fields.get("domain"):
+        # The one place AWS asks for a custom domain name: it is the SNI a TLS listener routes by.
+        raise call.refuse("ValidationException", f"a TLS_PASSTHROUGH listener needs a service with a custom domain "
+                          f"name, and {service.name!r} has none")
     targets = _action(fake, region, call, "defaultAction", service, protocol)  # type: ignore[arg-type]
     _admit(fake, scope, call, "listenersPerService", f"service {service.name!r}", len(listeners), targets, service)
     return made("Listener", name, service=service.id, port=port, protocol=protocol, targets=[t.id for t in targets])

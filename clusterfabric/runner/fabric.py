@@ -45,7 +45,7 @@ from components.model.errors import Problem
 from ..gitops.drift import Drift, folder_drift
 from ..gitops.rendered import finish_folder, owner_mark
 from ..local.kubeapi import KubeClient
-from ..toolchain import PROJECT_DIR, automation_command, check_backend, pulumi_env
+from ..toolchain import PROJECT_DIR, automation_command, check_backend, project_plugins, pulumi_env
 from .events import EngineEvents, Event, EventKind
 from .processes import leftover_advice, leftover_plugins
 from .recovery import checkpoint_path, command_error, pending_advice, pending_in, pending_operations
@@ -369,8 +369,11 @@ class Fabric:
         return None
 
     def _unpublished_reads(self, run: _Run, name: str) -> str | None:
-        """For a preview: the stacks it reads that are not deployed yet (what it reads exists only once they are)."""
-        missing = sorted(d for d in run.graph.hard[name] if not self.deployed_outputs(d, run))
+        """For a preview: the stacks it reads that are not deployed yet (what it reads exists only once they are).
+        A Lattice stack reads those previewed before it in the run as they will publish, their ARNs and ids not
+        known yet (components/stack.py), as a preview shows what is still to be created."""
+        planned = run.planned() if run.fabric.spec.cluster(name).dataplane == "lattice" else frozenset()
+        missing = sorted(d for d in run.graph.hard[name] - planned if not self.deployed_outputs(d, run))
         return f"{', '.join(missing)} not deployed yet" if missing else None
 
     def _ready_to_change(self, run: _Run, name: str, planned: frozenset[str] = frozenset()) -> _Ready:
@@ -465,10 +468,11 @@ class Fabric:
             raise
 
     def _installed_plugins(self) -> set[str]:
+        """The provider plugins the engine finds: installed, or named by path in the project's Pulumi.yaml."""
         if self._plugins is None:
             workspace = auto.LocalWorkspace(work_dir=str(self.project_dir), env_vars=self.env,
                                             pulumi_command=self._command())
-            self._plugins = {p.name for p in workspace.list_plugins()}
+            self._plugins = {p.name for p in workspace.list_plugins()} | project_plugins(self.project_dir)
         return self._plugins
 
     def _stack(self, name: str) -> auto.Stack:

@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import BaseModel, ConfigDict
 
-from ..contract import lattice_exports_entries
+from ..contract import deploy_first, lattice_exports_entries
 from ..model import ClusterSpec
 from ..model.kubernetes import Service
 from ..model.lattice import IAMAuthPolicy
@@ -142,7 +142,7 @@ class LatticeCluster(pulumi.ComponentResource):
             raise pulumi.RunError(
                 f"stack {export.cluster!r} has not published a target group of export {export.namespace}/"
                 f"{export.name}:{export.port}/{export.route_type} for Lattice service {service.name!r} yet (it makes "
-                f"one per service forwarding to it): run `pulumi up` on {export.cluster!r} first")
+                f"one per service forwarding to it): {deploy_first(export.cluster)}")
         return arn
 
     def _route(self, name: str, service: ServiceSpec, auth: dict, network_ids: dict[str, Any]) -> Route:

@@ -48,7 +48,8 @@ class TargetsArgs(TypedDict):
 
 class ServiceExportArgs(TypedDict):
     name: str
-    """The export's name, the multi-cluster service's: a DNS-1035 label (at most 63 characters)."""
+    """The export's name, the multi-cluster service's: a Kubernetes name without '.' (the controller names its
+    target groups after it)."""
     namespace: str
     """The export's namespace (a DNS label)."""
     exported_ports: list[ExportedPortArgs]
@@ -69,7 +70,8 @@ class ServiceExportArgs(TypedDict):
     """The Lattice services (their names) that forward to this export: a target group serves the listeners of one
     service only, so each gets its own. None: one target group no service uses yet."""
     tags: NotRequired[dict[str, str]]
-    """Extra tags of the target groups (keys 1-128 characters, not `aws:`; values at most 256; at most 191)."""
+    """Extra tags of the target groups, as the controller takes them from its tags annotation: keys up to 128
+    characters, values 1-256, not `aws:`, at most 50; it drops the others, with a warning."""
 
 
 class ExportedTargetGroup(TypedDict):
@@ -131,6 +133,8 @@ def plan(name: str, args: ServiceExportArgs) -> ServiceExportPlan:
     if not ports:
         raise InputError([Problem(where, obj, "spec.exportedPorts",
                                   "at least one exported port: there is no Service here to take them from")])
+    for dropped in export.dropped_annotations():
+        pulumi.log.warn(f"{where}: {obj}: tags: {dropped}: dropped, as the controller drops them")
     targets = args["targets"]
     cluster = parse(ClusterSpec, {"name": args["cluster"], "dataplane": "lattice", "lattice": {
         "accountId": args["account_id"], "region": args["region"], "vpcId": args["vpc_id"],

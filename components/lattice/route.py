@@ -34,7 +34,7 @@ class WeightedTarget(BaseModel):
     target_group: pulumi.Output[str] | str
     """The target group's ARN (or id): one this stack declares, or one another stack published."""
     weight: int
-    """Its share of the rule's traffic, 0-999 (limits.WEIGHT); the rule's weights must not all be 0."""
+    """Its share of the rule's traffic, 0-999 (limits.WEIGHT)."""
 
 
 class RoutePlan(BaseModel):
@@ -70,13 +70,14 @@ def alone(token: str, name: str, kind: str, args: RouteArgs) -> RoutePlan:
 
 def _target_groups(targets: Sequence[WeightedTarget]) -> dict[str, Any]:
     check(count_problem("forward action target groups", targets, FORWARD_TARGET_GROUPS),
-          *(in_range("weight", t.weight, WEIGHT) for t in targets),
-          None if sum(t.weight for t in targets) > 0 else "a forward action needs a positive total weight")
+          *(in_range("weight", t.weight, WEIGHT) for t in targets))
     return {"target_groups": [{"target_group_identifier": t.target_group, "weight": t.weight} for t in targets]}
 
 
 def rule_action(targets: Sequence[WeightedTarget]) -> dict[str, Any]:
-    return {"forward": _target_groups(targets)}
+    """A forward to the rule's targets; without any, a fixed 500 (the Gateway API's rule for a rule without
+    backends, which the controller builds so)."""
+    return {"forward": _target_groups(targets)} if targets else {"fixed_response": {"status_code": 500}}
 
 
 def default_forward(targets: Sequence[WeightedTarget]) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from ..model.gateway import Gateway
 from ..model.lattice import API_VERSION, CERTIFICATE_ARN, SERVICE_NAME_OVERRIDE, TARGET_GROUP_ARN, ServiceImport
 from ..model.lattice_checks import check_cluster
 from ..model.lattice_fabric import ServiceSpec, build
-from ..model.lattice_rules import problems as fabric_problems
+from ..model.lattice_rules import problems as fabric_problems, warnings as fabric_warnings
 from ..model.load import ClusterManifests
 from ..model.validation import parse
 
@@ -85,14 +85,14 @@ class BackendArgs(TypedDict):
     target_group: pulumi.Input[str]
     """The target group's ARN (or id): e.g. a ServiceExport's, the one it made for this route's service."""
     weight: NotRequired[int]
-    """0-999 (default 1); a rule's weights must not all be 0."""
+    """0-999 (default 1)."""
 
 
 class RuleArgs(TypedDict):
     matches: NotRequired[list[MatchArgs]]
     """At most one (a Lattice rule has one match); none: every request (a TLSRoute's only rule has none)."""
     backends: list[BackendArgs]
-    """1-10 target groups, the traffic split by weight."""
+    """0-10 target groups, the traffic split by weight (none: the rule answers 500; a TLSRoute needs one)."""
 
 
 class RouteArgs(TypedDict):
@@ -103,7 +103,7 @@ class RouteArgs(TypedDict):
     gateway: GatewayArgs
     """The Gateway (service network) it attaches to."""
     rules: list[RuleArgs]
-    """HTTPRoute and GRPCRoute: 1-16 rules (at most the rules-per-listener quota, 5 by default), priorities in
+    """HTTPRoute and GRPCRoute: 1-16 rules (at most the rules-per-listener quota, 10 by default), priorities in
     order; TLSRoute: exactly one."""
     account_id: str
     """The AWS account (12 digits) of the service and its target groups."""
@@ -160,12 +160,14 @@ def planned_service(token: str, name: str, kind: str, args: RouteArgs) -> tuple[
     spec = parse(FabricSpec, {"clusters": [{"name": CLUSTER, "dataplane": "lattice", "lattice": {
         "accountId": args["account_id"], "region": args["region"], "vpcId": "vpc-00000000",
         "targets": {"mode": "ip", "ips": ["10.0.0.1"]}}}]}, where, f"{kind}/{namespace}/{args['name']}")
-    problems = check_cluster(spec.clusters[0], manifests)[0]
+    problems, warnings = check_cluster(spec.clusters[0], manifests)
     if not problems:
         fabric = build(spec, {CLUSTER: manifests}, where)
-        problems = fabric_problems(fabric)
+        problems, warnings = fabric_problems(fabric), warnings + fabric_warnings(fabric)
     if problems:
         raise InputError(problems)
+    for warning in warnings:
+        pulumi.log.warn(str(warning))
     [service] = fabric.services
     return service, [[stand_ins[t.arn] for t in rule.targets] for rule in service.rules]
 

@@ -86,9 +86,13 @@ def tags(plan: TargetGroupPlan) -> dict[str, str]:
         f"{TAG_PREFIX}ClusterName": plan.cluster,
         f"{TAG_PREFIX}ServiceName": spec.source_name if exported else spec.service,
         f"{TAG_PREFIX}ServiceNamespace": spec.namespace,
-        f"{TAG_PREFIX}SourceTypeKey": spec.source_kind,
         f"{TAG_PREFIX}ProtocolVersion": spec.version or "",
     }
+    if not (exported and spec.consumer):
+        # A controller resolving a ServiceImport takes the first target group tagged SourceTypeKey=ServiceExport
+        # with the export's name and namespace (findSvcExportTG): never one a fabric service forwards to, which
+        # Lattice would refuse it ("associated with other services").
+        found[f"{TAG_PREFIX}SourceTypeKey"] = spec.source_kind
     if not exported:
         found[f"{TAG_PREFIX}RouteName"] = spec.source_name
         found[f"{TAG_PREFIX}RouteNamespace"] = spec.source_namespace

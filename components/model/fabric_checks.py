@@ -30,6 +30,7 @@ def check_fabric(fabric: FabricManifests) -> tuple[list[Problem], list[Problem]]
     warnings += settings_warnings(fabric.spec.certificates, fabric.fabric_file)
     if not problems:
         problems += lattice_rules.problems(fabric.lattice)
+        warnings += lattice_rules.warnings(fabric.lattice)
     if not problems:
         try:
             run_order(fabric, fabric.fabric_file)

@@ -1,14 +1,16 @@
 """Gateway API kinds as the AWS Gateway API Controller reads them: Gateway, HTTPRoute, GRPCRoute, TLSRoute.
 
 Fields mirror `gateway.networking.k8s.io` (clusterfabric/crds/gateway-api) with the
-limits of its CRDs. What VPC Lattice cannot express is refused here with the
-reason, instead of being silently dropped later: regular-expression paths,
-several matches in one rule, header matches other than Exact, more than five
-header matches, backend kinds other than Service and ServiceImport, and values
-outside the Lattice API's limits (botocore's model): weights above 999 or all 0,
+limits of its CRDs. What the controller refuses is refused here with the reason
+(model_build_rule.go, route_controller.go): regular-expression paths, several
+matches in one rule, query-parameter matches, header matches other than Exact,
+more than five header matches, backend kinds other than Service and
+ServiceImport, a TLSRoute without a hostname or with several rules; and so are
+values outside the Lattice API's limits (botocore's model): weights above 999,
 header names over 100 characters, path characters it does not take, a Gateway
-name that is no service network name, a TLSRoute without the hostname Lattice
-needs as its custom domain.
+name that is no service network name. What the controller ignores (filters,
+session persistence, retries) is accepted, and validate warns
+(components.model.lattice_checks); docs/lattice.md lists each refusal's source.
 """
 
 from __future__ import annotations
@@ -44,10 +46,6 @@ def unsupported(reason: str) -> Any:
     return Annotated[None, BeforeValidator(refuse)]
 
 
-# A rule's filters and session persistence exist in both route kinds; the controller has nothing to map them to.
-NO_FILTERS = unsupported("VPC Lattice has no request or response filters (header modifiers, redirects, rewrites, "
-                         "mirrors): remove filters; a redirect or rewrite has to happen in the backend")
-NO_SESSION_PERSISTENCE = unsupported("VPC Lattice has no session persistence: remove sessionPersistence")
 
 
 class GatewayTLS(Strict):
@@ -74,7 +72,8 @@ class Listener(Strict):
     name: SectionName
     hostname: Hostname | None = None
     port: Port
-    protocol: Literal["HTTP", "HTTPS", "TLS"]
+    protocol: Annotated[str, Field(min_length=1, max_length=255)]
+    """HTTP, HTTPS and TLS are what routes attach to (LISTENER_PROTOCOLS); the controller leaves others unused."""
     tls: GatewayTLS | None = None
     allowedRoutes: dict | None = None
 
@@ -132,7 +131,8 @@ def _lattice_weight(weight: int) -> int:
 
 
 class BackendRef(Strict):
-    group: Literal["", "application-networking.k8s.aws"] = ""
+    group: Annotated[str, Field(max_length=253)] = ""
+    """Not read by the controller: a ServiceImport is its own, whichever group is written."""
     kind: Literal["Service", "ServiceImport"] = "Service"
     name: DNSSubdomain
     namespace: DNSLabel | None = None
@@ -192,30 +192,28 @@ class RouteRule(Strict):
     """What every route kind's rule has: its backends, forwarded to with weights (one Lattice forward action)."""
 
     name: SectionName | None = None
-    backendRefs: list[BackendRef] = Field(min_length=FORWARD_TARGET_GROUPS[0], max_length=FORWARD_TARGET_GROUPS[1])
+    backendRefs: list[BackendRef] = Field(default_factory=list, max_length=FORWARD_TARGET_GROUPS[1])
+    """None: the rule answers 500 (the Gateway API's rule, a fixed response as the controller builds it)."""
 
     @model_validator(mode="after")
     def _lattice_rule(self) -> "RouteRule":
         if len(getattr(self, "matches", [])) > 1:
             raise ValueError("VPC Lattice rules take one match each: split this rule into one rule per match")
-        if not any(b.weight for b in self.backendRefs):
-            raise ValueError("backendRefs: every backend has weight 0: a VPC Lattice forward action needs a "
-                             "positive total weight")
         return self
 
 
 class HTTPRouteRule(RouteRule):
     matches: list[HTTPRouteMatch] = Field(default_factory=list)
-    filters: NO_FILTERS = None
-    sessionPersistence: NO_SESSION_PERSISTENCE = None
-    retry: unsupported("VPC Lattice does not retry requests: remove retry") = None
+    filters: list[dict] | None = None
+    sessionPersistence: dict | None = None
+    retry: dict | None = None
     timeouts: dict | None = None
 
 
 class GRPCRouteRule(RouteRule):
     matches: list[GRPCRouteMatch] = Field(default_factory=list)
-    filters: NO_FILTERS = None
-    sessionPersistence: NO_SESSION_PERSISTENCE = None
+    filters: list[dict] | None = None
+    sessionPersistence: dict | None = None
 
 
 class TLSRouteRule(RouteRule):
@@ -245,6 +243,9 @@ class TLSRouteSpec(RouteSpec):
         if not self.hostnames:
             raise ValueError("hostnames: a TLSRoute needs a hostname: VPC Lattice requires a custom domain name "
                              "(the first hostname) for a TLS passthrough service, and the controller refuses it too")
+        if not self.rules[0].backendRefs:
+            raise ValueError("rules[0].backendRefs: a TLSRoute's rule needs a backend: its TLS passthrough listener "
+                             "can only forward, and the controller refuses it without one")
         return self
 
 

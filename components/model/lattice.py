@@ -14,8 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .kubernetes import DNS1035Label, DNSLabel, DNSSubdomain, ObjectMeta, Port, Strict, check_service_name
-from .limits import AUTH_POLICY_BYTES, TAGS_PER_RESOURCE
+from .kubernetes import DNSLabel, DNSSubdomain, ObjectMeta, Port, Strict, check_service_name
+from .limits import AUTH_POLICY_BYTES
 
 API_VERSION = "application-networking.k8s.aws/v1alpha1"
 PREFIX = "application-networking.k8s.aws/"
@@ -37,12 +37,11 @@ VpcId = Annotated[str, Field(pattern=r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$")]
 SecurityGroupId = Annotated[str, Field(pattern=r"^sg-([0-9a-f]{8}|[0-9a-f]{17})$")]
 CERTIFICATE_ARN = PREFIX + "certificate-arn"
 CERTIFICATE_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-z-]+$")
-# AWS tags (the Lattice API's TagKey and TagValue): keys 1-128 characters, values up to 256; `aws:` is AWS's own.
-TAG_KEY_LENGTH, TAG_VALUE_LENGTH = 128, 256
-PROGRAM_TAGS = 9
-"""Tags the program puts on a target group besides the user's (components.lattice.target_group.tags: the
-controller's keys, the route's two, the consumer)."""
-USER_TAGS = TAGS_PER_RESOURCE - PROGRAM_TAGS
+# The tags annotation as the controller reads it (k8s.ParseTagsFromAnnotation, GetNonAWSManagedTags): key=value
+# pairs, keys up to 128 characters and values up to 256 of its pattern, the first of each key, at most 50, none
+# starting with `aws:` (AWS's own) or its own prefix; it drops every other pair.
+TAG_KEY_LENGTH, TAG_VALUE_LENGTH, ANNOTATION_TAGS = 128, 256, 50
+TAG_TEXT = re.compile(r"[\w\s.:/=+\-@]*")
 TARGET_GROUP_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:vpc-lattice:[a-z0-9-]+:\d{12}:targetgroup/tg-[0-9a-z]{17}$")
 ALB_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer/app/[\w-]{1,32}/[0-9a-f]{16}$")
 RouteType = Literal["HTTP", "GRPC", "TLS"]
@@ -103,12 +102,13 @@ class LatticeSettings(Strict):
 
 class LatticeQuota(Strict):
     """Service Quotas AWS raised for one account and Region (`lattice.quotas` in fabric.yaml). Lattice's defaults
-    are 2 listeners per service and 5 rules per listener; a plan is checked against these, or the raised ones."""
+    are 2 listeners per service and 10 rules per listener (the quotas page; older copies said 5): a plan is checked
+    against these, or the ones declared (as Service Quotas shows them for the account)."""
 
     accountId: AccountId
     region: Region
     listenersPerService: Annotated[int, Field(ge=2, strict=True)] = 2
-    rulesPerListener: Annotated[int, Field(ge=5, le=100, strict=True)] = 5
+    rulesPerListener: Annotated[int, Field(ge=5, le=100, strict=True)] = 10
     """At most 100: the controller gives rules priorities 1-100."""
 
 
@@ -138,32 +138,34 @@ class ServiceExportSpec(Strict):
     exportedPorts: list[ExportedPort] = Field(default_factory=list)
 
 
-def _ports_annotation(value: str) -> list[int]:
-    ports = []
-    for part in value.split(","):
-        part = part.strip()
-        if not part.isdigit() or not 1 <= int(part) <= 65535:
-            raise ValueError(f"annotation {PORT} must be a comma-separated list of ports 1-65535, got {value!r}")
-        ports.append(int(part))
-    return ports
-
-
-def _tags_annotation(value: str) -> dict[str, str]:
-    tags = {}
+def _ports_annotation(value: str) -> tuple[list[int], list[str]]:
+    """The ports of the port annotation, and the entries that are no port: the controller skips those."""
+    ports, skipped = [], []
     for part in filter(None, (p.strip() for p in value.split(","))):
-        key, sep, val = part.partition("=")
-        key, val = key.strip(), val.strip()
-        if not sep or not key:
-            raise ValueError(f"annotation {TAGS} is a comma-separated list of key=value, got {part!r}")
-        if len(key) > TAG_KEY_LENGTH or len(val) > TAG_VALUE_LENGTH or key.lower().startswith("aws:"):
-            raise ValueError(f"annotation {TAGS}: tag {key!r} is not an AWS tag: keys are 1-{TAG_KEY_LENGTH} "
-                             f"characters and do not start with 'aws:', values at most {TAG_VALUE_LENGTH}")
-        tags[key] = val
-    return tags
+        if part.isdigit() and 1 <= int(part) <= 65535:
+            ports.append(int(part))
+        else:
+            skipped.append(part)
+    return ports, skipped
+
+
+def _tags_annotation(value: str) -> tuple[dict[str, str], list[str]]:
+    """The tags the controller takes from the tags annotation, and the pairs it drops."""
+    tags: dict[str, str] = {}
+    dropped = []
+    for pair in filter(None, (p.strip() for p in value.split(","))):
+        key, sep, val = (part.strip() for part in pair.partition("="))
+        if (sep and key and val and len(key) <= TAG_KEY_LENGTH and len(val) <= TAG_VALUE_LENGTH and key not in tags
+                and TAG_TEXT.fullmatch(key) and TAG_TEXT.fullmatch(val) and len(tags) < ANNOTATION_TAGS):
+            tags[key] = val
+        else:
+            dropped.append(pair)
+    reserved = [k for k in tags if k.startswith(PREFIX) or k.lower().startswith("aws:")]
+    return {k: v for k, v in tags.items() if k not in reserved}, dropped + [f"{k}={tags[k]}" for k in reserved]
 
 
 def _named_service(annotations: dict[str, str], key: str) -> None:
-    """An annotation that names a Service (or an export, named as its Service) must hold a Service name."""
+    """An annotation that names a Service must hold a Service name: the controller reads the Service of that name."""
     if key in annotations:
         try:
             check_service_name(annotations[key])
@@ -172,10 +174,15 @@ def _named_service(annotations: dict[str, str], key: str) -> None:
 
 
 class ExportMeta(ObjectMeta):
-    name: DNS1035Label
-    """An export's name is the multi-cluster service's: a Service name (DNS-1035 label, at most 63 characters), as
-    the Multi-Cluster Services API has it; the ServiceImport of the same name and `<name>.<ns>.svc.clusterset.local`
-    use it as a DNS label."""
+    @field_validator("name")
+    @classmethod
+    def _target_group_name(cls, name: str) -> str:
+        """The controller names an export's target groups after it (`k8s-<namespace>-<name>-…`, truncated), and
+        CreateTargetGroup takes only a-z, 0-9 and '-' in a name."""
+        if "." in name:
+            raise ValueError(f"{name!r} holds a '.': the controller names the export's target groups after it, and "
+                             "VPC Lattice names take only a-z, 0-9 and '-'")
+        return name
 
 
 class ServiceExport(Strict):
@@ -187,20 +194,16 @@ class ServiceExport(Strict):
     @model_validator(mode="after")
     def _annotations(self) -> "ServiceExport":
         annotations = self.metadata.annotations
-        if annotations.get(FEDERATION) != FEDERATION_VALUE:
-            raise ValueError(
-                f"metadata.annotations: a ServiceExport needs the annotation {FEDERATION}: {FEDERATION_VALUE} "
-                "(the AWS controller silently ignores an export without it)")
         try:
             _named_service(annotations, SERVICE_NAME)
-            if PORT in annotations:
-                _ports_annotation(annotations[PORT])
-            if TAGS in annotations and len(_tags_annotation(annotations[TAGS])) > USER_TAGS:
-                raise ValueError(f"annotation {TAGS}: at most {USER_TAGS} tags: AWS takes {TAGS_PER_RESOURCE} per "
-                                 f"resource, and a target group carries up to {PROGRAM_TAGS} of the controller's own")
         except ValueError as err:
             raise ValueError(f"metadata.annotations: {err}") from None
         return self
+
+    @property
+    def federated(self) -> bool:
+        """Whether it is exported at all: the controller ignores an export without the federation annotation."""
+        return self.metadata.annotations.get(FEDERATION) == FEDERATION_VALUE
 
     @property
     def service(self) -> str:
@@ -209,14 +212,21 @@ class ServiceExport(Strict):
 
     @property
     def user_tags(self) -> dict[str, str]:
-        return _tags_annotation(self.metadata.annotations.get(TAGS, ""))
+        return _tags_annotation(self.metadata.annotations.get(TAGS, ""))[0]
+
+    def dropped_annotations(self) -> list[str]:
+        """What the controller drops of its port and tags annotations, as `annotation: entries` (none: [])."""
+        annotations = self.metadata.annotations
+        dropped = [(PORT, _ports_annotation(annotations.get(PORT, ""))[1]),
+                   (TAGS, _tags_annotation(annotations.get(TAGS, ""))[1])]
+        return [f"{key}: {', '.join(repr(e) for e in entries)}" for key, entries in dropped if entries]
 
     def exported_ports(self, service_ports: list[int]) -> list[ExportedPort]:
-        """spec.exportedPorts, else the legacy port annotation, else every Service port, as HTTP."""
+        """spec.exportedPorts, else the legacy port annotation's ports, else every Service port, as HTTP."""
         if self.spec.exportedPorts:
             return self.spec.exportedPorts
-        ports = _ports_annotation(self.metadata.annotations[PORT]) if PORT in self.metadata.annotations else service_ports
-        return [ExportedPort(port=p, routeType="HTTP") for p in ports]
+        annotated = _ports_annotation(self.metadata.annotations.get(PORT, ""))[0]
+        return [ExportedPort(port=p, routeType="HTTP") for p in annotated or service_ports]
 
 
 class ServiceImportPort(Strict):
@@ -246,13 +256,6 @@ class ServiceImport(Strict):
     @model_validator(mode="after")
     def _modes(self) -> "ServiceImport":
         a = self.metadata.annotations
-        try:
-            _named_service(a, EXPORT_NAME)
-        except ValueError as err:
-            raise ValueError(f"metadata.annotations: {err}") from None
-        for key in (CLUSTER_NAME, VPC):
-            if key in a and (not a[key].isprintable() or not a[key] or " " in a[key]):
-                raise ValueError(f"metadata.annotations: {key}: {a[key]!r} is no cluster or VPC name")
         if TARGET_GROUP_ARN in a:
             conflicting = [k for k in (EXPORT_NAME, CLUSTER_NAME, VPC) if k in a]
             if conflicting:
@@ -314,15 +317,16 @@ class HealthCheck(Strict):
     protocol: Literal["HTTP", "HTTPS"] | None = None
     protocolVersion: Literal["HTTP1", "HTTP2"] | None = None
 
-    @model_validator(mode="after")
-    def _timeout_within_interval(self) -> "HealthCheck":
+    def timeout_above_interval(self) -> str | None:
+        """Why its timeout outlasts its interval, if it does: neither AWS nor the controller refuses that, and a
+        check then waits for an answer past the start of the next one."""
         interval = self.intervalSeconds or HEALTH_CHECK_DEFAULTS["intervalSeconds"]
         timeout = self.timeoutSeconds or HEALTH_CHECK_DEFAULTS["timeoutSeconds"]
-        if timeout > interval:
-            raise ValueError(f"timeoutSeconds: a health check waits {timeout}s for an answer but runs every "
-                             f"{interval}s (intervalSeconds{'' if self.intervalSeconds else ', the default'}): "
-                             "the timeout must not be above the interval")
-        return self
+        if timeout <= interval:
+            return None
+        return (f"a health check waits {timeout}s for an answer but runs every {interval}s (intervalSeconds"
+                f"{'' if self.intervalSeconds else ', the default'}): Elastic Load Balancing requires the timeout "
+                "to be below the interval; VPC Lattice and the controller take it as written")
 
 
 class TargetGroupPolicySpec(Strict):

@@ -1,7 +1,9 @@
 """VPC Lattice checks inside one cluster: each object against the others of its cluster's manifests.
 
 What holds between clusters is checked on the fabric's desired state (components.model.lattice_rules), and a
-ServiceImport matching no export where it is resolved (components.model.lattice_imports).
+ServiceImport matching no export where it is resolved (components.model.lattice_imports). A problem is what the
+controller refuses (a route it does not accept or resolve, a policy whose target it does not find); what it
+ignores or takes as written is a warning. docs/lattice.md lists each with its source.
 """
 
 from __future__ import annotations
@@ -9,15 +11,21 @@ from __future__ import annotations
 from .errors import Problem
 from .fabric_yaml import ClusterSpec
 from .gateway import LISTENER_PROTOCOLS, ROUTE_KINDS, Gateway
-from .lattice import (SERVICE_NAME_OVERRIDE, IAMAuthPolicy, ServiceExport, ServiceImport, TargetGroupPolicy,
-                      VpcAssociationPolicy)
+from .lattice import (FEDERATION, FEDERATION_VALUE, SERVICE_NAME_OVERRIDE, IAMAuthPolicy, ServiceExport,
+                      ServiceImport, TargetGroupPolicy, VpcAssociationPolicy)
 from .lattice_names import route_service_name
 from .limits import service_name_problem
 from .load import ClusterManifests, ref
-from .routes import gateway_listeners, routes, rule_priorities, rules, service_imports
+from .routes import gateway_listeners, priority_typos, routes, rule_priorities, rules, service_imports
 
 LATTICE_KINDS = (ServiceExport, ServiceImport, TargetGroupPolicy, IAMAuthPolicy, VpcAssociationPolicy, Gateway,
                  *ROUTE_KINDS)
+IGNORED_RULE_FIELDS = {
+    "filters": "VPC Lattice has no request or response filters (header modifiers, redirects, rewrites, mirrors)",
+    "sessionPersistence": "VPC Lattice has no session persistence",
+    "retry": "VPC Lattice does not retry requests",
+}
+"""Route rule fields the controller does not read, and why Lattice has nothing to map them to."""
 
 
 def check_cluster(spec: ClusterSpec, manifests: ClusterManifests) -> tuple[list[Problem], list[Problem]]:
@@ -31,11 +39,20 @@ def check_cluster(spec: ClusterSpec, manifests: ClusterManifests) -> tuple[list[
     if spec.dataplane != "lattice":
         for obj in manifests.objects:
             if isinstance(obj, LATTICE_KINDS):
-                say(problems, obj, "kind", f"cluster {spec.name!r} uses dataplane {spec.dataplane}; VPC Lattice "
-                    "objects belong to clusters with dataplane lattice")
+                say(warnings, obj, "kind", f"ignored: cluster {spec.name!r} uses dataplane {spec.dataplane}, and "
+                    "VPC Lattice objects take effect in clusters with dataplane lattice only")
         return problems, warnings
 
     for export in manifests.of_kind(ServiceExport):
+        if not export.federated:
+            say(warnings, export, "metadata.annotations", f"ignored: without the annotation {FEDERATION}: "
+                f"{FEDERATION_VALUE} the controller does not export it, and neither does the program")
+            continue
+        for dropped in export.dropped_annotations():
+            say(warnings, export, "metadata.annotations", f"{dropped}: dropped, as the controller drops them: ports "
+                "are 1-65535; tags are key=value, keys up to 128 and values up to 256 characters of letters, digits, "
+                "spaces and _.:/=+-@, the first of each key, at most 50, none starting with aws: or "
+                "application-networking.k8s.aws/")
         ns = export.metadata.namespace
         service = manifests.service(ns, export.service)
         if service is None:
@@ -60,6 +77,8 @@ def check_cluster(spec: ClusterSpec, manifests: ClusterManifests) -> tuple[list[
             say(problems, route, "metadata.name", f"{problem}; set the annotation {SERVICE_NAME_OVERRIDE}")
         for field, message in rule_priorities(route)[1]:
             say(problems, route, field, message)
+        for field, message in [*priority_typos(route), *_taken_as_written(route)]:
+            say(warnings, route, field, message)
         for i, parent in enumerate(route.spec.parentRefs):
             gateway = gateways.get(parent.name)
             if gateway is None:
@@ -105,6 +124,9 @@ def check_cluster(spec: ClusterSpec, manifests: ClusterManifests) -> tuple[list[
                      for e in manifests.of_kind(ServiceExport)))
         if not found:
             say(problems, policy, "spec.targetRef", f"no {target.kind} {ns}/{target.name} in this cluster's manifests")
+        overlong = policy.spec.healthCheck.timeout_above_interval() if policy.spec.healthCheck else None
+        if overlong:
+            say(warnings, policy, "spec.healthCheck.timeoutSeconds", overlong)
         if policy.spec.healthCheck and spec.lattice and spec.lattice.targets.mode == "alb":
             say(warnings, policy, "spec.healthCheck", "ignored: this cluster's targets are an ALB (targets mode alb), "
                 "and VPC Lattice does not health-check ALB target groups; the ALB's own target groups do")
@@ -115,3 +137,20 @@ def check_cluster(spec: ClusterSpec, manifests: ClusterManifests) -> tuple[list[
         if not found:
             say(problems, policy, "spec.targetRef", f"no {target.kind} {target.name!r} in this cluster's manifests")
     return problems, warnings
+
+
+def _taken_as_written(route) -> list[tuple[str, str]]:
+    """(field, message) of what the controller builds as written although it does not do what it seems to ask:
+    rule fields it does not read, a rule without backends, and one whose backends all have weight 0."""
+    found = []
+    for i, rule in enumerate(route.spec.rules):
+        found += [(f"spec.rules[{i}].{name}", f"ignored: {why}, and the controller builds the rule without it")
+                  for name, why in IGNORED_RULE_FIELDS.items() if getattr(rule, name, None) is not None]
+        if not rule.backendRefs:
+            found.append((f"spec.rules[{i}].backendRefs", "no backend: the rule answers 500, as the Gateway API says "
+                          "and the controller builds it"))
+        elif not any(backend.weight for backend in rule.backendRefs):
+            found.append((f"spec.rules[{i}].backendRefs", "every backend has weight 0: the Gateway API answers such "
+                          "a rule with 500, but the controller sends its forward action with these weights, as the "
+                          "program does, and VPC Lattice documents neither a refusal nor where it then forwards"))
+    return found

@@ -150,6 +150,8 @@ class ForwardTarget:
     local: RouteTargetGroupKey | None = None
     export: LatticeExport | None = None
     arn: str | None = None
+    backend: int = 0
+    """The index of the rule's backendRef it comes from (a ServiceImport's matches share its weight)."""
 
     def identity(self, service: str) -> TargetGroupKey | str:
         """The target group itself, whatever names it: its key, or its ARN."""
@@ -408,7 +410,8 @@ def _rules(cluster: ClusterSpec, m: ClusterManifests, route: Any, service: str,
             else:
                 per_backend.append([{"export": e} for e in resolved.get(backend.key, [])])
         weights = split_weights([b.ref.weight for b in backends], [len(t) for t in per_backend])
-        targets = tuple(ForwardTarget(w, **t) for found, ws in zip(per_backend, weights) for t, w in zip(found, ws))
+        targets = tuple(ForwardTarget(w, backend=b, **t) for b, (found, ws) in enumerate(zip(per_backend, weights))
+                        for t, w in zip(found, ws))
         rule_specs.append(RuleSpec(r, priorities[r], targets))
     return tuple(rule_specs), list(groups.values())
 
@@ -418,13 +421,15 @@ def split_weights(weights: Sequence[int], shares: Sequence[int]) -> list[list[in
 
     All weights are scaled by the least common multiple of the shares, so each
     share is whole; when that would pass Lattice's maximum weight (999), each
-    weight is split with the remainder going to the first matches.
+    weight is split with the remainder going to the first matches, and a match
+    of a backend with a weight gets at least 1: at 0, Lattice would send it
+    nothing (the rule's proportions then change: lattice_rules warns).
     """
     matched = [n for n in shares if n]  # a backend matching nothing is a problem reported on its own
     scale = lcm(*matched) if matched else 1
     if max((w * scale for w in weights), default=0) <= WEIGHT[1]:
         return [[w * scale // n] * n if n else [] for w, n in zip(weights, shares)]
-    return [[w // n + (1 if i < w % n else 0) for i in range(n)] for w, n in zip(weights, shares)]
+    return [[max(w // n + (1 if i < w % n else 0), min(w, 1)) for i in range(n)] for w, n in zip(weights, shares)]
 
 
 def _route_target_group(cluster: ClusterSpec, route: Any, service: str, namespace: str, backend: Any,

@@ -8,7 +8,7 @@ exporting stacks publish them, with their target group ARNs; components.contract
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from .errors import Problem
 from .fabric_yaml import ClusterSpec
@@ -50,15 +50,16 @@ class LatticeExport:
     port: int
     route_type: str
     scope: Scope
-    target_groups: tuple[tuple[str | None, str], ...] = ()
+    target_groups: tuple[tuple[str | None, Any], ...] = ()
     """(consuming Lattice service, target group ARN) of each of its target groups, once the exporting stack is
-    deployed (or mocked): one per service that forwards to it (None: the one of an export nobody uses yet)."""
+    deployed (or mocked; unknown in a preview against the exporter as planned): one per service that forwards to
+    it (None: the one of an export nobody uses yet)."""
 
     @property
     def key(self) -> ExportKey:
         return ExportKey(self.cluster, self.namespace, self.name, self.port, self.route_type)
 
-    def target_group_for(self, service: str) -> str | None:
+    def target_group_for(self, service: str) -> Any:
         return next((arn for consumer, arn in self.target_groups if consumer == service), None)
 
 
@@ -82,7 +83,7 @@ def declared_exports(spec: ClusterSpec, manifests: ClusterManifests) -> list[Dec
     settings = spec.lattice
     assert settings is not None
     found = []
-    for obj in manifests.of_kind(ServiceExport):
+    for obj in (o for o in manifests.of_kind(ServiceExport) if o.federated):  # the controller ignores the others
         service = manifests.service(obj.metadata.namespace, obj.service)
         ports = [p.port for p in service.spec.ports] if service else []
         for index, exported in enumerate(obj.exported_ports(ports)):

@@ -2,7 +2,8 @@
 
 Each stack sees only itself at `pulumi up`, so a name taken twice in an account and Region, a VPC associated
 twice, or a quota passed would fail half-way there: `validate` reports every violation, and each stack's program
-those that concern it, before it declares anything (components/stack.py).
+those that concern it, before it declares anything (components/stack.py). What AWS and the controller accept but
+does not do what the manifests seem to ask is a warning (`warnings`), never a refusal.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from .errors import Problem
-from .lattice_fabric import (AssociationSpec, ExportTargetGroupKey, LatticeFabric, RouteTargetGroupKey, ServiceSpec,
-                             TargetGroupKey, Where)
+from .lattice_fabric import (AssociationSpec, ExportTargetGroupKey, ForwardTarget, LatticeFabric,
+                             RouteTargetGroupKey, ServiceSpec, TargetGroupKey, Where)
 from .lattice_imports import Scope, scope_of
 from .limits import FORWARD_TARGET_GROUPS
 
-DEFAULT_QUOTAS = {"listenersPerService": 2, "rulesPerListener": 5}
+DEFAULT_QUOTAS = {"listenersPerService": 2, "rulesPerListener": 10}  # the quotas page (older copies said 5 rules)
 SECURITY_GROUPS_PER_ASSOCIATION = 5  # a Lattice quota that cannot be raised
 
 
@@ -31,8 +32,24 @@ class Violation:
 
 def violations(fabric: LatticeFabric) -> list[Violation]:
     return [*_unique_names(fabric), *_network_claims(fabric), *_one_service_per_target_group(fabric),
-            *_target_groups_in_region(fabric), *_vpc_associations(fabric), *_quotas(fabric), *_listener_ports(fabric),
-            *_certificates(fabric)]
+            *_target_groups_in_region(fabric), *_vpc_associations(fabric), *_quotas(fabric), *_listener_ports(fabric)]
+
+
+def warnings(fabric: LatticeFabric) -> list[Problem]:
+    """What the fabric will build as written, though it does not do what the manifests seem to ask."""
+    return [problem for _, problem in _warned(fabric)]
+
+
+def warnings_of(fabric: LatticeFabric, cluster: str) -> list[Problem]:
+    """The `warnings` about `cluster`'s stack."""
+    return [problem for concerned, problem in _warned(fabric) if concerned == cluster]
+
+
+def _warned(fabric: LatticeFabric) -> Iterable[tuple[str, Problem]]:
+    """(cluster, warning) of each warning."""
+    yield from _unserved_certificates(fabric)
+    yield from _reshaped_weights(fabric)
+    yield from _shared_opt_outs(fabric)
 
 
 def problems(fabric: LatticeFabric) -> list[Problem]:
@@ -136,8 +153,8 @@ def _described(identity: TargetGroupKey | str) -> str:
 
 
 def _vpc_associations(fabric: LatticeFabric) -> Iterable[Violation]:
-    """A VPC is associated with one service network, each association exists once, and it has at most 5
-    security groups."""
+    """A VPC is associated with one service network (CreateServiceNetworkVpcAssociation answers ConflictException),
+    each association exists once, and it has at most 5 security groups (a quota that cannot be raised)."""
     by_vpc: dict[tuple, list[AssociationSpec]] = defaultdict(list)
     for association in fabric.associations:
         by_vpc[(association.scope, association.vpc)].append(association)
@@ -155,14 +172,6 @@ def _vpc_associations(fabric: LatticeFabric) -> Iterable[Violation]:
                 f"{later.vpc} would join service network {later.network!r}, but {other.where} in cluster "
                 f"{other.cluster!r} joins it to {first.network!r}: a VPC is associated with one service network "
                 "only"), frozenset({claim.cluster, other.cluster}))
-    for opt_out in fabric.opt_outs:
-        for association in by_vpc.get((opt_out.scope, opt_out.vpc), []):
-            if association.network == opt_out.network:
-                owner = association.claims[0]
-                yield Violation(opt_out.where.problem(
-                    f"associateWithVpc is false, but {owner.where} in cluster {owner.cluster!r} associates the same "
-                    f"VPC {association.vpc} with {association.network!r}: clusters sharing a VPC share its "
-                    "association"), frozenset({opt_out.cluster, owner.cluster}))
 
 
 def _quotas(fabric: LatticeFabric) -> Iterable[Violation]:
@@ -204,11 +213,52 @@ def _listener_ports(fabric: LatticeFabric) -> Iterable[Violation]:
                 "them with sectionName"), frozenset({service.cluster}))
 
 
-def _certificates(fabric: LatticeFabric) -> Iterable[Violation]:
-    """A custom certificate needs a custom domain name (CreateService)."""
+def _unserved_certificates(fabric: LatticeFabric) -> Iterable[tuple[str, Problem]]:
+    """A custom certificate on a service without a custom domain name: CreateService takes the two independently
+    (the controller sends them so), but VPC Lattice serves a custom certificate only by SNI for the custom domain."""
     for service in fabric.services:
         if service.certificate_arn and not service.domain:
-            yield Violation(Where(service.where.file, service.where.object, "spec.hostnames").problem(
-                f"its Gateway listener gives the certificate {service.certificate_arn} (certificate-arn), which "
-                "VPC Lattice uses for a custom domain name: add the hostname it is for"),
-                frozenset({service.cluster}))
+            yield service.cluster, Where(service.where.file, service.where.object, "spec.hostnames").problem(
+                f"its Gateway listener gives the certificate {service.certificate_arn} (certificate-arn), which VPC "
+                "Lattice serves only for a custom domain name, and the route has no hostname: its Lattice service "
+                "gets the certificate, as with the controller, but clients get the one of its generated domain; add "
+                "the hostname the certificate is for")
+
+
+def _shared_opt_outs(fabric: LatticeFabric) -> Iterable[tuple[str, Problem]]:
+    """associateWithVpc: false in a cluster whose VPC another cluster associates with that network: the one
+    association of the VPC stays (AWS refuses neither; two controllers would delete and recreate it in turn)."""
+    for opt_out in fabric.opt_outs:
+        for association in fabric.associations:
+            if (association.scope, association.vpc, association.network) == (opt_out.scope, opt_out.vpc,
+                                                                            opt_out.network):
+                owner = association.claims[0]
+                yield opt_out.cluster, opt_out.where.problem(
+                    f"associateWithVpc is false, but {owner.where} in cluster {owner.cluster!r} associates the same "
+                    f"VPC {association.vpc} with {association.network!r}, and clusters sharing a VPC share its "
+                    "association: it stays")
+
+
+def _reshaped_weights(fabric: LatticeFabric) -> Iterable[tuple[str, Problem]]:
+    """A rule whose backends get other shares than their weights say: a ServiceImport's weight shared among the
+    clusters it matches, in whole weights up to 999, none at 0, can only approximate them (split_weights)."""
+    for service in fabric.services:
+        for rule in service.rules:
+            declared = [ref.weight for ref in service.route.spec.rules[rule.index].backendRefs]
+            sent = [sum(t.weight for t in rule.targets if t.backend == b) for b in range(len(declared))]
+            if any(d * sum(sent) != s * sum(declared) for d, s in zip(declared, sent)):
+                split = ", ".join(f"backendRefs[{t.backend}] {_target(t)} {t.weight}" for t in rule.targets)
+                yield service.cluster, Where(service.where.file, service.where.object,
+                                             f"spec.rules[{rule.index}].backendRefs").problem(
+                    f"weights {':'.join(map(str, declared))} are sent as {split}: VPC Lattice takes whole weights up "
+                    "to 999, a ServiceImport's weight is shared among the clusters it matches, and none gets 0 (it "
+                    f"would get no traffic); the backends get {':'.join(map(str, sent))} of the traffic")
+
+
+def _target(target: ForwardTarget) -> str:
+    """A forward target as a warning names it: the exporting cluster, the Service, or the target group's ARN."""
+    if target.export is not None:
+        return target.export.cluster
+    if target.local is not None:
+        return f"Service {target.local.namespace}/{target.local.service}"
+    return str(target.arn)

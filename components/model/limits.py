@@ -32,7 +32,6 @@ PROTOCOL_VERSIONS = {"HTTP1", "HTTP2", "GRPC"}
 TARGET_GROUP_TYPES = {"IP", "LAMBDA", "INSTANCE", "ALB"}
 AUTH_TYPES = {"NONE", "AWS_IAM"}
 AUTH_POLICY_BYTES = 10 * 1024  # the quota "Auth policy size", in bytes, not adjustable
-TAGS_PER_RESOURCE = 200
 HEALTH_CHECK = {"intervalSeconds": (5, 300), "timeoutSeconds": (1, 120), "healthyThresholdCount": (2, 10),
                 "unhealthyThresholdCount": (2, 10)}
 

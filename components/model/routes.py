@@ -110,9 +110,8 @@ def rule_priorities(route) -> tuple[list[int], list[tuple[str, str]]]:
     """Each rule's Lattice priority as the controller assigns it, and (field, message) for each bad one.
 
     A rule with the annotation `rule-<i>-priority` keeps it; the others follow in order, each one above the
-    priority assigned last (the controller's queue), starting at 1. The controller warns about an annotation
-    that is no number and uses the rule's position instead; a typo there would reorder the routing, so it is
-    refused here.
+    priority assigned last (the controller's queue), starting at 1. An annotation that is no number gives the
+    rule its position, as the controller does (`priority_typos` warns of it).
     """
     annotations = route.metadata.annotations
     assigned: dict[int, int] = {}
@@ -121,8 +120,6 @@ def rule_priorities(route) -> tuple[list[int], list[tuple[str, str]]]:
         key = PRIORITY_ANNOTATION.format(i)
         if key in annotations:
             value = annotations[key].strip()
-            if not value.lstrip("-").isdigit():
-                problems.append(("metadata.annotations", f"{key}: {annotations[key]!r} is not a whole number"))
             assigned[i] = int(value) if value.lstrip("-").isdigit() else i + 1
     last = list(assigned.values())[-1] if assigned else 0
     for i in range(len(route.spec.rules)):
@@ -140,3 +137,14 @@ def rule_priorities(route) -> tuple[list[int], list[tuple[str, str]]]:
                              f"{PRIORITY_ANNOTATION.format(i)})"))
         by_priority.setdefault(priority, i)
     return [assigned[i] for i in range(len(route.spec.rules))], problems
+
+
+def priority_typos(route) -> list[tuple[str, str]]:
+    """(field, message) for each rule-priority annotation that is no number: the controller warns and gives the
+    rule its position, which may reorder the routing."""
+    annotations = route.metadata.annotations
+    keys = [PRIORITY_ANNOTATION.format(i) for i in range(len(route.spec.rules))]
+    return [("metadata.annotations", f"{key}: {annotations[key]!r} is not a whole number: the rule gets its "
+             f"position, {i + 1}, as the controller gives it")
+            for i, key in enumerate(keys) if key in annotations and not annotations[key].strip().lstrip("-").isdigit()]
+

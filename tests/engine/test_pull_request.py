@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,8 +17,10 @@ import yaml
 
 from clusterfabric import Fabric
 from clusterfabric.gitops.comment import pr_comment
-from clusterfabric.toolchain import PROJECT_DIR, pulumi_env
-from tests.pulumi_project import PulumiProject, copy_program
+from clusterfabric.toolchain import pulumi_env
+from tests.example_fabric import keep_clusters
+from tests.pull_request_replay import commit_appended, created, fresh_clone, origin_repository, shared_backend
+from tests.pulumi_project import PulumiProject
 
 pytestmark = pytest.mark.slow  # the real engine, API servers or ClusterLink's binaries
 
@@ -56,20 +57,9 @@ RATINGS_EXPORT = (RATINGS / "export.yaml").read_text()
 RATINGS_IMPORT = (RATINGS / "import.yaml").read_text()
 
 
-def git(directory: Path, *args: str) -> str:
-    identity = ("-c", "user.email=ci@example.com", "-c", "user.name=ci")
-    return subprocess.run(["git", *identity, *args], cwd=directory, check=True, capture_output=True,
-                          text=True).stdout.strip()
-
-
 def clusterlink_fabric(config: Path) -> None:
     """The example's ClusterLink clusters alone, central importing from east only."""
-    spec = yaml.safe_load((config / "fabric.yaml").read_text())
-    spec["clusters"] = [c for c in spec["clusters"] if c["name"] in CLUSTERLINK]
-    (config / "fabric.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
-    for folder in config.iterdir():
-        if folder.is_dir() and folder.name not in CLUSTERLINK:
-            shutil.rmtree(folder)
+    keep_clusters(config, CLUSTERLINK)
     (config / "central" / "sharing.yaml").write_text(BASE_IMPORTS)
 
 
@@ -78,22 +68,9 @@ def pull_request(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """The base deployed from a checkout, then a commit adding an export and its import, and a fresh clone of it at
     the same path (a CI runner checks out where the last one did, with nothing of it left)."""
     root = tmp_path_factory.mktemp("pull-request")
-    origin = copy_program(root / "origin")
-    clusterlink_fabric(origin / "config")
-    shutil.copy2(PROJECT_DIR / ".gitignore", origin / ".gitignore")
-    git(origin, "init", "-q", "-b", "main")
-    git(origin, "add", "-A")
-    git(origin, "commit", "-q", "-m", "base")
-    base = git(origin, "rev-parse", "HEAD")
-
-    # The shared backend and passphrase a CI runner is given (secrets of the repository).
-    backend = root / "backend"
-    backend.mkdir()
-    passphrase = root / "passphrase"
-    passphrase.write_text("pull-request-test-passphrase\n")
-    shared = {"PULUMI_BACKEND_URL": backend.as_uri(), "PULUMI_CONFIG_PASSPHRASE_FILE": str(passphrase)}
-    checkout = root / "checkout"
-    git(root, "clone", "-q", str(origin), str(checkout))
+    origin, base = origin_repository(root, lambda program: clusterlink_fabric(program / "config"))
+    shared = shared_backend(root)
+    checkout = fresh_clone(root, origin)
     env = {**pulumi_env(checkout), **shared}
     events = []
     deployed = Fabric("config", project_dir=checkout, env=env, on_event=events.append).up()
@@ -101,30 +78,19 @@ def pull_request(tmp_path_factory: pytest.TempPathFactory) -> dict:
     markers = {s: (checkout / "rendered" / s / ".clusterfabric-rendered").read_text() for s in CLUSTERLINK}
     shutil.rmtree(checkout)  # that runner is gone, its rendered manifests with it
 
-    with (origin / "config" / "west" / "sharing.yaml").open("a") as f:
-        f.write(RATINGS_EXPORT)
-    with (origin / "config" / "central" / "sharing.yaml").open("a") as f:
-        f.write(RATINGS_IMPORT)
-    git(origin, "add", "-A")
-    git(origin, "commit", "-q", "-m", "share ratings from west with central")
-
-    git(root, "clone", "-q", str(origin), str(checkout))
+    commit_appended(origin, "share ratings from west with central", {"config/west/sharing.yaml": RATINGS_EXPORT,
+                                                                     "config/central/sharing.yaml": RATINGS_IMPORT})
+    checkout = fresh_clone(root, origin)
     assert not (checkout / "rendered").exists() and not list((checkout / "stacks").glob("Pulumi.*.yaml"))
     text, result = pr_comment("config", base, project_dir=checkout, env=env)
     return {"text": text, "result": result, "base": base, "deployed": deployed, "markers": markers, "events": events,
-            "backend": backend, "clone": checkout, "env": env}
+            "backend": root / "backend", "clone": checkout, "env": env}
 
 
 def test_the_pull_request_previews_every_affected_stack_for_real(pull_request):
     result = pull_request["result"]
     assert [(s.stack, s.result) for s in result.stacks] == [("west", "succeeded"), ("central", "succeeded")]
     assert result.ok
-
-
-def created(stack) -> list[tuple[str, str]]:
-    """(type, name) of each resource the stack's preview creates: the objects, each in its component."""
-    return sorted((step["urn"].split("::")[2].split("$")[-1], step["urn"].split("::")[-1])
-                  for step in stack.steps if step["op"] == "create")
 
 
 def test_the_importer_is_previewed_against_what_its_exporter_will_publish(pull_request):

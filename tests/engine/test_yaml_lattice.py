@@ -91,7 +91,6 @@ def test_the_target_groups_listen_on_the_nodeport_with_the_controllers_tags(depl
             "application-networking.k8s.aws/ProtocolVersion": "HTTP1",
             "application-networking.k8s.aws/ServiceName": "checkout",
             "application-networking.k8s.aws/ServiceNamespace": "shop",
-            "application-networking.k8s.aws/SourceTypeKey": "ServiceExport",
             "clusterfabric.io/consumer-service": consumer,
             "team": "payments",
         }

@@ -140,7 +140,8 @@ class FakeAws(provider_pb2_grpc.ResourceProviderServicer):
         if isinstance(accounts, str):  # some SDKs send a provider's non-string inputs JSON-encoded
             accounts = json.loads(accounts)
         self.account = accounts[0] if accounts else DEFAULT_ACCOUNT
-        return provider_pb2.ConfigureResponse(acceptSecrets=False, supportsPreview=False, acceptResources=False)
+        # Previews are planned here, as AWS's provider plans them: see Create and Update.
+        return provider_pb2.ConfigureResponse(acceptSecrets=False, supportsPreview=True, acceptResources=False)
 
     def Cancel(self, request, context):
         return empty_pb2.Empty()
@@ -169,6 +170,8 @@ class FakeAws(provider_pb2_grpc.ResourceProviderServicer):
         stack, typ, name = urn_parts(request.urn)
         self._known(typ, context)
         inputs = plain(request.properties)
+        if request.preview:  # what it will be: its inputs; its id, ARN and the like are known once it exists
+            return provider_pb2.CreateResponse(properties=struct(inputs))
         with self._lattice("creating", typ, name, context) as fake:
             resource_id, arn = self._identify(fake, stack, typ, name, inputs)
             fake.create(stack, self.scope, typ, name, record_id(typ, resource_id), arn, inputs)
@@ -186,6 +189,8 @@ class FakeAws(provider_pb2_grpc.ResourceProviderServicer):
     def Update(self, request, context):
         _stack, typ, name = urn_parts(request.urn)
         inputs = plain(request.news)
+        if request.preview:  # updated in place, it keeps its id and ARN: they stay known in the plan
+            return provider_pb2.UpdateResponse(properties=struct({**plain(request.olds), **inputs}))
         with self._lattice("updating", typ, name, context) as fake:
             record = fake.update(self.scope, typ, record_id(typ, request.id), inputs)
         return provider_pb2.UpdateResponse(properties=struct(self._outputs(typ, request.id, record.arn, inputs)))

@@ -160,11 +160,6 @@ CASES: dict[str, tuple[list[Edit], str]] = {
                                   "cluster2/exports.yaml: ServiceExport/default/checkout: metadata.annotations:"),
     "route type unknown": ([("cluster1/exports.yaml", "routeType: TLS", "routeType: UDP")],
                            "cluster1/exports.yaml: ServiceExport/default/payments: spec.exportedPorts[0].routeType:"),
-    "malformed port annotation": ([("cluster1/exports.yaml", 'service-name: "checkout"', 'service-name: "checkout"\n'
-                                    '    application-networking.k8s.aws/port: "80,http"')],
-                                  "cluster1/exports.yaml: ServiceExport/default/checkout-cluster1: metadata.annotations:"),
-    "malformed tags annotation": ([("cluster1/exports.yaml", '"team=payments,cost-center=42"', '"team"')],
-                                  "cluster1/exports.yaml: ServiceExport/default/payments: metadata.annotations:"),
     "conflicting ServiceImport annotations": ([("cluster3/imports.yaml", 'aws-eks-cluster-name: "cluster1"',
                                                 'aws-eks-cluster-name: "cluster1"\n    application-networking.k8s.aws/'
                                                 'target-group-arn: "arn:aws:vpc-lattice:us-west-2:111122223333:'
@@ -205,8 +200,6 @@ CASES: dict[str, tuple[list[Edit], str]] = {
     "unknown backend kind": ([("cluster3/routes.yaml", "        - name: inventory\n          kind: ServiceImport",
                                "        - name: inventory\n          kind: Deployment")],
                              "cluster3/routes.yaml: GRPCRoute/default/inventory: spec.rules[0].backendRefs[0].kind:"),
-    "lattice object in a ClusterLink cluster": ([("east/gateway.yaml", "", None)],
-                                                "east/gateway.yaml: Gateway/default/fabric-network: kind:"),
     # --- issue 19: strict YAML, values that become arguments, hosts and images, checks only the plan or policy made
     "kind is a list": ([add("east/services.yaml", "apiVersion: v1\nkind: [Export]\nmetadata: {name: x}\n")],
                        "east/services.yaml: ?/default/x: kind: must be a string, got list"),
@@ -271,18 +264,10 @@ CASES: dict[str, tuple[list[Edit], str]] = {
                                 "path: {type: PathPrefix, value: /legacy}\n          queryParams: [{name: v, value: \"2\"}]")],
                               "cluster3/routes.yaml: HTTPRoute/default/checkout: spec.rules[0].matches[0].queryParams: VPC Lattice "
                               "has no query-parameter match"),
-    "filters on a route rule": ([("cluster3/routes.yaml", "  rules:\n    - matches:", "  rules:\n    - filters: [{type: "
-                                  "RequestHeaderModifier, requestHeaderModifier: {add: [{name: x, value: y}]}}]\n      matches:")],
-                                "cluster3/routes.yaml: HTTPRoute/default/checkout: spec.rules[0].filters: VPC Lattice has no request "
-                                "or response filters"),
     "auth policy over 10 KiB in UTF-8": ([("cluster1/exports.yaml", '"Version": "2012-10-17",',
                                            '"Version": "2012-10-17", "Id": "' + "\u00e9" * 6000 + '",')],
                                          "cluster1/exports.yaml: IAMAuthPolicy/default/fabric-network-iam: spec.policy: policy has "
                                          "12208 bytes"),
-    "192 tags on an export": ([("cluster1/exports.yaml", 'tags: "team=payments,cost-center=42"',
-                                'tags: "' + ",".join(f"k{i}=v" for i in range(192)) + '"')],
-                              "cluster1/exports.yaml: ServiceExport/default/payments: metadata.annotations: annotation "
-                              "application-networking.k8s.aws/tags: at most 191 tags"),
     "cycle of deployed dependencies": ([add("cluster3/services.yaml",
                                             "apiVersion: application-networking.k8s.aws/v1alpha1\nkind: ServiceExport\n"
                                             "metadata:\n  name: checkout-c3\n  annotations:\n    application-networking"
@@ -294,6 +279,30 @@ CASES: dict[str, tuple[list[Edit], str]] = {
                                             "HTTPRoute\nmetadata: {name: back}\nspec:\n  parentRefs: [{name: fabric-network, "
                                             "sectionName: http}]\n  rules:\n    - backendRefs: [{name: checkout-c3, kind: ServiceImport}]\n")],
                                        "fabric.yaml: Fabric: clusters: the clusters need each other's deployed resources in a cycle"),
+}
+
+
+# What AWS and the controller take, and so a warning rather than a refusal (docs/lattice.md: what is a warning):
+# validate names file, object and field, and the stack goes on.
+WARNED: dict[str, tuple[list[Edit], str]] = {
+    "192 tags on an export": ([("cluster1/exports.yaml", 'tags: "team=payments,cost-center=42"',
+                                'tags: "' + ",".join(f"k{i}=v" for i in range(192)) + '"')],
+                              "cluster1/exports.yaml: ServiceExport/default/payments: metadata.annotations: "
+                              "application-networking.k8s.aws/tags:"),
+    "filters on a route rule": ([("cluster3/routes.yaml", "  rules:\n    - matches:", "  rules:\n    - filters: [{type: "
+                                  "RequestHeaderModifier, requestHeaderModifier: {add: [{name: x, value: y}]}}]\n      matches:")],
+                                "cluster3/routes.yaml: HTTPRoute/default/checkout: spec.rules[0].filters: ignored: VPC "
+                                "Lattice has no request or response filters"),
+    "lattice object in a ClusterLink cluster": ([("east/gateway.yaml", "", None)],
+                                                "east/gateway.yaml: Gateway/default/fabric-network: kind: ignored: "
+                                                "cluster 'east' uses dataplane clusterlink"),
+    "malformed port annotation": ([("cluster1/exports.yaml", 'service-name: "checkout"', 'service-name: "checkout"\n'
+                                    '    application-networking.k8s.aws/port: "80,http"')],
+                                  "cluster1/exports.yaml: ServiceExport/default/checkout-cluster1: metadata.annotations: "
+                                  "application-networking.k8s.aws/port: 'http': dropped, as the controller drops them"),
+    "malformed tags annotation": ([("cluster1/exports.yaml", '"team=payments,cost-center=42"', '"team"')],
+                                  "cluster1/exports.yaml: ServiceExport/default/payments: metadata.annotations: "
+                                  "application-networking.k8s.aws/tags: 'team': dropped, as the controller drops them"),
 }
 
 
@@ -362,6 +371,18 @@ def test_bad_input_is_refused_by_validate_naming_file_object_and_field(tmp_path:
     problems, _ = validate(fabric)
     lines = [p.replace(f"{fabric}/", "") for p in problems]
     assert any(line.startswith(CASES[case][1]) for line in lines), lines
+
+
+@pytest.mark.parametrize("case", sorted(WARNED))
+def test_input_aws_and_the_controller_take_is_warned_of_by_validate_naming_file_object_and_field(tmp_path: Path,
+                                                                                               case: str):
+    edits, expected = WARNED[case]
+    fabric = tmp_path / "config"
+    shutil.copytree(PROJECT_DIR / "config", fabric)
+    apply(fabric, edits)
+    problems, warnings = validate(fabric)
+    assert problems == []
+    assert any(w.replace(f"{fabric}/", "").startswith(expected) for w in warnings), warnings
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

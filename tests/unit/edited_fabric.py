@@ -15,6 +15,12 @@ def edit(fabric: Path, file: str, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1))
 
 
+def edit_all(fabric: Path, edits: list[tuple[str, str, str]]) -> None:
+    """Each (file, old, new) edit, in order."""
+    for file, old, new in edits:
+        edit(fabric, file, old, new)
+
+
 def lines(fabric: Path) -> list[str]:
     """Problems without the fabric directory prefix."""
     problems, _ = validate(fabric)

@@ -9,9 +9,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from pulumi.output import Unknown
 
-from components.contract import (ClusterTarget, config_key, lattice_exports, lattice_exports_entries, lattice_output,
-                                 target_config, target_from_config)
+from clusterfabric.offline.plan import run_stack
+from components.contract import (PLANNED_PEERS_ENV, ClusterTarget, config_key, lattice_exports, lattice_exports_entries,
+                                 lattice_output, planned_lattice_output, target_config, target_from_config)
 from components.model import ExportInfo, InputError, load_fabric
 from components.model.peers import clusterlink_exports, clusterlink_output, peer_from_output
 from components.model.removal import importers, removed_exports
@@ -36,6 +38,49 @@ def test_a_lattice_output_reads_back_as_the_exports_the_manifests_declare_with_t
     [group] = [tg for tg in fabric.lattice.target_groups
                if tg.cluster == "cluster1" and tg.source_name == "checkout" and tg.source_kind == "ServiceExport"]
     assert checkout.target_group_for(group.consumer) == f"arn:tg/{group.name}"
+
+
+def test_a_planned_lattice_stack_publishes_the_target_groups_and_networks_the_fabric_plans_their_ids_unknown():
+    fabric = load_fabric(EXAMPLE)
+    output = planned_lattice_output(fabric.spec.cluster("cluster1"), fabric.lattice, None, "(unknown)")
+    planned = {(e.key, consumer, arn) for e in lattice_exports("cluster1", output) for consumer, arn in e.target_groups}
+    assert planned == {(tg.export, tg.consumer, "(unknown)") for tg in fabric.lattice.target_groups
+                       if tg.cluster == "cluster1" and tg.export is not None}
+    assert output["serviceNetworks"] == {"fabric-network": {"id": "(unknown)", "arn": "(unknown)"}}
+
+
+def test_a_planned_lattice_stack_keeps_the_arns_and_ids_it_published_for_what_it_has_made_already():
+    fabric = load_fabric(EXAMPLE)
+    published = {**published_lattice_output(fabric, "cluster1"),
+                 "serviceNetworks": {"fabric-network": {"id": "sn-1", "arn": "arn:sn-1"}}}
+    output = planned_lattice_output(fabric.spec.cluster("cluster1"), fabric.lattice, published, "(unknown)")
+    assert output == published
+
+
+def importer_preview(monkeypatch: pytest.MonkeyPatch, planned: str) -> dict:
+    """cluster3's preview under mocks, cluster1 and cluster2 not deployed, with these peers planned in the run."""
+    monkeypatch.setenv(PLANNED_PEERS_ENV, planned)
+    return run_stack({"stack": "cluster3", "outputs": {}, "account": "111122223333", "region": "us-west-2",
+                      "fabric": str(EXAMPLE), "root": str(EXAMPLE.parent)})
+
+
+def test_an_importer_previewed_after_its_exporters_forwards_to_their_planned_target_groups_arns_unknown(monkeypatch):
+    preview = importer_preview(monkeypatch, "cluster1,cluster2")
+    assert preview["errors"] == []
+    [legacy] = [r["inputs"] for r in preview["resources"] if r["name"].endswith("checkout-fabric-network-http-1")]
+    [target] = legacy["action"]["forward"]["targetGroups"]
+    assert isinstance(target["targetGroupIdentifier"], Unknown)
+    assert preview["warnings"] == [
+        "'cluster3' is previewed against what 'cluster1' and 'cluster2' will publish after this change (planned: "
+        "previewed in the same run), the ARNs and ids of target groups and service networks they have not made yet "
+        "not known until they are deployed"]
+
+
+def test_an_importer_of_exporters_neither_deployed_nor_planned_is_refused_naming_what_to_deploy_first(monkeypatch):
+    preview = importer_preview(monkeypatch, "")
+    assert preview["errors"] == ["stack 'cluster1' has published no Lattice outputs, so 'cluster3' cannot use what it "
+                                 "shares: run `pulumi up` on 'cluster1' first, or, if this change adds it there too, "
+                                 "preview the whole fabric (`clusterfabric preview`), which reads 'cluster1' as planned"]
 
 
 def without_none(value):

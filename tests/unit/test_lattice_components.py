@@ -59,14 +59,14 @@ def test_target_group_carries_the_controller_tag_keys_and_the_service_it_serves(
         f"{PREFIX}ClusterName": "cluster1",
         f"{PREFIX}ServiceName": "checkout",
         f"{PREFIX}ServiceNamespace": "shop",
-        f"{PREFIX}SourceTypeKey": "ServiceExport",
         f"{PREFIX}ProtocolVersion": "HTTP1",
         "clusterfabric.io/consumer-service": "checkout-shop",
     }
 
 
-def test_target_group_of_an_export_nobody_consumes_has_no_consumer_tag():
+def test_target_group_of_an_export_nobody_consumes_has_the_controllers_source_type_and_no_consumer_tag():
     _, tg = target_group(consumer=None)
+    assert tg["tags"][f"{PREFIX}SourceTypeKey"] == "ServiceExport"
     assert "clusterfabric.io/consumer-service" not in tg["tags"]
 
 
@@ -132,3 +132,11 @@ def test_weight_of_an_import_matching_two_clusters_is_shared_keeping_the_rule_pr
 
 def test_weights_too_large_to_scale_are_split_with_the_remainder_first():
     assert split_weights([999, 10], [1, 3]) == [[999], [4, 3, 3]]
+
+
+def test_a_weight_too_small_to_split_gives_each_matching_cluster_1_not_0():
+    assert split_weights([999, 1], [1, 2]) == [[999], [1, 1]]
+
+
+def test_a_backend_of_weight_0_stays_at_0_in_every_cluster_it_matches():
+    assert split_weights([999, 0], [1, 2]) == [[999], [0, 0]]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from components.model import InputError
+from components.model import check_fabric
 from components.model.lattice import ServiceExport, ServiceImport
 from components.model.lattice_imports import resolve_imports
 from components.model.load import read_yaml_documents
@@ -17,6 +17,12 @@ from tests.unit.lattice_helpers import (FIXTURES, MY_GATEWAY, OWNER_TG, ROUTES, 
                                         owner_exports)
 
 LEGACY_TG = "arn:aws:vpc-lattice:us-east-2:123456789012:targetgroup/tg-0abc123def4567890"
+SERVICE_1 = """apiVersion: v1
+kind: Service
+metadata: {name: service-1, namespace: default}
+spec:
+  ports: [{port: 9200}]
+"""
 
 
 def load(name: str, model):
@@ -49,13 +55,15 @@ def test_target_group_arn_example_names_the_target_group_directly():
     assert imp.target_group_arn == "arn:aws:vpc-lattice:us-east-2:123456789012:targetgroup/tg-0abc123def4567890"
 
 
-def test_service_export_example_without_the_federation_annotation_is_refused():
-    with pytest.raises(InputError) as err:
-        load("service-export-service-1.yaml", ServiceExport)
-    [problem] = err.value.problems
-    assert (problem.field, problem.message) == (
-        "metadata.annotations", "a ServiceExport needs the annotation application-networking.k8s.aws/federation: "
-        "amazon-vpc-lattice (the AWS controller silently ignores an export without it)")
+def test_service_export_example_without_the_federation_annotation_is_ignored_with_a_warning(tmp_path: Path):
+    fabric = fabric_with(tmp_path, {"gateway.yaml": MY_GATEWAY, "service-1.yaml": SERVICE_1},
+                         ["service-export-service-1.yaml"])
+    problems, warnings = check_fabric(fabric)
+    assert problems == [] and fabric.lattice_exports() == []
+    assert [(w.object, w.field, w.message) for w in warnings] == [(
+        "ServiceExport/default/service-1", "metadata.annotations", "ignored: without the annotation "
+        "application-networking.k8s.aws/federation: amazon-vpc-lattice the controller does not export it, and "
+        "neither does the program")]
 
 
 @pytest.mark.parametrize("service_import", ["service-import-1.yaml", "service-import-1-empty-spec.yaml"])

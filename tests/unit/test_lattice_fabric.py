@@ -19,7 +19,7 @@ from components.model.routes import rule_priorities
 from components.model.limits import name_problem
 from components.model.validation import parse
 from components.model.gateway import HTTPRoute
-from tests.unit.edited_fabric import edit, lines
+from tests.unit.edited_fabric import edit, lines, warning_lines
 
 ROUTE = """---
 apiVersion: gateway.networking.k8s.io/v1
@@ -195,13 +195,13 @@ def test_a_stack_breaking_a_rule_fails_its_preview_naming_the_collision_before_d
         assert stacks[stack]["resources"] == []
 
 
-def test_a_cluster_opting_out_of_the_association_its_vpc_has_from_another_cluster_is_refused(fabric: Path):
+def test_a_cluster_opting_out_of_the_association_its_vpc_has_from_another_cluster_is_a_warning(fabric: Path):
     edit(fabric, "cluster3/imports.yaml", "  securityGroupIds: [sg-0a1b2c3d4e5f6aaaa]", "  associateWithVpc: false")
-    assert lines(fabric) == [
+    assert warning_lines(fabric) == [
         "cluster3/imports.yaml: VpcAssociationPolicy/default/fabric-network-sg: spec.associateWithVpc: "
         "associateWithVpc is false, but Gateway/default/fabric-network (cluster2/gateway.yaml) in cluster 'cluster2' "
-        "associates the same VPC vpc-0a1b2c3d4e5f60002 with 'fabric-network': clusters sharing a VPC share its "
-        "association"]
+        "associates the same VPC vpc-0a1b2c3d4e5f60002 with 'fabric-network', and clusters sharing a VPC share its "
+        "association: it stays"]
 
 
 def test_more_security_groups_on_a_shared_association_than_lattice_takes_are_refused(fabric: Path):
@@ -238,23 +238,23 @@ def test_a_raised_listener_quota_declared_in_fabric_yaml_is_respected(fabric: Pa
     assert lines(fabric) == []
 
 
-SIX_RULES = ("    - backendRefs:\n        - name: checkout\n          port: 80\n          weight: 50",
-             "".join(f"    - matches:\n        - path: {{type: PathPrefix, value: /v{i}}}\n      backendRefs:\n"
-                     "        - {name: checkout, port: 80}\n" for i in range(3))
-             + "    - backendRefs:\n        - name: checkout\n          port: 80\n          weight: 50")
+ELEVEN_RULES = ("    - backendRefs:\n        - name: checkout\n          port: 80\n          weight: 50",
+                "".join(f"    - matches:\n        - path: {{type: PathPrefix, value: /v{i}}}\n      backendRefs:\n"
+                        "        - {name: checkout, port: 80}\n" for i in range(8))
+                + "    - backendRefs:\n        - name: checkout\n          port: 80\n          weight: 50")
 
 
 def test_a_route_with_more_rules_than_the_quota_per_listener_is_refused(fabric: Path):
-    edit(fabric, "cluster3/routes.yaml", *SIX_RULES)
+    edit(fabric, "cluster3/routes.yaml", *ELEVEN_RULES)
     assert lines(fabric) == [
-        "cluster3/routes.yaml: HTTPRoute/default/checkout: spec.rules: 6 rules on each listener of its Lattice "
-        "service 'checkout-default'; the quota in 111122223333/us-west-2 is 5 per listener: split the route, or "
+        "cluster3/routes.yaml: HTTPRoute/default/checkout: spec.rules: 11 rules on each listener of its Lattice "
+        "service 'checkout-default'; the quota in 111122223333/us-west-2 is 10 per listener: split the route, or "
         "declare a raised quota under lattice.quotas in fabric.yaml"]
 
 
 def test_a_raised_rule_quota_declared_in_fabric_yaml_is_respected(fabric: Path):
-    edit(fabric, "cluster3/routes.yaml", *SIX_RULES)
-    append(fabric, "fabric.yaml", QUOTA.format(quota="rulesPerListener: 10"))
+    edit(fabric, "cluster3/routes.yaml", *ELEVEN_RULES)
+    append(fabric, "fabric.yaml", QUOTA.format(quota="rulesPerListener: 12"))
     assert lines(fabric) == []
 
 
@@ -301,9 +301,70 @@ def test_a_gateway_listeners_certificate_is_the_certificate_of_the_services_atta
     assert (inventory["certificateArn"], inventory["customDomainName"]) == (CERTIFICATE, "inventory.example.com")
 
 
-def test_a_listener_certificate_for_a_route_without_hostname_is_refused(fabric: Path):
+UNSERVED_CERTIFICATE = (
+    f"cluster3/routes.yaml: GRPCRoute/default/inventory: spec.hostnames: its Gateway listener gives the certificate "
+    f"{CERTIFICATE} (certificate-arn), which VPC Lattice serves only for a custom domain name, and the route has no "
+    "hostname: its Lattice service gets the certificate, as with the controller, but clients get the one of its "
+    "generated domain; add the hostname the certificate is for")
+
+
+def test_a_listener_certificate_for_a_route_without_hostname_is_a_warning(fabric: Path):
     edit(fabric, "cluster3/gateway.yaml", *HTTPS_CERTIFICATE)
-    assert lines(fabric) == [
-        f"cluster3/routes.yaml: GRPCRoute/default/inventory: spec.hostnames: its Gateway listener gives the "
-        f"certificate {CERTIFICATE} (certificate-arn), which VPC Lattice uses for a custom domain name: add the "
-        "hostname it is for"]
+    assert warning_lines(fabric) == [UNSERVED_CERTIFICATE]
+
+
+def test_a_route_without_hostname_gets_its_listeners_certificate_and_no_custom_domain_as_from_the_controller(
+        fabric: Path):
+    edit(fabric, "cluster3/gateway.yaml", *HTTPS_CERTIFICATE)
+    cluster3 = plan(PROJECT_DIR, fabric, ["cluster3"])["stacks"]["cluster3"]
+    [inventory] = [r["inputs"] for r in cluster3["resources"] if r["type"] == "aws:vpclattice/service:Service"
+                   and r["inputs"]["name"] == "inventory-default"]
+    assert (inventory["certificateArn"], "customDomainName" in inventory) == (CERTIFICATE, False)
+    assert [w.replace(f"{fabric}/", "") for w in cluster3["warnings"]] == [UNSERVED_CERTIFICATE]
+
+
+def test_a_weight_shared_among_clusters_that_cannot_keep_the_rules_proportions_is_a_warning(fabric: Path):
+    edit(fabric, "cluster3/routes.yaml", "          port: 80\n          weight: 50", "          port: 80\n          weight: 999")
+    edit(fabric, "cluster3/routes.yaml", "          kind: ServiceImport\n          weight: 50",
+         "          kind: ServiceImport\n          weight: 1")
+    assert warning_lines(fabric) == [
+        "cluster3/routes.yaml: HTTPRoute/default/checkout: spec.rules[2].backendRefs: weights 999:1 are sent as "
+        "backendRefs[0] Service default/checkout 999, backendRefs[1] cluster1 1, backendRefs[1] cluster2 1: VPC "
+        "Lattice takes whole weights up to 999, a ServiceImport's weight is shared among the clusters it matches, "
+        "and none gets 0 (it would get no traffic); the backends get 999:2 of the traffic"]
+
+
+def controller_lookup(fabric: Path, export: str) -> list[str]:
+    """The target groups of cluster1 and cluster2 a controller resolving a ServiceImport of `export` (namespace
+    default, in this account) may take: those tagged as findSvcExportTG of controller v2.1.3 looks for them."""
+    tag = "application-networking.k8s.aws/"
+    stacks = plan(PROJECT_DIR, fabric, ["cluster1", "cluster2"])["stacks"]
+    return sorted(r["inputs"]["name"] for stack in stacks.values() for r in stack["resources"]
+                  if r["type"] == "aws:vpclattice/targetGroup:TargetGroup"
+                  and r["inputs"]["tags"].get(f"{tag}SourceTypeKey") == "ServiceExport"
+                  and r["inputs"]["tags"][f"{tag}ServiceName"] == export
+                  and r["inputs"]["tags"][f"{tag}ServiceNamespace"] == "default")
+
+
+def test_a_controller_managed_importer_finds_no_target_group_a_fabric_service_forwards_to(fabric: Path):
+    assert export_groups(fabric, "checkout") == [("cluster1", "checkout-default"), ("cluster2", "checkout-default")]
+    assert controller_lookup(fabric, "checkout") == []
+
+
+def test_a_controller_managed_importer_finds_the_target_group_of_an_export_no_fabric_service_uses(fabric: Path):
+    routes = fabric / "cluster3" / "routes.yaml"
+    routes.write_text("---".join(d for d in routes.read_text().split("---") if "kind: GRPCRoute" not in d))
+    [group] = [tg for tg in load_fabric(fabric).lattice.target_groups if tg.source_name == "inventory"]
+    assert group.consumer is None
+    assert controller_lookup(fabric, "inventory") == [group.name]
+
+
+def test_a_rule_without_backends_is_a_fixed_500_as_the_controller_builds_it(fabric: Path):
+    edit(fabric, "cluster3/routes.yaml", "          kind: ServiceImport\n          weight: 50\n",
+         "          kind: ServiceImport\n          weight: 50\n    - matches:\n        - path: {type: Exact, value: /gone}\n")
+    cluster3 = plan(PROJECT_DIR, fabric, ["cluster3"])["stacks"]["cluster3"]
+    [gone] = [r["inputs"] for r in cluster3["resources"] if r["type"] == "aws:vpclattice/listenerRule:ListenerRule"
+              and r["inputs"]["name"] == "checkout-r4"]
+    assert (gone["match"]["httpMatch"]["pathMatch"]["match"], gone["action"]) == (
+        {"exact": "/gone"}, {"fixedResponse": {"statusCode": 500}})
+

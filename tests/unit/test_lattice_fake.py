@@ -220,14 +220,14 @@ def test_a_raised_listener_quota_lets_a_third_listener_in():
     assert account.refusals == []
 
 
-def test_a_sixth_rule_exceeds_the_default_quota_of_five_per_listener():
+def test_an_eleventh_rule_exceeds_the_default_quota_of_ten_per_listener():
     account = Account()
     group, service = account.target_group(), account.service()
     listener = account.listener(service)
-    for i in range(6):
+    for i in range(11):
         account.rule(service, listener, f"checkout-r{i + 1}", i + 1, forward=[group])
     assert account.refused() == ("ServiceQuotaExceededException: CreateRule: listener 'checkout-default-80-http' "
-                                 "has 5 rules; the quota is 5 per listener")
+                                 "has 10 rules; the quota is 10 per listener")
 
 
 def test_a_forward_action_to_eleven_target_groups_is_a_validation_error():
@@ -272,11 +272,20 @@ def test_two_rules_of_one_priority_on_a_listener_are_a_conflict():
 
 def test_a_tls_passthrough_listener_takes_no_rules():
     account = Account()
-    group, service = account.target_group("k8s-payments", "TCP"), account.service()
+    group, service = account.target_group("k8s-payments", "TCP"), account.service(customDomainName="pay.example.com")
     listener = account.listener(service, "payments-default-8443-tls", 8443, "TLS_PASSTHROUGH", forward=[group])
     account.rule(service, listener, forward=[group])
     assert account.refused() == ("ValidationException: CreateRule: a TLS_PASSTHROUGH listener takes no rules: only "
                                  "its default action")
+
+
+def test_a_tls_passthrough_listener_on_a_service_without_a_custom_domain_name_is_a_validation_error():
+    """The TLS listeners page: "The VPC Lattice service must have a custom domain name" (its SNI match)."""
+    account = Account()
+    group, service = account.target_group("k8s-payments", "TCP"), account.service()
+    account.listener(service, "payments-default-8443-tls", 8443, "TLS_PASSTHROUGH", forward=[group])
+    assert account.refused() == ("ValidationException: CreateListener: a TLS_PASSTHROUGH listener needs a service "
+                                 "with a custom domain name, and 'checkout-default' has none")
 
 
 def test_an_http_listener_cannot_forward_to_a_tcp_target_group():
@@ -333,10 +342,11 @@ def test_a_health_check_interval_of_301_seconds_is_a_validation_error():
                                       "constraint: Member must have value between 0 and 300")
 
 
-def test_a_certificate_without_a_custom_domain_name_is_a_validation_error():
+def test_a_certificate_without_a_custom_domain_name_is_accepted():
+    """CreateService documents certificateArn and customDomainName as independent optional fields."""
     account = Account()
     account.service(certificateArn="arn:aws:acm:us-west-2:111122223333:certificate/0a1b2c3d")
-    assert account.refused() == "ValidationException: CreateService: a custom certificate needs a custom domain name"
+    assert account.refusals == []
 
 
 def test_a_tag_key_aws_keeps_for_itself_is_a_validation_error():

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 from pulumi.errors import InputPropertiesError
 from pulumi.runtime.sync_await import _sync_await
@@ -49,8 +50,7 @@ def test_service_export_alone_declares_a_target_group_per_consumer_with_its_targ
     assert tg["tags"] == {
         f"{PREFIX}ManagedBy": "111122223333/cluster1/vpc-0a1b2c3d4e5f60001", f"{PREFIX}ClusterName": "cluster1",
         f"{PREFIX}ServiceName": "checkout", f"{PREFIX}ServiceNamespace": "shop",
-        f"{PREFIX}SourceTypeKey": "ServiceExport", f"{PREFIX}ProtocolVersion": "HTTP1",
-        "clusterfabric.io/consumer-service": "checkout-shop"}
+        f"{PREFIX}ProtocolVersion": "HTTP1", "clusterfabric.io/consumer-service": "checkout-shop"}
     assert sorted((a["inputs"]["target"] for a in declared.of_type("TargetGroupAttachment")), key=str) == [
         {"id": "10.0.0.1", "port": 8080}, {"id": "10.0.0.2", "port": 8080}]
     assert groups == [{"port": 80, "consumer": "checkout-shop", "name": GROUP,
@@ -76,9 +76,9 @@ def test_service_export_gives_each_consumer_its_own_target_group_and_one_without
      "spec.exportedPorts[0].routeType: Input should be 'HTTP', 'GRPC' or 'TLS'"),
     ({"exported_ports": []},
      "spec.exportedPorts: at least one exported port: there is no Service here to take them from"),
-    ({"name": "Checkout"},
-     "metadata.name: 'Checkout' is not a DNS-1035 label: at most 63 characters of a-z, 0-9 and '-', starting "
-     "with a letter and ending with a letter or digit"),
+    ({"name": "checkout.v2"},
+     "metadata.name: 'checkout.v2' holds a '.': the controller names the export's target groups after it, and VPC "
+     "Lattice names take only a-z, 0-9 and '-'"),
     ({"targets": {"mode": "ip"}}, "lattice.targets: targets mode ip needs targets.ips"),
 ])
 def test_service_export_refuses_bad_input_with_validates_message_naming_the_field(change, message):
@@ -261,6 +261,22 @@ def test_tls_route_alone_is_a_passthrough_listener_forwarding_by_default_with_no
     assert declared.of_type("listenerRule:ListenerRule") == []
 
 
+def test_http_route_alone_with_a_certificate_and_no_hostname_gets_the_certificate_and_a_warning(monkeypatch):
+    said: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: said.append(message))
+    certificate = "arn:aws:acm:us-west-2:111122223333:certificate/0a1b2c3d"
+    declared = routed(HTTPRoute, {"name": "cart", "namespace": "shop", "rules": [{"backends": [{}]}], "gateway": {
+        "name": "shop-network", "listeners": [{"name": "https", "protocol": "HTTPS", "port": 443,
+                                               "certificate_arn": certificate}]}})
+    service = declared.one("service:Service")["inputs"]
+    assert (service["certificateArn"], "customDomainName" in service) == (certificate, False)
+    assert said == [f"clusterfabric:lattice:HTTPRoute cart: HTTPRoute/shop/cart: spec.hostnames: its Gateway listener "
+                    f"gives the certificate {certificate} (certificate-arn), which VPC Lattice serves only for a "
+                    "custom domain name, and the route has no hostname: its Lattice service gets the certificate, as "
+                    "with the controller, but clients get the one of its generated domain; add the hostname the "
+                    "certificate is for"]
+
+
 ROUTE = {"name": "cart", "namespace": "shop", "gateway": {**HTTP_GATEWAY, "network_id": "sn-0123456789abcdef0"},
          "rules": [{"backends": [{"target_group": "tg-0123456789abcdef0"}]}], **SCOPE_ARGS}
 
@@ -361,12 +377,12 @@ def test_service_import_matching_no_export_is_refused_with_validates_message():
         "Region: 111122223333/eu-west-1)")
 
 
-def test_service_import_with_a_bad_filter_is_refused_with_validates_message():
+def test_service_import_whose_cluster_filter_names_no_cluster_matches_no_export():
     with pytest.raises(InputError) as refused:
         ServiceImport("checkout", {**IMPORT, "cluster": "cluster 1"})
-    assert str(refused.value) == (
-        "clusterfabric:lattice:ServiceImport checkout: ServiceImport/shop/checkout: metadata.annotations: "
-        "application-networking.k8s.aws/aws-eks-cluster-name: 'cluster 1' is no cluster or VPC name")
+    assert str(refused.value).startswith(
+        "clusterfabric:lattice:ServiceImport checkout: ServiceImport/shop/checkout: metadata.name: no exported service "
+        "matches export-name=checkout, namespace=shop, routeType=HTTP, aws-eks-cluster-name=cluster 1; exports seen: ")
 
 
 def test_in_the_fabric_each_service_import_outputs_the_exports_its_routes_backends_reach(tmp_path: Path):

@@ -14,8 +14,9 @@ from clusterfabric import Fabric
 from clusterfabric.offline import plan as offline
 from clusterfabric.offline.lattice_fake import LatticeFake
 from clusterfabric.offline.plan import lattice_api, plan
-from components.model import load_fabric
-from clusterfabric.toolchain import PROJECT_DIR
+from clusterfabric.runner.fabric import _Run
+from components.model import dependencies, load_fabric
+from clusterfabric.toolchain import PROJECT_DIR, project_plugins
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +99,24 @@ def test_a_second_fabric_run_evaluates_its_stacks_again(chain, evaluations, monk
     fabric.preview(["c001"])
     fabric.preview(["c001"])
     assert evaluations == ["c000", "c001", "c000", "c001"]  # nothing offline is kept from one run to the next
+
+
+def test_a_lattice_importer_is_previewed_on_the_engine_once_its_undeployed_exporters_were_previewed_in_the_run(
+        monkeypatch: pytest.MonkeyPatch):
+    """It reads them as planned, their ARNs unknown (components/stack.py): not deployed is no reason to plan it
+    under mocks any more."""
+    monkeypatch.setattr(Fabric, "deployed_outputs", lambda self, stack, run: None)  # nothing deployed yet
+    fabric = Fabric(PROJECT_DIR / "config")
+    model = fabric.load()
+    run = _Run("preview", model, dependencies(model), frozenset({"cluster3"}), {})
+    assert fabric._unpublished_reads(run, "cluster3") == "cluster1, cluster2 not deployed yet"
+    run.previewed |= {"cluster1", "cluster2"}
+    assert fabric._unpublished_reads(run, "cluster3") is None
+
+
+def test_a_provider_plugin_the_projects_pulumi_yaml_names_by_path_counts_as_installed(tmp_path: Path):
+    (tmp_path / "Pulumi.yaml").write_text("name: p\nruntime: python\nplugins:\n  providers:\n"
+                                          "    - {name: aws, path: /opt/aws-plugin}\n")
+    assert project_plugins(tmp_path) == {"aws"}
+    assert project_plugins(PROJECT_DIR) == set()  # the project's own runs plan Lattice offline here
+

@@ -140,12 +140,6 @@ def test_cli_exits_0_on_the_example_fabric():
 
 
 LATTICE_CASES = {
-    "export without the federation annotation": (
-        "cluster2/exports.yaml", '  name: inventory\n  namespace: default\n  annotations:\n    application-networking.k8s.aws/federation: "amazon-vpc-lattice"\n',
-        "  name: inventory\n  namespace: default\n",
-        "cluster2/exports.yaml: ServiceExport/default/inventory: metadata.annotations: a ServiceExport needs the "
-        "annotation application-networking.k8s.aws/federation: amazon-vpc-lattice (the AWS controller silently "
-        "ignores an export without it)"),
     "import naming a target group and an export at once": (
         "cluster3/imports.yaml", '    application-networking.k8s.aws/aws-eks-cluster-name: "cluster1"\n',
         '    application-networking.k8s.aws/aws-eks-cluster-name: "cluster1"\n    application-networking.k8s.aws/'
@@ -208,22 +202,34 @@ LATTICE_CASES = {
         "      securityGroupIds: [sg-0a1b2c3d4e5f60002]\n      serviceNetworks: [fabric-network]\n",
         "fabric.yaml: Cluster/-/cluster2: lattice.serviceNetworks: service network 'fabric-network' is already created "
         "by 'cluster1' in 111122223333/us-west-2; one stack creates it"),
-    "Lattice object in a ClusterLink cluster": (
-        "cluster1/gateway.yaml", "x", "x",
-        None),
 }
 
 
 @pytest.mark.parametrize("case", sorted(LATTICE_CASES))
 def test_broken_lattice_fabric_is_rejected_with_the_right_line(fabric: Path, case: str):
     file, old, new, expected = LATTICE_CASES[case]
-    if expected is None:
-        shutil.copy(fabric / file, fabric / "east" / "gateway.yaml")
-        expected = ("east/gateway.yaml: Gateway/default/fabric-network: kind: cluster 'east' uses dataplane "
-                    "clusterlink; VPC Lattice objects belong to clusters with dataplane lattice")
-    else:
-        edit(fabric, file, old, new)
+    edit(fabric, file, old, new)
     assert lines(fabric) == [expected]
+
+
+def test_a_lattice_object_in_a_clusterlink_cluster_is_ignored_with_a_warning(fabric: Path):
+    shutil.copy(fabric / "cluster1" / "gateway.yaml", fabric / "east" / "gateway.yaml")
+    assert warning_lines(fabric) == [
+        "east/gateway.yaml: Gateway/default/fabric-network: kind: ignored: cluster 'east' uses dataplane clusterlink, "
+        "and VPC Lattice objects take effect in clusters with dataplane lattice only"]
+
+
+def test_an_export_without_the_federation_annotation_is_ignored_with_a_warning_as_by_the_controller(fabric: Path):
+    edit(fabric, "cluster2/exports.yaml", '  name: inventory\n  namespace: default\n  annotations:\n'
+         '    application-networking.k8s.aws/federation: "amazon-vpc-lattice"\n', "  name: inventory\n  namespace: default\n")
+    problems, warnings = validate(fabric)
+    assert [w.replace(f"{fabric}/", "") for w in warnings] == [
+        "cluster2/exports.yaml: ServiceExport/default/inventory: metadata.annotations: ignored: without the "
+        "annotation application-networking.k8s.aws/federation: amazon-vpc-lattice the controller does not export "
+        "it, and neither does the program"]
+    assert [p.replace(f"{fabric}/", "").split(": no exported service matches")[0] for p in problems] == [
+        "cluster3/routes.yaml: GRPCRoute/default/inventory: spec.rules[0].backendRefs[0]: ServiceImport "
+        "default/inventory"]
 
 
 def test_unused_service_import_and_ignored_backend_port_are_warnings(fabric: Path):
