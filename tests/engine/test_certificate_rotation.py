@@ -8,6 +8,13 @@ certificate, and rolls the fabric CA over: stopped once right after the CA owner
 again, which resumes. Each phase must keep every new connection succeeding; afterwards a certificate of the old CA
 is refused on the wire, the removed peer's included. No private key may appear in the state, the outputs, the logs
 or what the rotation printed, after any phase.
+
+The data plane resumes TLS sessions (`ClientSessionCache`; Go re-checks a resumed session's chain against the CAs
+it trusts now, not the certificate the other side would present now), so an iperf3 connection may get through on
+a session made before a phase where a full handshake would fail. So full handshakes are made as well, all the
+while: from the client's data plane's network to the server's gateway, presenting the client's certificate and
+trusting its CA bundle as its Secret holds them at that moment, as its data plane does once it has no session to
+resume.
 """
 
 from __future__ import annotations
@@ -17,8 +24,13 @@ import re
 import shutil
 import socket
 import ssl
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 import yaml
@@ -61,7 +73,7 @@ class Peer:
     """A peer's certificate and key (PEM), as its Secret `cl-peer` holds them or its issuer published them."""
 
     cert: str
-    key: str
+    key: str = field(repr=False)  # a failing assertion prints its operands: never a key
 
     @property
     def issuer(self) -> str:
@@ -85,16 +97,20 @@ def issued_certificates(fabric: Fabric, owner: str) -> dict[str, Peer]:
     return {name: Peer(p["cert"], p["key"]) for name, p in peers.items()}
 
 
-def handshake(local: LocalFabric, peer: Peer, tmp_path: Path) -> str:
+def handshake(local: LocalFabric, peer: Peer, tmp_path: Path, trusted: str | None = None) -> str:
     """What the server's data plane (the gateway, port 4443) answers a client presenting `peer`'s certificate,
     from the client cluster's data plane's network: the TLS alert it sends, or "accepted" (nothing sent unasked,
-    and an HTTP response to a request)."""
-    files = tmp_path / "presented"
-    files.mkdir(mode=0o700, exist_ok=True)
+    and an HTTP response to a request). With `trusted` (a CA bundle), the server's certificate must verify
+    against it, as a data plane's must (its name is not checked: the data plane dials an address)."""
+    files = Path(tempfile.mkdtemp(dir=tmp_path))
     (files / "cert.pem").write_text(peer.cert)
     (files / "key.pem").write_text(peer.key)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE  # the server's verdict is what is tested
+    context.check_hostname = False
+    if trusted is None:
+        context.verify_mode = ssl.CERT_NONE  # the server's verdict is what is tested
+    else:
+        context.load_verify_locations(cadata=trusted)
     context.load_cert_chain(files / "cert.pem", files / "key.pem")
     shutil.rmtree(files)
     gateway = local.pod("server", "cl-dataplane")
@@ -114,19 +130,25 @@ def handshake(local: LocalFabric, peer: Peer, tmp_path: Path) -> str:
         return str(err)
 
 
-@dataclass
+@dataclass(repr=False)  # it holds the Secrets, keys included: a failing assertion must not print them
 class Phase:
-    """A phase as it ended: the Secrets it left in each cluster, the connections made while it ran."""
+    """A phase as it ended: the Secrets it left in each cluster, the connections and full handshakes made while it
+    ran."""
 
     secrets: dict[str, dict[str, str]]
     connections: list[Attempt] = field(default_factory=list)
+    handshakes: list[str] = field(default_factory=list)
+    """What the server answered each full handshake (`full_handshakes`)."""
 
     def failures(self) -> list[str]:
         return [str(a.transfer.error or a.transfer.report.get("end")) for a in self.connections
                 if not a.transfer.completed]
 
+    def refused_handshakes(self) -> list[str]:
+        return [verdict for verdict in self.handshakes if verdict != "accepted"]
 
-@dataclass
+
+@dataclass(repr=False)  # it holds every key: a failing assertion must not print them
 class Rotations:
     """What the module's rotations did and left, for the tests to read."""
 
@@ -178,21 +200,47 @@ def stopped_after(fabric: Fabric, stack: str) -> Fabric:
                   on_event=on_event)
 
 
-def rotated(fabric: Fabric, local: LocalFabric, rotations: Rotations, phases: dict[str, Phase], **asked) -> None:
-    """`rotate-certificates` with iperf3 connections opened throughout; each phase's Secrets as it ended, and the
-    connections started while it ran (its wait for the kubelets included)."""
+@contextmanager
+def full_handshakes(local: LocalFabric, tmp_path: Path) -> Iterator[list[tuple[float, str]]]:
+    """Full handshakes, one after another for as long as the block runs, as the client's data plane makes one
+    without a session to resume: its certificate and CA bundle as its Secret holds them at that moment. On
+    leaving, the list holds when each started and what the server answered (`handshake`)."""
+    made: list[tuple[float, str]] = []
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            started, now = time.time(), cl_peer(local, "client")
+            made.append((started, handshake(local, Peer(now["cert.pem"], now["key.pem"]), tmp_path, now["ca.pem"])))
+            stop.wait(0.5)
+
+    thread = threading.Thread(target=loop, name="full-handshakes")
+    thread.start()
+    try:
+        yield made
+    finally:
+        stop.set()
+        thread.join()
+
+
+def rotated(fabric: Fabric, local: LocalFabric, rotations: Rotations, phases: dict[str, Phase], tmp_path: Path,
+            **asked) -> None:
+    """`rotate-certificates` with iperf3 connections and full handshakes made throughout; each phase's Secrets as
+    it ended, and the connections and handshakes started while it ran (its wait for the kubelets included)."""
     def progress(line: str) -> None:
         rotations.printed.append(line)
         if ": applied;" in line:
             phases[line.split(" ", 1)[0]] = Phase(snapshot(local, fabric, rotations))
 
-    with connections(local, *import_listener(local)) as attempts:
+    with connections(local, *import_listener(local)) as attempts, full_handshakes(local, tmp_path) as handshakes:
         rotations.result = fabric.rotate_certificates(progress=progress, **asked)
     assert rotations.result.ok, [(p.name, [(s.stack, s.message) for s in p.result.stacks if not s.ok])
                                  for p in rotations.result.phases]
     rotations.ran += rotations.result.phases
     for run in rotations.result.phases:
-        phases[run.name.split(" ", 1)[0]].connections = [a for a in attempts if run.started <= a.started <= run.finished]
+        phase = phases[run.name.split(" ", 1)[0]]
+        phase.connections = [a for a in attempts if run.started <= a.started <= run.finished]
+        phase.handshakes = [verdict for started, verdict in handshakes if run.started <= started <= run.finished]
 
 
 @pytest.fixture(scope="module")
@@ -211,8 +259,9 @@ def rotations(run, tmp_path_factory: pytest.TempPathFactory) -> Rotations:
     before = {c: Peer(cl_peer(local, c)["cert.pem"], cl_peer(local, c)["key.pem"]) for c in PEERS}
     done = Rotations(before, issued_certificates(fabric, "server")["retired"])
     done.keys |= {part for peer in [*before.values(), done.retired] for part in key_material(peer.key)}
+    tls = tmp_path_factory.mktemp("tls")
     renewal: dict[str, Phase] = {}
-    rotated(fabric, local, done, renewal, peer="client")
+    rotated(fabric, local, done, renewal, tls, peer="client")
     done.renewal = renewal["renew"]
 
     without_retired(fabric.fabric_dir)  # its certificate leaves the CA owner's state at the rollover's first up
@@ -221,10 +270,9 @@ def rotations(run, tmp_path_factory: pytest.TempPathFactory) -> Rotations:
     done.recorded_when_interrupted = {c: fabric.outputs(c)["certificateRotation"] for c in PEERS}
     done.trusted_when_interrupted = snapshot(local, fabric, done)["server"]["ca.pem"]
     done.issued_when_interrupted = sorted(issued_certificates(fabric, "server"))
-    tls = tmp_path_factory.mktemp("tls")
     done.handshakes_before_rollover = {"client's certificate before its renewal": handshake(local, before["client"], tls),
                                        "retired": handshake(local, done.retired, tls)}
-    rotated(fabric, local, done, done.phases, fabric_ca=True)
+    rotated(fabric, local, done, done.phases, tls, fabric_ca=True)
     return done
 
 
@@ -240,8 +288,8 @@ def test_a_renewed_peer_certificate_is_a_new_one_of_the_same_ca_and_no_new_conne
     renewed = rotations.renewal.secrets["client"]
     assert renewed["cert.pem"] != rotations.before["client"].cert
     assert Peer(renewed["cert.pem"], "").issuer == "CN=iperf3 fabric CA"
-    assert len(rotations.renewal.connections) >= 5
-    assert rotations.renewal.failures() == []
+    assert len(rotations.renewal.connections) >= 5 and len(rotations.renewal.handshakes) >= 3
+    assert rotations.renewal.failures() == [] and rotations.renewal.refused_handshakes() == []
 
 
 def test_until_the_fabric_ca_rolls_over_a_renewed_or_removed_peers_certificate_still_gets_through(rotations):
@@ -267,8 +315,8 @@ def test_first_every_peer_trusts_both_cas_and_no_new_connection_fails(rotations)
     for cluster in PEERS:
         assert subjects(trust.secrets[cluster]["ca.pem"]) == ["CN=iperf3 fabric CA", "CN=iperf3 fabric CA 2"]
         assert Peer(trust.secrets[cluster]["cert.pem"], "").issuer == "CN=iperf3 fabric CA"
-    assert len(trust.connections) >= 5
-    assert trust.failures() == []
+    assert len(trust.connections) >= 5 and len(trust.handshakes) >= 3
+    assert trust.failures() == [] and trust.refused_handshakes() == []
 
 
 def test_then_every_peer_gets_a_certificate_of_the_new_ca_and_no_new_connection_fails(rotations):
@@ -276,16 +324,16 @@ def test_then_every_peer_gets_a_certificate_of_the_new_ca_and_no_new_connection_
     for cluster in PEERS:
         assert subjects(reissue.secrets[cluster]["ca.pem"]) == ["CN=iperf3 fabric CA", "CN=iperf3 fabric CA 2"]
         assert subjects(reissue.secrets[cluster]["cert.pem"]) == [f"CN={cluster}", "CN=iperf3 fabric CA 2"]
-    assert len(reissue.connections) >= 5
-    assert reissue.failures() == []
+    assert len(reissue.connections) >= 5 and len(reissue.handshakes) >= 3
+    assert reissue.failures() == [] and reissue.refused_handshakes() == []
 
 
 def test_then_the_old_ca_is_dropped_and_no_new_connection_fails(rotations):
     drop = rotations.phases["drop"]
     for cluster in PEERS:
         assert subjects(drop.secrets[cluster]["ca.pem"]) == ["CN=iperf3 fabric CA 2"]
-    assert len(drop.connections) >= 5
-    assert drop.failures() == []
+    assert len(drop.connections) >= 5 and len(drop.handshakes) >= 3
+    assert drop.failures() == [] and drop.refused_handshakes() == []
 
 
 def test_after_the_rollover_a_certificate_of_the_old_ca_is_refused_on_the_wire(run, rotations, tmp_path: Path):
@@ -314,11 +362,16 @@ def test_after_the_rollover_a_preview_plans_no_change_and_warns_of_every_certifi
 
 
 def test_no_private_key_is_in_the_state_outputs_logs_report_or_pr_comment_after_any_phase(run, rotations):
-    assert len(rotations.states) == 5 and len(rotations.keys) == 13  # 6 keys (2 first, 1 renewed, 2 reissued, retired)
+    counted = (len(rotations.states), len(rotations.keys))  # counted first: the set's repr would show the keys
+    assert counted == (5, 13)  # 6 keys (2 first, 1 renewed, 2 reissued, retired), 2 parts each and 1 they share
     logs = "\n".join(p.read_text(errors="replace") for p in (run.fabric.project_dir / ".pulumi").rglob("*.log"))
     outputs = "\n".join(str(run.fabric.outputs(c)) for c in PEERS)
     model = run.fabric.load()
     reports = [table(p.result) + render(p.result, model, set(PEERS), "main") for p in rotations.ran]
-    for text in [*rotations.states, "\n".join(rotations.printed), logs, outputs, *reports]:
-        assert not PEM_KEY.search(text)
-        assert not [key for key in rotations.keys if key in text]
+    places = {**{f"the state as snapshot {n} of 5 found it": state for n, state in enumerate(rotations.states, 1)},
+              "what the rotations printed": "\n".join(rotations.printed), "the logs": logs, "the outputs": outputs,
+              **{f"the report of {p.name}": report for p, report in zip(rotations.ran, reports)}}
+    # Named, not shown: a failing assertion prints its operands, and these would hold the keys.
+    leaked = [place for place, text in places.items()
+              if PEM_KEY.search(text) or any(key in text for key in rotations.keys)]
+    assert leaked == []
