@@ -12,6 +12,7 @@ from .clusterlink.cluster import ClusterLinkArgs, ClusterLinkCluster
 from .contract import ClusterTarget
 from .moved import urn_type
 from .model import ClusterManifests, ClusterSpec, PeerInfo, Service
+from .model.certificates import CertificateSettings
 from .model.lattice_imports import ExportKey, LatticeExport
 from .model.lattice_fabric import LatticeFabric
 from .ports import node_ports
@@ -35,6 +36,8 @@ class ClusterLinkInputs(BaseModel):
     """This peer's certificate (PEM), issued by the fabric CA."""
     peer_key: pulumi.Output[str] | str
     """This peer's private key (PEM), a Pulumi secret."""
+    certificate_validity: CertificateSettings = CertificateSettings()
+    """How long the cluster's own certificates are issued for (fabric.yaml `certificates:`)."""
 
 
 class LatticeInputs(BaseModel):
@@ -111,7 +114,7 @@ class Cluster(pulumi.ComponentResource):
             self.clusterlink = ClusterLinkCluster(f"{name}-clusterlink", ClusterLinkArgs(
                 spec=args.spec, manifests=args.manifests, remote_peers=args.clusterlink.remote_peers,
                 fabric_ca_cert=args.clusterlink.fabric_ca_cert, peer_cert=args.clusterlink.peer_cert,
-                peer_key=args.clusterlink.peer_key,
+                peer_key=args.clusterlink.peer_key, certificate_validity=args.clusterlink.certificate_validity,
                 namespace_options=self._in_namespace,
             ), opts=pulumi.ResourceOptions(parent=self, providers={"kubernetes": self.provider}))
         self.lattice: LatticeCluster | None = None

@@ -94,6 +94,12 @@ CLUSTERLINK_OUTPUT = "clusterlink"
 reads it (components.model.peers), where an importer reads its peers, in the program and the fabric layer alike."""
 CERTIFICATES_OUTPUT = "fabricCertificates"
 """The fabric CA and every peer's certificate and key (a secret), published by the CA's owner."""
+CERTIFICATE_EXPIRY_OUTPUT = "certificateExpiry"
+"""Each certificate a ClusterLink stack holds, by name (components.model.certificates), and its notAfter (ISO 8601,
+UTC): not secret, so the fabric layer warns before one expires."""
+ROTATION_OUTPUT = "certificateRotation"
+"""The rotation state (components.model.rotation) of a ClusterLink stack's certificates: the CA owner's record, read
+back at its next run; elsewhere, the state the stack applied."""
 RENDER_DIRECTORY_OUTPUT = "renderDirectory"
 """Where the stack rendered its manifests (None: applied to a cluster), for the fabric layer's drift check."""
 LATTICE_OUTPUT = "lattice"

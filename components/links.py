@@ -29,10 +29,13 @@ class PeerStacks:
     def output_of(self, stack: str, name: str) -> pulumi.Output[Any]:
         return self.references[stack].get_output(name)
 
-    def then(self, name: str, declare: Callable[[dict[str, Any]], Any]) -> pulumi.Output[Any]:
-        """`declare(outputs(name))` in an apply, once the stacks are read; an apply also when there are none.
+    def then(self, name: str, declare: Callable[..., Any], *also: pulumi.Output[Any]) -> pulumi.Output[Any]:
+        """`declare(outputs(name), *also)` in an apply, once the stacks are read (and `also`, further outputs, are
+        known); an apply also when there are none.
         The SDK records every resource's whole call stack into the stack's state, and the engine's file backend
         writes that state after each step: an apply runs from the event loop, below the program's own frames,
         so the state is smaller (0.9 KB less per resource) and `up` of a large stack faster (bench/FINDINGS.md)."""
         published = self.outputs(name) if self.references else pulumi.Output.from_input({})
+        if also:
+            return pulumi.Output.all(published, *also).apply(lambda values: declare(*values))
         return published.apply(declare)

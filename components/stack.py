@@ -1,11 +1,13 @@
 """One cluster's stack assembled: its checks, the stacks it reads, its `Cluster` component and its outputs.
 
-A ClusterLink cluster publishes one stack output, `clusterlink`: its peer name,
-gateways, labels, exports and access policies. The stack that owns the fabric
-CA also publishes `fabricCertificates` (a secret). A Lattice cluster publishes
-`lattice`: its exports with their target groups, its service networks with
-their RAM shares, and the services it declares for other clusters' routes
-(components/contract.py writes and parses each).
+A ClusterLink cluster publishes `clusterlink`: its peer name, gateways, labels,
+exports and access policies; and of its certificates, their notAfter dates
+(`certificateExpiry`) and the rotation state they are at (`certificateRotation`).
+The stack that owns the fabric CA also publishes `fabricCertificates` (a
+secret). A Lattice cluster publishes `lattice`: its exports with their target
+groups, its service networks with their RAM shares, and the services it
+declares for other clusters' routes (components/contract.py writes and parses
+each).
 """
 
 from __future__ import annotations
@@ -18,16 +20,18 @@ from typing import Any
 import pulumi
 
 from .cluster import Cluster, ClusterArgs, ClusterLinkInputs, LatticeInputs
-from .clusterlink.certificates import FabricCertificates
-from .contract import (CERTIFICATES_OUTPUT, CLUSTERLINK_OUTPUT, LATTICE_OUTPUT, PLANNED_PEERS_ENV,
-                       RENDER_DIRECTORY_OUTPUT, ClusterTarget, deploy_first, hosted_services, lattice_exports,
-                       lattice_networks, lattice_output, planned_lattice_output, render_directory_output)
+from .clusterlink import trust
+from .contract import (CERTIFICATE_EXPIRY_OUTPUT, CERTIFICATES_OUTPUT, CLUSTERLINK_OUTPUT, LATTICE_OUTPUT,
+                       PLANNED_PEERS_ENV, RENDER_DIRECTORY_OUTPUT, ROTATION_OUTPUT, ClusterTarget, deploy_first,
+                       hosted_services, lattice_exports, lattice_networks, lattice_output, planned_lattice_output,
+                       render_directory_output)
 from .links import PeerStacks
 from .model import FabricManifests, PeerInfo, lattice_checks
 from .model.access import Policies, PeerAccess, blocked_sources
 from .model.clusterlink import Import
 from .model.clusterlink_checks import check_cluster
 from .model.peers import check_import_sources, clusterlink_output, peer_info, read_peers
+from .model.rotation import RotationState
 from .model.lattice_imports import ExportKey, LatticeExport
 from .model.lattice_networks import NetworkSpec
 from .model.lattice_rules import problems_of, warnings_of
@@ -94,29 +98,19 @@ def _clusterlink_stack(fabric: FabricManifests, spec, manifests, target: Cluster
     fabric_peers = [c.name for c, _ in fabric.clusterlink_clusters()]
     ca_owner = fabric_peers[0]
     sources = fabric.import_peers(cluster)
-    stacks = PeerStacks(sources + ([ca_owner] if ca_owner != cluster else []))
+    # The CA owner among them, itself included: every ClusterLink stack reads the rotation state the owner records.
+    stacks = PeerStacks(sources + [ca_owner])
     local = PeerAccess(cluster, settings.labels, Policies.of(manifests.objects))
 
-    def certificates() -> tuple[Any, Any, Any, Any]:
-        """(ca cert, own cert, own key, bundle to publish or None)."""
+    def certificates(recorded: RotationState) -> trust.PeerTrust:
         if ca_owner == cluster:
-            certs = FabricCertificates(f"{cluster}-certificates", fabric.spec.name, fabric_peers)
-            own = certs.peers[cluster]
-            return certs.ca.cert_pem, own.cert_pem, own.key_pem, certs.bundle()
-        bundle = stacks.output_of(ca_owner, CERTIFICATES_OUTPUT)
-
-        def own(b: Any, part: str) -> str:
-            _require(bool(b) and cluster in b.get("peers", {}),
-                     f"stack {ca_owner!r} (the fabric CA's owner) has no certificate for peer {cluster!r} yet: "
-                     f"run `pulumi up` on {ca_owner!r} first")
-            return b["peers"][cluster][part]
-
-        return bundle.apply(lambda b: b["ca"] if b else None), bundle.apply(lambda b: own(b, "cert")), \
-            bundle.apply(lambda b: own(b, "key")), None
+            return trust.issued(f"{cluster}-certificates", fabric.spec.name, fabric_peers, fabric.spec.certificates,
+                                cluster, recorded)
+        return trust.read(stacks.output_of(ca_owner, CERTIFICATES_OUTPUT), ca_owner, cluster, recorded)
 
     planned = planned_peers()
 
-    def declare(published: dict[str, Any]) -> Any:
+    def declare(published: dict[str, Any], rotation: Any) -> dict[str, Any]:
         peers = read_peers(fabric, cluster, published, planned, offline)
         for note in peers.notes:
             pulumi.log.warn(note)
@@ -125,21 +119,25 @@ def _clusterlink_stack(fabric: FabricManifests, spec, manifests, target: Cluster
         for imp in manifests.of_kind(Import):
             for i, reason in blocked_sources(imp, local, exporters):
                 pulumi.log.warn(f"{manifests.file_of(imp)}: {ref(imp)}: spec.sources[{i}]: {reason}")
-        ca_cert, cert, key, bundle = certificates()
-        Cluster(cluster, ClusterArgs(
+        peer = certificates(RotationState.parse(rotation))
+        built = Cluster(cluster, ClusterArgs(
             spec=spec, manifests=manifests, target=target,
             clusterlink=ClusterLinkInputs(remote_peers={p: catalog[p] for p in sources},
-                                          fabric_ca_cert=ca_cert, peer_cert=cert, peer_key=key),
+                                          fabric_ca_cert=peer.ca_bundle, peer_cert=peer.cert, peer_key=peer.key,
+                                          certificate_validity=fabric.spec.certificates),
         ))
-        return bundle
+        assert built.clusterlink is not None
+        return {CERTIFICATES_OUTPUT: peer.bundle, ROTATION_OUTPUT: peer.rotation.output(),
+                CERTIFICATE_EXPIRY_OUTPUT: pulumi.Output.all(**(peer.expiry or {}), **built.clusterlink.platform.expiry)}
 
-    bundle = stacks.then(CLUSTERLINK_OUTPUT, declare)
+    declared = stacks.then(CLUSTERLINK_OUTPUT, declare, stacks.output_of(ca_owner, ROTATION_OUTPUT))
     outputs[CLUSTERLINK_OUTPUT] = clusterlink_output(peer_info(spec, manifests), local.policies, settings.namespace)
     outputs["importTargetPorts"] = {
         f"{ns}/{name}": port for (ns, name), port in sorted(assign_target_ports(manifests.of_kind(Import)).items())
     }
-    if ca_owner == cluster:
-        outputs[CERTIFICATES_OUTPUT] = bundle
+    certificate_outputs = [ROTATION_OUTPUT, CERTIFICATE_EXPIRY_OUTPUT] + ([CERTIFICATES_OUTPUT] if ca_owner == cluster
+                                                                         else [])
+    outputs.update({name: declared.apply(lambda d, name=name: d[name]) for name in certificate_outputs})
     return outputs
 
 

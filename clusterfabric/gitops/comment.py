@@ -117,6 +117,9 @@ def render(result: FabricResult, fabric: FabricManifests, changed: set[str], bas
     warnings = [(s.stack, w) for s in result.stacks for w in s.warnings]
     out += ["### Warnings", ""]
     out += [f"- `{stack}`: {_one_line(w)}" for stack, w in warnings] or ["None."]
+    if result.expiring:
+        out += ["", "### Certificates", ""]
+        out += [f"- **{'error' if e.expired else 'warning'}** {e}" for e in result.expiring]
     out += ["", "### Fabric", "", "Changed clusters are highlighted; an arrow goes from an importer to the cluster "
             "it imports from (dashed: certificates or a service network).", "", "```mermaid",
             mermaid(fabric, changed), "```", ""]
@@ -183,5 +186,6 @@ def pr_comment(fabric_dir: str | Path, base: str, **fabric_options: Any) -> tupl
     changed = changed_stacks(model, fabric.project_dir, fabric.fabric_dir, base)
     graph = fabric.graph()
     affected = sorted(graph.affected(changed)) if changed else []
-    result = fabric.preview(affected) if affected else FabricResult("preview", [])
+    # The deployed certificates' dates are read either way: one expires whatever the change.
+    result = fabric.preview(affected) if affected else FabricResult("preview", [], expiring=fabric.certificate_expiry())
     return render(result, model, changed, base), result

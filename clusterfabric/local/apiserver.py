@@ -203,13 +203,13 @@ class ControlPlane:
         pki = self.directory / "pki"
         if (pki / "admin.key").exists():
             return
-        ca = issue(f"{self.name} local control plane CA", 1, True, None, None)
-        server = issue("kube-apiserver", 1, False, ca["cert_pem"], ca["key_pem"],
+        ca = issue(f"{self.name} local control plane CA", 365, True, None, None)
+        server = issue("kube-apiserver", 365, False, ca["cert_pem"], ca["key_pem"],
                        dns_names=["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"],
                        ip_addresses=["127.0.0.1", "10.96.0.1"])
-        admin = issue("clusterfabric-admin", 1, False, ca["cert_pem"], ca["key_pem"], dns_names=[],
+        admin = issue("clusterfabric-admin", 365, False, ca["cert_pem"], ca["key_pem"], dns_names=[],
                       organization="system:masters")
-        accounts = issue("service-accounts", 1, False, None, None)
+        accounts = issue("service-accounts", 365, False, None, None)
         for file, text in {"ca.crt": ca["cert_pem"], "ca.key": ca["key_pem"],
                            "apiserver.crt": server["cert_pem"], "apiserver.key": server["key_pem"],
                            "admin.crt": admin["cert_pem"], "service-accounts.key": accounts["key_pem"],

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import count
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from .localfabric import LocalFabric, run_locally
 
@@ -71,7 +72,51 @@ def transfer(local: LocalFabric, host: str, port: int, seconds: int = 2, cluster
     status = client.wait(seconds + 40)
     if status is None:
         client.stop()
-    text = client.log.read_text(errors="replace")
+    return _transfer(status, client.log.read_text(errors="replace"))
+
+
+@dataclass
+class Attempt:
+    """One connection of `connections`: when it started (wall clock) and how it went."""
+
+    started: float
+    transfer: Transfer
+
+
+@contextmanager
+def connections(local: LocalFabric, host: str, port: int, cluster: str = "client", limit: int = 600) -> Iterator[
+        list[Attempt]]:
+    """New iperf3 connections to `host:port`, one after another (each one second of data at 20 Mbit/s, bounded to
+    20 s), from a pod of `cluster` for as long as the block runs (at most `limit` of them): on leaving, the list
+    holds every attempt that ended. The loop is asked to stop after its current attempt, then stopped. The rate
+    is low on purpose: what counts is that each connection gets through, and the CPU is left to what runs beside."""
+    loop = (f"i=0; while [ $i -lt {limit} ] && [ ! -e stop ]; do i=$((i+1)); date +%s.%N > started-$i; "
+            f"timeout 20 {IPERF3} -c {host} -p {port} -t 1 -b 20M -J --connect-timeout 3000 > report-$i 2>&1; "
+            "echo $? > status-$i; sleep 0.5; done")
+    pod = local.run_workload(cluster, "default", f"iperf3-loop-{next(_clients)}", {"app": "iperf3-client"},
+                             ["/bin/sh", "-c", loop])
+    attempts: list[Attempt] = []
+    try:
+        yield attempts
+    finally:
+        (pod.directory / "stop").touch()
+        if pod.wait(30) is None:
+            pod.stop()
+        attempts += _attempts(pod.directory)
+
+
+def _attempts(directory: Path) -> list[Attempt]:
+    """The attempts a `connections` loop finished, in order."""
+    found = []
+    for status in sorted(directory.glob("status-*"), key=lambda p: int(p.name.split("-")[1])):
+        index = status.name.split("-")[1]
+        found.append(Attempt(float((directory / f"started-{index}").read_text()),
+                             _transfer(int(status.read_text()), (directory / f"report-{index}").read_text(errors="replace"))))
+    return found
+
+
+def _transfer(status: int | None, text: str) -> Transfer:
+    """A transfer from iperf3's exit status and its JSON report (or what it printed instead)."""
     try:
         report = json.loads(text[text.index("{"):])
     except ValueError:

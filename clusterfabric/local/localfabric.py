@@ -16,17 +16,23 @@ not run here:
   `/etc/hosts` names each Service as cluster DNS would;
 - a load balancer's: each cluster's `gateway.host` of fabric.yaml resolves to an
   address of the network that leads, at the ingress Service's port (or node
-  port), to that cluster's data plane on 4443.
+  port), to that cluster's data plane on 4443;
+- the kubelet's other part: every second, each running pod's whole-Secret
+  volumes are brought in line with their Secrets (an `up` that changes `cl-peer`
+  reaches the control plane's files as it would in a cluster, a moment later).
 
-`sync` reapplies the last three after anything changed (an `up`, a new
-workload, Services the control plane created). Everything started is stopped
-by `stop`, by process group; the network's namespaces go with the network.
+`sync` reapplies the EndpointSlices, DNS and address translation after anything
+changed (an `up`, a new workload, Services the control plane created).
+Everything started is stopped by `stop`, by process group, the kubelet's loop
+with it; the network's namespaces go with the network.
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,9 +44,9 @@ from components.model import FabricManifests
 from components.model import ClusterSpec
 
 from .apiserver import SERVICE_CLUSTER_IP_RANGE, ControlPlane
-from .kubeapi import KubeClient
+from .kubeapi import KubeClient, KubeError
 from .netns import PodNetwork
-from .pods import LocalPod, PodSpec, http_status, pod_spec
+from .pods import LocalPod, PodError, PodSpec, http_status, pod_spec
 
 if TYPE_CHECKING:
     from ..runner.fabric import Fabric
@@ -50,6 +56,8 @@ DATAPLANE_PORT = 4443
 READINESS_PORT = 4445
 SLICE_MANAGER = "clusterfabric.local"
 DEFAULT_TIMEOUT = 120.0
+KUBELET_PERIOD = 1.0
+"""Seconds between two refreshes of the pods' Secret volumes (a kubelet: its sync period, 60 s by default)."""
 
 
 class LocalRunError(RuntimeError):
@@ -83,17 +91,22 @@ def _service_names(name: str, namespace: str) -> list[str]:
 
 
 class LocalFabric:
-    """The ClusterLink clusters of `fabric`, their platforms running as pods against `planes` (see module doc)."""
+    """The ClusterLink clusters of `fabric` that have an API server in `planes`, their platforms running as pods
+    against them (see module doc)."""
 
     def __init__(self, fabric: FabricManifests, planes: dict[str, ControlPlane], directory: Path, network: PodNetwork):
         self.fabric, self.planes, self.directory, self.network = fabric, planes, directory, network
-        self.clusters: dict[str, ClusterSpec] = {c.name: c for c, _ in fabric.clusterlink_clusters()}
+        self.clusters: dict[str, ClusterSpec] = {c.name: c for c, _ in fabric.clusterlink_clusters() if c.name in planes}
         self.gateways: dict[str, str] = {}
         """Cluster -> the address its gateway host resolves to."""
         self.pods: list[RunningPod] = []
         self._restarts = 0
         self._routes: dict[str, tuple[list[tuple[str, int, str, int]], dict[str, tuple[str, str]]]] = {}
         """Cluster -> (its Services' address translations, their DNS names), as of the last `sync`."""
+        self._stopping = threading.Event()
+        self._kubelet = threading.Thread(target=self._refresh_volumes_until_stopped, name="kubelet", daemon=True)
+        self.kubelet_errors: list[str] = []
+        """The kubelet loop's last failures (at most 10), for a test's message."""
 
     # --- bringing it up -----------------------------------------------------------------
 
@@ -111,6 +124,7 @@ class LocalFabric:
         for running in prepared:
             self._wait_ready(running, timeout)
         self.wait_peers_reachable(timeout)
+        self._kubelet.start()
         return self
 
     def _prepare_platform(self, cluster: str, deployment: str, files: dict[str, bytes] | None = None,
@@ -121,7 +135,7 @@ class LocalFabric:
         plane = self.planes[cluster]
         spec = pod_spec(plane.client(), (plane.directory / "pki" / "ca.crt").read_bytes(), namespace, deployment,
                         name, address)
-        spec.files.update(files or {})
+        spec.replace_files(files or {})
         return self._register(cluster, spec, netns, address)
 
     def _register(self, cluster: str, spec: PodSpec, netns: str, address: str) -> RunningPod:
@@ -202,9 +216,37 @@ class LocalFabric:
             self._wait_ready(running, timeout)
 
     def stop(self) -> None:
-        """Stop every pod this fabric started (by process group), workloads first."""
+        """Stop the kubelet's loop, then every pod this fabric started (by process group), workloads first."""
+        self._stopping.set()
+        if self._kubelet.is_alive():
+            self._kubelet.join(timeout=30)
         for running in reversed(self.pods):
             running.pod.stop()
+
+    def refresh_secret_volumes(self) -> list[str]:
+        """The kubelet's part: each running pod's whole-Secret volumes given their Secrets' contents, where these
+        changed; the pods updated. A Secret missing (deleted to be replaced) leaves the pod's files as they are,
+        as the kubelet does."""
+        updated = []
+        for running in list(self.pods):  # a snapshot: workloads are added from the test's thread
+            pod = running.pod
+            for mount, secret in pod.spec.secret_volumes.items():
+                try:
+                    data = {key: base64.b64decode(value) for key, value in (self.client(running.cluster).read(
+                        "v1", "Secret", secret, running.namespace).get("data") or {}).items()}
+                except KeyError:
+                    continue
+                if data != pod.volume(mount) and pod.running():
+                    pod.update_volume(mount, data)
+                    updated.append(f"{running.cluster}/{running.name}:{mount}")
+        return updated
+
+    def _refresh_volumes_until_stopped(self) -> None:
+        while not self._stopping.wait(KUBELET_PERIOD):
+            try:
+                self.refresh_secret_volumes()
+            except (KubeError, PodError, OSError) as err:  # a pod stopped meanwhile: the next round sees it
+                self.kubelet_errors = [*self.kubelet_errors[-9:], str(err)]
 
     def pod(self, cluster: str, prefix: str) -> RunningPod:
         """The newest running pod of `cluster` whose name starts with `prefix` (`cl-dataplane`)."""
@@ -349,11 +391,11 @@ class LocalRun:
 
 @contextmanager
 def run_locally(fabric_dir: Path, work_dir: Path, progress: Callable[[str], None] = lambda line: None,
-                timeout: float = DEFAULT_TIMEOUT) -> Iterator[LocalRun]:
-    """The ClusterLink clusters of the fabric at `fabric_dir`, for real on this machine: a copy of the program
-    and of the fabric (`run.fabric.fabric_dir`, free to edit) in `work_dir` with a state backend of their own,
-    an API server per cluster, every stack up, every platform running. Everything started is stopped, and
-    every namespace deleted, on leaving, also on failure."""
+                timeout: float = DEFAULT_TIMEOUT, clusters: list[str] | None = None) -> Iterator[LocalRun]:
+    """The ClusterLink clusters of the fabric at `fabric_dir` (or those of `clusters`), for real on this machine: a
+    copy of the program and of the fabric (`run.fabric.fabric_dir`, free to edit) in `work_dir` with a state backend
+    of their own, an API server per cluster, every stack up, every platform running. Everything started is
+    stopped, and every namespace deleted, on leaving, also on failure."""
     from .apiserver import control_planes, default_crds, start_all
     from ..runner.fabric import ClusterTarget, Fabric
     from ..toolchain import copy_program, pulumi_env
@@ -364,7 +406,7 @@ def run_locally(fabric_dir: Path, work_dir: Path, progress: Callable[[str], None
     base = {k: v for k, v in os.environ.items() if k not in (
         "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")}
     model = Fabric(project / "fabric", project_dir=project).load()
-    clusters = [c.name for c, _ in model.clusterlink_clusters()]
+    clusters = [c.name for c, _ in model.clusterlink_clusters() if clusters is None or c.name in clusters]
     planes = control_planes(clusters, work_dir / "apiservers")
     try:
         start_all(planes, default_crds(), progress=progress)

@@ -8,7 +8,11 @@ fabric declared is run here by hand, from the object the API server holds:
 - each `volumeMount` of a Secret volume as files at its mount path (one key with
   `subPath`, every key otherwise), read from the API server: a tmpfs over
   `/etc/ssl` and `/run` in a private mount namespace holds them, so the host's
-  files are never touched;
+  files are never touched. A whole Secret is laid out as the kubelet's atomic
+  writer does (each key a link through `..data` to a hidden directory), and
+  `update_volume` swaps in new contents as the kubelet does when the Secret
+  changes: all files at once, by renaming `..data` (a subPath mount, as in
+  Kubernetes, never changes in a running pod);
 - a token of the pod's ServiceAccount (TokenRequest) with the API server's CA
   and the namespace, at `/var/run/secrets/kubernetes.io/serviceaccount`, and
   `KUBERNETES_SERVICE_HOST/PORT` leading to the API server through a loopback
@@ -25,6 +29,7 @@ from __future__ import annotations
 import base64
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import time
@@ -63,6 +68,15 @@ class PodSpec:
     """Absolute path in the pod -> content."""
     labels: dict[str, str] = field(default_factory=dict)
     """The pod's labels (a Deployment's pod template's)."""
+    secret_volumes: dict[str, str] = field(default_factory=dict)
+    """Mount path -> name of each Secret mounted whole: the kubelet keeps those files in line with the Secret."""
+
+    def replace_files(self, files: dict[str, bytes]) -> None:
+        """Run with these files instead (to try the pod with others); a Secret volume they replace files of is no
+        longer kept in line with its Secret."""
+        self.files.update(files)
+        self.secret_volumes = {mount: secret for mount, secret in self.secret_volumes.items()
+                               if not any(os.path.dirname(path) == mount for path in files)}
 
 
 def binary_of(image: str, tools: Path = TOOLS) -> Path:
@@ -127,14 +141,17 @@ def pod_spec(client: KubeClient, ca_pem: bytes, namespace: str, deployment: str,
     container = template["containers"][0]
     volumes = {v["name"]: v for v in template.get("volumes", [])}
     files: dict[str, bytes] = {}
+    secret_volumes: dict[str, str] = {}
     for mount in container.get("volumeMounts", []):
         files.update(_secret_files(client, namespace, volumes[mount["name"]], mount))
+        if not mount.get("subPath"):
+            secret_volumes[mount["mountPath"].rstrip("/")] = volumes[mount["name"]]["secret"]["secretName"]
     if template.get("automountServiceAccountToken", True):
         account = template.get("serviceAccountName") or "default"
         files.update(_service_account_files(client, namespace, account, ca_pem))
     fields = {"metadata.namespace": namespace, "metadata.name": pod_name, "status.podIP": pod_ip}
     return PodSpec(pod_name, namespace, binary_of(container["image"], tools), list(container.get("args", [])),
-                   _env(container, fields), files, dict(pod_template["metadata"].get("labels", {})))
+                   _env(container, fields), files, dict(pod_template["metadata"].get("labels", {})), secret_volumes)
 
 
 def _mount_root(path: str) -> str:
@@ -145,15 +162,38 @@ def _mount_root(path: str) -> str:
     raise PodError(f"{path}: the local runner mounts files under {' and '.join(MOUNT_ROOTS)} only")
 
 
+def _in_pod(path: str) -> str:
+    """Where `path` is in the pod's mount namespace, its directory's links resolved (/var/run is /run)."""
+    return os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
+
+
+def _atomic_volume(mount: str, sources: dict[str, Path], generation: int) -> list[str]:
+    """Shell lines writing a Secret volume as the kubelet's atomic writer does: the files into a new hidden
+    directory, `..data` pointed at it by a rename (a reader, such as ClusterLink's certificate watcher, sees all
+    old files or all new ones), each key a link through `..data`, the previous directory removed."""
+    volume, new = shlex.quote(_in_pod(mount)), f"..{generation}"
+    lines = [f"mkdir -p {volume}/{new}"]
+    lines += [f"cp {shlex.quote(str(source))} {volume}/{new}/{shlex.quote(key)}" for key, source in sorted(sources.items())]
+    lines += [f"ln -sfn {new} {volume}/..data_tmp", f"mv -T {volume}/..data_tmp {volume}/..data"]
+    lines += [f"ln -sfn ..data/{shlex.quote(key)} {volume}/{shlex.quote(key)}" for key in sorted(sources)]
+    if generation:
+        lines.append(f"rm -rf {volume}/..{generation - 1}")
+    return lines
+
+
 def _script(spec: PodSpec, directory: Path) -> str:
     """The shell that sets up the pod's mount namespace, then becomes the pod's program."""
     lines = ["set -eu"]
     for root in sorted({_mount_root(path) for path in spec.files}):
         lines.append(f"mount -t tmpfs -o mode=0755 tmpfs {shlex.quote(root)}")
-    for index, path in enumerate(sorted(spec.files)):
-        target = os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
-        lines.append(f"mkdir -p {shlex.quote(os.path.dirname(target))}")
-        lines.append(f"cp {shlex.quote(str(directory / 'files' / str(index)))} {shlex.quote(target)}")
+    sources = {path: directory / "files" / str(index) for index, path in enumerate(sorted(spec.files))}
+    for mount in sorted(spec.secret_volumes):
+        lines += _atomic_volume(mount, {os.path.basename(p): s for p, s in sources.items()
+                                        if os.path.dirname(p) == mount}, 0)
+    for path, source in sources.items():
+        if os.path.dirname(path) not in spec.secret_volumes:
+            lines.append(f"mkdir -p {shlex.quote(os.path.dirname(_in_pod(path)))}")
+            lines.append(f"cp {shlex.quote(str(source))} {shlex.quote(_in_pod(path))}")
     lines.append(f"mount --bind {shlex.quote(str(directory / 'hosts'))} /etc/hosts")
     lines.append("exec " + " ".join(shlex.quote(a) for a in [str(spec.binary), *spec.args]))
     return "\n".join(lines)
@@ -168,6 +208,7 @@ class LocalPod:
     address: str
     directory: Path
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    _volume_generations: dict[str, int] = field(default_factory=dict, repr=False)
 
     @property
     def log(self) -> Path:
@@ -203,6 +244,29 @@ class LocalPod:
                 env=env, cwd=self.directory, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True)
         return self
+
+    def volume(self, mount: str) -> dict[str, bytes]:
+        """The files of the Secret volume at `mount`, by key, as the pod has them."""
+        return {os.path.basename(p): data for p, data in self.spec.files.items() if os.path.dirname(p) == mount}
+
+    def update_volume(self, mount: str, data: dict[str, bytes]) -> None:
+        """Swap new contents into the Secret volume at `mount` of the running pod, as the kubelet does."""
+        generation = self._volume_generations.get(mount, 0) + 1
+        staged = self.directory / f"volume-{generation}"
+        staged.mkdir()
+        try:
+            for key, content in data.items():
+                (staged / key).write_bytes(content)
+            script = "\n".join(["set -eu", *_atomic_volume(mount, {k: staged / k for k in data}, generation)])
+            done = subprocess.run(["nsenter", "--target", str(self.pid), "--mount", "sh", "-c", script],
+                                  capture_output=True, text=True, timeout=30)
+            if done.returncode != 0:
+                raise PodError(f"{self.spec.name}: updating {mount}: {done.stderr.strip()}")
+        finally:
+            shutil.rmtree(staged)  # key material: not left beside the pod
+        self._volume_generations[mount] = generation
+        self.spec.files = {p: c for p, c in self.spec.files.items() if os.path.dirname(p) != mount}
+        self.spec.files.update({f"{mount}/{key}": content for key, content in data.items()})
 
     def wait(self, timeout: float) -> int | None:
         """The exit status once the pod's program ends within `timeout` seconds (None: still running)."""
@@ -281,7 +345,7 @@ def run_deployment_pod(plane: "ControlPlane", network: PodNetwork, namespace: st
     network_namespace, address = network.add_pod(name)
     ca_pem = (plane.directory / "pki" / "ca.crt").read_bytes()
     spec = pod_spec(plane.client(), ca_pem, namespace, deployment, name, address, tools)
-    spec.files.update(files or {})
+    spec.replace_files(files or {})
     url = urlparse(plane.url or "")
     pod = LocalPod(spec, network_namespace, address, directory / name)
     return pod.start(hosts or {}, network, (url.hostname or "127.0.0.1", url.port or 443))

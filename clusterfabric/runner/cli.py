@@ -68,7 +68,10 @@ def _parser() -> argparse.ArgumentParser:
         added.set_defaults(run=run)
         return added
 
-    _fabric_dir_option(command("validate", validate_command, "check a fabric's manifests offline"))
+    checked = command("validate", validate_command, "check a fabric's manifests offline")
+    _fabric_dir_option(checked)
+    checked.add_argument("--deployed", action="store_true", help="also warn about the deployed certificates that "
+                         "expire soon (reads the stacks' outputs: needs the backend)")
     offline = command("plan", plan_command, "what each stack would declare, evaluated under mocks")
     offline.add_argument("--offline", action="store_true", required=True,
                          help="evaluate under Pulumi's mocks: no engine, no credentials (the only mode so far)")
@@ -88,6 +91,13 @@ def _parser() -> argparse.ArgumentParser:
     servers.add_argument("--crds", type=Path, help="CRDs to install (default: the upstream CRDs in clusterfabric/crds)")
     _fabric_dir_option(command("rotate-passphrase", rotate_passphrase_command, "re-encrypt every stack's secrets "
                                "under a new random passphrase (all stacks or none) and keep it in the passphrase file"))
+    rotation = command("rotate-certificates", rotate_certificates_command, "renew a peer's certificate, or roll the "
+                       "fabric CA over (trust both, reissue, drop the old), one up per phase; run again to resume")
+    _fabric_options(rotation, stacks=False)
+    rotated = rotation.add_mutually_exclusive_group(required=True)
+    rotated.add_argument("--peer", help="issue this peer's certificate again (a new key, the same fabric CA)")
+    rotated.add_argument("--fabric-ca", action="store_true", help="roll the fabric CA over: every peer trusts the "
+                         "old and a new CA, then gets a certificate of the new one, then drops the old")
     clear = command("clear-pending", clear_pending_command, "drop the operations an interrupted run left pending in "
                     "a stack's state (the next up makes their resources again)")
     _fabric_dir_option(clear)
@@ -112,6 +122,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def validate_command(args: argparse.Namespace) -> int:
     problems, warnings = validate(args.fabric)
+    if args.deployed and not problems:
+        from .fabric import Fabric
+
+        expiring = Fabric(args.fabric.absolute()).certificate_expiry()
+        problems += [str(e) for e in expiring if e.expired]
+        warnings += [str(e) for e in expiring if not e.expired]
     for line in problems:
         print(line, file=sys.stderr)
     for line in warnings:
@@ -132,6 +148,22 @@ def rotate_passphrase_command(args: argparse.Namespace) -> int:
         print(f"clusterfabric: {err}", file=sys.stderr)
         return 1
     return 0
+
+
+def rotate_certificates_command(args: argparse.Namespace) -> int:
+    from .rotation import RotationError
+
+    fabric = _fabric(args)
+    try:
+        with _stopped_on_signals():
+            done = fabric.rotate_certificates(peer=args.peer, fabric_ca=args.fabric_ca,
+                                              progress=lambda line: print(f"==> {line}", file=sys.stderr, flush=True))
+    except RotationError as err:
+        print(f"clusterfabric: {err}", file=sys.stderr)
+        return 1
+    for phase in done.phases:
+        print(f"{phase.name}:\n{table(phase.result)}")
+    return 0 if done.ok else 1
 
 
 def clear_pending_command(args: argparse.Namespace) -> int:
@@ -227,9 +259,10 @@ def _fabric_dir_option(command: argparse.ArgumentParser) -> None:
                          help="fabric directory, from the current directory (default: config)")
 
 
-def _fabric_options(command: argparse.ArgumentParser) -> None:
+def _fabric_options(command: argparse.ArgumentParser, stacks: bool = True) -> None:
     _fabric_dir_option(command)
-    command.add_argument("--stack", action="append", help="only this stack (repeatable; default: all)")
+    if stacks:
+        command.add_argument("--stack", action="append", help="only this stack (repeatable; default: all)")
     command.add_argument("--parallel", type=int, default=1, help="stacks run at once when independent (default 1)")
     command.add_argument("-v", "--verbose", action="store_true", help="also print each resource step as it happens")
     command.add_argument("--force", action="store_true",
@@ -305,6 +338,7 @@ def table(result) -> str:
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines += [f"fabric: {note}" for note in result.notes]
+    lines += [f"{'error' if e.expired else 'warning'}: {e}" for e in result.expiring]
     for s in result.stacks:
         if s.message and (not s.ok or s.result in ("planned offline", "not applicable")):
             lines.append(f"{s.stack}: {s.message}")

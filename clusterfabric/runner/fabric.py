@@ -18,7 +18,8 @@ a change is refused, naming the importers, unless `force=True`.
 
 This module schedules and runs the stacks; beside it, one job each: results.py (how a run went),
 refusals.py (why a stack's operation must not run: its inputs, safe deletion), stack_config.py (a stack's config
-for a run), events.py (the engine's events translated), recovery.py (advice after an interrupted run).
+for a run), events.py (the engine's events translated), recovery.py (advice after an interrupted run), rotation.py
+(the certificates' rotation, phase by phase).
 """
 
 from __future__ import annotations
@@ -29,13 +30,16 @@ import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from pulumi import automation as auto
 
-from components.contract import PLANNED_PEERS_ENV, ClusterTarget, render_directory_of, renders, target_from_config
+from components.contract import (CERTIFICATE_EXPIRY_OUTPUT, PLANNED_PEERS_ENV, ClusterTarget, render_directory_of,
+                                 renders, target_from_config)
 from components.model import FabricManifests, Graph, InputError, check_fabric, dependencies, load_fabric, run_order
+from components.model.certificates import Expiry, expiring
 from components.model.errors import Problem
 
 from ..gitops.drift import Drift, folder_drift
@@ -48,6 +52,9 @@ from .recovery import checkpoint_path, command_error, pending_advice, pending_in
 from .refusals import destroy_refusal, input_refusal, problems_by_stack, removal_refusal
 from .results import FabricResult, Operation, StackResult
 from .stack_config import prepare
+
+if TYPE_CHECKING:
+    from .rotation import RotationResult
 
 
 class UnknownStackError(KeyError):
@@ -109,8 +116,10 @@ class Fabric:
     def preview(self, stacks: list[str] | None = None) -> FabricResult:
         return self._run("preview", stacks)
 
-    def up(self, stacks: list[str] | None = None) -> FabricResult:
-        return self._run("up", stacks)
+    def up(self, stacks: list[str] | None = None, *, stack_env: dict[str, dict[str, str]] | None = None) -> FabricResult:
+        """`stack_env`: variables for one stack's run only, by stack (a certificate rotation asks the CA owner for
+        its next state through one)."""
+        return self._run("up", stacks, stack_env)
 
     def refresh(self, stacks: list[str] | None = None) -> FabricResult:
         return self._run("refresh", stacks)
@@ -118,7 +127,8 @@ class Fabric:
     def destroy(self, stacks: list[str] | None = None) -> FabricResult:
         return self._run("destroy", stacks)
 
-    def _run(self, operation: Operation, stacks: list[str] | None) -> FabricResult:
+    def _run(self, operation: Operation, stacks: list[str] | None,
+             stack_env: dict[str, dict[str, str]] | None = None) -> FabricResult:
         check_backend(self.env)
         fabric, problems = self._checked()
         graph = dependencies(fabric)
@@ -126,9 +136,10 @@ class Fabric:
         if operation == "destroy":
             order.reverse()
         notes = self._leftover_notes()
-        run = _Run(operation, fabric, graph, frozenset(order), problems)
+        run = _Run(operation, fabric, graph, frozenset(order), problems, stack_env=stack_env or {})
         results = self._scheduled(run, order, _waits(graph, order, operation))
-        return FabricResult(operation, [results[s] for s in order], self.policy_packs, notes)
+        expiring = self._expiring(run) if operation == "preview" else []
+        return FabricResult(operation, [results[s] for s in order], self.policy_packs, notes, expiring)
 
     def _scheduled(self, run: _Run, order: list[str], waits: dict[str, set[str]]) -> dict[str, StackResult]:
         """Each stack's result: run in `order` once the stacks it waits for are done, up to `parallel` at once;
@@ -164,6 +175,28 @@ class Fabric:
         for note in notes:
             self._emit("fabric", "diagnostic", f"warning: {note}")
         return notes
+
+    def certificate_expiry(self) -> list[Expiry]:
+        """The deployed ClusterLink certificates that expire within fabric.yaml's warning window, or have expired,
+        as the stacks published their dates (`certificateExpiry`)."""
+        fabric = self.load()
+        return self._expiring(_Run("preview", fabric, dependencies(fabric), frozenset(), {}))
+
+    def _expiring(self, run: _Run) -> list[Expiry]:
+        settings, now = run.fabric.spec.certificates, datetime.now(timezone.utc)
+        found = []
+        for spec, _ in run.fabric.clusterlink_clusters():
+            published = (self.deployed_outputs(spec.name, run) or {}).get(CERTIFICATE_EXPIRY_OUTPUT) or {}
+            found += expiring(spec.name, published, settings.expiryWarningDays, now)
+        return found
+
+    def rotate_certificates(self, *, peer: str | None = None, fabric_ca: bool = False,
+                            progress: Callable[[str], None] = lambda line: None) -> RotationResult:
+        """Renew `peer`'s certificate, or roll the fabric CA over (resuming an interrupted rollover): one `up` of
+        the ClusterLink stacks per phase, in dependency order (see `clusterfabric.runner.rotation`)."""
+        from .rotation import rotate
+
+        return rotate(self, peer=peer, fabric_ca=fabric_ca, progress=progress)
 
     def rotate_passphrase(self, progress: Callable[[str], None] = lambda line: None) -> list[str]:
         """Re-encrypt every stack of the project's backend under a new random passphrase, all or none
@@ -340,7 +373,7 @@ class Fabric:
         A Lattice stack reads those previewed before it in the run as they will publish, their ARNs and ids not
         known yet (components/stack.py), as a preview shows what is still to be created."""
         planned = run.planned() if run.fabric.spec.cluster(name).dataplane == "lattice" else frozenset()
-        missing = sorted(d for d in run.graph.hard[name] - planned if not self._deployed_outputs(d, run))
+        missing = sorted(d for d in run.graph.hard[name] - planned if not self.deployed_outputs(d, run))
         return f"{', '.join(missing)} not deployed yet" if missing else None
 
     def _ready_to_change(self, run: _Run, name: str, planned: frozenset[str] = frozenset()) -> _Ready:
@@ -348,8 +381,9 @@ class Fabric:
         touched (a refused run writes no config, checkpoint or history), then, unless forced, for removing exports
         others import. `planned`: the stacks previewed in this run, read as what they will publish."""
         _refuse(input_refusal(run.fabric, name, run.problems.get(name, []),
-                              lambda peer: self._deployed_outputs(peer, run), planned))
-        ready = self._ready(run, name, {PLANNED_PEERS_ENV: ",".join(sorted(planned))} if planned else None)
+                              lambda peer: self.deployed_outputs(peer, run), planned))
+        env = {**run.stack_env.get(name, {}), **({PLANNED_PEERS_ENV: ",".join(sorted(planned))} if planned else {})}
+        ready = self._ready(run, name, env or None)
         if not self.force:
             _refuse(removal_refusal(run.fabric, name, ready.outputs()))
         return ready
@@ -422,11 +456,12 @@ class Fabric:
                 run.outputs[name] = outputs
         return outputs
 
-    def _deployed_outputs(self, name: str, run: _Run) -> dict[str, Any] | None:
-        """The stack's outputs, None when there is no such stack yet. Any other failure to read it (no backend, no
-        credentials) is raised: taking it for "not deployed" would pass a mock evaluation off as a preview."""
+    def deployed_outputs(self, name: str, run: _Run | None = None) -> dict[str, Any] | None:
+        """The stack's outputs (in a `run`, as that run reads them), None when there is no such stack yet. Any other
+        failure to read it (no backend, no credentials) is raised: taking it for "not deployed" would pass a mock
+        evaluation off as a preview."""
         try:
-            return self._outputs(name, run)
+            return self._outputs(name, run) if run else self.outputs(name)
         except auto.errors.CommandError as err:
             if "no stack named" in str(err):
                 return None
@@ -482,6 +517,8 @@ class _Run:
     """The fake Lattice API the run's offline stacks create in, one after the other (clusterfabric.offline.lattice_fake)."""
     previewed: set[str] = field(default_factory=set)
     """Stacks whose preview succeeded in this run: what they will publish is what their manifests say."""
+    stack_env: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Variables for one stack's run only, by stack."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def planned(self) -> frozenset[str]:

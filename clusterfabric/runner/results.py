@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from components.model.certificates import Expiry
+
 Operation = Literal["preview", "up", "refresh", "destroy"]
 Result = Literal["succeeded", "failed", "refused", "skipped", "planned offline", "not applicable"]
 
@@ -45,10 +47,12 @@ class FabricResult:
     policy_packs: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     """About the run as a whole: plugin processes an earlier, killed run left behind."""
+    expiring: list[Expiry] = field(default_factory=list)
+    """For a preview: the fabric's deployed certificates that expire soon (a warning) or have expired (an error)."""
 
     @property
     def ok(self) -> bool:
-        return all(s.ok for s in self.stacks)
+        return all(s.ok for s in self.stacks) and not any(e.expired for e in self.expiring)
 
     def stack(self, name: str) -> StackResult:
         return next(s for s in self.stacks if s.stack == name)

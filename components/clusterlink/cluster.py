@@ -8,6 +8,7 @@ import pulumi
 from pydantic import BaseModel, ConfigDict
 
 from ..model import ClusterManifests, ClusterSpec, PeerInfo
+from ..model.certificates import CertificateSettings
 from ..model import clusterlink as cl
 from ..model.clusterlink import API_VERSION
 from ..moved import FormerWrapper, former_child, urn_type
@@ -31,6 +32,8 @@ class ClusterLinkArgs(BaseModel):
     """This peer's private key (PEM), a Pulumi secret."""
     namespace_options: Callable[[str], pulumi.ResourceOptions]
     """Options making a child wait for its namespace."""
+    certificate_validity: CertificateSettings = CertificateSettings()
+    """How long the cluster's own certificates are issued for."""
 
 
 class ClusterLinkCluster(pulumi.ComponentResource):
@@ -50,7 +53,7 @@ class ClusterLinkCluster(pulumi.ComponentResource):
 
         self.platform = Platform.planned(f"{name}-platform", PlatformPlan(args.spec.name, settings, {
             "fabric_ca_cert": args.fabric_ca_cert, "peer_cert": args.peer_cert, "peer_key": args.peer_key,
-        }), under(settings.namespace))
+        }, args.certificate_validity), under(settings.namespace))
 
         peers = {p: info.gateways for p, info in args.remote_peers.items()}
         for peer in m.of_kind(cl.Peer):  # peers outside the fabric, declared by hand

@@ -23,16 +23,17 @@ declared; only the Secrets carry Outputs (key material, Pulumi secrets).
 annotations as types.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NotRequired, Optional, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from ..component import Component
+from ..model.certificates import CertificateSettings
 from ..model.clusterlink import ClusterLinkSettings
 from ..model.validation import parse, whole_numbers
-from .certificates import CLIENT, SERVER, Certificate, chain
+from .certificates import CLIENT, SERVER, Certificate, issuer_of
 
 CONTROLPLANE = "cl-controlplane"
 DATAPLANE = "cl-dataplane"
@@ -90,7 +91,8 @@ class PlatformArgs(TypedDict):
     """Where the images come from: a registry host (optionally :port) and path; default ghcr.io/clusterlink-net;
     "" for bare image names."""
     fabric_ca_cert: pulumi.Input[str]
-    """The fabric CA's certificate (PEM): peers trust each other through it."""
+    """The fabric CA's certificate (PEM): peers trust each other through it. During a rollover of the fabric CA,
+    both CAs' certificates (a PEM bundle)."""
     peer_cert: pulumi.Input[str]
     """This peer's certificate (PEM), issued by the fabric CA."""
     peer_key: pulumi.Input[str]
@@ -206,11 +208,17 @@ def platform_objects(settings: ClusterLinkSettings) -> list[dict[str, Any]]:
 @dataclass(frozen=True)
 class PlatformPlan:
     """A platform: the peer's name, its settings (validated) and `certificates`, the fabric_ca_cert, peer_cert
-    and peer_key as PlatformArgs has them."""
+    and peer_key as PlatformArgs has them; `validity`: how long the cluster's own certificates are issued for."""
 
     peer: str
     settings: ClusterLinkSettings
     certificates: Any
+    validity: CertificateSettings = field(default_factory=CertificateSettings)
+
+
+def peer_chain(peer_cert: pulumi.Input[str], fabric_ca_cert: pulumi.Input[str]) -> pulumi.Output[str]:
+    """`cert.pem`: the peer's certificate followed by its issuer's, the fabric CA of the bundle that signed it."""
+    return pulumi.Output.all(peer_cert, fabric_ca_cert).apply(lambda pems: pems[0] + issuer_of(*pems))
 
 
 class Platform(Component[PlatformPlan]):
@@ -229,16 +237,20 @@ class Platform(Component[PlatformPlan]):
         self._make(name, PlatformPlan(args["peer"], platform_settings(name, args), args), opts)
 
     def _declare(self, name: str, plan: PlatformPlan) -> None:
-        settings, certificates = plan.settings, plan.certificates
+        settings, certificates, validity = plan.settings, plan.certificates, plan.validity
         ns = settings.namespace
         child = pulumi.ResourceOptions(parent=self)
 
         # This cluster's own CA and the two certificates it signs, as `deploy peer` makes them.
-        ca = Certificate(f"{name}-{CA_SECRET}", CA_SECRET, is_ca=True, opts=child)
-        controlplane = Certificate(f"{name}-{CONTROLPLANE}-certificate", CONTROLPLANE, issuer=ca,
+        ca = Certificate(f"{name}-{CA_SECRET}", CA_SECRET, validity, is_ca=True, opts=child)
+        controlplane = Certificate(f"{name}-{CONTROLPLANE}-certificate", CONTROLPLANE, validity, issuer=ca,
                                    dns_names=[CONTROLPLANE], usages=(SERVER,), opts=child)
-        dataplane = Certificate(f"{name}-{DATAPLANE}-certificate", DATAPLANE, issuer=ca,
+        dataplane = Certificate(f"{name}-{DATAPLANE}-certificate", DATAPLANE, validity, issuer=ca,
                                 dns_names=[DATAPLANE], usages=(CLIENT,), opts=child)
+        # Not a class annotation: the component provider host would take it for an output of the package.
+        self.expiry = {CA_SECRET: ca.not_after(), CONTROLPLANE: controlplane.not_after(),
+                       DATAPLANE: dataplane.not_after()}
+        """The notAfter of the cluster's own CA and of the two certificates it signs, by Secret."""
 
         def secret(resource: str, data: dict[str, Any]) -> k8s.core.v1.Secret:
             return k8s.core.v1.Secret(
@@ -250,7 +262,7 @@ class Platform(Component[PlatformPlan]):
             secret(CONTROLPLANE, {"cert": controlplane.chain_pem, "key": controlplane.key_pem}),
             secret(DATAPLANE, {"cert": dataplane.chain_pem, "key": dataplane.key_pem}),
             secret(PEER_SECRET, dict(zip(PEER_FILES, (
-                chain(certificates["peer_cert"], certificates["fabric_ca_cert"]), certificates["peer_key"],
+                peer_chain(certificates["peer_cert"], certificates["fabric_ca_cert"]), certificates["peer_key"],
                 certificates["fabric_ca_cert"])))),
         ]
         declared: dict[tuple[str, str], pulumi.CustomResource] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import clusterlink_checks, lattice_checks, lattice_rules
 from .access import blocked_sources
+from .certificates import settings_warnings
 from .clusterlink import Import
 from .errors import InputError, Problem
 from .fabric import FabricManifests
@@ -26,6 +27,7 @@ def check_fabric(fabric: FabricManifests) -> tuple[list[Problem], list[Problem]]
             problems += check_import_sources(spec.name, manifests, catalog)
     problems += clusterlink_checks.check_gateways(fabric.clusterlink_clusters(), fabric.fabric_file)
     warnings += clusterlink_checks.gateway_warnings(fabric.clusterlink_clusters(), fabric.fabric_file)
+    warnings += settings_warnings(fabric.spec.certificates, fabric.fabric_file)
     if not problems:
         problems += lattice_rules.problems(fabric.lattice)
         warnings += lattice_rules.warnings(fabric.lattice)

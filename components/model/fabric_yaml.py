@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .certificates import CertificateSettings
 from .clusterlink import ClusterLinkSettings
 from .kubernetes import DNSLabel
 from .lattice import LatticeFabricSettings, LatticeSettings
@@ -52,6 +53,8 @@ class FabricSpec(BaseModel):
     clusters: list[ClusterSpec] = Field(min_length=1)
     lattice: LatticeFabricSettings = Field(default_factory=LatticeFabricSettings)
     """What holds for all Lattice clusters: raised Service Quotas per account and Region."""
+    certificates: CertificateSettings = Field(default_factory=CertificateSettings)
+    """The ClusterLink certificates' validity, when to warn before they expire, and how long a rotation waits."""
 
     @model_validator(mode="after")
     def _unique_names(self) -> "FabricSpec":

@@ -196,7 +196,7 @@ def test_a_dataplane_certificate_of_another_cluster_is_refused(pods, controlplan
 
 
 def test_a_dataplane_certificate_from_another_fabrics_ca_is_refused(pods, controlplanes):
-    ca = issue("cl-ca", 1, True, None, None)
-    stranger = issue("cl-dataplane", 1, False, ca["cert_pem"], ca["key_pem"], usages=(CLIENT,))
+    ca = issue("cl-ca", 365, True, None, None)
+    stranger = issue("cl-dataplane", 365, False, ca["cert_pem"], ca["key_pem"], usages=(CLIENT,))
     assert refused(dataplane_presenting(pods, controlplanes["central"], (stranger["cert_pem"] + ca["cert_pem"]).encode(),
                                         stranger["key_pem"].encode(), "stranger"))

@@ -177,8 +177,8 @@ def test_a_deny_beats_an_allow(local, fabric):
 
 
 def test_a_peer_whose_certificate_comes_from_another_fabric_cannot_connect(local):
-    ca = issue("another fabric", 1, True, None, None)
-    peer = issue("client", 1, False, ca["cert_pem"], ca["key_pem"])
+    ca = issue("another fabric", 365, True, None, None)
+    peer = issue("client", 365, False, ca["cert_pem"], ca["key_pem"])
     foreign = {PEER_FILES.format("cert.pem"): (peer["cert_pem"] + ca["cert_pem"]).encode(),
                PEER_FILES.format("key.pem"): peer["key_pem"].encode(),
                PEER_FILES.format("ca.pem"): ca["cert_pem"].encode()}

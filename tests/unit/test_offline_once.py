@@ -105,7 +105,7 @@ def test_a_lattice_importer_is_previewed_on_the_engine_once_its_undeployed_expor
         monkeypatch: pytest.MonkeyPatch):
     """It reads them as planned, their ARNs unknown (components/stack.py): not deployed is no reason to plan it
     under mocks any more."""
-    monkeypatch.setattr(Fabric, "_deployed_outputs", lambda self, stack, run: None)  # nothing deployed yet
+    monkeypatch.setattr(Fabric, "deployed_outputs", lambda self, stack, run: None)  # nothing deployed yet
     fabric = Fabric(PROJECT_DIR / "config")
     model = fabric.load()
     run = _Run("preview", model, dependencies(model), frozenset({"cluster3"}), {})
