@@ -32,7 +32,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Collection, Mapping, Sequence
 
 from pulumi import automation as auto
 
@@ -138,7 +138,10 @@ class Fabric:
         notes = self._leftover_notes()
         run = _Run(operation, fabric, graph, frozenset(order), problems, stack_env=stack_env or {})
         results = self._scheduled(run, order, _waits(graph, order, operation))
-        expiring = self._expiring(run) if operation == "preview" else []
+        # A stack whose preview failed has said why in its result; its outputs may not even be readable (a
+        # checkpoint a killed run cut short), so its certificates are not looked at again.
+        failed = {s for s, result in results.items() if not result.ok}
+        expiring = self._expiring(run, skip=failed) if operation == "preview" else []
         return FabricResult(operation, [results[s] for s in order], self.policy_packs, notes, expiring)
 
     def _scheduled(self, run: _Run, order: list[str], waits: dict[str, set[str]]) -> dict[str, StackResult]:
@@ -182,10 +185,12 @@ class Fabric:
         fabric = self.load()
         return self._expiring(_Run("preview", fabric, dependencies(fabric), frozenset(), {}))
 
-    def _expiring(self, run: _Run) -> list[Expiry]:
+    def _expiring(self, run: _Run, skip: Collection[str] = ()) -> list[Expiry]:
         settings, now = run.fabric.spec.certificates, datetime.now(timezone.utc)
         found = []
         for spec, _ in run.fabric.clusterlink_clusters():
+            if spec.name in skip:
+                continue
             published = (self.deployed_outputs(spec.name, run) or {}).get(CERTIFICATE_EXPIRY_OUTPUT) or {}
             found += expiring(spec.name, published, settings.expiryWarningDays, now)
         return found

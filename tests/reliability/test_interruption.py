@@ -163,3 +163,16 @@ def test_a_checkpoint_cut_short_is_explained_with_how_to_put_the_previous_one_ba
     shutil.copy(f"{checkpoint}.bak", checkpoint)
     shutil.copy(f"{checkpoint}.bak.attrs", f"{checkpoint}.attrs")
     exporters_up.up("west", "--expect-no-changes")
+
+
+def test_a_metadata_file_cut_short_fails_only_its_stacks_preview_saying_how_to_remove_it(exporters_up: PulumiProject):
+    fabric = Fabric("config", project_dir=exporters_up.directory, policy_packs=[])
+    attrs = fabric._checkpoint("east").with_name("east.json.attrs")
+    kept = attrs.read_bytes()
+    attrs.write_bytes(b"")  # as a kill while the backend rewrote it in place
+    try:
+        [east] = fabric.preview(["east"]).stacks  # the certificates' expiry is not read from it again: no raise
+    finally:
+        attrs.write_bytes(kept)
+    assert east.result == "failed"
+    assert f"it holds no state: remove it, `rm {attrs}`, and run again" in east.message
