@@ -126,12 +126,13 @@ def test_an_api_server_stopped_mid_up_then_restarted_lets_the_up_converge(tmp_pa
         retried = on_servers(project, planes).up(["east"]).stack("east")
         assert retried.result == "succeeded", retried.message
         assert retried.read_back == []
-        # Nothing twice, nothing left over: the namespaces hold exactly the declared objects.
+        # Nothing twice, nothing left over: the namespaces hold exactly the declared objects. Events are not
+        # objects anyone declares: the restarted API server's repair loops may record some about a Service.
         fabric = on_servers(project, planes)
         declared = declared_objects(fabric._stack("east").export_stack().deployment)
         east = planes["east"].client()
         for namespace in ("bookinfo", "clusterlink-system"):
-            assert east.namespace_objects(namespace) == sorted(
+            assert [o for o in east.namespace_objects(namespace) if not o.startswith("Event/")] == sorted(
                 f"{o['kind']}/{o['metadata']['name']}" for o in declared
                 if o["metadata"].get("namespace") == namespace)
     finally:
