@@ -47,10 +47,11 @@ def repository_root(directory: Path) -> Path:
 def changed_files(directory: Path, base: str) -> list[str]:
     """Files changed since `base` in the repository holding `directory`, committed or not, relative to its root."""
     root = repository_root(directory)
-    if subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}"], cwd=root,
-                      capture_output=True).returncode != 0:
+    try:
+        _git(root, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}")
+    except GitError:
         raise GitError(f"--base {base}: no such commit in the repository at {root} (a branch of the remote may need "
-                       "`git fetch` first, e.g. `git fetch origin main` for --base origin/main)")
+                       "`git fetch` first, e.g. `git fetch origin main` for --base origin/main)") from None
     return sorted(set(_git(root, "diff", "--name-only", base)) | set(_git(root, "ls-files", "--others",
                                                                             "--exclude-standard")))
 
