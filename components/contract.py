@@ -25,7 +25,7 @@ PROJECT = "clusterfabric"
 # --- stack config: `clusterfabric:<key>` -----------------------------------------------------------------------
 
 FABRIC = "fabric"
-"""The fabric directory, relative to the project (default `config`)."""
+"""The fabric directory, relative to the project (default: default_fabric_dir)."""
 RENDER_DIRECTORY = "renderDirectory"
 """Where to render the manifests, relative to the project (default `rendered/<stack>`); "" applies them to the
 cluster of `kubeconfig` instead."""
@@ -35,6 +35,12 @@ AWAIT_READINESS = "awaitReadiness"
 """`true` (default) or `false`: whether the cluster's controllers make objects ready (not a local control plane)."""
 TARGET_KEYS = (KUBECONFIG, AWAIT_READINESS, RENDER_DIRECTORY)
 """The keys that say where a stack's objects go."""
+
+
+def default_fabric_dir(directory: Path) -> Path:
+    """The fabric of a project (or the current directory) that names none: the directory itself when it holds a
+    fabric.yaml (a repository `clusterfabric init` made), else its `config` folder (this repository's layout)."""
+    return directory if (directory / "fabric.yaml").is_file() else directory / "config"
 
 
 def config_key(key: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from components.model import FabricManifests
+from clusterfabric.components.model import FabricManifests
 
 from ..runner.fabric import Fabric
 from ..runner.results import FabricResult, StackResult

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from components.clusterlink.certificates import issue
+from clusterfabric.components.clusterlink.certificates import issue
 
 from .kubeapi import ControlPlaneError, KubeClient, KubeError
 from ..toolchain import PROJECT_DIR, write_private

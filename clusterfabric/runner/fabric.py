@@ -36,11 +36,11 @@ from typing import TYPE_CHECKING, Any, Callable, Collection, Mapping, Sequence
 
 from pulumi import automation as auto
 
-from components.contract import (CERTIFICATE_EXPIRY_OUTPUT, PLANNED_PEERS_ENV, ClusterTarget, render_directory_of,
-                                 renders, target_from_config)
-from components.model import FabricManifests, Graph, InputError, check_fabric, dependencies, load_fabric, run_order
-from components.model.certificates import Expiry, expiring
-from components.model.errors import Problem
+from clusterfabric.components.contract import (CERTIFICATE_EXPIRY_OUTPUT, PLANNED_PEERS_ENV, ClusterTarget,
+                                               default_fabric_dir, render_directory_of, renders, target_from_config)
+from clusterfabric.components.model import FabricManifests, Graph, InputError, check_fabric, dependencies, load_fabric, run_order
+from clusterfabric.components.model.certificates import Expiry, expiring
+from clusterfabric.components.model.errors import Problem
 
 from ..gitops.drift import Drift, folder_drift
 from ..gitops.rendered import finish_folder, owner_mark
@@ -48,6 +48,7 @@ from ..local.kubeapi import KubeClient
 from ..toolchain import PROJECT_DIR, automation_command, check_backend, project_plugins, pulumi_env
 from .events import EngineEvents, Event, EventKind
 from .processes import leftover_advice, leftover_plugins
+from .project import project_name, project_of
 from .recovery import checkpoint_path, command_error, pending_advice, pending_in, pending_operations
 from .refusals import destroy_refusal, input_refusal, problems_by_stack, removal_refusal
 from .results import FabricResult, Operation, StackResult
@@ -67,13 +68,22 @@ class UnknownStackError(KeyError):
 class Fabric:
     """A fabric directory and the Pulumi project that deploys it."""
 
-    def __init__(self, fabric_dir: str | Path = "config", *, project_dir: Path = PROJECT_DIR, parallel: int = 1,
+    def __init__(self, fabric_dir: str | Path | None = None, *, project_dir: Path | None = None, parallel: int = 1,
                  on_event: Callable[[Event], None] | None = None, force: bool = False,
                  policy_packs: list[str] | None = None, env: dict[str, str] | None = None,
                  targets: dict[str, ClusterTarget | None] | None = None):
-        self.project_dir = Path(project_dir).resolve()
-        directory = Path(fabric_dir)
-        self.fabric_dir = (directory if directory.is_absolute() else self.project_dir / directory).resolve()
+        """`fabric_dir`: relative to `project_dir` when that is given, else to the current directory; by default
+        the one there (default_fabric_dir: itself when it holds a fabric.yaml, else `config`). `project_dir`: the
+        Pulumi project whose stacks deploy the fabric; by default the fabric's own (project.py: the fabric
+        directory, or the parent of a folder named `config`), NoProjectError when it has none."""
+        base = Path(project_dir) if project_dir is not None else Path.cwd()
+        directory = Path(fabric_dir) if fabric_dir is not None else default_fabric_dir(base)
+        if project_dir is None:
+            self.fabric_dir = directory.resolve()
+            self.project_dir = project_of(self.fabric_dir)
+        else:
+            self.project_dir = Path(project_dir).resolve()
+            self.fabric_dir = (directory if directory.is_absolute() else self.project_dir / directory).resolve()
         self.parallel = max(1, parallel)
         self.on_event = on_event or (lambda event: None)
         self.force = force
@@ -494,7 +504,7 @@ class Fabric:
 
     def _checkpoint(self, name: str) -> Path | None:
         """The stack's checkpoint file, on a local file backend."""
-        return checkpoint_path(self.env, name)
+        return checkpoint_path(self.env, project_name(self.project_dir), name)
 
     def _command(self) -> auto.PulumiCommand:
         """The Pulumi CLI, found once (making one runs `pulumi version`)."""

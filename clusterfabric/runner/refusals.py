@@ -12,11 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from components.contract import CLUSTERLINK_OUTPUT, LATTICE_OUTPUT, lattice_exports
-from components.model import FabricManifests, Graph
-from components.model.errors import Problem, they
-from components.model.peers import clusterlink_exports, read_peers
-from components.model.removal import importers, removed_exports
+from clusterfabric.components.contract import CLUSTERLINK_OUTPUT, LATTICE_OUTPUT, lattice_exports
+from clusterfabric.components.model import FabricManifests, Graph
+from clusterfabric.components.model.errors import Problem, they
+from clusterfabric.components.model.peers import clusterlink_exports, read_peers
+from clusterfabric.components.model.removal import importers, removed_exports
 
 
 def problems_by_stack(problems: list[Problem], folders: dict[str, Path]) -> dict[str, list[Problem]] | None:

@@ -20,8 +20,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
-from components.contract import ROTATION_OUTPUT
-from components.model.rotation import ROTATION_ENV, RotationState, rollover_steps
+from clusterfabric.components.contract import ROTATION_OUTPUT
+from clusterfabric.components.model.rotation import ROTATION_ENV, RotationState, rollover_steps
 
 from .results import FabricResult
 

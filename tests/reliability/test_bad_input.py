@@ -25,8 +25,8 @@ import pytest
 import pulumi
 
 from clusterfabric.runner.cli import validate
-from components.contract import FABRIC, PROJECT, config_key
-from components.program import run
+from clusterfabric.components.contract import FABRIC, PROJECT, config_key
+from clusterfabric.components.program import run
 from tests.mocks import Declared, declare
 from clusterfabric.toolchain import PROJECT_DIR
 from tests.pulumi_project import PulumiProject, copy_program, project

@@ -10,7 +10,7 @@ import yaml
 
 from clusterfabric.runner import cli
 from clusterfabric.toolchain import PROJECT_DIR
-from components.model.certificates import CertificateSettings, renewal
+from clusterfabric.components.model.certificates import CertificateSettings, renewal
 
 PLATFORM_DOCS = (PROJECT_DIR / "docs" / "clusterlink-platform.md").read_text()
 README = (PROJECT_DIR / "README.md").read_text()

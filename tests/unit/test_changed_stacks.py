@@ -10,7 +10,7 @@ import pytest
 
 from clusterfabric.gitops.comment import GitError, changed_stacks
 from clusterfabric.toolchain import PROJECT_DIR
-from components.model import load_fabric
+from clusterfabric.components.model import load_fabric
 
 
 def git(directory: Path, *args: str) -> None:

@@ -9,8 +9,8 @@ import pytest
 
 from clusterfabric.runner.refusals import destroy_refusal, input_refusal, problems_by_stack, removal_refusal
 from clusterfabric.toolchain import PROJECT_DIR
-from components.model import dependencies, load_fabric
-from components.model.errors import Problem
+from clusterfabric.components.model import dependencies, load_fabric
+from clusterfabric.components.model.errors import Problem
 
 CONFIG = PROJECT_DIR / "config"
 

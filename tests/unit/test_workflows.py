@@ -79,7 +79,7 @@ def deploy_selection(tmp_path: Path, before: str) -> list[str]:
     run in a git repository with one commit, the fabric layer stood in for by scripts that echo."""
     [step] = [s for s in yaml.safe_load((WORKFLOWS / "deploy.yml").read_text())["jobs"]["up"]["steps"]
               if s.get("name") == "Up the changed stacks"]
-    venv = tmp_path / ".venv" / "bin"
+    venv = tmp_path / "toolchain" / "bin"  # what the toolchain action puts on PATH
     venv.mkdir(parents=True)
     (venv / "clusterfabric").write_text("#!/bin/sh\necho \"$@\"\n")
     (venv / "python").write_text("#!/bin/sh\necho east; echo central\n")  # `clusterfabric.gitops.changed`
@@ -91,7 +91,7 @@ def deploy_selection(tmp_path: Path, before: str) -> list[str]:
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=tmp_path, check=True, capture_output=True,
                           text=True).stdout.strip()
     result = subprocess.run(["bash", "-eo", "pipefail", "-c", step["run"]], cwd=tmp_path, capture_output=True,
-                            text=True, env={"PATH": "/usr/bin:/bin", "BEFORE": before.replace("HEAD", head)})
+                            text=True, env={"PATH": f"{venv}:/usr/bin:/bin", "BEFORE": before.replace("HEAD", head)})
     assert result.returncode == 0, result.stderr
     return result.stdout.splitlines()[-1].split()
 
