@@ -27,6 +27,11 @@ class FabricManifests:
     def clusterlink_clusters(self) -> list[tuple[ClusterSpec, ClusterManifests]]:
         return [(c, self.manifests[c.name]) for c in self.spec.clusters if c.dataplane == "clusterlink"]
 
+    def ca_owner(self) -> str | None:
+        """The ClusterLink cluster whose stack holds the fabric CA and issues every peer's certificate: the first
+        in fabric.yaml (None without ClusterLink clusters)."""
+        return next((c.name for c in self.spec.clusters if c.dataplane == "clusterlink"), None)
+
     def import_peers(self, name: str) -> list[str]:
         """The fabric's ClusterLink peers that cluster `name` imports from, sorted: the stacks it reads (a
         hand-written Peer outside the fabric has no stack)."""
