@@ -14,7 +14,9 @@ state kept in `.pulumi/moved/`.
 from __future__ import annotations
 
 import json
+import re
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Callable
 
@@ -118,18 +120,32 @@ def _check(done: Any, stack: str, what: str) -> None:
 
 def moved_state(state: Any, stack: str, projects: tuple[str, str], rendered: tuple[Path, Path]) -> Any:
     """The exported state of `stack` as it is after the move: its URNs in the new project instead of the old one
-    (`projects`: old, new; the stack resource is named after the project too, `<project>-<stack>`), and its
-    rendered manifests' folder (the Kubernetes provider's `renderYamlToDirectory`) where they moved (`rendered`:
-    old, new), as the files are; a changed folder would make the provider replace every object it rendered."""
+    (`projects`: old, new; the stack resource is named after the project too, `<project>-<stack>`), its
+    StackReferences naming the stacks they read in the new project (`<organization>/<project>/<stack>`, their
+    name, id and URN), and its rendered manifests' folder (the Kubernetes provider's `renderYamlToDirectory`)
+    where they moved (`rendered`: old, new), as the files are; a changed folder would make the provider replace
+    every object it rendered. The state is then what the program declares in the new project."""
     (old, new), (old_folder, new_folder) = projects, rendered
     prefix, renamed = f"urn:pulumi:{stack}::{old}::", f"urn:pulumi:{stack}::{new}::"
     root, new_root = f"::pulumi:pulumi:Stack::{old}-{stack}", f"::pulumi:pulumi:Stack::{new}-{stack}"
+    reference = re.compile(rf"^([^/]+)/{re.escape(old)}/([^/]+)$")
+
+    def referenced(name: str) -> str:
+        return reference.sub(rf"\1/{new}/\2", name)
 
     def at(value: Any) -> Any:
         if isinstance(value, str) and value.startswith(prefix):
-            return (renamed + value[len(prefix):]).replace(root, new_root)
+            urn = (renamed + value[len(prefix):]).replace(root, new_root)
+            kind, _, name = urn.rpartition("::")
+            return f"{kind}::{referenced(name)}" if kind.endswith("::pulumi:pulumi:StackReference") else urn
         if value == str(old_folder):
             return str(new_folder)
+        if isinstance(value, Mapping) and value.get("type") == "pulumi:pulumi:StackReference" and "id" in value:
+            return {**rebuilt({k: v for k, v in value.items() if k not in ("id", "inputs", "outputs")}, at),
+                    "id": referenced(value["id"]),
+                    **{part: {**value[part], "name": referenced(value[part]["name"])}
+                       for part in ("inputs", "outputs") if isinstance(value.get(part), Mapping)
+                       and "name" in value[part]}}
         return DESCEND
 
     return rebuilt(state, at)
