@@ -102,3 +102,21 @@ def test_a_first_push_without_an_earlier_commit_deploys_every_stack(tmp_path: Pa
 
 def test_a_push_deploys_the_stacks_its_change_affects(tmp_path: Path):
     assert deploy_selection(tmp_path, "HEAD") == ["up", "--parallel", "2", "--stack", "east", "--stack", "central"]
+
+
+def test_a_fabric_repositorys_workflows_and_actions_pass_actionlint_and_shellcheck(shellcheck: str, tmp_path: Path):
+    from clusterfabric.runner.init import init_fabric
+
+    init_fabric(tmp_path)
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)  # actionlint finds the workflows by the repository
+    result = actionlint(shellcheck, tmp_path)
+    assert (result.returncode, result.stdout + result.stderr) == (0, "")
+    scripts = []
+    for path in sorted(tmp_path.glob(".github/actions/*/action.yml")):
+        for number, step in enumerate(yaml.safe_load(path.read_text())["runs"]["steps"]):
+            if "run" in step:
+                script = tmp_path / f"{path.parent.name}-{number}.sh"
+                script.write_text("#!/usr/bin/env bash\n" + step["run"])
+                scripts.append(str(script))
+    checked = subprocess.run([shellcheck, *scripts], capture_output=True, text=True)
+    assert scripts and (checked.returncode, checked.stdout) == (0, "")
