@@ -34,7 +34,7 @@ def test_the_lifecycle_section_gives_every_certificate_setting_with_its_default(
 
 
 def test_the_readme_shows_the_certificate_commands_as_the_cli_takes_them():
-    shown = [args for args in commands_shown(README) if args[0] in ("rotate-certificates", "validate")]
+    shown = [args for args in commands_shown(README) if args[0] == "rotate-certificates" or "--deployed" in args]
     assert shown == [["validate", "--deployed"], ["rotate-certificates", "--peer", "client"],
                      ["rotate-certificates", "--fabric-ca"]]
     for args in shown:

@@ -61,6 +61,16 @@ def test_init_writes_a_fabric_repository_that_validates(tmp_path: Path):
     assert clusterfabric("validate", cwd=repository).stdout == ".: valid\n"
 
 
+def test_the_readmes_quick_start_runs_the_commands_the_cli_takes():
+    readme = (PROJECT_DIR / "README.md").read_text()
+    quick_start = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    commands = [line.split("#", 1)[0].split()[1:] for line in quick_start.splitlines()
+                if line.startswith("clusterfabric ")]
+    assert commands == [["init"], ["validate"], ["up"]]
+    for args in commands:
+        cli._parser().parse_args(args)
+
+
 def test_init_keeps_every_file_already_there(tmp_path: Path):
     (tmp_path / "fabric.yaml").write_text("name: ours\nclusters:\n  - name: a\n    dataplane: clusterlink\n")
     (tmp_path / ".gitignore").write_text("/secrets/\n")
