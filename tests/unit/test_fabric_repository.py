@@ -4,6 +4,7 @@ tests/engine/test_adoption.py and test_stack_move.py)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from importlib import metadata
@@ -64,8 +65,8 @@ def test_init_writes_a_fabric_repository_that_validates(tmp_path: Path):
 def test_the_readmes_quick_start_runs_the_commands_the_cli_takes():
     readme = (PROJECT_DIR / "README.md").read_text()
     quick_start = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
-    commands = [line.split("#", 1)[0].split()[1:] for line in quick_start.splitlines()
-                if line.startswith("clusterfabric ")]
+    [block] = re.findall(r"```sh\n(.*?)```", quick_start, re.S)
+    commands = [line.split("#", 1)[0].split()[1:] for line in block.splitlines() if line.startswith("clusterfabric ")]
     assert commands == [["init"], ["validate"], ["up"]]
     for args in commands:
         cli._parser().parse_args(args)
