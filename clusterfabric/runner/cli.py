@@ -330,7 +330,12 @@ def _cluster_names(args: argparse.Namespace) -> list[str]:
 def _control_planes(args: argparse.Namespace, clusters: list[str], start: bool):
     from ..local.apiserver import control_planes, default_crds, start_all
 
-    planes = control_planes(clusters)
+    fabric_dir = args.fabric.absolute()
+    try:  # local state lives with the fabric: its project's, else its own directory
+        home = project_of(fabric_dir)
+    except NoProjectError:
+        home = fabric_dir
+    planes = control_planes(clusters, home / ".apiservers")
     if start:
         start_all(planes, args.crds or default_crds(), progress=lambda line: print(line, file=sys.stderr, flush=True))
     return planes

@@ -38,6 +38,8 @@ main()
 GITIGNORE = """# clusterfabric: what stays on this machine.
 # The local backend's state and the passphrase that encrypts its secrets (a shared backend: PULUMI_BACKEND_URL).
 /.pulumi/
+# Local control planes (`clusterfabric apiservers start`): their etcd data, keys and kubeconfigs.
+/.apiservers/
 # Each stack's settings: this machine's encryption salt; clusterfabric writes them on every run.
 /Pulumi.*.yaml
 # Rendered Secrets hold private keys in plain text; the deploy workflow publishes the manifests without them.

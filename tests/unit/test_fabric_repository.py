@@ -104,12 +104,13 @@ def test_the_toolchain_action_installs_this_version_and_the_versions_it_pins(tmp
 def test_the_gitignore_keeps_local_state_settings_and_rendered_secrets_out_of_git(tmp_path: Path):
     init_fabric(tmp_path)
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
-    paths = [".pulumi/passphrase", ".pulumi/state/.pulumi/stacks/f/east.json", "Pulumi.east.yaml",
+    paths = [".pulumi/passphrase", ".pulumi/state/.pulumi/stacks/f/east.json", ".apiservers/east/kubeconfig",
+             "Pulumi.east.yaml",
              "rendered/east/1-manifest/v1-secret-clusterlink-system-cl-ca.yaml",
              "rendered/east/1-manifest/v1-service-default-iperf3-server.yaml", "east/export.yaml", "Pulumi.yaml"]
     ignored = subprocess.run(["git", "check-ignore", "--no-index", *paths], cwd=tmp_path, capture_output=True,
                              text=True).stdout.split()
-    assert ignored == paths[:4]
+    assert ignored == paths[:5]
 
 
 def test_the_default_fabric_of_a_command_is_the_current_directory_when_it_holds_a_fabric_yaml(
