@@ -37,10 +37,14 @@ TARGET_KEYS = (KUBECONFIG, AWAIT_READINESS, RENDER_DIRECTORY)
 """The keys that say where a stack's objects go."""
 
 
+DEFAULT_FABRIC_FOLDER = "config"
+"""The fabric folder of a project whose own directory holds no fabric.yaml (this repository's layout)."""
+
+
 def default_fabric_dir(directory: Path) -> Path:
     """The fabric of a project (or the current directory) that names none: the directory itself when it holds a
     fabric.yaml (a repository `clusterfabric init` made), else its `config` folder (this repository's layout)."""
-    return directory if (directory / "fabric.yaml").is_file() else directory / "config"
+    return directory if (directory / "fabric.yaml").is_file() else directory / DEFAULT_FABRIC_FOLDER
 
 
 def config_key(key: str) -> str:

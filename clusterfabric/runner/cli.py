@@ -15,7 +15,7 @@ from clusterfabric.components.model import InputError, check_fabric, load_fabric
 from ..gitops.comment import GitError
 from ..local.kubeapi import ControlPlaneError
 from ..toolchain import BackendError
-from .project import NoProjectError, project_of
+from .project import NoProjectError, home_of
 from .stack_move import MoveError
 
 
@@ -130,8 +130,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def init_command(args: argparse.Namespace) -> int:
-    from clusterfabric.components.model import load_fabric as load
-
     from ..toolchain import IN_CHECKOUT, PROJECT_DIR
     from .init import init_fabric
     from .stack_move import move_stacks, stacks_elsewhere
@@ -140,7 +138,7 @@ def init_command(args: argparse.Namespace) -> int:
     for written in init_fabric(directory):
         print(f"{'kept' if written.kept else 'wrote'} {written.path.relative_to(directory)}")
     old = args.move_stacks_from or (PROJECT_DIR if IN_CHECKOUT else None)
-    clusters = {c.name for c in load(directory).spec.clusters}
+    clusters = {c.name for c in load_fabric(directory).spec.clusters}
     stacks = stacks_elsewhere(old.absolute(), directory, clusters) if old else []
     if stacks:
         print(f"moving {len(stacks)} stacks of this fabric from {old}: {', '.join(stacks)}", file=sys.stderr)
@@ -271,11 +269,7 @@ def plan_command(args: argparse.Namespace) -> int:
               file=sys.stderr)
 
     fabric_dir = args.fabric.resolve()
-    try:  # the project's paths (where it would render) when the fabric has one; a plan needs none
-        root = project_of(fabric_dir)
-    except NoProjectError:
-        root = fabric_dir
-    result = plan(root, fabric_dir, args.stack, progress=progress)
+    result = plan(home_of(fabric_dir), fabric_dir, args.stack, progress=progress)
     failed = [s for s, entry in result["stacks"].items() if entry.get("errors")]
     if args.json:
         # Stacks in dependency order (as run), everything inside them sorted.
@@ -330,12 +324,7 @@ def _cluster_names(args: argparse.Namespace) -> list[str]:
 def _control_planes(args: argparse.Namespace, clusters: list[str], start: bool):
     from ..local.apiserver import control_planes, default_crds, start_all
 
-    fabric_dir = args.fabric.absolute()
-    try:  # local state lives with the fabric: its project's, else its own directory
-        home = project_of(fabric_dir)
-    except NoProjectError:
-        home = fabric_dir
-    planes = control_planes(clusters, home / ".apiservers")
+    planes = control_planes(clusters, home_of(args.fabric.absolute()) / ".apiservers")
     if start:
         start_all(planes, args.crds or default_crds(), progress=lambda line: print(line, file=sys.stderr, flush=True))
     return planes

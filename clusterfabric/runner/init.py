@@ -12,7 +12,8 @@ as they are):
 - .github/: this project's three workflows (pull-request preview, its comment, deploy on main) as they are, with
   a toolchain action that installs this version of clusterfabric and the Pulumi versions it pins.
 
-The stacks of this fabric that an earlier release kept in another project (moved.py) move here too.
+The stacks of this fabric that an earlier release kept in another project move here too (stack_move.py, run
+by the CLI's `init`).
 """
 
 from __future__ import annotations

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import yaml
 
+from clusterfabric.components.contract import DEFAULT_FABRIC_FOLDER
+
 PROJECT_FILE = "Pulumi.yaml"
-DEFAULT_FABRIC_FOLDER = "config"
-"""The fabric folder of a project whose own directory holds no fabric.yaml (components/program.py reads it too)."""
 
 
 class NoProjectError(RuntimeError):
@@ -33,6 +33,15 @@ def project_of(fabric_dir: Path) -> Path:
         f"{fabric_dir}: no Pulumi project deploys this fabric (no {PROJECT_FILE} in it, nor beside it for a folder "
         f"named {DEFAULT_FABRIC_FOLDER}): `clusterfabric init {fabric_dir}` makes it one, keeping its fabric.yaml "
         "and cluster folders; its stacks, their settings and state then live there")
+
+
+def home_of(fabric_dir: Path) -> Path:
+    """Where the fabric's local files go (its local control planes, the paths an offline plan would render to):
+    its project's directory, else its own (a plan or a control plane needs no project)."""
+    try:
+        return project_of(fabric_dir)
+    except NoProjectError:
+        return fabric_dir
 
 
 def project_name(project_dir: Path) -> str:
