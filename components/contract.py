@@ -159,6 +159,10 @@ def hosted_entry(service: ServiceSpec, arn: Any, dns_name: Any) -> dict[str, Any
             "dnsName": dns_name}
 
 
+IMPORT_TARGET_PORTS_OUTPUT = "importTargetPorts"
+"""A ClusterLink stack's Imports: `namespace/name` -> the target port ClusterLink's data plane listens on."""
+
+
 def lattice_output(cluster: str, account_id: str, region: str, vpc_id: str, exports: list[dict[str, Any]],
                    service_networks: dict[str, Any], hosted: list[dict[str, Any]] | None = None,
                    route_services: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -22,7 +22,7 @@ import pulumi
 from .cluster import Cluster, ClusterArgs, ClusterLinkInputs, LatticeInputs
 from .component import unknown
 from .clusterlink import trust
-from .contract import (CERTIFICATE_EXPIRY_OUTPUT, CERTIFICATES_OUTPUT, CLUSTERLINK_OUTPUT, LATTICE_OUTPUT,
+from .contract import (IMPORT_TARGET_PORTS_OUTPUT, CERTIFICATE_EXPIRY_OUTPUT, CERTIFICATES_OUTPUT, CLUSTERLINK_OUTPUT, LATTICE_OUTPUT,
                        PLANNED_PEERS_ENV, RENDER_DIRECTORY_OUTPUT, ROTATION_OUTPUT, ClusterTarget, deploy_first,
                        hosted_services, lattice_exports, lattice_networks, lattice_output, planned_lattice_output,
                        render_directory_output)
@@ -134,7 +134,7 @@ def _clusterlink_stack(fabric: FabricManifests, spec, manifests, target: Cluster
 
     declared = stacks.then(CLUSTERLINK_OUTPUT, declare, stacks.output_of(ca_owner, ROTATION_OUTPUT))
     outputs[CLUSTERLINK_OUTPUT] = clusterlink_output(peer_info(spec, manifests), local.policies, settings.namespace)
-    outputs["importTargetPorts"] = {
+    outputs[IMPORT_TARGET_PORTS_OUTPUT] = {
         f"{ns}/{name}": port for (ns, name), port in sorted(assign_target_ports(manifests.of_kind(Import)).items())
     }
     certificate_outputs = [ROTATION_OUTPUT, CERTIFICATE_EXPIRY_OUTPUT] + ([CERTIFICATES_OUTPUT] if ca_owner == cluster

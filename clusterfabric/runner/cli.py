@@ -138,7 +138,7 @@ def init_command(args: argparse.Namespace) -> int:
     for written in init_fabric(directory):
         print(f"{'kept' if written.kept else 'wrote'} {written.path.relative_to(directory)}")
     old = args.move_stacks_from or (PROJECT_DIR if IN_CHECKOUT else None)
-    clusters = {c.name for c in load_fabric(directory).spec.clusters}
+    clusters = {c.name for c in load_fabric(directory).spec.clusters}  # and its manifests, checked before a move
     stacks = stacks_elsewhere(old.absolute(), directory, clusters) if old else []
     if stacks:
         print(f"moving {len(stacks)} stacks of this fabric from {old}: {', '.join(stacks)}", file=sys.stderr)

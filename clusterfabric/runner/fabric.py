@@ -50,7 +50,7 @@ from .events import EngineEvents, Event, EventKind
 from .processes import leftover_advice, leftover_plugins
 from .project import project_name, project_of
 from .recovery import checkpoint_path, command_error, pending_advice, pending_in, pending_operations
-from .refusals import destroy_refusal, input_refusal, problems_by_stack, removal_refusal
+from .refusals import destroy_refusal, emptied_refusal, input_refusal, problems_by_stack, removal_refusal
 from .results import FabricResult, Operation, StackResult
 from .stack_config import prepare
 
@@ -392,22 +392,24 @@ class Fabric:
         return f"{', '.join(missing)} not deployed yet" if missing else None
 
     def _ready_to_change(self, run: _Run, name: str, planned: frozenset[str] = frozenset()) -> _Ready:
-        """The stack ready for a preview or up, unless refused (raises _Refused): for its own inputs before it is
-        touched (a refused run writes no config, checkpoint or history), then, unless forced, for removing exports
-        others import. `planned`: the stacks previewed in this run, read as what they will publish."""
+        """The stack ready for a preview or up, unless refused (raises _Refused) before it is touched (a refused run
+        writes no config, checkpoint or history): for its own inputs, then, unless forced, for removing everything
+        it shares or exports others import. `planned`: the stacks previewed in this run, read as what they will
+        publish."""
         _refuse(input_refusal(run.fabric, name, run.problems.get(name, []),
                               lambda peer: self.deployed_outputs(peer, run), planned))
         env = {**run.stack_env.get(name, {}), **({PLANNED_PEERS_ENV: ",".join(sorted(planned))} if planned else {})}
-        ready = self._ready(run, name, env or None)
-        if not self.force:
-            _refuse(removal_refusal(run.fabric, name, ready.outputs()))
-        return ready
+        published = functools.cache(lambda: self.deployed_outputs(name, run) or {})  # read once, if needed
+        if not self.force:  # before the stack is touched, as its input's refusal
+            _refuse(emptied_refusal(run.fabric, name, published()) or removal_refusal(run.fabric, name, published()))
+        return self._ready(run, name, env or None, published)
 
-    def _ready(self, run: _Run, name: str, env: dict[str, str] | None = None) -> _Ready:
+    def _ready(self, run: _Run, name: str, env: dict[str, str] | None = None,
+               outputs: Callable[[], dict[str, Any]] | None = None) -> _Ready:
         """The stack, its config brought in line with this run, and its rendered manifests compared with its
-        state. `env`: variables for this stack's run only."""
+        state. `env`: variables for this stack's run only; `outputs`: its outputs, when read already."""
         stack, config = self._prepared(name, env)
-        outputs = functools.cache(lambda: self._outputs(name, run))  # read once, and only if needed
+        outputs = outputs or functools.cache(lambda: self._outputs(name, run))  # read once, and only if needed
         drift, unchecked = self._drift(name, stack, config, outputs)
         # Not this backend's files here (a fresh checkout): nothing was changed by hand, but an `up` writes every
         # manifest its state holds, so the folder is whole (what a deploy job publishes for Argo CD or Flux).

@@ -142,9 +142,9 @@ def init_fabric(directory: Path) -> list[Written]:
                      "actions/comment-artifact/action.yml"):
         files[directory / ".github" / relative] = (github / relative).read_text()
     written = [_write(path, text) for path, text in files.items()]
-    from clusterfabric.components.model import load_fabric  # the fabric.yaml kept or just written
+    from clusterfabric.components.model.load import load_fabric_spec  # the fabric.yaml kept or just written
 
-    for cluster in load_fabric(directory).spec.clusters:
+    for cluster in load_fabric_spec(directory).clusters:
         folder = directory / cluster.name
         if not folder.exists():
             written.append(_write(folder / "README.md", FOLDER_README.format(cluster=cluster.name)))
