@@ -302,7 +302,8 @@ def _fabric_options(command: argparse.ArgumentParser, stacks: bool = True) -> No
     command.add_argument("--parallel", type=int, default=1, help="stacks run at once when independent (default 1)")
     command.add_argument("-v", "--verbose", action="store_true", help="also print each resource step as it happens")
     command.add_argument("--force", action="store_true",
-                         help="remove exports others still import, destroy stacks others still read")
+                         help="remove exports others still import or everything a stack shares, destroy stacks others "
+                         "still read")
     command.add_argument("--policy-pack", action="append", help="CrossGuard policy pack directory "
                          "(repeatable; default: the project's policy/)")
     command.add_argument("--apiservers", action="store_true",
