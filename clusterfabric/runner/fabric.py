@@ -294,6 +294,8 @@ class Fabric:
         if reason:
             return self._offline(run, name, reason)
         ready = self._ready_to_change(run, name)
+        # A stack moving from files to a cluster empties its render folder: finished below, as a GitOps tool reads it.
+        left = self._render_folder(ready.outputs()) if not renders(ready.config) else None
         events, options = self._engine(name, policies=True)
         restore = sorted({d.urn for d in ready.drift + ready.absent if d.urn})
         if restore:
@@ -306,7 +308,7 @@ class Fabric:
                             message=_restored_text(ready.drift, ready.absent) if restore else "")
         # What the engine read back after the up (the Automation API does): no second CLI call.
         result.outputs = {k: "[secret]" if v.secret else v.value for k, v in done.outputs.items()}
-        directory = render_directory_of(result.outputs, self.project_dir) if renders(ready.config) else None
+        directory = self._render_folder(result.outputs) if renders(ready.config) else left
         if directory is not None:
             finish_folder(directory, self._render_owner(name))
         if ready.target:
@@ -340,18 +342,25 @@ class Fabric:
         target = ready.target
         # No namespace controller runs there to finish the namespaces it empties: read them while the state has them.
         namespaces = _namespaces(ready.stack) if target and not target.controllers else []
+        directory = self._render_folder(ready.outputs()) if renders(ready.config) else None
         events, options = self._engine(name)
         try:
             changes = ready.stack.destroy(**options).summary.resource_changes or {}
         except auto.errors.CommandError as err:
             return _engine_failed(ready, "destroy", err, events)
         result = _succeeded(ready, "destroy", changes, events, warned=_not_restored(ready.drift))
+        if directory is not None:  # its kustomization names no deleted file, no CRD stays for objects gone
+            finish_folder(directory, self._render_owner(name))
         if target and namespaces:
             from ..local.apiserver import finalize_namespaces
 
             finalized = finalize_namespaces(KubeClient.from_kubeconfig(target.kubeconfig), namespaces)
             result.message = f"finalized namespaces {', '.join(finalized)}" if finalized else ""
         return result
+
+    def _render_folder(self, outputs: Mapping[str, Any]) -> Path | None:
+        """Where a stack with these outputs rendered its manifests (None: it applied them to a cluster)."""
+        return render_directory_of(outputs, self.project_dir)
 
     def _offline(self, run: _Run, name: str, reason: str) -> StackResult:
         """A preview or up of a stack that cannot run on the engine here (`reason`): evaluated under mocks instead.
@@ -420,7 +429,7 @@ class Fabric:
                outputs: Callable[[], dict[str, Any]]) -> tuple[list[Drift], str]:
         """Differences between the stack's state and its rendered manifests here, and why they are not hand
         changes ("" when they are): see `clusterfabric.gitops.drift.folder_drift`."""
-        directory = render_directory_of(outputs(), self.project_dir) if renders(config) else None
+        directory = self._render_folder(outputs()) if renders(config) else None
         if directory is None:
             return [], ""
         return folder_drift(stack.export_stack().deployment or {}, directory, self._render_owner(name))

@@ -42,6 +42,13 @@ def git(repo: Path, *args: str) -> str:
                dict(os.environ)).stdout
 
 
+def rendered_folder(folder: Path) -> tuple[list[str], list[str]]:
+    """(what its kustomization.yaml lists, the manifest files there): what Argo CD or Flux builds it from."""
+    listed = yaml.safe_load((folder / "kustomization.yaml").read_text())["resources"]
+    return sorted(listed), sorted(str(p.relative_to(folder)) for p in folder.rglob("*.yaml")
+                                  if p.name != "kustomization.yaml")
+
+
 @pytest.fixture(scope="module")
 def adopted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     work = tmp_path_factory.mktemp("adoption")
@@ -97,6 +104,7 @@ def adopted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     result["preview after the other's destroy"] = run([cli, "preview", "--stack", "east"], repo, env)
 
     result["destroy"] = run([cli, "destroy", "--yes"], repo, env)
+    result["rendered after destroy"] = {s: rendered_folder(repo / "rendered" / s) for s in ("east", "server", "client")}
     result["stacks after destroy"] = json.loads(run(["pulumi", "stack", "ls", "--json"], repo, passphrase).stdout)
     result["resources after destroy"] = {
         s: json.loads(run(["pulumi", "stack", "export", "--stack", s], repo, passphrase).stdout)["deployment"]
@@ -158,3 +166,9 @@ def test_two_fabrics_with_a_cluster_of_the_same_name_keep_their_own_stacks(adopt
 def test_destroy_leaves_no_resource_in_any_stack(adopted):
     assert {s["name"] for s in adopted["stacks after destroy"]} == {"east", "server", "client"}
     assert adopted["resources after destroy"] == {"east": [], "server": [], "client": []}
+
+
+def test_a_destroyed_stacks_rendered_folder_stays_a_valid_kustomization(adopted):
+    # Every file it listed was deleted: it lists none (a listed file missing fails `kubectl kustomize`), and the
+    # upstream CRDs it carried for objects now gone went with them.
+    assert adopted["rendered after destroy"] == {s: ([], []) for s in ("east", "server", "client")}
