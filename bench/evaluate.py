@@ -30,7 +30,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from clusterfabric.offline.mocked import mocked_resource
 from clusterfabric.offline.plan import ORGANIZATION, resolved
-from components.contract import PROJECT
+from clusterfabric.components.contract import PROJECT
 
 from .replay import REFERENCED_ATTRIBUTES, SKIPPED, Recorder, preload, read_spec, replay
 
@@ -84,7 +84,7 @@ def _program(args: argparse.Namespace) -> Callable[[], Any]:
         spec = read_spec(args.spec)
         preload(spec)
         return lambda: replay(spec)
-    from components.program import run
+    from clusterfabric.components.program import run
 
     if args.spec and args.spec.exists() and args.mode == "components":
         preload(read_spec(args.spec))  # the same SDK classes loaded as the baseline loads before its clock

@@ -32,8 +32,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from components.model import load_fabric
-from components.model.graph import dependencies, run_order
+from clusterfabric.components.model import load_fabric
+from clusterfabric.components.model.graph import dependencies, run_order
 
 from .generate import Shape, generate
 from .measure import REPO, Table, interleave, medians, python_child, ratio, seconds

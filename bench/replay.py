@@ -39,7 +39,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime.sync_await import _sync_await
 
-from components.model.json_values import DESCEND, rebuilt
+from clusterfabric.components.model.json_values import DESCEND, rebuilt
 
 # Resource attributes other resources' inputs may point at (Python names), besides `id`.
 REFERENCED_ATTRIBUTES = ("arn", "listener_id", "cert_pem", "key_pem")

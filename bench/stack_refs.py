@@ -24,8 +24,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from components.model import load_fabric
-from components.model.graph import run_order
+from clusterfabric.components.model import load_fabric
+from clusterfabric.components.model.graph import run_order
 
 from .generate import Shape, cluster_name, generate, source_stacks
 from .measure import REPO, Table, median, python_child, seconds

@@ -6,9 +6,9 @@
 from importlib import import_module
 
 # Each public name and the module that defines it.
-_HOMES = {"BackendError": "clusterfabric.toolchain", "ClusterTarget": "components.contract",
+_HOMES = {"BackendError": "clusterfabric.toolchain", "ClusterTarget": "clusterfabric.components.contract",
           "Event": "clusterfabric.runner.events", "Fabric": "clusterfabric.runner.fabric",
-          "FabricResult": "clusterfabric.runner.results", "InputError": "components.model",
+          "FabricResult": "clusterfabric.runner.results", "InputError": "clusterfabric.components.model",
           "StackResult": "clusterfabric.runner.results", "UnknownStackError": "clusterfabric.runner.fabric"}
 
 __all__ = sorted(_HOMES)

@@ -5,14 +5,18 @@ layer and the tests alike:
 
 - the CLI: `.tools/bin/pulumi` built by `scripts/setup` when present (with its
   language host beside it), else a `pulumi` already on PATH;
-- plugins: `$PULUMI_HOME`, by default `.pulumi/home` in this repository, where
+- the program's Python: the interpreter running this code (its virtualenv's
+  `bin/` comes first on PATH), so a project without a `virtualenv` option runs
+  with the installed package;
+- plugins: `$PULUMI_HOME`, in a checkout by default `.pulumi/home` in it, where
   `scripts/setup` installs the Kubernetes provider it built (shared by every
-  project directory the toolchain runs, such as the tests' copies);
-- state: a local file backend in `.pulumi/state` unless `PULUMI_BACKEND_URL` is
-  set (any Pulumi backend works);
+  project directory the toolchain runs, such as the tests' copies); installed
+  from a wheel, Pulumi's own default (`~/.pulumi`);
+- state: a local file backend in the project's `.pulumi/state` unless
+  `PULUMI_BACKEND_URL` is set (any Pulumi backend works);
 - secrets: the passphrase provider, with a random passphrase generated once into
-  `.pulumi/passphrase` (owner-only) unless `PULUMI_CONFIG_PASSPHRASE` or
-  `PULUMI_CONFIG_PASSPHRASE_FILE` is set.
+  the project's `.pulumi/passphrase` (owner-only) unless `PULUMI_CONFIG_PASSPHRASE`
+  or `PULUMI_CONFIG_PASSPHRASE_FILE` is set.
 
 Every variable the user already set wins; nothing is downloaded at run time.
 
@@ -25,6 +29,7 @@ import os
 import re
 import secrets
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
@@ -33,6 +38,9 @@ if TYPE_CHECKING:
     from pulumi import automation as auto
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+"""The checkout this code runs from (installed from a wheel: the site-packages folder, see IN_CHECKOUT)."""
+IN_CHECKOUT = (PROJECT_DIR / "Pulumi.yaml").is_file() and (PROJECT_DIR / "components").is_dir()
+"""Whether this code runs from the project's checkout (its own project, tools and plugins) or was installed."""
 TOOLS = PROJECT_DIR / ".tools"
 """Where `scripts/setup` builds the CLI and its language host (`bin/`)."""
 
@@ -81,9 +89,12 @@ def pulumi_env(project_dir: Path = PROJECT_DIR, base: Mapping[str, str] | None =
     env = dict(os.environ if base is None else base)
     tools = TOOLS / "bin"
     venv_bin = PROJECT_DIR / ".venv" / "bin"
-    path = [str(p) for p in (tools, venv_bin) if p.is_dir()]
+    # The program runs with this interpreter's packages (a project naming no virtualenv uses `python3` on PATH).
+    running = Path(sys.executable).parent if sys.prefix != sys.base_prefix else None
+    path = [str(p) for p in dict.fromkeys((tools, venv_bin, running)) if p is not None and p.is_dir()]
     env["PATH"] = os.pathsep.join(path + [env.get("PATH", "")])
-    env.setdefault("PULUMI_HOME", str(state_dir(PROJECT_DIR) / "home"))
+    if IN_CHECKOUT:
+        env.setdefault("PULUMI_HOME", str(state_dir(PROJECT_DIR) / "home"))
     if "PULUMI_BACKEND_URL" not in env:
         backend = state_dir(project_dir) / "state"
         backend.mkdir(parents=True, exist_ok=True)
@@ -105,6 +116,13 @@ def pulumi_command(env: Mapping[str, str]) -> str:
     raise SystemExit("pulumi: no Pulumi CLI found; run scripts/setup first")
 
 
+def run_pulumi(env: Mapping[str, str], project_dir: Path, args: list[str], stdin: str | None = None
+               ) -> subprocess.CompletedProcess[str]:
+    """One non-interactive CLI command in `project_dir` (the caller reads its status and output)."""
+    return subprocess.run([pulumi_command(env), *args, "--non-interactive"], cwd=project_dir, env=dict(env),
+                          input=stdin, capture_output=True, text=True, timeout=600)
+
+
 def automation_command() -> auto.PulumiCommand:
     """The CLI for the Automation API, chosen as for the shell: the one `scripts/setup` built, else `pulumi` on
     PATH."""
@@ -115,8 +133,9 @@ def automation_command() -> auto.PulumiCommand:
     return auto.PulumiCommand()
 
 
-# What a cluster program needs; the rest of the repository stays out of a copy of it.
-PROGRAM_FILES = ("Pulumi.yaml", "__main__.py", "components", "config", "stacks")
+# What a cluster program needs; the rest of the repository stays out of a copy of it (the program's code is the
+# installed package's, clusterfabric.components).
+PROGRAM_FILES = ("Pulumi.yaml", "__main__.py", "config", "stacks")
 
 
 def copy_program(destination: Path, source: Path = PROJECT_DIR) -> Path:

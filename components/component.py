@@ -45,3 +45,12 @@ class Component(pulumi.ComponentResource, Generic[PlanT]):
     def _declare(self, name: str, plan: PlanT) -> None:
         """Declares what `plan` holds under this component, and registers its outputs."""
         raise NotImplementedError
+
+
+def unknown() -> pulumi.Output[Any]:
+    """A value known only once `up` makes it: what a preview shows for an output of a resource still to be
+    created. Made in an apply (it needs the program's event loop)."""
+    async def value(v: Any) -> Any:
+        return v
+
+    return pulumi.Output(set(), value(None), value(False))

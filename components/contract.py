@@ -25,7 +25,7 @@ PROJECT = "clusterfabric"
 # --- stack config: `clusterfabric:<key>` -----------------------------------------------------------------------
 
 FABRIC = "fabric"
-"""The fabric directory, relative to the project (default `config`)."""
+"""The fabric directory, relative to the project (default: default_fabric_dir)."""
 RENDER_DIRECTORY = "renderDirectory"
 """Where to render the manifests, relative to the project (default `rendered/<stack>`); "" applies them to the
 cluster of `kubeconfig` instead."""
@@ -35,6 +35,16 @@ AWAIT_READINESS = "awaitReadiness"
 """`true` (default) or `false`: whether the cluster's controllers make objects ready (not a local control plane)."""
 TARGET_KEYS = (KUBECONFIG, AWAIT_READINESS, RENDER_DIRECTORY)
 """The keys that say where a stack's objects go."""
+
+
+DEFAULT_FABRIC_FOLDER = "config"
+"""The fabric folder of a project whose own directory holds no fabric.yaml (this repository's layout)."""
+
+
+def default_fabric_dir(directory: Path) -> Path:
+    """The fabric of a project (or the current directory) that names none: the directory itself when it holds a
+    fabric.yaml (a repository `clusterfabric init` made), else its `config` folder (this repository's layout)."""
+    return directory if (directory / "fabric.yaml").is_file() else directory / DEFAULT_FABRIC_FOLDER
 
 
 def config_key(key: str) -> str:
@@ -147,6 +157,10 @@ def hosted_entry(service: ServiceSpec, arn: Any, dns_name: Any) -> dict[str, Any
     """A service of a `lattice` output's `hostedServices`: declared for another cluster's route."""
     return {"cluster": service.cluster, "route": ref(service.route), "name": service.name, "arn": arn,
             "dnsName": dns_name}
+
+
+IMPORT_TARGET_PORTS_OUTPUT = "importTargetPorts"
+"""A ClusterLink stack's Imports: `namespace/name` -> the target port ClusterLink's data plane listens on."""
 
 
 def lattice_output(cluster: str, account_id: str, region: str, vpc_id: str, exports: list[dict[str, Any]],

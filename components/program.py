@@ -7,9 +7,17 @@ from typing import Any
 
 import pulumi
 
-from .contract import AWAIT_READINESS, FABRIC, KUBECONFIG, RENDER_DIRECTORY, ClusterTarget
+from .contract import AWAIT_READINESS, FABRIC, KUBECONFIG, RENDER_DIRECTORY, ClusterTarget, default_fabric_dir
 from .stack import build_stack
 from .model import InputError, load_fabric, run_order
+
+
+def main() -> None:
+    """The stack of a project's `__main__.py`: this one's, and that of every fabric `clusterfabric init` made."""
+    from .contract import PROJECT
+
+    for name, value in run(Path(pulumi.get_root_directory()), pulumi.get_stack(), pulumi.Config(PROJECT)).items():
+        pulumi.export(name, value)
 
 
 def run(root: Path, stack: str, config: pulumi.Config) -> dict[str, Any]:
@@ -25,7 +33,7 @@ def run(root: Path, stack: str, config: pulumi.Config) -> dict[str, Any]:
         controllers=config.get_bool(AWAIT_READINESS) is not False,
     )
     try:
-        fabric = load_fabric(root / (config.get(FABRIC) or "config"))
+        fabric = load_fabric(root / config.get(FABRIC) if config.get(FABRIC) else default_fabric_dir(root))
         fabric.spec.cluster(stack)
         run_order(fabric, fabric.fabric_file)  # a cycle of stacks needing each other can never deploy
     except InputError as err:

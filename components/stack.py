@@ -20,8 +20,9 @@ from typing import Any
 import pulumi
 
 from .cluster import Cluster, ClusterArgs, ClusterLinkInputs, LatticeInputs
+from .component import unknown
 from .clusterlink import trust
-from .contract import (CERTIFICATE_EXPIRY_OUTPUT, CERTIFICATES_OUTPUT, CLUSTERLINK_OUTPUT, LATTICE_OUTPUT,
+from .contract import (IMPORT_TARGET_PORTS_OUTPUT, CERTIFICATE_EXPIRY_OUTPUT, CERTIFICATES_OUTPUT, CLUSTERLINK_OUTPUT, LATTICE_OUTPUT,
                        PLANNED_PEERS_ENV, RENDER_DIRECTORY_OUTPUT, ROTATION_OUTPUT, ClusterTarget, deploy_first,
                        hosted_services, lattice_exports, lattice_networks, lattice_output, planned_lattice_output,
                        render_directory_output)
@@ -96,7 +97,7 @@ def _clusterlink_stack(fabric: FabricManifests, spec, manifests, target: Cluster
     settings = spec.clusterlink
     assert settings is not None
     fabric_peers = [c.name for c, _ in fabric.clusterlink_clusters()]
-    ca_owner = fabric_peers[0]
+    ca_owner = fabric.ca_owner()
     sources = fabric.import_peers(cluster)
     # The CA owner among them, itself included: every ClusterLink stack reads the rotation state the owner records.
     stacks = PeerStacks(sources + [ca_owner])
@@ -106,7 +107,8 @@ def _clusterlink_stack(fabric: FabricManifests, spec, manifests, target: Cluster
         if ca_owner == cluster:
             return trust.issued(f"{cluster}-certificates", fabric.spec.name, fabric_peers, fabric.spec.certificates,
                                 cluster, recorded)
-        return trust.read(stacks.output_of(ca_owner, CERTIFICATES_OUTPUT), ca_owner, cluster, recorded)
+        return trust.read(stacks.output_of(ca_owner, CERTIFICATES_OUTPUT), ca_owner, cluster, recorded,
+                          planned=ca_owner in planned)
 
     planned = planned_peers()
 
@@ -132,22 +134,13 @@ def _clusterlink_stack(fabric: FabricManifests, spec, manifests, target: Cluster
 
     declared = stacks.then(CLUSTERLINK_OUTPUT, declare, stacks.output_of(ca_owner, ROTATION_OUTPUT))
     outputs[CLUSTERLINK_OUTPUT] = clusterlink_output(peer_info(spec, manifests), local.policies, settings.namespace)
-    outputs["importTargetPorts"] = {
+    outputs[IMPORT_TARGET_PORTS_OUTPUT] = {
         f"{ns}/{name}": port for (ns, name), port in sorted(assign_target_ports(manifests.of_kind(Import)).items())
     }
     certificate_outputs = [ROTATION_OUTPUT, CERTIFICATE_EXPIRY_OUTPUT] + ([CERTIFICATES_OUTPUT] if ca_owner == cluster
                                                                          else [])
     outputs.update({name: declared.apply(lambda d, name=name: d[name]) for name in certificate_outputs})
     return outputs
-
-
-def unknown() -> pulumi.Output[Any]:
-    """A value known only once `up` makes it: what a preview shows for an output of a resource still to be
-    created. Made in an apply (it needs the program's event loop)."""
-    async def value(v: Any) -> Any:
-        return v
-
-    return pulumi.Output(set(), value(None), value(False))
 
 
 def _lattice_stack(fabric: FabricManifests, spec, manifests, target: ClusterTarget) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import pulumi_policy.policy as policy_runtime
 from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy, StackValidationPolicy
 from pulumi_policy.deserialize import deserialize_properties
 
-from components.model.json_values import DESCEND, is_secret, rebuilt
+from clusterfabric.components.model.json_values import DESCEND, is_secret, rebuilt
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import rules  # noqa: E402  (this folder is the pack; its rules sit beside this file)

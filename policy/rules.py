@@ -12,10 +12,10 @@ import json
 from collections.abc import Mapping
 from typing import Any, Iterable
 
-from components.model import limits
-from components.model.access import Connection, Policies, service_attributes
-from components.model.clusterlink import AccessPolicy, PrivilegedAccessPolicy, target_port_problem
-from components.model.json_values import DESCEND, rebuilt
+from clusterfabric.components.model import limits
+from clusterfabric.components.model.access import Connection, Policies, service_attributes
+from clusterfabric.components.model.clusterlink import AccessPolicy, PrivilegedAccessPolicy, target_port_problem
+from clusterfabric.components.model.json_values import DESCEND, rebuilt
 
 PLATFORM = "clusterfabric:clusterlink:Platform"
 PUBLIC_ANNOTATION = "clusterfabric.io/public"

@@ -21,7 +21,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from clusterfabric.toolchain import PROJECT_DIR
-from components.model.clusterlink import ClusterLinkSettings
+from clusterfabric.components.model.clusterlink import ClusterLinkSettings
 
 CLI = PROJECT_DIR / ".tools" / "bin" / "clusterlink"
 OWNERSHIP_LABELS = ("app.kubernetes.io/part-of", "app.kubernetes.io/managed-by")

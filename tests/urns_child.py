@@ -26,7 +26,7 @@ def main() -> None:
     from pulumi.runtime.sync_await import _sync_await
 
     from clusterfabric.offline.mocked import mocked_resource, whole_numbers
-    from components.program import run
+    from components.program import run  # the program directory's own package, whichever release
 
     resources: list[dict[str, object]] = []
 

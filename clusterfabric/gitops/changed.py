@@ -3,6 +3,8 @@
 import argparse
 from pathlib import Path
 
+from clusterfabric.components.contract import default_fabric_dir
+
 from .comment import GitError, changed_stacks
 from ..runner.fabric import Fabric
 
@@ -10,7 +12,8 @@ from ..runner.fabric import Fabric
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m clusterfabric.gitops.changed", description=__doc__)
     parser.add_argument("--base", required=True)
-    parser.add_argument("--fabric", type=Path, default=Path("config"))
+    parser.add_argument("--fabric", type=Path, default=default_fabric_dir(Path(".")),
+                        help="default: the current directory when it holds a fabric.yaml, else config")
     args = parser.parse_args(argv)
     fabric = Fabric(args.fabric.absolute())
     try:

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from components.model import FabricManifests
+from clusterfabric.components.model import FabricManifests
 
 from ..runner.fabric import Fabric
 from ..runner.results import FabricResult, StackResult
@@ -84,7 +84,11 @@ def _changed_cluster_entries(root: Path, path: str, base: str, fabric: FabricMan
         return {c.name for c in fabric.spec.clusters}
     before = {c.get("name"): c for c in old.get("clusters", []) if isinstance(c, dict)}
     after = {c.get("name"): c for c in new.get("clusters", []) if isinstance(c, dict)}
-    return {n for n in set(before) | set(after) if before.get(n) != after.get(n)}
+    changed = {n for n in set(before) | set(after) if before.get(n) != after.get(n)}
+    # A ClusterLink peer added or removed changes the certificates the fabric CA's owner issues.
+    peers = {n for n in set(before) ^ set(after) if (before.get(n) or after.get(n)).get("dataplane") == "clusterlink"}
+    owner = fabric.ca_owner()
+    return changed | ({owner} if peers and owner else set())
 
 
 def render(result: FabricResult, fabric: FabricManifests, changed: set[str], base: str) -> str:

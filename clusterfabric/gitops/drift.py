@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from components.model.json_values import DESCEND, is_secret, rebuilt
+from clusterfabric.components.model.json_values import DESCEND, is_secret, rebuilt
 
 from .rendered import RENDERED_MARKER, is_generated, load_rendered
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.model import FabricManifests
-from components.model.clusterlink import Import
-from components.model.graph import dependencies
-from components.model.lattice_imports import resolve_imports, scope_of
+from clusterfabric.components.model import FabricManifests
+from clusterfabric.components.model.clusterlink import Import
+from clusterfabric.components.model.graph import dependencies
+from clusterfabric.components.model.lattice_imports import resolve_imports, scope_of
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from components.clusterlink.certificates import issue
+from clusterfabric.components.clusterlink.certificates import issue
 
 from .kubeapi import ControlPlaneError, KubeClient, KubeError
 from ..toolchain import PROJECT_DIR, write_private
@@ -257,7 +257,8 @@ def _public_key(key_pem: str) -> str:
 
 
 def control_planes(clusters: list[str], root: Path | None = None) -> dict[str, ControlPlane]:
-    """The control plane of each cluster, in `root` (default `.apiservers` in the project)."""
+    """The control plane of each cluster, in `root` (default `.apiservers` in this checkout; the CLI gives the
+    fabric's project's)."""
     base = root or PROJECT_DIR / ".apiservers"
     return {name: ControlPlane(name, base / name) for name in clusters}
 

@@ -40,8 +40,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 from urllib.parse import urlparse
 
-from components.model import FabricManifests
-from components.model import ClusterSpec
+from clusterfabric.components.model import FabricManifests
+from clusterfabric.components.model import ClusterSpec
 
 from .apiserver import SERVICE_CLUSTER_IP_RANGE, ControlPlane
 from .kubeapi import KubeClient, KubeError

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from components.model.json_values import is_secret
+from clusterfabric.components.model.json_values import is_secret
 
 from ..gitops.drift import object_key, object_name
 from .kubeapi import KubeClient, KubeError

@@ -22,12 +22,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
-from components.contract import FABRIC, PROJECT, RENDER_DIRECTORY, config_key
-from components.model import FabricManifests, load_fabric
-from components.model.graph import Graph, dependencies, run_order
-from components.model.json_values import DESCEND, is_secret, rebuilt
-from components.model.lattice import LatticeOrganization, ServiceImport
-from components.model.validation import whole_numbers
+from clusterfabric.components.contract import FABRIC, PROJECT, RENDER_DIRECTORY, config_key
+from clusterfabric.components.model import FabricManifests, load_fabric
+from clusterfabric.components.model.graph import Graph, dependencies, run_order
+from clusterfabric.components.model.json_values import DESCEND, is_secret, rebuilt
+from clusterfabric.components.model.lattice import LatticeOrganization, ServiceImport
+from clusterfabric.components.model.validation import whole_numbers
 
 from .lattice_fake import LatticeFake, Organization
 from .mocked import mocked_resource
@@ -69,7 +69,7 @@ def run_stack(request: dict[str, Any]) -> dict[str, Any]:
     from pulumi.runtime.stack import run_pulumi_func
     from pulumi.runtime.sync_await import _sync_await
 
-    from components.program import run
+    from clusterfabric.components.program import run
 
     stack, outputs_of, account, region = request["stack"], request["outputs"], request["account"], request["region"]
     resources: list[dict[str, Any]] = []

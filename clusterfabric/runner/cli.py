@@ -9,11 +9,14 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from components.model import InputError, check_fabric, load_fabric
+from clusterfabric.components.contract import default_fabric_dir
+from clusterfabric.components.model import InputError, check_fabric, load_fabric
 
 from ..gitops.comment import GitError
 from ..local.kubeapi import ControlPlaneError
-from ..toolchain import PROJECT_DIR, BackendError
+from ..toolchain import BackendError
+from .project import NoProjectError, home_of
+from .stack_move import MoveError
 
 
 def validate(fabric_dir: Path) -> tuple[list[str], list[str]]:
@@ -49,7 +52,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyError as err:
         print(f"clusterfabric: {err.args[0]}", file=sys.stderr)
         sys.exit(1)
-    except (ControlPlaneError, BackendError, GitError) as err:
+    except (ControlPlaneError, BackendError, GitError, NoProjectError, MoveError) as err:
         print(f"clusterfabric: {err}", file=sys.stderr)
         sys.exit(1)
     except Exception as err:  # never a traceback: say what failed, in one line
@@ -68,6 +71,12 @@ def _parser() -> argparse.ArgumentParser:
         added.set_defaults(run=run)
         return added
 
+    made = command("init", init_command, "make a directory a fabric repository of its own: fabric.yaml, cluster "
+                   "folders, its Pulumi project, the three workflows, .gitignore (files already there are kept)")
+    made.add_argument("directory", nargs="?", type=Path, default=Path("."), help="default: the current directory")
+    made.add_argument("--move-stacks-from", type=Path, metavar="PROJECT",
+                      help="the Pulumi project an earlier release kept this fabric's stacks in, to move them here "
+                      "(default: the checkout clusterfabric runs from, if it does)")
     checked = command("validate", validate_command, "check a fabric's manifests offline")
     _fabric_dir_option(checked)
     checked.add_argument("--deployed", action="store_true", help="also warn about the deployed certificates that "
@@ -118,6 +127,27 @@ def _parser() -> argparse.ArgumentParser:
     iperf3.add_argument("--work-dir", type=Path, help="keep the run's files (logs, state) here instead of a "
                         "temporary folder removed at the end")
     return parser
+
+
+def init_command(args: argparse.Namespace) -> int:
+    from ..toolchain import IN_CHECKOUT, PROJECT_DIR
+    from .init import init_fabric
+    from .stack_move import move_stacks, stacks_elsewhere
+
+    directory = args.directory.absolute()
+    for written in init_fabric(directory):
+        print(f"{'kept' if written.kept else 'wrote'} {written.path.relative_to(directory)}")
+    old = args.move_stacks_from or (PROJECT_DIR if IN_CHECKOUT else None)
+    clusters = {c.name for c in load_fabric(directory).spec.clusters}  # and its manifests, checked before a move
+    stacks = stacks_elsewhere(old.absolute(), directory, clusters) if old else []
+    if stacks:
+        print(f"moving {len(stacks)} stacks of this fabric from {old}: {', '.join(stacks)}", file=sys.stderr)
+        move_stacks(old.absolute(), directory, stacks, progress=lambda line: print(line, file=sys.stderr))
+    elif args.move_stacks_from:
+        print(f"{old}: no stacks of this fabric there", file=sys.stderr)
+    shown = "." if directory == Path.cwd() else str(args.directory)
+    print(f"{shown}: a fabric repository; next: `clusterfabric validate`, then `clusterfabric up`, in it")
+    return 0
 
 
 def validate_command(args: argparse.Namespace) -> int:
@@ -238,7 +268,8 @@ def plan_command(args: argparse.Namespace) -> int:
         print(f"plan: {stack} {'failed' if entry.get('errors') else 'planned'} ({time.monotonic() - started:.1f} s)",
               file=sys.stderr)
 
-    result = plan(PROJECT_DIR, args.fabric.resolve(), args.stack, progress=progress)
+    fabric_dir = args.fabric.resolve()
+    result = plan(home_of(fabric_dir), fabric_dir, args.stack, progress=progress)
     failed = [s for s, entry in result["stacks"].items() if entry.get("errors")]
     if args.json:
         # Stacks in dependency order (as run), everything inside them sorted.
@@ -255,8 +286,13 @@ def plan_command(args: argparse.Namespace) -> int:
 
 
 def _fabric_dir_option(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--fabric", type=Path, default=Path("config"),
-                         help="fabric directory, from the current directory (default: config)")
+    command.add_argument("--fabric", type=Path, default=_default_fabric(),
+                         help="fabric directory, from the current directory (default: the current directory when it "
+                         "holds a fabric.yaml, else config)")
+
+
+def _default_fabric() -> Path:
+    return default_fabric_dir(Path("."))
 
 
 def _fabric_options(command: argparse.ArgumentParser, stacks: bool = True) -> None:
@@ -266,7 +302,8 @@ def _fabric_options(command: argparse.ArgumentParser, stacks: bool = True) -> No
     command.add_argument("--parallel", type=int, default=1, help="stacks run at once when independent (default 1)")
     command.add_argument("-v", "--verbose", action="store_true", help="also print each resource step as it happens")
     command.add_argument("--force", action="store_true",
-                         help="remove exports others still import, destroy stacks others still read")
+                         help="remove exports others still import or everything a stack shares, destroy stacks others "
+                         "still read")
     command.add_argument("--policy-pack", action="append", help="CrossGuard policy pack directory "
                          "(repeatable; default: the project's policy/)")
     command.add_argument("--apiservers", action="store_true",
@@ -288,7 +325,7 @@ def _cluster_names(args: argparse.Namespace) -> list[str]:
 def _control_planes(args: argparse.Namespace, clusters: list[str], start: bool):
     from ..local.apiserver import control_planes, default_crds, start_all
 
-    planes = control_planes(clusters)
+    planes = control_planes(clusters, home_of(args.fabric.absolute()) / ".apiservers")
     if start:
         start_all(planes, args.crds or default_crds(), progress=lambda line: print(line, file=sys.stderr, flush=True))
     return planes

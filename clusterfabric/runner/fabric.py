@@ -36,11 +36,11 @@ from typing import TYPE_CHECKING, Any, Callable, Collection, Mapping, Sequence
 
 from pulumi import automation as auto
 
-from components.contract import (CERTIFICATE_EXPIRY_OUTPUT, PLANNED_PEERS_ENV, ClusterTarget, render_directory_of,
-                                 renders, target_from_config)
-from components.model import FabricManifests, Graph, InputError, check_fabric, dependencies, load_fabric, run_order
-from components.model.certificates import Expiry, expiring
-from components.model.errors import Problem
+from clusterfabric.components.contract import (CERTIFICATE_EXPIRY_OUTPUT, PLANNED_PEERS_ENV, ClusterTarget,
+                                               default_fabric_dir, render_directory_of, renders, target_from_config)
+from clusterfabric.components.model import FabricManifests, Graph, InputError, check_fabric, dependencies, load_fabric, run_order
+from clusterfabric.components.model.certificates import Expiry, expiring
+from clusterfabric.components.model.errors import Problem
 
 from ..gitops.drift import Drift, folder_drift
 from ..gitops.rendered import finish_folder, owner_mark
@@ -48,8 +48,9 @@ from ..local.kubeapi import KubeClient
 from ..toolchain import PROJECT_DIR, automation_command, check_backend, project_plugins, pulumi_env
 from .events import EngineEvents, Event, EventKind
 from .processes import leftover_advice, leftover_plugins
+from .project import project_name, project_of
 from .recovery import checkpoint_path, command_error, pending_advice, pending_in, pending_operations
-from .refusals import destroy_refusal, input_refusal, problems_by_stack, removal_refusal
+from .refusals import destroy_refusal, emptied_refusal, input_refusal, problems_by_stack, removal_refusal
 from .results import FabricResult, Operation, StackResult
 from .stack_config import prepare
 
@@ -67,13 +68,22 @@ class UnknownStackError(KeyError):
 class Fabric:
     """A fabric directory and the Pulumi project that deploys it."""
 
-    def __init__(self, fabric_dir: str | Path = "config", *, project_dir: Path = PROJECT_DIR, parallel: int = 1,
+    def __init__(self, fabric_dir: str | Path | None = None, *, project_dir: Path | None = None, parallel: int = 1,
                  on_event: Callable[[Event], None] | None = None, force: bool = False,
                  policy_packs: list[str] | None = None, env: dict[str, str] | None = None,
                  targets: dict[str, ClusterTarget | None] | None = None):
-        self.project_dir = Path(project_dir).resolve()
-        directory = Path(fabric_dir)
-        self.fabric_dir = (directory if directory.is_absolute() else self.project_dir / directory).resolve()
+        """`fabric_dir`: relative to `project_dir` when that is given, else to the current directory; by default
+        the one there (default_fabric_dir: itself when it holds a fabric.yaml, else `config`). `project_dir`: the
+        Pulumi project whose stacks deploy the fabric; by default the fabric's own (project.py: the fabric
+        directory, or the parent of a folder named `config`), NoProjectError when it has none."""
+        base = Path(project_dir) if project_dir is not None else Path.cwd()
+        directory = Path(fabric_dir) if fabric_dir is not None else default_fabric_dir(base)
+        if project_dir is None:
+            self.fabric_dir = directory.resolve()
+            self.project_dir = project_of(self.fabric_dir)
+        else:
+            self.project_dir = Path(project_dir).resolve()
+            self.fabric_dir = (directory if directory.is_absolute() else self.project_dir / directory).resolve()
         self.parallel = max(1, parallel)
         self.on_event = on_event or (lambda event: None)
         self.force = force
@@ -284,6 +294,8 @@ class Fabric:
         if reason:
             return self._offline(run, name, reason)
         ready = self._ready_to_change(run, name)
+        # A stack moving from files to a cluster empties its render folder: finished below, as a GitOps tool reads it.
+        left = self._render_folder(ready.outputs()) if not renders(ready.config) else None
         events, options = self._engine(name, policies=True)
         restore = sorted({d.urn for d in ready.drift + ready.absent if d.urn})
         if restore:
@@ -296,7 +308,7 @@ class Fabric:
                             message=_restored_text(ready.drift, ready.absent) if restore else "")
         # What the engine read back after the up (the Automation API does): no second CLI call.
         result.outputs = {k: "[secret]" if v.secret else v.value for k, v in done.outputs.items()}
-        directory = render_directory_of(result.outputs, self.project_dir) if renders(ready.config) else None
+        directory = self._render_folder(result.outputs) if renders(ready.config) else left
         if directory is not None:
             finish_folder(directory, self._render_owner(name))
         if ready.target:
@@ -330,18 +342,25 @@ class Fabric:
         target = ready.target
         # No namespace controller runs there to finish the namespaces it empties: read them while the state has them.
         namespaces = _namespaces(ready.stack) if target and not target.controllers else []
+        directory = self._render_folder(ready.outputs()) if renders(ready.config) else None
         events, options = self._engine(name)
         try:
             changes = ready.stack.destroy(**options).summary.resource_changes or {}
         except auto.errors.CommandError as err:
             return _engine_failed(ready, "destroy", err, events)
         result = _succeeded(ready, "destroy", changes, events, warned=_not_restored(ready.drift))
+        if directory is not None:  # its kustomization names no deleted file, no CRD stays for objects gone
+            finish_folder(directory, self._render_owner(name))
         if target and namespaces:
             from ..local.apiserver import finalize_namespaces
 
             finalized = finalize_namespaces(KubeClient.from_kubeconfig(target.kubeconfig), namespaces)
             result.message = f"finalized namespaces {', '.join(finalized)}" if finalized else ""
         return result
+
+    def _render_folder(self, outputs: Mapping[str, Any]) -> Path | None:
+        """Where a stack with these outputs rendered its manifests (None: it applied them to a cluster)."""
+        return render_directory_of(outputs, self.project_dir)
 
     def _offline(self, run: _Run, name: str, reason: str) -> StackResult:
         """A preview or up of a stack that cannot run on the engine here (`reason`): evaluated under mocks instead.
@@ -382,22 +401,24 @@ class Fabric:
         return f"{', '.join(missing)} not deployed yet" if missing else None
 
     def _ready_to_change(self, run: _Run, name: str, planned: frozenset[str] = frozenset()) -> _Ready:
-        """The stack ready for a preview or up, unless refused (raises _Refused): for its own inputs before it is
-        touched (a refused run writes no config, checkpoint or history), then, unless forced, for removing exports
-        others import. `planned`: the stacks previewed in this run, read as what they will publish."""
+        """The stack ready for a preview or up, unless refused (raises _Refused) before it is touched (a refused run
+        writes no config, checkpoint or history): for its own inputs, then, unless forced, for removing everything
+        it shares or exports others import. `planned`: the stacks previewed in this run, read as what they will
+        publish."""
         _refuse(input_refusal(run.fabric, name, run.problems.get(name, []),
                               lambda peer: self.deployed_outputs(peer, run), planned))
         env = {**run.stack_env.get(name, {}), **({PLANNED_PEERS_ENV: ",".join(sorted(planned))} if planned else {})}
-        ready = self._ready(run, name, env or None)
-        if not self.force:
-            _refuse(removal_refusal(run.fabric, name, ready.outputs()))
-        return ready
+        published = functools.cache(lambda: self.deployed_outputs(name, run) or {})  # read once, if needed
+        if not self.force:  # before the stack is touched, as its input's refusal
+            _refuse(emptied_refusal(run.fabric, name, published()) or removal_refusal(run.fabric, name, published()))
+        return self._ready(run, name, env or None, published)
 
-    def _ready(self, run: _Run, name: str, env: dict[str, str] | None = None) -> _Ready:
+    def _ready(self, run: _Run, name: str, env: dict[str, str] | None = None,
+               outputs: Callable[[], dict[str, Any]] | None = None) -> _Ready:
         """The stack, its config brought in line with this run, and its rendered manifests compared with its
-        state. `env`: variables for this stack's run only."""
+        state. `env`: variables for this stack's run only; `outputs`: its outputs, when read already."""
         stack, config = self._prepared(name, env)
-        outputs = functools.cache(lambda: self._outputs(name, run))  # read once, and only if needed
+        outputs = outputs or functools.cache(lambda: self._outputs(name, run))  # read once, and only if needed
         drift, unchecked = self._drift(name, stack, config, outputs)
         # Not this backend's files here (a fresh checkout): nothing was changed by hand, but an `up` writes every
         # manifest its state holds, so the folder is whole (what a deploy job publishes for Argo CD or Flux).
@@ -408,7 +429,7 @@ class Fabric:
                outputs: Callable[[], dict[str, Any]]) -> tuple[list[Drift], str]:
         """Differences between the stack's state and its rendered manifests here, and why they are not hand
         changes ("" when they are): see `clusterfabric.gitops.drift.folder_drift`."""
-        directory = render_directory_of(outputs(), self.project_dir) if renders(config) else None
+        directory = self._render_folder(outputs()) if renders(config) else None
         if directory is None:
             return [], ""
         return folder_drift(stack.export_stack().deployment or {}, directory, self._render_owner(name))
@@ -494,7 +515,7 @@ class Fabric:
 
     def _checkpoint(self, name: str) -> Path | None:
         """The stack's checkpoint file, on a local file backend."""
-        return checkpoint_path(self.env, name)
+        return checkpoint_path(self.env, project_name(self.project_dir), name)
 
     def _command(self) -> auto.PulumiCommand:
         """The Pulumi CLI, found once (making one runs `pulumi version`)."""

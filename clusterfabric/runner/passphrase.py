@@ -18,21 +18,14 @@ from __future__ import annotations
 
 import os
 import secrets
-import subprocess
 from pathlib import Path
 from typing import Callable, Mapping
 
-from ..toolchain import pulumi_command, write_private
+from ..toolchain import run_pulumi, write_private
 
 
 class RotationError(RuntimeError):
     """The rotation could not be done; every stack is left under the passphrase it had."""
-
-
-def _pulumi(env: Mapping[str, str], project_dir: Path, args: list[str], stdin: str | None = None
-            ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([pulumi_command(env), *args, "--non-interactive"], cwd=project_dir, env=dict(env),
-                          input=stdin, capture_output=True, text=True, timeout=600)
 
 
 def _with_passphrase(env: Mapping[str, str], phrase: str) -> dict[str, str]:
@@ -43,13 +36,13 @@ def _with_passphrase(env: Mapping[str, str], phrase: str) -> dict[str, str]:
 
 def _opens(env: Mapping[str, str], project_dir: Path, stack: str, phrase: str) -> bool:
     """Whether `phrase` decrypts the stack's secrets (every one in its state, not only its outputs)."""
-    return _pulumi(_with_passphrase(env, phrase), project_dir,
+    return run_pulumi(_with_passphrase(env, phrase), project_dir,
                    ["stack", "export", "--show-secrets", "--stack", stack]).returncode == 0
 
 
 def _change(env: Mapping[str, str], project_dir: Path, stack: str, old: str, new: str) -> str | None:
     """Re-encrypt one stack from `old` to `new`; the CLI's error, or None when done."""
-    done = _pulumi(_with_passphrase(env, old), project_dir,
+    done = run_pulumi(_with_passphrase(env, old), project_dir,
                    ["stack", "change-secrets-provider", "passphrase", "--stack", stack], stdin=new + "\n")
     if done.returncode == 0:
         return None

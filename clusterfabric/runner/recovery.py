@@ -12,15 +12,14 @@ from typing import Any, Mapping
 
 from pulumi import automation as auto
 
-from components.contract import PROJECT
 
 
-def checkpoint_path(env: Mapping[str, str], name: str) -> Path | None:
-    """Stack `name`'s checkpoint file, on a local file backend (None on another backend)."""
+def checkpoint_path(env: Mapping[str, str], project: str, name: str) -> Path | None:
+    """Stack `name`'s checkpoint file in project `project`, on a local file backend (None on another backend)."""
     url = env.get("PULUMI_BACKEND_URL", "")
     if not url.startswith("file://"):
         return None
-    return Path(url.removeprefix("file://").split("?")[0]) / ".pulumi" / "stacks" / PROJECT / f"{name}.json"
+    return Path(url.removeprefix("file://").split("?")[0]) / ".pulumi" / "stacks" / project / f"{name}.json"
 
 
 def command_error(err: auto.errors.CommandError, checkpoint: Path | None = None) -> str:
@@ -67,7 +66,8 @@ def _stale_lock(text: str, checkpoint: Path | None) -> str | None:
     paths = [Path(m.removeprefix("file://")) for m in re.findall(r"(file://\S+/locks/\S+?\.json)", text)]
     if checkpoint is not None:
         backend = checkpoint.parents[3]  # <backend>/.pulumi/stacks/<project>/<stack>.json
-        paths += sorted((backend / ".pulumi" / "locks").glob(f"*/{PROJECT}/{checkpoint.stem}/*.json"))
+        project = checkpoint.parent.name
+        paths += sorted((backend / ".pulumi" / "locks").glob(f"*/{project}/{checkpoint.stem}/*.json"))
     for path in paths:
         try:
             lock = json.loads(path.read_text())

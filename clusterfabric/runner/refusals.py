@@ -12,11 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from components.contract import CLUSTERLINK_OUTPUT, LATTICE_OUTPUT, lattice_exports
-from components.model import FabricManifests, Graph
-from components.model.errors import Problem, they
-from components.model.peers import clusterlink_exports, read_peers
-from components.model.removal import importers, removed_exports
+from clusterfabric.components.contract import (CLUSTERLINK_OUTPUT, IMPORT_TARGET_PORTS_OUTPUT, LATTICE_OUTPUT,
+                                               lattice_exports)
+from clusterfabric.components.model import FabricManifests, Graph
+from clusterfabric.components.model.errors import Problem, they
+from clusterfabric.components.model.peers import clusterlink_exports, read_peers
+from clusterfabric.components.model.removal import importers, removed_exports, shares_nothing
 
 
 def problems_by_stack(problems: list[Problem], folders: dict[str, Path]) -> dict[str, list[Problem]] | None:
@@ -68,3 +69,18 @@ def removal_refusal(fabric: FabricManifests, name: str, published: dict[str, Any
     lines = [f"refusing to remove what {name!r} exports while others import it (use --force to do it anyway):"]
     lines += [f"  {export}: imported by {', '.join(users)}" for export, users in sorted(users_of.items())]
     return "\n".join(lines)
+
+
+def emptied_refusal(fabric: FabricManifests, name: str, published: dict[str, Any]) -> str | None:
+    """Refusing an `up` of stack `name` that would remove everything it shares (its outputs, `published`, name
+    exports or imports, its manifests none): what a renamed or emptied folder looks like from here."""
+    if fabric.spec.cluster(name).dataplane == "clusterlink":
+        exports = [f"export {e.namespace}/{e.name}" for e in clusterlink_exports(published.get(CLUSTERLINK_OUTPUT))]
+        imports = [f"import {key}" for key in sorted(published.get(IMPORT_TARGET_PORTS_OUTPUT) or {})]
+    else:
+        exports, imports = [f"export {e.key}" for e in lattice_exports(name, published.get(LATTICE_OUTPUT))], []
+    shared = exports + imports
+    if not shared or not shares_nothing(fabric, name):
+        return None
+    return (f"refusing to remove everything {name!r} shares ({', '.join(shared)}): its folder declares no export "
+            "or import any more (a renamed or emptied folder?); use --force to do it anyway")

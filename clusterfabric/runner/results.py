@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from components.model.certificates import Expiry
+from clusterfabric.components.model.certificates import Expiry
 
 Operation = Literal["preview", "up", "refresh", "destroy"]
 Result = Literal["succeeded", "failed", "refused", "skipped", "planned offline", "not applicable"]

@@ -20,8 +20,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
-from components.contract import ROTATION_OUTPUT
-from components.model.rotation import ROTATION_ENV, RotationState, rollover_steps
+from clusterfabric.components.contract import ROTATION_OUTPUT
+from clusterfabric.components.model.rotation import ROTATION_ENV, RotationState, rollover_steps
 
 from .results import FabricResult
 
@@ -67,9 +67,9 @@ def rotate(fabric: "Fabric", *, peer: str | None = None, fabric_ca: bool = False
     """Apply the rotation asked for, phase after phase, stopping at the first that fails."""
     model = fabric.load()
     clusters = [c.name for c, _ in model.clusterlink_clusters()]
-    if not clusters:
+    owner = model.ca_owner()
+    if owner is None:
         raise RotationError("the fabric has no ClusterLink cluster: no certificates to rotate")
-    owner = clusters[0]  # the fabric's first ClusterLink cluster issues its certificates
     applied = _applied(fabric, clusters)
     if owner not in applied:
         raise RotationError(f"stack {owner!r}, which issues the fabric's certificates, is not deployed: run "

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pulumi import automation as auto
 
-from components.contract import FABRIC, TARGET_KEYS, ClusterTarget, config_key, target_config
+from clusterfabric.components.contract import FABRIC, TARGET_KEYS, ClusterTarget, config_key, target_config
 
 
 def prepare(stack: auto.Stack, project_dir: Path, fabric_dir: Path,

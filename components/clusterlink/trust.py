@@ -11,6 +11,7 @@ from typing import Any
 
 import pulumi
 
+from ..component import unknown
 from ..model.certificates import CertificateSettings
 from ..model.rotation import ROTATION_ENV, RotationState
 from .certificates import FabricCertificates
@@ -54,10 +55,15 @@ def issued(name: str, fabric: str, peers: list[str], validity: CertificateSettin
     return PeerTrust(certs.trusted, own.cert_pem, own.key_pem, state, certs.bundle(), certs.expiry())
 
 
-def read(bundle: pulumi.Output[Any], owner: str, cluster: str, recorded: RotationState) -> PeerTrust:
-    """Another peer's: its certificate from the owner's `fabricCertificates` output."""
-    def own(b: Any, part: str) -> str:
+def read(bundle: pulumi.Output[Any], owner: str, cluster: str, recorded: RotationState, *,
+         planned: bool = False) -> PeerTrust:
+    """Another peer's: its certificate from the owner's `fabricCertificates` output. `planned`: the owner was
+    previewed in this run (a preview of a change adding this peer), so a certificate it has not issued yet is
+    what that change's `up` will issue: not known until then."""
+    def own(b: Any, part: str) -> Any:
         if not b or cluster not in b.get("peers", {}):
+            if planned:
+                return unknown()
             raise pulumi.RunError(f"stack {owner!r} (the fabric CA's owner) has no certificate for peer {cluster!r} "
                                   f"yet: run `pulumi up` on {owner!r} first")
         return b["peers"][cluster][part]

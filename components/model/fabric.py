@@ -12,7 +12,7 @@ from .clusterlink_checks import imported_peers
 from .errors import InputError, Problem
 from .fabric_yaml import FABRIC_FILE, ClusterSpec, FabricSpec
 from .lattice_imports import LatticeExport
-from .load import ClusterManifests, display, load_cluster_manifests, load_fabric_spec
+from .load import ClusterManifests, display, layout_problems, load_cluster_manifests, load_fabric_spec
 from .peers import PeerInfo, peer_info
 
 
@@ -26,6 +26,11 @@ class FabricManifests:
 
     def clusterlink_clusters(self) -> list[tuple[ClusterSpec, ClusterManifests]]:
         return [(c, self.manifests[c.name]) for c in self.spec.clusters if c.dataplane == "clusterlink"]
+
+    def ca_owner(self) -> str | None:
+        """The ClusterLink cluster whose stack holds the fabric CA and issues every peer's certificate: the first
+        in fabric.yaml (None without ClusterLink clusters)."""
+        return next((c.name for c in self.spec.clusters if c.dataplane == "clusterlink"), None)
 
     def import_peers(self, name: str) -> list[str]:
         """The fabric's ClusterLink peers that cluster `name` imports from, sorted: the stacks it reads (a
@@ -57,7 +62,7 @@ def load_fabric(fabric_dir: Path) -> FabricManifests:
     """Read fabric.yaml and every cluster's manifests, reporting the problems of all files at once."""
     spec = load_fabric_spec(fabric_dir)
     manifests: dict[str, ClusterManifests] = {}
-    problems: list[Problem] = []
+    problems: list[Problem] = layout_problems(fabric_dir, spec)
     for cluster in spec.clusters:
         try:
             manifests[cluster.name] = load_cluster_manifests(fabric_dir, cluster.name)

@@ -50,14 +50,14 @@ def dependencies(fabric: FabricManifests) -> Graph:
     hard: dict[str, set[str]] = {n: set() for n in names}
     soft: dict[str, set[str]] = {n: set() for n in names}
     shaped: dict[str, set[str]] = {n: set() for n in names}
-    clusterlink = [c.name for c, _ in fabric.clusterlink_clusters()]
+    owner = fabric.ca_owner()
     exports = ExportIndex(fabric.lattice_exports())
     networks = network_plan(fabric.spec, fabric.manifests, exports, fabric.fabric_file)
     for cluster in fabric.spec.clusters:
         name, manifests = cluster.name, fabric.manifests[cluster.name]
         if cluster.dataplane == "clusterlink":
-            if clusterlink[0] != name:
-                hard[name].add(clusterlink[0])  # the fabric CA issues this peer's certificate
+            if owner != name:
+                hard[name].add(owner)  # the fabric CA issues this peer's certificate
             soft[name] |= set(fabric.import_peers(name))
         else:
             # The networks it joins, and the acceptance of their shares for its account (service networks).

@@ -157,6 +157,31 @@ def ref(obj: BaseModel) -> str:
     return f"{kind}/{'-' if kind in CLUSTER_SCOPED else meta.namespace}/{meta.name}"
 
 
+NOT_CLUSTER_FOLDERS = frozenset({"rendered", "published", "pr"})
+"""Folders beside fabric.yaml that hold what the tool and its workflows write (a fabric repository's rendered
+manifests, what the deploy job publishes, the pull request's comment), never a cluster; hidden folders neither."""
+
+
+def layout_problems(fabric_dir: Path, spec: FabricSpec) -> list[Problem]:
+    """A cluster of fabric.yaml without its folder, and a folder of manifests that is no cluster: both what a
+    renamed folder leaves (`mv client clients`), whose next `up` would remove everything `client` shares while
+    the manifests in `clients/` were never read."""
+    names = [c.name for c in spec.clusters]
+    fabric_file = display(fabric_dir / FABRIC_FILE)
+    problems = [Problem(fabric_file, "Fabric", f"clusters[{i}]", f"cluster {name!r} has no folder "
+                        f"{display(fabric_dir / name)}: its stack would declare none of its manifests and remove "
+                        "what it shares. Make the folder (empty for a cluster without manifests of its own), or "
+                        "remove the cluster")
+                for i, name in enumerate(names) if not (fabric_dir / name).is_dir()]
+    for folder in sorted(fabric_dir.iterdir()):
+        if (folder.is_dir() and folder.name not in names and not folder.name.startswith(".")
+                and folder.name not in NOT_CLUSTER_FOLDERS and manifest_files(fabric_dir, folder)[0]):
+            problems.append(Problem(display(folder), "-", "-", "a folder of manifests that is no cluster of "
+                                    f"fabric.yaml (its clusters: {', '.join(names)}): nothing reads them. A renamed "
+                                    "cluster? Name it in fabric.yaml's clusters, or remove the folder"))
+    return problems
+
+
 def load_cluster_manifests(fabric_dir: Path, cluster: str) -> ClusterManifests:
     """Parse every `*.yaml`/`*.yml` under `<fabric_dir>/<cluster>/`."""
     result = ClusterManifests(cluster)

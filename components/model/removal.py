@@ -30,6 +30,16 @@ def removed_exports(fabric: FabricManifests, name: str,
     return sorted(old_exports - new_exports, key=lambda e: (e.namespace, e.name, e.port))
 
 
+def shares_nothing(fabric: FabricManifests, name: str) -> bool:
+    """Whether cluster `name`'s manifests declare no export and no import (ClusterLink Exports and Imports; Lattice
+    exports and routes to a ServiceImport)."""
+    manifests = fabric.manifests[name]
+    if fabric.spec.cluster(name).dataplane == "clusterlink":
+        return not fabric.catalog()[name].exports and not manifests.of_kind(Import)
+    return (not any(e.cluster == name for e in fabric.lattice_exports())
+            and not any(b.service_import is not None for b in backends(manifests)))
+
+
 def importers(fabric: FabricManifests, name: str, removed: list[Any]) -> dict[str, list[str]]:
     """Removed export of stack `name` -> the objects in other clusters that import it."""
     found: dict[str, list[str]] = {}

@@ -4,7 +4,7 @@ import sys
 
 from pulumi.provider import main
 
-from components.plugin.package import package
+from clusterfabric.components.plugin.package import package
 
 if __name__ == "__main__":
     # The engine's address and flags follow the plugin's directory, as component_provider_host reads them.

@@ -1,9 +1,9 @@
 """What the package serves: the components of each module, by the module of their tokens."""
 
-from components.clusterlink import AccessPolicy, Export, Import, Peer, Platform
-from components.component import PACKAGE
-from components.lattice import GRPCRoute, HTTPRoute, ServiceExport, ServiceImport, ServiceNetwork, TLSRoute
-from components.plugin.provider import Package
+from ..clusterlink import AccessPolicy, Export, Import, Peer, Platform
+from ..component import PACKAGE
+from ..lattice import GRPCRoute, HTTPRoute, ServiceExport, ServiceImport, ServiceNetwork, TLSRoute
+from .provider import Package
 
 MODULES = {
     "clusterlink": [Platform, Export, Import, Peer, AccessPolicy],

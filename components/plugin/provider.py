@@ -22,8 +22,8 @@ from pulumi.provider import ConstructResult
 from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.server import ComponentInitError
 
-from components.model.errors import InputError
-from components.model.json_values import DESCEND, rebuilt
+from ..model.errors import InputError
+from ..model.json_values import DESCEND, rebuilt
 
 
 class Package(ComponentProvider):

@@ -14,8 +14,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.clusterlink import Import
-from components.lattice import ServiceExport
+from clusterfabric.components.clusterlink import Import
+from clusterfabric.components.lattice import ServiceExport
 
 config = pulumi.Config()
 account, region = config.require("accountId"), config.require("region")

@@ -17,7 +17,7 @@ from typing import Any, Callable
 import pytest
 
 from clusterfabric.toolchain import PROJECT_DIR
-from components.model.load import load_fabric_spec
+from clusterfabric.components.model.load import load_fabric_spec
 from tests.clusterlink_upstream import Key, key_of, normalize, upstream_platform
 from tests.example_fabric import EXAMPLE_STACKS
 from tests.pulumi_project import PulumiProject, copy_program, project

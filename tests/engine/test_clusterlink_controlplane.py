@@ -20,7 +20,7 @@ import pytest
 from clusterfabric.local.apiserver import ControlPlane
 from clusterfabric.local.netns import PodNetwork
 from clusterfabric.local.pods import LocalPod, http_status, run_deployment_pod, wait_until
-from components.clusterlink.certificates import CLIENT, issue
+from clusterfabric.components.clusterlink.certificates import CLIENT, issue
 from tests.example_fabric import EXAMPLE_STACKS, on_servers
 from tests.pulumi_project import copy_program
 

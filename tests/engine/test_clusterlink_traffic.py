@@ -17,7 +17,7 @@ import pytest
 from clusterfabric.local.iperf3 import EXAMPLE, Transfer, import_listener, serve, transfer
 from clusterfabric.local.localfabric import LocalFabric, run_locally
 from clusterfabric.toolchain import PROJECT_DIR
-from components.clusterlink.certificates import issue
+from clusterfabric.components.clusterlink.certificates import issue
 
 pytestmark = pytest.mark.slow  # the real engine, API servers or ClusterLink's binaries
 

@@ -14,7 +14,7 @@ import yaml
 from clusterfabric import Fabric
 from clusterfabric.gitops.comment import MARKER, changed_stacks, pr_comment
 from clusterfabric.toolchain import PROJECT_DIR
-from components.model import InputError
+from clusterfabric.components.model import InputError
 from tests.example_fabric import unchanged
 from tests.pulumi_project import copy_program, point_at_venv
 

@@ -28,7 +28,7 @@ from clusterfabric import Fabric
 from clusterfabric.gitops.comment import pr_comment
 from clusterfabric.offline.plan import lattice_api
 from clusterfabric.toolchain import PROJECT_DIR, pulumi_env
-from components.model import load_fabric
+from clusterfabric.components.model import load_fabric
 from tests.example_fabric import keep_clusters
 from tests.fake_aws import point_at_fake_aws, use_fake_aws
 from tests.pull_request_replay import commit_appended, created, fresh_clone, origin_repository, shared_backend

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from components.plugin.package import MODULES
+from clusterfabric.components.plugin.package import MODULES
 from tests.package_sdks import generate_sdks
 
 pytestmark = pytest.mark.slow  # the real engine, API servers or ClusterLink's binaries

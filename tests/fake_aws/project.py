@@ -9,8 +9,8 @@ from pathlib import Path
 
 from clusterfabric.offline.plan import lattice_api
 from clusterfabric.toolchain import PROJECT_DIR
-from components.contract import FABRIC, config_key
-from components.model import load_fabric, run_order
+from clusterfabric.components.contract import FABRIC, config_key
+from clusterfabric.components.model import load_fabric, run_order
 from tests.fake_aws import point_at_fake_aws, use_fake_aws
 from tests.pulumi_project import PulumiProject, copy_program, point_at_venv, project
 

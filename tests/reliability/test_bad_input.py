@@ -25,8 +25,8 @@ import pytest
 import pulumi
 
 from clusterfabric.runner.cli import validate
-from components.contract import FABRIC, PROJECT, config_key
-from components.program import run
+from clusterfabric.components.contract import FABRIC, PROJECT, config_key
+from clusterfabric.components.program import run
 from tests.mocks import Declared, declare
 from clusterfabric.toolchain import PROJECT_DIR
 from tests.pulumi_project import PulumiProject, copy_program, project
@@ -34,7 +34,8 @@ from tests.pulumi_project import PulumiProject, copy_program, project
 CLUSTERLINK = ("east", "west", "central")
 LATTICE = ("cluster1", "cluster2", "cluster3")
 
-Edit = tuple[str, str, str]  # file, old text, new text ("" old text: append; None new: replace the file)
+Edit = tuple[str, str, str]  # file, old text, new text ("" old text: append; None new: replace the file;
+                             # "=> NAME" new: rename it, "-> TARGET": a symbolic link in its place)
 
 IMPORT = ("apiVersion: clusterlink.net/v1alpha1\nkind: Import\nmetadata:\n  name: cart\n  namespace: default\n"
           "spec:\n  port: 80\n  sources:\n    - {peer: east, exportName: iperf3-server, exportNamespace: default}\n")
@@ -279,6 +280,11 @@ CASES: dict[str, tuple[list[Edit], str]] = {
                                             "HTTPRoute\nmetadata: {name: back}\nspec:\n  parentRefs: [{name: fabric-network, "
                                             "sectionName: http}]\n  rules:\n    - backendRefs: [{name: checkout-c3, kind: ServiceImport}]\n")],
                                        "fabric.yaml: Fabric: clusters: the clusters need each other's deployed resources in a cycle"),
+    # --- the fabric's layout: a renamed folder leaves a cluster without one, and manifests nothing reads
+    "renamed cluster folder": ([("west", "", "=> wests")],
+                               "fabric.yaml: Fabric: clusters[1]: cluster 'west' has no folder"),
+    "folder that is no cluster": ([add("north/sharing.yaml", IMPORT)],
+                                  "north: -: -: a folder of manifests that is no cluster of fabric.yaml"),
 }
 
 
@@ -326,6 +332,8 @@ def apply(fabric: Path, edits: list[Edit]) -> None:
         path = fabric / file
         if file == "fabric.yaml" and old == "" and new == "":
             path.unlink()
+        elif new is not None and new.startswith("=> "):  # the file or folder renamed
+            path.rename(fabric / new.removeprefix("=> "))
         elif new is not None and new.startswith("-> "):  # a symbolic link, in place of what was there
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)
@@ -337,6 +345,7 @@ def apply(fabric: Path, edits: list[Edit]) -> None:
         elif new.startswith("\xff"):
             path.write_bytes(new.encode("latin-1"))
         elif old == "":
+            path.parent.mkdir(exist_ok=True)
             path.write_text((path.read_text() if path.exists() else "") + new)
         else:
             text = path.read_text()

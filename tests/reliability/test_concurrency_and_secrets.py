@@ -12,7 +12,7 @@ import pytest
 
 from clusterfabric.gitops.comment import render
 from clusterfabric.runner.results import FabricResult, StackResult
-from components.model import load_fabric
+from clusterfabric.components.model import load_fabric
 from tests.pulumi_project import PulumiProject, copy_program, pulumi_command, project
 
 pytestmark = pytest.mark.slow  # the real engine, API servers or ClusterLink's binaries

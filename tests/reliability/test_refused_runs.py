@@ -68,3 +68,16 @@ def test_an_up_of_an_import_its_peer_has_not_deployed_yet_is_refused_before_the_
     assert "peer 'west' exports no bookinfo/ratings (its exports: bookinfo/details, bookinfo/reviews)" in central.message
     assert "checked against what 'east' and 'west' published at their last `up`" in central.message
     assert untouched(deployed, "central") == before
+
+
+def test_an_up_removing_everything_a_stack_shares_is_refused_before_the_stack_is_touched(deployed, tmp_path):
+    emptied = fabric_copy(deployed, tmp_path)
+    for manifest in (emptied / "central").glob("*.yaml"):
+        manifest.unlink()
+    before = untouched(deployed, "central")
+    result = Fabric(emptied, project_dir=deployed["project"].directory, env=deployed["project"].env).up(["central"])
+    central = result.stack("central")
+    assert central.result == "refused"
+    assert central.message.startswith("refusing to remove everything 'central' shares (import bookinfo/details, "
+                                      "import bookinfo/reviews, import default/iperf3-server")
+    assert untouched(deployed, "central") == before

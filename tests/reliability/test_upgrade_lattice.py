@@ -14,7 +14,7 @@ import pytest
 
 from clusterfabric.offline.plan import lattice_api
 from clusterfabric.toolchain import PROJECT_DIR
-from components.model import load_fabric
+from clusterfabric.components.model import load_fabric
 from tests.fake_aws import point_at_fake_aws, use_fake_aws
 from tests.pulumi_project import PulumiProject
 from tests.releases import (MIGRATION, is_component, preview_steps, previews, provider_changes, released, resource_type,

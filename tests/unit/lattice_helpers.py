@@ -9,11 +9,11 @@ from pathlib import Path
 import pulumi
 
 from clusterfabric.offline.lattice_fake import LatticeFake
-from components.lattice.cluster import LatticeArgs, LatticeCluster
-from components.model import FabricManifests, load_fabric
-from components.model import lattice_rules
-from components.model.lattice_imports import LatticeExport, scope_of
-from components.model.lattice_fabric import build
+from clusterfabric.components.lattice.cluster import LatticeArgs, LatticeCluster
+from clusterfabric.components.model import FabricManifests, load_fabric
+from clusterfabric.components.model import lattice_rules
+from clusterfabric.components.model.lattice_imports import LatticeExport, scope_of
+from clusterfabric.components.model.lattice_fabric import build
 from tests.mocks import SCOPE, Declared, declare
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "lattice"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from components.model.access import Connection, Policies, client_attributes, decisions, service_attributes
-from components.model.clusterlink import AccessPolicy, PrivilegedAccessPolicy
+from clusterfabric.components.model.access import Connection, Policies, client_attributes, decisions, service_attributes
+from clusterfabric.components.model.clusterlink import AccessPolicy, PrivilegedAccessPolicy
 
 
 def policy(action: str, namespace: str = "shop", frm=None, to=None, privileged: bool = False):

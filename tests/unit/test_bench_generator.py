@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bench.generate import Shape, generate, object_count, source_stacks, sources
-from components.model import check_fabric, load_fabric
-from components.model.graph import dependencies
+from clusterfabric.components.model import check_fabric, load_fabric
+from clusterfabric.components.model.graph import dependencies
 
 
 @pytest.mark.parametrize("dataplane", ["clusterlink", "lattice"])

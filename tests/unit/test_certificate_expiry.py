@@ -9,9 +9,9 @@ from pathlib import Path
 from clusterfabric.gitops.comment import render
 from clusterfabric.runner.cli import table
 from clusterfabric.runner.results import FabricResult, StackResult
-from components.clusterlink.certificates import issue, not_after
-from components.model import load_fabric
-from components.model.certificates import expiring
+from clusterfabric.components.clusterlink.certificates import issue, not_after
+from clusterfabric.components.model import load_fabric
+from clusterfabric.components.model.certificates import expiring
 
 BY_HAND = "replace the cluster's own certificates by hand (docs/clusterlink-platform.md, \"Certificates over time\")"
 NOW = datetime.datetime(2030, 6, 1, 12, 0, tzinfo=datetime.timezone.utc)

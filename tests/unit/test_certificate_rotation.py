@@ -11,9 +11,9 @@ from types import SimpleNamespace
 import pytest
 
 from clusterfabric.runner.rotation import RotationError, rotate
-from components.contract import ROTATION_OUTPUT
-from components.model import load_fabric
-from components.model.rotation import ROTATION_ENV, RotationState, rollover_steps
+from clusterfabric.components.contract import ROTATION_OUTPUT
+from clusterfabric.components.model import load_fabric
+from clusterfabric.components.model.rotation import ROTATION_ENV, RotationState, rollover_steps
 
 STEADY = RotationState()
 TRUST, REISSUE, DROP = RotationState(1, "trust"), RotationState(1, "reissue"), RotationState(1, "drop")

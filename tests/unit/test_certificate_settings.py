@@ -7,8 +7,8 @@ from pathlib import Path
 
 from cryptography import x509
 
-from components.clusterlink.certificates import issue
-from components.model.certificates import CertificateSettings
+from clusterfabric.components.clusterlink.certificates import issue
+from clusterfabric.components.model.certificates import CertificateSettings
 from tests.unit.edited_fabric import edit, lines, warning_lines
 
 

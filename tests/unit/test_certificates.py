@@ -8,7 +8,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from components.clusterlink.certificates import CLIENT, SERVER, _CertificateProvider, issue, issuer_of
+from clusterfabric.components.clusterlink.certificates import CLIENT, SERVER, _CertificateProvider, issue, issuer_of
 
 
 def load(issued: dict[str, str]) -> x509.Certificate:

@@ -10,7 +10,7 @@ import pytest
 
 from clusterfabric.gitops.comment import GitError, changed_stacks
 from clusterfabric.toolchain import PROJECT_DIR
-from components.model import load_fabric
+from clusterfabric.components.model import load_fabric
 
 
 def git(directory: Path, *args: str) -> None:
@@ -90,3 +90,22 @@ def test_a_base_that_is_no_commit_of_the_repository_is_named_with_how_to_fetch_i
     assert str(refused.value) == (
         f"--base origin/main: no such commit in the repository at {repository.resolve()} (a branch of the remote may "
         "need `git fetch` first, e.g. `git fetch origin main` for --base origin/main)")
+
+
+def test_a_clusterlink_peer_added_changes_the_ca_owner_that_issues_its_certificate(config_repository: Path):
+    path = config_repository / "fabric.yaml"
+    path.write_text(path.read_text().replace("  # VPC Lattice:", "  - name: north\n    dataplane: clusterlink\n"
+                                             "  # VPC Lattice:"))
+    (config_repository / "north").mkdir()
+    fabric = load_fabric(config_repository)
+    assert changed_stacks(fabric, PROJECT_DIR, config_repository, "main") == {"north", "east"}
+
+
+def test_a_lattice_cluster_added_leaves_the_ca_owner_alone(config_repository: Path):
+    path = config_repository / "fabric.yaml"
+    text = path.read_text()
+    cluster3 = text[text.index("  - name: cluster3"):]
+    path.write_text(text + cluster3.replace("cluster3", "cluster4"))
+    (config_repository / "cluster4").mkdir()
+    fabric = load_fabric(config_repository)
+    assert changed_stacks(fabric, PROJECT_DIR, config_repository, "main") == {"cluster4"}

@@ -141,8 +141,17 @@ def test_progress_shows_each_resource_step_only_when_verbose(verbose: list[str],
     assert capsys.readouterr().err.splitlines() == shown
 
 
-def test_a_fabric_command_finds_the_fabric_from_the_current_directory(monkeypatch, tmp_path: Path):
+def test_a_fabric_command_finds_the_fabric_and_its_project_from_the_current_directory(monkeypatch, tmp_path: Path):
     monkeypatch.chdir(tmp_path)
-    for command in (["up"], ["preview", "--fabric", "fabrics/prod"]):
+    for project in (tmp_path, tmp_path / "fabrics" / "prod"):
+        project.mkdir(parents=True, exist_ok=True)
+        (project / "Pulumi.yaml").write_text("name: fabric\nruntime: python\n")
+    (tmp_path / "fabrics" / "prod" / "fabric.yaml").write_text("name: prod\n")
+    for command, fabric_dir, project in ((["up"], tmp_path / "config", tmp_path),
+                                         (["preview", "--fabric", "fabrics/prod"], tmp_path / "fabrics" / "prod",
+                                          tmp_path / "fabrics" / "prod")):
         fabric = cli._fabric(cli._parser().parse_args(command))
-        assert fabric.fabric_dir == tmp_path / (command[2] if len(command) > 2 else "config")
+        assert (fabric.fabric_dir, fabric.project_dir) == (fabric_dir, project)
+    monkeypatch.chdir(tmp_path / "fabrics" / "prod")  # a fabric repository: its fabric.yaml is at the top
+    fabric = cli._fabric(cli._parser().parse_args(["up"]))
+    assert (fabric.fabric_dir, fabric.project_dir) == (tmp_path / "fabrics" / "prod",) * 2

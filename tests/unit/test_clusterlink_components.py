@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from components.clusterlink import AccessPolicy, Export, Import, Peer, Platform
-from components.model.errors import InputError
-from components.plugin.package import package
-from components.plugin.provider import Package
+from clusterfabric.components.clusterlink import AccessPolicy, Export, Import, Peer, Platform
+from clusterfabric.components.model.errors import InputError
+from clusterfabric.components.plugin.package import package
+from clusterfabric.components.plugin.provider import Package
 from tests.mocks import declare
 
 CA, CERT, KEY = "-----CA-----\n", "-----PEER-----\n", "-----KEY-----\n"

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from components.clusterlink.sharing import _metadata
-from components.model.access import Connection, Policies
-from components.model.clusterlink import AccessPolicy, Export, Import, Peer, cr_body
-from components.model.load import read_yaml_documents
-from components.model.validation import parse
+from clusterfabric.components.clusterlink.sharing import _metadata
+from clusterfabric.components.model.access import Connection, Policies
+from clusterfabric.components.model.clusterlink import AccessPolicy, Export, Import, Peer, cr_body
+from clusterfabric.components.model.load import read_yaml_documents
+from clusterfabric.components.model.validation import parse
 
 DOCS = Path(__file__).resolve().parents[1] / "fixtures" / "clusterlink"
 

@@ -12,11 +12,11 @@ import pytest
 from pulumi.output import Unknown
 
 from clusterfabric.offline.plan import run_stack
-from components.contract import (PLANNED_PEERS_ENV, ClusterTarget, config_key, lattice_exports, lattice_exports_entries,
+from clusterfabric.components.contract import (PLANNED_PEERS_ENV, ClusterTarget, config_key, lattice_exports, lattice_exports_entries,
                                  lattice_output, planned_lattice_output, target_config, target_from_config)
-from components.model import ExportInfo, InputError, load_fabric
-from components.model.peers import clusterlink_exports, clusterlink_output, peer_from_output
-from components.model.removal import importers, removed_exports
+from clusterfabric.components.model import ExportInfo, InputError, load_fabric
+from clusterfabric.components.model.peers import clusterlink_exports, clusterlink_output, peer_from_output
+from clusterfabric.components.model.removal import importers, removed_exports
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config"
 
@@ -110,7 +110,7 @@ def test_a_stack_not_published_yet_has_no_exports():
 
 def test_the_fabric_layer_reads_peers_without_the_program():
     loaded = subprocess.run([sys.executable, "-c", "import sys, clusterfabric.runner.fabric; "
-                             "print(sorted(m for m in ('components.stack', 'pulumi_kubernetes') if m in sys.modules))"],
+                             "print(sorted(m for m in ('clusterfabric.components.stack', 'pulumi_kubernetes') if m in sys.modules))"],
                             capture_output=True, text=True, cwd=EXAMPLE.parent, check=True).stdout
     assert loaded.strip() == "[]"
 

@@ -62,7 +62,7 @@ def test_an_unknown_stack_is_named_with_the_fabrics_stacks():
 
 def test_the_python_api_exports_what_its_callers_catch_and_pass():
     import clusterfabric
-    from components.model import InputError
+    from clusterfabric.components.model import InputError
 
     assert clusterfabric.InputError is InputError
     assert clusterfabric.ClusterTarget.__name__ == "ClusterTarget"

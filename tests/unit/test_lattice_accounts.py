@@ -16,12 +16,12 @@ from pulumi.output import Unknown
 
 from clusterfabric.offline.plan import lattice_api, plan, run_stack
 from clusterfabric.toolchain import PROJECT_DIR
-from components.contract import PLANNED_PEERS_ENV, planned_lattice_output
-from components.model import load_fabric
-from components.model.fabric_yaml import FabricSpec
-from components.model.graph import dependencies, run_order
-from components.model.lattice_rules import warnings_of
-from components.model.validation import parse
+from clusterfabric.components.contract import PLANNED_PEERS_ENV, planned_lattice_output
+from clusterfabric.components.model import load_fabric
+from clusterfabric.components.model.fabric_yaml import FabricSpec
+from clusterfabric.components.model.graph import dependencies, run_order
+from clusterfabric.components.model.lattice_rules import warnings_of
+from clusterfabric.components.model.validation import parse
 from tests.unit.edited_fabric import edit, lines
 
 EXAMPLE = PROJECT_DIR / "examples" / "lattice-accounts"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from components.lattice.network import ServiceNetwork
-from components.model.errors import InputError
-from components.lattice.target_group import TargetGroup, TargetGroupPlan
-from components.model.lattice import LatticeTargets, TargetGroupPolicy
-from components.model.lattice_fabric import TargetGroupSpec, Where, split_weights, target_group_protocol
+from clusterfabric.components.lattice.network import ServiceNetwork
+from clusterfabric.components.model.errors import InputError
+from clusterfabric.components.lattice.target_group import TargetGroup, TargetGroupPlan
+from clusterfabric.components.model.lattice import LatticeTargets, TargetGroupPolicy
+from clusterfabric.components.model.lattice_fabric import TargetGroupSpec, Where, split_weights, target_group_protocol
 from tests.mocks import declare
 
 PREFIX = "application-networking.k8s.aws/"

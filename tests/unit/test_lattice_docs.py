@@ -10,11 +10,11 @@ import pytest
 
 from clusterfabric.offline.plan import plan
 from clusterfabric.toolchain import PROJECT_DIR
-from components.model import check_fabric
-from components.model.lattice import ServiceExport, ServiceImport
-from components.model.lattice_imports import resolve_imports
-from components.model.load import read_yaml_documents
-from components.model.validation import parse
+from clusterfabric.components.model import check_fabric
+from clusterfabric.components.model.lattice import ServiceExport, ServiceImport
+from clusterfabric.components.model.lattice_imports import resolve_imports
+from clusterfabric.components.model.load import read_yaml_documents
+from clusterfabric.components.model.validation import parse
 from tests.mocks import SCOPE
 from tests.unit.edited_fabric import edit
 from tests.unit.lattice_helpers import (FIXTURES, MY_GATEWAY, OWNER_TG, ROUTES, declare_importer, fabric_with,

@@ -12,13 +12,13 @@ from pathlib import Path
 
 from clusterfabric.offline.plan import plan
 from clusterfabric.toolchain import PROJECT_DIR
-from components.model import load_fabric
-from components.model.graph import dependencies
-from components.model.lattice_rules import violations
-from components.model.routes import rule_priorities
-from components.model.limits import name_problem
-from components.model.validation import parse
-from components.model.gateway import HTTPRoute
+from clusterfabric.components.model import load_fabric
+from clusterfabric.components.model.graph import dependencies
+from clusterfabric.components.model.lattice_rules import violations
+from clusterfabric.components.model.routes import rule_priorities
+from clusterfabric.components.model.limits import name_problem
+from clusterfabric.components.model.validation import parse
+from clusterfabric.components.model.gateway import HTTPRoute
 from tests.unit.edited_fabric import edit, lines, warning_lines
 
 ROUTE = """---

@@ -16,7 +16,7 @@ import pytest
 from clusterfabric.offline.lattice_fake import LatticeError, LatticeFake
 from clusterfabric.offline.plan import lattice_api, mocked_identity, plan
 from clusterfabric.toolchain import PROJECT_DIR
-from components.model import load_fabric
+from clusterfabric.components.model import load_fabric
 from tests.unit.fake_account import LATTICE, SCOPE, VPC, Account
 
 # --- names --------------------------------------------------------------------------------------------------

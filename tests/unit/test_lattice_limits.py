@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from components.model import limits
+from clusterfabric.components.model import limits
 
 LATTICE_STACKS = ["cluster1", "cluster2", "cluster3"]
 NAMED = {"ServiceNetwork": "service network", "Service": "service", "TargetGroup": "target group",

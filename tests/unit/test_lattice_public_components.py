@@ -13,9 +13,9 @@ import pytest
 from pulumi.errors import InputPropertiesError
 from pulumi.runtime.sync_await import _sync_await
 
-from components.lattice import GRPCRoute, HTTPRoute, ServiceExport, ServiceImport, ServiceNetwork, TLSRoute
-from components.model.errors import InputError
-from components.plugin.package import package
+from clusterfabric.components.lattice import GRPCRoute, HTTPRoute, ServiceExport, ServiceImport, ServiceNetwork, TLSRoute
+from clusterfabric.components.model.errors import InputError
+from clusterfabric.components.plugin.package import package
 from tests.mocks import declare
 from tests.unit.lattice_helpers import MY_GATEWAY, OWNER_TG, ROUTES, declare_importer, fabric_with, owner_exports
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from components.model.lattice import ServiceExport
-from components.model.validation import parse
+from clusterfabric.components.model.lattice import ServiceExport
+from clusterfabric.components.model.validation import parse
 from tests.unit.edited_fabric import edit, edit_all, lines, warning_lines
 
 ROUTES = "cluster3/routes.yaml"

@@ -8,7 +8,7 @@ import pytest
 
 from clusterfabric.runner.cli import validate
 from clusterfabric.toolchain import PROJECT_DIR
-from components.model import InputError, load_cluster_manifests, load_fabric_spec
+from clusterfabric.components.model import InputError, load_cluster_manifests, load_fabric_spec
 
 EXAMPLE = PROJECT_DIR / "config"
 
@@ -114,6 +114,6 @@ def test_unknown_dataplane_says_what_is_allowed(tmp_path: Path):
 
 @pytest.mark.parametrize("registry", ["", "ghcr.io/clusterlink-net", "localhost:5000/cl", "registry.example.com"])
 def test_an_image_registry_may_be_empty_for_bare_image_names_or_a_registry_and_path(registry: str):
-    from components.model.clusterlink import ClusterLinkSettings
+    from clusterfabric.components.model.clusterlink import ClusterLinkSettings
 
     assert ClusterLinkSettings(registry=registry).registry == registry

@@ -15,15 +15,19 @@ from clusterfabric.offline import plan as offline
 from clusterfabric.offline.lattice_fake import LatticeFake
 from clusterfabric.offline.plan import lattice_api, plan
 from clusterfabric.runner.fabric import _Run
-from components.model import dependencies, load_fabric
+from clusterfabric.components.model import dependencies, load_fabric
+from clusterfabric.runner.init import init_fabric
 from clusterfabric.toolchain import PROJECT_DIR, project_plugins
 
 
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A Lattice fabric where each cluster imports from every cluster before it: c001 reads c000, c002 both."""
-    return generate(tmp_path_factory.mktemp("chain") / "fabric", Shape(clusters=3, exports=1, imports=2,
-                                                                       dataplane="lattice"))
+    """A Lattice fabric where each cluster imports from every cluster before it: c001 reads c000, c002 both; a
+    fabric repository of its own (its stacks are its project's)."""
+    fabric = generate(tmp_path_factory.mktemp("chain") / "fabric", Shape(clusters=3, exports=1, imports=2,
+                                                                         dataplane="lattice"))
+    init_fabric(fabric)
+    return fabric
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ def third_party_imports() -> set[str]:
                 names |= {a.name.split(".")[0] for a in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names.add(node.module.split(".")[0])
-    return names - set(sys.stdlib_module_names) - {"clusterfabric", "components", "__future__"}
+    return names - set(sys.stdlib_module_names) - {"clusterfabric", "__future__"}
 
 
 def dependencies() -> list[str]:
@@ -44,3 +44,15 @@ def test_the_package_depends_on_every_distribution_its_code_imports():
     declared = set(pins(dependencies()))
     distribution = {"pulumi_kubernetes": "pulumi-kubernetes", "pulumi_aws": "pulumi-aws", "yaml": "pyyaml"}
     assert {distribution.get(name, name) for name in third_party_imports()} <= declared
+
+
+def test_the_package_lists_every_folder_of_its_code_under_the_clusterfabric_name():
+    setuptools = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text())["tool"]["setuptools"]
+    folders = {"clusterfabric." + ".".join(p.parent.relative_to(PROJECT_DIR / "clusterfabric").parts)
+               for p in (PROJECT_DIR / "clusterfabric").glob("**/__init__.py")}
+    folders |= {".".join(("clusterfabric", *p.parent.relative_to(PROJECT_DIR).parts))
+                for p in (PROJECT_DIR / "components").glob("**/__init__.py")}
+    folders = {f.rstrip(".") for f in folders}
+    assert set(setuptools["packages"]) == folders | {"clusterfabric.github"}
+    assert setuptools["package-dir"] == {"clusterfabric.components": "components", "clusterfabric.github": ".github"}
+    assert not [p for p in setuptools["packages"] if not p.startswith("clusterfabric")]  # no generic top-level name

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from components.model.clusterlink import Import
-from components.ports import TARGET_PORT_RANGE, assign_target_ports
-from components.ports import preferred_port as hashed_port
+from clusterfabric.components.model.clusterlink import Import
+from clusterfabric.components.ports import TARGET_PORT_RANGE, assign_target_ports
+from clusterfabric.components.ports import preferred_port as hashed_port
 
 
 def preferred_port(namespace: str, name: str) -> int:

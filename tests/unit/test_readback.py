@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from clusterfabric.local.apiserver import crd_documents, default_crds
 from clusterfabric.local.readback import contained
-from components.model.json_values import SECRET_SIG, SIG_KEY
+from clusterfabric.components.model.json_values import SECRET_SIG, SIG_KEY
 
 SECRET = {SIG_KEY: SECRET_SIG, "ciphertext": "v1:abc"}
 

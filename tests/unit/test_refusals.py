@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from clusterfabric.runner.refusals import destroy_refusal, input_refusal, problems_by_stack, removal_refusal
+from clusterfabric.runner.refusals import (destroy_refusal, emptied_refusal, input_refusal, problems_by_stack,
+                                           removal_refusal)
 from clusterfabric.toolchain import PROJECT_DIR
-from components.model import dependencies, load_fabric
-from components.model.errors import Problem
+from clusterfabric.components.model import dependencies, load_fabric
+from clusterfabric.components.model.errors import Problem
 
 CONFIG = PROJECT_DIR / "config"
 
@@ -48,6 +49,36 @@ def test_an_export_published_that_the_manifests_dropped_is_refused_naming_its_im
 def test_a_stack_publishing_what_its_manifests_export_is_not_refused(example):
     assert removal_refusal(example, "east", {}) is None  # not deployed yet: nothing to remove
     assert removal_refusal(example, "cluster1", {}) is None
+
+
+def emptied(tmp_path: Path, cluster: str):
+    """The example fabric with `cluster`'s folder emptied of manifests."""
+    shutil.copytree(CONFIG, tmp_path / "config")
+    for manifest in (tmp_path / "config" / cluster).glob("*.yaml"):
+        manifest.unlink()
+    return load_fabric(tmp_path / "config")
+
+
+def test_an_up_removing_everything_a_clusterlink_stack_shares_is_refused(tmp_path: Path):
+    published = {"clusterlink": {"exports": [{"name": "details", "namespace": "bookinfo", "port": 9080}]},
+                 "importTargetPorts": {"default/iperf3": 5000}}
+    assert emptied_refusal(emptied(tmp_path, "west"), "west", published) == (
+        "refusing to remove everything 'west' shares (export bookinfo/details, import default/iperf3): its folder "
+        "declares no export or import any more (a renamed or emptied folder?); use --force to do it anyway")
+
+
+def test_an_up_removing_everything_a_lattice_stack_shares_is_refused(tmp_path: Path, example):
+    from clusterfabric.offline.plan import plan
+
+    published = plan(PROJECT_DIR, CONFIG, ["cluster2"])["stacks"]["cluster2"]["outputs"]
+    refusal = emptied_refusal(emptied(tmp_path, "cluster2"), "cluster2", published)
+    assert refusal.startswith("refusing to remove everything 'cluster2' shares (export ")
+
+
+def test_a_stack_that_still_shares_something_or_never_did_is_not_refused(tmp_path: Path, example):
+    published = {"clusterlink": {"exports": [{"name": "details", "namespace": "bookinfo", "port": 9080}]}}
+    assert emptied_refusal(example, "west", published) is None  # it still exports (removal_refusal's case)
+    assert emptied_refusal(emptied(tmp_path, "west"), "west", {}) is None  # never deployed: nothing to remove
 
 
 def test_each_stack_refuses_the_problems_in_its_own_folder_and_none_refuses_the_fabrics():

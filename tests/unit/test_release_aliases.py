@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from clusterfabric.toolchain import PROJECT_DIR
-from components.model import load_fabric
-from components.model.graph import dependencies, run_order
+from clusterfabric.components.model import load_fabric
+from clusterfabric.components.model.graph import dependencies, run_order
 
 RELEASES = PROJECT_DIR / "tests" / "fixtures" / "releases"
 FABRIC = PROJECT_DIR / "config"

@@ -61,17 +61,24 @@ def test_no_step_turns_a_failure_into_success():
     assert masked == []
 
 
-def test_the_composite_actions_run_blocks_are_shellcheck_clean(shellcheck: str, tmp_path: Path):
-    # actionlint checks the workflows' run: blocks only; these are checked here the same way.
+def shellcheck_actions(shellcheck: str, repository: Path, scratch: Path) -> tuple[int, str]:
+    """shellcheck over the run: blocks of the repository's composite actions (actionlint checks the workflows'
+    only); (status, findings), status 2 when there were none to check."""
     scripts = []
-    for path in sorted(PROJECT_DIR.glob(".github/actions/*/action.yml")):
+    for path in sorted(repository.glob(".github/actions/*/action.yml")):
         for number, step in enumerate(yaml.safe_load(path.read_text())["runs"]["steps"]):
             if "run" in step:
-                script = tmp_path / f"{path.parent.name}-{number}.sh"
+                script = scratch / f"{path.parent.name}-{number}.sh"
                 script.write_text("#!/usr/bin/env bash\n" + step["run"])
                 scripts.append(str(script))
+    if not scripts:
+        return 2, "no run: block"
     result = subprocess.run([shellcheck, *scripts], capture_output=True, text=True)
-    assert scripts and (result.returncode, result.stdout) == (0, "")
+    return result.returncode, result.stdout
+
+
+def test_the_composite_actions_run_blocks_are_shellcheck_clean(shellcheck: str, tmp_path: Path):
+    assert shellcheck_actions(shellcheck, PROJECT_DIR, tmp_path) == (0, "")
 
 
 def deploy_selection(tmp_path: Path, before: str) -> list[str]:
@@ -79,7 +86,7 @@ def deploy_selection(tmp_path: Path, before: str) -> list[str]:
     run in a git repository with one commit, the fabric layer stood in for by scripts that echo."""
     [step] = [s for s in yaml.safe_load((WORKFLOWS / "deploy.yml").read_text())["jobs"]["up"]["steps"]
               if s.get("name") == "Up the changed stacks"]
-    venv = tmp_path / ".venv" / "bin"
+    venv = tmp_path / "toolchain" / "bin"  # what the toolchain action puts on PATH
     venv.mkdir(parents=True)
     (venv / "clusterfabric").write_text("#!/bin/sh\necho \"$@\"\n")
     (venv / "python").write_text("#!/bin/sh\necho east; echo central\n")  # `clusterfabric.gitops.changed`
@@ -91,7 +98,7 @@ def deploy_selection(tmp_path: Path, before: str) -> list[str]:
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=tmp_path, check=True, capture_output=True,
                           text=True).stdout.strip()
     result = subprocess.run(["bash", "-eo", "pipefail", "-c", step["run"]], cwd=tmp_path, capture_output=True,
-                            text=True, env={"PATH": "/usr/bin:/bin", "BEFORE": before.replace("HEAD", head)})
+                            text=True, env={"PATH": f"{venv}:/usr/bin:/bin", "BEFORE": before.replace("HEAD", head)})
     assert result.returncode == 0, result.stderr
     return result.stdout.splitlines()[-1].split()
 
@@ -102,3 +109,15 @@ def test_a_first_push_without_an_earlier_commit_deploys_every_stack(tmp_path: Pa
 
 def test_a_push_deploys_the_stacks_its_change_affects(tmp_path: Path):
     assert deploy_selection(tmp_path, "HEAD") == ["up", "--parallel", "2", "--stack", "east", "--stack", "central"]
+
+
+def test_a_fabric_repositorys_workflows_and_actions_pass_actionlint_and_shellcheck(shellcheck: str, tmp_path: Path):
+    from clusterfabric.runner.init import init_fabric
+
+    init_fabric(tmp_path)
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)  # actionlint finds the workflows by the repository
+    result = actionlint(shellcheck, tmp_path)
+    assert (result.returncode, result.stdout + result.stderr) == (0, "")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    assert shellcheck_actions(shellcheck, tmp_path, scratch) == (0, "")
