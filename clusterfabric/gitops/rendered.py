@@ -133,12 +133,30 @@ def publish(render_directory: Path, destination: Path) -> list[str]:
     return copied
 
 
+CRDS_FIRST = {"target": {"kind": "CustomResourceDefinition"},
+              "patch": "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n"
+                       "  name: any\n  annotations:\n    argocd.argoproj.io/sync-wave: \"-1\"\n"}
+"""Argo CD applies the CRDs in an earlier sync wave than the objects of their kinds (its sync waves: lower first,
+each wave healthy before the next), so one sync of the folder works the first time. Flux's kustomize-controller
+applies CustomResourceDefinitions in a stage of their own before the rest anyway (fluxcd/pkg/ssa's
+ApplyAllStaged); the annotation means nothing to it."""
+
+
+class _BlockDumper(yaml.SafeDumper):
+    """Multi-line strings (the patch) as YAML literal blocks, as a person writes them."""
+
+
+_BlockDumper.add_representer(str, lambda dumper, s: dumper.represent_scalar(
+    "tag:yaml.org,2002:str", s, style="|" if "\n" in s else None))
+
+
 def _write_kustomization(directory: Path, resources: list[str]) -> None:
     kustomization = directory / KUSTOMIZATION
-    kustomization.write_text(
-        "# Written by clusterfabric: every manifest of this stack, for Argo CD or Flux.\n"
-        + yaml.safe_dump({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
-                          "resources": resources}, sort_keys=False))
+    content = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": resources}
+    if any(r.startswith(CRD_FOLDER + "/") for r in resources):
+        content["patches"] = [CRDS_FIRST]
+    kustomization.write_text("# Written by clusterfabric: every manifest of this stack, for Argo CD or Flux.\n"
+                             + yaml.dump(content, Dumper=_BlockDumper, sort_keys=False))
     os.chmod(kustomization, READABLE)
 
 
