@@ -78,6 +78,8 @@ def test_an_up_removing_everything_a_lattice_stack_shares_is_refused(tmp_path: P
 def test_a_stack_that_still_shares_something_or_never_did_is_not_refused(tmp_path: Path, example):
     published = {"clusterlink": {"exports": [{"name": "details", "namespace": "bookinfo", "port": 9080}]}}
     assert emptied_refusal(example, "west", published) is None  # it still exports (removal_refusal's case)
+    imports = {"importTargetPorts": {"bookinfo/reviews": 9080}}
+    assert emptied_refusal(example, "central", imports) is None  # it exports nothing, but still imports
     assert emptied_refusal(emptied(tmp_path, "west"), "west", {}) is None  # never deployed: nothing to remove
 
 
