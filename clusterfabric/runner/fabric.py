@@ -36,11 +36,14 @@ from typing import TYPE_CHECKING, Any, Callable, Collection, Mapping, Sequence
 
 from pulumi import automation as auto
 
-from clusterfabric.components.contract import (CERTIFICATE_EXPIRY_OUTPUT, PLANNED_PEERS_ENV, ClusterTarget,
+from clusterfabric.components.contract import (CERTIFICATE_EXPIRY_OUTPUT, IMPORTED_EXPORTS_OUTPUT, PLANNED_PEERS_ENV,
+                                               ClusterTarget,
                                                default_fabric_dir, render_directory_of, renders, target_from_config)
 from clusterfabric.components.model import FabricManifests, Graph, InputError, check_fabric, dependencies, load_fabric, run_order
 from clusterfabric.components.model.certificates import Expiry, expiring
 from clusterfabric.components.model.errors import Problem
+from clusterfabric.components.model.removal import export_id
+from clusterfabric.components.model.removal import imported_exports as imported_exports_of_run
 
 from ..gitops.drift import Drift, folder_drift
 from ..gitops.rendered import finish_folder, owner_mark
@@ -50,7 +53,8 @@ from .events import EngineEvents, Event, EventKind
 from .processes import leftover_advice, leftover_plugins
 from .project import project_name, project_of
 from .recovery import checkpoint_path, command_error, pending_advice, pending_in, pending_operations
-from .refusals import destroy_refusal, emptied_refusal, input_refusal, problems_by_stack, removal_refusal
+from .refusals import (deployed_import_refusal, destroy_refusal, emptied_refusal, input_refusal, problems_by_stack,
+                       removal_refusal, removed)
 from .results import FabricResult, Operation, StackResult
 from .stack_config import prepare
 
@@ -147,7 +151,9 @@ class Fabric:
             order.reverse()
         notes = self._leftover_notes()
         run = _Run(operation, fabric, graph, frozenset(order), problems, stack_env=stack_env or {})
-        results = self._scheduled(run, order, _waits(graph, order, operation))
+        first = self._importers_first(run, order) if operation in ("preview", "up") else {}
+        order, waits = _schedule(graph, order, operation, first)
+        results = self._scheduled(run, order, waits)
         # A stack whose preview failed has said why in its result; its outputs may not even be readable (a
         # checkpoint a killed run cut short), so its certificates are not looked at again.
         failed = {s for s, result in results.items() if not result.ok}
@@ -410,8 +416,43 @@ class Fabric:
         env = {**run.stack_env.get(name, {}), **({PLANNED_PEERS_ENV: ",".join(sorted(planned))} if planned else {})}
         published = functools.cache(lambda: self.deployed_outputs(name, run) or {})  # read once, if needed
         if not self.force:  # before the stack is touched, as its input's refusal
-            _refuse(emptied_refusal(run.fabric, name, published()) or removal_refusal(run.fabric, name, published()))
+            _refuse(emptied_refusal(run.fabric, name, published()) or removal_refusal(run.fabric, name, published())
+                    or self._deployed_import_refusal(run, name, published()))
         return self._ready(run, name, env or None, published)
+
+    # --- removals: importers first ----------------------------------------------------
+
+    def _importers_first(self, run: _Run, order: list[str]) -> dict[str, set[str]]:
+        """Stack -> the stacks of this run to go before it although they read it: it removes exports they import
+        as deployed and their manifests no longer import (the reverse of the creation order), so at no moment
+        does a deployed Import name a missing export. Reads the outputs of the run's stacks once."""
+        first: dict[str, set[str]] = {}
+        for exporter in order:
+            gone = [export_id(e) for e in removed(run.fabric, exporter, self.deployed_outputs(exporter, run) or {})]
+            if not gone:
+                continue
+            planned = imported_exports_of_run(run.fabric, exporter)
+            for stack, ids in self._deployed_imports(run, exporter, among=order).items():
+                if set(ids) & set(gone) and not set(planned.get(stack, ())) & set(gone):
+                    first.setdefault(exporter, set()).add(stack)
+        return first
+
+    def _deployed_imports(self, run: _Run, exporter: str, among: Sequence[str] | None = None) -> dict[str, list[str]]:
+        """Stack -> the ids of `exporter`'s exports it imports: as its last `up` published them, as its manifests
+        say for a stack previewed earlier in this run (or deployed by a release that published none)."""
+        found = {}
+        for stack in among if among is not None else [c.name for c in run.fabric.spec.clusters]:
+            if stack == exporter:
+                continue
+            outputs = None if stack in run.planned() else self.deployed_outputs(stack, run)
+            published = (outputs or {}).get(IMPORTED_EXPORTS_OUTPUT)
+            found[stack] = (imported_exports_of_run(run.fabric, stack) if published is None or outputs is None
+                            else published).get(exporter, [])
+        return found
+
+    def _deployed_import_refusal(self, run: _Run, name: str, published: Mapping[str, Any]) -> str | None:
+        gone = [export_id(e) for e in removed(run.fabric, name, published)]
+        return deployed_import_refusal(name, gone, self._deployed_imports(run, name)) if gone else None
 
     def _ready(self, run: _Run, name: str, env: dict[str, str] | None = None,
                outputs: Callable[[], dict[str, Any]] | None = None) -> _Ready:
@@ -594,13 +635,27 @@ def _selected(order: list[str], stacks: list[str] | None) -> list[str]:
     return [s for s in order if stacks is None or s in stacks]
 
 
-def _waits(graph: Graph, order: list[str], operation: Operation) -> dict[str, set[str]]:
-    """What each stack waits for among the stacks before it in `order`: those it reads, or to destroy, those that
-    read it."""
+def _schedule(graph: Graph, order: list[str], operation: Operation,
+              first: Mapping[str, set[str]]) -> tuple[list[str], dict[str, set[str]]]:
+    """The run's order and what each stack waits for: among the stacks before it in `order`, those it reads, or
+    to destroy, those that read it (a cycle of soft edges is broken by the order); `first`: stack -> stacks of the
+    run to go before it although they read it (importers first, for a removal). When `first` cannot be kept
+    (the stacks need each other otherwise too), the usual order, and the removal's refusal says what to do."""
     def waits_for(stack: str, other: str) -> bool:
         return stack in graph.needs(other) if operation == "destroy" else other in graph.needs(stack)
 
-    return {s: {d for d in order[:i] if waits_for(s, d)} for i, s in enumerate(order)}
+    usual = {s: {d for d in order[:i] if waits_for(s, d)} for i, s in enumerate(order)}
+    if not first:
+        return order, usual
+    waits = {s: (usual[s] - {e for e, importers in first.items() if s in importers}) | (set(first.get(s, ())) &
+                                                                                         set(order)) for s in order}
+    scheduled: list[str] = []
+    while len(scheduled) < len(order):
+        ready = [s for s in order if s not in scheduled and waits[s] <= set(scheduled)]
+        if not ready:
+            return order, usual
+        scheduled.append(ready[0])
+    return scheduled, waits
 
 
 def _succeeded(ready: _Ready, operation: Operation, changes: Mapping[str, int], events: EngineEvents, *,
