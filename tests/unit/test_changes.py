@@ -101,6 +101,12 @@ def test_secret_values_are_masked_wherever_the_path_meets_the_secret():
     assert not any(word in message for word in ("old-key-bytes", "new-key-bytes", "plain"))
 
 
+def test_a_value_the_preview_does_not_know_yet_is_shown_as_unknown():
+    new = {**REVIEWS, "spec": {**REVIEWS["spec"], "targetPort": "04da6b54-80e4-46f7-96ec-b56ff0331ba9"}}
+    [change], _ = translated(step("update", IMPORT_URN, REVIEWS, new, {"spec.targetPort": "update"}))
+    assert change["fields"] == [{"path": "spec.targetPort", "old": "34846", "new": "[unknown]"}]
+
+
 def test_a_kubernetes_object_created_is_named_by_its_kind_namespace_and_name():
     urn = IMPORT_URN.replace("reviews", "ratings")
     [change], [message] = translated(step("create", urn, new={**REVIEWS, "metadata": {"name": "ratings",
