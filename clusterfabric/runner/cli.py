@@ -339,7 +339,9 @@ def _fabric(args: argparse.Namespace):
         # up makes hundreds, and the table at the end counts them).
         if (event.kind == "step" and not args.verbose) or (event.kind == "diagnostic" and "error" not in event.message):
             return
-        print(f"[{event.stack}] {event.kind}: {event.message}", file=sys.stderr, flush=True)
+        first, *rest = event.message.splitlines() or [""]  # a step: its object, then its changed fields
+        print("\n".join([f"[{event.stack}] {event.kind}: {first}", *(f"[{event.stack}] {line}" for line in rest)]),
+              file=sys.stderr, flush=True)
 
     return Fabric(args.fabric.absolute(), parallel=args.parallel, force=args.force, on_event=progress,
                   policy_packs=args.policy_pack, targets=_targets(args))
@@ -367,8 +369,10 @@ def _targets(args: argparse.Namespace) -> dict:
 
 
 def table(result) -> str:
-    """The final table: stack, result, creates/updates/replaces/deletes, duration."""
+    """The final table: stack, result, creates/updates/replaces/deletes, duration; after a preview, each stack's
+    changes: every object, its changed fields old -> new (changes.py, as the pull-request comment shows them)."""
     from ..gitops.report import COLUMNS, row
+    from .changes import lines as shown
 
     rows = [COLUMNS, *(row(s) for s in result.stacks)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -377,6 +381,9 @@ def table(result) -> str:
     lines += [f"fabric: {note}" for note in result.notes]
     lines += [f"{'error' if e.expired else 'warning'}: {e}" for e in result.expiring]
     for s in result.stacks:
+        if result.operation == "preview" and s.steps:
+            lines.append(f"{s.stack}: changes")
+            lines += [f"  {line}" for step in s.steps for line in shown(step)]
         if s.message and (not s.ok or s.result in ("planned offline", "not applicable")):
             lines.append(f"{s.stack}: {s.message}")
         lines += [f"{s.stack}: policy [{p['level']}] {p['policy']} ({p['resource']}): {p['message']}"
