@@ -72,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
         return added
 
     made = command("init", init_command, "make a directory a fabric repository of its own: fabric.yaml, cluster "
-                   "folders, its Pulumi project, the three workflows, .gitignore (files already there are kept)")
+                   "folders, its Pulumi project, the workflows, .gitignore (files already there are kept)")
     made.add_argument("directory", nargs="?", type=Path, default=Path("."), help="default: the current directory")
     made.add_argument("--move-stacks-from", type=Path, metavar="PROJECT",
                       help="the Pulumi project an earlier release kept this fabric's stacks in, to move them here "
