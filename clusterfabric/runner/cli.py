@@ -72,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
         return added
 
     made = command("init", init_command, "make a directory a fabric repository of its own: fabric.yaml, cluster "
-                   "folders, its Pulumi project, the three workflows, .gitignore (files already there are kept)")
+                   "folders, its Pulumi project, the workflows, .gitignore (files already there are kept)")
     made.add_argument("directory", nargs="?", type=Path, default=Path("."), help="default: the current directory")
     made.add_argument("--move-stacks-from", type=Path, metavar="PROJECT",
                       help="the Pulumi project an earlier release kept this fabric's stacks in, to move them here "
@@ -87,12 +87,19 @@ def _parser() -> argparse.ArgumentParser:
     _fabric_dir_option(offline)
     offline.add_argument("--stack", action="append", help="only this stack (repeatable; default: all)")
     offline.add_argument("--json", action="store_true", help="print the plan as JSON")
-    for operation, summary in (("preview", "preview the fabric's stacks"), ("up", "deploy the fabric's stacks"),
+    for operation, summary in (("up", "deploy the fabric's stacks"),
                                ("refresh", "refresh the stacks' state from the clusters")):
         _fabric_options(command(operation, operation_command, summary))
+    preview = command("preview", operation_command, "preview the fabric's stacks")
+    _fabric_options(preview)
+    preview.add_argument("--refresh", action="store_true", help="read the stacks' resources first (drift), writing "
+                         f"no state; exit {EXIT_DRIFT} when every stack previewed and some would change")
     destroy = command("destroy", operation_command, "destroy the stacks (in reverse dependency order)")
     _fabric_options(destroy)
     destroy.add_argument("--yes", action="store_true", help="do not ask for confirmation (required without a terminal)")
+    destroy.add_argument("--removed", action="store_true", help="instead: destroy and remove the stacks of the "
+                         "backend whose cluster is no longer in fabric.yaml (no program runs; refused while a stack "
+                         "of the fabric still reads one)")
     servers = command("apiservers", apiservers_command, "local control planes: a real kube-apiserver and etcd per "
                       "cluster, on loopback (built by scripts/setup)")
     servers.add_argument("action", choices=("start", "stop", "status"))
@@ -408,11 +415,17 @@ def _stopped_on_signals():
     return stopped_on_signals(on_stop=lambda line: print(f"clusterfabric: {line}", file=sys.stderr, flush=True))
 
 
+EXIT_DRIFT = 4
+"""`preview --refresh`: every stack previewed, and some would change (what drifted, or what is not deployed yet)."""
+
+
 def confirmed_destroy(args: argparse.Namespace) -> bool:
     """Whether to go on with `destroy`: --yes, or the user typing yes at a terminal."""
     if args.yes:
         return True
     stacks = ", ".join(args.stack) if args.stack else f"every stack of {args.fabric}"
+    if args.removed:
+        stacks = f"the stacks whose cluster is no longer in {args.fabric / 'fabric.yaml'}"
     if not sys.stdin.isatty():
         print(f"clusterfabric: destroy ({stacks}) deletes every resource of those stacks; not run from a terminal, "
               "so it needs --yes", file=sys.stderr)
@@ -422,6 +435,10 @@ def confirmed_destroy(args: argparse.Namespace) -> bool:
 
 
 def operation_command(args: argparse.Namespace) -> int:
+    if getattr(args, "removed", False) and args.stack:
+        print("clusterfabric: destroy --removed destroys the stacks fabric.yaml no longer names; --stack does not "
+              "apply", file=sys.stderr)
+        return 2
     if args.command == "destroy" and not confirmed_destroy(args):
         print("clusterfabric: destroy not confirmed; nothing changed", file=sys.stderr)
         return 1
@@ -429,9 +446,21 @@ def operation_command(args: argparse.Namespace) -> int:
 
     fabric = _fabric(args)
     with _stopped_on_signals():
-        result = getattr(fabric, args.command)(args.stack)
+        result = _operation(fabric, args)
     print(table(result))
-    return exit_status(result)
+    status = exit_status(result)
+    drifted = any(s.result == "succeeded" and s.changes.get(k) for s in result.stacks
+                  for k in ("create", "update", "replace", "delete"))  # a real preview's changes, not a mock plan's
+    return EXIT_DRIFT if getattr(args, "refresh", False) and status in (0, 3) and drifted else status
+
+
+def _operation(fabric, args: argparse.Namespace):
+    """The command's operation over the fabric: `preview --refresh` and `destroy --removed` are their own kinds."""
+    if args.command == "preview":
+        return fabric.preview(args.stack, refresh=args.refresh)
+    if args.command == "destroy" and args.removed:
+        return fabric.destroy_removed()
+    return getattr(fabric, args.command)(args.stack)
 
 
 def apiservers_command(args: argparse.Namespace) -> int:

@@ -127,8 +127,10 @@ class Fabric:
 
     # --- operations ---------------------------------------------------------------
 
-    def preview(self, stacks: list[str] | None = None) -> FabricResult:
-        return self._run("preview", stacks)
+    def preview(self, stacks: list[str] | None = None, *, refresh: bool = False) -> FabricResult:
+        """`refresh`: read each stack's resources first, as `pulumi preview --refresh` does, so the changes include
+        what drifted outside Pulumi; the refreshed state is the preview's alone: nothing is written back."""
+        return self._run("preview", stacks, refresh=refresh)
 
     def up(self, stacks: list[str] | None = None, *, stack_env: dict[str, dict[str, str]] | None = None) -> FabricResult:
         """`stack_env`: variables for one stack's run only, by stack (a certificate rotation asks the CA owner for
@@ -141,8 +143,61 @@ class Fabric:
     def destroy(self, stacks: list[str] | None = None) -> FabricResult:
         return self._run("destroy", stacks)
 
+    def destroy_removed(self) -> FabricResult:
+        """Destroy the stacks of the fabric's project whose cluster is no longer in fabric.yaml, and remove them.
+        No program runs for them (a destroy works from the state alone; their folder is gone). The fabric must
+        validate, so no cluster in it imports from a removed one; a removed stack is still refused while a stack
+        of the fabric has not been brought up since it stopped reading it (its state holds a StackReference to
+        it). Removed stacks that read each other go readers first."""
+        check_backend(self.env)
+        clusters = {c.name for c in self.load().spec.clusters}
+        reads = {s: self._referenced(s) for s in self._backend_stacks()}
+        removed = _readers_first({s: r for s, r in reads.items() if s not in clusters})
+        readers = Graph({c: reads.get(c, set()) for c in clusters}, {c: set() for c in clusters})
+        refusals = {s: None if self.force else destroy_refusal(readers, s, frozenset()) for s in removed}
+        return FabricResult("destroy", [self._destroy_removed_stack(s, refusals[s]) for s in removed],
+                            self.policy_packs)
+
+    def _destroy_removed_stack(self, name: str, refusal: str | None) -> StackResult:
+        """Destroy one removed stack from its state alone and remove it; its rendered folder is finished (an empty
+        kustomization: what a GitOps tool prunes from)."""
+        if refusal:
+            return StackResult(name, "destroy", "refused", message=refusal)
+        self._emit(name, "started", "destroy (removed from fabric.yaml)")
+        stack = auto.select_stack(name, work_dir=str(self.project_dir), opts=self._options())
+        directory = self._render_folder(self.deployed_outputs(name) or {})
+        events, options = self._engine(name)
+        try:
+            changes = stack.destroy(**options).summary.resource_changes or {}
+            stack.workspace.remove_stack(name)
+        except auto.errors.CommandError as err:
+            result = StackResult(name, "destroy", "failed", message=events.failure() or command_error(err))
+        else:
+            result = StackResult(name, "destroy", "succeeded", changes=dict(changes), warnings=events.warnings,
+                                 message="removed from fabric.yaml: destroyed, and the stack removed")
+            if directory is not None:
+                finish_folder(directory, self._render_owner(name))
+        self._emit(name, "finished", result.result, result=result)
+        return result
+
+    def _backend_stacks(self) -> list[str]:
+        """Every stack of the fabric's project in its backend."""
+        workspace = auto.LocalWorkspace(work_dir=str(self.project_dir), env_vars=self.env,
+                                        pulumi_command=self._command())
+        return sorted(s.name for s in workspace.list_stacks())
+
+    def _referenced(self, name: str) -> set[str]:
+        """The stacks of this project that stack `name`'s state reads (its StackReferences)."""
+        stack = auto.select_stack(name, work_dir=str(self.project_dir), opts=self._options())
+        names = [(r.get("inputs") or {}).get("name", "").split("/") for r in (
+            stack.export_stack().deployment or {}).get("resources", []) if r.get("type") == "pulumi:pulumi:StackReference"]
+        return {n[-1] for n in names if len(n) > 1 and n[-2] == project_name(self.project_dir)}
+
+    def _options(self) -> auto.LocalWorkspaceOptions:
+        return auto.LocalWorkspaceOptions(env_vars=self.env, pulumi_command=self._command())
+
     def _run(self, operation: Operation, stacks: list[str] | None,
-             stack_env: dict[str, dict[str, str]] | None = None) -> FabricResult:
+             stack_env: dict[str, dict[str, str]] | None = None, refresh: bool = False) -> FabricResult:
         check_backend(self.env)
         fabric, problems = self._checked()
         graph = dependencies(fabric)
@@ -150,7 +205,7 @@ class Fabric:
         if operation == "destroy":
             order.reverse()
         notes = self._leftover_notes()
-        run = _Run(operation, fabric, graph, frozenset(order), problems, stack_env=stack_env or {})
+        run = _Run(operation, fabric, graph, frozenset(order), problems, stack_env=stack_env or {}, refresh=refresh)
         first = self._importers_first(run, order) if operation in ("preview", "up") else {}
         order, waits = _schedule(graph, order, operation, first)
         results = self._scheduled(run, order, waits)
@@ -287,6 +342,8 @@ class Fabric:
         # An importer is checked against what the stacks previewed before it will publish, not what they did.
         ready = self._ready_to_change(run, name, planned=run.planned())
         events, options = self._engine(name, policies=True)
+        if run.refresh:
+            options["refresh"] = True
         try:
             changes = ready.stack.preview(**options).change_summary
         except auto.errors.CommandError as err:
@@ -586,6 +643,8 @@ class _Run:
     """Stacks whose preview succeeded in this run: what they will publish is what their manifests say."""
     stack_env: dict[str, dict[str, str]] = field(default_factory=dict)
     """Variables for one stack's run only, by stack."""
+    refresh: bool = False
+    """A preview that reads the resources first (a drift check); nothing is written back."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def planned(self) -> frozenset[str]:
@@ -633,6 +692,18 @@ def _selected(order: list[str], stacks: list[str] | None) -> list[str]:
     if unknown:
         raise UnknownStackError(f"no stack {', '.join(sorted(unknown))} in the fabric (stacks: {', '.join(order)})")
     return [s for s in order if stacks is None or s in stacks]
+
+
+def _readers_first(reads: dict[str, set[str]]) -> list[str]:
+    """The stacks of `reads` (stack -> the stacks it reads), each before those it reads (a cycle: in name order)."""
+    order: list[str] = []
+    left = dict(sorted(reads.items()))
+    while left:
+        ready = [s for s in left if not any(s in r for other, r in left.items() if other != s)] or [next(iter(left))]
+        order += ready
+        for stack in ready:
+            del left[stack]
+    return order
 
 
 def _schedule(graph: Graph, order: list[str], operation: Operation,
