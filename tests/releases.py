@@ -54,8 +54,9 @@ def swap_in_this_release(proj: PulumiProject, migration: tuple[str, str] | None 
         path = directory / name
         shutil.rmtree(path) if path.is_dir() else path.unlink()
     current = copy_program(directory.parent / "current")
-    for name in PROGRAM:
-        shutil.move(current / name, directory / name)
+    for name in PROGRAM:  # this release's program is the installed package's: no components/ beside it
+        if (current / name).exists():
+            shutil.move(current / name, directory / name)
     providers(proj)
     if migration:
         fabric = directory / "config" / "fabric.yaml"

@@ -70,7 +70,10 @@ def edit(fabric, path: str, text: str | None) -> str | None:
     return before
 
 
-def up(fabric, *stacks: str) -> None:
+def up(fabric, *stacks: str, force: bool = False) -> None:
+    """`fabric.up(stacks)`; `force`: a change that removes what others import, or all a stack shares."""
+    if force:
+        fabric = type(fabric)(fabric.fabric_dir, project_dir=fabric.project_dir, targets=fabric.targets, force=True)
     result = fabric.up(list(stacks))
     assert result.ok, [(s.stack, s.result, s.message) for s in result.stacks]
 
@@ -95,10 +98,11 @@ def test_a_merge_import_joins_the_service_of_its_name(local, fabric):
     service = ("apiVersion: v1\nkind: Service\nmetadata:\n  name: iperf3-server\n  namespace: default\nspec:\n"
                "  selector:\n    app: iperf3-server\n  ports:\n    - port: 5000\n")
     merge = (PROJECT_DIR / "tests" / "fixtures" / "clusterlink" / "services-import-merge.yaml").read_text()
-    # The plain import goes first: ClusterLink owns the Service of its name until then.
+    # The plain import goes first: ClusterLink owns the Service of its name until then. It is all client shares:
+    # that up is refused without --force.
     before = edit(fabric, "client/import.yaml", None)
     try:
-        up(fabric, "client")
+        up(fabric, "client", force=True)
         edit(fabric, "client/import.yaml", merge)
         edit(fabric, "client/service.yaml", service)
         up(fabric, "client")
@@ -114,7 +118,7 @@ def test_a_merge_import_joins_the_service_of_its_name(local, fabric):
     finally:
         edit(fabric, "client/import.yaml", None)
         edit(fabric, "client/service.yaml", None)
-        up(fabric, "client")
+        up(fabric, "client", force=True)
         edit(fabric, "client/import.yaml", before)
         up(fabric, "client")
         local.sync()
@@ -194,11 +198,9 @@ def test_a_peer_whose_certificate_comes_from_another_fabric_cannot_connect(local
 
 
 def test_after_an_up_that_removes_the_export_the_connection_is_refused(local, fabric):
-    forced = type(fabric)(fabric.fabric_dir, project_dir=fabric.project_dir, targets=fabric.targets, force=True)
     before = edit(fabric, "server/export.yaml", None)
     try:
-        result = forced.up(["server"])
-        assert result.ok, [(s.stack, s.result, s.message) for s in result.stacks]
+        up(fabric, "server", force=True)
         assert refused(local)
     finally:
         edit(fabric, "server/export.yaml", before)

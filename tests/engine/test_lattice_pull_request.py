@@ -193,7 +193,6 @@ def accounts_program(program: Path) -> None:
     shutil.rmtree(config)
     shutil.copytree(ACCOUNTS, config)
     keep_clusters(config, ("network", "consumer"))
-    (config / "network").mkdir()
     (config / "network" / "gateway.yaml").write_text(NETWORK_AUTH)
     (config / "consumer" / "checkout.yaml").unlink()
     point_at_fake_aws(program / "Pulumi.yaml")
