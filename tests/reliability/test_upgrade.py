@@ -7,6 +7,10 @@ from collections.abc import Callable
 
 import pytest
 
+from clusterfabric.components.contract import IMPORTED_EXPORTS_OUTPUT
+from clusterfabric.components.model import load_fabric
+from clusterfabric.components.model.removal import imported_exports
+from clusterfabric.toolchain import PROJECT_DIR
 from tests.example_fabric import EXAMPLE_STACKS
 from tests.pulumi_project import PulumiProject
 from tests.releases import (DISRUPTIVE, MIGRATION, REPLACEMENT, is_component, preview_steps, previews, provider_changes,
@@ -69,6 +73,8 @@ def test_upgrading_from_0_1_deletes_nothing_its_per_object_components_are_this_r
 
 # Outputs this release adds to every ClusterLink stack (issue 28): its certificates' notAfter dates, so the fabric
 # layer warns before one expires, and the rotation state they are at (never rotated, after an upgrade).
+EXAMPLE = load_fabric(PROJECT_DIR / "config")
+"""The example fabric the releases deployed: what its stacks import from whom is this release's new output."""
 NEVER_ROTATED = {"generation": 0, "phase": None, "renewals": {}}
 
 
@@ -76,6 +82,7 @@ def without_new_outputs(outputs: dict) -> dict:
     """`outputs` without those this release adds, which must be there."""
     assert outputs.pop("certificateRotation") == NEVER_ROTATED
     assert {"cl-ca", "cl-controlplane", "cl-dataplane"} <= set(outputs.pop("certificateExpiry"))
+    assert outputs.pop(IMPORTED_EXPORTS_OUTPUT) == imported_exports(EXAMPLE, outputs["cluster"])
     return outputs
 
 

@@ -14,7 +14,9 @@ import pytest
 
 from clusterfabric.offline.plan import lattice_api
 from clusterfabric.toolchain import PROJECT_DIR
+from clusterfabric.components.contract import IMPORTED_EXPORTS_OUTPUT
 from clusterfabric.components.model import load_fabric
+from clusterfabric.components.model.removal import imported_exports
 from tests.fake_aws import point_at_fake_aws, use_fake_aws
 from tests.pulumi_project import PulumiProject
 from tests.releases import (MIGRATION, is_component, preview_steps, previews, provider_changes, released, resource_type,
@@ -63,7 +65,11 @@ def test_the_lattice_upgrade_from_0_2_is_accepted_keeps_every_aws_resource_and_o
     outputs, resources = {s: proj.outputs(s) for s in STACKS}, aws_resources(state)
     for stack in STACKS:
         proj.up(stack)
-    assert {s: proj.outputs(s) for s in STACKS} == outputs
+    # Every output stays; this release adds what each stack imports from whom (importedExports).
+    after = {s: proj.outputs(s) for s in STACKS}
+    assert {s: after[s].pop(IMPORTED_EXPORTS_OUTPUT) for s in STACKS} == {
+        s: imported_exports(load_fabric(proj.directory / "config"), s) for s in STACKS}
+    assert after == outputs
     after = aws_resources(state)  # the same ids and ARNs, made with the same fields: (changed or new, gone)
     assert ([r for r in after if r not in resources], [r for r in resources if r not in after]) == ([], [])
     for stack in STACKS:
