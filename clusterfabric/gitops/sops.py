@@ -18,6 +18,10 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from clusterfabric.components.model.age import encode
 from ..toolchain import TOOLS
 
+SOPS_VERSION = "v3.13.3"
+"""The sops toolchain/sops/go.mod pins (a unit test holds them equal): what the toolchain action of a fabric repository
+`clusterfabric init` made builds, where toolchain/ is not."""
+
 ENCRYPTED_REGEX = "^(data|stringData)$"
 """Only a Secret's values are encrypted: Flux's documented setting, so names and labels stay reviewable."""
 

@@ -94,3 +94,15 @@ def test_the_command_leaves_the_secrets_out_for_a_cluster_without_recipients_and
                                        "gitops.sopsAgeRecipients for cluster east in config/fabric.yaml: "
                                        "docs/secrets.md)\n")
     assert SECRET_FILE not in files(tmp_path / "public" / "east")
+
+
+def test_the_sops_a_fabric_repository_builds_in_ci_is_the_one_toolchain_sops_pins():
+    from clusterfabric.gitops.sops import SOPS_VERSION
+    from clusterfabric.runner.init import _toolchain_action
+    from clusterfabric.toolchain import PROJECT_DIR
+
+    go_mod = (PROJECT_DIR / "toolchain" / "sops" / "go.mod").read_text()
+    assert f"require github.com/getsops/sops/v3 {SOPS_VERSION}\n" in go_mod
+    steps = yaml.safe_load(_toolchain_action())["runs"]["steps"]
+    assert f"go install github.com/getsops/sops/v3/cmd/sops@{SOPS_VERSION}" in steps[-1]["run"]
+    assert steps[-1]["if"] == "inputs.offline != 'true' && inputs.sops == 'true'"
