@@ -195,6 +195,10 @@ def finish_folder(directory: Path, owner: str) -> None:
         (directory / RENDERED_MARKER).write_text(owner)
 
 
+def _secrets(count: int) -> str:
+    return f"its {count} Secret{'' if count == 1 else 's'}"
+
+
 def main(argv: list[str] | None = None) -> None:
     """python -m clusterfabric.gitops.rendered RENDERED DESTINATION [--fabric DIR]: what CI publishes."""
     import argparse
@@ -230,12 +234,12 @@ def main(argv: list[str] | None = None) -> None:
             parser.exit(1, f"{stack.name}: {error}\n")
         line = f"{stack.name}: {len(published.files)} manifests published"
         if published.encrypted:
-            line += (f", its {published.encrypted} Secrets among them encrypted with SOPS for "
+            line += (f", {_secrets(published.encrypted)} among them encrypted with SOPS for "
                      f"{len(recipients)} age recipient{'s' if len(recipients) > 1 else ''}")
         if published.left_out:
             why = (f"no gitops.sopsAgeRecipients for cluster {stack.name}" if cluster
                    else f"no cluster {stack.name}") + f" in {args.fabric / 'fabric.yaml'}"
-            line += f"; its {published.left_out} Secrets left out ({why}: docs/secrets.md)"
+            line += f"; {_secrets(published.left_out)} left out ({why}: docs/secrets.md)"
         print(line)
 
 

@@ -82,7 +82,7 @@ def test_the_command_encrypts_for_the_recipients_fabric_yaml_declares(stack: Pat
     (tmp_path / "fabric").mkdir()
     fabric = fabric_with(tmp_path / "fabric", f"{{sopsAgeRecipients: [{recipient}]}}")
     main([str(stack.parent), str(tmp_path / "public"), "--fabric", str(fabric)])
-    assert capsys.readouterr().out == ("east: 3 manifests published, its 1 Secrets among them encrypted with SOPS "
+    assert capsys.readouterr().out == ("east: 3 manifests published, its 1 Secret among them encrypted with SOPS "
                                        "for 1 age recipient\n")
     assert yaml.safe_load(decrypt_file(tmp_path / "public" / "east" / SECRET_FILE, identity)) == SECRET
 
@@ -90,7 +90,7 @@ def test_the_command_encrypts_for_the_recipients_fabric_yaml_declares(stack: Pat
 def test_the_command_leaves_the_secrets_out_for_a_cluster_without_recipients_and_says_so(stack: Path,
                                                                                       tmp_path: Path, capsys):
     main([str(stack.parent), str(tmp_path / "public"), "--fabric", "config"])
-    assert capsys.readouterr().out == ("east: 2 manifests published; its 1 Secrets left out (no "
+    assert capsys.readouterr().out == ("east: 2 manifests published; its 1 Secret left out (no "
                                        "gitops.sopsAgeRecipients for cluster east in config/fabric.yaml: "
                                        "docs/secrets.md)\n")
     assert SECRET_FILE not in files(tmp_path / "public" / "east")
