@@ -140,11 +140,12 @@ def publish(render_directory: Path, destination: Path, recipients: Sequence[str]
         relative = path.relative_to(render_directory)
         if relative == Path(KUSTOMIZATION):
             continue
+        secret = any(d.get("kind") == "Secret" for d in _documents(path))
+        if secret and not recipients:
+            published.left_out += 1
+            continue
         (destination / relative).parent.mkdir(parents=True, exist_ok=True)
-        if any(d.get("kind") == "Secret" for d in _documents(path)):
-            if not recipients:
-                published.left_out += 1
-                continue
+        if secret:
             encrypt_file(path, destination / relative, list(recipients))
             published.encrypted += 1
         else:
