@@ -159,6 +159,9 @@ def hosted_entry(service: ServiceSpec, arn: Any, dns_name: Any) -> dict[str, Any
             "dnsName": dns_name}
 
 
+IMPORTED_EXPORTS_OUTPUT = "importedExports"
+"""Exporting stack -> the exports of it this stack imports (components.model.removal.imported_exports): what the
+fabric layer checks a removal against, as deployed."""
 IMPORT_TARGET_PORTS_OUTPUT = "importTargetPorts"
 """A ClusterLink stack's Imports: `namespace/name` -> the target port ClusterLink's data plane listens on."""
 

@@ -22,7 +22,7 @@ import pulumi
 from .cluster import Cluster, ClusterArgs, ClusterLinkInputs, LatticeInputs
 from .component import unknown
 from .clusterlink import trust
-from .contract import (IMPORT_TARGET_PORTS_OUTPUT, CERTIFICATE_EXPIRY_OUTPUT, CERTIFICATES_OUTPUT, CLUSTERLINK_OUTPUT, LATTICE_OUTPUT,
+from .contract import (IMPORTED_EXPORTS_OUTPUT, IMPORT_TARGET_PORTS_OUTPUT, CERTIFICATE_EXPIRY_OUTPUT, CERTIFICATES_OUTPUT, CLUSTERLINK_OUTPUT, LATTICE_OUTPUT,
                        PLANNED_PEERS_ENV, RENDER_DIRECTORY_OUTPUT, ROTATION_OUTPUT, ClusterTarget, deploy_first,
                        hosted_services, lattice_exports, lattice_networks, lattice_output, planned_lattice_output,
                        render_directory_output)
@@ -32,6 +32,7 @@ from .model.access import Policies, PeerAccess, blocked_sources
 from .model.clusterlink import Import
 from .model.clusterlink_checks import check_cluster
 from .model.peers import check_import_sources, clusterlink_output, peer_info, read_peers
+from .model.removal import imported_exports
 from .model.rotation import RotationState
 from .model.lattice_imports import ExportKey, LatticeExport
 from .model.lattice_networks import NetworkSpec
@@ -84,6 +85,7 @@ def build_stack(fabric: FabricManifests, cluster: str, target: ClusterTarget, pr
         "dataplane": spec.dataplane,
         RENDER_DIRECTORY_OUTPUT: render_directory_output(target, project_dir),
         "services": sorted(f"{s.namespace}/{s.name}" for s in manifests.services),
+        IMPORTED_EXPORTS_OUTPUT: imported_exports(fabric, cluster),
     }
     outputs.update(build(fabric, spec, manifests, target))
     return outputs

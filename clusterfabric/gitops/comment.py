@@ -17,6 +17,7 @@ import yaml
 
 from clusterfabric.components.model import FabricManifests
 
+from ..runner import changes
 from ..runner.fabric import Fabric
 from ..runner.results import FabricResult, StackResult
 from .graph import mermaid
@@ -25,8 +26,6 @@ from .report import COLUMNS, row
 MARKER = "<!-- clusterfabric:pr-preview -->"
 # Paths whose change affects every stack: the program and its toolchain.
 PROGRAM_PATHS = ("__main__.py", "Pulumi.yaml", "components", "requirements.txt", "toolchain")
-SYMBOL = {"create": "+", "update": "~", "delete": "-", "replace": "+-", "create-replacement": "++",
-          "delete-replaced": "--"}
 
 
 class GitError(Exception):
@@ -92,7 +91,16 @@ def _changed_cluster_entries(root: Path, path: str, base: str, fabric: FabricMan
 
 
 def render(result: FabricResult, fabric: FabricManifests, changed: set[str], base: str) -> str:
-    """The comment's Markdown."""
+    """The comment's Markdown: each changed object with its fields' old and new values; when that would pass
+    GitHub's limit, the objects alone (their changed fields named), so that none is left out; cut at the limit
+    only when even that is too long."""
+    text = _rendered(result, fabric, changed, base, values=True)
+    if len(text) > LIMIT:
+        text = _rendered(result, fabric, changed, base, values=False)
+    return capped(text)
+
+
+def _rendered(result: FabricResult, fabric: FabricManifests, changed: set[str], base: str, values: bool) -> str:
     affected = [s.stack for s in result.stacks]
     out = [MARKER, "## clusterfabric preview", "",
            f"Changed since `{base}`: {', '.join(f'`{s}`' for s in sorted(changed)) or 'no stack'}; "
@@ -105,8 +113,11 @@ def render(result: FabricResult, fabric: FabricManifests, changed: set[str], bas
             name, _, *cells = row(s)
             out.append("| " + " | ".join([f"`{name}`", _result_text(s), *cells]) + " |")
         out.append("")
+    if not values:
+        out += ["_The changed values are left out: with them the comment would pass GitHub's limit of 65,536 "
+                "characters. `clusterfabric preview` shows them._", ""]
     for s in result.stacks:
-        out += _stack_section(s)
+        out += _stack_section(s, values)
     packs = ", ".join(f"`{Path(p).name}`" for p in result.policy_packs) or "none"
     out += ["### Policy results", "", f"Policy packs: {packs}.", ""]
     # An advisory about an object this change leaves alone would repeat on every pull request: count it only.
@@ -128,7 +139,7 @@ def render(result: FabricResult, fabric: FabricManifests, changed: set[str], bas
     out += ["", "### Fabric", "", "Changed clusters are highlighted; an arrow goes from an importer to the cluster "
             "it imports from (dashed: certificates or a service network).", "", "```mermaid",
             mermaid(fabric, changed), "```", ""]
-    return capped("\n".join(out))
+    return "\n".join(out)
 
 
 LIMIT = 65_536
@@ -163,7 +174,7 @@ def _result_text(s: StackResult) -> str:
     return s.result
 
 
-def _stack_section(s: StackResult) -> list[str]:
+def _stack_section(s: StackResult, values: bool) -> list[str]:
     # A failure is shown open, its message with its own line breaks.
     lines = [f"<details{'' if s.ok else ' open'}><summary><code>{s.stack}</code>: {_result_text(s)}</summary>", ""]
     if s.message:
@@ -171,8 +182,7 @@ def _stack_section(s: StackResult) -> list[str]:
     if s.steps:
         lines += ["```diff"]
         for step in s.steps:
-            diffs = f" ({', '.join(step['diffs'])})" if step["diffs"] else ""
-            lines.append(f"{SYMBOL.get(step['op'], step['op'])} {step['type']} {step['urn'].split('::')[-1]}{diffs}")
+            lines += changes.lines(step, values)
         lines += ["```", ""]
     elif s.ok:
         lines += ["No changes.", ""]

@@ -72,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
         return added
 
     made = command("init", init_command, "make a directory a fabric repository of its own: fabric.yaml, cluster "
-                   "folders, its Pulumi project, the three workflows, .gitignore (files already there are kept)")
+                   "folders, its Pulumi project, the workflows, .gitignore (files already there are kept)")
     made.add_argument("directory", nargs="?", type=Path, default=Path("."), help="default: the current directory")
     made.add_argument("--move-stacks-from", type=Path, metavar="PROJECT",
                       help="the Pulumi project an earlier release kept this fabric's stacks in, to move them here "
@@ -87,12 +87,19 @@ def _parser() -> argparse.ArgumentParser:
     _fabric_dir_option(offline)
     offline.add_argument("--stack", action="append", help="only this stack (repeatable; default: all)")
     offline.add_argument("--json", action="store_true", help="print the plan as JSON")
-    for operation, summary in (("preview", "preview the fabric's stacks"), ("up", "deploy the fabric's stacks"),
+    for operation, summary in (("up", "deploy the fabric's stacks"),
                                ("refresh", "refresh the stacks' state from the clusters")):
         _fabric_options(command(operation, operation_command, summary))
+    preview = command("preview", operation_command, "preview the fabric's stacks")
+    _fabric_options(preview)
+    preview.add_argument("--refresh", action="store_true", help="read the stacks' resources first (drift), writing "
+                         f"no state; exit {EXIT_DRIFT} when every stack previewed and some would change")
     destroy = command("destroy", operation_command, "destroy the stacks (in reverse dependency order)")
     _fabric_options(destroy)
     destroy.add_argument("--yes", action="store_true", help="do not ask for confirmation (required without a terminal)")
+    destroy.add_argument("--removed", action="store_true", help="instead: destroy and remove the stacks of the "
+                         "backend whose cluster is no longer in fabric.yaml (no program runs; refused while a stack "
+                         "of the fabric still reads one)")
     servers = command("apiservers", apiservers_command, "local control planes: a real kube-apiserver and etcd per "
                       "cluster, on loopback (built by scripts/setup)")
     servers.add_argument("action", choices=("start", "stop", "status"))
@@ -339,7 +346,9 @@ def _fabric(args: argparse.Namespace):
         # up makes hundreds, and the table at the end counts them).
         if (event.kind == "step" and not args.verbose) or (event.kind == "diagnostic" and "error" not in event.message):
             return
-        print(f"[{event.stack}] {event.kind}: {event.message}", file=sys.stderr, flush=True)
+        first, *rest = event.message.splitlines() or [""]  # a step: its object, then its changed fields
+        print("\n".join([f"[{event.stack}] {event.kind}: {first}", *(f"[{event.stack}] {line}" for line in rest)]),
+              file=sys.stderr, flush=True)
 
     return Fabric(args.fabric.absolute(), parallel=args.parallel, force=args.force, on_event=progress,
                   policy_packs=args.policy_pack, targets=_targets(args))
@@ -367,8 +376,10 @@ def _targets(args: argparse.Namespace) -> dict:
 
 
 def table(result) -> str:
-    """The final table: stack, result, creates/updates/replaces/deletes, duration."""
+    """The final table: stack, result, creates/updates/replaces/deletes, duration; after a preview, each stack's
+    changes: every object, its changed fields old -> new (changes.py, as the pull-request comment shows them)."""
     from ..gitops.report import COLUMNS, row
+    from .changes import lines as shown
 
     rows = [COLUMNS, *(row(s) for s in result.stacks)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -377,6 +388,9 @@ def table(result) -> str:
     lines += [f"fabric: {note}" for note in result.notes]
     lines += [f"{'error' if e.expired else 'warning'}: {e}" for e in result.expiring]
     for s in result.stacks:
+        if result.operation == "preview" and s.steps:
+            lines.append(f"{s.stack}: changes")
+            lines += [f"  {line}" for step in s.steps for line in shown(step)]
         if s.message and (not s.ok or s.result in ("planned offline", "not applicable")):
             lines.append(f"{s.stack}: {s.message}")
         lines += [f"{s.stack}: policy [{p['level']}] {p['policy']} ({p['resource']}): {p['message']}"
@@ -401,11 +415,17 @@ def _stopped_on_signals():
     return stopped_on_signals(on_stop=lambda line: print(f"clusterfabric: {line}", file=sys.stderr, flush=True))
 
 
+EXIT_DRIFT = 4
+"""`preview --refresh`: every stack previewed, and some would change (what drifted, or what is not deployed yet)."""
+
+
 def confirmed_destroy(args: argparse.Namespace) -> bool:
     """Whether to go on with `destroy`: --yes, or the user typing yes at a terminal."""
     if args.yes:
         return True
     stacks = ", ".join(args.stack) if args.stack else f"every stack of {args.fabric}"
+    if args.removed:
+        stacks = f"the stacks whose cluster is no longer in {args.fabric / 'fabric.yaml'}"
     if not sys.stdin.isatty():
         print(f"clusterfabric: destroy ({stacks}) deletes every resource of those stacks; not run from a terminal, "
               "so it needs --yes", file=sys.stderr)
@@ -415,6 +435,10 @@ def confirmed_destroy(args: argparse.Namespace) -> bool:
 
 
 def operation_command(args: argparse.Namespace) -> int:
+    if getattr(args, "removed", False) and args.stack:
+        print("clusterfabric: destroy --removed destroys the stacks fabric.yaml no longer names; --stack does not "
+              "apply", file=sys.stderr)
+        return 2
     if args.command == "destroy" and not confirmed_destroy(args):
         print("clusterfabric: destroy not confirmed; nothing changed", file=sys.stderr)
         return 1
@@ -422,9 +446,21 @@ def operation_command(args: argparse.Namespace) -> int:
 
     fabric = _fabric(args)
     with _stopped_on_signals():
-        result = getattr(fabric, args.command)(args.stack)
+        result = _operation(fabric, args)
     print(table(result))
-    return exit_status(result)
+    status = exit_status(result)
+    drifted = any(s.result == "succeeded" and s.changes.get(k) for s in result.stacks
+                  for k in ("create", "update", "replace", "delete"))  # a real preview's changes, not a mock plan's
+    return EXIT_DRIFT if getattr(args, "refresh", False) and status in (0, 3) and drifted else status
+
+
+def _operation(fabric, args: argparse.Namespace):
+    """The command's operation over the fabric: `preview --refresh` and `destroy --removed` are their own kinds."""
+    if args.command == "preview":
+        return fabric.preview(args.stack, refresh=args.refresh)
+    if args.command == "destroy" and args.removed:
+        return fabric.destroy_removed()
+    return getattr(fabric, args.command)(args.stack)
 
 
 def apiservers_command(args: argparse.Namespace) -> int:

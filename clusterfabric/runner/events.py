@@ -8,6 +8,7 @@ from typing import Any, Callable, Literal
 
 from pulumi import automation as auto
 
+from .changes import REPLACEMENT, change, lines, merged
 from .results import StackResult
 
 EventKind = Literal["started", "step", "diagnostic", "policy", "read back", "finished"]
@@ -22,7 +23,7 @@ class Event:
     kind: EventKind
     message: str
     step: dict[str, Any] | None = None
-    """For `step`: op, urn, type and diffs of the resource operation."""
+    """For `step`: the resource operation's change (changes.py): op, urn, type, the fields changed, old and new."""
     result: StackResult | None = None
     """For `finished`: the stack's result."""
 
@@ -36,7 +37,7 @@ class EngineEvents:
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     steps: list[dict[str, Any]] = field(default_factory=list)
-    """Each planned resource step: op, urn, type, diffs."""
+    """Each planned resource step's change (changes.py), one per object (a replacement's steps are one)."""
     policy: list[dict[str, str]] = field(default_factory=list)
     """Policy pack results: policy, enforcement level, resource, message."""
 
@@ -52,11 +53,16 @@ class EngineEvents:
             return
         if event.resource_pre_event:
             meta = event.resource_pre_event.metadata
-            op = str(meta.op.value if hasattr(meta.op, "value") else meta.op)
-            if op not in ("same", "read"):
-                changed = list(meta.diffs or []) or sorted((meta.detailed_diff or {}).keys())
-                self.steps.append({"op": op, "urn": meta.urn, "type": meta.type, "diffs": changed})
-                self.emit("step", f"{op} {meta.type} {meta.urn.split('::')[-1]}", step=self.steps[-1])
+            if str(meta.op.value if hasattr(meta.op, "value") else meta.op) in ("same", "read"):
+                return
+            step = change(meta)
+            if step["op"] in REPLACEMENT:  # a replacement's steps come one by one: one change of the object
+                earlier = next((i for i, s in enumerate(self.steps) if s["urn"] == step["urn"]), None)
+                if earlier is not None:
+                    self.steps[earlier] = merged(self.steps[earlier], step)
+                    return
+            self.steps.append(step)
+            self.emit("step", "\n".join(lines(step)), step=step)
         elif event.diagnostic_event and event.diagnostic_event.severity in ("warning", "error"):
             message = event.diagnostic_event.message.strip()
             (self.warnings if event.diagnostic_event.severity == "warning" else self.errors).append(message)

@@ -36,11 +36,14 @@ from typing import TYPE_CHECKING, Any, Callable, Collection, Mapping, Sequence
 
 from pulumi import automation as auto
 
-from clusterfabric.components.contract import (CERTIFICATE_EXPIRY_OUTPUT, PLANNED_PEERS_ENV, ClusterTarget,
+from clusterfabric.components.contract import (CERTIFICATE_EXPIRY_OUTPUT, IMPORTED_EXPORTS_OUTPUT, PLANNED_PEERS_ENV,
+                                               ClusterTarget,
                                                default_fabric_dir, render_directory_of, renders, target_from_config)
 from clusterfabric.components.model import FabricManifests, Graph, InputError, check_fabric, dependencies, load_fabric, run_order
 from clusterfabric.components.model.certificates import Expiry, expiring
 from clusterfabric.components.model.errors import Problem
+from clusterfabric.components.model.removal import export_id
+from clusterfabric.components.model.removal import imported_exports as imported_exports_of_run
 
 from ..gitops.drift import Drift, folder_drift
 from ..gitops.rendered import finish_folder, owner_mark
@@ -50,7 +53,8 @@ from .events import EngineEvents, Event, EventKind
 from .processes import leftover_advice, leftover_plugins
 from .project import project_name, project_of
 from .recovery import checkpoint_path, command_error, pending_advice, pending_in, pending_operations
-from .refusals import destroy_refusal, emptied_refusal, input_refusal, problems_by_stack, removal_refusal
+from .refusals import (deployed_import_refusal, destroy_refusal, emptied_refusal, input_refusal, problems_by_stack,
+                       removal_refusal, removed)
 from .results import FabricResult, Operation, StackResult
 from .stack_config import prepare
 
@@ -123,8 +127,10 @@ class Fabric:
 
     # --- operations ---------------------------------------------------------------
 
-    def preview(self, stacks: list[str] | None = None) -> FabricResult:
-        return self._run("preview", stacks)
+    def preview(self, stacks: list[str] | None = None, *, refresh: bool = False) -> FabricResult:
+        """`refresh`: read each stack's resources first, as `pulumi preview --refresh` does, so the changes include
+        what drifted outside Pulumi; the refreshed state is the preview's alone: nothing is written back."""
+        return self._run("preview", stacks, refresh=refresh)
 
     def up(self, stacks: list[str] | None = None, *, stack_env: dict[str, dict[str, str]] | None = None) -> FabricResult:
         """`stack_env`: variables for one stack's run only, by stack (a certificate rotation asks the CA owner for
@@ -137,8 +143,61 @@ class Fabric:
     def destroy(self, stacks: list[str] | None = None) -> FabricResult:
         return self._run("destroy", stacks)
 
+    def destroy_removed(self) -> FabricResult:
+        """Destroy the stacks of the fabric's project whose cluster is no longer in fabric.yaml, and remove them.
+        No program runs for them (a destroy works from the state alone; their folder is gone). The fabric must
+        validate, so no cluster in it imports from a removed one; a removed stack is still refused while a stack
+        of the fabric has not been brought up since it stopped reading it (its state holds a StackReference to
+        it). Removed stacks that read each other go readers first."""
+        check_backend(self.env)
+        clusters = {c.name for c in self.load().spec.clusters}
+        reads = {s: self._referenced(s) for s in self._backend_stacks()}
+        removed = _readers_first({s: r for s, r in reads.items() if s not in clusters})
+        readers = Graph({c: reads.get(c, set()) for c in clusters}, {c: set() for c in clusters})
+        refusals = {s: None if self.force else destroy_refusal(readers, s, frozenset()) for s in removed}
+        return FabricResult("destroy", [self._destroy_removed_stack(s, refusals[s]) for s in removed],
+                            self.policy_packs)
+
+    def _destroy_removed_stack(self, name: str, refusal: str | None) -> StackResult:
+        """Destroy one removed stack from its state alone and remove it; its rendered folder is finished (an empty
+        kustomization: what a GitOps tool prunes from)."""
+        if refusal:
+            return StackResult(name, "destroy", "refused", message=refusal)
+        self._emit(name, "started", "destroy (removed from fabric.yaml)")
+        stack = auto.select_stack(name, work_dir=str(self.project_dir), opts=self._options())
+        directory = self._render_folder(self.deployed_outputs(name) or {})
+        events, options = self._engine(name)
+        try:
+            changes = stack.destroy(**options).summary.resource_changes or {}
+            stack.workspace.remove_stack(name)
+        except auto.errors.CommandError as err:
+            result = StackResult(name, "destroy", "failed", message=events.failure() or command_error(err))
+        else:
+            result = StackResult(name, "destroy", "succeeded", changes=dict(changes), warnings=events.warnings,
+                                 message="removed from fabric.yaml: destroyed, and the stack removed")
+            if directory is not None:
+                finish_folder(directory, self._render_owner(name))
+        self._emit(name, "finished", result.result, result=result)
+        return result
+
+    def _backend_stacks(self) -> list[str]:
+        """Every stack of the fabric's project in its backend."""
+        workspace = auto.LocalWorkspace(work_dir=str(self.project_dir), env_vars=self.env,
+                                        pulumi_command=self._command())
+        return sorted(s.name for s in workspace.list_stacks())
+
+    def _referenced(self, name: str) -> set[str]:
+        """The stacks of this project that stack `name`'s state reads (its StackReferences)."""
+        stack = auto.select_stack(name, work_dir=str(self.project_dir), opts=self._options())
+        names = [(r.get("inputs") or {}).get("name", "").split("/") for r in (
+            stack.export_stack().deployment or {}).get("resources", []) if r.get("type") == "pulumi:pulumi:StackReference"]
+        return {n[-1] for n in names if len(n) > 1 and n[-2] == project_name(self.project_dir)}
+
+    def _options(self) -> auto.LocalWorkspaceOptions:
+        return auto.LocalWorkspaceOptions(env_vars=self.env, pulumi_command=self._command())
+
     def _run(self, operation: Operation, stacks: list[str] | None,
-             stack_env: dict[str, dict[str, str]] | None = None) -> FabricResult:
+             stack_env: dict[str, dict[str, str]] | None = None, refresh: bool = False) -> FabricResult:
         check_backend(self.env)
         fabric, problems = self._checked()
         graph = dependencies(fabric)
@@ -146,8 +205,10 @@ class Fabric:
         if operation == "destroy":
             order.reverse()
         notes = self._leftover_notes()
-        run = _Run(operation, fabric, graph, frozenset(order), problems, stack_env=stack_env or {})
-        results = self._scheduled(run, order, _waits(graph, order, operation))
+        run = _Run(operation, fabric, graph, frozenset(order), problems, stack_env=stack_env or {}, refresh=refresh)
+        first = self._importers_first(run, order) if operation in ("preview", "up") else {}
+        order, waits = _schedule(graph, order, operation, first)
+        results = self._scheduled(run, order, waits)
         # A stack whose preview failed has said why in its result; its outputs may not even be readable (a
         # checkpoint a killed run cut short), so its certificates are not looked at again.
         failed = {s for s, result in results.items() if not result.ok}
@@ -281,6 +342,8 @@ class Fabric:
         # An importer is checked against what the stacks previewed before it will publish, not what they did.
         ready = self._ready_to_change(run, name, planned=run.planned())
         events, options = self._engine(name, policies=True)
+        if run.refresh:
+            options["refresh"] = True
         try:
             changes = ready.stack.preview(**options).change_summary
         except auto.errors.CommandError as err:
@@ -410,8 +473,43 @@ class Fabric:
         env = {**run.stack_env.get(name, {}), **({PLANNED_PEERS_ENV: ",".join(sorted(planned))} if planned else {})}
         published = functools.cache(lambda: self.deployed_outputs(name, run) or {})  # read once, if needed
         if not self.force:  # before the stack is touched, as its input's refusal
-            _refuse(emptied_refusal(run.fabric, name, published()) or removal_refusal(run.fabric, name, published()))
+            _refuse(emptied_refusal(run.fabric, name, published()) or removal_refusal(run.fabric, name, published())
+                    or self._deployed_import_refusal(run, name, published()))
         return self._ready(run, name, env or None, published)
+
+    # --- removals: importers first ----------------------------------------------------
+
+    def _importers_first(self, run: _Run, order: list[str]) -> dict[str, set[str]]:
+        """Stack -> the stacks of this run to go before it although they read it: it removes exports they import
+        as deployed and their manifests no longer import (the reverse of the creation order), so at no moment
+        does a deployed Import name a missing export. Reads the outputs of the run's stacks once."""
+        first: dict[str, set[str]] = {}
+        for exporter in order:
+            gone = [export_id(e) for e in removed(run.fabric, exporter, self.deployed_outputs(exporter, run) or {})]
+            if not gone:
+                continue
+            planned = imported_exports_of_run(run.fabric, exporter)
+            for stack, ids in self._deployed_imports(run, exporter, among=order).items():
+                if set(ids) & set(gone) and not set(planned.get(stack, ())) & set(gone):
+                    first.setdefault(exporter, set()).add(stack)
+        return first
+
+    def _deployed_imports(self, run: _Run, exporter: str, among: Sequence[str] | None = None) -> dict[str, list[str]]:
+        """Stack -> the ids of `exporter`'s exports it imports: as its last `up` published them, as its manifests
+        say for a stack previewed earlier in this run (or deployed by a release that published none)."""
+        found = {}
+        for stack in among if among is not None else [c.name for c in run.fabric.spec.clusters]:
+            if stack == exporter:
+                continue
+            outputs = None if stack in run.planned() else self.deployed_outputs(stack, run)
+            published = (outputs or {}).get(IMPORTED_EXPORTS_OUTPUT)
+            found[stack] = (imported_exports_of_run(run.fabric, stack) if published is None or outputs is None
+                            else published).get(exporter, [])
+        return found
+
+    def _deployed_import_refusal(self, run: _Run, name: str, published: Mapping[str, Any]) -> str | None:
+        gone = [export_id(e) for e in removed(run.fabric, name, published)]
+        return deployed_import_refusal(name, gone, self._deployed_imports(run, name)) if gone else None
 
     def _ready(self, run: _Run, name: str, env: dict[str, str] | None = None,
                outputs: Callable[[], dict[str, Any]] | None = None) -> _Ready:
@@ -545,6 +643,8 @@ class _Run:
     """Stacks whose preview succeeded in this run: what they will publish is what their manifests say."""
     stack_env: dict[str, dict[str, str]] = field(default_factory=dict)
     """Variables for one stack's run only, by stack."""
+    refresh: bool = False
+    """A preview that reads the resources first (a drift check); nothing is written back."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def planned(self) -> frozenset[str]:
@@ -594,13 +694,39 @@ def _selected(order: list[str], stacks: list[str] | None) -> list[str]:
     return [s for s in order if stacks is None or s in stacks]
 
 
-def _waits(graph: Graph, order: list[str], operation: Operation) -> dict[str, set[str]]:
-    """What each stack waits for among the stacks before it in `order`: those it reads, or to destroy, those that
-    read it."""
+def _readers_first(reads: dict[str, set[str]]) -> list[str]:
+    """The stacks of `reads` (stack -> the stacks it reads), each before those it reads (a cycle: in name order)."""
+    order: list[str] = []
+    left = dict(sorted(reads.items()))
+    while left:
+        ready = [s for s in left if not any(s in r for other, r in left.items() if other != s)] or [next(iter(left))]
+        order += ready
+        for stack in ready:
+            del left[stack]
+    return order
+
+
+def _schedule(graph: Graph, order: list[str], operation: Operation,
+              first: Mapping[str, set[str]]) -> tuple[list[str], dict[str, set[str]]]:
+    """The run's order and what each stack waits for: among the stacks before it in `order`, those it reads, or
+    to destroy, those that read it (a cycle of soft edges is broken by the order); `first`: stack -> stacks of the
+    run to go before it although they read it (importers first, for a removal). When `first` cannot be kept
+    (the stacks need each other otherwise too), the usual order, and the removal's refusal says what to do."""
     def waits_for(stack: str, other: str) -> bool:
         return stack in graph.needs(other) if operation == "destroy" else other in graph.needs(stack)
 
-    return {s: {d for d in order[:i] if waits_for(s, d)} for i, s in enumerate(order)}
+    usual = {s: {d for d in order[:i] if waits_for(s, d)} for i, s in enumerate(order)}
+    if not first:
+        return order, usual
+    waits = {s: (usual[s] - {e for e, importers in first.items() if s in importers}) | (set(first.get(s, ())) &
+                                                                                         set(order)) for s in order}
+    scheduled: list[str] = []
+    while len(scheduled) < len(order):
+        ready = [s for s in order if s not in scheduled and waits[s] <= set(scheduled)]
+        if not ready:
+            return order, usual
+        scheduled.append(ready[0])
+    return scheduled, waits
 
 
 def _succeeded(ready: _Ready, operation: Operation, changes: Mapping[str, int], events: EngineEvents, *,

@@ -9,8 +9,8 @@ as they are):
   installed package's, so `pulumi up --stack <cluster>` works there as `clusterfabric up` does;
 - .gitignore: the local state and passphrase (.pulumi/), the stacks' settings files (this machine's encryption
   salt) and the rendered Secrets (private keys in plain text) stay out of git;
-- .github/: this project's three workflows (pull-request preview, its comment, deploy on main) as they are, with
-  a toolchain action that installs this version of clusterfabric and the Pulumi versions it pins.
+- .github/: this project's workflows (pull-request preview, its comment, deploy on main, the daily drift check)
+  as they are, with a toolchain action that installs this version of clusterfabric and the Pulumi versions it pins.
 
 The stacks of this fabric that an earlier release kept in another project move here too (stack_move.py, run
 by the CLI's `init`).
@@ -153,9 +153,9 @@ def init_fabric(directory: Path) -> list[Written]:
         directory / ".github" / "actions" / "toolchain" / "action.yml": _toolchain_action(),
     }
     github = _shipped_github()
-    for relative in ("workflows/deploy.yml", "workflows/pr-preview.yml", "workflows/pr-comment.yml",
-                     "actions/comment-artifact/action.yml"):
-        files[directory / ".github" / relative] = (github / relative).read_text()
+    shipped = [*sorted((github / "workflows").glob("*.yml")), github / "actions" / "comment-artifact" / "action.yml"]
+    for path in shipped:  # every workflow: a new one reaches the fabric repositories without a change here
+        files[directory / ".github" / path.relative_to(github)] = path.read_text()
     written = [_write(path, text) for path, text in files.items()]
     from clusterfabric.components.model.load import load_fabric_spec  # the fabric.yaml kept or just written
 

@@ -10,7 +10,7 @@ runner decides when to ask.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping, Sequence
 
 from clusterfabric.components.contract import (CLUSTERLINK_OUTPUT, IMPORT_TARGET_PORTS_OUTPUT, LATTICE_OUTPUT,
                                                lattice_exports)
@@ -56,14 +56,19 @@ def destroy_refusal(graph: Graph, name: str, selected: frozenset[str]) -> str | 
             "service networks); destroy them too, change them first, or use --force")
 
 
-def removal_refusal(fabric: FabricManifests, name: str, published: dict[str, Any]) -> str | None:
-    """Refusing to remove what stack `name` exports (its outputs, `published`, say what) while others import it:
-    the exports its manifests no longer declare, each with its importers."""
+def removed(fabric: FabricManifests, name: str, published: Mapping[str, Any]) -> list[Any]:
+    """What stack `name` exported (its outputs, `published`, say what) that its manifests no longer declare."""
     if fabric.spec.cluster(name).dataplane == "clusterlink":
         exported = clusterlink_exports(published.get(CLUSTERLINK_OUTPUT))
     else:
         exported = lattice_exports(name, published.get(LATTICE_OUTPUT))
-    users_of = importers(fabric, name, removed_exports(fabric, name, exported))
+    return removed_exports(fabric, name, exported)
+
+
+def removal_refusal(fabric: FabricManifests, name: str, published: dict[str, Any]) -> str | None:
+    """Refusing to remove what stack `name` exports (its outputs, `published`, say what) while others import it:
+    the exports its manifests no longer declare, each with its importers."""
+    users_of = importers(fabric, name, removed(fabric, name, published))
     if not users_of:
         return None
     lines = [f"refusing to remove what {name!r} exports while others import it (use --force to do it anyway):"]
@@ -84,3 +89,15 @@ def emptied_refusal(fabric: FabricManifests, name: str, published: dict[str, Any
         return None
     return (f"refusing to remove everything {name!r} shares ({', '.join(shared)}): its folder declares no export "
             "or import any more (a renamed or emptied folder?); use --force to do it anyway")
+
+
+def deployed_import_refusal(name: str, removed_ids: list[str], imports: Mapping[str, Sequence[str]]) -> str | None:
+    """Refusing to remove exports of stack `name` (`removed_ids`) while another stack has an import of one deployed
+    (`imports`: stack -> the ids of `name`'s exports it imports, as deployed; as planned for a stack previewed
+    earlier in the run): its manifests may have dropped it, but until its own `up` the Import still names it."""
+    still = {stack: sorted(set(ids) & set(removed_ids)) for stack, ids in sorted(imports.items())}
+    lines = [f"  {stack} still imports {', '.join(ids)} (deployed)" for stack, ids in still.items() if ids]
+    if not lines:
+        return None
+    return "\n".join([f"refusing to remove what {name!r} exports while a deployed import still names it: up the "
+                      "importer first, or both in one run (importers go first); --force to do it anyway:", *lines])

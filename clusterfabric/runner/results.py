@@ -25,7 +25,7 @@ class StackResult:
     message: str = ""
     warnings: list[str] = field(default_factory=list)
     steps: list[dict[str, Any]] = field(default_factory=list)
-    """For previews: each planned step (op, urn, type, diffs)."""
+    """For previews: each object's planned change (changes.py: op, urn, type, each changed field old and new)."""
     policy: list[dict[str, str]] = field(default_factory=list)
     """Policy pack results: policy, enforcement level, resource, message."""
     drift: list[str] = field(default_factory=list)

@@ -30,6 +30,34 @@ def removed_exports(fabric: FabricManifests, name: str,
     return sorted(old_exports - new_exports, key=lambda e: (e.namespace, e.name, e.port))
 
 
+def export_id(export: Any) -> str:
+    """How an export is named between stacks: `namespace/name` for ClusterLink (the pair removed_exports gives),
+    `namespace/name:port/ROUTE` for a Lattice exported port (a LatticeExport)."""
+    return f"{export[0]}/{export[1]}" if isinstance(export, tuple) else str(export.key)
+
+
+def imported_exports(fabric: FabricManifests, name: str) -> dict[str, list[str]]:
+    """Exporting stack -> the ids (export_id) of its exports that cluster `name`'s manifests import: what its
+    stack publishes (`importedExports`), so that a later removal of one of them is checked against what the
+    importer has deployed, not only against what its manifests say now."""
+    found: dict[str, set[str]] = {}
+    spec, manifests = fabric.spec.cluster(name), fabric.manifests[name]
+    if spec.dataplane == "clusterlink":
+        peers = {c.name for c, _ in fabric.clusterlink_clusters()} - {name}
+        for imp in manifests.of_kind(Import):
+            for source in imp.spec.sources:
+                if source.peer in peers:
+                    found.setdefault(source.peer, set()).add(f"{source.exportNamespace}/{source.exportName}")
+    else:
+        exports = fabric.lattice_exports()
+        for backend in backends(manifests):
+            if backend.service_import is not None:
+                for e in matching_exports(backend, exports, scope_of(spec)):
+                    if e.cluster != name:
+                        found.setdefault(e.cluster, set()).add(export_id(e))
+    return {stack: sorted(ids) for stack, ids in sorted(found.items())}
+
+
 def shares_nothing(fabric: FabricManifests, name: str) -> bool:
     """Whether cluster `name`'s manifests declare no export and no import (ClusterLink Exports and Imports; Lattice
     exports and routes to a ServiceImport)."""

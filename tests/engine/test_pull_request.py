@@ -3,7 +3,8 @@ shared backend, and `comment` previewing the change before anything of it is dep
 
 The base: east and west export, central imports from east only. The pull request adds, in one commit, a Service
 and its Export to west and an Import of it to central: central's preview must be checked against what west *will*
-publish, and show the new Import and the new Peer.
+publish, and show the new Import and the new Peer. The same commit moves central's reviews Import to another port,
+a change the preview must show from what to what.
 """
 
 from __future__ import annotations
@@ -78,7 +79,9 @@ def pull_request(tmp_path_factory: pytest.TempPathFactory) -> dict:
     markers = {s: (checkout / "rendered" / s / ".clusterfabric-rendered").read_text() for s in CLUSTERLINK}
     shutil.rmtree(checkout)  # that runner is gone, its rendered manifests with it
 
-    commit_appended(origin, "share ratings from west with central", {"config/west/sharing.yaml": RATINGS_EXPORT,
+    sharing = origin / "config" / "central" / "sharing.yaml"
+    sharing.write_text(sharing.read_text().replace("port: 9080", "port: 9081"))
+    commit_appended(origin, "share ratings from west with central, reviews on another port", {"config/west/sharing.yaml": RATINGS_EXPORT,
                                                                      "config/central/sharing.yaml": RATINGS_IMPORT})
     checkout = fresh_clone(root, origin)
     assert not (checkout / "rendered").exists() and not list((checkout / "stacks").glob("Pulumi.*.yaml"))
@@ -121,6 +124,15 @@ def test_the_comment_shows_the_new_import_and_peer(pull_request):
     assert "+ kubernetes:clusterlink.net/v1alpha1:Import central-clusterlink-import-bookinfo-ratings" in text
     assert "+ kubernetes:clusterlink.net/v1alpha1:Peer central-clusterlink-peer-west" in text
     assert "| `central` | succeeded |" in text
+
+
+def test_the_comment_and_the_preview_table_show_the_changed_port_from_old_to_new(pull_request):
+    from clusterfabric.runner.cli import table
+
+    change = ["~ kubernetes:clusterlink.net/v1alpha1:Import central-clusterlink-import-bookinfo-reviews",
+              "    spec.port: 9080 -> 9081"]
+    assert "\n".join(change) in pull_request["text"]
+    assert "\n".join(f"  {line}" for line in change) in table(pull_request["result"])
 
 
 def test_up_returns_each_stacks_outputs_with_its_render_directory_relative_to_the_project(pull_request):

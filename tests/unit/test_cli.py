@@ -155,3 +155,22 @@ def test_a_fabric_command_finds_the_fabric_and_its_project_from_the_current_dire
     monkeypatch.chdir(tmp_path / "fabrics" / "prod")  # a fabric repository: its fabric.yaml is at the top
     fabric = cli._fabric(cli._parser().parse_args(["up"]))
     assert (fabric.fabric_dir, fabric.project_dir) == (tmp_path / "fabrics" / "prod",) * 2
+
+
+def test_a_preview_with_refresh_exits_4_when_a_stack_would_change(monkeypatch: pytest.MonkeyPatch):
+    from clusterfabric.runner.results import FabricResult, StackResult
+
+    asked = []
+
+    class Previewed:
+        def preview(self, stacks, refresh=False):
+            asked.append(refresh)
+            changes = {"update": 1} if refresh else {}
+            return FabricResult("preview", [StackResult("east", "preview", "succeeded", changes=changes)])
+
+    monkeypatch.setattr(cli, "_fabric", lambda args: Previewed())
+    with pytest.raises(SystemExit) as drifted:
+        cli.main(["preview", "--refresh"])
+    with pytest.raises(SystemExit) as plain:
+        cli.main(["preview"])
+    assert (drifted.value.code, plain.value.code, asked) == (cli.EXIT_DRIFT, 0, [True, False])

@@ -52,7 +52,7 @@ def test_init_writes_a_fabric_repository_that_validates(tmp_path: Path):
     assert done.stdout.splitlines()[0] == "wrote fabric.yaml"
     written = sorted(str(p.relative_to(repository)) for p in repository.rglob("*") if p.is_file())
     assert written == [".github/actions/comment-artifact/action.yml", ".github/actions/toolchain/action.yml",
-                       ".github/workflows/deploy.yml", ".github/workflows/pr-comment.yml",
+                       ".github/workflows/deploy.yml", ".github/workflows/drift.yml", ".github/workflows/pr-comment.yml",
                        ".github/workflows/pr-preview.yml", ".gitignore", "Pulumi.yaml", "__main__.py",
                        "east/README.md", "fabric.yaml"]
     project = yaml.safe_load((repository / "Pulumi.yaml").read_text())

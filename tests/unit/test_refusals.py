@@ -78,6 +78,8 @@ def test_an_up_removing_everything_a_lattice_stack_shares_is_refused(tmp_path: P
 def test_a_stack_that_still_shares_something_or_never_did_is_not_refused(tmp_path: Path, example):
     published = {"clusterlink": {"exports": [{"name": "details", "namespace": "bookinfo", "port": 9080}]}}
     assert emptied_refusal(example, "west", published) is None  # it still exports (removal_refusal's case)
+    imports = {"importTargetPorts": {"bookinfo/reviews": 9080}}
+    assert emptied_refusal(example, "central", imports) is None  # it exports nothing, but still imports
     assert emptied_refusal(emptied(tmp_path, "west"), "west", {}) is None  # never deployed: nothing to remove
 
 
@@ -107,3 +109,36 @@ def test_an_importer_of_peers_not_deployed_is_checked_against_their_manifests(ex
     read.clear()
     assert input_refusal(example, "central", [], lambda peer: read.append(peer), frozenset({"east", "west"})) is None
     assert read == []  # planned peers are read from their manifests
+
+
+def removed_stacks_fabric(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reads: dict[str, set[str]]):
+    """A fabric of `east` alone whose backend holds the stacks of `reads` (stack -> the stacks its state reads)."""
+    from clusterfabric.runner import fabric as runner
+    from clusterfabric.runner.init import init_fabric
+
+    init_fabric(tmp_path)
+    fabric = runner.Fabric(tmp_path)
+    monkeypatch.setattr(runner, "check_backend", lambda env: None)
+    monkeypatch.setattr(fabric, "_backend_stacks", lambda: sorted(reads))
+    monkeypatch.setattr(fabric, "_referenced", lambda stack: reads[stack])
+    destroyed: list[str] = []
+    monkeypatch.setattr(fabric, "_destroy_removed_stack",
+                        lambda stack, refusal: refusal or destroyed.append(stack) or "destroyed")
+    return fabric, destroyed
+
+
+def test_a_removed_cluster_is_not_destroyed_while_a_cluster_of_the_fabric_still_reads_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    fabric, destroyed = removed_stacks_fabric(tmp_path, monkeypatch, {"east": {"gone"}, "gone": set()})
+    assert fabric.destroy_removed().stacks == [
+        "refusing to destroy 'gone': east still reads it (imports, certificates or service networks); destroy them "
+        "too, change them first, or use --force"]
+    assert destroyed == []
+
+
+def test_removed_clusters_that_read_each_other_are_destroyed_readers_first(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    fabric, destroyed = removed_stacks_fabric(tmp_path, monkeypatch,
+                                              {"east": set(), "a": {"b"}, "b": set(), "c": {"a"}})
+    fabric.destroy_removed()
+    assert destroyed == ["c", "a", "b"]

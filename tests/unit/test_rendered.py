@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from clusterfabric.gitops.drift import rendered_drift
-from clusterfabric.gitops.rendered import finish_rendering, main, publish
+from clusterfabric.gitops.rendered import CRDS_FIRST, finish_rendering, main, publish
 
 
 def write(directory: Path, name: str, obj: dict, folder: str = "1-manifest") -> Path:
@@ -79,7 +79,8 @@ def test_the_kustomization_lists_every_manifest_file_and_only_those_run_after_ru
         "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
         "resources": ["0-crd/clusterlink.net_exports.yaml",
                       "1-manifest/clusterlink.net_v1alpha1-export-bookinfo-reviews.yaml",
-                      "1-manifest/v1-secret-clusterlink-system-cl-peer.yaml"]}
+                      "1-manifest/v1-secret-clusterlink-system-cl-peer.yaml"],
+        "patches": [CRDS_FIRST]}  # its CRDs in an earlier Argo CD sync wave
     assert listed == kustomization(tmp_path)["resources"]
     assert sorted(listed + ["kustomization.yaml"]) == files(tmp_path)
 
