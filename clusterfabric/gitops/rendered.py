@@ -19,9 +19,13 @@ import functools
 import json
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import yaml
+
+from .sops import SopsError, encrypt_file
 
 RENDERED_MARKER = ".clusterfabric-rendered"
 """In a render directory: the backend and stack whose `up` wrote it (drift is compared only for those files)."""
@@ -115,22 +119,41 @@ def finish_rendering(render_directory: Path, crd_dir: Path = CRD_DIR) -> list[st
     return resources
 
 
-def publish(render_directory: Path, destination: Path) -> list[str]:
-    """Copy a finished stack's manifests to `destination` for a GitOps repository or branch, without its
-    Secrets (plaintext key material: ship them through a secret tool, docs/secrets.md), with a
-    kustomization.yaml listing what was copied. Returns that list."""
+@dataclass
+class Published:
+    """What `publish` wrote: the files (as the kustomization lists them), and how many Secrets went in encrypted or
+    were left out."""
+
+    files: list[str]
+    encrypted: int = 0
+    left_out: int = 0
+
+
+def publish(render_directory: Path, destination: Path, recipients: Sequence[str] = ()) -> Published:
+    """Copy a finished stack's manifests to `destination` for a GitOps repository or branch, with a
+    kustomization.yaml listing what was copied. Its Secrets (plaintext key material) go in encrypted with SOPS
+    for the age `recipients` (only `data` and `stringData`, as Flux decrypts them), or, with no recipient, are
+    left out (docs/secrets.md); never in plaintext."""
     shutil.rmtree(destination, ignore_errors=True)  # what the stack no longer declares goes too
-    copied = []
+    published = Published([])
     for path in sorted(render_directory.rglob("*.yaml")):
         relative = path.relative_to(render_directory)
-        if relative == Path(KUSTOMIZATION) or any(d.get("kind") == "Secret" for d in _documents(path)):
+        if relative == Path(KUSTOMIZATION):
+            continue
+        secret = any(d.get("kind") == "Secret" for d in _documents(path))
+        if secret and not recipients:
+            published.left_out += 1
             continue
         (destination / relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, destination / relative)
+        if secret:
+            encrypt_file(path, destination / relative, list(recipients))
+            published.encrypted += 1
+        else:
+            shutil.copyfile(path, destination / relative)
         os.chmod(destination / relative, READABLE)
-        copied.append(str(relative))
-    _write_kustomization(destination, copied)
-    return copied
+        published.files.append(str(relative))
+    _write_kustomization(destination, published.files)
+    return published
 
 
 CRDS_FIRST = {"target": {"kind": "CustomResourceDefinition"},
@@ -173,20 +196,52 @@ def finish_folder(directory: Path, owner: str) -> None:
         (directory / RENDERED_MARKER).write_text(owner)
 
 
+def _secrets(count: int) -> str:
+    return f"its {count} Secret{'' if count == 1 else 's'}"
+
+
 def main(argv: list[str] | None = None) -> None:
-    """python -m clusterfabric.gitops.rendered RENDERED DESTINATION: what CI publishes."""
+    """python -m clusterfabric.gitops.rendered RENDERED DESTINATION [--fabric DIR]: what CI publishes."""
     import argparse
+
+    from clusterfabric.components.contract import default_fabric_dir
+    from clusterfabric.components.model.errors import InputError
+    from clusterfabric.components.model.load import load_fabric_spec
 
     parser = argparse.ArgumentParser(prog="python -m clusterfabric.gitops.rendered",
                                      description="Publish each stack's rendered folder (one with a kustomization.yaml) "
-                                                 "as Argo CD and Flux take it: Secrets left out, files readable.")
+                                                 "as Argo CD and Flux take it, files readable: its Secrets encrypted "
+                                                 "with SOPS for the cluster's gitops.sopsAgeRecipients in fabric.yaml, "
+                                                 "or left out when it has none.")
     parser.add_argument("rendered", type=Path, help="the folder holding rendered/<stack>/ folders")
     parser.add_argument("destination", type=Path, help="where each stack's published folder goes")
+    parser.add_argument("--fabric", type=Path, default=default_fabric_dir(Path(".")),
+                        help="the fabric whose fabric.yaml names each cluster's age recipients "
+                             "(default: the current directory when it holds a fabric.yaml, else config)")
     args = parser.parse_args(argv)
     if not args.rendered.is_dir():
         parser.error(f"{args.rendered}: no such folder")
+    try:
+        spec = load_fabric_spec(args.fabric)
+    except InputError as error:
+        parser.exit(1, f"{error}\n")
+    clusters = {c.name: c for c in spec.clusters}
     for stack in sorted(p for p in args.rendered.iterdir() if (p / KUSTOMIZATION).is_file()):
-        print(f"{stack.name}: {len(publish(stack, args.destination / stack.name))} manifests published")
+        cluster = clusters.get(stack.name)
+        recipients = cluster.gitops.sopsAgeRecipients if cluster else []
+        try:
+            published = publish(stack, args.destination / stack.name, recipients)
+        except SopsError as error:
+            parser.exit(1, f"{stack.name}: {error}\n")
+        line = f"{stack.name}: {len(published.files)} manifests published"
+        if published.encrypted:
+            line += (f", {_secrets(published.encrypted)} among them encrypted with SOPS for "
+                     f"{len(recipients)} age recipient{'s' if len(recipients) > 1 else ''}")
+        if published.left_out:
+            why = (f"no gitops.sopsAgeRecipients for cluster {stack.name}" if cluster
+                   else f"no cluster {stack.name}") + f" in {args.fabric / 'fabric.yaml'}"
+            line += f"; {_secrets(published.left_out)} left out ({why}: docs/secrets.md)"
+        print(line)
 
 
 if __name__ == "__main__":

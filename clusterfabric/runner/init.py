@@ -25,6 +25,7 @@ from pathlib import Path
 
 import clusterfabric
 
+from ..gitops.sops import SOPS_VERSION
 from ..toolchain import PROJECT_DIR
 from .project import PROJECT_FILE
 
@@ -94,6 +95,9 @@ inputs:
   offline:
     description: "true: clusterfabric alone, for an offline plan (no CLI, no providers)"
     default: "false"
+  sops:
+    description: "true: also sops {sops}, which the deploy's publisher encrypts the Secrets with"
+    default: "false"
 runs:
   using: composite
   steps:
@@ -116,6 +120,17 @@ runs:
       run: |
         pulumi plugin install resource kubernetes {kubernetes}
         pulumi plugin install resource aws {aws}
+    - if: inputs.offline != 'true' && inputs.sops == 'true'
+      uses: actions/setup-go@v5.5.0
+      with:
+        go-version: "1.26"
+        cache: false
+    - name: sops {sops}, built with go install from the Go module proxy (the deploy publishes Secrets with it)
+      if: inputs.offline != 'true' && inputs.sops == 'true'
+      shell: bash
+      run: |
+        GOBIN="$RUNNER_TEMP/sops" go install github.com/getsops/sops/v3/cmd/sops@{sops}
+        echo "$RUNNER_TEMP/sops" >> "$GITHUB_PATH"
 """
 
 
@@ -178,7 +193,7 @@ def _project_file(name: str) -> str:
 def _toolchain_action() -> str:
     return TOOLCHAIN_ACTION.format(version=metadata.version("clusterfabric"), pulumi=metadata.version("pulumi"),
                                    kubernetes=metadata.version("pulumi-kubernetes"),
-                                   aws=metadata.version("pulumi-aws"))
+                                   aws=metadata.version("pulumi-aws"), sops=SOPS_VERSION)
 
 
 def _shipped_github() -> Path:

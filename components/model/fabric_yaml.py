@@ -2,16 +2,50 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from .age import recipient_problem
 from .certificates import CertificateSettings
 from .clusterlink import ClusterLinkSettings
 from .kubernetes import DNSLabel
 from .lattice import LatticeFabricSettings, LatticeSettings
 
 FABRIC_FILE = "fabric.yaml"
+
+
+def _age_recipient(text: str) -> str:
+    problem = recipient_problem(text)
+    if problem:
+        raise ValueError(f"{text!r}: {problem}")
+    return text
+
+
+AgeRecipient = Annotated[str, AfterValidator(_age_recipient)]
+MAX_AGE_RECIPIENTS = 16
+
+
+class GitOpsSettings(BaseModel):
+    """`gitops:` of a cluster: how its stack's published folder (`python -m clusterfabric.gitops.rendered`, the
+    deploy workflow's `rendered` branch) is made."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sopsAgeRecipients: list[AgeRecipient] = Field(default_factory=list, max_length=MAX_AGE_RECIPIENTS)
+    """The age public keys (`age1` + 58 bech32 characters, as `age-keygen -y` prints them) the stack's Secrets are
+    encrypted for with SOPS in the published folder: whoever holds one of the private keys (Flux's
+    `decryption.secretRef`, an Argo CD plugin) can decrypt them. At most 16, no repeats (each adds a stanza to every
+    encrypted file). Empty or absent: the published folder leaves the Secrets out (docs/secrets.md)."""
+
+    @model_validator(mode="after")
+    def _no_repeats(self) -> "GitOpsSettings":
+        seen: set[str] = set()
+        for i, recipient in enumerate(self.sopsAgeRecipients):
+            if recipient in seen:
+                raise ValueError(f"sopsAgeRecipients[{i}]: {recipient!r} is listed twice")
+            seen.add(recipient)
+        return self
 
 
 class ClusterSpec(BaseModel):
@@ -27,6 +61,8 @@ class ClusterSpec(BaseModel):
     """ClusterLink settings (dataplane clusterlink); defaults apply when absent."""
     lattice: LatticeSettings | None = None
     """VPC Lattice settings (dataplane lattice); required for such a cluster."""
+    gitops: GitOpsSettings = Field(default_factory=GitOpsSettings)
+    """How the stack's manifests are published for Argo CD and Flux: the age recipients of its Secrets."""
 
     @model_validator(mode="after")
     def _settings_match_dataplane(self) -> "ClusterSpec":

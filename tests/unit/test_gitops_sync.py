@@ -50,3 +50,9 @@ def test_the_flux_example_applies_a_stacks_crds_before_its_objects():
     assert objects["spec"]["path"] == f"./east/{MANIFEST_FOLDER}"
     assert objects["spec"]["dependsOn"] == [{"name": crds["metadata"]["name"]}]
     assert {k["spec"]["sourceRef"]["name"] for k in (crds, objects)} == {source["metadata"]["name"]}
+
+
+def test_the_flux_example_decrypts_the_sops_encrypted_secrets_of_the_objects_folder():
+    _, crds, objects = yaml.safe_load_all((EXAMPLES / "flux-kustomizations.yaml").read_text())
+    assert objects["spec"]["decryption"] == {"provider": "sops", "secretRef": {"name": "sops-age"}}
+    assert "decryption" not in crds["spec"]  # no Secret among the CRDs
