@@ -485,11 +485,13 @@ class Fabric:
         does a deployed Import name a missing export. Reads the outputs of the run's stacks once."""
         first: dict[str, set[str]] = {}
         for exporter in order:
-            gone = [export_id(e) for e in removed(run.fabric, exporter, self.deployed_outputs(exporter, run) or {})]
-            if not gone:
-                continue
+            try:
+                gone = [export_id(e) for e in removed(run.fabric, exporter, self.deployed_outputs(exporter, run) or {})]
+                imports = self._deployed_imports(run, exporter, among=order) if gone else {}
+            except auto.errors.CommandError:
+                continue  # a stack whose state cannot be read: its own run says why; the usual order for it
             planned = imported_exports_of_run(run.fabric, exporter)
-            for stack, ids in self._deployed_imports(run, exporter, among=order).items():
+            for stack, ids in imports.items():
                 if set(ids) & set(gone) and not set(planned.get(stack, ())) & set(gone):
                     first.setdefault(exporter, set()).add(stack)
         return first

@@ -131,7 +131,8 @@ def test_pr_comment_renders_its_sections_and_marks_the_change_in_the_graph(deplo
     assert [s.stack for s in result.stacks] == ["central"]
     assert text.startswith(MARKER + "\n## clusterfabric preview")
     assert "| `central` | succeeded | 0 | 1 | 0 | 0 |" in text
-    assert "~ kubernetes:clusterlink.net/v1alpha1:Import central-clusterlink-import-bookinfo-reviews (spec.lbScheme)" in text
+    assert ("~ kubernetes:clusterlink.net/v1alpha1:Import central-clusterlink-import-bookinfo-reviews\n"
+            "    spec.lbScheme: round-robin -> static") in text
     assert "Policy packs: `policy`." in text and "No policy violations." in text
     for section in ("### Policy results", "### Warnings", "### Fabric", "```mermaid"):
         assert section in text

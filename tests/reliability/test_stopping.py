@@ -32,7 +32,7 @@ print("finished", flush=True)
 def started_creating(run: subprocess.Popen) -> None:
     deadline = time.monotonic() + 120
     for line in run.stdout:
-        if " step create " in line or time.monotonic() > deadline:
+        if " step + " in line or time.monotonic() > deadline:  # a create step (clusterfabric/runner/changes.py)
             return
 
 
