@@ -42,6 +42,7 @@ from clusterfabric.components.contract import (CERTIFICATE_EXPIRY_OUTPUT, IMPORT
 from clusterfabric.components.model import FabricManifests, Graph, InputError, check_fabric, dependencies, load_fabric, run_order
 from clusterfabric.components.model.certificates import Expiry, expiring
 from clusterfabric.components.model.errors import Problem
+from clusterfabric.components.model.graph import topological
 from clusterfabric.components.model.removal import export_id
 from clusterfabric.components.model.removal import imported_exports as imported_exports_of_run
 
@@ -471,7 +472,9 @@ class Fabric:
         _refuse(input_refusal(run.fabric, name, run.problems.get(name, []),
                               lambda peer: self.deployed_outputs(peer, run), planned))
         env = {**run.stack_env.get(name, {}), **({PLANNED_PEERS_ENV: ",".join(sorted(planned))} if planned else {})}
-        published = functools.cache(lambda: self.deployed_outputs(name, run) or {})  # read once, if needed
+        # Read once: before the run (its own outputs change only with its own run), else now.
+        published = functools.cache(lambda: (run.before[name] if name in run.before
+                                             else self.deployed_outputs(name, run)) or {})
         if not self.force:  # before the stack is touched, as its input's refusal
             _refuse(emptied_refusal(run.fabric, name, published()) or removal_refusal(run.fabric, name, published())
                     or self._deployed_import_refusal(run, name, published()))
@@ -486,7 +489,8 @@ class Fabric:
         first: dict[str, set[str]] = {}
         for exporter in order:
             try:
-                gone = [export_id(e) for e in removed(run.fabric, exporter, self.deployed_outputs(exporter, run) or {})]
+                run.before[exporter] = self.deployed_outputs(exporter, run)
+                gone = [export_id(e) for e in removed(run.fabric, exporter, run.before[exporter] or {})]
                 imports = self._deployed_imports(run, exporter, among=order) if gone else {}
             except auto.errors.CommandError:
                 continue  # a stack whose state cannot be read: its own run says why; the usual order for it
@@ -645,6 +649,8 @@ class _Run:
     """Stacks whose preview succeeded in this run: what they will publish is what their manifests say."""
     stack_env: dict[str, dict[str, str]] = field(default_factory=dict)
     """Variables for one stack's run only, by stack."""
+    before: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    """Each stack's outputs as the run began (None: not deployed), read once for the removal order."""
     refresh: bool = False
     """A preview that reads the resources first (a drift check); nothing is written back."""
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -722,13 +728,8 @@ def _schedule(graph: Graph, order: list[str], operation: Operation,
         return order, usual
     waits = {s: (usual[s] - {e for e, importers in first.items() if s in importers}) | (set(first.get(s, ())) &
                                                                                          set(order)) for s in order}
-    scheduled: list[str] = []
-    while len(scheduled) < len(order):
-        ready = [s for s in order if s not in scheduled and waits[s] <= set(scheduled)]
-        if not ready:
-            return order, usual
-        scheduled.append(ready[0])
-    return scheduled, waits
+    scheduled = topological(order, waits)
+    return (scheduled, waits) if scheduled is not None else (order, usual)
 
 
 def _succeeded(ready: _Ready, operation: Operation, changes: Mapping[str, int], events: EngineEvents, *,

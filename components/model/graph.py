@@ -71,7 +71,9 @@ def dependencies(fabric: FabricManifests) -> Graph:
     return Graph(hard, soft, shaped)
 
 
-def _topological(names: list[str], edges: dict[str, set[str]]) -> list[str] | None:
+def topological(names: list[str], edges: dict[str, set[str]]) -> list[str] | None:
+    """`names` ordered so that each comes after the names it has edges to, `names`' order among equals (wave by
+    wave); None when the edges make a cycle."""
     order: list[str] = []
     pending = list(names)
     while pending:
@@ -90,7 +92,7 @@ def run_order(fabric: FabricManifests, fabric_file: str = "fabric.yaml", graph: 
     """
     graph = graph or dependencies(fabric)
     names = [c.name for c in fabric.spec.clusters]
-    order = _topological(names, {n: graph.needs(n) for n in names}) or _topological(names, graph.hard)
+    order = topological(names, {n: graph.needs(n) for n in names}) or topological(names, graph.hard)
     if order is None:
         stuck = sorted(n for n in names if graph.hard[n])
         raise InputError([Problem(fabric_file, "Fabric", "clusters", "the clusters need each other's deployed "
