@@ -71,18 +71,47 @@ def dependencies(fabric: FabricManifests) -> Graph:
     return Graph(hard, soft, shaped)
 
 
+def waves(names: list[str], edges: dict[str, set[str]]) -> list[list[str]] | None:
+    """`names` in waves: each wave holds the names whose edges all go to earlier waves, `names`' order within a
+    wave; None when the edges make a cycle."""
+    found: list[list[str]] = []
+    done: set[str] = set()
+    pending = list(names)
+    while pending:
+        ready = [n for n in pending if edges[n] <= done]
+        if not ready:
+            return None
+        found.append(ready)
+        done |= set(ready)
+        pending = [n for n in pending if n not in done]
+    return found
+
+
 def topological(names: list[str], edges: dict[str, set[str]]) -> list[str] | None:
     """`names` ordered so that each comes after the names it has edges to, `names`' order among equals (wave by
     wave); None when the edges make a cycle."""
-    order: list[str] = []
-    pending = list(names)
-    while pending:
-        ready = [n for n in pending if edges[n] <= set(order)]
-        if not ready:
-            return None
-        order += ready
-        pending = [n for n in pending if n not in ready]
-    return order
+    found = waves(names, edges)
+    return None if found is None else [n for wave in found for n in wave]
+
+
+def run_waves(fabric: FabricManifests, fabric_file: str = "fabric.yaml",
+              graph: Graph | None = None) -> tuple[list[list[str]], dict[str, set[str]]]:
+    """The stacks in waves, each after the stacks it reads (fabric.yaml order within a wave), and the edges kept
+    to order them: every stack's needs, or only the hard ones when soft edges make a cycle (two ClusterLink
+    clusters importing from each other are checked against each other's manifests instead).
+
+    `graph`: the fabric's `dependencies`, when the caller has them already.
+    """
+    graph = graph or dependencies(fabric)
+    names = [c.name for c in fabric.spec.clusters]
+    for edges in ({n: graph.needs(n) for n in names}, graph.hard):
+        found = waves(names, edges)
+        if found is not None:
+            return found, edges
+    stuck = sorted(n for n in names if graph.hard[n])
+    raise InputError([Problem(fabric_file, "Fabric", "clusters", "the clusters need each other's deployed "
+                              f"resources in a cycle ({', '.join(stuck)}); break it by moving a service network "
+                              "owner or an export")])
 
 
 def run_order(fabric: FabricManifests, fabric_file: str = "fabric.yaml", graph: Graph | None = None) -> list[str]:
@@ -90,12 +119,5 @@ def run_order(fabric: FabricManifests, fabric_file: str = "fabric.yaml", graph: 
 
     `graph`: the fabric's `dependencies`, when the caller has them already.
     """
-    graph = graph or dependencies(fabric)
-    names = [c.name for c in fabric.spec.clusters]
-    order = topological(names, {n: graph.needs(n) for n in names}) or topological(names, graph.hard)
-    if order is None:
-        stuck = sorted(n for n in names if graph.hard[n])
-        raise InputError([Problem(fabric_file, "Fabric", "clusters", "the clusters need each other's deployed "
-                                  f"resources in a cycle ({', '.join(stuck)}); break it by moving a service network "
-                                  "owner or an export")])
-    return order
+    found, _ = run_waves(fabric, fabric_file, graph)
+    return [n for wave in found for n in wave]
