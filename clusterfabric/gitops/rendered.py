@@ -32,6 +32,9 @@ RENDERED_MARKER = ".clusterfabric-rendered"
 
 CRD_DIR = Path(__file__).resolve().parents[1] / "crds"
 """The upstream CRDs (sources in each folder's SOURCE.md)."""
+TOOL_CRDS = ("pulumi-kubernetes-operator",)
+"""Folders there holding the CRDs of a tool that deploys the fabric, not of the fabric's own objects: no stack
+renders them, and no local control plane needs them."""
 
 KUSTOMIZATION = "kustomization.yaml"
 CRD_FOLDER = "0-crd"
@@ -59,11 +62,16 @@ def _documents(path: Path) -> list[dict]:
 
 
 @functools.cache
+def crd_files(crd_dir: Path) -> list[Path]:
+    """The YAML files under `crd_dir` but those of `TOOL_CRDS`, sorted."""
+    return sorted(p for p in crd_dir.rglob("*.yaml") if not set(TOOL_CRDS) & set(p.relative_to(crd_dir).parts))
+
+
 def upstream_crds(crd_dir: Path = CRD_DIR) -> dict[tuple[str, str], Path]:
     """(group, kind) -> the upstream CRD file defining it; Gateway API's standard channel before its
     experimental one, so an object is given the CRD most clusters run."""
     found: dict[tuple[str, str], Path] = {}
-    paths = sorted(crd_dir.rglob("*.yaml"), key=lambda p: ("experimental" in p.parts, str(p)))
+    paths = sorted(crd_files(crd_dir), key=lambda p: ("experimental" in p.parts, str(p)))
     for path in paths:
         for doc in _documents(path):
             if doc.get("kind") == "CustomResourceDefinition":

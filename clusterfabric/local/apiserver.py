@@ -315,14 +315,15 @@ def _delete_events(client: KubeClient, namespace: str) -> None:
 
 
 def crd_documents(directory: Path) -> list[dict[str, Any]]:
-    """Every CustomResourceDefinition under `directory`, one per name; where Gateway API ships a standard
-    and an experimental channel, the experimental one (it alone has TLSRoute and the fields Lattice uses)."""
-    from ..gitops.rendered import load_rendered
+    """Every CustomResourceDefinition under `directory` (a deploying tool's aside: rendered.TOOL_CRDS), one per
+    name; where Gateway API ships a standard and an experimental channel, the experimental one (it alone has
+    TLSRoute and the fields Lattice uses)."""
+    from ..gitops.rendered import crd_files, load_rendered
 
     if not directory.is_dir():
         raise ControlPlaneError(f"no CRD directory {directory} (give the upstream CRDs with --crds)")
     chosen: dict[str, tuple[bool, dict[str, Any]]] = {}
-    for path in sorted(directory.rglob("*.yaml")):
+    for path in crd_files(directory):
         for doc in load_rendered(path.read_text()):
             if not isinstance(doc, dict) or doc.get("kind") != "CustomResourceDefinition":
                 continue
