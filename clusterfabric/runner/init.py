@@ -10,7 +10,9 @@ as they are):
 - .gitignore: the local state and passphrase (.pulumi/), the stacks' settings files (this machine's encryption
   salt) and the rendered Secrets (private keys in plain text) stay out of git;
 - .github/: this project's workflows (pull-request preview, its comment, deploy on main, the daily drift check)
-  as they are, with a toolchain action that installs this version of clusterfabric and the Pulumi versions it pins.
+  and actions as they are, with a toolchain action that installs this version of clusterfabric and the Pulumi
+  versions it pins, and the stack workflow a large fabric's deploy spreads its stacks with, generated from the
+  fabric's own graph (`clusterfabric graph --format github-actions`).
 
 The stacks of this fabric that an earlier release kept in another project move here too (stack_move.py, run
 by the CLI's `init`).
@@ -25,9 +27,13 @@ from pathlib import Path
 
 import clusterfabric
 
+from ..gitops.emit import WORKFLOW_FILE, workflow_text
 from ..gitops.sops import SOPS_VERSION
 from ..toolchain import PROJECT_DIR
 from .project import PROJECT_FILE
+
+GENERATED_WORKFLOW = WORKFLOW_FILE.removeprefix(".github/")
+"""The stack workflow: generated from the fabric's own graph, never this repository's copy."""
 
 PROGRAM = '''"""This fabric's stacks: one per cluster of fabric.yaml, the stack named as the cluster (`clusterfabric up`, or
 `pulumi up --stack <cluster>` here). The program is the installed clusterfabric package's."""
@@ -153,16 +159,21 @@ def init_fabric(directory: Path) -> list[Written]:
         directory / ".github" / "actions" / "toolchain" / "action.yml": _toolchain_action(),
     }
     github = _shipped_github()
-    shipped = [*sorted((github / "workflows").glob("*.yml")), github / "actions" / "comment-artifact" / "action.yml"]
-    for path in shipped:  # every workflow: a new one reaches the fabric repositories without a change here
-        files[directory / ".github" / path.relative_to(github)] = path.read_text()
+    shipped = [*sorted((github / "workflows").glob("*.yml")), *sorted((github / "actions").glob("*/action.yml"))]
+    for path in shipped:  # every workflow and action: a new one reaches the fabric repositories without a change here
+        if path.relative_to(github).as_posix() not in (GENERATED_WORKFLOW, "actions/toolchain/action.yml"):
+            files[directory / ".github" / path.relative_to(github)] = path.read_text()
     written = [_write(path, text) for path, text in files.items()]
+    from clusterfabric.components.model import load_fabric
     from clusterfabric.components.model.load import load_fabric_spec  # the fabric.yaml kept or just written
 
     for cluster in load_fabric_spec(directory).clusters:
         folder = directory / cluster.name
         if not folder.exists():
             written.append(_write(folder / "README.md", FOLDER_README.format(cluster=cluster.name)))
+    # This fabric's own stack workflow, as `clusterfabric graph --format github-actions` prints it there.
+    workflow = workflow_text(load_fabric(directory), Path("."))
+    written.append(_write(directory / ".github" / GENERATED_WORKFLOW, workflow))
     return written
 
 

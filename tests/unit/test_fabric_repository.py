@@ -51,10 +51,11 @@ def test_init_writes_a_fabric_repository_that_validates(tmp_path: Path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0] == "wrote fabric.yaml"
     written = sorted(str(p.relative_to(repository)) for p in repository.rglob("*") if p.is_file())
-    assert written == [".github/actions/comment-artifact/action.yml", ".github/actions/toolchain/action.yml",
-                       ".github/workflows/deploy.yml", ".github/workflows/drift.yml", ".github/workflows/pr-comment.yml",
-                       ".github/workflows/pr-preview.yml", ".gitignore", "Pulumi.yaml", "__main__.py",
-                       "east/README.md", "fabric.yaml"]
+    assert written == [".github/actions/comment-artifact/action.yml", ".github/actions/publish/action.yml",
+                       ".github/actions/toolchain/action.yml", ".github/workflows/deploy.yml",
+                       ".github/workflows/drift.yml", ".github/workflows/fabric-stacks.yml",
+                       ".github/workflows/pr-comment.yml", ".github/workflows/pr-preview.yml", ".gitignore",
+                       "Pulumi.yaml", "__main__.py", "east/README.md", "fabric.yaml"]
     project = yaml.safe_load((repository / "Pulumi.yaml").read_text())
     assert (project["name"], project["runtime"], project["backend"]) == (
         "platform-fabric", {"name": "python", "options": {"toolchain": "pip"}}, {"url": "file://./.pulumi/state"})
@@ -85,9 +86,20 @@ def test_init_keeps_every_file_already_there(tmp_path: Path):
 
 def test_the_workflows_init_writes_are_this_repositorys_own(tmp_path: Path):
     init_fabric(tmp_path)
-    for path in [*(PROJECT_DIR / ".github" / "workflows").glob("*.yml"),
-                 PROJECT_DIR / ".github" / "actions" / "comment-artifact" / "action.yml"]:
+    github = PROJECT_DIR / ".github"
+    shipped = [p for p in [*github.glob("workflows/*.yml"), *github.glob("actions/*/action.yml")]
+               if p.parent.name != "toolchain" and p.name != "fabric-stacks.yml"]
+    assert len(shipped) == 6  # four workflows, two actions
+    for path in shipped:
         assert (tmp_path / path.relative_to(PROJECT_DIR)).read_text() == path.read_text()
+
+
+def test_the_stack_workflow_init_writes_is_the_new_fabrics_own_graph(tmp_path: Path):
+    init_fabric(tmp_path)
+    done = clusterfabric("graph", "--format", "github-actions", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / ".github" / "workflows" / "fabric-stacks.yml").read_text() == done.stdout
+    assert list(yaml.safe_load(done.stdout)["jobs"]) == ["east"]
 
 
 def test_the_toolchain_action_installs_this_version_and_the_versions_it_pins(tmp_path: Path):

@@ -82,6 +82,26 @@ def test_the_composite_actions_run_blocks_are_shellcheck_clean(shellcheck: str, 
     assert shellcheck_actions(shellcheck, PROJECT_DIR, tmp_path) == (0, "")
 
 
+@pytest.mark.parametrize("dataplane, max_jobs", [("lattice", 256), ("clusterlink", 20)],
+                         ids=["a-job-per-stack", "a-matrix-job-per-wave"])
+def test_the_stack_workflow_of_a_generated_fabric_passes_actionlint(shellcheck: str, tmp_path: Path, dataplane: str,
+                                                                     max_jobs: int):
+    from bench.generate import Shape, generate
+    from clusterfabric.components.model import load_fabric
+    from clusterfabric.gitops.emit import WORKFLOW_FILE, dump, github_workflow
+
+    fabric = load_fabric(generate(tmp_path / "fabric", Shape(clusters=50, exports=2, imports=2, dataplane=dataplane)))
+    repository = tmp_path / "repository"
+    shutil.copytree(PROJECT_DIR / ".github" / "actions", repository / ".github" / "actions")
+    workflow = repository / WORKFLOW_FILE
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text(dump([github_workflow(fabric, max_jobs)], "generated"))
+    subprocess.run(["git", "init", "-q"], cwd=repository, check=True)
+    result = actionlint(shellcheck, repository, workflow)
+    assert (result.returncode, result.stdout + result.stderr) == (0, "")
+    assert len(yaml.safe_load(workflow.read_text())["jobs"]) == (50 if max_jobs == 256 else 4)  # 1 + 49 in 3 parts
+
+
 DEPLOYED = "refs/clusterfabric/deployed"
 
 
@@ -112,17 +132,19 @@ def repository(tmp_path: Path) -> Path:
 
 
 def deploy_step(repository: Path, name: str, event: str = "push", changed: str = "east central",
-                deployed: str | None = None) -> subprocess.CompletedProcess[str]:
-    """deploy.yml's step `name` run in `repository`, for a run of `event`, `deployed` (a commit) the last deployed
-    one recorded in origin (None: nothing recorded yet)."""
-    [step] = [s for s in yaml.safe_load((WORKFLOWS / "deploy.yml").read_text())["jobs"]["up"]["steps"]
+                deployed: str | None = None, spread: bool = False, job: str = "up") -> subprocess.CompletedProcess[str]:
+    """deploy.yml's step `name` of `job` run in `repository`, for a run of `event`, `deployed` (a commit) the last
+    deployed one recorded in origin (None: nothing recorded yet), `spread` as vars.CLUSTERFABRIC_SPREAD; what it
+    wrote to $GITHUB_OUTPUT is in the repository's parent, `output`."""
+    [step] = [s for s in yaml.safe_load((WORKFLOWS / "deploy.yml").read_text())["jobs"][job]["steps"]
               if s.get("name") == name]
     if deployed:
         git(repository, "push", "-q", "origin", f"{deployed}:{DEPLOYED}")
     venv = repository.parent / "toolchain" / "bin"
     return subprocess.run(["bash", "-eo", "pipefail", "-c", step["run"]], cwd=repository, capture_output=True,
                           text=True, env={"PATH": f"{venv}:/usr/bin:/bin", "EVENT_NAME": event, "CHANGED": changed,
-                                          "HOME": str(repository.parent)})
+                                          "HOME": str(repository.parent), "SPREAD": str(spread).lower(),
+                                          "GITHUB_OUTPUT": str(repository.parent / "output")})
 
 
 UP = "Up the changed stacks, destroy the removed ones"
@@ -164,6 +186,43 @@ def test_a_run_older_than_the_deployed_commit_deploys_nothing(repository: Path):
     assert "clusterfabric " not in done.stdout
 
 
+def spread_workflow(repository: Path, text: str) -> None:
+    """The repository's generated stack workflow (the stub `clusterfabric graph ...` prints its command line)."""
+    workflow = repository / ".github" / "workflows" / "fabric-stacks.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text(text)
+
+
+def test_a_spread_deploy_hands_the_changed_stacks_to_the_stack_workflow_and_brings_up_none(repository: Path):
+    spread_workflow(repository, "clusterfabric graph --format github-actions\n")
+    done = deploy_step(repository, UP, deployed=git(repository, "rev-parse", "HEAD~1"), spread=True)
+    assert commands(done) == []  # the graph compared (equal, so diff printed nothing); no up, no destroy
+    assert (repository.parent / "output").read_text() == "spread=true\nstacks=east central\n"
+
+
+def test_a_spread_full_run_hands_every_stack_to_the_stack_workflow(repository: Path):
+    spread_workflow(repository, "clusterfabric graph --format github-actions\n")
+    assert deploy_step(repository, UP, spread=True).returncode == 0
+    assert (repository.parent / "output").read_text() == "spread=true\nstacks=*\n"
+
+
+def test_a_spread_deploy_with_a_stale_stack_workflow_deploys_nothing(repository: Path):
+    spread_workflow(repository, "an older fabric's graph\n")
+    done = deploy_step(repository, UP, spread=True)
+    assert done.returncode == 1 and "fabric-stacks.yml is not this fabric's graph" in done.stdout
+    assert not (repository.parent / "output").exists()
+
+
+def test_after_the_stack_jobs_their_rendered_folders_are_gathered_and_the_removed_stacks_destroyed(repository: Path):
+    for stack in ("east", "central"):  # what download-artifact makes of the artifacts stack-east, stack-central
+        (repository / "stacks" / f"stack-{stack}" / "1-manifest").mkdir(parents=True)
+        (repository / "stacks" / f"stack-{stack}" / "1-manifest" / "v1-service.yaml").write_text(stack)
+    done = deploy_step(repository, "Destroy the removed stacks; gather the stacks' rendered folders", job="finish")
+    assert commands(done) == ["clusterfabric destroy --removed --yes"]
+    assert sorted(str(p.relative_to(repository)) for p in (repository / "rendered").rglob("*.yaml")) == [
+        "rendered/central/1-manifest/v1-service.yaml", "rendered/east/1-manifest/v1-service.yaml"]
+
+
 def test_a_successful_deploy_records_its_commit_as_deployed(repository: Path):
     done = deploy_step(repository, "Record this commit as deployed", deployed=git(repository, "rev-parse", "HEAD~1"))
     assert done.returncode == 0, done.stderr
@@ -178,8 +237,11 @@ def test_the_deploy_job_runs_in_the_production_environment_with_its_role():
     assert job["environment"] == "production" and "workflow_dispatch" in workflow[True]
     roles = {path.name: re.findall(r"role-to-assume: \$\{\{ vars\.(\w+) \}\}", path.read_text())
              for path in sorted(WORKFLOWS.glob("*.yml"))}
-    assert roles == {"deploy.yml": ["AWS_DEPLOY_ROLE_ARN"], "drift.yml": ["AWS_PREVIEW_ROLE_ARN"],
-                     "pr-comment.yml": [], "pr-preview.yml": ["AWS_PREVIEW_ROLE_ARN"]}
+    assert roles == {"deploy.yml": ["AWS_DEPLOY_ROLE_ARN"] * 2, "drift.yml": ["AWS_PREVIEW_ROLE_ARN"],
+                     "fabric-stacks.yml": ["AWS_DEPLOY_ROLE_ARN"] * 6, "pr-comment.yml": [],
+                     "pr-preview.yml": ["AWS_PREVIEW_ROLE_ARN"]}  # the up and finish jobs; a job per example stack
+    stack_jobs = yaml.safe_load((WORKFLOWS / "fabric-stacks.yml").read_text())["jobs"].values()
+    assert {job["environment"] for job in [workflow["jobs"]["finish"], *stack_jobs]} == {"production"}
 
 
 def test_the_pulumi_access_token_goes_wherever_the_backend_does():
