@@ -150,7 +150,7 @@ class KubeClient:
         pending = list(crd_names)
         while pending:
             crd = self.read("apiextensions.k8s.io/v1", "CustomResourceDefinition", pending[0])
-            conditions = {c["type"]: c["status"] for c in crd.get("status", {}).get("conditions", [])}
+            conditions = {c["type"]: c["status"] for c in (crd.get("status") or {}).get("conditions") or []}
             if conditions.get("Established") == "True":
                 pending.pop(0)
             elif time.monotonic() > deadline:
