@@ -24,11 +24,13 @@ def reader(tmp_path: Path, backend: Path) -> PulumiProject:
 
 
 @contextmanager
-def local_control_planes(directory: Path, clusters=EXAMPLE_STACKS) -> Iterator[dict[str, ControlPlane]]:
-    """A running API server (and etcd) per cluster, with the upstream CRDs; stopped on leaving, also on failure."""
+def local_control_planes(directory: Path, clusters=EXAMPLE_STACKS,
+                         crds: Path | None = None) -> Iterator[dict[str, ControlPlane]]:
+    """A running API server (and etcd) per cluster, with the upstream CRDs (or those under `crds`); stopped on
+    leaving, also on failure."""
     planes = control_planes(list(clusters), directory)
     try:
-        start_all(planes, default_crds(), progress=lambda line: None)
+        start_all(planes, crds or default_crds(), progress=lambda line: None)
         yield planes
     finally:
         for plane in planes.values():
