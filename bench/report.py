@@ -95,7 +95,7 @@ def _points(rows: list[dict[str, Any]], x: str, value: Callable[[dict[str, Any]]
 
 DATAPLANES = {"clusterlink": "ClusterLink", "lattice": "VPC Lattice"}
 SIDES = {"components": "components", "baseline": "flat baseline", "serial": "serial", "parallel": "--parallel 2"}
-TITLE = "How the run time grows with the fabric (all axes logarithmic)"
+TITLE = "How the run time grows with the fabric"
 
 
 def panels(results: dict[str, dict[str, Any]]) -> list[Panel]:
@@ -141,7 +141,7 @@ def _scale_panel(scale: dict[str, Any]) -> Panel:
     target (dashed): a flat line is a cost independent of the fabric's size."""
     rows = scale["sizes"]
     panel = Panel(f"One cluster's commands, as a multiple of N={rows[0]['clusters']}", "clusters in the fabric",
-                  "time / time at the smallest fabric", log_x=True, log_y=True)
+                  "time / time at the smallest fabric", log_x=True)  # multiples of 1 to a few: linear reads best
     for measure, title in fabric_scale.MEASURES.items():
         panel.series.append(Series(title, _points(rows, "clusters", lambda r, m=measure: r[m]["ratio"]),
                                    group=measure))
@@ -175,8 +175,9 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
               "the same program brought up by the engine (ClusterLink, rendered manifests), with the file "
               "backend's per-step checkpoints (solid) and without (dashed); whole-fabric `up`, serial (solid) and "
               "`--parallel 2` (dashed); one changed cluster's commands in fabrics of 10 to 1000 clusters, each as "
-              "a multiple of its time in the smallest (the target dashed). Every axis is logarithmic: a line of "
-              "slope 1 grows linearly, and a constant gap between two lines is a constant ratio.", ""]
+              "a multiple of its time in the smallest (the target dashed; that axis of multiples is linear). Every "
+              "other axis is logarithmic: a line of slope 1 grows linearly, and a constant gap between two lines is "
+              "a constant ratio.", ""]
     findings = BENCH / "FINDINGS.md"
     if findings.exists():
         lines += [findings.read_text().strip(), ""]
