@@ -2,9 +2,12 @@
 
 Stacks whose inputs changed since a git ref (their folder of manifests, their
 entry in fabric.yaml, or the program itself) are previewed with every stack
-that reads them, in dependency order. A stack that cannot be previewed here
-(a Lattice stack with no AWS provider plugin or credentials) is evaluated
-under mocks instead, and the comment says so.
+that reads them, in dependency order (`Graph.affected`: a reader of what they
+deploy, certificates or ARNs, and its readers in turn; a ClusterLink importer,
+but not its own importers, as what it publishes is its own manifests'). A stack
+that cannot be previewed here (a Lattice stack with no AWS provider plugin or
+credentials, or one reading a stack not deployed yet) is evaluated under mocks
+instead, and the comment says so.
 """
 
 from __future__ import annotations
