@@ -13,17 +13,18 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import clusterlink_traffic, fabric_runs, program_cost, stack_refs, validate_cost
+from . import clusterlink_traffic, fabric_runs, fabric_scale, program_cost, stack_refs, validate_cost
 from .report import targets, load, write_all
 
 BENCHMARKS = {"validate_cost": validate_cost, "stack_refs": stack_refs, "program_cost": program_cost,
-              "fabric_runs": fabric_runs, "clusterlink_traffic": clusterlink_traffic}
+              "fabric_runs": fabric_runs, "clusterlink_traffic": clusterlink_traffic, "fabric_scale": fabric_scale}
 QUICK = {
     "validate_cost": ["--clusters", "10", "--objects", "20", "--repeats", "1"],
     "stack_refs": ["--sizes", "2,3"],
     "program_cost": ["--sizes", "10,30", "--engine-sizes", "5,10", "--repeats", "1", "--engine-repeats", "1"],
     "fabric_runs": ["--sizes", "2", "--exports", "2"],
     "clusterlink_traffic": ["--seconds", "1", "--repeats", "1", "--connections", "3"],
+    "fabric_scale": ["--sizes", "10,20", "--repeats", "1"],  # from 10: the middle cluster's readers leave the CA owner out
 }
 
 

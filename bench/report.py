@@ -13,7 +13,7 @@ import platform
 from pathlib import Path
 from typing import Any, Callable
 
-from . import clusterlink_traffic, fabric_runs, program_cost, stack_refs, validate_cost
+from . import clusterlink_traffic, fabric_runs, fabric_scale, program_cost, stack_refs, validate_cost
 from .cli import RESULTS
 from .measure import REPO, ratio
 from .plot import Panel, Series, write
@@ -25,6 +25,8 @@ SECTIONS: list[tuple[str, str, Any]] = [
     ("fabric_runs", "Whole-fabric runs: serial against `--parallel 2`", fabric_runs),
     ("validate_cost", "`validate` of a large fabric against parsing its YAML", validate_cost),
     ("clusterlink_traffic", "Traffic through the fabric: iperf3 through ClusterLink against directly", clusterlink_traffic),
+    ("fabric_scale", "One cluster's cost against the fabric's size: 10, 100 and 1000 clusters (issue 27)",
+     fabric_scale),
 ]
 
 
@@ -75,6 +77,11 @@ def targets(results: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
                     verdict = _verdict(min(top["speedup_up"], top["speedup_preview"]) >= fabric_runs.TARGET)
                 rows.append((f"`--parallel 2` at least {fabric_runs.TARGET}x serial for independent stacks "
                              f"({dataplane}, N={top['clusters']})", measured, verdict))
+    scale = results.get("fabric_scale")
+    if scale:
+        top = scale["sizes"][-1]["clusters"]
+        rows += [(f"{title} at N={top} within {fabric_scale.TARGET}x of N={scale['sizes'][0]['clusters']}", measured,
+                  _verdict(met)) for title, measured, met in fabric_scale.verdicts(scale)]
     traffic = results.get("clusterlink_traffic")
     if traffic:
         rows.append(("iperf3 through ClusterLink's data planes against pod to pod (issue 20: a figure, no target)",
@@ -88,7 +95,7 @@ def _points(rows: list[dict[str, Any]], x: str, value: Callable[[dict[str, Any]]
 
 DATAPLANES = {"clusterlink": "ClusterLink", "lattice": "VPC Lattice"}
 SIDES = {"components": "components", "baseline": "flat baseline", "serial": "serial", "parallel": "--parallel 2"}
-TITLE = "How the run time grows with the fabric (all axes logarithmic)"
+TITLE = "How the run time grows with the fabric"
 
 
 def panels(results: dict[str, dict[str, Any]]) -> list[Panel]:
@@ -123,7 +130,24 @@ def panels(results: dict[str, dict[str, Any]]) -> list[Panel]:
                 fabric.series.append(Series(f"{DATAPLANES[dataplane]}, {SIDES[side]}", _points(
                     rows, "clusters", lambda r, s=side: r[s]["up"]), dashed, dataplane))
         found.append(fabric)
+    scale = results.get("fabric_scale")
+    if scale:
+        found.append(_scale_panel(scale))
     return found
+
+
+def _scale_panel(scale: dict[str, Any]) -> Panel:
+    """Each command's time for one changed cluster as a multiple of its time in the smallest fabric, against the
+    target (dashed): a flat line is a cost independent of the fabric's size."""
+    rows = scale["sizes"]
+    panel = Panel(f"One cluster's commands, as a multiple of N={rows[0]['clusters']}", "clusters in the fabric",
+                  "time / time at the smallest fabric", log_x=True)  # multiples of 1 to a few: linear reads best
+    for measure, title in fabric_scale.MEASURES.items():
+        panel.series.append(Series(title, _points(rows, "clusters", lambda r, m=measure: r[m]["ratio"]),
+                                   group=measure))
+    panel.series.append(Series(f"target: {fabric_scale.TARGET}x", [(float(r["clusters"]), fabric_scale.TARGET)
+                                                                  for r in rows], dashed=True, group="target"))
+    return panel
 
 
 def machine() -> str:
@@ -150,8 +174,10 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
               "*Left to right*: one cluster program under mocks, components (solid) and the flat baseline (dashed); "
               "the same program brought up by the engine (ClusterLink, rendered manifests), with the file "
               "backend's per-step checkpoints (solid) and without (dashed); whole-fabric `up`, serial (solid) and "
-              "`--parallel 2` (dashed). Every axis is logarithmic: a line of slope 1 grows linearly, and a constant "
-              "gap between two lines is a constant ratio.", ""]
+              "`--parallel 2` (dashed); one changed cluster's commands in fabrics of 10 to 1000 clusters, each as "
+              "a multiple of its time in the smallest (the target dashed; that axis of multiples is linear). Every "
+              "other axis is logarithmic: a line of slope 1 grows linearly, and a constant gap between two lines is "
+              "a constant ratio.", ""]
     findings = BENCH / "FINDINGS.md"
     if findings.exists():
         lines += [findings.read_text().strip(), ""]

@@ -15,9 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from .model import ClusterSpec, ExportKey, LatticeExport
+from .model import ClusterSpec, ExportKey, FabricManifests, LatticeExport
+from .model.access import Policies
 from .model.lattice_fabric import LatticeFabric, ServiceSpec, TargetGroupSpec
-from .model.load import ref
+from .model.load import ClusterManifests, ref
+from .model.peers import clusterlink_output, peer_info
+from .model.removal import imported_exports
+from .ports import Import, assign_target_ports
 
 PROJECT = "clusterfabric"
 """The Pulumi project (Pulumi.yaml's name): the namespace of the stack config, part of every URN."""
@@ -164,6 +168,33 @@ IMPORTED_EXPORTS_OUTPUT = "importedExports"
 fabric layer checks a removal against, as deployed."""
 IMPORT_TARGET_PORTS_OUTPUT = "importTargetPorts"
 """A ClusterLink stack's Imports: `namespace/name` -> the target port ClusterLink's data plane listens on."""
+
+
+def manifest_outputs(fabric: FabricManifests, cluster: str, render_directory: str | None) -> dict[str, Any]:
+    """The outputs of every stack that its manifests alone decide (`render_directory`: its
+    `render_directory_output`)."""
+    manifests = fabric.manifests[cluster]
+    return {"cluster": cluster, "dataplane": fabric.spec.cluster(cluster).dataplane,
+            RENDER_DIRECTORY_OUTPUT: render_directory,
+            "services": sorted(f"{s.namespace}/{s.name}" for s in manifests.services),
+            IMPORTED_EXPORTS_OUTPUT: imported_exports(fabric, cluster)}
+
+
+def clusterlink_manifest_outputs(spec: ClusterSpec, manifests: ClusterManifests) -> dict[str, Any]:
+    """The outputs of a ClusterLink stack that its manifests alone decide: its `clusterlink` output (what its peers
+    read) and its Imports' target ports. The offline plan answers a peer's StackReference with these, without
+    evaluating the peer's program."""
+    settings = spec.clusterlink
+    assert settings is not None, "a ClusterLink cluster's"
+    ports = assign_target_ports(manifests.of_kind(Import))
+    return {CLUSTERLINK_OUTPUT: clusterlink_output(peer_info(spec, manifests), Policies.of(manifests.objects),
+                                                   settings.namespace),
+            IMPORT_TARGET_PORTS_OUTPUT: {f"{ns}/{name}": port for (ns, name), port in sorted(ports.items())}}
+
+
+def certificates_output(ca: Any, peers: Mapping[str, tuple[Any, Any]]) -> dict[str, Any]:
+    """The `fabricCertificates` output: the CA bundle every peer trusts and each peer's (certificate, key)."""
+    return {"ca": ca, "peers": {p: {"cert": cert, "key": key} for p, (cert, key) in peers.items()}}
 
 
 def lattice_output(cluster: str, account_id: str, region: str, vpc_id: str, exports: list[dict[str, Any]],

@@ -22,23 +22,21 @@ import pulumi
 from .cluster import Cluster, ClusterArgs, ClusterLinkInputs, LatticeInputs
 from .component import unknown
 from .clusterlink import trust
-from .contract import (IMPORTED_EXPORTS_OUTPUT, IMPORT_TARGET_PORTS_OUTPUT, CERTIFICATE_EXPIRY_OUTPUT, CERTIFICATES_OUTPUT, CLUSTERLINK_OUTPUT, LATTICE_OUTPUT,
-                       PLANNED_PEERS_ENV, RENDER_DIRECTORY_OUTPUT, ROTATION_OUTPUT, ClusterTarget, deploy_first,
-                       hosted_services, lattice_exports, lattice_networks, lattice_output, planned_lattice_output,
-                       render_directory_output)
+from .contract import (CERTIFICATE_EXPIRY_OUTPUT, CERTIFICATES_OUTPUT, CLUSTERLINK_OUTPUT, LATTICE_OUTPUT,
+                       PLANNED_PEERS_ENV, ROTATION_OUTPUT, ClusterTarget, clusterlink_manifest_outputs, deploy_first,
+                       hosted_services, lattice_exports, lattice_networks, lattice_output, manifest_outputs,
+                       planned_lattice_output, render_directory_output)
 from .links import PeerStacks
 from .model import FabricManifests, PeerInfo, lattice_checks
 from .model.access import Policies, PeerAccess, blocked_sources
 from .model.clusterlink import Import
 from .model.clusterlink_checks import check_cluster
-from .model.peers import check_import_sources, clusterlink_output, peer_info, read_peers
-from .model.removal import imported_exports
+from .model.peers import check_import_sources, read_peers
 from .model.rotation import RotationState
 from .model.lattice_imports import ExportKey, LatticeExport
 from .model.lattice_networks import NetworkSpec
 from .model.lattice_rules import problems_of, warnings_of
 from .model.load import ref
-from .ports import assign_target_ports
 
 
 def _require(condition: bool, message: str) -> None:
@@ -80,13 +78,7 @@ def build_stack(fabric: FabricManifests, cluster: str, target: ClusterTarget, pr
     _require(not problems, "invalid fabric input:\n" + "\n".join(map(str, problems)))
     for warning in lattice_warnings:
         pulumi.log.warn(str(warning))
-    outputs: dict[str, Any] = {
-        "cluster": cluster,
-        "dataplane": spec.dataplane,
-        RENDER_DIRECTORY_OUTPUT: render_directory_output(target, project_dir),
-        "services": sorted(f"{s.namespace}/{s.name}" for s in manifests.services),
-        IMPORTED_EXPORTS_OUTPUT: imported_exports(fabric, cluster),
-    }
+    outputs = manifest_outputs(fabric, cluster, render_directory_output(target, project_dir))
     outputs.update(build(fabric, spec, manifests, target))
     return outputs
 
@@ -135,10 +127,7 @@ def _clusterlink_stack(fabric: FabricManifests, spec, manifests, target: Cluster
                 CERTIFICATE_EXPIRY_OUTPUT: pulumi.Output.all(**(peer.expiry or {}), **built.clusterlink.platform.expiry)}
 
     declared = stacks.then(CLUSTERLINK_OUTPUT, declare, stacks.output_of(ca_owner, ROTATION_OUTPUT))
-    outputs[CLUSTERLINK_OUTPUT] = clusterlink_output(peer_info(spec, manifests), local.policies, settings.namespace)
-    outputs[IMPORT_TARGET_PORTS_OUTPUT] = {
-        f"{ns}/{name}": port for (ns, name), port in sorted(assign_target_ports(manifests.of_kind(Import)).items())
-    }
+    outputs.update(clusterlink_manifest_outputs(spec, manifests))
     certificate_outputs = [ROTATION_OUTPUT, CERTIFICATE_EXPIRY_OUTPUT] + ([CERTIFICATES_OUTPUT] if ca_owner == cluster
                                                                          else [])
     outputs.update({name: declared.apply(lambda d, name=name: d[name]) for name in certificate_outputs})

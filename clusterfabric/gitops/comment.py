@@ -2,9 +2,12 @@
 
 Stacks whose inputs changed since a git ref (their folder of manifests, their
 entry in fabric.yaml, or the program itself) are previewed with every stack
-that reads them, in dependency order. A stack that cannot be previewed here
-(a Lattice stack with no AWS provider plugin or credentials) is evaluated
-under mocks instead, and the comment says so.
+that reads them, in dependency order (`Graph.affected`: a reader of what they
+deploy, certificates or ARNs, and its readers in turn; a ClusterLink importer,
+but not its own importers, as what it publishes is its own manifests'). A stack
+that cannot be previewed here (a Lattice stack with no AWS provider plugin or
+credentials, or one reading a stack not deployed yet) is evaluated under mocks
+instead, and the comment says so.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from clusterfabric.components.model import FabricManifests
+from clusterfabric.components.model import FabricManifests, dependencies
 
 from ..runner import changes
 from ..runner.fabric import Fabric
@@ -197,10 +200,9 @@ def _one_line(text: str) -> str:
 def pr_comment(fabric_dir: str | Path, base: str, **fabric_options: Any) -> tuple[str, FabricResult]:
     """Preview what changed since `base` (and what depends on it) and render the comment."""
     fabric = Fabric(fabric_dir, **fabric_options)
-    model = fabric.load()
+    model = fabric.load()  # once here (the preview loads it again): a fabric of a thousand clusters takes seconds
     changed = changed_stacks(model, fabric.project_dir, fabric.fabric_dir, base)
-    graph = fabric.graph()
-    affected = sorted(graph.affected(changed)) if changed else []
+    affected = sorted(dependencies(model).affected(changed)) if changed else []
     # The deployed certificates' dates are read either way: one expires whatever the change.
     result = fabric.preview(affected) if affected else FabricResult("preview", [], expiring=fabric.certificate_expiry())
     return render(result, model, changed, base), result

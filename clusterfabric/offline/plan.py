@@ -2,7 +2,11 @@
 
 Stacks run in dependency order, each in a process of its own (the Pulumi
 runtime is process-global); a StackReference is answered with the offline
-outputs of the stack it names. Mocked resources get ids and ARNs shaped like
+outputs of the stack it names: a Lattice stack's from its evaluation (each
+evaluated once), a ClusterLink peer's from its manifests, which decide what
+it publishes (components/contract.py), so a plan of one stack evaluates that
+stack and the Lattice stacks it reads, never the fabric's other ClusterLink
+stacks or what they read. Mocked resources get ids and ARNs shaped like
 the real ones. Nothing secret exists offline: certificates are not issued, and
 their outputs are placeholders.
 
@@ -22,15 +26,18 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
-from clusterfabric.components.contract import FABRIC, PROJECT, RENDER_DIRECTORY, config_key
+from clusterfabric.components.contract import (CERTIFICATES_OUTPUT, FABRIC, PROJECT, RENDER_DIRECTORY, ROTATION_OUTPUT,
+                                              certificates_output, clusterlink_manifest_outputs, config_key,
+                                              manifest_outputs)
 from clusterfabric.components.model import FabricManifests, load_fabric
 from clusterfabric.components.model.graph import Graph, dependencies, run_order
 from clusterfabric.components.model.json_values import DESCEND, is_secret, rebuilt
 from clusterfabric.components.model.lattice import LatticeOrganization, ServiceImport
+from clusterfabric.components.model.rotation import RotationState
 from clusterfabric.components.model.validation import whole_numbers
 
 from .lattice_fake import LatticeFake, Organization
-from .mocked import mocked_resource
+from .mocked import PLACEHOLDER, mocked_resource
 
 ORGANIZATION = "organization"
 def _masked(value: Any) -> Any:
@@ -172,8 +179,11 @@ def plan(root: Path, fabric_dir: Path, stacks: list[str] | None = None,
          fabric: FabricManifests | None = None, graph: Graph | None = None, lattice: LatticeFake | None = None) -> dict[str, Any]:
     """`{"stacks": {name: {"resources", "outputs", "warnings"[, "errors"]}}}` for `stacks` (default all).
 
-    The stacks they read are evaluated too (in dependency order), so their
-    outputs can answer the StackReferences, but only `stacks` are reported.
+    The Lattice stacks they read are evaluated too (in dependency order), so
+    their outputs can answer the StackReferences, but only `stacks` are
+    reported; a ClusterLink stack they read is answered from its manifests
+    (`peer_outputs`), as published when it comes before the reader in the run
+    order, as not deployed yet when after, as in a plan of the whole fabric.
 
     `known`: offline outputs of stacks of this fabric evaluated earlier (by an
     earlier plan); they are not evaluated again, but answer the StackReferences
@@ -195,12 +205,7 @@ def plan(root: Path, fabric_dir: Path, stacks: list[str] | None = None,
     unknown = wanted - set(order)
     if unknown:
         raise KeyError(f"no stack {', '.join(sorted(unknown))} in the fabric (stacks: {', '.join(order)})")
-    needed = set(wanted)
-    while True:
-        more = {d for s in needed for d in graph.needs(s)} - needed
-        if not more:
-            break
-        needed |= more
+    needed, answered = _needed(fabric, graph, wanted, set(known or {}))
     known = {s: o for s, o in (known or {}).items() if s in needed and s not in wanted}  # a reported one is evaluated
     outputs: dict[str, Any] = {}
     report: dict[str, Any] = {}
@@ -211,7 +216,8 @@ def plan(root: Path, fabric_dir: Path, stacks: list[str] | None = None,
             ready = [s for s in pending if all(d in outputs for d in graph.needs(s) & needed
                                                if order.index(d) < order.index(s))]
             # Each sees the outputs of the stacks done before it (a copy: the others' results arrive meanwhile).
-            futures = {s: pool.submit(_evaluate, root, fabric_dir, s, dict(outputs), *_settings_of(fabric, s))
+            futures = {s: pool.submit(_evaluate, root, fabric_dir, s, {**_answers(fabric, graph, answered, s, order),
+                                                                        **outputs}, *_settings_of(fabric, s))
                        for s in ready if s not in known}
             outputs.update({s: known[s] for s in ready if s in known})
             for s, future in futures.items():
@@ -229,6 +235,46 @@ def plan(root: Path, fabric_dir: Path, stacks: list[str] | None = None,
                         progress(s, entry)
             pending = [s for s in pending if s not in ready]
     return {"stacks": {s: report[s] for s in order if s in report}}
+
+
+def _needed(fabric: FabricManifests, graph: Graph, wanted: set[str], known: set[str]) -> tuple[set[str], set[str]]:
+    """(evaluated, answered) for a plan of `wanted`: the stacks to evaluate (`wanted`, and the stacks they read,
+    directly or not, whose outputs only their program knows: Lattice ones) and the ClusterLink stacks they read,
+    answered from their manifests (`peer_outputs`) without evaluating them or what they read. A ClusterLink stack
+    `known` (evaluated by an earlier plan) stays as it was handed over."""
+    needed, answered = set(wanted), set()
+    reading = set(wanted)
+    while reading:
+        read = {d for s in reading for d in graph.needs(s)} - needed - answered
+        by_model = {d for d in read if fabric.spec.cluster(d).dataplane == "clusterlink" and d not in known}
+        answered |= by_model
+        reading = read - by_model
+        needed |= reading
+    return needed, answered
+
+
+def peer_outputs(fabric: FabricManifests, stack: str, reader: str) -> dict[str, Any]:
+    """What ClusterLink stack `stack` outputs when evaluated offline, from its manifests (the outputs
+    components/contract.py says they decide), as `reader` reads it: what answers its StackReference to `stack`.
+    Certificates are placeholders, as under mocks (nothing is issued offline), at the first rotation state (nothing
+    offline was rotated); the certificates' dates, which no stack reads, are left out. The CA owner's bundle holds
+    the reader's own certificate only, the one it reads: the SDK makes an Output of every value of a StackReference's
+    outputs, and the whole bundle's thousands (two per peer) made each reader's plan grow with the fabric."""
+    spec = fabric.spec.cluster(stack)
+    outputs = {**manifest_outputs(fabric, stack, None), **clusterlink_manifest_outputs(spec, fabric.manifests[stack]),
+               ROTATION_OUTPUT: RotationState().output()}
+    if stack == fabric.ca_owner():
+        outputs[CERTIFICATES_OUTPUT] = certificates_output(PLACEHOLDER, {reader: (PLACEHOLDER, PLACEHOLDER)})
+    return outputs
+
+
+def _answers(fabric: FabricManifests, graph: Graph, answered: set[str], stack: str,
+             order: list[str]) -> dict[str, Any]:
+    """The StackReferences of `stack` answered from manifests: those of the stacks it reads that come before it in
+    the run order, which it reads as published, as when the whole fabric is planned (a later one reads as not
+    deployed yet)."""
+    return {s: peer_outputs(fabric, s, stack) for s in sorted(answered & graph.needs(stack))
+            if order.index(s) < order.index(stack)}
 
 
 def _evaluate(root: Path, fabric_dir: Path, stack: str, outputs: dict[str, Any], account: str, region: str):

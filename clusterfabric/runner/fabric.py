@@ -130,7 +130,9 @@ class Fabric:
 
     def preview(self, stacks: list[str] | None = None, *, refresh: bool = False) -> FabricResult:
         """`refresh`: read each stack's resources first, as `pulumi preview --refresh` does, so the changes include
-        what drifted outside Pulumi; the refreshed state is the preview's alone: nothing is written back."""
+        what drifted outside Pulumi; the refreshed state is the preview's alone: nothing is written back.
+        The certificates it warns of are those of the stacks previewed and of the fabric CA's owner, whose outputs
+        date the fabric CA and every peer's certificate (of every ClusterLink stack, when all are previewed)."""
         return self._run("preview", stacks, refresh=refresh)
 
     def up(self, stacks: list[str] | None = None, *, stack_env: dict[str, dict[str, str]] | None = None) -> FabricResult:
@@ -213,7 +215,11 @@ class Fabric:
         # A stack whose preview failed has said why in its result; its outputs may not even be readable (a
         # checkpoint a killed run cut short), so its certificates are not looked at again.
         failed = {s for s, result in results.items() if not result.ok}
-        expiring = self._expiring(run, skip=failed) if operation == "preview" else []
+        # The certificates of the stacks previewed, and the CA owner's, which dates the fabric CA and every peer's
+        # certificate: reading every ClusterLink stack's outputs (a CLI call each) made a pull request's preview of
+        # one cluster grow with the fabric. A preview of the whole fabric reads them all.
+        read = set(order) | {fabric.ca_owner()} if stacks else None
+        expiring = self._expiring(run, skip=failed, only=read) if operation == "preview" else []
         return FabricResult(operation, [results[s] for s in order], self.policy_packs, notes, expiring)
 
     def _scheduled(self, run: _Run, order: list[str], waits: dict[str, set[str]]) -> dict[str, StackResult]:
@@ -257,11 +263,12 @@ class Fabric:
         fabric = self.load()
         return self._expiring(_Run("preview", fabric, dependencies(fabric), frozenset(), {}))
 
-    def _expiring(self, run: _Run, skip: Collection[str] = ()) -> list[Expiry]:
+    def _expiring(self, run: _Run, skip: Collection[str] = (), only: Collection[str] | None = None) -> list[Expiry]:
+        """The expiring certificates of the ClusterLink stacks (`only` these, when given), but `skip`."""
         settings, now = run.fabric.spec.certificates, datetime.now(timezone.utc)
         found = []
         for spec, _ in run.fabric.clusterlink_clusters():
-            if spec.name in skip:
+            if spec.name in skip or (only is not None and spec.name not in only):
                 continue
             published = (self.deployed_outputs(spec.name, run) or {}).get(CERTIFICATE_EXPIRY_OUTPUT) or {}
             found += expiring(spec.name, published, settings.expiryWarningDays, now)

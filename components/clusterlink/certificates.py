@@ -18,6 +18,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider
 
+from ..contract import certificates_output
 from ..model.certificates import CertificateSettings, fabric_ca_name, peer_certificate_name
 from ..model.rotation import RotationState
 
@@ -219,10 +220,8 @@ class FabricCertificates(pulumi.ComponentResource):
 
     def bundle(self) -> pulumi.Output[dict[str, Any]]:
         """What the other stacks read: the CA bundle and each peer's certificate and key (secret)."""
-        return pulumi.Output.secret({
-            "ca": self.trusted,
-            "peers": {p: {"cert": c.cert_pem, "key": c.key_pem} for p, c in self.peers.items()},
-        })
+        return pulumi.Output.secret(certificates_output(self.trusted, {p: (c.cert_pem, c.key_pem)
+                                                                       for p, c in self.peers.items()}))
 
     def expiry(self) -> dict[str, pulumi.Output[str | None]]:
         """Each CA's and each peer certificate's notAfter (not secret), by the names warnings use."""

@@ -35,8 +35,13 @@ class FabricManifests:
     def import_peers(self, name: str) -> list[str]:
         """The fabric's ClusterLink peers that cluster `name` imports from, sorted: the stacks it reads (a
         hand-written Peer outside the fabric has no stack)."""
-        fabric_peers = {c.name for c, _ in self.clusterlink_clusters()}
-        return [p for p in imported_peers(self.manifests[name]) if p in fabric_peers and p != name]
+        return [p for p in imported_peers(self.manifests[name]) if p in self.clusterlink_names and p != name]
+
+    @cached_property
+    def clusterlink_names(self) -> frozenset[str]:
+        """The ClusterLink clusters' names, found once: `import_peers` runs for every cluster of the fabric (the
+        dependency graph), and finding them again each time made the graph quadratic in the fabric's size."""
+        return frozenset(c.name for c in self.spec.clusters if c.dataplane == "clusterlink")
 
     def catalog(self) -> dict[str, PeerInfo]:
         return {spec.name: peer_info(spec, m) for spec, m in self.clusterlink_clusters()}

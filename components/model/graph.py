@@ -32,17 +32,26 @@ class Graph:
 
     def dependents(self, stacks: set[str]) -> set[str]:
         """`stacks` and every stack that reads them, directly or not."""
-        found = set(stacks)
-        while True:
-            more = {s for s in self.hard if self.needs(s) & found} - found
-            if not more:
-                return found
-            found |= more
+        return _readers({s: self.needs(s) for s in self.hard}, stacks)
 
     def affected(self, changed: set[str]) -> set[str]:
-        """The stacks a change to the inputs of `changed` reaches: those, the stacks they shape, and every stack
-        reading any of these."""
-        return self.dependents(changed | {s for s, by in self.shaped.items() if by & changed})
+        """The stacks a change to the inputs of `changed` reaches: those and the stacks they shape (what they
+        publish may change), every stack reading one of these over a hard edge, directly or not (what it
+        publishes may change with what it reads), and every stack reading one of all these over a soft edge. A
+        soft edge goes no further: what a ClusterLink peer publishes is its own manifests', whatever it reads,
+        so the readers of a reader are not reached (following them reached every stack of a ring of imports)."""
+        published = _readers(self.hard, changed | {s for s, by in self.shaped.items() if by & changed})
+        return published | {s for s, read in self.soft.items() if read & published}
+
+
+def _readers(edges: dict[str, set[str]], stacks: set[str]) -> set[str]:
+    """`stacks` and every stack that reads them over `edges`, directly or not."""
+    found = set(stacks)
+    while True:
+        more = {s for s, read in edges.items() if read & found} - found
+        if not more:
+            return found
+        found |= more
 
 
 def dependencies(fabric: FabricManifests) -> Graph:

@@ -70,3 +70,17 @@ def test_the_pr_comment_lists_them_under_certificates():
         "- **error** east: certificate 'cl-dataplane' expired on 2030-05-31 12:00 UTC: " + BY_HAND,
         "- **warning** east: certificate 'peer central' expires on 2030-06-13 12:00 UTC (in 12 days): "
         "`clusterfabric rotate-certificates --peer central`"]
+
+
+def test_a_preview_of_chosen_stacks_reads_the_certificate_dates_of_those_and_of_the_ca_owner_only(monkeypatch):
+    """The owner dates the fabric CA and every peer's certificate; reading every ClusterLink stack (a CLI call each)
+    made one cluster's pull-request comment grow with the fabric."""
+    from clusterfabric import Fabric
+    from clusterfabric.toolchain import PROJECT_DIR
+
+    read: set[str] = set()
+    monkeypatch.setattr(Fabric, "_scheduled", lambda self, run, order, waits: {
+        s: StackResult(s, "preview", "succeeded") for s in order})  # no engine: only what the run reads around it
+    monkeypatch.setattr(Fabric, "deployed_outputs", lambda self, stack, run=None: read.add(stack))
+    Fabric(PROJECT_DIR / "config").preview(["central"])
+    assert read == {"east", "central"}  # east: the CA owner; west, the third ClusterLink stack, not read

@@ -10,7 +10,7 @@ import pytest
 
 from clusterfabric.gitops.comment import GitError, changed_stacks
 from clusterfabric.toolchain import PROJECT_DIR
-from clusterfabric.components.model import load_fabric
+from clusterfabric.components.model import dependencies, load_fabric
 
 
 def git(directory: Path, *args: str) -> None:
@@ -109,3 +109,19 @@ def test_a_lattice_cluster_added_leaves_the_ca_owner_alone(config_repository: Pa
     (config_repository / "cluster4").mkdir()
     fabric = load_fabric(config_repository)
     assert changed_stacks(fabric, PROJECT_DIR, config_repository, "main") == {"cluster4"}
+
+
+@pytest.fixture(scope="module")
+def ring(tmp_path_factory: pytest.TempPathFactory):
+    """A ClusterLink fabric where each cluster imports from the three after it: c003 from c004, c005 and c000."""
+    from bench.generate import Shape, generate
+
+    return load_fabric(generate(tmp_path_factory.mktemp("ring") / "fabric", Shape(6, 2, 3, "clusterlink")))
+
+
+def test_a_clusterlink_change_reaches_the_clusters_importing_from_it_not_their_importers(ring):
+    assert dependencies(ring).affected({"c003"}) == {"c000", "c001", "c002", "c003"}
+
+
+def test_a_change_of_the_ca_owner_reaches_every_clusterlink_stack_its_certificates_go_to(ring):
+    assert dependencies(ring).affected({"c000"}) == {"c000", "c001", "c002", "c003", "c004", "c005"}

@@ -11,6 +11,7 @@ import pytest
 
 from bench.generate import Shape, generate
 from clusterfabric import Fabric
+from clusterfabric.components.contract import CERTIFICATE_EXPIRY_OUTPUT, CERTIFICATES_OUTPUT
 from clusterfabric.offline import plan as offline
 from clusterfabric.offline.lattice_fake import LatticeFake
 from clusterfabric.offline.plan import lattice_api, plan
@@ -124,3 +125,38 @@ def test_a_provider_plugin_the_projects_pulumi_yaml_names_by_path_counts_as_inst
     assert project_plugins(tmp_path) == {"aws"}
     assert project_plugins(PROJECT_DIR) == set()  # the project's own runs plan Lattice offline here
 
+
+
+@pytest.fixture(scope="module")
+def ring(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A ClusterLink fabric where each cluster imports from the three after it (c004 from c005, c000 and c001)."""
+    return generate(tmp_path_factory.mktemp("ring") / "fabric", Shape(clusters=6, exports=2, imports=3,
+                                                                      dataplane="clusterlink"))
+
+
+@pytest.fixture(scope="module")
+def whole_ring(ring: Path) -> dict[str, Any]:
+    """The plan of every stack of the ring: each evaluated, each reading the evaluated outputs of the others."""
+    return plan(PROJECT_DIR, ring)["stacks"]
+
+
+def test_one_clusterlink_stacks_plan_evaluates_that_stack_only(ring, evaluations):
+    plan(PROJECT_DIR, ring, ["c004"])
+    assert evaluations == ["c004"]  # not the peers it reads (c005, c000 the CA's owner, c001), nor theirs
+
+
+def test_one_clusterlink_stacks_plan_equals_its_plan_with_the_whole_fabric(ring, whole_ring):
+    alone = plan(PROJECT_DIR, ring, ["c004"])["stacks"]["c004"]
+    assert by_name(alone) == by_name(whole_ring["c004"])
+    assert alone["warnings"] == [  # c005 comes after c004 in the run order: not deployed when c004 reads it
+        "stack 'c005' has published no ClusterLink outputs yet; 'c004' is checked against 'c005''s manifests instead"]
+
+
+@pytest.mark.parametrize("peer", ["c000", "c001", "c005"])
+def test_a_peers_outputs_from_its_manifests_equal_what_its_own_evaluation_outputs(ring, whole_ring, peer):
+    evaluated = dict(whole_ring[peer]["outputs"])
+    del evaluated[CERTIFICATE_EXPIRY_OUTPUT]  # no stack reads another's certificate dates
+    if CERTIFICATES_OUTPUT in evaluated:  # the CA owner's bundle: c004 reads its own certificate of it
+        bundle = evaluated[CERTIFICATES_OUTPUT]
+        evaluated[CERTIFICATES_OUTPUT] = {"ca": bundle["ca"], "peers": {"c004": bundle["peers"]["c004"]}}
+    assert offline.peer_outputs(load_fabric(ring), peer, "c004") == evaluated
