@@ -70,9 +70,12 @@ class ObjectStore:
 
     def backend_url(self) -> str:
         """Pulumi's backend URL for the bucket: the endpoint, path-style addressing (no bucket host names on
-        loopback), the region to sign for (gocloud.dev's AWS SDK v2 parameters; Pulumi also takes the SDK v1
-        names, disableSSL and s3ForcePathStyle)."""
-        query = urllib.parse.urlencode({"endpoint": self.endpoint, "use_path_style": "true", "region": REGION})
+        loopback), the region to sign for, and response checksums checked only where required (SeaweedFS sends
+        none, and the AWS SDK warns of each on stderr otherwise). These are gocloud.dev's AWS SDK v2 parameters;
+        Pulumi also takes the SDK v1 names, disableSSL and s3ForcePathStyle, and adds
+        request_checksum_calculation=when_required for any endpoint of one's own."""
+        query = urllib.parse.urlencode({"endpoint": self.endpoint, "use_path_style": "true", "region": REGION,
+                                        "response_checksum_validation": "when_required"})
         return f"s3://{self.bucket}?{query}"
 
     def env(self) -> dict[str, str]:

@@ -1,7 +1,8 @@
 """A stack locked by another run (clusterfabric.runner.locks): Pulumi's lock message read, the wait and its bound.
 
-The messages are Pulumi v3.259's own, as the Automation API raised them: a file backend's from a lock written beside
-a real stack's state, a bucket's from tests/engine/test_shared_backend.py's SeaweedFS run."""
+The messages are Pulumi v3.259's own, as the Automation API raised them for `up` of a stack whose lock another
+holder had written beside its state: on a file backend, and in a SeaweedFS bucket (clusterfabric.local.objectstore;
+the AWS SDK's warnings first, as they came)."""
 
 from __future__ import annotations
 
@@ -16,11 +17,12 @@ FILE_BACKEND = (
     "  file:///tmp/s3probe/lockproj/state/.pulumi/locks/organization/locktext/east/"
     "0c1f2e3d-4b5a-6978-8a9b-0c1d2e3f4a5b.json?no_tmp_dir=true: created by root@vm (pid 26752) at 2026-12-06T20:20:00Z")
 BUCKET = (
+    "SDK 2026/12/06 20:29:27 WARN Response has no supported checksum. Not validating response payload.\n"
     "error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the "
     "lock file with `pulumi cancel`.\n"
-    "  s3://fabric/.pulumi/locks/organization/shared/west/9b1f3c55-2c0e-4a0e-9d0e-8f3a1d7c2b11.json?endpoint=http%3A%2F"
-    "%2F127.0.0.1%3A41237&region=us-east-1&request_checksum_calculation=when_required&use_path_style=true: created "
-    "by ci@runner-2 (pid 31337) at 2026-12-06T20:41:07Z")
+    "  s3://fabric/.pulumi/locks/organization/locktext/west/9b1f3c55-2c0e-4a0e-9d0e-8f3a1d7c2b11.json?endpoint=http%3A"
+    "%2F%2F127.0.0.1%3A42285&region=us-east-1&request_checksum_calculation=when_required&use_path_style=true: created "
+    "by ci@runner-2 (pid 17781) at 2026-12-06T20:41:07Z")
 CLOUD = "error: [409] Conflict: Another update is currently in progress."
 
 
@@ -65,8 +67,8 @@ def test_pulumis_lock_message_names_the_lock_file_and_its_holder():
 def test_a_buckets_lock_url_keeps_its_query():
     holder, = locked(str(failure(BUCKET))).holders
     assert (holder.lock.split("?")[0], holder.user, holder.host, holder.pid) == (
-        "s3://fabric/.pulumi/locks/organization/shared/west/9b1f3c55-2c0e-4a0e-9d0e-8f3a1d7c2b11.json", "ci",
-        "runner-2", 31337)
+        "s3://fabric/.pulumi/locks/organization/locktext/west/9b1f3c55-2c0e-4a0e-9d0e-8f3a1d7c2b11.json", "ci",
+        "runner-2", 17781)
 
 
 def test_pulumi_clouds_conflict_is_a_lock_without_a_holder():
@@ -97,8 +99,8 @@ def test_past_the_bound_the_run_is_refused_naming_the_holder_and_pulumi_cancel()
     with pytest.raises(StackLocked) as refused:
         wait(clock, 10).run("west", locked_then("never", 1000, BUCKET))
     message = str(refused.value)
-    assert message.startswith("stack west is locked by another run: ci@runner-2 (pid 31337) since "
-                              "2026-12-06T20:41:07Z, lock s3://fabric/.pulumi/locks/organization/shared/west/")
+    assert message.startswith("stack west is locked by another run: ci@runner-2 (pid 17781) since "
+                              "2026-12-06T20:41:07Z, lock s3://fabric/.pulumi/locks/organization/locktext/west/")
     assert "still locked after 10 s (--lock-timeout 10)" in message
     assert message.endswith("`pulumi cancel --yes --stack west` (with this fabric's backend) removes it")
 
