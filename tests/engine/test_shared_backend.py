@@ -122,7 +122,9 @@ def runs(store: ObjectStore, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         waiting = Runner(copies["b"], env, "up", "--stack", "west", "--lock-timeout", "120")
         refused = Runner(copies["c"], env, "up", "--stack", "west", "--lock-timeout", str(TINY_LOCK_TIMEOUT))
         done["refused"] = refused.finish()
-        wait_for(lambda: "[west] waiting:" in waiting.stderr, 120, "wait in B's output")
+        # Until B says it waits (or ends: then the tests below say how it went).
+        wait_for(lambda: "[west] waiting:" in waiting.stderr or waiting.process.poll() is not None, 120,
+                 "wait in B's output")
     finally:
         os.kill(done["lock"]["pid"], signal.SIGCONT)
     done["holder"], done["waiting"] = holder.finish(), waiting.finish()
