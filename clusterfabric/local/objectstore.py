@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import time
@@ -29,7 +28,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..runner.processes import alive
+from ..runner.processes import alive, terminate
 from ..toolchain import TOOLS, write_private
 
 START_TIMEOUT = 60.0
@@ -125,21 +124,8 @@ class ObjectStore:
     def stop(self, grace: float = 15.0) -> None:
         """Stop the server by its PID: SIGTERM, SIGKILL after `grace` seconds; its data stays in `directory`."""
         pid, self.pid = self.pid, None
-        if pid is None:
-            return
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        deadline = time.monotonic() + grace
-        while alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if alive(pid):
-            os.kill(pid, signal.SIGKILL)
-        try:
-            os.waitpid(pid, 0)  # reaped: this process started it
-        except ChildProcessError:
-            pass
+        if pid is not None:
+            terminate(pid, grace)
 
     def __enter__(self) -> ObjectStore:
         return self.start()

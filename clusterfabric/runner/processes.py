@@ -77,6 +77,21 @@ def alive(pid: int) -> bool:
     return fields is not None and fields[0] != "Z"  # a zombie has ended; its parent has not reaped it yet
 
 
+def terminate(pid: int, grace: float) -> None:
+    """Stop a server this process started, by its PID: SIGTERM, SIGKILL when it still runs after `grace` seconds,
+    then reaped."""
+    _signal(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if alive(pid):
+        _signal(pid, signal.SIGKILL)
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:  # not our child after all (started by an earlier command): init reaps it
+        pass
+
+
 def stop_children(grace: float = GRACE_SECONDS) -> list[Process]:
     """Stop every process this one started, and theirs: SIGINT to the direct children (the CLIs cancel and stop
     their plugins), then SIGKILL to whatever of the tree is left after `grace` seconds. Returns the tree."""
