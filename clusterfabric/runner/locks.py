@@ -13,7 +13,7 @@ the same stack would fail one of them for nothing; here the later one waits: it 
 (LockWait: doubling from a second to at most 15 s, a little randomness so that two waiting runs do not try in step,
 at most MAX_ATTEMPTS tries) until the lock is gone or `timeout` seconds have passed, and then refuses with Pulumi's
 own account of the holder and what to do. A holder on this machine whose process no longer exists (a killed run)
-is not waited for: its lock stays until someone removes it.
+(its lock named again on the next try) is not waited for: its lock stays until someone removes it.
 """
 
 from __future__ import annotations
@@ -109,6 +109,7 @@ class LockWait:
         """`call()`, tried again while it fails because another run holds the stack's lock; StackLocked when the
         bound passes first. `on_wait` hears each pause: who holds the lock, for how much longer this run waits."""
         started, pause = self.clock(), FIRST_PAUSE
+        ended: set[str] = set()  # locks seen once with their holder gone
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 return call()
@@ -116,8 +117,12 @@ class LockWait:
                 lock = locked(str(err)) or Locked(())
             waited = self.clock() - started
             left = self.timeout - waited
-            if any(h.gone(self.host, self.alive) for h in lock.holders):
+            # Stale only when named twice: Pulumi checks, writes its lock and checks again, so two runs starting
+            # together can each fail on the other's lock, whose CLI may have exited by the time it is named.
+            gone = {h.lock for h in lock.holders if h.gone(self.host, self.alive)}
+            if gone & ended:
                 raise StackLocked(_refusal(stack, lock, waited, self.timeout, stale=True)) from None
+            ended |= gone
             if left <= 0 or attempt == MAX_ATTEMPTS:
                 raise StackLocked(_refusal(stack, lock, waited, self.timeout)) from None
             wait = min(pause * (1 + 0.25 * self.jitter()), left)

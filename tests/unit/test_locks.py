@@ -134,12 +134,18 @@ def test_two_waiting_runs_do_not_try_in_step():
     assert clock.pauses == [1.25, 2.5]
 
 
-def test_a_lock_whose_holder_here_has_ended_is_refused_at_once():
-    clock = Clock()
+def test_a_lock_whose_holder_here_has_ended_is_refused_when_found_again():
+    clock, call = Clock(), locked_then("never", 1000)
     with pytest.raises(StackLocked) as refused:
-        wait(clock, 300, alive=lambda pid: pid != 26752).run("east", locked_then("never", 1000))
-    assert clock.pauses == []
+        wait(clock, 300, alive=lambda pid: pid != 26752).run("east", call)
+    assert (call.calls, clock.pauses) == (2, [1.0])
     assert str(refused.value).startswith("stack east is locked by a run that no longer exists: root@vm (pid 26752)")
+
+
+def test_a_lock_gone_with_its_ended_holder_is_no_refusal():
+    # Two runs starting together: each wrote its lock, found the other's and removed its own.
+    clock = Clock()
+    assert wait(clock, 300, alive=lambda pid: False).run("east", locked_then("done", 1)) == "done"
 
 
 def test_a_holder_on_another_machine_is_waited_for_whatever_its_pid():
