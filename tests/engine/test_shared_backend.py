@@ -107,28 +107,36 @@ def runs(store: ObjectStore, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     # What both CI machines are given: the bucket, its credentials, the one passphrase of the fabric's secrets.
     env = {**os.environ, **store.env(), "PULUMI_CONFIG_PASSPHRASE": "shared-fabric-passphrase"}
     done: dict[str, Any] = {"env": env, "copies": copies}
-    started = time.monotonic()
-    done["east"] = Runner(copies["a"], env, "up", "--stack", "east").finish()
-    apart = [Runner(copies["a"], env, "up", "--stack", "west"), Runner(copies["b"], env, "up", "--stack", "north")]
-    done["disjoint"] = [r.finish() for r in apart]
+    started: list[Runner] = []
 
-    # A holds west's lock; its Pulumi CLI (the lock's pid) paused while B and C find the stack locked.
-    holder = Runner(copies["a"], env, "up", "--stack", "west")
-    lock_dir = ".pulumi/locks/organization/clusterfabric/west/"
-    lock = wait_for(lambda: store.keys(lock_dir), 120, "lock on west")[0]
-    done["lock"] = {"key": lock, **json.loads(store.read(lock))}
-    os.kill(done["lock"]["pid"], signal.SIGSTOP)
+    def run(copy: str, *args: str) -> Runner:
+        started.append(Runner(copies[copy], env, *args))
+        return started[-1]
+
     try:
-        waiting = Runner(copies["b"], env, "up", "--stack", "west", "--lock-timeout", "120")
-        refused = Runner(copies["c"], env, "up", "--stack", "west", "--lock-timeout", str(TINY_LOCK_TIMEOUT))
-        done["refused"] = refused.finish()
-        # Until B says it waits (or ends: then the tests below say how it went).
-        wait_for(lambda: "[west] waiting:" in waiting.stderr or waiting.process.poll() is not None, 120,
-                 "wait in B's output")
-    finally:
-        os.kill(done["lock"]["pid"], signal.SIGCONT)
-    done["holder"], done["waiting"] = holder.finish(), waiting.finish()
-    done["seconds"] = time.monotonic() - started
+        done["east"] = run("a", "up", "--stack", "east").finish()
+        apart = [run("a", "up", "--stack", "west"), run("b", "up", "--stack", "north")]
+        done["disjoint"] = [r.finish() for r in apart]
+
+        # A holds west's lock; its Pulumi CLI (the lock's pid) paused while B and C find the stack locked.
+        holder = run("a", "up", "--stack", "west")
+        lock = wait_for(lambda: store.keys(".pulumi/locks/organization/clusterfabric/west/"), 120, "lock on west")[0]
+        done["lock"] = {"key": lock, **json.loads(store.read(lock))}
+        os.kill(done["lock"]["pid"], signal.SIGSTOP)
+        try:
+            waiting = run("b", "up", "--stack", "west", "--lock-timeout", "120")
+            done["refused"] = run("c", "up", "--stack", "west", "--lock-timeout", str(TINY_LOCK_TIMEOUT)).finish()
+            # Until B says it waits (or ends: then the tests below say how it went).
+            wait_for(lambda: "[west] waiting:" in waiting.stderr or waiting.process.poll() is not None, 120,
+                     "wait in B's output")
+        finally:
+            os.kill(done["lock"]["pid"], signal.SIGCONT)
+        done["holder"], done["waiting"] = holder.finish(), waiting.finish()
+    finally:  # a run left by a failure is told to stop (it cancels its Pulumi CLI), then killed
+        for runner in started:
+            if runner.process.poll() is None:
+                runner.process.terminate()
+                runner.finish(timeout=60)
     yield done
 
 
