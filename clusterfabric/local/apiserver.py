@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import time
@@ -33,6 +32,7 @@ from typing import Any
 from clusterfabric.components.clusterlink.certificates import issue
 
 from .kubeapi import ControlPlaneError, KubeClient, KubeError
+from ..runner.processes import terminate
 from ..toolchain import PROJECT_DIR, write_private
 
 TOOLS = PROJECT_DIR / ".tools" / "bin"
@@ -141,16 +141,7 @@ class ControlPlane:
         state = self._state()
         pid = state.get(key)
         if _alive(pid):
-            os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + grace
-            while _alive(pid) and time.monotonic() < deadline:
-                time.sleep(0.1)
-            if _alive(pid):
-                os.kill(pid, signal.SIGKILL)
-            try:
-                os.waitpid(pid, 0)  # reap it when we are its parent
-            except ChildProcessError:
-                pass
+            terminate(pid, grace)
         state.pop(key, None)
         if state:
             self._save(state)

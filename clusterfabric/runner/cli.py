@@ -17,6 +17,7 @@ from ..gitops.comment import GitError
 from ..gitops.emit import MAX_JOBS
 from ..local.kubeapi import ControlPlaneError
 from ..toolchain import BackendError
+from .locks import DEFAULT_LOCK_TIMEOUT
 from .project import NoProjectError, home_of
 from .stack_move import MoveError
 
@@ -371,6 +372,19 @@ def _fabric_options(command: argparse.ArgumentParser, stacks: bool = True) -> No
     command.add_argument("--render", action="store_true",
                          help="render the stacks' manifests again, moving their objects off the API servers an "
                          "earlier run targeted (without a flag, a stack keeps its target)")
+    command.add_argument("--lock-timeout", type=_seconds, default=DEFAULT_LOCK_TIMEOUT, metavar="SECONDS",
+                         help="while another run holds a stack's lock (a shared backend), wait up to this long, "
+                         f"then run; past it the stack is refused, naming the holder (default {DEFAULT_LOCK_TIMEOUT:.0f})")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a number of seconds, 0 or more")
+    return value
 
 
 def _cluster_names(args: argparse.Namespace) -> list[str]:
@@ -399,7 +413,7 @@ def _fabric(args: argparse.Namespace):
               file=sys.stderr, flush=True)
 
     return Fabric(args.fabric.absolute(), parallel=args.parallel, force=args.force, on_event=progress,
-                  policy_packs=args.policy_pack, targets=_targets(args))
+                  policy_packs=args.policy_pack, targets=_targets(args), lock_timeout=args.lock_timeout)
 
 
 def _targets(args: argparse.Namespace) -> dict:
@@ -533,7 +547,8 @@ def comment_command(args: argparse.Namespace) -> int:
     fabric = _fabric(args)  # --kubeconfig, --apiservers and --render choose the targets the preview runs against
     with _stopped_on_signals():
         text, result = pr_comment(args.fabric.absolute(), args.base, parallel=args.parallel, force=args.force,
-                                  on_event=fabric.on_event, policy_packs=fabric.policy_packs, targets=fabric.targets)
+                                  on_event=fabric.on_event, policy_packs=fabric.policy_packs, targets=fabric.targets,
+                                  lock_timeout=args.lock_timeout)
     if args.output:
         args.output.write_text(text)
     else:

@@ -11,13 +11,14 @@ from pulumi import automation as auto
 from .changes import REPLACEMENT, change, lines, merged
 from .results import StackResult
 
-EventKind = Literal["started", "step", "diagnostic", "policy", "read back", "finished"]
+EventKind = Literal["started", "waiting", "step", "diagnostic", "policy", "read back", "finished"]
 
 
 @dataclass
 class Event:
-    """Progress, as it happens: `started`, `step` (a resource operation), `diagnostic`, `policy`, `read back`,
-    `finished`. `message` is the line to show; the typed fields carry the same for a program to use."""
+    """Progress, as it happens: `started`, `waiting` (for another run's lock on the stack), `step` (a resource
+    operation), `diagnostic`, `policy`, `read back`, `finished`. `message` is the line to show; the typed fields
+    carry the same for a program to use."""
 
     stack: str
     kind: EventKind

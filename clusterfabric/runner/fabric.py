@@ -51,6 +51,7 @@ from ..gitops.rendered import finish_folder, owner_mark
 from ..local.kubeapi import KubeClient
 from ..toolchain import PROJECT_DIR, automation_command, check_backend, project_plugins, pulumi_env
 from .events import EngineEvents, Event, EventKind
+from .locks import DEFAULT_LOCK_TIMEOUT, LockWait, StackLocked
 from .processes import leftover_advice, leftover_plugins
 from .project import project_name, project_of
 from .recovery import checkpoint_path, command_error, pending_advice, pending_in, pending_operations
@@ -76,11 +77,13 @@ class Fabric:
     def __init__(self, fabric_dir: str | Path | None = None, *, project_dir: Path | None = None, parallel: int = 1,
                  on_event: Callable[[Event], None] | None = None, force: bool = False,
                  policy_packs: list[str] | None = None, env: dict[str, str] | None = None,
-                 targets: dict[str, ClusterTarget | None] | None = None):
+                 targets: dict[str, ClusterTarget | None] | None = None, lock_timeout: float = DEFAULT_LOCK_TIMEOUT):
         """`fabric_dir`: relative to `project_dir` when that is given, else to the current directory; by default
         the one there (default_fabric_dir: itself when it holds a fabric.yaml, else `config`). `project_dir`: the
         Pulumi project whose stacks deploy the fabric; by default the fabric's own (project.py: the fabric
-        directory, or the parent of a folder named `config`), NoProjectError when it has none."""
+        directory, or the parent of a folder named `config`), NoProjectError when it has none. `lock_timeout`:
+        seconds a stack's operation waits while another run holds the stack's lock (locks.py) before it is
+        refused."""
         base = Path(project_dir) if project_dir is not None else Path.cwd()
         directory = Path(fabric_dir) if fabric_dir is not None else default_fabric_dir(base)
         if project_dir is None:
@@ -97,6 +100,7 @@ class Fabric:
         self.policy_packs = [str(p) for p in (policy_packs if policy_packs is not None else default_pack)]
         self.env = env if env is not None else pulumi_env(self.project_dir)
         self.targets = dict(targets or {})
+        self.lock_wait = LockWait(lock_timeout)
         self._lock = threading.Lock()
         self._plugins: set[str] | None = None
         self._cli: auto.PulumiCommand | None = None
@@ -171,8 +175,10 @@ class Fabric:
         directory = self._render_folder(self.deployed_outputs(name) or {})
         events, options = self._engine(name)
         try:
-            changes = stack.destroy(**options).summary.resource_changes or {}
-            stack.workspace.remove_stack(name)
+            changes = self._waiting(name, lambda: stack.destroy(**options).summary.resource_changes or {})
+            self._waiting(name, lambda: stack.workspace.remove_stack(name))
+        except StackLocked as err:
+            result = StackResult(name, "destroy", "refused", message=str(err))
         except auto.errors.CommandError as err:
             result = StackResult(name, "destroy", "failed", message=events.failure() or command_error(err))
         else:
@@ -308,12 +314,19 @@ class Fabric:
         if pending:
             state.deployment["pending_operations"] = []
             try:
-                stack.import_stack(state)
-            except auto.errors.CommandError as err:  # locked, most likely: say by what and what to do
+                self._waiting(name, lambda: stack.import_stack(state))
+            except StackLocked as err:
+                raise RuntimeError(str(err)) from None
+            except auto.errors.CommandError as err:
                 raise RuntimeError(command_error(err, self._checkpoint(name))) from None
         return pending
 
     # --- one stack ----------------------------------------------------------------
+
+    def _waiting(self, name: str, call: Callable[[], Any]) -> Any:
+        """`call()`, waiting (within `lock_timeout`) while another run holds stack `name`'s lock, each pause said
+        as a `waiting` event; StackLocked, naming the holder, when the wait's bound passes."""
+        return self.lock_wait.run(name, call, on_wait=lambda line: self._emit(name, "waiting", line))
 
     def _emit(self, stack: str, kind: EventKind, message: str, **typed: Any) -> None:
         with self._lock:
@@ -327,8 +340,9 @@ class Fabric:
         started = time.monotonic()
         self._emit(name, "started", run.operation)
         try:
-            result = operate(run, name)
-        except _Refused as refused:
+            # Another run holding the stack's lock: wait, then the whole operation again, on the state it left.
+            result = self._waiting(name, lambda: operate(run, name))
+        except (_Refused, StackLocked) as refused:
             result = StackResult(name, run.operation, "refused", message=str(refused))
         except auto.errors.CommandError as err:
             result = StackResult(name, run.operation, "failed", message=command_error(err, self._checkpoint(name)))
@@ -751,7 +765,9 @@ def _succeeded(ready: _Ready, operation: Operation, changes: Mapping[str, int], 
 def _engine_failed(ready: _Ready, operation: Operation, err: auto.errors.CommandError,
                    events: EngineEvents) -> StackResult:
     """A failed engine run: why, as the engine said it (else the command's error), and for an API server out of
-    reach, what to do."""
+    reach, what to do. A stack locked by another run is no failure: raised again, for the wait (Fabric._waiting)."""
+    if isinstance(err, auto.errors.ConcurrentUpdateError):
+        raise err
     message = events.failure()
     if "cluster is unreachable" in message and ready.target:
         message += (f"\n{ready.name} applies to the API server of {ready.target.kubeconfig}: start it (a local "

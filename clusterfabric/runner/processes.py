@@ -72,9 +72,24 @@ def descendants(pid: int, table: list[Process] | None = None) -> list[Process]:
     return below
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     fields = _stat(pid)
     return fields is not None and fields[0] != "Z"  # a zombie has ended; its parent has not reaped it yet
+
+
+def terminate(pid: int, grace: float) -> None:
+    """Stop a server this process started, by its PID: SIGTERM, SIGKILL when it still runs after `grace` seconds,
+    then reaped."""
+    _signal(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if alive(pid):
+        _signal(pid, signal.SIGKILL)
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:  # not our child after all (started by an earlier command): init reaps it
+        pass
 
 
 def stop_children(grace: float = GRACE_SECONDS) -> list[Process]:
@@ -84,10 +99,10 @@ def stop_children(grace: float = GRACE_SECONDS) -> list[Process]:
     for child in (p for p in tree if p.parent == os.getpid()):
         _signal(child.pid, signal.SIGINT)
     deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and any(_alive(p.pid) for p in tree):
+    while time.monotonic() < deadline and any(alive(p.pid) for p in tree):
         time.sleep(0.2)
     for process in tree:
-        if _alive(process.pid):
+        if alive(process.pid):
             _signal(process.pid, signal.SIGKILL)
     return tree
 
