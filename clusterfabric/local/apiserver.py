@@ -206,7 +206,7 @@ class ControlPlane:
         ca = issue(f"{self.name} local control plane CA", 365, True, None, None)
         server = issue("kube-apiserver", 365, False, ca["cert_pem"], ca["key_pem"],
                        dns_names=["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"],
-                       ip_addresses=["127.0.0.1", "10.96.0.1"])
+                       ip_addresses=self._server_addresses())
         admin = issue("clusterfabric-admin", 365, False, ca["cert_pem"], ca["key_pem"], dns_names=[],
                       organization="system:masters")
         accounts = issue("service-accounts", 365, False, None, None)
@@ -216,6 +216,10 @@ class ControlPlane:
                            "service-accounts.pub": _public_key(accounts["key_pem"]),
                            "admin.key": admin["key_pem"]}.items():  # admin.key last: it marks the set complete
             write_private(pki / file, text)
+
+    def _server_addresses(self) -> list[str]:
+        """The addresses the API server's certificate names: where clients and pods reach it."""
+        return ["127.0.0.1", "10.96.0.1"]
 
     def _write_kubeconfig(self, port: int) -> None:
         pki = self.directory / "pki"

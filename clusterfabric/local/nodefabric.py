@@ -1,0 +1,242 @@
+"""A fabric's ClusterLink clusters on local clusters with real nodes (clusterfabric/local/nodes.py; root only).
+
+`run_on_nodes` starts one single-node cluster per ClusterLink cluster of the fabric, brings every stack up
+against them, and waits until the real kubelet runs the platform exactly as rendered: each Deployment available
+(its pods' readiness probes answered), every Peer reachable through the other cluster's gateway. Nothing here
+stands in for a Kubernetes part but the load balancer: each LoadBalancer Service gets its cluster's gateway
+address as `status.loadBalancer.ingress` (nodes.py's module doc says how the ingress types map).
+
+Workloads are real pods too: `run_pod` applies a Pod and `pod_log` reads its log through the API server and the
+kubelet, as `kubectl logs` does.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+from clusterfabric.components.clusterlink.platform import CONTROLPLANE, DATAPLANE, GO_DATAPLANE_IMAGE, image
+
+from . import images
+from .apiserver import crd_documents, default_crds, install_crds
+from .kubeapi import KubeClient, KubeError
+from .nodes import Node, NodeControlPlane, Ranges
+
+if TYPE_CHECKING:
+    from ..runner.fabric import Fabric
+
+DEFAULT_TIMEOUT = 180.0
+PLATFORM = (CONTROLPLANE, DATAPLANE)
+
+
+class NodeRunError(RuntimeError):
+    """The fabric did not come up on the nodes; the message says what was not ready and why."""
+
+
+@dataclass
+class NodeRun:
+    """A fabric deployed on local clusters with nodes (`run_on_nodes`)."""
+
+    fabric: "Fabric"
+    nodes: dict[str, Node]
+    timings: dict[str, float] = field(default_factory=dict)
+    """Seconds spent in each part of the start, summed over the clusters."""
+
+    def client(self, cluster: str) -> KubeClient:
+        return self.nodes[cluster].client()
+
+    def namespace(self, cluster: str) -> str:
+        spec = {c.name: c for c, _ in self.fabric.load().clusterlink_clusters()}[cluster]
+        return spec.clusterlink.namespace  # type: ignore[union-attr]
+
+
+def gateway_addresses(model: Any, ranges: dict[str, Ranges]) -> dict[str, str]:
+    """Each cluster's `gateway.host` -> the address it is reached at here: the gateway address a LoadBalancer
+    ingress is published at, or the node's address for a NodePort."""
+    found = {}
+    for cluster, _ in model.clusterlink_clusters():
+        settings, gateway = cluster.clusterlink, cluster.clusterlink.gateway
+        if gateway is None or cluster.name not in ranges:
+            continue
+        if settings.ingress.type == "LoadBalancer":
+            found[gateway.host] = ranges[cluster.name].gateway
+        elif settings.ingress.type == "NodePort":
+            found[gateway.host] = ranges[cluster.name].node
+    return found
+
+
+def clusterlink_images(settings: Any) -> list[images.Image]:
+    """ClusterLink's images under the references the cluster's platform names (its registry and tag settings)."""
+    return images.clusterlink_images({CONTROLPLANE: image(settings, CONTROLPLANE),
+                                      GO_DATAPLANE_IMAGE: image(settings, GO_DATAPLANE_IMAGE)})
+
+
+def publish_load_balancers(run: NodeRun) -> list[str]:
+    """The load balancer's part: every LoadBalancer Service of each cluster gets the cluster's gateway address."""
+    published = []
+    for cluster, node in run.nodes.items():
+        client = node.client()
+        for service in client.get("/api/v1/services")["items"]:
+            if service["spec"].get("type") != "LoadBalancer":
+                continue
+            meta = service["metadata"]
+            address = node.ranges.gateway
+            if [i.get("ip") for i in service.get("status", {}).get("loadBalancer", {}).get("ingress", [])] == [address]:
+                continue
+            client.request("PATCH", f"/api/v1/namespaces/{meta['namespace']}/services/{meta['name']}/status",
+                           {"status": {"loadBalancer": {"ingress": [{"ip": address, "ipMode": "VIP"}]}}},
+                           content_type="application/merge-patch+json")
+            published.append(f"{cluster}/{meta['namespace']}/{meta['name']}={address}")
+    return published
+
+
+def deployment_ready(client: KubeClient, namespace: str, name: str) -> bool:
+    try:
+        deployment = client.get(f"/apis/apps/v1/namespaces/{namespace}/deployments/{name}")
+    except KeyError:
+        return False
+    status, wanted = deployment.get("status", {}), deployment["spec"].get("replicas", 1)
+    return (status.get("observedGeneration") == deployment["metadata"]["generation"]
+            and status.get("updatedReplicas", 0) == wanted and status.get("availableReplicas", 0) == wanted
+            and status.get("replicas", 0) == wanted)
+
+
+def why_not_ready(client: KubeClient, namespace: str, selector: str) -> str:
+    """What the pods of `selector` and their events say: the message of a readiness failure."""
+    lines = []
+    for pod in client.get(f"/api/v1/namespaces/{namespace}/pods?labelSelector={selector}")["items"]:
+        name = pod["metadata"]["name"]
+        for status in pod.get("status", {}).get("containerStatuses", []):
+            state = next(iter(status.get("state", {}).items()), ("unknown", {}))
+            lines.append(f"{name}: {status['name']} ready={status.get('ready')} restarts={status.get('restartCount')} "
+                         f"{state[0]} {state[1].get('reason', '')} {state[1].get('message', '')}".rstrip())
+        events = client.get(f"/api/v1/namespaces/{namespace}/events?fieldSelector=involvedObject.name={name}")
+        for event in events["items"][-5:]:
+            if event.get("type") == "Warning":
+                lines.append(f"{name}: {event.get('reason')}: {event.get('message', '').strip()}")
+    return "\n  ".join(lines) or "no pods"
+
+
+def wait_deployments(run: NodeRun, wanted: list[tuple[str, str, str]], timeout: float) -> None:
+    """Until each (cluster, namespace, Deployment) is available; else NodeRunError with its pods' story."""
+    deadline = time.monotonic() + timeout
+    for cluster, namespace, name in wanted:
+        client = run.client(cluster)
+        while not deployment_ready(client, namespace, name):
+            if time.monotonic() > deadline:
+                raise NodeRunError(f"{cluster}: Deployment {namespace}/{name} not available after {timeout:.0f}s:\n  "
+                                   + why_not_ready(client, namespace, f"app={name}"))
+            time.sleep(0.5)
+
+
+def wait_peers_reachable(run: NodeRun, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    for cluster in run.nodes:
+        path = f"/apis/clusterlink.net/v1alpha1/namespaces/{run.namespace(cluster)}/peers"
+        while True:
+            peers = run.client(cluster).get(path)["items"]
+            unreachable = [p["metadata"]["name"] for p in peers if not any(
+                c["type"] == "PeerReachable" and c["status"] == "True"
+                for c in p.get("status", {}).get("conditions", []))]
+            if not unreachable:
+                break
+            if time.monotonic() > deadline:
+                raise NodeRunError(f"{cluster}: peers {', '.join(unreachable)} not reachable after {timeout:.0f}s")
+            time.sleep(0.5)
+
+
+def wait_platforms(run: NodeRun, timeout: float = DEFAULT_TIMEOUT) -> None:
+    """Every platform Deployment available and every Peer reachable (after an `up` or a restart)."""
+    publish_load_balancers(run)
+    wait_deployments(run, [(c, run.namespace(c), name) for c in run.nodes for name in PLATFORM], timeout)
+    wait_peers_reachable(run, timeout)
+
+
+def run_pod(client: KubeClient, namespace: str, name: str, argv: list[str], labels: dict[str, str] | None = None,
+            image_reference: str = images.IPERF3, restart: str = "Never") -> dict[str, Any]:
+    """A Pod running `argv` (the image's binary and its arguments), made anew."""
+    try:
+        client.request("DELETE", f"/api/v1/namespaces/{namespace}/pods/{name}",
+                       {"apiVersion": "v1", "kind": "DeleteOptions", "gracePeriodSeconds": 0})
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            client.get(f"/api/v1/namespaces/{namespace}/pods/{name}")
+            time.sleep(0.2)
+    except KeyError:
+        pass
+    return client.apply({"apiVersion": "v1", "kind": "Pod",
+                         "metadata": {"name": name, "namespace": namespace, "labels": labels or {"run": name}},
+                         "spec": {"restartPolicy": restart, "terminationGracePeriodSeconds": 0,
+                                  "containers": [{"name": "main", "image": image_reference,
+                                                  "imagePullPolicy": "IfNotPresent", "command": argv}]}})
+
+
+def wait_pod(client: KubeClient, namespace: str, name: str, phases: tuple[str, ...], timeout: float) -> dict[str, Any]:
+    """The Pod once in one of `phases` (Running ones also ready); else NodeRunError with its story."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pod = client.get(f"/api/v1/namespaces/{namespace}/pods/{name}")
+        phase = pod.get("status", {}).get("phase")
+        ready = any(c["type"] == "Ready" and c["status"] == "True" for c in pod.get("status", {}).get("conditions", []))
+        if phase in phases and (phase != "Running" or ready):
+            return pod
+        if time.monotonic() > deadline:
+            raise NodeRunError(f"pod {namespace}/{name} is {phase}, not {'/'.join(phases)}, after {timeout:.0f}s:\n  "
+                               + why_not_ready(client, namespace, f"run={name}"))
+        time.sleep(0.3)
+
+
+def pod_log(client: KubeClient, namespace: str, name: str) -> str:
+    return client.raw("GET", f"/api/v1/namespaces/{namespace}/pods/{name}/log")
+
+
+@contextmanager
+def run_on_nodes(fabric_dir: Path, work_dir: Path, progress: Callable[[str], None] = lambda line: None,
+                 timeout: float = DEFAULT_TIMEOUT, clusters: list[str] | None = None) -> Iterator[NodeRun]:
+    """The ClusterLink clusters of the fabric at `fabric_dir` on local clusters with real nodes: a copy of the
+    program and of the fabric (`run.fabric.fabric_dir`, free to edit) in `work_dir` with a state backend of their
+    own, every stack up, every platform available and every Peer reachable. Everything started is stopped, and
+    everything made removed, on leaving, also on failure (`NodeRun.nodes[...]` hold what each stop left)."""
+    from ..runner.fabric import ClusterTarget, Fabric
+    from ..toolchain import copy_program, pulumi_env
+
+    project = copy_program(work_dir / "project")
+    shutil.copytree(fabric_dir, project / "fabric")
+    base = {k: v for k, v in os.environ.items() if k not in (
+        "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")}
+    model = Fabric(project / "fabric", project_dir=project).load()
+    specs = {c.name: c for c, _ in model.clusterlink_clusters() if clusters is None or c.name in clusters}
+    ranges = {name: Ranges(index) for index, name in enumerate(specs)}
+    hosts = gateway_addresses(model, ranges)
+    nodes = {name: Node(NodeControlPlane(name, work_dir / "clusters" / name, ranges[name]), hosts) for name in specs}
+    timings: dict[str, float] = {}
+    try:
+        documents = crd_documents(default_crds())
+        for name, node in nodes.items():
+            progress(f"{name}: starting a cluster with a node ({ranges[name].node})")
+            node.start(clusterlink_images(specs[name].clusterlink), timings=timings)
+            install_crds(node.client(), documents)
+        targets = {name: ClusterTarget(node.plane.kubeconfig, controllers=False) for name, node in nodes.items()}
+        fabric = Fabric(project / "fabric", project_dir=project, env=pulumi_env(project, base), targets=targets,
+                        on_event=lambda e: progress(f"{e.stack}: {e.message}") if e.kind == "finished" else None)
+        started = time.monotonic()
+        result = fabric.up(list(specs))
+        if not result.ok:
+            raise NodeRunError("the fabric did not come up: " + "; ".join(
+                f"{s.stack}: {s.result} {s.message}" for s in result.stacks if not s.ok))
+        timings["up"] = time.monotonic() - started
+        run = NodeRun(fabric, nodes, timings)
+        started = time.monotonic()
+        wait_deployments(run, [(name, "kube-system", "coredns") for name in nodes], timeout)
+        wait_platforms(run, timeout)
+        timings["platforms ready"] = time.monotonic() - started
+        progress("every platform available, every peer reachable")
+        yield run
+    finally:
+        for node in nodes.values():
+            node.problems = node.stop()
