@@ -8,7 +8,10 @@ index names the reference (`io.containerd.image.name`, what `ctr images import` 
 
 - ClusterLink's `cl-controlplane` and `cl-go-dataplane`: ClusterLink v0.4.1's binaries (setup step 5), each at
   `/<name>` as its entrypoint, as upstream's Dockerfiles place them;
-- `iperf3`: Debian's binary at /usr/bin/iperf3 (the example's pods give the command);
+- `iperf3`: Debian's binary at /usr/bin/iperf3 (the example's pods give the command), and `/usr/bin/after`, a
+  static binary compiled here that sleeps a number of seconds, then runs a command: a client pod connects once
+  its Pod has its address (ClusterLink's control plane tells workloads apart by their pods' addresses; a
+  connection made before the kubelet has reported the address is a workload it cannot name);
 - CoreDNS (setup step 16) at `/coredns`;
 - the pause image, every pod sandbox's: a static binary compiled here from C (gcc -static) that sleeps until a
   signal ends it.
@@ -47,6 +50,17 @@ int main(void) {
   signal(SIGTERM, done);
   signal(SIGINT, done);
   for (;;) pause();
+}
+"""
+
+AFTER_SOURCE = r"""
+#include <stdlib.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  if (argc < 3) return 2;
+  sleep((unsigned)atoi(argv[1]));
+  execv(argv[2], argv + 2);
+  return 127;
 }
 """
 
@@ -149,17 +163,18 @@ def archive(image: Image, into: Path) -> Path:
     return path
 
 
-def pause_binary(into: Path) -> Path:
-    """The pause binary, compiled statically from PAUSE_SOURCE (once per source)."""
-    digest = hashlib.sha256(PAUSE_SOURCE.encode()).hexdigest()[:16]
-    binary = into / f"pause-{digest}"
+def static_binary(name: str, source: str, into: Path) -> Path:
+    """A binary compiled statically from C `source` (once per source)."""
+    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
+    binary = into / f"{name}-{digest}"
     if not binary.exists():
         into.mkdir(parents=True, exist_ok=True)
-        source = into / f"pause-{digest}.c"
-        source.write_text(PAUSE_SOURCE)
-        run = subprocess.run(["gcc", "-static", "-Os", "-o", str(binary), str(source)], capture_output=True, text=True)
+        source_file = into / f"{name}-{digest}.c"
+        source_file.write_text(source)
+        run = subprocess.run(["gcc", "-static", "-Os", "-o", str(binary), str(source_file)], capture_output=True,
+                             text=True)
         if run.returncode != 0:
-            raise ImageError(f"gcc could not compile the pause binary: {run.stderr.strip()}")
+            raise ImageError(f"gcc could not compile {name}: {run.stderr.strip()}")
     return binary
 
 
@@ -178,6 +193,7 @@ def clusterlink_images(references: dict[str, str]) -> list[Image]:
 def project_images(cache: Path = CACHE) -> list[Image]:
     """The images the project names itself: pause, iperf3 and CoreDNS."""
     iperf3 = Path(shutil.which("iperf3") or "/usr/bin/iperf3")
-    return [Image(PAUSE, {"/pause": pause_binary(cache)}, ["/pause"]),
-            Image(IPERF3, {"/usr/bin/iperf3": iperf3}, ["/usr/bin/iperf3"]),
+    return [Image(PAUSE, {"/pause": static_binary("pause", PAUSE_SOURCE, cache)}, ["/pause"]),
+            Image(IPERF3, {"/usr/bin/iperf3": iperf3, "/usr/bin/after": static_binary("after", AFTER_SOURCE, cache)},
+                  ["/usr/bin/iperf3"]),
             Image(COREDNS, {"/coredns": _tool("coredns")}, ["/coredns"])]

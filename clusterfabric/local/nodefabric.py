@@ -25,7 +25,7 @@ from clusterfabric.components.clusterlink.platform import CONTROLPLANE, DATAPLAN
 from . import images
 from .apiserver import crd_documents, default_crds, install_crds
 from .kubeapi import KubeClient, KubeError
-from .nodes import Node, NodeControlPlane, Ranges
+from .nodes import Node, NodeControlPlane, Ranges, host_state
 
 if TYPE_CHECKING:
     from ..runner.fabric import Fabric
@@ -109,13 +109,14 @@ def deployment_ready(client: KubeClient, namespace: str, name: str) -> bool:
 def why_not_ready(client: KubeClient, namespace: str, selector: str) -> str:
     """What the pods of `selector` and their events say: the message of a readiness failure."""
     lines = []
-    for pod in client.get(f"/api/v1/namespaces/{namespace}/pods?labelSelector={selector}")["items"]:
+    for pod in client.request("GET", f"/api/v1/namespaces/{namespace}/pods", query={"labelSelector": selector})["items"]:
         name = pod["metadata"]["name"]
         for status in pod.get("status", {}).get("containerStatuses", []):
             state = next(iter(status.get("state", {}).items()), ("unknown", {}))
             lines.append(f"{name}: {status['name']} ready={status.get('ready')} restarts={status.get('restartCount')} "
                          f"{state[0]} {state[1].get('reason', '')} {state[1].get('message', '')}".rstrip())
-        events = client.get(f"/api/v1/namespaces/{namespace}/events?fieldSelector=involvedObject.name={name}")
+        events = client.request("GET", f"/api/v1/namespaces/{namespace}/events",
+                                query={"fieldSelector": f"involvedObject.name={name}"})
         for event in events["items"][-5:]:
             if event.get("type") == "Warning":
                 lines.append(f"{name}: {event.get('reason')}: {event.get('message', '').strip()}")
@@ -215,11 +216,12 @@ def run_on_nodes(fabric_dir: Path, work_dir: Path, progress: Callable[[str], Non
     hosts = gateway_addresses(model, ranges)
     nodes = {name: Node(NodeControlPlane(name, work_dir / "clusters" / name, ranges[name]), hosts) for name in specs}
     timings: dict[str, float] = {}
+    host = host_state()
     try:
         documents = crd_documents(default_crds())
         for name, node in nodes.items():
             progress(f"{name}: starting a cluster with a node ({ranges[name].node})")
-            node.start(clusterlink_images(specs[name].clusterlink), timings=timings)
+            node.start(clusterlink_images(specs[name].clusterlink), timings=timings, host=host)
             install_crds(node.client(), documents)
         targets = {name: ClusterTarget(node.plane.kubeconfig, controllers=False) for name, node in nodes.items()}
         fabric = Fabric(project / "fabric", project_dir=project, env=pulumi_env(project, base), targets=targets,

@@ -57,6 +57,9 @@ CNI_BIN = Path("/usr/lib/cni")
 NODE_BINARIES = ("kubelet", "kube-proxy", "kube-controller-manager", "kube-scheduler", "coredns")
 KUBELET_SYSCTLS = ("kernel.panic", "kernel.panic_on_oops", "vm.overcommit_memory")
 """Host settings the kubelet changes at start (its defaults for a node); restored on stop."""
+HOST_PATHS = ("/var/log/pods", "/var/log/containers", "/var/lib/kubelet", "/var/lib/cni", "/run/containerd")
+"""Host folders a kubelet or containerd uses whatever it is told (pod log links, the device plugins' socket, the
+CNI result cache, the shims' sockets): removed on stop when the nodes made them, else cleared of the nodes' files."""
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 READY_TIMEOUT = 180.0
 DNS_NAMESPACE = "kube-system"
@@ -281,7 +284,9 @@ class Node:
     # --- start --------------------------------------------------------------------------------------------
 
     def start(self, extra_images: list[images.Image], timeout: float = READY_TIMEOUT,
-              timings: dict[str, float] | None = None) -> "Node":
+              timings: dict[str, float] | None = None, host: dict[str, Any] | None = None) -> "Node":
+        """Start what is not running and wait until the node is Ready. `host`: the host as it was before any node
+        started (`host_state()`), what the last node's `stop` restores (default: as it is now)."""
         found = node_binaries()
         timings = timings if timings is not None else {}
         clock = time.monotonic()
@@ -294,7 +299,7 @@ class Node:
 
         self.directory.mkdir(parents=True, exist_ok=True)
         state = self._state()
-        state.setdefault("sysctls", {name: _sysctl(name) for name in KUBELET_SYSCTLS})
+        state.setdefault("host", host or host_state())
         state.setdefault("netns_before", sorted(p.name for p in NETNS_DIR.glob("cni-*")))
         self._save(state)
         self._network()
@@ -436,6 +441,8 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
     default_runtime_name = "runc"
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
       runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        Root = "{containerd / 'runc'}"
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "{CNI_BIN}"
     conf_dir = "{directory / 'cni'}"
@@ -466,6 +473,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
             "imageGCHighThresholdPercent": 100, "imageGCLowThresholdPercent": 99,
             "podPidsLimit": -1, "maxPods": 50, "syncFrequency": "10s", "fileCheckFrequency": "10s",
             "localStorageCapacityIsolation": False, "shutdownGracePeriod": "0s",
+            "podLogsDir": str(directory / "pod-logs"),
         }, indent=2))
         (directory / "kube-proxy.yaml").write_text(json.dumps({
             "apiVersion": "kubeproxy.config.k8s.io/v1alpha1", "kind": "KubeProxyConfiguration",
@@ -513,9 +521,8 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
                 _delete_namespace(path.name)
         _delete_namespace(self.namespace)
         hub_down()
-        for name, value in state.get("sysctls", {}).items():
-            if _sysctl(name) != value:
-                run(["sysctl", "-q", "-w", f"{name}={value}"])
+        if not (NETNS_DIR / HUB).exists():  # the last node: no kubelet is left to change the host again
+            problems += restore_host(state.get("host", {}))
         for key in ("controller_manager_pid", "scheduler_pid", "kubelet_pid", "proxy_pid", "containerd_pid"):
             state.pop(key, None)
         self._save(state)
@@ -598,6 +605,69 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
         return left
 
 
+def leftovers(nodes: list[Node]) -> list[str]:
+    """What of `nodes` is still there after their `stop`: processes (naming a node's folder in their command line),
+    network namespaces (the nodes', the hub, their pods'), a kube-proxy nftables table in the host's own namespace,
+    cgroups, mounts under a node's folder, and the kubelet's sysctls not as they were before the start."""
+    found = []
+    for node in nodes:
+        folder = str(node.plane.directory)
+        for pid in _pids_naming(folder):
+            command = (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            found.append(f"process {pid}: {command[:200]}")
+        if (NETNS_DIR / node.namespace).exists():
+            found.append(f"network namespace {node.namespace}")
+        found += [f"network namespace {p.name}" for p in NETNS_DIR.glob("cni-*") if _namespace_of(p.name, node.ranges.pods)]
+        found += [f"cgroup {h / node.cgroup}" for h in _hierarchies() if (h / node.cgroup).exists()]
+        found += [f"mount {point}" for point in _mounts_under(node.plane.directory)]
+        found += _host_changes(node._state().get("host", {}))
+    if (NETNS_DIR / HUB).exists():
+        found.append(f"network namespace {HUB}")
+    tables = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True, timeout=30).stdout
+    found += [f"nftables table of the host: {line}" for line in tables.splitlines() if "kube-proxy" in line]
+    return found
+
+
+def host_state() -> dict[str, Any]:
+    """What the nodes change on the host, as it is now: the kubelet's sysctls, and which HOST_PATHS are absent."""
+    return {"sysctls": {name: _sysctl(name) for name in KUBELET_SYSCTLS},
+            "absent": [path for path in HOST_PATHS if not os.path.lexists(path)]}
+
+
+def _ours(path: Path) -> bool:
+    """A file the nodes left in a host folder that was there before: a pod's log link into a node's folder, the CNI
+    plugins' cached result of a node's network (named cfn-...)."""
+    if path.parent == Path("/var/log/containers"):
+        return path.is_symlink() and "/node/pod-logs/" in os.readlink(path)
+    return path.parent == Path("/var/lib/cni/results") and path.name.startswith("cfn-")
+
+
+def _host_changes(host: dict[str, Any]) -> list[str]:
+    found = [f"sysctl {name} = {_sysctl(name)}, was {value}" for name, value in host.get("sysctls", {}).items()
+             if _sysctl(name) != value]
+    found += [f"host folder {path} (made by the nodes)" for path in host.get("absent", []) if os.path.lexists(path)]
+    for folder in ("/var/log/containers", "/var/lib/cni/results"):
+        if os.path.isdir(folder) and folder not in host.get("absent", []):
+            found += [f"host file {entry}" for entry in Path(folder).iterdir() if _ours(entry)]
+    return found
+
+
+def restore_host(host: dict[str, Any]) -> list[str]:
+    """The host as `host_state()` found it; what could not be restored."""
+    for name, value in host.get("sysctls", {}).items():
+        if _sysctl(name) != value:
+            run(["sysctl", "-q", "-w", f"{name}={value}"])
+    for path in host.get("absent", []):
+        if os.path.lexists(path):
+            shutil.rmtree(path, ignore_errors=True)
+    for folder in ("/var/log/containers", "/var/lib/cni/results"):
+        if os.path.isdir(folder):
+            for entry in Path(folder).iterdir():
+                if _ours(entry):
+                    entry.unlink()
+    return _host_changes(host)
+
+
 def dns_objects(corefile: str, address: str, labels: dict[str, str]) -> list[dict[str, Any]]:
     """CoreDNS's objects: its account and read access, its Corefile, the Deployment and the `kube-dns` Service."""
     ns, name = DNS_NAMESPACE, "coredns"
@@ -636,7 +706,7 @@ def _sysctl(name: str) -> str:
 
 
 def _hierarchies() -> list[Path]:
-    """The cgroup v1 hierarchies (one per controller mount; named ones and links left out)."""
+    """The cgroup hierarchies: each v1 one mounted (links to them left out), the unified one of a hybrid host too."""
     if (CGROUP_ROOT / "cgroup.controllers").exists():
         return [CGROUP_ROOT]
     return sorted(p for p in CGROUP_ROOT.iterdir() if p.is_dir() and not p.is_symlink())
@@ -650,6 +720,19 @@ def _mounts_under(directory: Path) -> list[str]:
         if point.startswith(prefix):
             points.append(point)
     return points
+
+
+def _pids_naming(path: str) -> list[int]:
+    """Processes whose command line names `path` or a path below it."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit() and proc.name != str(os.getpid()):
+            try:
+                if path in (proc / "cmdline").read_bytes().decode(errors="replace"):
+                    found.append(int(proc.name))
+            except OSError:
+                continue
+    return found
 
 
 def _pids_with_argument(argument: str) -> list[int]:
