@@ -12,10 +12,12 @@ kubelet, as `kubectl logs` does.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
 from contextlib import contextmanager
+from itertools import count
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
@@ -24,6 +26,7 @@ from clusterfabric.components.clusterlink.platform import CONTROLPLANE, DATAPLAN
 
 from . import images
 from .apiserver import crd_documents, default_crds, install_crds
+from .iperf3 import EXAMPLE, SERVER_PORT, Transfer
 from .kubeapi import KubeClient, KubeError
 from .nodes import Node, NodeControlPlane, Ranges, host_state
 
@@ -32,6 +35,11 @@ if TYPE_CHECKING:
 
 DEFAULT_TIMEOUT = 180.0
 PLATFORM = (CONTROLPLANE, DATAPLANE)
+CONNECT_DELAY = 2
+"""Seconds an iperf3 client pod waits before it connects: ClusterLink's control plane names a workload by its
+Pod's address, which the kubelet reports a moment after the container starts (a connection before that comes from
+a workload with no labels)."""
+_clients = count()
 
 
 class NodeRunError(RuntimeError):
@@ -115,6 +123,13 @@ def why_not_ready(client: KubeClient, namespace: str, selector: str) -> str:
             state = next(iter(status.get("state", {}).items()), ("unknown", {}))
             lines.append(f"{name}: {status['name']} ready={status.get('ready')} restarts={status.get('restartCount')} "
                          f"{state[0]} {state[1].get('reason', '')} {state[1].get('message', '')}".rstrip())
+            if status.get("restartCount"):  # what the container said before it ended, last time
+                try:
+                    said = client.raw("GET", f"/api/v1/namespaces/{namespace}/pods/{name}/log",
+                                      query={"container": status["name"], "previous": "true", "tailLines": "3"})
+                except (KeyError, KubeError):
+                    said = ""
+                lines += [f"{name}: {status['name']} said: {line.strip()}" for line in said.splitlines()]
         events = client.request("GET", f"/api/v1/namespaces/{namespace}/events",
                                 query={"fieldSelector": f"involvedObject.name={name}"})
         for event in events["items"][-5:]:
@@ -194,6 +209,51 @@ def wait_pod(client: KubeClient, namespace: str, name: str, phases: tuple[str, .
 
 def pod_log(client: KubeClient, namespace: str, name: str) -> str:
     return client.raw("GET", f"/api/v1/namespaces/{namespace}/pods/{name}/log")
+
+
+def serve(run: NodeRun, cluster: str = "server", namespace: str = "default") -> None:
+    """`iperf3 -s` as a pod of `cluster` labelled app=iperf3-server (the example's Service selects it), running."""
+    client = run.client(cluster)
+    run_pod(client, namespace, "iperf3-server", ["/usr/bin/iperf3", "-s", "-p", str(SERVER_PORT)],
+            labels={"app": "iperf3-server"}, restart="Always")
+    wait_pod(client, namespace, "iperf3-server", ("Running",), 120)
+
+
+def iperf3_client(run: NodeRun, host: str, port: int, seconds: int = 2, cluster: str = "client",
+                  labels: dict[str, str] | None = None, namespace: str = "default") -> Transfer:
+    """`iperf3 -c host -p port -t seconds -J` as a pod of `cluster` (labelled app=iperf3-client unless `labels` says
+    otherwise), its JSON report read from its log; the pod is deleted after."""
+    name = f"iperf3-client-{next(_clients)}"
+    client = run.client(cluster)
+    run_pod(client, namespace, name, ["/usr/bin/after", str(CONNECT_DELAY), "/usr/bin/iperf3", "-c", host, "-p",
+                                      str(port), "-t", str(seconds), "-J", "--connect-timeout", "3000"],
+            labels=labels or {"app": "iperf3-client"})
+    try:
+        pod = wait_pod(client, namespace, name, ("Succeeded", "Failed"), 60 + seconds)
+        log = pod_log(client, namespace, name)
+    finally:
+        client.request("DELETE", f"/api/v1/namespaces/{namespace}/pods/{name}",
+                       {"apiVersion": "v1", "kind": "DeleteOptions", "gracePeriodSeconds": 0})
+    status = pod["status"]["containerStatuses"][0]["state"].get("terminated", {}).get("exitCode")
+    try:
+        report = json.loads(log)
+    except ValueError:
+        report = {"error": f"no JSON report: {log[-500:]}"}
+    return Transfer(status, report)
+
+
+def run_example_on_nodes(work_dir: Path, seconds: int = 5, progress: Callable[[str], None] = print,
+                         fabric_dir: Path = EXAMPLE) -> tuple[Transfer, Transfer]:
+    """The whole example on local clusters with nodes: (from the client cluster through ClusterLink by the imported
+    Service's name, within the server cluster by the exported Service's name, for comparison)."""
+    with run_on_nodes(fabric_dir, work_dir, progress) as run:
+        serve(run)
+        progress(f"iperf3 -c iperf3-server -p 5000 -t {seconds} as a pod of cluster client (through ClusterLink)")
+        through = iperf3_client(run, "iperf3-server", 5000, seconds)
+        progress(f"iperf3 -c iperf3-server -p 5000 -t {seconds} as a pod of cluster server (within it)")
+        within = iperf3_client(run, "iperf3-server", 5000, seconds, cluster="server")
+        progress("start: " + ", ".join(f"{part} {value:.1f} s" for part, value in run.timings.items()))
+        return through, within
 
 
 @contextmanager
