@@ -71,6 +71,46 @@ def _alive(pid: int | None) -> bool:
         return False
 
 
+def terminate(pid: int | None, grace: float = 20.0) -> None:
+    """Stop process `pid` if it runs: SIGTERM, then SIGKILL after `grace` seconds; reaped when it is our child."""
+    if not _alive(pid):
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)  # type: ignore[arg-type]
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if _alive(pid):
+        os.kill(pid, signal.SIGKILL)  # type: ignore[arg-type]
+    try:
+        os.waitpid(pid, 0)  # type: ignore[arg-type]
+    except ChildProcessError:
+        pass
+
+
+def spawn(directory: Path, log: str, argv: list[str]) -> int:
+    """Start `argv` in a session of its own in `directory`, its output in `directory/<log>.log`; its PID."""
+    with open(directory / f"{log}.log", "ab") as out:
+        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   start_new_session=True, cwd=directory)
+    return process.pid
+
+
+def wait_for_process(ready, timeout: float, what: str, log: Path, pid: int,
+                     error: type[Exception] = ControlPlaneError) -> None:
+    """Until `ready()`, while process `pid` runs, for at most `timeout` seconds; else `error` with its log's end."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _alive(pid):
+        if ready():
+            return
+        time.sleep(0.25)
+    why = f"not ready after {timeout:.0f}s" if _alive(pid) else "exited"
+    tail = log.read_text(errors="replace").splitlines()[-15:] if log.exists() else []
+    raise error(f"{what} {why}; last lines of {log}:\n  " + "\n  ".join(tail))
+
+
 @dataclass
 class ControlPlane:
     """One cluster's etcd and kube-apiserver; `start`, `stop`, and its `kubeconfig`."""
@@ -139,38 +179,16 @@ class ControlPlane:
 
     def _terminate(self, key: str, grace: float = 20.0) -> None:
         state = self._state()
-        pid = state.get(key)
-        if _alive(pid):
-            os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + grace
-            while _alive(pid) and time.monotonic() < deadline:
-                time.sleep(0.1)
-            if _alive(pid):
-                os.kill(pid, signal.SIGKILL)
-            try:
-                os.waitpid(pid, 0)  # reap it when we are its parent
-            except ChildProcessError:
-                pass
+        terminate(state.get(key), grace)
         state.pop(key, None)
         if state:
             self._save(state)
 
     def _spawn(self, log: str, argv: list[str]) -> int:
-        with open(self.directory / f"{log}.log", "ab") as out:
-            process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                       start_new_session=True, cwd=self.directory)
-        return process.pid
+        return spawn(self.directory, log, argv)
 
     def _wait(self, ready, timeout: float, what: str, log: str, pid: int) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and _alive(pid):
-            if ready():
-                return
-            time.sleep(0.25)
-        why = f"not ready after {timeout:.0f}s" if _alive(pid) else "exited"
-        tail = (self.directory / log).read_text(errors="replace").splitlines()[-15:]
-        raise ControlPlaneError(f"{self.name}: {what} {why}; last lines of {self.directory / log}:\n  "
-                                + "\n  ".join(tail))
+        wait_for_process(ready, timeout, f"{self.name}: {what}", self.directory / log, pid)
 
     # --- configuration ----------------------------------------------------------
 

@@ -28,6 +28,7 @@ from . import images
 from .apiserver import crd_documents, default_crds, install_crds
 from .iperf3 import EXAMPLE, SERVER_PORT, Transfer
 from .kubeapi import KubeClient, KubeError
+from .localfabric import wait_peers_reachable
 from .nodes import Node, NodeControlPlane, Ranges, host_state
 
 if TYPE_CHECKING:
@@ -150,27 +151,11 @@ def wait_deployments(run: NodeRun, wanted: list[tuple[str, str, str]], timeout: 
             time.sleep(0.5)
 
 
-def wait_peers_reachable(run: NodeRun, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    for cluster in run.nodes:
-        path = f"/apis/clusterlink.net/v1alpha1/namespaces/{run.namespace(cluster)}/peers"
-        while True:
-            peers = run.client(cluster).get(path)["items"]
-            unreachable = [p["metadata"]["name"] for p in peers if not any(
-                c["type"] == "PeerReachable" and c["status"] == "True"
-                for c in p.get("status", {}).get("conditions", []))]
-            if not unreachable:
-                break
-            if time.monotonic() > deadline:
-                raise NodeRunError(f"{cluster}: peers {', '.join(unreachable)} not reachable after {timeout:.0f}s")
-            time.sleep(0.5)
-
-
 def wait_platforms(run: NodeRun, timeout: float = DEFAULT_TIMEOUT) -> None:
     """Every platform Deployment available and every Peer reachable (after an `up` or a restart)."""
     publish_load_balancers(run)
     wait_deployments(run, [(c, run.namespace(c), name) for c in run.nodes for name in PLATFORM], timeout)
-    wait_peers_reachable(run, timeout)
+    wait_peers_reachable({c: (run.client(c), run.namespace(c)) for c in run.nodes}, timeout, NodeRunError)
 
 
 def run_pod(client: KubeClient, namespace: str, name: str, argv: list[str], labels: dict[str, str] | None = None,

@@ -43,7 +43,7 @@ from typing import Any, Callable
 from clusterfabric.components.clusterlink.certificates import issue
 
 from . import images
-from .apiserver import ControlPlane, _alive, _free_port
+from .apiserver import ControlPlane, _alive, _free_port, spawn, terminate, wait_for_process
 from .kubeapi import ControlPlaneError, KubeClient, KubeError
 from .netns import NETNS_DIR, in_namespace, ip
 from ..toolchain import PROJECT_DIR, write_private
@@ -133,24 +133,6 @@ def _add_namespace(name: str) -> None:
 def _delete_namespace(name: str) -> None:
     if (NETNS_DIR / name).exists():
         subprocess.run(["ip", "netns", "delete", name], capture_output=True, timeout=30)
-
-
-def _terminate(pid: int | None, grace: float = 20.0) -> None:
-    if not _alive(pid):
-        return
-    try:
-        os.kill(pid, signal.SIGTERM)  # type: ignore[arg-type]
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + grace
-    while _alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if _alive(pid):
-        os.kill(pid, signal.SIGKILL)  # type: ignore[arg-type]
-    try:
-        os.waitpid(pid, 0)  # type: ignore[arg-type]
-    except ChildProcessError:
-        pass
 
 
 def hub_up() -> None:
@@ -346,20 +328,11 @@ class Node:
         return self
 
     def _spawn(self, log: str, argv: list[str]) -> int:
-        with open(self.directory / f"{log}.log", "ab") as out:
-            return subprocess.Popen(nsenter(self.namespace, argv), stdout=out, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True, cwd=self.directory).pid
+        return spawn(self.directory, log, nsenter(self.namespace, argv))
 
     def _wait(self, ready: Callable[[], bool], timeout: float, what: str, pid: int) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and _alive(pid):
-            if ready():
-                return
-            time.sleep(0.25)
-        why = f"not ready after {timeout:.0f}s" if _alive(pid) else "exited"
-        log = self.directory / f"{what.replace('-', '_')}.log"
-        tail = log.read_text(errors="replace").splitlines()[-15:] if log.exists() else []
-        raise NodeError(f"{self.name}: {what} {why}; last lines of {log}:\n  " + "\n  ".join(tail))
+        wait_for_process(ready, timeout, f"{self.name}: {what}", self.directory / f"{what.replace('-', '_')}.log", pid,
+                         NodeError)
 
     def _ctr(self, *args: str, check: bool = True) -> bool:
         result = subprocess.run(["ctr", "--address", str(self.socket), "-n", "k8s.io", *args], capture_output=True,
@@ -504,14 +477,14 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
         problems: list[str] = []
         state = self._state()
         for key in ("controller_manager_pid", "scheduler_pid"):
-            _terminate(state.get(key), grace)
+            terminate(state.get(key), grace)
         self._remove_pods(state)
         for key in ("kubelet_pid", "proxy_pid"):
-            _terminate(state.get(key), grace)
+            terminate(state.get(key), grace)
         if self.socket.exists() and _alive(state.get("containerd_pid")):
             self._remove_containers()
         self._kill_shims()
-        _terminate(state.get("containerd_pid"), grace)
+        terminate(state.get("containerd_pid"), grace)
         self.plane.stop()
         problems += self._unmount()
         problems += self._remove_cgroups()

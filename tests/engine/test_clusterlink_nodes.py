@@ -13,22 +13,21 @@ The two clusters are shared by the module's tests; the last test stops them and 
 from __future__ import annotations
 
 import base64
-import json
 import time
-from itertools import count
 
 import pytest
 
 from clusterfabric.components.clusterlink.certificates import issue
-from clusterfabric.local.iperf3 import EXAMPLE, SERVER_PORT, Transfer
-from clusterfabric.local.nodefabric import (NodeRun, pod_log, run_on_nodes, run_pod, wait_deployments, wait_platforms,
-                                            wait_pod)
+from clusterfabric.local.iperf3 import EXAMPLE, Transfer
+from clusterfabric.local.nodefabric import (NodeRun, iperf3_client, pod_log, run_on_nodes, serve, wait_deployments,
+                                            wait_platforms)
 from clusterfabric.local.nodes import leftovers
+from tests.fabric_edits import allow_only, edit, up
 
 pytestmark = pytest.mark.slow  # real nodes: kubelet, containerd, the engine
 
 IMPORT = ("iperf3-server", 5000)
-_clients = count()
+CR = "clusterlink.net/v1alpha1"
 
 
 class Clusters:
@@ -51,9 +50,7 @@ def clusters(tmp_path_factory: pytest.TempPathFactory):
     started = Clusters(tmp_path_factory.mktemp("nodes"))
     try:
         run = started.run
-        run_pod(run.client("server"), "default", "iperf3-server", ["/usr/bin/iperf3", "-s", "-p", str(SERVER_PORT)],
-                labels={"app": "iperf3-server"}, restart="Always")
-        wait_pod(run.client("server"), "default", "iperf3-server", ("Running",), 120)
+        serve(run)
         yield started
     finally:
         started.close()
@@ -64,53 +61,19 @@ def run(clusters) -> NodeRun:
     return clusters.run
 
 
-def iperf3_client(run: NodeRun, labels: dict[str, str] | None = None, seconds: int = 2) -> Transfer:
-    """`iperf3 -c iperf3-server -p 5000` as a pod of the client cluster (app=iperf3-client), its JSON report read
-    from its log."""
-    name = f"iperf3-client-{next(_clients)}"
-    client = run.client("client")
-    # Connecting 2 s after the start: the control plane names a workload by its Pod's address, reported meanwhile.
-    run_pod(client, "default", name, ["/usr/bin/after", "2", "/usr/bin/iperf3", "-c", IMPORT[0], "-p", str(IMPORT[1]),
-                                      "-t", str(seconds), "-J", "--connect-timeout", "3000"],
-            labels=labels or {"app": "iperf3-client"})
-    pod = wait_pod(client, "default", name, ("Succeeded", "Failed"), 60 + seconds)
-    log = pod_log(client, "default", name)
-    client.request("DELETE", f"/api/v1/namespaces/default/pods/{name}",
-                   {"apiVersion": "v1", "kind": "DeleteOptions", "gracePeriodSeconds": 0})
-    status = pod["status"]["containerStatuses"][0]["state"].get("terminated", {}).get("exitCode")
-    try:
-        report = json.loads(log)
-    except ValueError:
-        report = {"error": f"no JSON report: {log[-500:]}"}
-    return Transfer(status, report)
+def through_the_import(run: NodeRun, seconds: int = 2, **kwargs) -> Transfer:
+    """iperf3 from a pod of the client cluster to the Import's Service, by its DNS name."""
+    return iperf3_client(run, *IMPORT, seconds, **kwargs)
 
 
 def refused(run: NodeRun, within: float = 40.0, **kwargs) -> bool:
     """Whether the client's connections are refused, tried until `within` seconds pass (policies and Exports reach
     the control planes by watch, a moment after `up`)."""
     deadline = time.monotonic() + within
-    while not iperf3_client(run, seconds=1, **kwargs).refused:
+    while not through_the_import(run, 1, **kwargs).refused:
         if time.monotonic() > deadline:
             return False
     return True
-
-
-def edit(run: NodeRun, path: str, text: str | None) -> str | None:
-    file = run.fabric.fabric_dir / path
-    before = file.read_text() if file.exists() else None
-    if text is None:
-        file.unlink()
-    else:
-        file.write_text(text)
-    return before
-
-
-def up(run: NodeRun, *stacks: str, force: bool = False) -> None:
-    fabric = run.fabric
-    if force:
-        fabric = type(fabric)(fabric.fabric_dir, project_dir=fabric.project_dir, targets=fabric.targets, force=True)
-    result = fabric.up(list(stacks))
-    assert result.ok, [(s.stack, s.result, s.message) for s in result.stacks]
 
 
 def controlplane_log(run: NodeRun, cluster: str) -> str:
@@ -121,18 +84,40 @@ def controlplane_log(run: NodeRun, cluster: str) -> str:
     return "".join(pod_log(client, namespace, p["metadata"]["name"]) for p in pods)
 
 
-def allow_only(selector: str) -> str:
-    key, value = selector.split("=")
-    return ("apiVersion: clusterlink.net/v1alpha1\nkind: AccessPolicy\nmetadata:\n  name: allow-all\n"
-            "  namespace: default\nspec:\n  action: allow\n  from:\n    - workloadSelector:\n        matchLabels:\n"
-            f"          {key}: {value}\n  to:\n    - workloadSelector: {{}}\n")
-
-
 def test_the_platform_deployments_are_available_under_a_real_kubelet(run):
     for cluster in ("server", "client"):
         deployments = run.client(cluster).get(f"/apis/apps/v1/namespaces/{run.namespace(cluster)}/deployments")
         assert {d["metadata"]["name"]: d["status"].get("availableReplicas") for d in deployments["items"]} == {
             "cl-controlplane": 1, "cl-dataplane": 1}
+
+
+def test_no_platform_container_has_restarted(run):
+    for cluster in ("server", "client"):
+        pods = run.client(cluster).get(f"/api/v1/namespaces/{run.namespace(cluster)}/pods")["items"]
+        assert {s["name"]: s["restartCount"] for p in pods for s in p["status"]["containerStatuses"]} == {
+            "cl-controlplane": 0, "dataplane": 0}
+
+
+def conditions(obj: dict) -> dict[str, str]:
+    return {c["type"]: c["status"] for c in obj.get("status", {}).get("conditions", [])}
+
+
+def test_the_export_is_valid_in_the_exporting_cluster(run):
+    export = run.client("server").get(f"/apis/{CR}/namespaces/default/exports/iperf3-server")
+    assert conditions(export) == {"ExportValid": "True"}
+
+
+def test_the_import_is_valid_and_its_services_lead_to_its_target_port(run):
+    client = run.client("client")
+    imported = client.get(f"/apis/{CR}/namespaces/default/imports/iperf3-server")
+    assert conditions(imported) == {"ImportTargetPortValid": "True", "ImportServiceValid": "True"}
+    services = client.request("GET", "/api/v1/services",
+                              query={"labelSelector": "app.kubernetes.io/managed-by=clusterlink.net"})["items"]
+    assert sorted((s["metadata"]["namespace"], s["spec"]["type"]) for s in services) == [
+        ("clusterlink-system", "ClusterIP"), ("default", "ExternalName")]
+    inner = next(s for s in services if s["spec"]["type"] == "ClusterIP")
+    assert inner["spec"]["selector"] == {"app": "cl-dataplane"}
+    assert [p["targetPort"] for p in inner["spec"]["ports"]] == [imported["spec"]["targetPort"]]
 
 
 def test_the_gateway_is_published_at_the_load_balancer_address_of_its_cluster(run):
@@ -143,34 +128,34 @@ def test_the_gateway_is_published_at_the_load_balancer_address_of_its_cluster(ru
 
 
 def test_an_iperf3_client_pod_reaches_the_imported_service_by_its_dns_name(run):
-    done = iperf3_client(run)
+    done = through_the_import(run)
     assert done.completed, done.report
     assert "Ingress authorized" in controlplane_log(run, "server")
 
 
 def test_no_policy_allowing_egress_refuses_the_connection_and_the_pods_labels_decide(run):
-    before = edit(run, "client/policy.yaml", allow_only("client.clusterlink.net/labels.app=trusted-client"))
+    before = edit(run.fabric, "client/policy.yaml", allow_only("client.clusterlink.net/labels.app=trusted-client"))
     try:
-        up(run, "client")
+        up(run.fabric, "client")
         assert refused(run)
         assert "PDP not allowing connection" in controlplane_log(run, "client")
-        done = iperf3_client(run, labels={"app": "trusted-client"})
+        done = through_the_import(run, labels={"app": "trusted-client"})
         assert done.completed, done.report
     finally:
-        edit(run, "client/policy.yaml", before)
-        up(run, "client")
+        edit(run.fabric, "client/policy.yaml", before)
+        up(run.fabric, "client")
     assert not refused(run)
 
 
 def test_no_policy_allowing_ingress_refuses_the_connection(run):
-    before = edit(run, "server/policy.yaml", allow_only("peer.clusterlink.net/name=another-peer"))
+    before = edit(run.fabric, "server/policy.yaml", allow_only("peer.clusterlink.net/name=another-peer"))
     try:
-        up(run, "server")
+        up(run.fabric, "server")
         assert refused(run)
         assert "PDP not allowing connection" in controlplane_log(run, "server")
     finally:
-        edit(run, "server/policy.yaml", before)
-        up(run, "server")
+        edit(run.fabric, "server/policy.yaml", before)
+        up(run.fabric, "server")
     assert not refused(run)
 
 
@@ -198,13 +183,13 @@ def test_a_peer_whose_certificate_comes_from_another_fabric_cannot_connect(run):
 
 
 def test_after_an_up_that_removes_the_export_the_connection_is_refused(run):
-    before = edit(run, "server/export.yaml", None)
+    before = edit(run.fabric, "server/export.yaml", None)
     try:
-        up(run, "server", force=True)
+        up(run.fabric, "server", force=True)
         assert refused(run)
     finally:
-        edit(run, "server/export.yaml", before)
-        up(run, "server")
+        edit(run.fabric, "server/export.yaml", before)
+        up(run.fabric, "server")
     assert not refused(run)
 
 
