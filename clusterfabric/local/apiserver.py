@@ -32,7 +32,7 @@ from typing import Any
 from clusterfabric.components.clusterlink.certificates import issue
 
 from .kubeapi import ControlPlaneError, KubeClient, KubeError
-from ..runner.processes import terminate
+from ..runner.processes import alive, terminate
 from ..toolchain import PROJECT_DIR, write_private
 
 TOOLS = PROJECT_DIR / ".tools" / "bin"
@@ -55,20 +55,25 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie child still answers kill(0); its /proc state says it is gone.
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
-    except (OSError, IndexError):
-        return False
+def spawn(directory: Path, log: str, argv: list[str]) -> int:
+    """Start `argv` in a session of its own in `directory`, its output in `directory/<log>.log`; its PID."""
+    with open(directory / f"{log}.log", "ab") as out:
+        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   start_new_session=True, cwd=directory)
+    return process.pid
+
+
+def wait_for_process(ready, timeout: float, what: str, log: Path, pid: int,
+                     error: type[Exception] = ControlPlaneError) -> None:
+    """Until `ready()`, while process `pid` runs, for at most `timeout` seconds; else `error` with its log's end."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and alive(pid):
+        if ready():
+            return
+        time.sleep(0.25)
+    why = f"not ready after {timeout:.0f}s" if alive(pid) else "exited"
+    tail = log.read_text(errors="replace").splitlines()[-15:] if log.exists() else []
+    raise error(f"{what} {why}; last lines of {log}:\n  " + "\n  ".join(tail))
 
 
 @dataclass
@@ -102,7 +107,7 @@ class ControlPlane:
 
     def running(self) -> bool:
         state = self._state()
-        return _alive(state.get("etcd_pid")) and _alive(state.get("apiserver_pid"))
+        return alive(state.get("etcd_pid")) and alive(state.get("apiserver_pid"))
 
     def client(self) -> KubeClient:
         return KubeClient.from_kubeconfig(self.kubeconfig)
@@ -118,11 +123,11 @@ class ControlPlane:
             state = {"etcd_port": _free_port(), "peer_port": _free_port(), "apiserver_port": _free_port()}
         self._ensure_pki()
         self._write_kubeconfig(state["apiserver_port"])
-        if not _alive(state.get("etcd_pid")):
+        if not alive(state.get("etcd_pid")):
             state["etcd_pid"] = self._spawn("etcd", [str(found["etcd"]), *self._etcd_args(state)])
         self._save(state)
         self._wait(lambda: self._etcd_healthy(state["etcd_port"]), timeout, "etcd", "etcd.log", state["etcd_pid"])
-        if not _alive(state.get("apiserver_pid")):
+        if not alive(state.get("apiserver_pid")):
             state["apiserver_pid"] = self._spawn("apiserver", [str(found["kube-apiserver"]), *self._apiserver_args(state)])
         self._save(state)
         self._wait(self._apiserver_ready, timeout, "kube-apiserver", "apiserver.log", state["apiserver_pid"])
@@ -139,29 +144,16 @@ class ControlPlane:
 
     def _terminate(self, key: str, grace: float = 20.0) -> None:
         state = self._state()
-        pid = state.get(key)
-        if _alive(pid):
-            terminate(pid, grace)
+        terminate(state.get(key), grace)
         state.pop(key, None)
         if state:
             self._save(state)
 
     def _spawn(self, log: str, argv: list[str]) -> int:
-        with open(self.directory / f"{log}.log", "ab") as out:
-            process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                       start_new_session=True, cwd=self.directory)
-        return process.pid
+        return spawn(self.directory, log, argv)
 
     def _wait(self, ready, timeout: float, what: str, log: str, pid: int) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and _alive(pid):
-            if ready():
-                return
-            time.sleep(0.25)
-        why = f"not ready after {timeout:.0f}s" if _alive(pid) else "exited"
-        tail = (self.directory / log).read_text(errors="replace").splitlines()[-15:]
-        raise ControlPlaneError(f"{self.name}: {what} {why}; last lines of {self.directory / log}:\n  "
-                                + "\n  ".join(tail))
+        wait_for_process(ready, timeout, f"{self.name}: {what}", self.directory / log, pid)
 
     # --- configuration ----------------------------------------------------------
 
@@ -197,7 +189,7 @@ class ControlPlane:
         ca = issue(f"{self.name} local control plane CA", 365, True, None, None)
         server = issue("kube-apiserver", 365, False, ca["cert_pem"], ca["key_pem"],
                        dns_names=["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"],
-                       ip_addresses=["127.0.0.1", "10.96.0.1"])
+                       ip_addresses=self._server_addresses())
         admin = issue("clusterfabric-admin", 365, False, ca["cert_pem"], ca["key_pem"], dns_names=[],
                       organization="system:masters")
         accounts = issue("service-accounts", 365, False, None, None)
@@ -207,6 +199,10 @@ class ControlPlane:
                            "service-accounts.pub": _public_key(accounts["key_pem"]),
                            "admin.key": admin["key_pem"]}.items():  # admin.key last: it marks the set complete
             write_private(pki / file, text)
+
+    def _server_addresses(self) -> list[str]:
+        """The addresses the API server's certificate names: where clients and pods reach it."""
+        return ["127.0.0.1", "10.96.0.1"]
 
     def _write_kubeconfig(self, port: int) -> None:
         pki = self.directory / "pki"

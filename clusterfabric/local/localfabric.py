@@ -173,20 +173,8 @@ class LocalFabric:
 
     def wait_peers_reachable(self, timeout: float = DEFAULT_TIMEOUT) -> None:
         """Until every Peer of every cluster is marked reachable by its control plane's heartbeats."""
-        deadline = time.monotonic() + timeout
-        for cluster, spec in self.clusters.items():
-            path = f"/apis/clusterlink.net/v1alpha1/namespaces/{spec.clusterlink.namespace}/peers"  # type: ignore[union-attr]
-            while True:
-                peers = self.client(cluster).get(path)["items"]
-                unreachable = [p["metadata"]["name"] for p in peers if not any(
-                    c["type"] == "PeerReachable" and c["status"] == "True"
-                    for c in p.get("status", {}).get("conditions", []))]
-                if not unreachable:
-                    break
-                if time.monotonic() > deadline:
-                    raise LocalRunError(f"{cluster}: peers {', '.join(unreachable)} not reachable after "
-                                        f"{timeout:.0f}s")
-                time.sleep(0.5)
+        wait_peers_reachable({cluster: (self.client(cluster), spec.clusterlink.namespace)  # type: ignore[union-attr]
+                              for cluster, spec in self.clusters.items()}, timeout, LocalRunError)
 
     def run_workload(self, cluster: str, namespace: str, name: str, labels: dict[str, str], argv: list[str]) -> LocalPod:
         """Start `argv` as pod `namespace/name` of `cluster` with `labels` (a Service's selector finds it)."""
@@ -355,6 +343,24 @@ class LocalFabric:
 def _target_port(port: dict[str, Any]) -> int:
     target = port.get("targetPort", port["port"])
     return target if isinstance(target, int) else port["port"]
+
+
+def wait_peers_reachable(clusters: dict[str, tuple[KubeClient, str]], timeout: float,
+                         error: type[Exception] = RuntimeError) -> None:
+    """Until every Peer of each cluster (cluster -> its API server's client and ClusterLink's namespace) is marked
+    reachable by its control plane's heartbeats; else `error`, naming those that are not."""
+    deadline = time.monotonic() + timeout
+    for cluster, (client, namespace) in clusters.items():
+        path = f"/apis/clusterlink.net/v1alpha1/namespaces/{namespace}/peers"
+        while True:
+            unreachable = [p["metadata"]["name"] for p in client.get(path)["items"] if not any(
+                c["type"] == "PeerReachable" and c["status"] == "True"
+                for c in p.get("status", {}).get("conditions", []))]
+            if not unreachable:
+                break
+            if time.monotonic() > deadline:
+                raise error(f"{cluster}: peers {', '.join(unreachable)} not reachable after {timeout:.0f}s")
+            time.sleep(0.5)
 
 
 def _endpoints(meta: dict[str, Any], slices: Iterable[dict[str, Any]]) -> dict[str, list[tuple[str, int]]]:

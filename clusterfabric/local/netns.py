@@ -94,6 +94,8 @@ class Forwarder:
 
     listener: socket.socket
     target: tuple[str, int]
+    connect: Callable[[], socket.socket] | None = None
+    """How to reach the target (default: a connection from this process's own namespace)."""
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _open: set[socket.socket] = field(default_factory=set)
@@ -117,7 +119,7 @@ class Forwarder:
             except OSError:
                 return
             try:
-                upstream = socket.create_connection(self.target, timeout=5)
+                upstream = self.connect() if self.connect else socket.create_connection(self.target, timeout=5)
             except OSError:
                 accepted.close()
                 continue

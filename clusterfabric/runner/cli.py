@@ -150,6 +150,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="length of each transfer (default 5)")
     iperf3.add_argument("--work-dir", type=Path, help="keep the run's files (logs, state) here instead of a "
                         "temporary folder removed at the end")
+    iperf3.add_argument("--nodes", action="store_true", help="on local clusters with real nodes instead (kubelet, "
+                        "containerd, kube-proxy, CoreDNS; built by scripts/setup): the platform and iperf3 as pods")
     return parser
 
 
@@ -279,9 +281,12 @@ def iperf3_command(args: argparse.Namespace) -> int:
     import signal
     import tempfile
 
+    from ..local.images import ImageError
     from ..local.iperf3 import EXAMPLE, run_example
+    from ..local.kubeapi import ControlPlaneError
     from ..local.localfabric import LocalRunError
     from ..local.netns import NetworkError
+    from ..local.nodefabric import NodeRunError, run_example_on_nodes
     from ..local.pods import PodError
 
     if os.geteuid() != 0:
@@ -298,8 +303,9 @@ def iperf3_command(args: argparse.Namespace) -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="clusterfabric-iperf3-") as scratch:
             work_dir = args.work_dir.resolve() if args.work_dir else Path(scratch)
-            through, direct = run_example(work_dir, args.seconds, progress, (args.fabric or EXAMPLE).resolve())
-    except (LocalRunError, NetworkError, PodError) as err:
+            example = run_example_on_nodes if args.nodes else run_example
+            through, direct = example(work_dir, args.seconds, progress, (args.fabric or EXAMPLE).resolve())
+    except (LocalRunError, NetworkError, PodError, NodeRunError, ControlPlaneError, ImageError) as err:
         print(f"clusterfabric: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as err:
@@ -307,7 +313,7 @@ def iperf3_command(args: argparse.Namespace) -> int:
         return 130
     finally:
         signal.alarm(0)
-    for label, done in (("through ClusterLink", through), ("directly", direct)):
+    for label, done in (("through ClusterLink", through), ("within server" if args.nodes else "directly", direct)):
         print(f"{label:>20}: " + (f"{done.bits_per_second / 1e9:.2f} Gbit/s, {done.received / 1e6:.0f} MB"
                                   if done.completed else f"failed: {done.error}"))
     if through.completed and direct.completed:

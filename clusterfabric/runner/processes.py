@@ -72,14 +72,20 @@ def descendants(pid: int, table: list[Process] | None = None) -> list[Process]:
     return below
 
 
-def alive(pid: int) -> bool:
+def alive(pid: int | None) -> bool:
+    """Whether process `pid` runs (no PID: no)."""
+    if not pid:
+        return False
     fields = _stat(pid)
     return fields is not None and fields[0] != "Z"  # a zombie has ended; its parent has not reaped it yet
 
 
-def terminate(pid: int, grace: float) -> None:
+def terminate(pid: int | None, grace: float = 20.0) -> None:
     """Stop a server this process started, by its PID: SIGTERM, SIGKILL when it still runs after `grace` seconds,
-    then reaped."""
+    then reaped. A process no longer running (or no PID) is left alone."""
+    if not alive(pid):
+        return
+    assert pid is not None
     _signal(pid, signal.SIGTERM)
     deadline = time.monotonic() + grace
     while alive(pid) and time.monotonic() < deadline:

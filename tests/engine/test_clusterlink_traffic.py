@@ -18,6 +18,7 @@ from clusterfabric.local.iperf3 import EXAMPLE, Transfer, import_listener, serve
 from clusterfabric.local.localfabric import LocalFabric, run_locally
 from clusterfabric.toolchain import PROJECT_DIR
 from clusterfabric.components.clusterlink.certificates import issue
+from tests.fabric_edits import allow_only, edit, up
 
 pytestmark = pytest.mark.slow  # the real engine, API servers or ClusterLink's binaries
 
@@ -57,25 +58,6 @@ def refused(local: LocalFabric, within: float = 20.0) -> bool:
             return False
         time.sleep(1)
     return True
-
-
-def edit(fabric, path: str, text: str | None) -> str | None:
-    """Write (or with None, remove) a manifest of the fabric copy; what it held before."""
-    file = fabric.fabric_dir / path
-    before = file.read_text() if file.exists() else None
-    if text is None:
-        file.unlink()
-    else:
-        file.write_text(text)
-    return before
-
-
-def up(fabric, *stacks: str, force: bool = False) -> None:
-    """`fabric.up(stacks)`; `force`: a change that removes what others import, or all a stack shares."""
-    if force:
-        fabric = type(fabric)(fabric.fabric_dir, project_dir=fabric.project_dir, targets=fabric.targets, force=True)
-    result = fabric.up(list(stacks))
-    assert result.ok, [(s.stack, s.result, s.message) for s in result.stacks]
 
 
 def log_of(local: LocalFabric, cluster: str, prefix: str) -> str:
@@ -130,14 +112,6 @@ def wait_for(read, timeout: float = 30.0):
     while not (found := read()) and time.monotonic() < deadline:
         time.sleep(0.5)
     return found
-
-
-def allow_only(selector: str) -> str:
-    """An AccessPolicy of namespace default allowing only connections `from` workloads matching `selector`."""
-    key, value = selector.split("=")
-    return ("apiVersion: clusterlink.net/v1alpha1\nkind: AccessPolicy\nmetadata:\n  name: allow-all\n"
-            "  namespace: default\nspec:\n  action: allow\n  from:\n    - workloadSelector:\n        matchLabels:\n"
-            f"          {key}: {value}\n  to:\n    - workloadSelector: {{}}\n")
 
 
 def test_no_policy_allowing_egress_refuses_the_connection_and_the_workloads_labels_decide(local, fabric):
