@@ -55,9 +55,7 @@ try:
             """The value of `node` as SafeConstructor makes it (common tags directly, any other by
             SafeConstructor), and StrictLoader's checks: duplicate keys, in its order and with its fields (a
             mapping's after those inside it), and the depth, should the bound of `fast_path` be wrong."""
-            if len(path) + 1 > MAX_DEPTH:
-                raise RefusedYAML(None, None, f"nested deeper than {MAX_DEPTH} levels; no manifest needs that",
-                                  node.start_mark)
+            _check_depth(len(path) + 1, node.start_mark)
             tag = node.tag
             if tag in _SCALARS and type(node) is ScalarNode:
                 return node.value if tag == _STR else self.yaml_constructors[tag](self, node)
@@ -70,7 +68,6 @@ try:
                 return items
             if tag == _MAP and type(node) is MappingNode:
                 mapping: dict[Any, Any] = {}
-                first: dict[tuple[str, str], Node] = {}
                 plain = True
                 for key_node, value_node in node.value:
                     if type(key_node) is ScalarNode:
@@ -88,13 +85,7 @@ try:
                         mapping[key] = value
                     except TypeError:  # unhashable: SafeConstructor's own refusal below
                         plain = False
-                for key_node, _ in node.value:
-                    if type(key_node) is ScalarNode:
-                        earlier = first.setdefault((key_node.tag, key_node.value), key_node)
-                        if earlier is not key_node:
-                            duplicates.append(DuplicateKey(_field([*path, str(key_node.value)]),
-                                                           key_node.start_mark.line + 1,
-                                                           earlier.start_mark.line + 1))
+                duplicates += _duplicates(node, path)
                 if plain:
                     return mapping
             return self.construct_object(node, deep=True)
@@ -172,11 +163,11 @@ class StrictLoader(Composer, SafeConstructor, Resolver, _Parser):  # type: ignor
             if self._alias_nodes > MAX_ALIAS_NODES:
                 raise RefusedYAML(None, None, f"aliases expand to more than {MAX_ALIAS_NODES} values; write the "
                                   "values out (is this an alias bomb?)", mark)
-            self._check_depth(len(self._path) + (part is not None) + height, mark)
+            _check_depth(len(self._path) + (part is not None) + height, mark)
             return node
         if part is not None:
             self._path.append(part)
-        self._check_depth(len(self._path) + 1, mark)
+        _check_depth(len(self._path) + 1, mark)
         anchor = getattr(event, "anchor", None)
         if anchor:
             self._open.add(anchor)
@@ -189,18 +180,8 @@ class StrictLoader(Composer, SafeConstructor, Resolver, _Parser):  # type: ignor
 
     def compose_mapping_node(self, anchor: str | None) -> Node:
         node = super().compose_mapping_node(anchor)
-        first: dict[tuple[str, str], Node] = {}
-        for key, _ in node.value:
-            if isinstance(key, ScalarNode):
-                earlier = first.setdefault((key.tag, key.value), key)
-                if earlier is not key:
-                    self.duplicates.append(DuplicateKey(_field([*self._path, str(key.value)]),
-                                                        key.start_mark.line + 1, earlier.start_mark.line + 1))
+        self.duplicates += _duplicates(node, self._path)
         return node
-
-    def _check_depth(self, depth: int, mark: yaml.Mark) -> None:
-        if depth > MAX_DEPTH:
-            raise RefusedYAML(None, None, f"nested deeper than {MAX_DEPTH} levels; no manifest needs that", mark)
 
     def _expanded(self, node: Node) -> tuple[int, int]:
         """(nodes, height) of `node` with its aliases expanded; remembered per node, so measuring costs what was
@@ -221,6 +202,24 @@ class StrictLoader(Composer, SafeConstructor, Resolver, _Parser):  # type: ignor
                 break
         self._shape[id(node)] = (nodes, height + 1)
         return nodes, height + 1
+
+
+def _check_depth(depth: int, mark: yaml.Mark) -> None:
+    if depth > MAX_DEPTH:
+        raise RefusedYAML(None, None, f"nested deeper than {MAX_DEPTH} levels; no manifest needs that", mark)
+
+
+def _duplicates(mapping: MappingNode, path: list[str]) -> list[DuplicateKey]:
+    """The keys written twice in `mapping`, whose field path is `path`."""
+    first: dict[tuple[str, str], Node] = {}
+    found = []
+    for key, _ in mapping.value:
+        if isinstance(key, ScalarNode):
+            earlier = first.setdefault((key.tag, key.value), key)
+            if earlier is not key:
+                found.append(DuplicateKey(_field([*path, str(key.value)]), key.start_mark.line + 1,
+                                          earlier.start_mark.line + 1))
+    return found
 
 
 def _part(parent: Node | None, index: Any) -> str | None:
