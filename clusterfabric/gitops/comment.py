@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from clusterfabric.components.model import FabricManifests, dependencies
+from clusterfabric.components.model.load import reading_once
 
 from ..runner import changes
 from ..runner.fabric import Fabric
@@ -200,9 +201,12 @@ def _one_line(text: str) -> str:
 def pr_comment(fabric_dir: str | Path, base: str, **fabric_options: Any) -> tuple[str, FabricResult]:
     """Preview what changed since `base` (and what depends on it) and render the comment."""
     fabric = Fabric(fabric_dir, **fabric_options)
-    model = fabric.load()  # once here (the preview loads it again): a fabric of a thousand clusters takes seconds
-    changed = changed_stacks(model, fabric.project_dir, fabric.fabric_dir, base)
-    affected = sorted(dependencies(model).affected(changed)) if changed else []
-    # The deployed certificates' dates are read either way: one expires whatever the change.
-    result = fabric.preview(affected) if affected else FabricResult("preview", [], expiring=fabric.certificate_expiry())
+    # The preview loads the fabric again, and each stack evaluated offline once more: each file is parsed once.
+    with reading_once():
+        model = fabric.load()
+        changed = changed_stacks(model, fabric.project_dir, fabric.fabric_dir, base)
+        affected = sorted(dependencies(model).affected(changed)) if changed else []
+        # The deployed certificates' dates are read either way: one expires whatever the change.
+        result = (fabric.preview(affected) if affected
+                  else FabricResult("preview", [], expiring=fabric.certificate_expiry()))
     return render(result, model, changed, base), result

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import json
 import logging
+import pickle
 import subprocess
+import threading
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -277,16 +279,45 @@ def _answers(fabric: FabricManifests, graph: Graph, answered: set[str], stack: s
             if order.index(s) < order.index(stack)}
 
 
+_handing: dict[str, Any] = {"lock": threading.Lock(), "of": None, "bytes": b""}
+
+
+def _handed_over() -> bytes:
+    """What this process read of the fabric (components.model.load.reading_once), pickled once for every
+    evaluation: unpickling the documents costs a fraction of parsing them. Empty when nothing was kept."""
+    from clusterfabric.components.model.load import documents_read
+
+    read = documents_read()
+    if not read:
+        return b""
+    with _handing["lock"]:
+        state = (id(read), len(read))
+        if _handing["of"] != state:
+            _handing["of"], _handing["bytes"] = state, pickle.dumps(read, protocol=pickle.HIGHEST_PROTOCOL)
+        return _handing["bytes"]
+
+
 def _evaluate(root: Path, fabric_dir: Path, stack: str, outputs: dict[str, Any], account: str, region: str):
     request = {"root": str(root), "fabric": str(fabric_dir), "stack": stack, "outputs": outputs,
                "account": account, "region": region}
-    done = subprocess.run([sys.executable, "-m", "clusterfabric.offline.plan"], input=json.dumps(request),
-                          capture_output=True, text=True, cwd=root)
+    # The request on the first line (JSON has no line break in it), then what the child need not read again.
+    done = subprocess.run([sys.executable, "-m", "clusterfabric.offline.plan"],
+                          input=json.dumps(request).encode() + b"\n" + _handed_over(), capture_output=True, cwd=root)
+    done = subprocess.CompletedProcess(done.args, done.returncode, done.stdout.decode(errors="replace"),
+                                       done.stderr.decode(errors="replace"))
     if done.returncode != 0:
         return {"resources": [], "outputs": {}, "warnings": [],
                 "errors": [f"offline evaluation of {stack} failed: {done.stderr.strip().splitlines()[-1:]}"]}
     return json.loads(done.stdout)
 
 
+def _main() -> None:
+    from clusterfabric.components.model.load import reading_once
+
+    request, _, handed = sys.stdin.buffer.read().partition(b"\n")
+    with reading_once(pickle.loads(handed) if handed else None):
+        print(json.dumps(run_stack(json.loads(request)), default=str))
+
+
 if __name__ == "__main__":
-    print(json.dumps(run_stack(json.loads(sys.stdin.read())), default=str))
+    _main()

@@ -12,6 +12,7 @@ from typing import Callable
 
 from clusterfabric.components.contract import default_fabric_dir
 from clusterfabric.components.model import InputError, check_fabric, load_fabric
+from clusterfabric.components.model.load import reading_once
 
 from ..gitops.comment import GitError
 from ..gitops.emit import MAX_JOBS
@@ -331,7 +332,8 @@ def plan_command(args: argparse.Namespace) -> int:
               file=sys.stderr)
 
     fabric_dir = args.fabric.resolve()
-    result = plan(home_of(fabric_dir), fabric_dir, args.stack, progress=progress)
+    with reading_once():  # and handed to each stack's evaluation
+        result = plan(home_of(fabric_dir), fabric_dir, args.stack, progress=progress)
     failed = [s for s, entry in result["stacks"].items() if entry.get("errors")]
     if args.json:
         # Stacks in dependency order (as run), everything inside them sorted.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -20,7 +21,7 @@ from . import clusterlink, gateway, lattice
 from .fabric_yaml import FABRIC_FILE, FabricSpec
 from .kubernetes import Service
 from .validation import parse
-from .yaml_strict import RefusedYAML, load_documents
+from .yaml_strict import DuplicateKey, RefusedYAML, load_documents
 
 # (apiVersion, kind) -> model. The ClusterLink and Lattice halves add theirs.
 KINDS: dict[tuple[str, str], type[BaseModel]] = {
@@ -41,6 +42,43 @@ def display(path: Path) -> str:
 MAX_FILE_BYTES = 4 * 1024 * 1024
 """A manifest file larger than this is refused: no fabric needs it, and YAML parsing time grows with it."""
 
+Read = dict[str, tuple[str, list[tuple[Any, list[DuplicateKey]]]]]
+"""Files' documents as read, by absolute path: the text, and each document with its duplicate keys."""
+_read: Read | None = None
+
+
+@contextmanager
+def reading_once(handed: Read | None = None) -> Iterator[Read]:
+    """Within: a file whose text was read before (in this process, or in the process that `handed` over what it
+    read) is not parsed again. A plan reads the fabric, then the program it evaluates reads it again, in a process
+    of its own, once per stack: at a thousand clusters each read took seconds (issue 27). Only the text's
+    documents are kept: every problem is found again, each file's path shown as this process shows it."""
+    global _read
+    previous = _read
+    if previous is None:
+        _read = dict(handed or {})
+    try:
+        yield _read  # type: ignore[misc]
+    finally:
+        _read = previous
+
+
+def documents_read() -> Read | None:
+    """What was read within `reading_once` so far (None outside)."""
+    return _read
+
+
+def _documents(path: Path, text: str) -> list[tuple[Any, list[DuplicateKey]]]:
+    read, key = _read, str(path.absolute())
+    known = read.get(key) if read is not None else None
+    if known is not None and known[0] == text:
+        return known[1]
+    documents = list(load_documents(text))
+    if read is not None:
+        read[key] = (text, documents)
+    return documents
+
+
 def read_yaml_documents(path: Path, describe: Callable[[Any], str] | None = None) -> Iterator[Any]:
     """The documents of a YAML file, read strictly (components.model.yaml_strict), with what is refused reported by
     file and line; an empty file is an error. `describe` names the object a document is (default: its
@@ -56,7 +94,7 @@ def read_yaml_documents(path: Path, describe: Callable[[Any], str] | None = None
         raise InputError([Problem(shown, "-", "-", f"cannot read the file: {err}")]) from None
     docs, problems = [], []
     try:
-        for doc, duplicates in load_documents(text):
+        for doc, duplicates in _documents(path, text):
             if doc is not None:
                 docs.append(doc)
             problems += [Problem(shown, (describe or object_ref)(doc), d.field, d.message) for d in duplicates]
