@@ -25,14 +25,15 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 from clusterfabric.components.clusterlink.platform import CONTROLPLANE, DATAPLANE, GO_DATAPLANE_IMAGE, image
 
 from . import images
-from .apiserver import crd_documents, default_crds, install_crds
+from .apiserver import ControlPlane, crd_documents, default_crds, install_crds
 from .iperf3 import EXAMPLE, SERVER_PORT, Transfer
 from .kubeapi import KubeClient, KubeError
+from .loadbalancer import publish
 from .localfabric import wait_peers_reachable
 from .nodes import Node, NodeControlPlane, Ranges, host_state
 
 if TYPE_CHECKING:
-    from ..runner.fabric import Fabric
+    from ..runner.fabric import ClusterTarget, Fabric
 
 DEFAULT_TIMEOUT = 180.0
 PLATFORM = (CONTROLPLANE, DATAPLANE)
@@ -86,22 +87,10 @@ def clusterlink_images(settings: Any) -> list[images.Image]:
 
 
 def publish_load_balancers(run: NodeRun) -> list[str]:
-    """The load balancer's part: every LoadBalancer Service of each cluster gets the cluster's gateway address."""
-    published = []
-    for cluster, node in run.nodes.items():
-        client = node.client()
-        for service in client.get("/api/v1/services")["items"]:
-            if service["spec"].get("type") != "LoadBalancer":
-                continue
-            meta = service["metadata"]
-            address = node.ranges.gateway
-            if [i.get("ip") for i in service.get("status", {}).get("loadBalancer", {}).get("ingress", [])] == [address]:
-                continue
-            client.request("PATCH", f"/api/v1/namespaces/{meta['namespace']}/services/{meta['name']}/status",
-                           {"status": {"loadBalancer": {"ingress": [{"ip": address, "ipMode": "VIP"}]}}},
-                           content_type="application/merge-patch+json")
-            published.append(f"{cluster}/{meta['namespace']}/{meta['name']}={address}")
-    return published
+    """The load balancer's part, at once (each node's load balancer process does it too, once a second): every
+    LoadBalancer Service of each cluster gets the cluster's gateway address."""
+    return [f"{cluster}/{name}={node.ranges.gateway}" for cluster, node in run.nodes.items()
+            for name in publish(node.client(), node.ranges.gateway)]
 
 
 def deployment_ready(client: KubeClient, namespace: str, name: str) -> bool:
@@ -141,9 +130,13 @@ def why_not_ready(client: KubeClient, namespace: str, selector: str) -> str:
 
 def wait_deployments(run: NodeRun, wanted: list[tuple[str, str, str]], timeout: float) -> None:
     """Until each (cluster, namespace, Deployment) is available; else NodeRunError with its pods' story."""
+    wait_available({cluster: run.client(cluster) for cluster, _, _ in wanted}, wanted, timeout)
+
+
+def wait_available(clients: dict[str, KubeClient], wanted: list[tuple[str, str, str]], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     for cluster, namespace, name in wanted:
-        client = run.client(cluster)
+        client = clients[cluster]
         while not deployment_ready(client, namespace, name):
             if time.monotonic() > deadline:
                 raise NodeRunError(f"{cluster}: Deployment {namespace}/{name} not available after {timeout:.0f}s:\n  "
@@ -241,6 +234,62 @@ def run_example_on_nodes(work_dir: Path, seconds: int = 5, progress: Callable[[s
         return through, within
 
 
+def node_clusters(model: Any, root: Path, clusters: list[str] | None = None) -> dict[str, Node]:
+    """The local cluster with a node of each ClusterLink cluster of the fabric `model` (or of `clusters` among
+    them), in `root/<cluster>`, started or not: the same addresses in every process that asks (a cluster's index
+    among them gives its ranges)."""
+    specs = [c.name for c, _ in model.clusterlink_clusters() if clusters is None or c.name in clusters]
+    ranges = {name: Ranges(index) for index, name in enumerate(specs)}
+    hosts = gateway_addresses(model, ranges)
+    return {name: Node(NodeControlPlane(name, root / name, ranges[name]), hosts) for name in specs}
+
+
+def start_nodes(model: Any, nodes: dict[str, Node], crds: Path | None = None, progress: Callable[[str], None] = print,
+                timings: dict[str, float] | None = None, timeout: float = DEFAULT_TIMEOUT) -> None:
+    """Start each cluster with a node that is not running (the images its platform names imported, the CRDs
+    installed), then wait until each one's CoreDNS is available. The host is saved as it was before the first
+    node started: the last one's stop restores it."""
+    specs = {c.name: c for c, _ in model.clusterlink_clusters()}
+    documents = crd_documents(crds or default_crds())
+    running = [node._state()["host"] for node in nodes.values() if node.running() and node._state().get("host")]
+    host = running[0] if running else host_state()
+    for name, node in nodes.items():
+        progress(f"{name}: starting a cluster with a node ({node.ranges.node})")
+        node.start(clusterlink_images(specs[name].clusterlink), timings=timings, host=host)
+        install_crds(node.client(), documents)
+    wait_available({name: node.client() for name, node in nodes.items()},
+                   [(name, "kube-system", "coredns") for name in nodes], timeout)
+    for name, node in nodes.items():
+        progress(f"{name}: a cluster with a node at {node.plane.url} (kubeconfig {node.plane.kubeconfig})")
+
+
+def stop_nodes(nodes: dict[str, Node]) -> list[str]:
+    """Stop every cluster (each node's `stop`: processes by PID, sandboxes, mounts, cgroups, namespaces; the host
+    restored after the last); what could not be removed, by cluster."""
+    for node in nodes.values():
+        node.problems = node.stop()
+    return [f"{name}: {problem}" for name, node in nodes.items() for problem in node.problems]
+
+
+def local_clusters(model: Any, root: Path, nodes: bool) -> tuple[dict[str, Node], dict[str, ControlPlane]]:
+    """The fabric's local clusters in `root` (the CLI's `apiservers` and `--apiservers`): a cluster with a node for
+    each ClusterLink cluster when `nodes` asks or one was started there before (its node's state file), and the
+    API server alone (apiserver.py) for every other cluster."""
+    found = node_clusters(model, root)
+    chosen = {name: node for name, node in found.items() if nodes or (node.directory / "state.json").exists()}
+    planes = {c.name: ControlPlane(c.name, root / c.name) for c in model.spec.clusters if c.name not in chosen}
+    return chosen, planes
+
+
+def node_target(node: Node) -> "ClusterTarget":
+    """Where a stack of a cluster with a node applies: its API server, with controllers (the controller manager
+    rolls Deployments out and collects garbage, the kubelet runs pods, the node's load balancer publishes
+    LoadBalancer Services), so the provider awaits readiness as on any cluster."""
+    from ..runner.fabric import ClusterTarget
+
+    return ClusterTarget(node.plane.kubeconfig, controllers=True)
+
+
 @contextmanager
 def run_on_nodes(fabric_dir: Path, work_dir: Path, progress: Callable[[str], None] = lambda line: None,
                  timeout: float = DEFAULT_TIMEOUT, clusters: list[str] | None = None) -> Iterator[NodeRun]:
@@ -248,42 +297,40 @@ def run_on_nodes(fabric_dir: Path, work_dir: Path, progress: Callable[[str], Non
     program and of the fabric (`run.fabric.fabric_dir`, free to edit) in `work_dir` with a state backend of their
     own, every stack up, every platform available and every Peer reachable. Everything started is stopped, and
     everything made removed, on leaving, also on failure (`NodeRun.nodes[...]` hold what each stop left)."""
-    from ..runner.fabric import ClusterTarget, Fabric
-    from ..toolchain import copy_program, pulumi_env
+    from ..runner.fabric import Fabric
+    from ..toolchain import copy_program
 
     project = copy_program(work_dir / "project")
     shutil.copytree(fabric_dir, project / "fabric")
-    base = {k: v for k, v in os.environ.items() if k not in (
-        "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")}
     model = Fabric(project / "fabric", project_dir=project).load()
-    specs = {c.name: c for c, _ in model.clusterlink_clusters() if clusters is None or c.name in clusters}
-    ranges = {name: Ranges(index) for index, name in enumerate(specs)}
-    hosts = gateway_addresses(model, ranges)
-    nodes = {name: Node(NodeControlPlane(name, work_dir / "clusters" / name, ranges[name]), hosts) for name in specs}
+    nodes = node_clusters(model, work_dir / "clusters", clusters)
     timings: dict[str, float] = {}
-    host = host_state()
     try:
-        documents = crd_documents(default_crds())
-        for name, node in nodes.items():
-            progress(f"{name}: starting a cluster with a node ({ranges[name].node})")
-            node.start(clusterlink_images(specs[name].clusterlink), timings=timings, host=host)
-            install_crds(node.client(), documents)
-        targets = {name: ClusterTarget(node.plane.kubeconfig, controllers=False) for name, node in nodes.items()}
-        fabric = Fabric(project / "fabric", project_dir=project, env=pulumi_env(project, base), targets=targets,
-                        on_event=lambda e: progress(f"{e.stack}: {e.message}") if e.kind == "finished" else None)
+        start_nodes(model, nodes, progress=progress, timings=timings, timeout=timeout)
+        fabric = project_fabric(project, {name: node_target(node) for name, node in nodes.items()}, progress)
         started = time.monotonic()
-        result = fabric.up(list(specs))
+        result = fabric.up(list(nodes))
         if not result.ok:
             raise NodeRunError("the fabric did not come up: " + "; ".join(
                 f"{s.stack}: {s.result} {s.message}" for s in result.stacks if not s.ok))
         timings["up"] = time.monotonic() - started
         run = NodeRun(fabric, nodes, timings)
         started = time.monotonic()
-        wait_deployments(run, [(name, "kube-system", "coredns") for name in nodes], timeout)
         wait_platforms(run, timeout)
         timings["platforms ready"] = time.monotonic() - started
         progress("every platform available, every peer reachable")
         yield run
     finally:
-        for node in nodes.values():
-            node.problems = node.stop()
+        stop_nodes(nodes)
+
+
+def project_fabric(project: Path, targets: dict[str, Any] | None = None,
+                   progress: Callable[[str], None] = lambda line: None, folder: str = "fabric") -> "Fabric":
+    """The fabric `project/folder` with a state backend of the project's own (not the caller's environment's)."""
+    from ..runner.fabric import Fabric
+    from ..toolchain import pulumi_env
+
+    base = {k: v for k, v in os.environ.items() if k not in (
+        "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")}
+    return Fabric(project / folder, project_dir=project, env=pulumi_env(project, base), targets=targets,
+                  on_event=lambda e: progress(f"{e.stack}: {e.message}") if e.kind == "finished" else None)

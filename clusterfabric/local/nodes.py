@@ -2,7 +2,7 @@
 
 Each cluster is one node in a network namespace of its own (`cfn-<cluster>`): etcd and kube-apiserver (the
 `ControlPlane` of apiserver.py, run inside it), kube-controller-manager, kube-scheduler, a containerd of its own
-(own root, state and socket under the cluster's folder; `restrict_oom_score_adj`, as root here lacks
+(own root and state under the cluster's folder, its socket in /run/clusterfabric; `restrict_oom_score_adj`, as root here lacks
 CAP_SYS_RESOURCE; the sandbox image is the local pause image), a kubelet (own root directory and cgroup root
 `/cfn-<cluster>` in every cgroup v1 hierarchy, `failCgroupV1: false`), kube-proxy in nftables mode, and CoreDNS
 as a Deployment behind `kube-dns`. Pods get addresses from the CNI bridge and host-local plugins on the node's
@@ -13,7 +13,7 @@ into it, node addresses on 10.250.0.0/16. Nothing is attached to the host's inte
 server through a loopback port (forward.py, a process of its own), never by a route.
 
 The ingress of a ClusterLink gateway maps here as follows:
-- LoadBalancer (the default): this module is the load balancer controller. The Service's
+- LoadBalancer (the default): the node runs a load balancer controller (loadbalancer.py, a process). The Service's
   `status.loadBalancer.ingress` gets the cluster's gateway address (10.250.1.<n>, an address of its node), which
   kube-proxy then forwards at the Service's port to the data plane; every cluster's CoreDNS resolves the
   cluster's `gateway.host` of fabric.yaml to that address.
@@ -28,6 +28,7 @@ the cluster's folder, removes the cgroups, the namespaces and restores the sysct
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -62,8 +63,13 @@ HOST_PATHS = ("/var/log/pods", "/var/log/containers", "/var/lib/kubelet", "/var/
 """Host folders a kubelet or containerd uses whatever it is told (pod log links, the device plugins' socket, the
 CNI result cache, the shims' sockets): removed on stop when the nodes made them, else cleared of the nodes' files."""
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+SOCKETS = Path("/run/clusterfabric")
+"""Where each node's containerd socket is (a folder per node, removed on stop; SOCKETS too once empty)."""
 READY_TIMEOUT = 180.0
 DNS_NAMESPACE = "kube-system"
+NODE_PROCESSES = ("containerd_pid", "controller_manager_pid", "scheduler_pid", "kubelet_pid", "proxy_pid",
+                  "loadbalancer_pid")
+"""A node's processes beside its control plane's, by their key in its state file."""
 
 
 class NodeError(ControlPlaneError):
@@ -246,7 +252,10 @@ class Node:
 
     @property
     def socket(self) -> Path:
-        return self.directory / "containerd" / "containerd.sock"
+        """containerd's socket: in a folder of /run named by the cluster's folder, as a unix socket's path is short
+        (at most 107 bytes, and containerd adds `.ttrpc`), while the cluster's folder may be deep."""
+        digest = hashlib.sha256(str(self.directory.resolve()).encode()).hexdigest()[:16]
+        return SOCKETS / digest / "containerd.sock"
 
     @property
     def cgroup(self) -> str:
@@ -282,8 +291,9 @@ class Node:
 
         self.directory.mkdir(parents=True, exist_ok=True)
         state = self._state()
-        state.setdefault("host", host or host_state())
-        state.setdefault("netns_before", sorted(p.name for p in NETNS_DIR.glob("cni-*")))
+        if not alive(state.get("kubelet_pid")):  # a fresh start: the host as it is now (a stopped node's is stale)
+            state.update(host=host or host_state(), netns_before=sorted(p.name for p in NETNS_DIR.glob("cni-*")),
+                         sandbox_netns=[])
         self._save(state)
         self._network()
         self._cgroups()
@@ -326,7 +336,18 @@ class Node:
         self._wait(self._node_ready, timeout, "kubelet", self._state()["kubelet_pid"])
         lap("node ready")
         self._dns()
+        state = self._state()
+        if not alive(state.get("loadbalancer_pid")):  # on the host: it reaches the API server as the host does
+            state["loadbalancer_pid"] = spawn(self.directory, "loadbalancer", [
+                sys.executable, "-m", "clusterfabric.local.loadbalancer", str(self.plane.kubeconfig),
+                self.ranges.gateway])
+            self._save(state)
         return self
+
+    def running(self) -> bool:
+        """Whether every process of the cluster runs (its control plane's, its node's, its load balancer)."""
+        state = self._state()
+        return self.plane.running() and all(alive(state.get(key)) for key in NODE_PROCESSES)
 
     def _spawn(self, log: str, argv: list[str]) -> int:
         return spawn(self.directory, log, nsenter(self.namespace, argv))
@@ -392,6 +413,7 @@ class Node:
             write_private(serving / "kubelet.crt", cert["cert_pem"])
             write_private(serving / "kubelet.key", cert["key_pem"])
         containerd = directory / "containerd"
+        self.socket.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         (directory / "containerd.toml").write_text(f"""version = 2
 root = "{containerd / 'root'}"
 state = "{containerd / 'state'}"
@@ -477,27 +499,35 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
         Returns what could not be removed (empty when clean)."""
         problems: list[str] = []
         state = self._state()
-        for key in ("controller_manager_pid", "scheduler_pid"):
+        if not state:  # never started from this folder: the namespaces of its name may be another folder's nodes'
+            return problems
+        for key in ("loadbalancer_pid", "controller_manager_pid", "scheduler_pid"):
             terminate(state.get(key), grace)
         self._remove_pods(state)
         for key in ("kubelet_pid", "proxy_pid"):
             terminate(state.get(key), grace)
         if self.socket.exists() and alive(state.get("containerd_pid")):
+            state["sandbox_netns"] = self._sandbox_namespaces()
+            self._save(state)
             self._remove_containers()
         self._kill_shims()
         terminate(state.get("containerd_pid"), grace)
+        shutil.rmtree(self.socket.parent, ignore_errors=True)
+        if SOCKETS.is_dir() and not any(SOCKETS.iterdir()):
+            SOCKETS.rmdir()
         self.plane.stop()
         problems += self._unmount()
         problems += self._remove_cgroups()
         before = set(state.get("netns_before", []))
         for path in NETNS_DIR.glob("cni-*"):
-            if path.name not in before and _namespace_of(path.name, self.ranges.pods):
+            if path.name not in before and (path.name in state.get("sandbox_netns", [])
+                                            or _namespace_of(path.name, self.ranges.pods)):
                 _delete_namespace(path.name)
         _delete_namespace(self.namespace)
         hub_down()
         if not (NETNS_DIR / HUB).exists():  # the last node: no kubelet is left to change the host again
             problems += restore_host(state.get("host", {}))
-        for key in ("controller_manager_pid", "scheduler_pid", "kubelet_pid", "proxy_pid", "containerd_pid"):
+        for key in NODE_PROCESSES:
             state.pop(key, None)
         self._save(state)
         return problems
@@ -527,6 +557,23 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
         result = subprocess.run(["ctr", "--address", str(self.socket), "-n", "k8s.io", "tasks", "ls", "-q"],
                                 capture_output=True, text=True, timeout=30)
         return result.stdout.split() if result.returncode == 0 else []
+
+    def _sandbox_namespaces(self) -> list[str]:
+        """The network namespaces of this node's pod sandboxes, as its containerd holds them (a sandbox stopped
+        without the kubelet keeps its namespace, by then maybe without an address to tell whose it is)."""
+        found = []
+        listed = subprocess.run(["ctr", "--address", str(self.socket), "-n", "k8s.io", "containers", "ls", "-q"],
+                                capture_output=True, text=True, timeout=30)
+        for container in listed.stdout.split() if listed.returncode == 0 else []:
+            info = subprocess.run(["ctr", "--address", str(self.socket), "-n", "k8s.io", "containers", "info",
+                                   container], capture_output=True, text=True, timeout=30)
+            try:
+                spaces = json.loads(info.stdout)["Spec"]["linux"]["namespaces"]
+            except (ValueError, KeyError, TypeError):
+                continue
+            found += [Path(n["path"]).name for n in spaces if n.get("type") == "network"
+                      and Path(n.get("path", "")).parent in (NETNS_DIR, Path("/var/run/netns"))]
+        return sorted(set(found))
 
     def _remove_containers(self) -> None:
         for task in self._sandboxes():
@@ -591,7 +638,11 @@ def leftovers(nodes: list[Node]) -> list[str]:
             found.append(f"process {pid}: {command[:200]}")
         if (NETNS_DIR / node.namespace).exists():
             found.append(f"network namespace {node.namespace}")
-        found += [f"network namespace {p.name}" for p in NETNS_DIR.glob("cni-*") if _namespace_of(p.name, node.ranges.pods)]
+        if node.socket.parent.exists():
+            found.append(f"containerd socket folder {node.socket.parent}")
+        sandboxes = set(node._state().get("sandbox_netns", []))
+        found += [f"network namespace {p.name}" for p in NETNS_DIR.glob("cni-*")
+                  if p.name in sandboxes or _namespace_of(p.name, node.ranges.pods)]
         found += [f"cgroup {h / node.cgroup}" for h in _hierarchies() if (h / node.cgroup).exists()]
         found += [f"mount {point}" for point in _mounts_under(node.plane.directory)]
         found += _host_changes(node._state().get("host", {}))

@@ -105,10 +105,11 @@ def _parser() -> argparse.ArgumentParser:
                          "backend whose cluster is no longer in fabric.yaml (no program runs; refused while a stack "
                          "of the fabric still reads one)")
     servers = command("apiservers", apiservers_command, "local control planes: a real kube-apiserver and etcd per "
-                      "cluster, on loopback (built by scripts/setup)")
+                      "cluster, on loopback (built by scripts/setup); with --nodes, real single-node clusters")
     servers.add_argument("action", choices=("start", "stop", "status"))
     _fabric_dir_option(servers)
     servers.add_argument("--crds", type=Path, help="CRDs to install (default: the upstream CRDs in clusterfabric/crds)")
+    servers.add_argument("--nodes", action="store_true", help=NODES_HELP)
     _fabric_dir_option(command("rotate-passphrase", rotate_passphrase_command, "re-encrypt every stack's secrets "
                                "under a new random passphrase (all stacks or none) and keep it in the passphrase file"))
     rotation = command("rotate-certificates", rotate_certificates_command, "renew a peer's certificate, or roll the "
@@ -375,6 +376,7 @@ def _fabric_options(command: argparse.ArgumentParser, stacks: bool = True) -> No
                          "CRDs installed), instead of rendering manifests; objects are read back after up")
     command.add_argument("--crds", type=Path, help="with --apiservers: the CRDs to install "
                          "(default: the upstream CRDs in clusterfabric/crds)")
+    command.add_argument("--nodes", action="store_true", help="with --apiservers: " + NODES_HELP)
     command.add_argument("--kubeconfig", action="append", metavar="CLUSTER=PATH", default=[],
                          help="apply this cluster's stack with this kubeconfig instead of rendering (repeatable)")
     command.add_argument("--render", action="store_true",
@@ -399,13 +401,37 @@ def _cluster_names(args: argparse.Namespace) -> list[str]:
     return [c.name for c in load_fabric(args.fabric).spec.clusters]
 
 
-def _control_planes(args: argparse.Namespace, clusters: list[str], start: bool):
-    from ..local.apiserver import control_planes, default_crds, start_all
+NODES_HELP = ("each ClusterLink cluster a real single-node cluster (kubelet, containerd, kube-proxy, CoreDNS, "
+              "controllers; root only); a cluster started so before stays one without the flag")
 
-    planes = control_planes(clusters, home_of(args.fabric.absolute()) / ".apiservers")
+
+class LocalClusterError(ControlPlaneError):
+    """The fabric's local clusters cannot be started or stopped as asked (the message says why)."""
+
+
+def _control_planes(args: argparse.Namespace, clusters: list[str], start: bool) -> dict:
+    """The fabric's local clusters (`.apiservers/` of its home), started when `start`: cluster -> (its kubeconfig,
+    whether it has controllers, its API server's URL or None when stopped)."""
+    from ..local.apiserver import default_crds, start_all
+    from ..local.nodefabric import local_clusters, start_nodes
+
+    model = load_fabric(args.fabric)
+    nodes, planes = local_clusters(model, home_of(args.fabric.absolute()) / ".apiservers",
+                                   nodes=getattr(args, "nodes", False))
+    nodes = {name: node for name, node in nodes.items() if name in clusters}
+    planes = {name: plane for name, plane in planes.items() if name in clusters}
+    progress = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+    if nodes and (start or args.command == "apiservers" and args.action == "stop") and os.geteuid() != 0:
+        raise LocalClusterError(f"clusters with a node ({', '.join(nodes)}) need root: they make network namespaces, "
+                                "cgroups and mounts (run as root, or without --nodes after removing their folders)")
     if start:
-        start_all(planes, args.crds or default_crds(), progress=lambda line: print(line, file=sys.stderr, flush=True))
-    return planes
+        start_all(planes, args.crds or default_crds(), progress=progress)
+        start_nodes(model, nodes, args.crds, progress=progress)
+    found = {name: (plane.kubeconfig, False, plane.url if plane.running() else None, plane)
+             for name, plane in planes.items()}
+    found.update({name: (node.plane.kubeconfig, True, node.plane.url if node.running() else None, node)
+                  for name, node in nodes.items()})
+    return {name: found[name] for name in clusters if name in found}
 
 
 def _fabric(args: argparse.Namespace):
@@ -435,8 +461,8 @@ def _targets(args: argparse.Namespace) -> dict:
     if args.render:
         targets = dict.fromkeys(clusters)
     if args.apiservers:
-        planes = _control_planes(args, clusters, start=True)
-        targets = {name: ClusterTarget(plane.kubeconfig, controllers=False) for name, plane in planes.items()}
+        targets = {name: ClusterTarget(kubeconfig, controllers=controllers)
+                   for name, (kubeconfig, controllers, _, _) in _control_planes(args, clusters, start=True).items()}
     for given in args.kubeconfig:
         cluster, _, path = given.partition("=")
         if not path or not Path(path).is_file():
@@ -534,14 +560,31 @@ def _operation(fabric, args: argparse.Namespace):
 
 
 def apiservers_command(args: argparse.Namespace) -> int:
-    planes = _control_planes(args, _cluster_names(args), start=args.action == "start")
-    if args.action == "stop":
-        for plane in planes.values():  # all of them before any output: a closed pipe must not stop this half-way
-            plane.stop()
-    for name, plane in planes.items():
-        state = f"running at {plane.url}" if plane.running() else "stopped"
-        print(f"{name}: {state} (kubeconfig {plane.kubeconfig})")
-    return 0
+    """start, stop or status of the fabric's local clusters: an API server and etcd each, or (--nodes, or started so
+    before) a real single-node cluster for each ClusterLink cluster. Their processes outlive the command: state files
+    in each cluster's folder name them by PID, for a later stop."""
+    from ..local.images import ImageError
+    from ..local.kubeapi import ControlPlaneError
+    from ..local.nodefabric import NodeRunError
+
+    try:
+        clusters = _control_planes(args, _cluster_names(args), start=args.action == "start")
+        problems = []
+        if args.action == "stop":  # all of them before any output: a closed pipe must not stop this half-way
+            for name, (*_, cluster) in clusters.items():
+                found = cluster.stop()
+                problems += [f"{name}: {problem}" for problem in found or []]
+            clusters = _control_planes(args, _cluster_names(args), start=False)
+    except (ControlPlaneError, ImageError, NodeRunError) as err:
+        print(f"clusterfabric: {err}", file=sys.stderr)
+        return 1
+    for name, (kubeconfig, nodes, url, _) in clusters.items():
+        kind = "a cluster with a node" if nodes else "an API server"
+        state = f"running at {url}" if url else "stopped"
+        print(f"{name}: {kind}, {state} (kubeconfig {kubeconfig})")
+    for problem in problems:
+        print(f"clusterfabric: not removed: {problem}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 def comment_command(args: argparse.Namespace) -> int:

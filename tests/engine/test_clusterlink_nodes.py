@@ -7,21 +7,30 @@ port keeps a Deployment unavailable, a wrong mount path makes its pod fail, and 
 server and client are pods; the client dials the Import's Service by its DNS name, through kube-proxy, to the
 importing data plane, which crosses to the other cluster's gateway (its LoadBalancer address; see nodes.py).
 
-The two clusters are shared by the module's tests; the last test stops them and asserts nothing is left.
+The two clusters are started as a user starts them, `clusterfabric apiservers start --nodes` then `clusterfabric up
+--apiservers` (each its own process), so these tests check the CLI's clusters; they are shared by the module's tests,
+and the last test stops them with `clusterfabric apiservers stop` and asserts nothing is left.
 """
 
 from __future__ import annotations
 
 import base64
+import os
+import shutil
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
+from clusterfabric import Fabric
 from clusterfabric.components.clusterlink.certificates import issue
 from clusterfabric.local.iperf3 import EXAMPLE, Transfer
-from clusterfabric.local.nodefabric import (NodeRun, iperf3_client, pod_log, run_on_nodes, serve, wait_deployments,
-                                            wait_platforms)
+from clusterfabric.local.nodefabric import (NodeRun, iperf3_client, node_clusters, pod_log, project_fabric, serve,
+                                            wait_deployments, wait_platforms)
 from clusterfabric.local.nodes import leftovers
+from clusterfabric.toolchain import copy_program
 from tests.fabric_edits import allow_only, edit, up
 
 pytestmark = pytest.mark.slow  # real nodes: kubelet, containerd, the engine
@@ -30,27 +39,49 @@ IMPORT = ("iperf3-server", 5000)
 CR = "clusterlink.net/v1alpha1"
 
 
-class Clusters:
-    """The module's clusters: started once, stopped by `close` (the last test, or the fixture's end)."""
+def cli(project: Path, *args: str) -> subprocess.CompletedProcess:
+    """`clusterfabric ARGS --fabric project/config`, as a user runs it (its own process, the project's backend)."""
+    env = {k: v for k, v in os.environ.items() if k not in (
+        "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")}
+    return subprocess.run([sys.executable, "-m", "clusterfabric", *args, "--fabric", str(project / "config")],
+                          capture_output=True, text=True, env=env, timeout=900)
 
-    def __init__(self, directory):
-        self._context = run_on_nodes(EXAMPLE, directory)
-        self.run: NodeRun = self._context.__enter__()
-        self.closed = False
+
+class Clusters:
+    """The module's clusters, as a user starts them: `clusterfabric apiservers start --nodes`, then
+    `clusterfabric up --apiservers` (each its own process; the clusters outlive it, found again by their state
+    files); stopped by `close` through `clusterfabric apiservers stop` (the last test, or the fixture's end)."""
+
+    def __init__(self, directory: Path):
+        self.project = copy_program(directory / "project")
+        shutil.rmtree(self.project / "config")  # the project's fabric folder (README: this repository's layout)
+        shutil.copytree(EXAMPLE, self.project / "config")
+        model = Fabric(self.project / "config", project_dir=self.project).load()
+        self.nodes = node_clusters(model, self.project / ".apiservers")
+        self.run = NodeRun(project_fabric(self.project, folder="config"), self.nodes)
+        self.stopped: subprocess.CompletedProcess | None = None
+
+    def start(self) -> None:
+        for step in (("apiservers", "start", "--nodes"), ("up", "--apiservers")):
+            done = cli(self.project, *step)
+            assert done.returncode == 0, f"clusterfabric {' '.join(step)}:\n{done.stdout}\n{done.stderr}"
+        wait_platforms(self.run)
 
     def close(self) -> list[str]:
-        if not self.closed:
-            self.closed = True
-            self._context.__exit__(None, None, None)
-        return [problem for node in self.run.nodes.values() for problem in node.problems]
+        """`clusterfabric apiservers stop`; what it said it could not remove, and its exit status if not 0."""
+        if self.stopped is None:
+            self.stopped = cli(self.project, "apiservers", "stop")
+        said = [line for line in self.stopped.stderr.splitlines() if "not removed" in line]
+        return said + ([f"exit status {self.stopped.returncode}: {self.stopped.stderr[-2000:]}"]
+                       if self.stopped.returncode else [])
 
 
 @pytest.fixture(scope="module")
 def clusters(tmp_path_factory: pytest.TempPathFactory):
     started = Clusters(tmp_path_factory.mktemp("nodes"))
     try:
-        run = started.run
-        serve(run)
+        started.start()
+        serve(started.run)
         yield started
     finally:
         started.close()
@@ -89,6 +120,15 @@ def test_the_platform_deployments_are_available_under_a_real_kubelet(run):
         deployments = run.client(cluster).get(f"/apis/apps/v1/namespaces/{run.namespace(cluster)}/deployments")
         assert {d["metadata"]["name"]: d["status"].get("availableReplicas") for d in deployments["items"]} == {
             "cl-controlplane": 1, "cl-dataplane": 1}
+
+
+def test_the_cli_deployed_to_them_as_to_clusters_with_controllers(run):
+    """`up --apiservers` on clusters with nodes awaits readiness (no skipAwait: the provider waited for the
+    Deployments and for the gateway's load balancer address, which the node's load balancer process published)."""
+    for cluster in ("server", "client"):
+        deployment = run.client(cluster).get(f"/apis/apps/v1/namespaces/{run.namespace(cluster)}/deployments/"
+                                             "cl-controlplane")
+        assert "pulumi.com/skipAwait" not in deployment["metadata"].get("annotations", {})
 
 
 def test_no_platform_container_has_restarted(run):
@@ -194,8 +234,9 @@ def test_after_an_up_that_removes_the_export_the_connection_is_refused(run):
 
 
 def test_stopping_the_clusters_leaves_nothing_behind(clusters):
-    """Last in the module: the clusters stop here (processes by PID, pods' sandboxes, mounts, cgroups, network
-    namespaces with their nftables tables, the kubelet's sysctls)."""
-    nodes = list(clusters.run.nodes.values())
+    """Last in the module: `clusterfabric apiservers stop`, another process than the one that started them, stops
+    the clusters (processes by PID from the state files, pods' sandboxes, mounts, cgroups, network namespaces with
+    their nftables tables, the kubelet's sysctls saved at the start)."""
+    nodes = list(clusters.nodes.values())
     assert clusters.close() == []
     assert leftovers(nodes) == []

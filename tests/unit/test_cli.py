@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -174,3 +175,63 @@ def test_a_preview_with_refresh_exits_4_when_a_stack_would_change(monkeypatch: p
     with pytest.raises(SystemExit) as plain:
         cli.main(["preview"])
     assert (drifted.value.code, plain.value.code, asked) == (cli.EXIT_DRIFT, 0, [True, False])
+
+
+# --- local clusters with nodes: which kind each cluster is, who may start them ------------------------------------
+
+IPERF3 = PROJECT_DIR / "examples" / "iperf3"
+
+
+def kinds(root: Path, nodes: bool) -> dict[str, str]:
+    from clusterfabric.components.model import load_fabric
+    from clusterfabric.local.nodefabric import local_clusters
+
+    with_nodes, planes = local_clusters(load_fabric(IPERF3), root, nodes)
+    return {**{name: f"node {node.ranges.node}" for name, node in with_nodes.items()},
+            **{name: "apiserver" for name in planes}}
+
+
+def test_a_cluster_is_one_with_a_node_when_asked_or_when_started_so_before(tmp_path: Path):
+    assert kinds(tmp_path, nodes=False) == {"server": "apiserver", "client": "apiserver"}
+    assert kinds(tmp_path, nodes=True) == {"server": "node 10.250.0.10", "client": "node 10.250.0.11"}
+    (tmp_path / "client" / "node").mkdir(parents=True)
+    (tmp_path / "client" / "node" / "state.json").write_text("{}")  # what a start with --nodes leaves
+    assert kinds(tmp_path, nodes=False) == {"server": "apiserver", "client": "node 10.250.0.11"}
+
+
+@pytest.mark.parametrize("argv", [["apiservers", "start", "--nodes"], ["apiservers", "stop", "--nodes"],
+                                  ["up", "--apiservers", "--nodes"]])
+def test_clusters_with_nodes_need_root_and_say_so(argv: list[str], monkeypatch, capsys, tmp_path: Path):
+    from clusterfabric.local import apiserver
+
+    fabric = tmp_path / "fabric"
+    shutil.copytree(IPERF3, fabric)
+    monkeypatch.setattr(cli.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(apiserver, "start_all", lambda *a, **k: pytest.fail("started without root"))
+    assert run([*argv, "--fabric", str(fabric)]) == 1
+    assert "clusters with a node (server, client) need root" in capsys.readouterr().err
+
+
+def test_the_load_balancer_gives_each_load_balancer_service_its_cluster_address_once():
+    from clusterfabric.local.loadbalancer import publish
+
+    class Client:
+        def __init__(self):
+            self.patched: list[tuple[str, dict]] = []
+            self.services = [
+                {"metadata": {"namespace": "cl", "name": "gateway"}, "spec": {"type": "LoadBalancer"}},
+                {"metadata": {"namespace": "cl", "name": "inner"}, "spec": {"type": "ClusterIP"}},
+                {"metadata": {"namespace": "x", "name": "done"}, "spec": {"type": "LoadBalancer"},
+                 "status": {"loadBalancer": {"ingress": [{"ip": "10.250.1.10"}]}}}]
+
+        def get(self, path: str) -> dict:
+            return {"items": self.services}
+
+        def request(self, method: str, path: str, body: dict, **_) -> dict:
+            self.patched.append((f"{method} {path}", body))
+            return {}
+
+    client = Client()
+    assert publish(client, "10.250.1.10") == ["cl/gateway"]
+    assert client.patched == [("PATCH /api/v1/namespaces/cl/services/gateway/status",
+                               {"status": {"loadBalancer": {"ingress": [{"ip": "10.250.1.10", "ipMode": "VIP"}]}}})]
