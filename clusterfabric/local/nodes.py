@@ -258,6 +258,14 @@ class Node:
         return SOCKETS / digest / "containerd.sock"
 
     @property
+    def kubelet_root(self) -> Path:
+        """The kubelet's --root-dir: a link beside the socket to the node's `kubelet` folder. The kubelet binds
+        unix sockets below its root (pod-resources, plugins), which fail past 107 bytes of path and end the
+        kubelet; the link keeps them short however deep the cluster's folder is. The mounts it makes resolve
+        through the link, so they show (and are unmounted) under the cluster's folder."""
+        return self.socket.parent / "kubelet"
+
+    @property
     def cgroup(self) -> str:
         return f"cfn-{self.name}"
 
@@ -324,7 +332,7 @@ class Node:
                      f"--authentication-kubeconfig={kubeconfig}", f"--authorization-kubeconfig={kubeconfig}",
                      "--leader-elect=false", "-v=1"]
         kubelet = [str(found["kubelet"]), f"--config={self.directory / 'kubelet.yaml'}", f"--kubeconfig={kubeconfig}",
-                   f"--root-dir={self.directory / 'kubelet'}", f"--hostname-override={self.name}",
+                   f"--root-dir={self.kubelet_root}", f"--hostname-override={self.name}",
                    f"--node-ip={self.ranges.node}", f"--cert-dir={self.directory / 'kubelet-pki'}", "-v=1"]
         proxy = [str(found["kube-proxy"]), f"--config={self.directory / 'kube-proxy.yaml'}", "-v=1"]
         for key, argv in (("controller_manager_pid", manager), ("scheduler_pid", scheduler), ("kubelet_pid", kubelet),
@@ -414,6 +422,9 @@ class Node:
             write_private(serving / "kubelet.key", cert["key_pem"])
         containerd = directory / "containerd"
         self.socket.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        (directory / "kubelet").mkdir(exist_ok=True)
+        if not self.kubelet_root.is_symlink():
+            self.kubelet_root.symlink_to(directory / "kubelet")
         (directory / "containerd.toml").write_text(f"""version = 2
 root = "{containerd / 'root'}"
 state = "{containerd / 'state'}"
