@@ -3,6 +3,9 @@ tests/engine/test_clusterlink_traffic.py, and on real nodes, tests/engine/test_c
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 
 def edit(fabric, path: str, text: str | None) -> str | None:
     """Write (or with None, remove) a manifest of the fabric copy; what it held before."""
@@ -21,6 +24,20 @@ def up(fabric, *stacks: str, force: bool = False) -> None:
         fabric = type(fabric)(fabric.fabric_dir, project_dir=fabric.project_dir, targets=fabric.targets, force=True)
     result = fabric.up(list(stacks))
     assert result.ok, [(s.stack, s.result, s.message) for s in result.stacks]
+
+
+@contextmanager
+def deployed_edit(fabric, path: str, text: str | None) -> Iterator[None]:
+    """The manifest at `path` (`<cluster>/<file>`) changed and its cluster's stack brought up for the block; then
+    the manifest restored and brought up again, also when the block failed."""
+    cluster = path.split("/", 1)[0]
+    before = edit(fabric, path, text)
+    try:
+        up(fabric, cluster)
+        yield
+    finally:
+        edit(fabric, path, before)
+        up(fabric, cluster)
 
 
 def allow_only(selector: str) -> str:

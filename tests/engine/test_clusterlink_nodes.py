@@ -31,7 +31,7 @@ from clusterfabric.local.nodefabric import (NodeRun, iperf3_client, node_cluster
                                             wait_deployments, wait_platforms)
 from clusterfabric.local.nodes import leftovers
 from clusterfabric.toolchain import copy_program
-from tests.fabric_edits import allow_only, edit, up
+from tests.fabric_edits import allow_only, deployed_edit, edit, up
 
 pytestmark = pytest.mark.slow  # real nodes: kubelet, containerd, the engine
 
@@ -174,28 +174,19 @@ def test_an_iperf3_client_pod_reaches_the_imported_service_by_its_dns_name(run):
 
 
 def test_no_policy_allowing_egress_refuses_the_connection_and_the_pods_labels_decide(run):
-    before = edit(run.fabric, "client/policy.yaml", allow_only("client.clusterlink.net/labels.app=trusted-client"))
-    try:
-        up(run.fabric, "client")
+    trusted_only = allow_only("client.clusterlink.net/labels.app=trusted-client")
+    with deployed_edit(run.fabric, "client/policy.yaml", trusted_only):
         assert refused(run)
         assert "PDP not allowing connection" in controlplane_log(run, "client")
         done = through_the_import(run, labels={"app": "trusted-client"})
         assert done.completed, done.report
-    finally:
-        edit(run.fabric, "client/policy.yaml", before)
-        up(run.fabric, "client")
     assert not refused(run)
 
 
 def test_no_policy_allowing_ingress_refuses_the_connection(run):
-    before = edit(run.fabric, "server/policy.yaml", allow_only("peer.clusterlink.net/name=another-peer"))
-    try:
-        up(run.fabric, "server")
+    with deployed_edit(run.fabric, "server/policy.yaml", allow_only("peer.clusterlink.net/name=another-peer")):
         assert refused(run)
         assert "PDP not allowing connection" in controlplane_log(run, "server")
-    finally:
-        edit(run.fabric, "server/policy.yaml", before)
-        up(run.fabric, "server")
     assert not refused(run)
 
 
